@@ -1,0 +1,312 @@
+//! Every public error type of the crate.
+//!
+//! Errors of operations that carry a message hand the message back (as
+//! crossbeam-channel does), so nothing a caller sends is silently lost. Their
+//! `Debug` output does not print the message, so it needs no `M: Debug`.
+
+use std::error::Error;
+use std::fmt;
+use std::time::Duration;
+
+/// What an actor's handler returns when it fails without panicking.
+///
+/// Any error type converts into it with `?` or `.into()`.
+pub type ActorError = Box<dyn Error + Send + Sync + 'static>;
+
+/// A configuration that cannot work, rejected when it is built.
+///
+/// Returned by the builders ([`crate::SystemBuilder`], [`crate::PoolBuilder`],
+/// [`crate::SpawnOptions`]) for zero workers, a zero mailbox capacity, a zero
+/// throughput, or when the operating system refuses to start a thread.
+pub struct BuildError {
+    kind: BuildErrorKind,
+}
+
+enum BuildErrorKind {
+    Zero(&'static str),
+    Thread(std::io::Error),
+}
+
+impl BuildError {
+    pub(crate) fn zero(setting: &'static str) -> Self {
+        BuildError {
+            kind: BuildErrorKind::Zero(setting),
+        }
+    }
+
+    pub(crate) fn thread(err: std::io::Error) -> Self {
+        BuildError {
+            kind: BuildErrorKind::Thread(err),
+        }
+    }
+
+    /// The setting that was zero (`"workers"`, `"mailbox capacity"`,
+    /// `"throughput"`, `"stack size"`), or `None` when a thread could not be
+    /// started.
+    pub fn setting(&self) -> Option<&'static str> {
+        match self.kind {
+            BuildErrorKind::Zero(s) => Some(s),
+            BuildErrorKind::Thread(_) => None,
+        }
+    }
+}
+
+impl fmt::Debug for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            BuildErrorKind::Zero(s) => f.debug_tuple("BuildError").field(s).finish(),
+            BuildErrorKind::Thread(e) => f.debug_tuple("BuildError").field(e).finish(),
+        }
+    }
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            BuildErrorKind::Zero(s) => write!(f, "invalid configuration: {s} must be at least 1"),
+            BuildErrorKind::Thread(e) => write!(f, "could not start a thread: {e}"),
+        }
+    }
+}
+
+impl Error for BuildError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match &self.kind {
+            BuildErrorKind::Thread(e) => Some(e),
+            BuildErrorKind::Zero(_) => None,
+        }
+    }
+}
+
+macro_rules! message_error {
+    (
+        $(#[$meta:meta])*
+        $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $text:literal, )* }
+    ) => {
+        $(#[$meta])*
+        #[derive(PartialEq, Eq, Clone, Copy)]
+        pub enum $name<M> {
+            $( $(#[$vmeta])* $variant(M), )*
+        }
+
+        impl<M> $name<M> {
+            /// Gives back the message that was not delivered.
+            pub fn into_inner(self) -> M {
+                match self {
+                    $( $name::$variant(m) => m, )*
+                }
+            }
+        }
+
+        impl<M> fmt::Debug for $name<M> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $( $name::$variant(_) => f.write_str(concat!(stringify!($variant), "(..)")), )*
+                }
+            }
+        }
+
+        impl<M> fmt::Display for $name<M> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $( $name::$variant(_) => f.write_str($text), )*
+                }
+            }
+        }
+
+        impl<M> Error for $name<M> {}
+    };
+}
+
+message_error! {
+    /// Why [`crate::Addr::try_tell`] did not deliver; the message comes back.
+    TrySendError {
+        /// The mailbox is at capacity.
+        Full => "sending on a full mailbox",
+        /// The actor has stopped (or the system is shutting down).
+        Closed => "sending to a stopped actor",
+    }
+}
+
+message_error! {
+    /// Why [`crate::Addr::tell`] did not deliver; the message comes back.
+    SendError {
+        /// The actor has stopped (or the system is shutting down).
+        Closed => "sending to a stopped actor",
+        /// The mailbox is full and the caller is a pool worker, which must never
+        /// block; inside an actor use `Context::send`, which suspends the sending
+        /// actor instead.
+        WouldBlockWorker => "sending would block a pool worker thread",
+    }
+}
+
+message_error! {
+    /// Why [`crate::Addr::tell_timeout`] did not deliver; the message comes back.
+    SendTimeoutError {
+        /// The mailbox stayed full until the deadline.
+        Timeout => "timed out sending on a full mailbox",
+        /// The actor has stopped (or the system is shutting down).
+        Closed => "sending to a stopped actor",
+        /// The mailbox is full and the caller is a pool worker, which must never
+        /// block.
+        WouldBlockWorker => "sending would block a pool worker thread",
+    }
+}
+
+impl<M> From<TrySendError<M>> for SendError<M> {
+    fn from(e: TrySendError<M>) -> Self {
+        match e {
+            TrySendError::Full(m) => SendError::WouldBlockWorker(m),
+            TrySendError::Closed(m) => SendError::Closed(m),
+        }
+    }
+}
+
+/// Why an ask got no answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AskError {
+    /// No reply came before the deadline; a late reply is discarded.
+    Timeout,
+    /// The actor stopped before it answered (or was already stopped).
+    Closed,
+    /// The actor dropped the [`crate::Reply`] without answering.
+    ReplyDropped,
+    /// The caller is a pool worker, which must never block; inside an actor use
+    /// `Context::ask`, which delivers the answer as a continuation.
+    WouldBlockWorker,
+    /// An actor asked itself: it could never answer while it waits.
+    SelfAsk,
+}
+
+impl fmt::Display for AskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AskError::Timeout => "ask timed out",
+            AskError::Closed => "asked actor stopped before answering",
+            AskError::ReplyDropped => "asked actor dropped the reply without answering",
+            AskError::WouldBlockWorker => "asking would block a pool worker thread",
+            AskError::SelfAsk => "an actor cannot ask itself",
+        })
+    }
+}
+
+impl Error for AskError {}
+
+/// Why an actor could not be spawned.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// The system is shutting down or has shut down.
+    SystemStopped,
+    /// Another live actor is registered under this name.
+    NameTaken(String),
+    /// The spawn options are invalid (for example a zero mailbox capacity).
+    Config(BuildError),
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpawnError::SystemStopped => f.write_str("the actor system is shutting down"),
+            SpawnError::NameTaken(n) => write!(f, "an actor named {n:?} is already running"),
+            SpawnError::Config(e) => write!(f, "invalid spawn options: {e}"),
+        }
+    }
+}
+
+impl Error for SpawnError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            SpawnError::Config(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<BuildError> for SpawnError {
+    fn from(e: BuildError) -> Self {
+        SpawnError::Config(e)
+    }
+}
+
+/// An actor whose handler did not return in time during shutdown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StuckActor {
+    /// The actor's name (or `#id` for an unnamed actor).
+    pub actor: String,
+    /// The name of the worker thread running it.
+    pub worker: String,
+}
+
+/// Shutdown did not finish within its timeout.
+///
+/// Rust cannot kill a thread: a handler that never returns keeps its worker.
+/// Every other thread was stopped and joined; the stuck workers were detached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShutdownError {
+    pub(crate) timeout: Duration,
+    pub(crate) stuck: Vec<StuckActor>,
+}
+
+impl ShutdownError {
+    /// The actors still running when the timeout expired, with their workers.
+    pub fn stuck(&self) -> &[StuckActor] {
+        &self.stuck
+    }
+}
+
+impl fmt::Display for ShutdownError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "shutdown did not finish within {:?}", self.timeout)?;
+        for (i, s) in self.stuck.iter().enumerate() {
+            let sep = if i == 0 { ": " } else { ", " };
+            write!(f, "{sep}actor {} is still running on {}", s.actor, s.worker)?;
+        }
+        Ok(())
+    }
+}
+
+impl Error for ShutdownError {}
+
+/// [`crate::System::await_quiescent`] ran out of time with work still in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuiescenceTimeout {
+    pub(crate) in_flight: usize,
+}
+
+impl QuiescenceTimeout {
+    /// Messages and timer firings still in flight when the time ran out.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+}
+
+impl fmt::Display for QuiescenceTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "system not quiescent in time: {} items still in flight", self.in_flight)
+    }
+}
+
+impl Error for QuiescenceTimeout {}
+
+/// How an actor failed: the panic message, or the error its handler returned.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The handler (or `started`) panicked with this message.
+    Panic(String),
+    /// The handler (or `started`) returned this error.
+    Error(ActorError),
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Panic(m) => write!(f, "panicked: {m}"),
+            Failure::Error(e) => write!(f, "failed: {e}"),
+        }
+    }
+}
+
+impl Error for Failure {}

@@ -1,0 +1,198 @@
+//! The one place the crate names its concurrency primitives: `std` and crossbeam
+//! normally, `loom` under `cfg(loom)`, so the code loom checks is the code that ships.
+//!
+//! Every atomic, lock, condition variable, thread spawn and thread-local of the
+//! crate comes from here. Two deliberate exceptions:
+//!
+//! - `Arc` is `std`'s in both modes. loom's `Arc` cannot be coerced to a trait
+//!   object (`Arc<dyn Runnable>`), which the run queues and recipients rely on; a
+//!   reference count is not one of our protocols, so nothing is lost.
+//! - `Ordering` comes from `std` (loom re-exports the same type).
+//!
+//! [`Mutex::lock`] never poisons: a panic inside a critical section is caught by
+//! the runtime and handled as an actor failure, and the data our locks guard is
+//! kept consistent by construction (no user code runs while they are held, except
+//! a message mapping that cannot leave a half-written queue behind).
+
+pub(crate) use std::sync::Arc;
+pub(crate) use std::sync::atomic::Ordering;
+
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, fence};
+#[cfg(not(loom))]
+pub(crate) use std::thread;
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, fence};
+#[cfg(loom)]
+pub(crate) use loom::thread;
+
+pub(crate) use crossbeam_utils::CachePadded;
+
+#[cfg(not(loom))]
+use std::sync as imp;
+
+#[cfg(loom)]
+use loom::sync as imp;
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::time::Duration;
+
+/// A mutual-exclusion lock that does not poison.
+pub(crate) struct Mutex<T>(imp::Mutex<T>);
+
+/// The guard of a [`Mutex`].
+pub(crate) struct MutexGuard<'a, T>(imp::MutexGuard<'a, T>);
+
+impl<T> Mutex<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Mutex(imp::Mutex::new(value))
+    }
+
+    /// Locks, ignoring poison (see the module docs for why that is sound here).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+        MutexGuard(self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Mutex { .. }")
+    }
+}
+
+impl<T> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+/// A condition variable working with [`Mutex`].
+///
+/// Under loom `wait_timeout` never times out (loom does not model time), so every
+/// caller re-checks its own condition and deadline in a loop.
+#[derive(Default)]
+pub(crate) struct Condvar(imp::Condvar);
+
+impl Condvar {
+    pub(crate) fn new() -> Self {
+        Condvar(imp::Condvar::new())
+    }
+
+    pub(crate) fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        MutexGuard(self.0.wait(guard.0).unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Waits for a notification or until `dur` has passed, whichever comes first.
+    pub(crate) fn wait_timeout<'a, T>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        dur: Duration,
+    ) -> MutexGuard<'a, T> {
+        match self.0.wait_timeout(guard.0, dur) {
+            Ok((g, _)) => MutexGuard(g),
+            Err(e) => MutexGuard(e.into_inner().0),
+        }
+    }
+
+    pub(crate) fn notify_one(&self) {
+        self.0.notify_one();
+    }
+
+    pub(crate) fn notify_all(&self) {
+        self.0.notify_all();
+    }
+}
+
+impl fmt::Debug for Condvar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Condvar { .. }")
+    }
+}
+
+/// Exponential spinning before a thread parks.
+///
+/// Under loom, spinning only multiplies the schedules to explore, so the stand-in
+/// yields once (letting loom run another thread) and then reports completion.
+#[cfg(not(loom))]
+pub(crate) use crossbeam_utils::Backoff;
+
+#[cfg(loom)]
+#[derive(Debug, Default)]
+pub(crate) struct Backoff {
+    done: std::cell::Cell<bool>,
+}
+
+#[cfg(loom)]
+impl Backoff {
+    pub(crate) fn new() -> Self {
+        Backoff::default()
+    }
+    pub(crate) fn snooze(&self) {
+        loom::thread::yield_now();
+        self.done.set(true);
+    }
+    pub(crate) fn spin(&self) {
+        self.snooze();
+    }
+    pub(crate) fn is_completed(&self) -> bool {
+        self.done.get()
+    }
+    pub(crate) fn reset(&self) {
+        self.done.set(false);
+    }
+}
+
+/// The number of CPUs, fixed at 2 under loom (loom allows few threads).
+pub(crate) fn num_cpus() -> usize {
+    #[cfg(not(loom))]
+    {
+        num_cpus::get().max(1)
+    }
+    #[cfg(loom)]
+    {
+        2
+    }
+}
+
+/// A seed for the victim-selection generator: varied per thread normally, fixed
+/// under loom so a failing model replays.
+pub(crate) fn random_seed() -> u64 {
+    #[cfg(not(loom))]
+    {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_usize(0);
+        h.finish() | 1
+    }
+    #[cfg(loom)]
+    {
+        0x9E37_79B9_7F4A_7C15
+    }
+}
+
+/// `thread_local!` from std, or from loom under `cfg(loom)` (loom resets it per
+/// iteration).
+#[cfg(not(loom))]
+macro_rules! sync_thread_local {
+    ($($t:tt)*) => { std::thread_local!($($t)*); };
+}
+#[cfg(loom)]
+macro_rules! sync_thread_local {
+    ($($t:tt)*) => { loom::thread_local!($($t)*); };
+}
+pub(crate) use sync_thread_local as thread_local;
