@@ -199,6 +199,8 @@ impl Error for AskError {}
 pub enum SpawnError {
     /// The system is shutting down or has shut down.
     SystemStopped,
+    /// The parent actor is stopping and takes no new children.
+    ParentStopping,
     /// Another live actor is registered under this name.
     NameTaken(String),
     /// The spawn options are invalid (for example a zero mailbox capacity).
@@ -209,6 +211,7 @@ impl fmt::Display for SpawnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SpawnError::SystemStopped => f.write_str("the actor system is shutting down"),
+            SpawnError::ParentStopping => f.write_str("the parent actor is stopping"),
             SpawnError::NameTaken(n) => write!(f, "an actor named {n:?} is already running"),
             SpawnError::Config(e) => write!(f, "invalid spawn options: {e}"),
         }
@@ -284,7 +287,11 @@ impl QuiescenceTimeout {
 
 impl fmt::Display for QuiescenceTimeout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "system not quiescent in time: {} items still in flight", self.in_flight)
+        write!(
+            f,
+            "system not quiescent in time: {} items still in flight",
+            self.in_flight
+        )
     }
 }
 

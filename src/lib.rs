@@ -2,19 +2,33 @@
 #![deny(missing_docs, missing_debug_implementations, unsafe_code)]
 #![warn(unreachable_pub)]
 
+mod actor;
+mod addr;
+mod cell;
+mod context;
 mod error;
+mod mailbox;
 mod pool;
+mod reply;
 mod sync;
+mod system;
 mod timer;
 
+pub use actor::Actor;
+pub use addr::{ActorMetrics, Addr, Recipient, Target};
+pub use context::Context;
 pub use error::{
     ActorError, AskError, BuildError, Failure, QuiescenceTimeout, SendError, SendTimeoutError,
     ShutdownError, SpawnError, StuckActor, TrySendError,
 };
 pub use pool::{PoolBuilder, PoolMetrics, ThreadPool};
+pub use reply::Reply;
+pub use system::{
+    DEFAULT_MAILBOX_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_THROUGHPUT, DeadLetter,
+    DeadLetterReason, SpawnOptions, System, SystemBuilder, SystemMetrics,
+};
 pub use timer::TimerHandle;
 
-/// Internals exposed to the loom models in `loom-tests/`; absent from normal builds.
 #[cfg(loom)]
 #[doc(hidden)]
-pub mod loom_api {}
+pub mod loom_api;

@@ -107,6 +107,12 @@ impl ThreadPool {
     /// Runs every queued job, then stops and joins every worker.
     pub fn shutdown(self) {}
 
+    /// The thread name of worker `index`.
+    pub(crate) fn worker_name(&self, index: usize) -> String {
+        let _ = index;
+        todo!()
+    }
+
     pub(crate) fn handle(&self) -> PoolHandle {
         todo!()
     }
@@ -127,6 +133,11 @@ impl fmt::Debug for ThreadPool {
 
 /// Whether the calling thread is a worker of any playhouse pool.
 pub(crate) fn on_worker_thread() -> bool {
+    todo!()
+}
+
+/// The index of the calling worker thread within its pool, if it is one.
+pub(crate) fn current_worker_index() -> Option<usize> {
     todo!()
 }
 

@@ -1,0 +1,68 @@
+//! Loom models of the one-shot reply slot: an answer racing the timeout and the reply being dropped.
+#![cfg(loom)]
+
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::thread;
+use playhouse::loom_api::LoomSlot;
+use std::sync::Arc;
+
+/// The answer races the dropped-reply notice while the asker blocks: the asker
+/// gets exactly the outcome of whichever decided, and the other learns it lost.
+#[test]
+fn reply_racing_drop_decides_once() {
+    loom::model(|| {
+        let slot = LoomSlot::for_thread();
+        let (a, b) = (slot.clone_slot(), slot.clone_slot());
+        let replier = thread::spawn(move || a.reply(5).is_ok());
+        let dropper = thread::spawn(move || b.drop_reply());
+        let outcome = slot.wait();
+        let (replied, dropped) = (replier.join().unwrap(), dropper.join().unwrap());
+        assert!(replied ^ dropped, "decided twice or never");
+        match outcome {
+            Ok(5) => assert!(replied),
+            Err(playhouse::AskError::ReplyDropped) => assert!(dropped),
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    });
+}
+
+/// The answer races the asker's deadline: either the asker takes the answer or
+/// the replier gets its value back. Never lost, never both.
+#[test]
+fn reply_racing_timeout_never_loses_the_value() {
+    loom::model(|| {
+        let slot = LoomSlot::for_thread();
+        let a = slot.clone_slot();
+        let replier = thread::spawn(move || a.reply(5));
+        let outcome = slot.abandon();
+        match (outcome, replier.join().unwrap()) {
+            (Ok(5), Ok(())) => {}
+            (Err(playhouse::AskError::Timeout), Err(5)) => {}
+            (o, r) => panic!("value lost or duplicated: {o:?} / {r:?}"),
+        }
+    });
+}
+
+/// An asking actor's slot: answer, timer and dropped reply race; the
+/// continuation runs exactly once, with the winner's outcome.
+#[test]
+fn continuation_runs_once() {
+    loom::model(|| {
+        let sink = Arc::new(AtomicUsize::new(0));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let slot = LoomSlot::for_callback(sink.clone(), calls.clone());
+        let (a, b) = (slot.clone_slot(), slot.clone_slot());
+        let replier = thread::spawn(move || a.reply(5).is_ok());
+        let timer = thread::spawn(move || b.time_out());
+        let dropped = slot.drop_reply();
+        let replied = replier.join().unwrap();
+        let timed_out = timer.join().unwrap();
+        assert_eq!(
+            usize::from(replied) + usize::from(timed_out) + usize::from(dropped),
+            1
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let expected = if replied { 5 } else { 1000 };
+        assert_eq!(sink.load(Ordering::SeqCst), expected);
+    });
+}

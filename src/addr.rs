@@ -1,0 +1,464 @@
+//! Typed addresses ([`Addr`]) and type-erased ones ([`Recipient`]).
+
+use crate::actor::Actor;
+use crate::cell::{Cell, StopReason};
+use crate::error::{AskError, SendError, SendTimeoutError, TrySendError};
+use crate::mailbox::{Refused, SendWaker, Sent};
+use crate::reply::{AskState, Reply, Slot};
+use crate::sync::Arc;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::time::{Duration, Instant};
+
+/// Per-actor counters, read with [`Addr::metrics`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ActorMetrics {
+    /// User messages waiting in the mailbox now (parked sends included).
+    pub mailbox_len: usize,
+    /// The mailbox's capacity.
+    pub mailbox_capacity: usize,
+    /// User messages handled so far (counted at the end of each turn).
+    pub messages_handled: u64,
+}
+
+/// The address of an actor of type `A`: cheap to clone, usable from any thread.
+///
+/// From a thread outside the pool, [`Addr::tell`] blocks while the mailbox is
+/// full; [`Addr::try_tell`] never blocks and [`Addr::tell_timeout`] waits up to a
+/// deadline. On a pool worker (inside an actor) a full mailbox never blocks: the
+/// blocking calls return `WouldBlockWorker` with the message, and
+/// [`crate::Context::send`] is the way to send with backpressure.
+pub struct Addr<A: Actor> {
+    cell: Arc<Cell<A>>,
+}
+
+impl<A: Actor> Addr<A> {
+    pub(crate) fn from_cell(cell: Arc<Cell<A>>) -> Self {
+        Addr { cell }
+    }
+
+    /// Sends `msg`, waiting for room if the mailbox is full.
+    ///
+    /// # Errors
+    /// [`SendError::Closed`] if the actor has stopped or the system is shutting
+    /// down; [`SendError::WouldBlockWorker`] if the mailbox is full and the caller
+    /// is a pool worker. The message comes back in the error.
+    pub fn tell(&self, msg: A::Msg) -> Result<(), SendError<A::Msg>> {
+        tell_with(&self.cell, msg, |m| m)
+    }
+
+    /// Sends `msg` if there is room now.
+    ///
+    /// # Errors
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`], with the message.
+    pub fn try_tell(&self, msg: A::Msg) -> Result<(), TrySendError<A::Msg>> {
+        try_tell_with(&self.cell, msg, |m| m)
+    }
+
+    /// Sends `msg`, waiting at most `timeout` for room.
+    ///
+    /// # Errors
+    /// [`SendTimeoutError::Timeout`], [`SendTimeoutError::Closed`] or
+    /// [`SendTimeoutError::WouldBlockWorker`], with the message.
+    pub fn tell_timeout(
+        &self,
+        msg: A::Msg,
+        timeout: Duration,
+    ) -> Result<(), SendTimeoutError<A::Msg>> {
+        tell_timeout_with(&self.cell, msg, timeout, |m| m)
+    }
+
+    /// Sends the request built by `make` around a fresh [`Reply`] and blocks until
+    /// the actor answers or `timeout` passes. The deadline travels with the
+    /// request: if it passes while the request is still queued, the actor never
+    /// handles it (it goes to dead letters).
+    ///
+    /// # Errors
+    /// [`AskError::Timeout`], [`AskError::Closed`], [`AskError::ReplyDropped`],
+    /// or [`AskError::WouldBlockWorker`] when called on a pool worker (inside an
+    /// actor use [`crate::Context::ask`]).
+    pub fn ask<R: Send + 'static>(
+        &self,
+        make: impl FnOnce(Reply<R>) -> A::Msg,
+        timeout: Duration,
+    ) -> Result<R, AskError> {
+        if crate::pool::on_worker_thread() {
+            return Err(AskError::WouldBlockWorker);
+        }
+        if self.cell.shared.is_closing() {
+            return Err(AskError::Closed);
+        }
+        let deadline = Instant::now() + timeout;
+        let slot = Slot::<R>::for_thread(Some(deadline));
+        let request = make(Reply::new(slot.clone()));
+        let ask: Arc<dyn AskState> = slot.clone();
+        match self
+            .cell
+            .deliver_blocking(request, Some(ask), Some(deadline), |m| m)
+        {
+            Ok(()) => slot.wait(deadline),
+            Err((request, refused)) => {
+                drop(request);
+                Err(match refused {
+                    Refused::Closed => AskError::Closed,
+                    Refused::Full | Refused::Timeout => AskError::Timeout,
+                })
+            }
+        }
+    }
+
+    /// Whether the actor is still running (it has not stopped for good).
+    pub fn is_alive(&self) -> bool {
+        self.cell.alive()
+    }
+
+    /// Asks the actor to stop. The request travels in the control lane, so a full
+    /// mailbox cannot hold it up: the actor stops after its current message, its
+    /// children stop first, queued messages go to dead letters, and blocked
+    /// senders get theirs back as `Closed`.
+    pub fn stop(&self) {
+        let _ = self
+            .cell
+            .push_control(crate::cell::Control::Stop(StopReason::Requested));
+    }
+
+    /// The actor's name, if it was given one.
+    pub fn name(&self) -> Option<&str> {
+        self.cell.name.as_deref()
+    }
+
+    /// The actor's id, unique within its system.
+    pub fn id(&self) -> u64 {
+        self.cell.id
+    }
+
+    /// The actor's counters.
+    pub fn metrics(&self) -> ActorMetrics {
+        ActorMetrics {
+            mailbox_len: self.cell.mailbox.len(),
+            mailbox_capacity: self.cell.mailbox.capacity(),
+            messages_handled: self.cell.handled(),
+        }
+    }
+
+    /// A type-erased address for messages of type `M`, which are converted into
+    /// this actor's messages with `From`.
+    pub fn recipient<M>(&self) -> Recipient<M>
+    where
+        M: Send + 'static,
+        A::Msg: From<M>,
+    {
+        self.recipient_with(A::Msg::from)
+    }
+
+    /// A type-erased address for messages of type `M`, converted by `map`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Recipient, System};
+    ///
+    /// enum Msg { Text(String), Number(u64) }
+    /// struct Log(Vec<String>);
+    /// impl Actor for Log {
+    ///     type Msg = Msg;
+    ///     fn handle(&mut self, _: &mut Context<Self>, m: Msg) -> Result<(), ActorError> {
+    ///         match m { Msg::Text(t) => self.0.push(t), Msg::Number(n) => self.0.push(n.to_string()) }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let log = system.spawn(|| Log(Vec::new())).unwrap();
+    /// let numbers: Recipient<u64> = log.recipient_with(Msg::Number);
+    /// numbers.tell(7).unwrap();
+    /// ```
+    pub fn recipient_with<M, F>(&self, map: F) -> Recipient<M>
+    where
+        M: Send + 'static,
+        F: Fn(M) -> A::Msg + Send + Sync + 'static,
+    {
+        Recipient {
+            inner: Arc::new(Mapped {
+                cell: self.cell.clone(),
+                map,
+            }),
+        }
+    }
+}
+
+impl<A: Actor> Clone for Addr<A> {
+    fn clone(&self) -> Self {
+        Addr {
+            cell: self.cell.clone(),
+        }
+    }
+}
+
+impl<A: Actor> PartialEq for Addr<A> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cell.id == other.cell.id
+    }
+}
+
+impl<A: Actor> Eq for Addr<A> {}
+
+impl<A: Actor> Hash for Addr<A> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.cell.id.hash(state);
+    }
+}
+
+impl<A: Actor> fmt::Debug for Addr<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Addr({})", self.cell.label())
+    }
+}
+
+fn refuse_if_closing<A: Actor, T>(cell: &Cell<A>, value: T) -> Result<T, T> {
+    // Intake from outside the pool stops when shutdown begins; actors keep
+    // talking to each other while they drain.
+    if cell.shared.is_closing() && !crate::pool::on_worker_thread() {
+        Err(value)
+    } else {
+        Ok(value)
+    }
+}
+
+fn tell_with<A: Actor, T>(
+    cell: &Arc<Cell<A>>,
+    value: T,
+    map: impl FnOnce(T) -> A::Msg,
+) -> Result<(), SendError<T>> {
+    let value = refuse_if_closing(cell, value).map_err(SendError::Closed)?;
+    if crate::pool::on_worker_thread() {
+        return cell
+            .deliver_try(value, None, map)
+            .map_err(|(v, r)| match r {
+                Refused::Closed => SendError::Closed(v),
+                _ => SendError::WouldBlockWorker(v),
+            });
+    }
+    cell.deliver_blocking(value, None, None, map)
+        .map_err(|(v, _)| SendError::Closed(v))
+}
+
+fn try_tell_with<A: Actor, T>(
+    cell: &Arc<Cell<A>>,
+    value: T,
+    map: impl FnOnce(T) -> A::Msg,
+) -> Result<(), TrySendError<T>> {
+    let value = refuse_if_closing(cell, value).map_err(TrySendError::Closed)?;
+    cell.deliver_try(value, None, map)
+        .map_err(|(v, r)| match r {
+            Refused::Full => TrySendError::Full(v),
+            _ => TrySendError::Closed(v),
+        })
+}
+
+fn tell_timeout_with<A: Actor, T>(
+    cell: &Arc<Cell<A>>,
+    value: T,
+    timeout: Duration,
+    map: impl FnOnce(T) -> A::Msg,
+) -> Result<(), SendTimeoutError<T>> {
+    let value = refuse_if_closing(cell, value).map_err(SendTimeoutError::Closed)?;
+    if crate::pool::on_worker_thread() {
+        return cell
+            .deliver_try(value, None, map)
+            .map_err(|(v, r)| match r {
+                Refused::Closed => SendTimeoutError::Closed(v),
+                _ => SendTimeoutError::WouldBlockWorker(v),
+            });
+    }
+    cell.deliver_blocking(value, None, Some(Instant::now() + timeout), map)
+        .map_err(|(v, r)| match r {
+            Refused::Closed => SendTimeoutError::Closed(v),
+            _ => SendTimeoutError::Timeout(v),
+        })
+}
+
+/// The operations a [`Recipient`] forwards to its actor.
+trait RecipientOps<M>: Send + Sync {
+    fn tell(&self, msg: M) -> Result<(), SendError<M>>;
+    fn try_tell(&self, msg: M) -> Result<(), TrySendError<M>>;
+    fn tell_timeout(&self, msg: M, timeout: Duration) -> Result<(), SendTimeoutError<M>>;
+    fn deliver_from_actor(
+        &self,
+        msg: M,
+        ask: Option<Arc<dyn AskState>>,
+        sender: u64,
+        waker: &dyn Fn() -> Arc<dyn SendWaker>,
+    ) -> Result<Sent, M>;
+    fn id(&self) -> u64;
+    fn is_alive(&self) -> bool;
+    fn stop(&self);
+    fn label(&self) -> String;
+}
+
+struct Mapped<A: Actor, F> {
+    cell: Arc<Cell<A>>,
+    map: F,
+}
+
+impl<A, M, F> RecipientOps<M> for Mapped<A, F>
+where
+    A: Actor,
+    M: Send + 'static,
+    F: Fn(M) -> A::Msg + Send + Sync + 'static,
+{
+    fn tell(&self, msg: M) -> Result<(), SendError<M>> {
+        tell_with(&self.cell, msg, &self.map)
+    }
+    fn try_tell(&self, msg: M) -> Result<(), TrySendError<M>> {
+        try_tell_with(&self.cell, msg, &self.map)
+    }
+    fn tell_timeout(&self, msg: M, timeout: Duration) -> Result<(), SendTimeoutError<M>> {
+        tell_timeout_with(&self.cell, msg, timeout, &self.map)
+    }
+    fn deliver_from_actor(
+        &self,
+        msg: M,
+        ask: Option<Arc<dyn AskState>>,
+        sender: u64,
+        waker: &dyn Fn() -> Arc<dyn SendWaker>,
+    ) -> Result<Sent, M> {
+        self.cell
+            .deliver_from_actor(msg, ask, sender, waker, &self.map)
+    }
+    fn id(&self) -> u64 {
+        self.cell.id
+    }
+    fn is_alive(&self) -> bool {
+        self.cell.alive()
+    }
+    fn stop(&self) {
+        let _ = self
+            .cell
+            .push_control(crate::cell::Control::Stop(StopReason::Requested));
+    }
+    fn label(&self) -> String {
+        self.cell.label()
+    }
+}
+
+/// A type-erased address: any actor that accepts messages of type `M`.
+///
+/// Made from an [`Addr`] with [`Addr::recipient`] or [`Addr::recipient_with`],
+/// so patterns (buses, stream stages) can be wired without knowing actor types.
+/// Sending behaves exactly as through the [`Addr`] it was made from.
+pub struct Recipient<M: Send + 'static> {
+    inner: Arc<dyn RecipientOps<M>>,
+}
+
+impl<M: Send + 'static> Recipient<M> {
+    /// As [`Addr::tell`].
+    ///
+    /// # Errors
+    /// As [`Addr::tell`].
+    pub fn tell(&self, msg: M) -> Result<(), SendError<M>> {
+        self.inner.tell(msg)
+    }
+
+    /// As [`Addr::try_tell`].
+    ///
+    /// # Errors
+    /// As [`Addr::try_tell`].
+    pub fn try_tell(&self, msg: M) -> Result<(), TrySendError<M>> {
+        self.inner.try_tell(msg)
+    }
+
+    /// As [`Addr::tell_timeout`].
+    ///
+    /// # Errors
+    /// As [`Addr::tell_timeout`].
+    pub fn tell_timeout(&self, msg: M, timeout: Duration) -> Result<(), SendTimeoutError<M>> {
+        self.inner.tell_timeout(msg, timeout)
+    }
+
+    /// Whether the actor behind it is still running.
+    pub fn is_alive(&self) -> bool {
+        self.inner.is_alive()
+    }
+
+    /// Asks the actor behind it to stop (as [`Addr::stop`]).
+    pub fn stop(&self) {
+        self.inner.stop();
+    }
+
+    /// The id of the actor behind it.
+    pub fn id(&self) -> u64 {
+        self.inner.id()
+    }
+}
+
+impl<M: Send + 'static> Clone for Recipient<M> {
+    fn clone(&self) -> Self {
+        Recipient {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<M: Send + 'static> fmt::Debug for Recipient<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Recipient({})", self.inner.label())
+    }
+}
+
+mod sealed {
+    pub trait Sealed<M> {}
+}
+
+/// Something an actor can send to with [`crate::Context::send`] and
+/// [`crate::Context::ask`]: an [`Addr`] or a [`Recipient`]. Sealed.
+#[allow(private_interfaces)]
+pub trait Target<M>: sealed::Sealed<M> {
+    #[doc(hidden)]
+    fn target_id(&self) -> u64;
+    #[doc(hidden)]
+    fn deliver_from_actor(
+        &self,
+        msg: M,
+        ask: Option<Arc<dyn AskState>>,
+        sender: u64,
+        waker: &dyn Fn() -> Arc<dyn SendWaker>,
+    ) -> Result<Sent, M>;
+}
+
+impl<A: Actor> sealed::Sealed<A::Msg> for Addr<A> {}
+
+#[allow(private_interfaces)]
+impl<A: Actor> Target<A::Msg> for Addr<A> {
+    fn target_id(&self) -> u64 {
+        self.cell.id
+    }
+    fn deliver_from_actor(
+        &self,
+        msg: A::Msg,
+        ask: Option<Arc<dyn AskState>>,
+        sender: u64,
+        waker: &dyn Fn() -> Arc<dyn SendWaker>,
+    ) -> Result<Sent, A::Msg> {
+        self.cell.deliver_from_actor(msg, ask, sender, waker, |m| m)
+    }
+}
+
+impl<M: Send + 'static> sealed::Sealed<M> for Recipient<M> {}
+
+#[allow(private_interfaces)]
+impl<M: Send + 'static> Target<M> for Recipient<M> {
+    fn target_id(&self) -> u64 {
+        self.inner.id()
+    }
+    fn deliver_from_actor(
+        &self,
+        msg: M,
+        ask: Option<Arc<dyn AskState>>,
+        sender: u64,
+        waker: &dyn Fn() -> Arc<dyn SendWaker>,
+    ) -> Result<Sent, M> {
+        self.inner.deliver_from_actor(msg, ask, sender, waker)
+    }
+}

@@ -1,0 +1,295 @@
+//! [`Context`]: what a running actor can do besides changing its own state.
+
+use crate::actor::Actor;
+use crate::addr::{Addr, Target};
+use crate::cell::{AnyCell, Cell, Control, StopReason};
+use crate::error::{AskError, SendError, SpawnError};
+use crate::mailbox::{SendWaker, Sent};
+use crate::reply::{Reply, Slot};
+use crate::sync::Arc;
+use crate::system::SpawnOptions;
+use crate::timer::TimerHandle;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+/// The state of a context that lives across turns (only the running worker
+/// touches it).
+pub(crate) struct CtxState<A: Actor> {
+    /// Sends parked on full mailboxes; while non-zero the actor takes no user
+    /// messages (it is suspended).
+    pub(crate) parked_sends: usize,
+    pub(crate) stop_requested: bool,
+    pub(crate) stopping: Option<StopReason>,
+    pub(crate) dead: bool,
+    pub(crate) children: Vec<Arc<dyn AnyCell>>,
+    pub(crate) parent: Option<Arc<dyn AnyCell>>,
+    /// Periodic timers, cancelled when the actor stops.
+    pub(crate) timers: Vec<TimerHandle>,
+    _actor: std::marker::PhantomData<fn() -> A>,
+}
+
+impl<A: Actor> CtxState<A> {
+    pub(crate) fn new(parent: Option<Arc<dyn AnyCell>>) -> Self {
+        CtxState {
+            parent,
+            ..CtxState::default()
+        }
+    }
+
+    /// Whether the actor takes user messages now.
+    pub(crate) fn accepts_user(&self) -> bool {
+        self.parked_sends == 0 && self.stopping.is_none()
+    }
+}
+
+impl<A: Actor> Default for CtxState<A> {
+    fn default() -> Self {
+        CtxState {
+            parked_sends: 0,
+            stop_requested: false,
+            stopping: None,
+            dead: false,
+            children: Vec::new(),
+            parent: None,
+            timers: Vec::new(),
+            _actor: std::marker::PhantomData,
+        }
+    }
+}
+
+/// What a running actor can do besides changing its own state: send without
+/// blocking its worker, ask with a continuation, schedule messages to itself,
+/// spawn children, and stop.
+pub struct Context<A: Actor> {
+    cell: Arc<Cell<A>>,
+    pub(crate) st: CtxState<A>,
+}
+
+impl<A: Actor> Context<A> {
+    pub(crate) fn new(cell: Arc<Cell<A>>, st: CtxState<A>) -> Self {
+        Context { cell, st }
+    }
+
+    /// This actor's own address.
+    pub fn addr(&self) -> Addr<A> {
+        Addr::from_cell(self.cell.clone())
+    }
+
+    /// This actor's name, if it was given one.
+    pub fn name(&self) -> Option<&str> {
+        self.cell.name.as_deref()
+    }
+
+    /// Stops this actor once the current message is handled: its children stop
+    /// first, queued messages go to dead letters, then `stopped` runs.
+    pub fn stop(&mut self) {
+        self.st.stop_requested = true;
+    }
+
+    /// Whether this actor is suspended: a send it made is waiting for room in a
+    /// full mailbox, so it takes no new messages (see [`Context::send`]).
+    pub fn is_suspended(&self) -> bool {
+        self.st.parked_sends > 0
+    }
+
+    fn waker(&self) -> impl Fn() -> Arc<dyn SendWaker> + use<A> {
+        let cell = self.cell.clone();
+        move || cell.clone() as Arc<dyn SendWaker>
+    }
+
+    /// Sends `msg` to an actor (an [`Addr`] or a [`crate::Recipient`]) without
+    /// ever blocking the worker.
+    ///
+    /// If the target's mailbox is full the message is parked with the target and
+    /// this actor is *suspended*: it finishes the current handler but takes no
+    /// more messages until the target has drained to half its capacity and the
+    /// message is in. Pressure thus travels upstream to whoever feeds this actor,
+    /// and order from this actor to the target is kept. A message an actor sends
+    /// itself is never refused for space.
+    ///
+    /// Actors that all fill one another's mailboxes in a cycle stall, as with any
+    /// bounded mailboxes; break such cycles with [`Context::ask`] (answers travel
+    /// outside the bounded lane) or [`Addr::try_tell`].
+    ///
+    /// # Errors
+    /// [`SendError::Closed`] with the message if the target has stopped.
+    pub fn send<M, T: Target<M>>(&mut self, to: &T, msg: M) -> Result<(), SendError<M>> {
+        let waker = self.waker();
+        match to.deliver_from_actor(msg, None, self.cell.id, &waker) {
+            Ok(Sent::Pushed(_)) => Ok(()),
+            Ok(Sent::Parked) => {
+                self.st.parked_sends += 1;
+                Ok(())
+            }
+            Err(m) => Err(SendError::Closed(m)),
+        }
+    }
+
+    /// Asks an actor without blocking: the answer (or [`AskError::Timeout`],
+    /// [`AskError::Closed`], [`AskError::ReplyDropped`]) is handed to `then`,
+    /// which runs later on this actor, like a message, with its state.
+    ///
+    /// The request obeys the same backpressure as [`Context::send`]; the
+    /// continuation travels in the control lane, so a full mailbox cannot hold
+    /// it up.
+    ///
+    /// # Errors
+    /// [`AskError::SelfAsk`] if the target is this actor (`then` is not run).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Addr, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Oracle;
+    /// impl Actor for Oracle {
+    ///     type Msg = Reply<u32>;
+    ///     fn handle(&mut self, _: &mut Context<Self>, r: Reply<u32>) -> Result<(), ActorError> {
+    ///         let _ = r.send(42);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// enum Msg { Consult(Addr<Oracle>), Get(Reply<Option<u32>>) }
+    /// struct Seeker(Option<u32>);
+    /// impl Actor for Seeker {
+    ///     type Msg = Msg;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    ///         match msg {
+    ///             Msg::Consult(oracle) => {
+    ///                 ctx.ask(&oracle, |r| r, Duration::from_secs(5), |me: &mut Seeker, _, answer| {
+    ///                     me.0 = answer.ok();
+    ///                 })?;
+    ///             }
+    ///             Msg::Get(r) => { let _ = r.send(self.0); }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let oracle = system.spawn(|| Oracle).unwrap();
+    /// let seeker = system.spawn(|| Seeker(None)).unwrap();
+    /// seeker.tell(Msg::Consult(oracle)).unwrap();
+    /// system.await_quiescent(Duration::from_secs(5)).unwrap();
+    /// assert_eq!(seeker.ask(Msg::Get, Duration::from_secs(5)), Ok(Some(42)));
+    /// ```
+    pub fn ask<M, T, R, F, K>(
+        &mut self,
+        to: &T,
+        make: F,
+        timeout: Duration,
+        then: K,
+    ) -> Result<(), AskError>
+    where
+        T: Target<M>,
+        R: Send + 'static,
+        F: FnOnce(Reply<R>) -> M,
+        K: FnOnce(&mut A, &mut Context<A>, Result<R, AskError>) + Send + 'static,
+    {
+        if to.target_id() == self.cell.id {
+            return Err(AskError::SelfAsk);
+        }
+        let deadline = Instant::now() + timeout;
+        let me = self.cell.clone();
+        let slot = Slot::for_callback(Some(deadline), move |outcome: Result<R, AskError>| {
+            let k: Box<dyn FnOnce(&mut A, &mut Context<A>) + Send> =
+                Box::new(move |a, ctx| then(a, ctx, outcome));
+            if me.push_control(Control::Run(k)).is_err() {
+                log::debug!("ask answer for stopped actor {} discarded", me.label());
+            }
+        });
+        let timer_slot = slot.clone();
+        let handle = self.cell.shared.timer.once(deadline, move || {
+            let _ = timer_slot.complete(Err(AskError::Timeout));
+        });
+        slot.set_timer(handle);
+        let request = make(Reply::new(slot.clone()));
+        let waker = self.waker();
+        match to.deliver_from_actor(request, Some(slot.clone()), self.cell.id, &waker) {
+            Ok(Sent::Pushed(_)) => {}
+            Ok(Sent::Parked) => self.st.parked_sends += 1,
+            Err(request) => {
+                let _ = slot.complete(Err(AskError::Closed));
+                drop(request);
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `msg` to this actor after `delay`. If the mailbox is full then, the
+    /// message goes to dead letters (the timer never waits).
+    pub fn schedule_once(&mut self, delay: Duration, msg: A::Msg) -> TimerHandle {
+        let cell = self.cell.clone();
+        self.cell
+            .shared
+            .timer
+            .once(Instant::now() + delay, move || cell.deliver_from_timer(msg))
+    }
+
+    /// Sends `make()` to this actor every `period`, starting one period from now,
+    /// until the handle is cancelled or the actor stops.
+    pub fn schedule_every(
+        &mut self,
+        period: Duration,
+        mut make: impl FnMut() -> A::Msg + Send + 'static,
+    ) -> TimerHandle {
+        let cell = self.cell.clone();
+        let handle = self
+            .cell
+            .shared
+            .timer
+            .every(Instant::now() + period, period, move || {
+                cell.deliver_from_timer(make())
+            });
+        self.st.timers.retain(|t| !t.is_cancelled());
+        self.st.timers.push(handle.clone());
+        handle
+    }
+
+    /// Spawns a child actor with default options. Children stop before their
+    /// parent.
+    ///
+    /// # Errors
+    /// As [`Context::spawn_with`].
+    pub fn spawn<B: Actor>(
+        &mut self,
+        factory: impl Fn() -> B + Send + Sync + 'static,
+    ) -> Result<Addr<B>, SpawnError> {
+        self.spawn_with(SpawnOptions::new(), factory)
+    }
+
+    /// Spawns a child actor.
+    ///
+    /// # Errors
+    /// [`SpawnError::ParentStopping`] if this actor is stopping; otherwise as
+    /// [`crate::System::spawn_with`].
+    pub fn spawn_with<B: Actor>(
+        &mut self,
+        options: SpawnOptions,
+        factory: impl Fn() -> B + Send + Sync + 'static,
+    ) -> Result<Addr<B>, SpawnError> {
+        if self.st.stopping.is_some() {
+            return Err(SpawnError::ParentStopping);
+        }
+        let parent: Arc<dyn AnyCell> = self.cell.clone();
+        let child = self
+            .cell
+            .shared
+            .spawn_cell(options, Box::new(factory), Some(parent))?;
+        self.st.children.push(child.clone());
+        child.clone().submit();
+        Ok(Addr::from_cell(child))
+    }
+}
+
+impl<A: Actor> fmt::Debug for Context<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("actor", &self.cell.label())
+            .field("suspended", &self.is_suspended())
+            .field("children", &self.st.children.len())
+            .finish()
+    }
+}

@@ -1,0 +1,163 @@
+//! Internals exposed to the loom models in `loom-tests/`; compiled only under `cfg(loom)`.
+#![allow(missing_docs, missing_debug_implementations, unreachable_pub)]
+
+use crate::error::AskError;
+use crate::mailbox::{self, Mailbox, Popped, Refused, SendWaker, Sent};
+use crate::reply::Slot;
+use crate::sync::{Arc, AtomicUsize, Ordering};
+
+pub use crate::mailbox::{Idle, Schedule};
+
+/// A mailbox of `u32` user messages and `u32` control items.
+pub struct LoomMailbox {
+    inner: Mailbox<u32, u32>,
+}
+
+/// Counts how often a parked sender was woken.
+pub struct CountingWaker {
+    pub woken: AtomicUsize,
+}
+
+impl SendWaker for CountingWaker {
+    fn wake(self: Arc<Self>, _delivered: bool) {
+        self.woken.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+pub enum Item {
+    Control(u32),
+    User(u32),
+}
+
+pub enum PushOutcome {
+    Pushed(Schedule),
+    Parked,
+    Closed(u32),
+}
+
+impl LoomMailbox {
+    /// A mailbox whose actor is running (a worker popped it).
+    pub fn running(capacity: usize) -> Self {
+        let inner = Mailbox::new_scheduled(capacity);
+        inner.transition_to_running();
+        LoomMailbox { inner }
+    }
+
+    pub fn try_push(&self, v: u32) -> Result<Schedule, (u32, bool)> {
+        self.inner
+            .try_push_with(v, |v| v)
+            .map_err(|(v, r)| (v, r == Refused::Closed))
+    }
+
+    /// Blocks (outside-thread style) until there is room or the mailbox closes.
+    pub fn push_blocking(&self, v: u32) -> Result<Schedule, u32> {
+        self.inner
+            .push_blocking_with(v, None, |v| v)
+            .map_err(|(v, _)| v)
+    }
+
+    pub fn push_or_park(&self, v: u32, waker: &Arc<CountingWaker>) -> PushOutcome {
+        match self
+            .inner
+            .push_or_park(v, false, || waker.clone() as Arc<dyn SendWaker>, |v| v)
+        {
+            Ok(Sent::Pushed(s)) => PushOutcome::Pushed(s),
+            Ok(Sent::Parked) => PushOutcome::Parked,
+            Err(v) => PushOutcome::Closed(v),
+        }
+    }
+
+    pub fn push_control(&self, v: u32) -> Result<Schedule, u32> {
+        self.inner.push_control(v)
+    }
+
+    /// Pops one item, waking (in place) the senders whose parked messages moved in.
+    pub fn pop(&self) -> Option<Item> {
+        let mut wakers = Vec::new();
+        let item = self.inner.pop(true, &mut wakers);
+        for w in wakers {
+            w.wake(true);
+        }
+        item.map(|i| match i {
+            Popped::Control(c) => Item::Control(c),
+            Popped::User(u) => Item::User(u),
+        })
+    }
+
+    pub fn transition_to_running(&self) {
+        self.inner.transition_to_running();
+    }
+
+    pub fn transition_to_idle(&self) -> Idle {
+        self.inner.transition_to_idle(true)
+    }
+
+    /// Closes the user lane; returns the user messages it held (parked included;
+    /// their senders are woken).
+    pub fn close_user(&self) -> Vec<u32> {
+        let d: mailbox::Drained<u32, u32> = self.inner.close_user();
+        let mut out = d.user;
+        for p in d.parked {
+            p.waker.wake(false);
+            out.push(p.item);
+        }
+        out
+    }
+}
+
+/// A reply slot of `u32`.
+pub struct LoomSlot {
+    inner: Arc<Slot<u32>>,
+}
+
+impl LoomSlot {
+    pub fn for_thread() -> Self {
+        LoomSlot {
+            inner: Slot::for_thread(None),
+        }
+    }
+
+    /// A slot whose callback adds the answer (or 1000 for an error) to `sink`.
+    pub fn for_callback(sink: Arc<AtomicUsize>, calls: Arc<AtomicUsize>) -> Self {
+        LoomSlot {
+            inner: Slot::for_callback(None, move |r: Result<u32, AskError>| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                sink.fetch_add(r.map_or(1000, |v| v as usize), Ordering::SeqCst);
+            }),
+        }
+    }
+
+    pub fn clone_slot(&self) -> Self {
+        LoomSlot {
+            inner: self.inner.clone(),
+        }
+    }
+
+    /// Answers; gives the value back if the slot was already decided.
+    pub fn reply(&self, v: u32) -> Result<(), u32> {
+        self.inner
+            .complete(Ok(v))
+            .map_err(|o| o.expect("we sent Ok"))
+    }
+
+    /// The timer firing: decides with a timeout. True if it decided.
+    pub fn time_out(&self) -> bool {
+        self.inner.complete(Err(AskError::Timeout)).is_ok()
+    }
+
+    /// The reply handle dropped unanswered. True if it decided.
+    pub fn drop_reply(&self) -> bool {
+        self.inner.complete(Err(AskError::ReplyDropped)).is_ok()
+    }
+
+    /// A blocked asker waiting without a deadline loom could model.
+    pub fn wait(&self) -> Result<u32, AskError> {
+        self.inner
+            .wait(std::time::Instant::now() + std::time::Duration::from_secs(3600))
+    }
+
+    /// The asker giving up at its deadline.
+    pub fn abandon(&self) -> Result<u32, AskError> {
+        self.inner.abandon()
+    }
+}

@@ -1,0 +1,235 @@
+//! The one-shot reply slot behind `ask`, and the [`Reply`] handle an asked actor answers with.
+//!
+//! # Protocol
+//!
+//! A [`Slot`] is decided exactly once, under its lock, by the first of:
+//!
+//! 1. the answer ([`Reply::send`]),
+//! 2. the asked actor dropping the [`Reply`] unanswered (`ReplyDropped`),
+//! 3. the request being dead-lettered because the actor stopped (`Closed`),
+//! 4. the deadline: the blocked asker giving up, or the timer firing for an
+//!    asking actor (`Timeout`).
+//!
+//! Whatever comes later finds the slot decided and is discarded (a late reply
+//! comes back to the replier as `Err(value)`). A thread asker waits on the slot's
+//! condition variable; an asking actor registered a callback, run once, outside
+//! the lock, by whoever decided the slot. Modelled in `loom-tests/reply.rs`.
+
+use crate::error::AskError;
+use crate::sync::{Arc, Condvar, Mutex};
+use crate::timer::TimerHandle;
+use std::fmt;
+use std::time::Instant;
+
+type Callback<T> = Box<dyn FnOnce(Result<T, AskError>) + Send>;
+
+enum State<T> {
+    /// Undecided; a thread asker waits on the condition variable.
+    WaitingThread,
+    /// Undecided; the callback delivers the outcome to an asking actor.
+    WaitingActor(Callback<T>, Option<TimerHandle>),
+    /// Decided for a thread asker that has not taken the outcome yet.
+    Ready(Result<T, AskError>),
+    /// Decided, and the outcome has been handed over (or the asker left).
+    Finished,
+}
+
+/// The shared one-shot slot of one ask.
+pub(crate) struct Slot<T> {
+    state: Mutex<State<T>>,
+    ready: Condvar,
+    deadline: Option<Instant>,
+}
+
+/// Type-erased view of a slot, carried beside the request in the mailbox so the
+/// runtime can skip requests nobody waits for and fail the ones it drops.
+pub(crate) trait AskState: Send + Sync {
+    /// The asker is no longer waiting (timed out, or already answered).
+    fn is_abandoned(&self) -> bool;
+    /// Decides the slot with `err` (no effect if already decided).
+    fn fail(&self, err: AskError);
+}
+
+impl<T: Send> Slot<T> {
+    /// A slot for a thread that will block in [`Slot::wait`].
+    pub(crate) fn for_thread(deadline: Option<Instant>) -> Arc<Self> {
+        Arc::new(Slot {
+            state: Mutex::new(State::WaitingThread),
+            ready: Condvar::new(),
+            deadline,
+        })
+    }
+
+    /// A slot whose outcome is handed to `callback`, exactly once.
+    pub(crate) fn for_callback(
+        deadline: Option<Instant>,
+        callback: impl FnOnce(Result<T, AskError>) + Send + 'static,
+    ) -> Arc<Self> {
+        Arc::new(Slot {
+            state: Mutex::new(State::WaitingActor(Box::new(callback), None)),
+            ready: Condvar::new(),
+            deadline,
+        })
+    }
+
+    /// Remembers the timer entry that enforces the deadline, so an answer can
+    /// cancel it; cancels it at once if the slot is already decided.
+    pub(crate) fn set_timer(&self, handle: TimerHandle) {
+        let mut state = self.state.lock();
+        if let State::WaitingActor(_, timer) = &mut *state {
+            *timer = Some(handle);
+        } else {
+            drop(state);
+            handle.cancel();
+        }
+    }
+
+    /// Decides the slot with `outcome`. Gives the outcome back if the slot was
+    /// already decided.
+    pub(crate) fn complete(&self, outcome: Result<T, AskError>) -> Result<(), Result<T, AskError>> {
+        let mut state = self.state.lock();
+        match std::mem::replace(&mut *state, State::Finished) {
+            State::WaitingThread => {
+                *state = State::Ready(outcome);
+                drop(state);
+                self.ready.notify_all();
+                Ok(())
+            }
+            State::WaitingActor(callback, timer) => {
+                drop(state);
+                if let Some(t) = timer {
+                    t.cancel();
+                }
+                callback(outcome);
+                Ok(())
+            }
+            other => {
+                *state = other;
+                Err(outcome)
+            }
+        }
+    }
+
+    /// Blocks until the slot is decided or `deadline` passes; on timeout the
+    /// slot is marked abandoned, so a late answer is discarded.
+    pub(crate) fn wait(&self, deadline: Instant) -> Result<T, AskError> {
+        let mut state = self.state.lock();
+        loop {
+            match std::mem::replace(&mut *state, State::Finished) {
+                State::Ready(outcome) => return outcome,
+                State::WaitingThread => *state = State::WaitingThread,
+                State::Finished => return Err(AskError::Closed),
+                State::WaitingActor(..) => unreachable!("a thread waits only on a thread slot"),
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                *state = State::Finished;
+                return Err(AskError::Timeout);
+            }
+            state = self.ready.wait_timeout(state, deadline - now);
+        }
+    }
+
+    /// Gives up waiting: the asker times out now (used by the loom model to
+    /// stand in for the deadline, which loom cannot model).
+    pub(crate) fn abandon(&self) -> Result<T, AskError> {
+        let mut state = self.state.lock();
+        match std::mem::replace(&mut *state, State::Finished) {
+            State::Ready(outcome) => outcome,
+            _ => Err(AskError::Timeout),
+        }
+    }
+}
+
+impl<T: Send> AskState for Slot<T> {
+    fn is_abandoned(&self) -> bool {
+        !matches!(
+            *self.state.lock(),
+            State::WaitingThread | State::WaitingActor(..)
+        )
+    }
+
+    fn fail(&self, err: AskError) {
+        let _ = self.complete(Err(err));
+    }
+}
+
+/// The handle an asked actor answers with, exactly once.
+///
+/// It arrives inside the request message built by `ask`'s closure. Dropping it
+/// unanswered tells the asker at once ([`AskError::ReplyDropped`]) instead of
+/// letting it wait for its timeout. It may be moved to another thread or actor
+/// and answered from there.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{Actor, ActorError, Context, Reply, System};
+/// use std::time::Duration;
+///
+/// struct Doubler;
+/// impl Actor for Doubler {
+///     type Msg = (u64, Reply<u64>);
+///     fn handle(&mut self, _: &mut Context<Self>, (n, reply): Self::Msg) -> Result<(), ActorError> {
+///         if reply.is_waiting() {
+///             let _ = reply.send(n * 2); // Err(value) only if the asker has gone
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let system = System::new();
+/// let doubler = system.spawn(|| Doubler).unwrap();
+/// assert_eq!(doubler.ask(|r| (21, r), Duration::from_secs(5)), Ok(42));
+/// system.shutdown().unwrap();
+/// ```
+pub struct Reply<T: Send + 'static> {
+    slot: Option<Arc<Slot<T>>>,
+}
+
+impl<T: Send + 'static> Reply<T> {
+    pub(crate) fn new(slot: Arc<Slot<T>>) -> Self {
+        Reply { slot: Some(slot) }
+    }
+
+    /// Answers the asker. Gives the value back if the asker is no longer waiting
+    /// (it timed out); such a late reply is discarded.
+    pub fn send(mut self, value: T) -> Result<(), T> {
+        let slot = self
+            .slot
+            .take()
+            .expect("a Reply holds its slot until answered");
+        slot.complete(Ok(value)).map_err(|outcome| match outcome {
+            Ok(v) => v,
+            Err(_) => unreachable!("we completed with Ok"),
+        })
+    }
+
+    /// When the asker stops waiting, if it set a deadline.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.slot.as_ref().and_then(|s| s.deadline)
+    }
+
+    /// Whether the asker is still waiting for this answer. A handler can skip
+    /// expensive work when it is not.
+    pub fn is_waiting(&self) -> bool {
+        self.slot.as_ref().is_some_and(|s| !s.is_abandoned())
+    }
+}
+
+impl<T: Send + 'static> Drop for Reply<T> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            let _ = slot.complete(Err(AskError::ReplyDropped));
+        }
+    }
+}
+
+impl<T: Send + 'static> fmt::Debug for Reply<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reply")
+            .field("waiting", &self.is_waiting())
+            .field("deadline", &self.deadline())
+            .finish()
+    }
+}

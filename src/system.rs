@@ -1,0 +1,685 @@
+//! [`System`]: owns the pool, the timer, the registry of actors and the dead letters.
+//!
+//! # Quiescence
+//!
+//! `in_flight` counts every item in any mailbox (queued or parked) plus the one
+//! being handled: it is raised before a push and lowered after the item is
+//! handled or dropped. Since an item's effects (the messages its handler sends)
+//! are counted before the item itself is uncounted, `in_flight == 0` together
+//! with an idle timer means no actor has work, nor will get any without outside
+//! help.
+//!
+//! A waiter in [`System::await_quiescent`] registers in `quiet_waiters`, then
+//! reads `in_flight`; a worker lowers `in_flight`, then reads `quiet_waiters` and
+//! only then takes the lock to notify. Both pairs are `SeqCst`, so at least one
+//! side sees the other (the store-buffering pattern): the waiter sees zero, or the
+//! worker sees the waiter. The notification is sent under the lock the waiter
+//! checks under, so it cannot fall between check and wait.
+//!
+//! # Shutdown
+//!
+//! 1. Intake stops: spawns and sends from outside the pool are refused, timer
+//!    messages go to dead letters; actors go on talking to each other.
+//! 2. The system waits (within the timeout) for quiescence: queued work drains.
+//! 3. Every root actor is asked to stop; trees stop leaves first (see
+//!    `cell.rs`). The system waits (within the timeout) for the last actor.
+//! 4. The timer thread stops and is joined, then the pool's workers.
+//!
+//! An actor still running when the time is up is reported in the error, with its
+//! worker, which is left detached: Rust cannot stop a thread.
+
+use crate::actor::Actor;
+use crate::addr::Addr;
+use crate::cell::{AnyCell, Cell, StopReason};
+use crate::error::{BuildError, QuiescenceTimeout, ShutdownError, SpawnError, StuckActor};
+use crate::pool::{PoolHandle, ThreadPool};
+use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, CachePadded, Condvar, Mutex, Ordering};
+use crate::timer::Timer;
+use std::collections::HashMap;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+/// The default mailbox capacity: a bound, not an allocation.
+pub const DEFAULT_MAILBOX_CAPACITY: usize = 1024;
+/// The default number of messages an actor handles per turn before it yields.
+pub const DEFAULT_THROUGHPUT: usize = 32;
+/// The default time [`System::shutdown`] allows.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a message went to dead letters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeadLetterReason {
+    /// The actor stopped (or was stopping) with the message queued.
+    Stopped,
+    /// The asker had stopped waiting before the request was handled.
+    AskerGone,
+    /// The handler failed while handling this message.
+    HandlerFailed,
+    /// A timer message found the mailbox full.
+    MailboxFull,
+    /// A timer message fired while the system was shutting down.
+    Shutdown,
+}
+
+/// A record of a message that could not be handled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The intended actor (its name, or `#id`).
+    pub recipient: String,
+    /// The Rust type of the message.
+    pub message_type: &'static str,
+    /// Why it was not handled.
+    pub reason: DeadLetterReason,
+}
+
+/// System-wide counters, read with [`System::metrics`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SystemMetrics {
+    /// Actors spawned and not yet stopped.
+    pub actors_alive: usize,
+    /// User messages handled by all actors.
+    pub messages_handled: u64,
+    /// Messages that went to dead letters.
+    pub dead_letters: u64,
+    /// Tasks workers took from one another.
+    pub steals: u64,
+    /// Times a worker went to sleep for lack of work.
+    pub parks: u64,
+}
+
+type DeadLetterHook = Box<dyn Fn(&DeadLetter) + Send + Sync>;
+
+#[derive(Default)]
+struct Registry {
+    cells: HashMap<u64, Arc<dyn AnyCell>>,
+    names: HashMap<Arc<str>, u64>,
+}
+
+/// What every actor of a system shares.
+pub(crate) struct Shared {
+    pub(crate) pool: PoolHandle,
+    pub(crate) timer: Timer,
+    registry: Mutex<Registry>,
+    next_id: AtomicU64,
+    closing: AtomicBool,
+    in_flight: CachePadded<AtomicUsize>,
+    quiet_waiters: AtomicUsize,
+    alive: AtomicUsize,
+    quiet: Mutex<()>,
+    quiet_cv: Condvar,
+    handled: CachePadded<AtomicU64>,
+    dead_letters: AtomicU64,
+    on_dead_letter: Option<DeadLetterHook>,
+    capacity: usize,
+    throughput: usize,
+}
+
+impl Shared {
+    pub(crate) fn is_closing(&self) -> bool {
+        // ORDERING: Acquire pairs with the Release in `System::shutdown_timeout`;
+        // a refused sender needs nothing else from the shutting-down thread, so
+        // this is only about seeing the flag promptly, not about data.
+        self.closing.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn work_added(&self, n: usize) {
+        // ORDERING: Relaxed. Every increment made while handling an item happens
+        // before that item's SeqCst decrement in the same thread, so coherence
+        // keeps it ahead in the counter's modification order: a reader can never
+        // see the decrement without it.
+        self.in_flight.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn work_done(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        // ORDERING: SeqCst, one half of the store-buffering pair with
+        // `await_quiescent` (module docs); also Release so a waiter that sees
+        // zero sees the handlers' effects.
+        let prev = self.in_flight.fetch_sub(n, Ordering::SeqCst);
+        debug_assert!(prev >= n, "in-flight count went negative");
+        // ORDERING: SeqCst, the other read of the pair.
+        if prev == n && self.quiet_waiters.load(Ordering::SeqCst) > 0 {
+            let _g = self.quiet.lock();
+            self.quiet_cv.notify_all();
+        }
+    }
+
+    pub(crate) fn count_handled(&self, n: u64) {
+        // ORDERING: Relaxed; a statistic.
+        self.handled.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn dead_letter<M>(&self, recipient: &str, reason: DeadLetterReason) {
+        // ORDERING: Relaxed; a statistic.
+        self.dead_letters.fetch_add(1, Ordering::Relaxed);
+        let letter = DeadLetter {
+            recipient: recipient.to_string(),
+            message_type: std::any::type_name::<M>(),
+            reason,
+        };
+        log::debug!(
+            "dead letter for {}: {} ({:?})",
+            letter.recipient,
+            letter.message_type,
+            letter.reason
+        );
+        if let Some(hook) = &self.on_dead_letter {
+            hook(&letter);
+        }
+    }
+
+    /// Builds and registers a cell; the caller submits it to the pool.
+    pub(crate) fn spawn_cell<A: Actor>(
+        self: &Arc<Self>,
+        options: SpawnOptions,
+        factory: Box<dyn Fn() -> A + Send + Sync>,
+        parent: Option<Arc<dyn AnyCell>>,
+    ) -> Result<Arc<Cell<A>>, SpawnError> {
+        let capacity = options.capacity.unwrap_or(self.capacity);
+        let throughput = options.throughput.unwrap_or(self.throughput);
+        if capacity == 0 {
+            return Err(BuildError::zero("mailbox capacity").into());
+        }
+        if throughput == 0 {
+            return Err(BuildError::zero("throughput").into());
+        }
+        if self.is_closing() {
+            return Err(SpawnError::SystemStopped);
+        }
+        let name: Option<Arc<str>> = options.name.map(Arc::from);
+        let mut reg = self.registry.lock();
+        if let Some(n) = &name
+            && reg.names.contains_key(n)
+        {
+            return Err(SpawnError::NameTaken(n.to_string()));
+        }
+        // ORDERING: Relaxed; ids need uniqueness only, which the RMW gives.
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let cell = Cell::new(
+            self.clone(),
+            id,
+            name.clone(),
+            capacity,
+            throughput,
+            factory,
+            parent,
+        );
+        if let Some(n) = name {
+            reg.names.insert(n, id);
+        }
+        reg.cells.insert(id, cell.clone());
+        // ORDERING: Relaxed; read under `quiet` or as a statistic; the decrement
+        // in `actor_stopped` is ordered after this by the actor's own start.
+        self.alive.fetch_add(1, Ordering::Relaxed);
+        Ok(cell)
+    }
+
+    pub(crate) fn unregister(&self, id: u64, name: Option<&str>) {
+        let mut reg = self.registry.lock();
+        reg.cells.remove(&id);
+        if let Some(n) = name
+            && reg.names.get(n) == Some(&id)
+        {
+            reg.names.remove(n);
+        }
+    }
+
+    pub(crate) fn actor_stopped(&self) {
+        // ORDERING: AcqRel; the shutdown waiter reads it under `quiet`, which we
+        // take below before notifying.
+        if self.alive.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let _g = self.quiet.lock();
+            self.quiet_cv.notify_all();
+        }
+    }
+
+    fn in_flight(&self) -> usize {
+        // ORDERING: SeqCst, see the module docs.
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
+    fn await_quiescent(&self, deadline: Instant) -> Result<(), QuiescenceTimeout> {
+        let mut guard = self.quiet.lock();
+        // ORDERING: SeqCst, one half of the store-buffering pair (module docs).
+        self.quiet_waiters.fetch_add(1, Ordering::SeqCst);
+        let result = loop {
+            // The timer is checked first: a firing callback raises `in_flight`
+            // before it stops counting as firing.
+            let timer_busy = self.timer.due_or_firing();
+            let n = self.in_flight();
+            if !timer_busy && n == 0 {
+                break Ok(());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                break Err(QuiescenceTimeout { in_flight: n });
+            }
+            // Workers notify when the count reaches zero; the timer does not, so
+            // while it is busy (or has an entry due before the deadline) wait
+            // only briefly.
+            let mut wait = deadline - now;
+            if timer_busy {
+                wait = wait.min(Duration::from_millis(1));
+            } else if let Some(t) = self.timer.next_deadline() {
+                wait = wait.min(t.saturating_duration_since(now) + Duration::from_micros(100));
+            }
+            guard = self.quiet_cv.wait_timeout(guard, wait);
+        };
+        // ORDERING: Relaxed; only a hint that saves workers the lock.
+        self.quiet_waiters.fetch_sub(1, Ordering::Relaxed);
+        drop(guard);
+        result
+    }
+
+    fn await_all_stopped(&self, deadline: Instant) -> bool {
+        let mut guard = self.quiet.lock();
+        loop {
+            // ORDERING: Acquire pairs with the AcqRel decrement in actor_stopped.
+            if self.alive.load(Ordering::Acquire) == 0 {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            guard = self.quiet_cv.wait_timeout(guard, deadline - now);
+        }
+    }
+}
+
+/// Options for one actor: name, mailbox capacity, throughput.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+///
+/// struct Sink;
+/// impl Actor for Sink {
+///     type Msg = u32;
+///     fn handle(&mut self, _: &mut Context<Self>, _: u32) -> Result<(), ActorError> { Ok(()) }
+/// }
+///
+/// let system = System::new();
+/// let sink = system
+///     .spawn_with(SpawnOptions::new().name("sink").mailbox_capacity(16).throughput(8), || Sink)
+///     .unwrap();
+/// assert_eq!(system.lookup::<Sink>("sink"), Some(sink));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct SpawnOptions {
+    name: Option<String>,
+    capacity: Option<usize>,
+    throughput: Option<usize>,
+}
+
+impl SpawnOptions {
+    /// The system's defaults.
+    pub fn new() -> Self {
+        SpawnOptions::default()
+    }
+
+    /// Registers the actor under `name` (see [`System::lookup`]).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The most user messages its mailbox holds (at least 1).
+    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
+        self.capacity = Some(capacity);
+        self
+    }
+
+    /// The most messages it handles per turn before letting other actors run
+    /// (at least 1).
+    pub fn throughput(mut self, throughput: usize) -> Self {
+        self.throughput = Some(throughput);
+        self
+    }
+}
+
+/// Builds a [`System`].
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::System;
+///
+/// let system = System::builder().workers(2).mailbox_capacity(64).throughput(16).build()?;
+/// assert!(System::builder().workers(0).build().is_err());
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct SystemBuilder {
+    workers: Option<usize>,
+    capacity: usize,
+    throughput: usize,
+    name: String,
+    shutdown_timeout: Duration,
+    on_dead_letter: Option<DeadLetterHook>,
+}
+
+impl SystemBuilder {
+    /// The number of worker threads (default: one per CPU).
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = Some(n);
+        self
+    }
+
+    /// The default mailbox capacity (default [`DEFAULT_MAILBOX_CAPACITY`]).
+    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
+        self.capacity = capacity;
+        self
+    }
+
+    /// The default throughput (default [`DEFAULT_THROUGHPUT`]).
+    pub fn throughput(mut self, throughput: usize) -> Self {
+        self.throughput = throughput;
+        self
+    }
+
+    /// Names the threads: workers `{name}-worker-{i}`, timer `{name}-timer`
+    /// (default `playhouse`).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The time [`System::shutdown`] and dropping the system allow (default
+    /// [`DEFAULT_SHUTDOWN_TIMEOUT`]).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Calls `hook` for every dead letter, on the thread that produced it (keep
+    /// it short; it may run on a worker).
+    pub fn on_dead_letter(mut self, hook: impl Fn(&DeadLetter) + Send + Sync + 'static) -> Self {
+        self.on_dead_letter = Some(Box::new(hook));
+        self
+    }
+
+    /// Starts the workers and the timer.
+    ///
+    /// # Errors
+    /// Zero workers, capacity or throughput; a thread the OS refused to start.
+    pub fn build(self) -> Result<System, BuildError> {
+        if self.capacity == 0 {
+            return Err(BuildError::zero("mailbox capacity"));
+        }
+        if self.throughput == 0 {
+            return Err(BuildError::zero("throughput"));
+        }
+        let mut pool = ThreadPool::builder().thread_name_prefix(format!("{}-worker", self.name));
+        if let Some(n) = self.workers {
+            pool = pool.threads(n);
+        }
+        let pool = pool.build()?;
+        let timer = Timer::start(format!("{}-timer", self.name))?;
+        let shared = Arc::new(Shared {
+            pool: pool.handle(),
+            timer,
+            registry: Mutex::new(Registry::default()),
+            next_id: AtomicU64::new(1),
+            closing: AtomicBool::new(false),
+            in_flight: CachePadded::new(AtomicUsize::new(0)),
+            quiet_waiters: AtomicUsize::new(0),
+            alive: AtomicUsize::new(0),
+            quiet: Mutex::new(()),
+            quiet_cv: Condvar::new(),
+            handled: CachePadded::new(AtomicU64::new(0)),
+            dead_letters: AtomicU64::new(0),
+            on_dead_letter: self.on_dead_letter,
+            capacity: self.capacity,
+            throughput: self.throughput,
+        });
+        Ok(System {
+            shared,
+            pool,
+            shutdown_timeout: self.shutdown_timeout,
+            done: AtomicBool::new(false),
+        })
+    }
+}
+
+impl fmt::Debug for SystemBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SystemBuilder")
+            .field("workers", &self.workers)
+            .field("mailbox_capacity", &self.capacity)
+            .field("throughput", &self.throughput)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An actor system: a pool of worker threads, a timer thread, and the actors.
+///
+/// Dropping it shuts it down (see [`System::shutdown_timeout`]); no thread of
+/// the system outlives it, except a worker stuck in a handler that never
+/// returns, which shutdown reports.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{Actor, ActorError, Context, System};
+/// use std::time::Duration;
+///
+/// struct Greeter;
+/// impl Actor for Greeter {
+///     type Msg = String;
+///     fn handle(&mut self, _: &mut Context<Self>, name: String) -> Result<(), ActorError> {
+///         println!("hello, {name}");
+///         Ok(())
+///     }
+/// }
+///
+/// let system = System::new();
+/// let greeter = system.spawn(|| Greeter)?;
+/// greeter.tell("world".to_string())?;
+/// system.await_quiescent(Duration::from_secs(5))?;
+/// assert_eq!(system.metrics().messages_handled, 1);
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct System {
+    shared: Arc<Shared>,
+    pool: ThreadPool,
+    shutdown_timeout: Duration,
+    done: AtomicBool,
+}
+
+impl System {
+    /// A builder with the defaults.
+    pub fn builder() -> SystemBuilder {
+        SystemBuilder {
+            workers: None,
+            capacity: DEFAULT_MAILBOX_CAPACITY,
+            throughput: DEFAULT_THROUGHPUT,
+            name: "playhouse".into(),
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            on_dead_letter: None,
+        }
+    }
+
+    /// A system with the defaults: one worker per CPU.
+    ///
+    /// # Panics
+    /// If the operating system refuses to start a thread (use
+    /// [`System::builder`] to get that as an error).
+    pub fn new() -> System {
+        System::builder()
+            .build()
+            .expect("the operating system refused to start the system's threads")
+    }
+
+    /// Spawns a top-level actor built by `factory` (kept, so a supervisor can
+    /// build it afresh), with default options.
+    ///
+    /// # Errors
+    /// [`SpawnError::SystemStopped`] once shutdown has begun.
+    pub fn spawn<A: Actor>(
+        &self,
+        factory: impl Fn() -> A + Send + Sync + 'static,
+    ) -> Result<Addr<A>, SpawnError> {
+        self.spawn_with(SpawnOptions::new(), factory)
+    }
+
+    /// Spawns a top-level actor with `options`.
+    ///
+    /// # Errors
+    /// [`SpawnError::SystemStopped`] once shutdown has begun,
+    /// [`SpawnError::NameTaken`] for a name in use, [`SpawnError::Config`] for a
+    /// zero capacity or throughput.
+    pub fn spawn_with<A: Actor>(
+        &self,
+        options: SpawnOptions,
+        factory: impl Fn() -> A + Send + Sync + 'static,
+    ) -> Result<Addr<A>, SpawnError> {
+        let cell = self.shared.spawn_cell(options, Box::new(factory), None)?;
+        cell.clone().submit();
+        Ok(Addr::from_cell(cell))
+    }
+
+    /// The running actor registered under `name`, if it is of type `A`.
+    pub fn lookup<A: Actor>(&self, name: &str) -> Option<Addr<A>> {
+        let reg = self.shared.registry.lock();
+        let id = reg.names.get(name)?;
+        let cell = reg.cells.get(id)?.clone();
+        drop(reg);
+        cell.into_any()
+            .downcast::<Cell<A>>()
+            .ok()
+            .map(Addr::from_cell)
+    }
+
+    /// The system's counters.
+    pub fn metrics(&self) -> SystemMetrics {
+        let pool = self.pool.metrics();
+        let s = &self.shared;
+        // ORDERING: Relaxed loads; statistics.
+        SystemMetrics {
+            actors_alive: s.alive.load(Ordering::Relaxed),
+            messages_handled: s.handled.load(Ordering::Relaxed),
+            dead_letters: s.dead_letters.load(Ordering::Relaxed),
+            steals: pool.steals,
+            parks: pool.parks,
+        }
+    }
+
+    /// Waits until no actor has work: every mailbox is empty, no handler is
+    /// running, and no timer is due. Useful in tests and for orderly exits.
+    ///
+    /// # Errors
+    /// [`QuiescenceTimeout`] if work is still in flight after `timeout`.
+    pub fn await_quiescent(&self, timeout: Duration) -> Result<(), QuiescenceTimeout> {
+        self.shared.await_quiescent(Instant::now() + timeout)
+    }
+
+    /// Shuts down within the configured timeout (see
+    /// [`System::shutdown_timeout`]).
+    ///
+    /// # Errors
+    /// As [`System::shutdown_timeout`].
+    pub fn shutdown(self) -> Result<(), ShutdownError> {
+        let timeout = self.shutdown_timeout;
+        self.shutdown_timeout(timeout)
+    }
+
+    /// Stops intake, lets queued work drain, stops every actor (children before
+    /// parents, running their `stopped` hooks), then stops and joins the timer
+    /// and every worker — all within `timeout`.
+    ///
+    /// # Errors
+    /// [`ShutdownError`] naming each actor still running at the deadline and its
+    /// worker; everything else was stopped and joined.
+    pub fn shutdown_timeout(self, timeout: Duration) -> Result<(), ShutdownError> {
+        self.stop_all(timeout)
+    }
+
+    fn stop_all(&self, timeout: Duration) -> Result<(), ShutdownError> {
+        // ORDERING: Relaxed; `done` only keeps Drop from shutting down twice on
+        // the same thread.
+        if self.done.swap(true, Ordering::Relaxed) {
+            return Ok(());
+        }
+        let deadline = Instant::now() + timeout;
+        let s = &self.shared;
+        // ORDERING: Release pairs with the Acquire in `is_closing`.
+        s.closing.store(true, Ordering::Release);
+        if let Err(e) = s.await_quiescent(deadline) {
+            log::warn!("shutdown: {e}; stopping actors anyway");
+        }
+        let roots: Vec<Arc<dyn AnyCell>> = {
+            let reg = s.registry.lock();
+            reg.cells
+                .values()
+                .filter(|c| c.is_root())
+                .cloned()
+                .collect()
+        };
+        for root in roots {
+            root.request_stop(StopReason::Shutdown);
+        }
+        let all_stopped = s.await_all_stopped(deadline);
+        let stuck: Vec<StuckActor> = if all_stopped {
+            Vec::new()
+        } else {
+            let reg = s.registry.lock();
+            reg.cells
+                .values()
+                .filter_map(|c| {
+                    c.running_on().map(|w| StuckActor {
+                        actor: c.label(),
+                        worker: self.pool.worker_name(w),
+                    })
+                })
+                .collect()
+        };
+        s.timer.shutdown();
+        let left = deadline.saturating_duration_since(Instant::now());
+        let workers = self.pool.terminate(left);
+        if stuck.is_empty() && workers.is_ok() && all_stopped {
+            return Ok(());
+        }
+        let mut stuck = stuck;
+        if let Err(names) = workers {
+            for w in names {
+                if !stuck.iter().any(|s| s.worker == w) {
+                    stuck.push(StuckActor {
+                        actor: "(unknown)".into(),
+                        worker: w,
+                    });
+                }
+            }
+        }
+        let err = ShutdownError { timeout, stuck };
+        log::error!("{err}");
+        Err(err)
+    }
+}
+
+impl Default for System {
+    fn default() -> Self {
+        System::new()
+    }
+}
+
+impl Drop for System {
+    fn drop(&mut self) {
+        let _ = self.stop_all(self.shutdown_timeout);
+    }
+}
+
+impl fmt::Debug for System {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("System")
+            .field("metrics", &self.metrics())
+            .finish_non_exhaustive()
+    }
+}
