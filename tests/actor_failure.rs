@@ -1,0 +1,100 @@
+//! Failures without a supervisor: caught, logged, dead-lettered; the actor stops; workers survive.
+
+mod common;
+
+use common::LIMIT;
+use playhouse::{Actor, ActorError, Context, DeadLetterReason, Reply, SendError, System};
+use std::sync::{Arc, Mutex};
+
+enum Msg {
+    Panic,
+    Fail,
+    Ping(Reply<u32>),
+}
+
+struct Fragile;
+
+impl Actor for Fragile {
+    type Msg = Msg;
+    fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+        match msg {
+            Msg::Panic => panic!("boom"),
+            Msg::Fail => Err("bad input".into()),
+            Msg::Ping(r) => {
+                let _ = r.send(1);
+                Ok(())
+            }
+        }
+    }
+}
+
+fn system_with_letters() -> (System, Arc<Mutex<Vec<DeadLetterReason>>>) {
+    common::init_log();
+    let letters = Arc::new(Mutex::new(Vec::new()));
+    let l = letters.clone();
+    let system = System::builder()
+        .workers(1)
+        .on_dead_letter(move |d| l.lock().unwrap().push(d.reason))
+        .build()
+        .unwrap();
+    (system, letters)
+}
+
+#[test]
+fn panicking_handler_stops_its_actor_but_not_the_worker() {
+    let (system, letters) = system_with_letters();
+    let fragile = system.spawn(|| Fragile).unwrap();
+    let healthy = system.spawn(|| Fragile).unwrap();
+    fragile.tell(Msg::Panic).unwrap();
+    // The single worker survived: another actor still answers.
+    assert_eq!(healthy.ask(Msg::Ping, LIMIT), Ok(1));
+    common::wait_until("the failed actor stopped", || !fragile.is_alive());
+    match fragile.tell(Msg::Fail) {
+        Err(SendError::Closed(Msg::Fail)) => {}
+        other => panic!("expected Closed(Fail), got {other:?}"),
+    }
+    assert_eq!(
+        *letters.lock().unwrap(),
+        vec![DeadLetterReason::HandlerFailed]
+    );
+    assert_eq!(system.metrics().actors_alive, 1);
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn error_from_handler_is_a_failure_and_queued_messages_are_dead_lettered() {
+    let (system, letters) = system_with_letters();
+    let fragile = system.spawn(|| Fragile).unwrap();
+    fragile.tell(Msg::Fail).unwrap();
+    fragile.tell(Msg::Fail).unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    assert!(!fragile.is_alive());
+    let letters = letters.lock().unwrap().clone();
+    // The failing message, then the one still queued behind it (unless the
+    // actor had already stopped when it was sent, then it came back Closed).
+    assert_eq!(letters[0], DeadLetterReason::HandlerFailed);
+    assert!(letters[1..].iter().all(|r| *r == DeadLetterReason::Stopped));
+    system.shutdown().unwrap();
+}
+
+struct FailsToStart;
+
+impl Actor for FailsToStart {
+    type Msg = ();
+    fn started(&mut self, _: &mut Context<Self>) -> Result<(), ActorError> {
+        Err("no config".into())
+    }
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        unreachable!("an actor that failed to start handles nothing")
+    }
+}
+
+#[test]
+fn failure_in_started_stops_the_actor() {
+    let (system, _) = system_with_letters();
+    let a = system.spawn(|| FailsToStart).unwrap();
+    common::wait_until("the actor stopped", || !a.is_alive());
+    assert!(matches!(a.tell(()), Err(SendError::Closed(()))));
+    assert_eq!(system.metrics().actors_alive, 0);
+    system.shutdown().unwrap();
+}

@@ -1,0 +1,55 @@
+//! Probes shared by the integration tests: gates, a bounded "eventually" poll, thread counting.
+#![allow(dead_code)]
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+use std::time::{Duration, Instant};
+
+/// How long any single wait in a test may take before the test fails.
+pub const LIMIT: Duration = Duration::from_secs(30);
+
+/// A one-shot gate: handlers block in `wait` until the test calls `open`.
+#[derive(Clone)]
+pub struct Gate {
+    tx: Sender<()>,
+    rx: Receiver<()>,
+}
+
+impl Gate {
+    pub fn new() -> Self {
+        let (tx, rx) = bounded(1);
+        Gate { tx, rx }
+    }
+    pub fn open(&self) {
+        let _ = self.tx.send(());
+    }
+    pub fn wait(&self) {
+        self.rx.recv_timeout(LIMIT).expect("gate never opened");
+        // Leave it open for the next waiter.
+        let _ = self.tx.try_send(());
+    }
+}
+
+/// Polls `cond` until it holds or `LIMIT` passes, then asserts it.
+pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + LIMIT;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::yield_now();
+    }
+}
+
+/// Threads of this process whose name starts with `prefix` (Linux; names are
+/// cut to 15 bytes by the kernel, so keep prefixes short).
+pub fn threads_named(prefix: &str) -> usize {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    dir.filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read_to_string(e.path().join("comm")).ok())
+        .filter(|n| n.starts_with(prefix))
+        .count()
+}
+
+pub fn init_log() {
+    let _ = env_logger::builder().is_test(true).try_init();
+}

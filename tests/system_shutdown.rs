@@ -1,0 +1,223 @@
+//! Shutdown: drains in-flight work, stops trees children-first, refuses late sends, joins every thread; stop via the control lane.
+
+mod common;
+
+use common::{Gate, LIMIT};
+use playhouse::{Actor, ActorError, Context, SendError, SpawnOptions, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+struct Counter {
+    handled: Arc<AtomicU64>,
+    stops: Arc<Mutex<Vec<String>>>,
+    label: String,
+}
+
+impl Actor for Counter {
+    type Msg = u64;
+    fn handle(&mut self, _: &mut Context<Self>, _: u64) -> Result<(), ActorError> {
+        self.handled.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.stops.lock().unwrap().push(self.label.clone());
+    }
+}
+
+#[test]
+fn shutdown_drains_in_flight_messages_and_joins_every_thread() {
+    common::init_log();
+    let handled = Arc::new(AtomicU64::new(0));
+    let stops = Arc::new(Mutex::new(Vec::new()));
+    let system = System::builder().workers(2).name("sdA").build().unwrap();
+    assert_eq!(common::threads_named("sdA-"), 3, "2 workers + 1 timer");
+    let (h, s) = (handled.clone(), stops.clone());
+    let addr = system
+        .spawn(move || Counter {
+            handled: h.clone(),
+            stops: s.clone(),
+            label: "counter".into(),
+        })
+        .unwrap();
+    for n in 0..10_000 {
+        addr.tell(n).unwrap();
+    }
+    system.shutdown().unwrap();
+    assert_eq!(
+        handled.load(Ordering::SeqCst),
+        10_000,
+        "queued work not drained"
+    );
+    assert_eq!(*stops.lock().unwrap(), vec!["counter".to_string()]);
+    assert!(matches!(addr.tell(1), Err(SendError::Closed(1))));
+    assert!(!addr.is_alive());
+    assert_eq!(
+        common::threads_named("sdA-"),
+        0,
+        "a thread outlived the system"
+    );
+}
+
+#[test]
+fn dropping_the_system_shuts_it_down() {
+    let system = System::builder().workers(2).name("sdB").build().unwrap();
+    assert_eq!(common::threads_named("sdB-"), 3);
+    drop(system);
+    assert_eq!(common::threads_named("sdB-"), 0);
+}
+
+/// Spawns `depth` levels of children below itself, recording stop order.
+struct Node {
+    depth: u32,
+    stops: Arc<Mutex<Vec<u32>>>,
+}
+
+impl Actor for Node {
+    type Msg = ();
+    fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+        if self.depth > 0 {
+            for _ in 0..2 {
+                let (d, s) = (self.depth - 1, self.stops.clone());
+                ctx.spawn(move || Node {
+                    depth: d,
+                    stops: s.clone(),
+                })?;
+            }
+        }
+        Ok(())
+    }
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        Ok(())
+    }
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.stops.lock().unwrap().push(self.depth);
+    }
+}
+
+#[test]
+fn trees_stop_children_first() {
+    let stops = Arc::new(Mutex::new(Vec::new()));
+    let system = System::builder().workers(2).build().unwrap();
+    let s = stops.clone();
+    system
+        .spawn(move || Node {
+            depth: 2,
+            stops: s.clone(),
+        })
+        .unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(system.metrics().actors_alive, 7);
+    system.shutdown().unwrap();
+    let order = stops.lock().unwrap().clone();
+    assert_eq!(order.len(), 7);
+    // Every node stops after all of its descendants: depths never decrease... by
+    // level: the root (2) is last, and each depth-1 node comes after two leaves.
+    assert_eq!(*order.last().unwrap(), 2);
+    let mut leaves = 0;
+    for d in &order[..6] {
+        match d {
+            0 => leaves += 1,
+            1 => {
+                assert!(
+                    leaves >= 2,
+                    "a parent stopped before its children: {order:?}"
+                );
+                leaves -= 2;
+            }
+            _ => panic!("root stopped early: {order:?}"),
+        }
+    }
+}
+
+struct Blocker {
+    gate: Gate,
+}
+
+impl Actor for Blocker {
+    type Msg = u32;
+    fn handle(&mut self, _: &mut Context<Self>, n: u32) -> Result<(), ActorError> {
+        if n == 0 {
+            self.gate.wait();
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn stop_passes_a_full_mailbox_and_returns_blocked_senders_messages() {
+    let letters = Arc::new(AtomicU64::new(0));
+    let l = letters.clone();
+    let system = System::builder()
+        .workers(1)
+        .on_dead_letter(move |_| {
+            l.fetch_add(1, Ordering::SeqCst);
+        })
+        .build()
+        .unwrap();
+    let gate = Gate::new();
+    let g = gate.clone();
+    let addr = system
+        .spawn_with(SpawnOptions::new().mailbox_capacity(2), move || Blocker {
+            gate: g.clone(),
+        })
+        .unwrap();
+    addr.tell(0).unwrap();
+    common::wait_until("the actor is blocked", || addr.metrics().mailbox_len == 0);
+    addr.tell(1).unwrap();
+    addr.tell(2).unwrap();
+    let senders: Vec<_> = (3..5)
+        .map(|n| {
+            let addr = addr.clone();
+            std::thread::spawn(move || addr.tell(n))
+        })
+        .collect();
+    // Both senders are parked on the full mailbox; stop goes through anyway.
+    addr.stop();
+    gate.open();
+    let mut returned: Vec<u32> = senders
+        .into_iter()
+        .map(|s| match s.join().unwrap() {
+            Err(SendError::Closed(n)) => n,
+            other => panic!("blocked sender got {other:?}"),
+        })
+        .collect();
+    returned.sort_unstable();
+    assert_eq!(returned, vec![3, 4]);
+    common::wait_until("the actor stopped", || !addr.is_alive());
+    assert_eq!(letters.load(Ordering::SeqCst), 2, "the two queued messages");
+    system.shutdown_timeout(LIMIT).unwrap();
+}
+
+struct Stuck {
+    gate: Gate,
+}
+
+impl Actor for Stuck {
+    type Msg = ();
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        self.gate.wait();
+        Ok(())
+    }
+}
+
+#[test]
+fn shutdown_timeout_names_a_stuck_actor_and_its_worker() {
+    let system = System::builder().workers(1).name("sdC").build().unwrap();
+    let gate = Gate::new();
+    let g = gate.clone();
+    let addr = system
+        .spawn_with(SpawnOptions::new().name("sleeper"), move || Stuck {
+            gate: g.clone(),
+        })
+        .unwrap();
+    addr.tell(()).unwrap();
+    common::wait_until("the handler is running", || addr.metrics().mailbox_len == 0);
+    let err = system
+        .shutdown_timeout(std::time::Duration::from_millis(100))
+        .unwrap_err();
+    assert_eq!(err.stuck().len(), 1, "{err}");
+    assert_eq!(err.stuck()[0].actor, "sleeper");
+    assert_eq!(err.stuck()[0].worker, "sdC-worker-0");
+    // Release the detached worker so the process can exit cleanly.
+    gate.open();
+}
