@@ -7,6 +7,7 @@ use crate::reply::Slot;
 use crate::sync::{Arc, AtomicUsize, Ordering};
 
 pub use crate::mailbox::{Idle, Schedule};
+pub use crate::timer::loom_api as timer;
 
 /// A mailbox of `u32` user messages and `u32` control items.
 pub struct LoomMailbox {

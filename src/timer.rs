@@ -1,74 +1,1211 @@
-//! One timer thread per system: delayed and periodic callbacks.
+//! One timer thread per system runs delayed and periodic callbacks in deadline order.
 //!
-//! INTERFACE STUB: the bodies are being written; the signatures below are the
-//! contract the actor runtime builds on.
+//! The thread keeps a min-heap of entries keyed by `(deadline, seq)`: `seq` grows
+//! with every push, so entries with equal deadlines fire in the order they were
+//! scheduled. It sleeps on a condition variable until the earliest deadline (or
+//! indefinitely when the heap is empty: an idle timer costs no CPU), pops every
+//! entry that is due, releases the lock and runs their callbacks, each inside
+//! `catch_unwind`, so a callback may schedule more entries and a panicking one
+//! is logged without killing the thread.
+//!
+//! Time is read through a [`Clock`]: the real [`SystemClock`] in production,
+//! and a [`ManualClock`] in tests and loom models, which only moves when told
+//! and wakes the thread when it does, so no test ever waits on wall time.
+//!
+//! Periodic entries are fixed rate: the next deadline is the previous deadline
+//! plus the period, not "now plus the period", so a series does not drift. When
+//! the thread falls behind by more than a whole period (a long callback, a
+//! suspended machine, a manual clock advanced by many periods at once), the
+//! missed firings are skipped rather than replayed in a burst: the series
+//! resumes at the first `previous + k * period` that lies after now.
+//!
+//! # Invariants
+//!
+//! 1. Every entry in the heap is PENDING, possibly with CANCELLED set; FINISHED
+//!    is set only on entries the heap no longer holds.
+//! 2. `firing` is the number of entries popped by the timer thread whose batch
+//!    has not yet been settled (callbacks returned, periodic entries re-armed).
+//!    So an entry is always visible to [`Timer::due_or_firing`]: in the heap or
+//!    counted in `firing`, never neither while it can still fire.
+//! 3. Once `shutdown` is set the heap stays empty: later pushes are dropped.
+//! 4. No callback runs, and no entry is dropped (its captures may run user
+//!    `Drop` code), while the timer lock is held.
+//! 5. Only the timer thread waits on the condition variable.
+//!
+//! # Protocol
+//!
+//! 1. *Schedule* (`once`, `every`): lock, push, and notify the condition
+//!    variable only if the new entry is now the earliest. A later entry cannot
+//!    change when the thread must wake, and the thread re-reads the heap every
+//!    time it wakes. Pushing and notifying under the lock means the thread is
+//!    either still before its look at the heap (and sees the entry) or already
+//!    waiting (and gets the notification): no wake-up is lost.
+//! 2. *Wait*: the thread, holding the lock, exits if `shutdown` is set, reads the
+//!    clock and pops every entry whose deadline is at or before now. With none
+//!    due it waits: until the earliest deadline on a real clock, indefinitely on
+//!    a manual clock or an empty heap.
+//! 3. *Fire*: it adds the number popped to `firing`, releases the lock and runs
+//!    them in `(deadline, seq)` order. A one-shot runs only if it wins the
+//!    PENDING -> FINISHED transition against `cancel`; a periodic one runs while
+//!    it is not cancelled. It then relocks, subtracts from `firing`, and re-arms
+//!    the periodic entries (with fresh sequence numbers), or drops them if
+//!    `shutdown` was set meanwhile.
+//! 4. *Cancel*: sets CANCELLED with one atomic read-modify-write and returns
+//!    whether the entry was PENDING. Cancelled entries stay in the heap until
+//!    they surface (at their deadline, or at the top in `next_deadline` and
+//!    `due_or_firing`) or until a purge, triggered when pushing into a heap of
+//!    which about half has been cancelled since the last purge.
+//! 5. *Shutdown*: lock, set `shutdown`, take the heap, notify, unlock; join the
+//!    thread unless called on it (a callback shutting its own timer down only
+//!    signals); then mark the taken entries FINISHED and drop them.
+//! 6. *Manual time*: `ManualClock::advance` moves the time, then calls the
+//!    waker each timer registered, which locks the timer and notifies. Taking
+//!    the lock is what makes the poke safe: the thread reads the clock and
+//!    starts waiting without releasing the lock in between.
+//!
+//! Lock order: the timer lock may be held while reading the clock (which takes
+//! the manual clock's lock); the manual clock calls wakers after releasing its
+//! own, so the two are never taken in the other order.
+//!
+//! # Memory ordering
+//!
+//! Every callback, with all it captured, moves between threads inside the
+//! timer mutex, which orders it. The per-entry state atomic guards no data, so
+//! its operations are `Relaxed`: all its writes are read-modify-writes, and the
+//! read-modify-writes of one atomic are totally ordered (its modification order)
+//! at any ordering, so exactly one of `cancel` and the firing of a one-shot
+//! sees PENDING.
+
+// The actor system (src/system.rs) is not written yet, so outside the tests
+// most of the timer has no caller; the tests exercise all of it.
+#![cfg_attr(
+    any(not(test), loom),
+    allow(
+        dead_code,
+        reason = "the system that drives the timer is not written yet"
+    )
+)]
 
 use crate::error::BuildError;
+use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, Ordering, thread};
+use std::any::Any;
+use std::cmp::{Ordering as CmpOrdering, Reverse};
+use std::collections::BinaryHeap;
 use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
+
+/// A callback registered with a [`Clock`], called after the clock jumps.
+pub(crate) type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// Where the timer reads the time.
+pub(crate) trait Clock: Send + Sync {
+    /// The current time.
+    fn now(&self) -> Instant;
+
+    /// How long a thread may sleep before `deadline` arrives, or `None` when the
+    /// clock moves only when told (the waker registered with [`Clock::watch`]
+    /// reports every move, so the thread waits until then).
+    fn sleep_until(&self, deadline: Instant) -> Option<Duration> {
+        Some(deadline.saturating_duration_since(self.now()))
+    }
+
+    /// Registers `wake`, to be called after every jump of the clock. A clock that
+    /// moves on its own never jumps, so the default drops it.
+    fn watch(&self, wake: Waker) {
+        let _ = wake;
+    }
+}
+
+/// The monotonic clock of the operating system.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// A clock that stands still until [`ManualClock::advance`] moves it, for tests
+/// and loom models (loom does not model time).
+#[cfg(any(test, loom))]
+pub(crate) struct ManualClock {
+    inner: Mutex<ManualInner>,
+}
+
+#[cfg(any(test, loom))]
+struct ManualInner {
+    now: Instant,
+    wakers: Vec<Waker>,
+}
+
+#[cfg(any(test, loom))]
+impl ManualClock {
+    /// A clock reading the real time of its creation until it is advanced.
+    pub(crate) fn new() -> Self {
+        ManualClock {
+            inner: Mutex::new(ManualInner {
+                now: Instant::now(),
+                wakers: Vec::new(),
+            }),
+        }
+    }
+
+    /// Moves the time forward by `by`, then wakes every timer using this clock.
+    pub(crate) fn advance(&self, by: Duration) {
+        let wakers = {
+            let mut inner = self.inner.lock();
+            inner.now += by;
+            inner.wakers.clone()
+        };
+        // Called after the clock's lock is released: a waker takes a timer's
+        // lock, under which the timer thread reads this clock (see the lock
+        // order in the module docs).
+        for wake in wakers {
+            wake();
+        }
+    }
+}
+
+#[cfg(any(test, loom))]
+impl Clock for ManualClock {
+    fn now(&self) -> Instant {
+        self.inner.lock().now
+    }
+
+    fn sleep_until(&self, _deadline: Instant) -> Option<Duration> {
+        None
+    }
+
+    fn watch(&self, wake: Waker) {
+        self.inner.lock().wakers.push(wake);
+    }
+}
+
+#[cfg(any(test, loom))]
+impl fmt::Debug for ManualClock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ManualClock")
+            .field("now", &self.now())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The entry will fire (again); it may carry [`CANCELLED`] too.
+const PENDING: usize = 0;
+/// Bit: the entry fired for the last time, or was retired without firing (a
+/// panicking periodic callback, a shutdown). No firing is left to prevent.
+const FINISHED: usize = 0b01;
+/// Bit: [`TimerHandle::cancel`] was called. Set at most once, never cleared.
+const CANCELLED: usize = 0b10;
+
+/// Purging cancelled entries is not worth a heap rebuild below this size.
+const PURGE_MIN_LEN: usize = 64;
+
+/// The state of one entry, shared by the heap entry and its handles.
+struct EntryState {
+    /// [`PENDING`], or a combination of [`FINISHED`] and [`CANCELLED`].
+    bits: AtomicUsize,
+    /// The timer's count of cancellations since its last purge (a hint).
+    cancels: Arc<AtomicUsize>,
+}
+
+impl EntryState {
+    /// Claims the last firing of a one-shot, or retires an entry for good.
+    /// Returns `false` if it was cancelled (or already finished).
+    fn try_finish(&self) -> bool {
+        // ORDERING: Relaxed. Decides against `cancel`'s fetch_or, also an RMW on
+        // this atomic: the modification order lets exactly one of them see
+        // PENDING. Nothing is published (see "Memory ordering").
+        self.bits
+            .compare_exchange(PENDING, FINISHED, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Whether the entry may still fire (neither cancelled nor finished).
+    fn is_pending(&self) -> bool {
+        // ORDERING: Relaxed. A periodic entry checks before each firing; a cancel
+        // it has not seen yet is seen at the next check, and `cancel` promised
+        // only to prevent some future firing. Nothing is published.
+        self.bits.load(Ordering::Relaxed) == PENDING
+    }
+}
 
 /// Cancels a scheduled message (or a periodic series) when asked.
 ///
 /// Dropping the handle does not cancel; call [`TimerHandle::cancel`].
 #[derive(Clone)]
 pub struct TimerHandle {
-    _private: (),
+    entry: Arc<EntryState>,
 }
 
 impl TimerHandle {
     /// Cancels the entry: it will not fire again. Returns `false` when it had
     /// already fired for the last time or was cancelled before.
+    ///
+    /// Racing the firing of a one-shot entry, exactly one side wins: `true`
+    /// means the callback never runs, `false` means it runs (or ran). For a
+    /// periodic entry `true` means no firing starts after the timer sees the
+    /// cancellation; a firing already under way finishes.
     pub fn cancel(&self) -> bool {
-        todo!()
+        // ORDERING: Relaxed. The RMW decides against `try_finish` through this
+        // atomic's modification order; nothing is published (module docs).
+        let before = self.entry.bits.fetch_or(CANCELLED, Ordering::Relaxed);
+        let prevented = before == PENDING;
+        if prevented {
+            // ORDERING: Relaxed. A hint that only triggers a purge; the purge
+            // itself runs under the timer lock and checks every entry.
+            self.entry.cancels.fetch_add(1, Ordering::Relaxed);
+        }
+        prevented
     }
+
     /// Whether [`TimerHandle::cancel`] was called.
     pub fn is_cancelled(&self) -> bool {
-        todo!()
+        // ORDERING: Relaxed. Reports the flag; nothing is read on the strength of it.
+        self.entry.bits.load(Ordering::Relaxed) & CANCELLED != 0
     }
 }
 
 impl fmt::Debug for TimerHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("TimerHandle { .. }")
+        // ORDERING: Relaxed. A snapshot for display.
+        let bits = self.entry.bits.load(Ordering::Relaxed);
+        let state = if bits & CANCELLED != 0 {
+            "cancelled"
+        } else if bits & FINISHED != 0 {
+            "finished"
+        } else {
+            "pending"
+        };
+        f.debug_struct("TimerHandle")
+            .field("state", &state)
+            .finish()
+    }
+}
+
+/// What an entry runs.
+enum Task {
+    Once(Box<dyn FnOnce() + Send>),
+    Every {
+        period: Duration,
+        f: Box<dyn FnMut() + Send>,
+    },
+}
+
+/// One scheduled callback, ordered by `(deadline, seq)`.
+struct Entry {
+    deadline: Instant,
+    /// Assigned by [`State::push`]; breaks ties in insertion order.
+    seq: u64,
+    state: Arc<EntryState>,
+    task: Task,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == CmpOrdering::Equal
+    }
+}
+
+impl Eq for Entry {}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        (self.deadline, self.seq).cmp(&(other.deadline, other.seq))
+    }
+}
+
+/// What the timer lock guards.
+struct State {
+    /// A min-heap through `Reverse`.
+    heap: BinaryHeap<Reverse<Entry>>,
+    next_seq: u64,
+    /// Entries popped by the thread whose batch is not settled (invariant 2).
+    firing: usize,
+    shutdown: bool,
+}
+
+impl State {
+    /// Pushes `entry` with the next sequence number; returns whether it is now
+    /// the earliest entry.
+    fn push(&mut self, mut entry: Entry) -> bool {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        entry.seq = seq;
+        self.heap.push(Reverse(entry));
+        self.heap.peek().is_some_and(|Reverse(top)| top.seq == seq)
+    }
+
+    /// Pops cancelled entries off the top of the heap, for the caller to drop
+    /// after unlocking.
+    fn pop_cancelled_top(&mut self) -> Vec<Entry> {
+        let mut gone = Vec::new();
+        while self
+            .heap
+            .peek()
+            .is_some_and(|Reverse(top)| !top.state.is_pending())
+        {
+            if let Some(Reverse(entry)) = self.heap.pop() {
+                gone.push(entry);
+            }
+        }
+        gone
+    }
+
+    /// Removes every cancelled entry when about half the heap has been
+    /// cancelled since the last purge, returning them for the caller to drop
+    /// after unlocking. Each rebuild is paid for by the cancellations that
+    /// triggered it, so it costs O(1) amortised per cancel.
+    fn purge_cancelled(&mut self, cancels: &AtomicUsize) -> Vec<Entry> {
+        // ORDERING: Relaxed. The count is a hint; what is purged is decided by
+        // each entry's own state below.
+        let cancelled = cancels.load(Ordering::Relaxed);
+        if self.heap.len() < PURGE_MIN_LEN || cancelled * 2 < self.heap.len() {
+            return Vec::new();
+        }
+        // ORDERING: Relaxed (a hint, as above). Subtracting what was read keeps
+        // cancels counted meanwhile; only this locked path ever subtracts.
+        cancels.fetch_sub(cancelled, Ordering::Relaxed);
+        let (keep, gone): (Vec<_>, Vec<_>) = std::mem::take(&mut self.heap)
+            .into_vec()
+            .into_iter()
+            .partition(|Reverse(entry)| entry.state.is_pending());
+        self.heap = BinaryHeap::from(keep);
+        gone.into_iter().map(|Reverse(entry)| entry).collect()
+    }
+}
+
+/// What the timer thread and the [`Timer`] share.
+struct Shared {
+    state: Mutex<State>,
+    /// Waited on by the timer thread only (invariant 5).
+    cond: Condvar,
+    clock: Arc<dyn Clock>,
+    /// Cancellations since the last purge, counted by the handles.
+    cancels: Arc<AtomicUsize>,
+    name: String,
+}
+
+impl Shared {
+    /// Wakes the timer thread so it re-reads the clock and the heap.
+    fn poke(&self) {
+        // Under the lock, so the thread is either before its look at the clock
+        // or already waiting (protocol step 6).
+        let _state = self.state.lock();
+        self.cond.notify_one();
     }
 }
 
 /// The timer thread of one system.
 pub(crate) struct Timer {
-    _private: (),
+    shared: Arc<Shared>,
+    thread_id: thread::ThreadId,
+    /// Taken by the first `shutdown` not running on the timer thread.
+    join: Mutex<Option<thread::JoinHandle<()>>>,
 }
 
 impl Timer {
     /// Starts the thread, named `name`.
     pub(crate) fn start(name: String) -> Result<Timer, BuildError> {
-        let _ = name;
-        todo!()
+        Timer::start_with_clock(name, Arc::new(SystemClock))
     }
+
+    /// Starts the thread, named `name`, reading the time from `clock`.
+    ///
+    /// # Errors
+    /// The operating system refused to start the thread.
+    pub(crate) fn start_with_clock(
+        name: String,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Timer, BuildError> {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                heap: BinaryHeap::new(),
+                next_seq: 0,
+                firing: 0,
+                shutdown: false,
+            }),
+            cond: Condvar::new(),
+            clock: Arc::clone(&clock),
+            cancels: Arc::new(AtomicUsize::new(0)),
+            name: name.clone(),
+        });
+        // Weak: Shared owns the clock, so a strong reference here would be a
+        // cycle; a waker that outlives its timer does nothing.
+        let weak = Arc::downgrade(&shared);
+        clock.watch(Arc::new(move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.poke();
+            }
+        }));
+        let thread_shared = Arc::clone(&shared);
+        let join = thread::Builder::new()
+            .name(name)
+            .spawn(move || run(&thread_shared))
+            .map_err(BuildError::thread)?;
+        let thread_id = join.thread().id();
+        Ok(Timer {
+            shared,
+            thread_id,
+            join: Mutex::new(Some(join)),
+        })
+    }
+
     /// Runs `f` on the timer thread at `at` (at once if `at` has passed).
     pub(crate) fn once(&self, at: Instant, f: impl FnOnce() + Send + 'static) -> TimerHandle {
-        let _ = (at, f);
-        todo!()
+        self.schedule(at, Task::Once(Box::new(f)))
     }
+
     /// Runs `f` at `first`, then every `period` (fixed rate, no burst to catch up).
+    ///
+    /// # Panics
+    /// If `period` is zero (callers reject a zero period when they are built).
     pub(crate) fn every(
         &self,
         first: Instant,
         period: Duration,
         f: impl FnMut() + Send + 'static,
     ) -> TimerHandle {
-        let _ = (first, period, f);
-        todo!()
+        assert!(!period.is_zero(), "a timer period must not be zero");
+        self.schedule(
+            first,
+            Task::Every {
+                period,
+                f: Box::new(f),
+            },
+        )
     }
+
+    fn schedule(&self, deadline: Instant, task: Task) -> TimerHandle {
+        let state = Arc::new(EntryState {
+            bits: AtomicUsize::new(PENDING),
+            cancels: Arc::clone(&self.shared.cancels),
+        });
+        let handle = TimerHandle {
+            entry: Arc::clone(&state),
+        };
+        let entry = Entry {
+            deadline,
+            seq: 0,
+            state,
+            task,
+        };
+        let mut guard = self.shared.state.lock();
+        if guard.shutdown {
+            drop(guard);
+            entry.state.try_finish();
+            log::debug!(
+                "timer {}: entry scheduled after shutdown dropped",
+                self.shared.name
+            );
+            discard(entry, &self.shared.name);
+            return handle;
+        }
+        let purged = guard.purge_cancelled(&self.shared.cancels);
+        if guard.push(entry) {
+            // Only a new earliest entry changes when the thread must wake
+            // (protocol step 1).
+            self.shared.cond.notify_one();
+        }
+        drop(guard);
+        for entry in purged {
+            discard(entry, &self.shared.name);
+        }
+        handle
+    }
+
     /// Whether some entry is due now (deadline passed) or its callback is running.
     pub(crate) fn due_or_firing(&self) -> bool {
-        todo!()
+        let mut guard = self.shared.state.lock();
+        let cancelled = guard.pop_cancelled_top();
+        let now = self.shared.clock.now();
+        let busy = guard.firing > 0
+            || guard
+                .heap
+                .peek()
+                .is_some_and(|Reverse(top)| top.deadline <= now);
+        drop(guard);
+        for entry in cancelled {
+            discard(entry, &self.shared.name);
+        }
+        busy
     }
+
     /// The earliest deadline of a pending (not cancelled) entry.
+    ///
+    /// A periodic entry whose callback is running counts again once re-armed.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        todo!()
+        let mut guard = self.shared.state.lock();
+        let cancelled = guard.pop_cancelled_top();
+        let next = guard.heap.peek().map(|Reverse(top)| top.deadline);
+        drop(guard);
+        for entry in cancelled {
+            discard(entry, &self.shared.name);
+        }
+        next
     }
+
+    /// Wakes the timer thread to re-read its clock, for a clock that does not
+    /// report its jumps (a [`ManualClock`] does, through its wakers).
+    pub(crate) fn poke(&self) {
+        self.shared.poke();
+    }
+
     /// Stops and joins the thread; entries not yet fired are dropped. Idempotent.
+    ///
+    /// Called from a callback on the timer thread, it only signals: the thread
+    /// stops when the callback returns, and a later call elsewhere joins it. A
+    /// callback that never returns makes this wait forever (a thread cannot be
+    /// killed), so callbacks only post messages.
     pub(crate) fn shutdown(&self) {
-        todo!()
+        let (first, leftovers) = {
+            let mut guard = self.shared.state.lock();
+            let first = !guard.shutdown;
+            guard.shutdown = true;
+            self.shared.cond.notify_one();
+            (first, std::mem::take(&mut guard.heap).into_vec())
+        };
+        if thread::current().id() != self.thread_id {
+            // Held while joining, so a concurrent `shutdown` returns only once
+            // the thread is gone. The timer thread never takes this lock.
+            let mut join = self.join.lock();
+            if let Some(handle) = join.take() {
+                if handle.join().is_err() {
+                    log::error!("timer {}: the timer thread panicked", self.shared.name);
+                }
+            }
+        }
+        let mut unfired = 0;
+        for Reverse(entry) in leftovers {
+            if entry.state.try_finish() {
+                unfired += 1;
+            }
+            discard(entry, &self.shared.name);
+        }
+        if first {
+            log::debug!(
+                "timer {}: shut down, {unfired} unfired entries dropped",
+                self.shared.name
+            );
+        }
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl fmt::Debug for Timer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timer")
+            .field("name", &self.shared.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The timer thread's loop (protocol steps 2 and 3).
+fn run(shared: &Shared) {
+    let mut guard = shared.state.lock();
+    loop {
+        if guard.shutdown {
+            return;
+        }
+        let now = shared.clock.now();
+        let mut batch = Vec::new();
+        while guard
+            .heap
+            .peek()
+            .is_some_and(|Reverse(top)| top.deadline <= now)
+        {
+            if let Some(Reverse(entry)) = guard.heap.pop() {
+                batch.push(entry);
+            }
+        }
+        if batch.is_empty() {
+            let earliest = guard.heap.peek().map(|Reverse(top)| top.deadline);
+            guard = match earliest.and_then(|at| shared.clock.sleep_until(at)) {
+                Some(timeout) => shared.cond.wait_timeout(guard, timeout),
+                None => shared.cond.wait(guard),
+            };
+            continue;
+        }
+        let popped = batch.len();
+        guard.firing += popped;
+        drop(guard);
+
+        let rearm: Vec<Entry> = batch
+            .into_iter()
+            .filter_map(|entry| fire(entry, shared))
+            .collect();
+
+        guard = shared.state.lock();
+        guard.firing -= popped;
+        if guard.shutdown {
+            drop(guard);
+            let dropped = rearm.len();
+            for entry in rearm {
+                entry.state.try_finish();
+                discard(entry, &shared.name);
+            }
+            if dropped > 0 {
+                log::debug!(
+                    "timer {}: {dropped} periodic entries dropped at shutdown",
+                    shared.name
+                );
+            }
+            return;
+        }
+        for entry in rearm {
+            // No notify: the thread is the one waiting, and it is awake.
+            guard.push(entry);
+        }
+    }
+}
+
+/// Runs one popped entry, outside the lock. Returns a periodic entry to re-arm.
+fn fire(entry: Entry, shared: &Shared) -> Option<Entry> {
+    let Entry {
+        deadline,
+        seq,
+        state,
+        task,
+    } = entry;
+    match task {
+        Task::Once(f) => {
+            if state.try_finish() {
+                run_caught(f, &shared.name);
+            } else {
+                discard_task(Task::Once(f), &shared.name);
+            }
+            None
+        }
+        Task::Every { period, mut f } => {
+            if !state.is_pending() {
+                discard_task(Task::Every { period, f }, &shared.name);
+                return None;
+            }
+            if !run_caught(&mut f, &shared.name) {
+                log::error!(
+                    "timer {}: periodic entry dropped after its callback panicked",
+                    shared.name
+                );
+                state.try_finish();
+                discard_task(Task::Every { period, f }, &shared.name);
+                return None;
+            }
+            let task = Task::Every { period, f };
+            // Cancelled during the callback: no need to keep it until it surfaces.
+            if !state.is_pending() {
+                discard_task(task, &shared.name);
+                return None;
+            }
+            let Some(next) = next_fixed_rate(deadline, period, shared.clock.now()) else {
+                log::error!(
+                    "timer {}: periodic entry dropped: its next deadline is not representable",
+                    shared.name
+                );
+                state.try_finish();
+                discard_task(task, &shared.name);
+                return None;
+            };
+            Some(Entry {
+                deadline: next,
+                seq,
+                state,
+                task,
+            })
+        }
+    }
+}
+
+/// The deadline after `prev` in a fixed-rate series: `prev + period`, unless
+/// that lies more than a period before `now`; then the missed firings are
+/// skipped and the series resumes at the first `prev + k * period` after `now`.
+/// `None` if that instant is not representable.
+fn next_fixed_rate(prev: Instant, period: Duration, now: Instant) -> Option<Instant> {
+    const NANOS_PER_SEC: u128 = 1_000_000_000;
+    let next = prev.checked_add(period)?;
+    let behind = now.saturating_duration_since(next);
+    if behind <= period {
+        return Some(next);
+    }
+    // The smallest k with next + k * period > now; period is not zero (`every`).
+    let skips = behind.as_nanos() / period.as_nanos() + 1;
+    let jump = period.as_nanos().checked_mul(skips)?;
+    let secs = u64::try_from(jump / NANOS_PER_SEC).ok()?;
+    let nanos = u32::try_from(jump % NANOS_PER_SEC).ok()?;
+    next.checked_add(Duration::new(secs, nanos))
+}
+
+/// Runs a callback, catching and logging a panic. Returns whether it returned.
+fn run_caught(f: impl FnOnce(), name: &str) -> bool {
+    // AssertUnwindSafe: after a panic the state `f` touched is never used again
+    // by the timer (a panicking periodic entry is dropped).
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(()) => true,
+        Err(payload) => {
+            log::error!(
+                "timer {name}: callback panicked: {}",
+                panic_message(payload.as_ref())
+            );
+            false
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "non-string panic payload"
+    }
+}
+
+/// Drops an entry that will not fire, outside the lock, surviving a panicking
+/// `Drop` of something its callback captured.
+fn discard(entry: Entry, name: &str) {
+    discard_task(entry.task, name);
+}
+
+fn discard_task(task: Task, name: &str) {
+    if catch_unwind(AssertUnwindSafe(move || drop(task))).is_err() {
+        log::error!("timer {name}: dropping a callback panicked");
+    }
+}
+
+/// Public wrappers of the timer internals for the loom models in `loom-tests/`
+/// (re-exported as `playhouse::loom_api::timer`).
+#[cfg(loom)]
+pub mod loom_api {
+    use super::TimerHandle;
+    use crate::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    /// A [`super::ManualClock`] to share between a model and its timers.
+    #[derive(Debug, Clone)]
+    pub struct ManualClock(Arc<super::ManualClock>);
+
+    impl ManualClock {
+        /// A clock standing still at the real time of its creation.
+        #[allow(clippy::new_without_default)]
+        pub fn new() -> Self {
+            ManualClock(Arc::new(super::ManualClock::new()))
+        }
+        /// The current (manual) time.
+        pub fn now(&self) -> Instant {
+            super::Clock::now(&*self.0)
+        }
+        /// Moves the time forward and wakes the timers using this clock.
+        pub fn advance(&self, by: Duration) {
+            self.0.advance(by);
+        }
+    }
+
+    /// A timer thread reading a [`ManualClock`].
+    #[derive(Debug)]
+    pub struct Timer(super::Timer);
+
+    impl Timer {
+        /// Starts the timer thread.
+        ///
+        /// # Panics
+        /// If the thread cannot be started.
+        pub fn start(clock: &ManualClock) -> Timer {
+            let clock: Arc<dyn super::Clock> = clock.0.clone();
+            Timer(
+                super::Timer::start_with_clock("loom-timer".to_owned(), clock)
+                    .expect("loom starts threads"),
+            )
+        }
+        /// See `Timer::once`.
+        pub fn once(&self, at: Instant, f: impl FnOnce() + Send + 'static) -> TimerHandle {
+            self.0.once(at, f)
+        }
+        /// See `Timer::due_or_firing`.
+        pub fn due_or_firing(&self) -> bool {
+            self.0.due_or_firing()
+        }
+        /// See `Timer::shutdown`.
+        pub fn shutdown(&self) {
+            self.0.shutdown();
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crossbeam_channel::{Receiver, TryRecvError, unbounded};
+    use std::sync::Arc;
+
+    const BOUND: Duration = Duration::from_secs(5);
+    const MS: Duration = Duration::from_millis(1);
+
+    fn manual(name: &str) -> (Arc<ManualClock>, Timer) {
+        let clock = Arc::new(ManualClock::new());
+        let timer = Timer::start_with_clock(name.to_owned(), clock.clone()).expect("thread starts");
+        (clock, timer)
+    }
+
+    /// Waits (bounded) until `cond` holds, for "eventually" checks only.
+    fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
+        let end = Instant::now() + BOUND;
+        while Instant::now() < end {
+            if cond() {
+                return true;
+            }
+            std::thread::yield_now();
+        }
+        cond()
+    }
+
+    fn recv<T>(rx: &Receiver<T>) -> T {
+        rx.recv_timeout(BOUND)
+            .expect("the timer fires within the bound")
+    }
+
+    /// Sends on a channel when dropped.
+    struct DropGuard(crossbeam_channel::Sender<&'static str>, &'static str);
+    impl Drop for DropGuard {
+        fn drop(&mut self) {
+            let _ = self.0.send(self.1);
+        }
+    }
+
+    #[test]
+    fn entries_fire_in_deadline_order() {
+        let (clock, timer) = manual("t-order");
+        let (tx, rx) = unbounded();
+        let t0 = clock.now();
+        for i in [3u32, 1, 2] {
+            let tx = tx.clone();
+            timer.once(t0 + i * MS, move || tx.send(i).unwrap());
+        }
+        assert_eq!(timer.next_deadline(), Some(t0 + MS));
+        clock.advance(3 * MS);
+        assert_eq!([recv(&rx), recv(&rx), recv(&rx)], [1, 2, 3]);
+    }
+
+    #[test]
+    fn equal_deadlines_fire_in_insertion_order() {
+        let (clock, timer) = manual("t-ties");
+        let (tx, rx) = unbounded();
+        let at = clock.now() + MS;
+        for i in 0..8 {
+            let tx = tx.clone();
+            timer.once(at, move || tx.send(i).unwrap());
+        }
+        clock.advance(MS);
+        let got: Vec<i32> = (0..8).map(|_| recv(&rx)).collect();
+        assert_eq!(got, (0..8).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn once_in_the_past_fires_at_once() {
+        let (clock, timer) = manual("t-past");
+        let past = clock.now();
+        clock.advance(Duration::from_secs(10));
+        let (tx, rx) = unbounded();
+        timer.once(past, move || tx.send(()).unwrap());
+        // No advance after scheduling: only the push's notification wakes it.
+        assert_eq!(rx.recv_timeout(BOUND), Ok(()));
+    }
+
+    #[test]
+    fn system_clock_fires_after_the_deadline() {
+        let timer = Timer::start("t-system".to_owned()).expect("thread starts");
+        let (tx, rx) = unbounded();
+        let at = Instant::now() + 20 * MS;
+        timer.once(at, move || tx.send(Instant::now()).unwrap());
+        let fired = recv(&rx);
+        assert!(fired >= at, "fired {:?} early", at - fired);
+    }
+
+    #[test]
+    fn cancel_before_firing_prevents_it() {
+        let (clock, timer) = manual("t-cancel");
+        let (tx, rx) = unbounded();
+        let at = clock.now() + MS;
+        let tx2 = tx.clone();
+        let handle = timer.once(at, move || tx2.send("cancelled one").unwrap());
+        // Scheduled later at the same deadline: fires after the cancelled one
+        // would have.
+        timer.once(at, move || tx.send("sentinel").unwrap());
+        assert!(!handle.is_cancelled());
+        assert!(handle.cancel());
+        assert!(handle.is_cancelled());
+        assert!(!handle.cancel(), "a second cancel prevents nothing");
+        clock.advance(MS);
+        assert_eq!(recv(&rx), "sentinel");
+        // Empty, or Disconnected once the sentinel's closure is dropped.
+        assert!(rx.try_recv().is_err(), "the cancelled entry fired");
+    }
+
+    #[test]
+    fn cancel_after_firing_returns_false() {
+        let (clock, timer) = manual("t-cancel-late");
+        let (tx, rx) = unbounded();
+        let handle = timer.once(clock.now(), move || tx.send(()).unwrap());
+        recv(&rx);
+        assert!(!handle.cancel());
+        assert!(handle.is_cancelled(), "cancel was called");
+    }
+
+    #[test]
+    fn every_fires_once_per_period_and_stops_after_cancel() {
+        let (clock, timer) = manual("t-every");
+        let (tx, rx) = unbounded();
+        let period = 10 * MS;
+        let t0 = clock.now();
+        let mut n = 0;
+        let handle = timer.every(t0 + period, period, move || {
+            n += 1;
+            tx.send(n).unwrap();
+        });
+        for k in 1..=4 {
+            clock.advance(period);
+            assert_eq!(recv(&rx), k);
+            // Re-armed one period on (checked once the firing settled).
+            assert!(wait_until(
+                || timer.next_deadline() == Some(t0 + (k + 1) * period)
+            ));
+        }
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+        assert!(handle.cancel());
+        assert_eq!(
+            timer.next_deadline(),
+            None,
+            "the cancelled entry is skipped"
+        );
+        let (stx, srx) = unbounded();
+        timer.once(t0 + 5 * period + MS, move || stx.send(()).unwrap());
+        clock.advance(period + MS);
+        recv(&srx);
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+        assert!(!handle.cancel());
+    }
+
+    #[test]
+    fn periodic_entry_skips_missed_periods_without_burst() {
+        let (clock, timer) = manual("t-burst");
+        let (tx, rx) = unbounded();
+        let period = 10 * MS;
+        let t0 = clock.now();
+        timer.every(t0 + period, period, move || tx.send(()).unwrap());
+        clock.advance(5 * period);
+        recv(&rx);
+        // Next is the first multiple after now (t0 + 5p), not a replay of 2p..5p.
+        assert!(wait_until(|| timer.next_deadline() == Some(t0 + 6 * period)));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    }
+
+    #[test]
+    fn next_fixed_rate_keeps_rate_and_skips_only_whole_missed_periods() {
+        let t0 = Instant::now();
+        let p = 10 * MS;
+        // On time or less than a period late: previous + period (fixed rate).
+        assert_eq!(next_fixed_rate(t0, p, t0), Some(t0 + p));
+        assert_eq!(next_fixed_rate(t0, p, t0 + 15 * MS), Some(t0 + p));
+        assert_eq!(next_fixed_rate(t0, p, t0 + 20 * MS), Some(t0 + p));
+        // More than a period behind: the first multiple after now.
+        assert_eq!(next_fixed_rate(t0, p, t0 + 25 * MS), Some(t0 + 30 * MS));
+        assert_eq!(next_fixed_rate(t0, p, t0 + 30 * MS), Some(t0 + 40 * MS));
+        assert_eq!(next_fixed_rate(t0, p, t0 + 1001 * MS), Some(t0 + 1010 * MS));
+    }
+
+    #[test]
+    fn a_callback_can_schedule_another_entry() {
+        let (clock, timer) = manual("t-nested");
+        let timer = Arc::new(timer);
+        let (tx, rx) = unbounded();
+        let inner = Arc::clone(&timer);
+        let at = clock.now();
+        timer.once(at, move || {
+            let tx2 = tx.clone();
+            inner.once(at, move || tx2.send("inner").unwrap());
+            tx.send("outer").unwrap();
+        });
+        assert_eq!(recv(&rx), "outer");
+        assert_eq!(recv(&rx), "inner");
+        timer.shutdown();
+    }
+
+    #[test]
+    fn a_panicking_callback_does_not_kill_the_thread() {
+        let (clock, timer) = manual("t-panic");
+        let (tx, rx) = unbounded();
+        let at = clock.now() + MS;
+        timer.once(at, || panic!("boom (expected by the test)"));
+        let ptx = tx.clone();
+        let mut n = 0;
+        let periodic = timer.every(at, MS, move || {
+            n += 1;
+            ptx.send(n).unwrap();
+            if n == 2 {
+                panic!("periodic boom (expected by the test)");
+            }
+        });
+        clock.advance(MS);
+        assert_eq!(recv(&rx), 1, "fired after the panicking one-shot");
+        clock.advance(MS);
+        assert_eq!(recv(&rx), 2);
+        // Scheduled now, so it fires in a later batch than the panicking
+        // periodic firing, which is settled by then.
+        timer.once(clock.now(), move || tx.send(100).unwrap());
+        assert_eq!(recv(&rx), 100);
+        assert!(
+            !periodic.cancel(),
+            "the panicking periodic entry was dropped"
+        );
+        assert_eq!(timer.next_deadline(), None);
+    }
+
+    #[test]
+    fn due_or_firing_while_a_callback_runs() {
+        let (clock, timer) = manual("t-firing");
+        let (started_tx, started_rx) = unbounded();
+        let (release_tx, release_rx) = unbounded::<()>();
+        assert!(!timer.due_or_firing());
+        timer.once(clock.now() + MS, move || {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        });
+        assert!(!timer.due_or_firing(), "not due yet");
+        clock.advance(MS);
+        recv(&started_rx);
+        assert!(timer.due_or_firing(), "callback is running");
+        release_tx.send(()).unwrap();
+        assert!(wait_until(|| !timer.due_or_firing()));
+    }
+
+    /// A manual clock that does not wake the timer when it moves.
+    struct SilentClock(std::sync::Mutex<Instant>);
+    impl Clock for SilentClock {
+        fn now(&self) -> Instant {
+            *self.0.lock().unwrap()
+        }
+        fn sleep_until(&self, _: Instant) -> Option<Duration> {
+            None
+        }
+    }
+
+    #[test]
+    fn due_but_not_fired_counts_and_poke_fires_it() {
+        let clock = Arc::new(SilentClock(std::sync::Mutex::new(Instant::now())));
+        let timer = Timer::start_with_clock("t-due".to_owned(), clock.clone()).unwrap();
+        let (tx, rx) = unbounded();
+        let at = clock.now() + MS;
+        let cancelled = timer.once(at, || {});
+        timer.once(at + MS, move || tx.send(()).unwrap());
+        *clock.0.lock().unwrap() += MS;
+        assert!(cancelled.cancel());
+        assert!(
+            !timer.due_or_firing(),
+            "a cancelled due entry does not count"
+        );
+        *clock.0.lock().unwrap() += MS;
+        assert!(timer.due_or_firing(), "deadline passed, not fired");
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+        timer.poke();
+        recv(&rx);
+    }
+
+    #[test]
+    fn shutdown_joins_the_thread_and_drops_unfired_entries() {
+        let (clock, timer) = manual("t-shutdown");
+        let (tx, rx) = unbounded();
+        let (name_tx, name_rx) = unbounded();
+        // A thread-local on the timer thread whose destructor reports the
+        // thread's exit: it runs before join returns.
+        thread_local! {
+            static EXIT: std::cell::RefCell<Option<DropGuard>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        let exit_tx = tx.clone();
+        timer.once(clock.now(), move || {
+            name_tx
+                .send(std::thread::current().name().map(str::to_owned))
+                .unwrap();
+            EXIT.with(|e| *e.borrow_mut() = Some(DropGuard(exit_tx, "thread exited")));
+        });
+        assert_eq!(recv(&name_rx).as_deref(), Some("t-shutdown"));
+        let captured = Arc::new(());
+        let c1 = Arc::clone(&captured);
+        let far = timer.once(clock.now() + Duration::from_secs(60), move || drop(c1));
+        let guard = DropGuard(tx.clone(), "entry dropped");
+        timer.every(clock.now() + MS * 5, MS, move || {
+            let _ = &guard;
+        });
+        assert_eq!(Arc::strong_count(&captured), 2);
+        timer.shutdown();
+        // Joined: the thread is gone, so its thread-local was destroyed.
+        let mut events = vec![rx.try_recv().unwrap(), rx.try_recv().unwrap()];
+        events.sort();
+        assert_eq!(events, ["entry dropped", "thread exited"]);
+        assert!(timer.join.lock().is_none(), "the JoinHandle was joined");
+        assert_eq!(Arc::strong_count(&captured), 1, "unfired entry dropped");
+        assert!(!far.cancel(), "a dropped entry has nothing left to prevent");
+        timer.shutdown();
+        let late = timer.once(clock.now(), || {});
+        assert!(!late.cancel(), "scheduled after shutdown: dropped at once");
+    }
+
+    #[test]
+    fn shutdown_from_a_callback_only_signals() {
+        let (clock, timer) = manual("t-self-shutdown");
+        let timer = Arc::new(timer);
+        let (tx, rx) = unbounded();
+        let inner = Arc::clone(&timer);
+        timer.once(clock.now(), move || {
+            inner.shutdown();
+            tx.send(()).unwrap();
+        });
+        recv(&rx);
+        timer.shutdown();
+        assert!(timer.join.lock().is_none(), "joined by the outside call");
+    }
+
+    #[test]
+    fn dropping_the_timer_shuts_it_down() {
+        let (clock, timer) = manual("t-drop");
+        let (tx, rx) = unbounded();
+        let guard = DropGuard(tx, "dropped");
+        timer.once(clock.now() + MS, move || drop(guard));
+        drop(timer);
+        assert_eq!(rx.try_recv(), Ok("dropped"));
+        // The clock's waker now finds no timer.
+        clock.advance(MS);
+    }
+
+    #[test]
+    fn cancelled_entries_are_purged_when_they_pile_up() {
+        let (clock, timer) = manual("t-purge");
+        let captured = Arc::new(());
+        let far = clock.now() + Duration::from_secs(60);
+        let handles: Vec<TimerHandle> = (0..100)
+            .map(|_| {
+                let c = Arc::clone(&captured);
+                timer.once(far, move || drop(c))
+            })
+            .collect();
+        for h in &handles[..60] {
+            assert!(h.cancel());
+        }
+        assert_eq!(Arc::strong_count(&captured), 101);
+        timer.once(far, || {});
+        assert_eq!(timer.shared.state.lock().heap.len(), 41);
+        assert_eq!(Arc::strong_count(&captured), 41);
     }
 }

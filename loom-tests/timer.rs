@@ -1,0 +1,75 @@
+//! Loom models of the timer's wake-up, cancellation and shutdown protocols.
+#![cfg(loom)]
+
+use loom::sync::Notify;
+use loom::sync::atomic::{AtomicBool, Ordering};
+use loom::thread;
+use playhouse::loom_api::timer::{ManualClock, Timer};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// An entry scheduled from another thread while the timer thread is on its
+/// way to wait still fires (the push and the wait cannot miss each other),
+/// and shutdown then joins the thread.
+#[test]
+fn once_from_another_thread_races_the_timer_going_to_wait() {
+    loom::model(|| {
+        let clock = ManualClock::new();
+        let at = clock.now();
+        let timer = Arc::new(Timer::start(&clock));
+        let fired = Arc::new(Notify::new());
+
+        let scheduler = {
+            let timer = Arc::clone(&timer);
+            let fired = Arc::clone(&fired);
+            thread::spawn(move || {
+                timer.once(at, move || fired.notify());
+            })
+        };
+        scheduler.join().unwrap();
+        // Deadlocks (and loom reports it) if the entry never fires.
+        fired.wait();
+        timer.shutdown();
+    });
+}
+
+/// Cancel racing the firing of a due one-shot is decided exactly once: the
+/// callback runs if and only if `cancel` returned false.
+#[test]
+fn cancel_racing_the_firing_is_decided_once() {
+    loom::model(|| {
+        let clock = ManualClock::new();
+        let timer = Timer::start(&clock);
+        let ran = Arc::new(AtomicBool::new(false));
+        let handle = {
+            let ran = Arc::clone(&ran);
+            // ORDERING: Relaxed. Read after shutdown joins the timer thread.
+            timer.once(clock.now(), move || ran.store(true, Ordering::Relaxed))
+        };
+        let canceller = thread::spawn(move || handle.cancel());
+        let cancelled = canceller.join().unwrap();
+        // Joins the timer thread: a callback that won its firing has returned.
+        timer.shutdown();
+        // ORDERING: Relaxed. The join in shutdown orders the store before this.
+        assert_eq!(ran.load(Ordering::Relaxed), !cancelled);
+        assert!(!timer.due_or_firing());
+    });
+}
+
+/// Advancing a manual clock wakes a timer thread that is waiting for a future
+/// deadline, whether it is already waiting or still about to.
+#[test]
+fn advance_wakes_the_waiting_timer() {
+    loom::model(|| {
+        let clock = ManualClock::new();
+        let timer = Timer::start(&clock);
+        let fired = Arc::new(Notify::new());
+        let notify = Arc::clone(&fired);
+        timer.once(clock.now() + Duration::from_millis(1), move || {
+            notify.notify()
+        });
+        clock.advance(Duration::from_millis(1));
+        fired.wait();
+        timer.shutdown();
+    });
+}
