@@ -3,7 +3,7 @@
 use crate::actor::Actor;
 use crate::addr::{Addr, Target};
 use crate::cell::{AnyCell, Cell, Control, StopReason};
-use crate::error::{AskError, SendError, SpawnError};
+use crate::error::{AskError, BuildError, SendError, SpawnError};
 use crate::mailbox::{SendWaker, Sent};
 use crate::reply::{Reply, Slot};
 use crate::sync::Arc;
@@ -229,12 +229,19 @@ impl<A: Actor> Context<A> {
     }
 
     /// Sends `make()` to this actor every `period`, starting one period from now,
-    /// until the handle is cancelled or the actor stops.
+    /// until the handle is cancelled or the actor stops. Ticks that find the
+    /// mailbox full go to dead letters; late ticks are skipped, not bunched.
+    ///
+    /// # Errors
+    /// A zero `period` ([`BuildError`] naming `"period"`).
     pub fn schedule_every(
         &mut self,
         period: Duration,
         mut make: impl FnMut() -> A::Msg + Send + 'static,
-    ) -> TimerHandle {
+    ) -> Result<TimerHandle, BuildError> {
+        if period.is_zero() {
+            return Err(BuildError::zero("period"));
+        }
         let cell = self.cell.clone();
         let handle = self
             .cell
@@ -245,7 +252,7 @@ impl<A: Actor> Context<A> {
             });
         self.st.timers.retain(|t| !t.is_cancelled());
         self.st.timers.push(handle.clone());
-        handle
+        Ok(handle)
     }
 
     /// Spawns a child actor with default options. Children stop before their

@@ -41,7 +41,7 @@ impl BuildError {
     }
 
     /// The setting that was zero (`"workers"`, `"mailbox capacity"`,
-    /// `"throughput"`, `"stack size"`), or `None` when a thread could not be
+    /// `"throughput"`, `"stack size"`, `"period"`), or `None` when a thread could not be
     /// started.
     pub fn setting(&self) -> Option<&'static str> {
         match self.kind {

@@ -76,16 +76,6 @@
 //! at any ordering, so exactly one of `cancel` and the firing of a one-shot
 //! sees PENDING.
 
-// The actor system (src/system.rs) is not written yet, so outside the tests
-// most of the timer has no caller; the tests exercise all of it.
-#![cfg_attr(
-    any(not(test), loom),
-    allow(
-        dead_code,
-        reason = "the system that drives the timer is not written yet"
-    )
-)]
-
 use crate::error::BuildError;
 use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, Ordering, thread};
 use std::any::Any;

@@ -1,0 +1,168 @@
+//! Quiescence after cascades, and fairness between a flooded actor and a quiet one.
+
+mod common;
+
+use common::{Gate, LIMIT};
+use playhouse::{Actor, ActorError, Addr, Context, SpawnOptions, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Each message of depth `d > 0` sends two of depth `d - 1` to its peers.
+struct Fan {
+    peers: Vec<Addr<Fan>>,
+    total: Arc<AtomicU64>,
+    turn: usize,
+}
+
+enum FMsg {
+    Peers(Vec<Addr<Fan>>),
+    Wave(u32),
+}
+
+impl Actor for Fan {
+    type Msg = FMsg;
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: FMsg) -> Result<(), ActorError> {
+        match msg {
+            FMsg::Peers(p) => self.peers = p,
+            FMsg::Wave(d) => {
+                self.total.fetch_add(1, Ordering::Relaxed);
+                if d > 0 {
+                    for _ in 0..2 {
+                        self.turn = (self.turn + 1) % self.peers.len();
+                        ctx.send(&self.peers[self.turn], FMsg::Wave(d - 1))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn await_quiescent_returns_after_the_whole_cascade() {
+    let total = Arc::new(AtomicU64::new(0));
+    let system = System::builder().workers(2).build().unwrap();
+    let fans: Vec<_> = (0..8)
+        .map(|i| {
+            let t = total.clone();
+            system
+                .spawn_with(SpawnOptions::new().mailbox_capacity(8), move || Fan {
+                    peers: Vec::new(),
+                    total: t.clone(),
+                    turn: i,
+                })
+                .unwrap()
+        })
+        .collect();
+    for f in &fans {
+        f.tell(FMsg::Peers(fans.clone())).unwrap();
+    }
+    const DEPTH: u32 = 14;
+    fans[0].tell(FMsg::Wave(DEPTH)).unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    // Read right away: nothing may still be running.
+    assert_eq!(total.load(Ordering::Relaxed), (1 << (DEPTH + 1)) - 1);
+    let handled = system.metrics().messages_handled;
+    assert_eq!(handled, (1 << (DEPTH + 1)) - 1 + 8);
+    // Break the Addr cycle so the actors can be freed.
+    for f in &fans {
+        f.stop();
+    }
+}
+
+#[test]
+fn await_quiescent_times_out_while_work_is_stuck() {
+    struct Block(Gate);
+    impl Actor for Block {
+        type Msg = ();
+        fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+            self.0.wait();
+            Ok(())
+        }
+    }
+    let system = System::builder().workers(1).build().unwrap();
+    let gate = Gate::new();
+    let g = gate.clone();
+    let b = system.spawn(move || Block(g.clone())).unwrap();
+    b.tell(()).unwrap();
+    let err = system
+        .await_quiescent(std::time::Duration::from_millis(20))
+        .unwrap_err();
+    assert!(err.in_flight() >= 1);
+    gate.open();
+    system.await_quiescent(LIMIT).unwrap();
+}
+
+struct Flooded {
+    gate: Gate,
+    handled: Arc<AtomicU64>,
+}
+
+impl Actor for Flooded {
+    type Msg = u64;
+    fn handle(&mut self, _: &mut Context<Self>, n: u64) -> Result<(), ActorError> {
+        if n == 0 {
+            self.gate.wait();
+        }
+        self.handled.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+struct Quiet {
+    flooded_handled: Arc<AtomicU64>,
+    seen_at: Arc<AtomicU64>,
+}
+
+impl Actor for Quiet {
+    type Msg = ();
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        let n = self.flooded_handled.load(Ordering::SeqCst);
+        self.seen_at.store(n, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[test]
+fn flooded_actor_does_not_starve_another_on_one_worker() {
+    const FLOOD: u64 = 100_000;
+    let system = System::builder().workers(1).build().unwrap();
+    let handled = Arc::new(AtomicU64::new(0));
+    let seen_at = Arc::new(AtomicU64::new(u64::MAX));
+    let gate = Gate::new();
+    let (g, h) = (gate.clone(), handled.clone());
+    let flooded = system
+        .spawn_with(
+            SpawnOptions::new().mailbox_capacity(FLOOD as usize + 1),
+            move || Flooded {
+                gate: g.clone(),
+                handled: h.clone(),
+            },
+        )
+        .unwrap();
+    let (h, s) = (handled.clone(), seen_at.clone());
+    let quiet = system
+        .spawn(move || Quiet {
+            flooded_handled: h.clone(),
+            seen_at: s.clone(),
+        })
+        .unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    // Occupy the only worker, queue the flood, then the quiet actor's message.
+    flooded.tell(0).unwrap();
+    common::wait_until("the worker is blocked", || {
+        flooded.metrics().mailbox_len == 0
+    });
+    for n in 1..=FLOOD {
+        flooded.tell(n).unwrap();
+    }
+    quiet.tell(()).unwrap();
+    gate.open();
+    system.await_quiescent(LIMIT).unwrap();
+    let at = seen_at.load(Ordering::SeqCst);
+    assert_eq!(handled.load(Ordering::SeqCst), FLOOD + 1);
+    assert!(
+        at < FLOOD / 2,
+        "the quiet actor ran only after {at} of {FLOOD} flood messages"
+    );
+}
