@@ -1,0 +1,215 @@
+//! A tour of playhouse: actors, tell and ask, backpressure, failure, timers and a clean shutdown.
+//!
+//! Run it with `cargo run --example tour` (add `RUST_LOG=debug` to see the
+//! runtime's log).
+
+use playhouse::{Actor, ActorError, Addr, Context, Reply, SpawnOptions, System, TrySendError};
+use std::time::{Duration, Instant};
+
+/// A bank account: private state, one message at a time, no locks.
+struct Account {
+    balance: i64,
+}
+
+enum AccountMsg {
+    Deposit(i64),
+    Withdraw(i64, Reply<Result<i64, String>>),
+    Balance(Reply<i64>),
+}
+
+impl Actor for Account {
+    type Msg = AccountMsg;
+
+    fn handle(&mut self, _: &mut Context<Self>, msg: AccountMsg) -> Result<(), ActorError> {
+        match msg {
+            AccountMsg::Deposit(n) => self.balance += n,
+            AccountMsg::Withdraw(n, reply) => {
+                let outcome = if n <= self.balance {
+                    self.balance -= n;
+                    Ok(self.balance)
+                } else {
+                    Err(format!("insufficient funds: {} < {n}", self.balance))
+                };
+                let _ = reply.send(outcome);
+            }
+            AccountMsg::Balance(reply) => {
+                let _ = reply.send(self.balance);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The last stage of a pipeline: slow, with a tiny mailbox.
+struct SlowSink {
+    received: u64,
+}
+
+enum SinkMsg {
+    Item(u64),
+    Count(Reply<u64>),
+}
+
+impl Actor for SlowSink {
+    type Msg = SinkMsg;
+    fn handle(&mut self, _: &mut Context<Self>, msg: SinkMsg) -> Result<(), ActorError> {
+        match msg {
+            SinkMsg::Item(_) => {
+                self.received += 1;
+                std::hint::black_box((0..2_000).sum::<u64>());
+            }
+            SinkMsg::Count(r) => {
+                let _ = r.send(self.received);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Squares numbers and forwards them with `ctx.send`: when the sink is full
+/// this actor is suspended instead of blocking its worker, and the pressure
+/// reaches the producer outside the pool.
+struct Squarer {
+    sink: Addr<SlowSink>,
+}
+
+impl Actor for Squarer {
+    type Msg = u64;
+    fn handle(&mut self, ctx: &mut Context<Self>, n: u64) -> Result<(), ActorError> {
+        ctx.send(&self.sink, SinkMsg::Item(n * n))?;
+        Ok(())
+    }
+}
+
+/// Fails on bad input; without a supervisor a failed actor stops.
+struct Parser;
+
+impl Actor for Parser {
+    type Msg = (String, Reply<i64>);
+    fn handle(
+        &mut self,
+        _: &mut Context<Self>,
+        (text, reply): Self::Msg,
+    ) -> Result<(), ActorError> {
+        let n: i64 = text.trim().parse()?; // an Err here is a failure
+        let _ = reply.send(n);
+        Ok(())
+    }
+}
+
+/// Counts timer ticks and stops itself after three.
+struct Heartbeat {
+    beats: u32,
+    done: crossbeam_channel::Sender<u32>,
+}
+
+impl Actor for Heartbeat {
+    type Msg = ();
+    fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+        ctx.schedule_every(Duration::from_millis(20), || ())?;
+        Ok(())
+    }
+    fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        self.beats += 1;
+        println!("    heartbeat {}", self.beats);
+        if self.beats == 3 {
+            ctx.stop();
+        }
+        Ok(())
+    }
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        let _ = self.done.send(self.beats);
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    env_logger::init();
+    let system = System::builder().name("tour").build()?;
+    let timeout = Duration::from_secs(5);
+
+    println!("1. Actors, tell and ask");
+    let account = system.spawn_with(SpawnOptions::new().name("account"), || Account {
+        balance: 0,
+    })?;
+    for _ in 0..10 {
+        account.tell(AccountMsg::Deposit(10))?;
+    }
+    let left = account.ask(|r| AccountMsg::Withdraw(30, r), timeout)?;
+    println!("    deposited 10 x 10, withdrew 30: balance {left:?}");
+    let refused = account.ask(|r| AccountMsg::Withdraw(1_000, r), timeout)?;
+    println!("    withdrawing 1000: {refused:?}");
+    let by_name = system.lookup::<Account>("account").expect("registered");
+    println!(
+        "    looked up by name, balance {}",
+        by_name.ask(AccountMsg::Balance, timeout)?
+    );
+
+    println!("2. Backpressure: a fast producer, a pipeline with mailboxes of 4");
+    let small = || SpawnOptions::new().mailbox_capacity(4);
+    let sink = system.spawn_with(small(), || SlowSink { received: 0 })?;
+    let s = sink.clone();
+    let squarer = system.spawn_with(small(), move || Squarer { sink: s.clone() })?;
+    let started = Instant::now();
+    let mut full = 0;
+    for n in 0..20_000 {
+        // try_tell shows the mailbox filling up; tell then waits for room.
+        match squarer.try_tell(n) {
+            Ok(()) => {}
+            Err(TrySendError::Full(n)) => {
+                full += 1;
+                squarer.tell(n)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    system.await_quiescent(timeout)?;
+    println!(
+        "    20000 items through, producer found the mailbox full {full} times, {:?}",
+        started.elapsed()
+    );
+    println!(
+        "    the sink received {} items, nothing lost",
+        sink.ask(SinkMsg::Count, timeout)?
+    );
+
+    println!("3. Failure: a handler error stops the actor, its message goes to dead letters");
+    let parser = system.spawn(|| Parser)?;
+    println!(
+        "    parse \"42\" -> {:?}",
+        parser.ask(|r| ("42".into(), r), timeout)
+    );
+    println!(
+        "    parse \"forty-two\" -> {:?}",
+        parser.ask(|r| ("forty-two".into(), r), timeout)
+    );
+    system.await_quiescent(timeout)?;
+    println!(
+        "    parser alive: {}, dead letters: {}",
+        parser.is_alive(),
+        system.metrics().dead_letters
+    );
+
+    println!("4. Timers: a heartbeat every 20 ms");
+    let (done, stopped) = crossbeam_channel::bounded(1);
+    system.spawn(move || Heartbeat {
+        beats: 0,
+        done: done.clone(),
+    })?;
+    println!(
+        "    heartbeat stopped itself after {} beats",
+        stopped.recv_timeout(timeout)?
+    );
+
+    let m = system.metrics();
+    println!(
+        "5. Metrics: {} actors alive, {} messages handled, {} dead letters, {} steals, {} parks",
+        m.actors_alive, m.messages_handled, m.dead_letters, m.steals, m.parks
+    );
+    system.shutdown()?;
+    println!("6. Shut down cleanly: every actor stopped, every thread joined");
+    match account.tell(AccountMsg::Deposit(1)) {
+        Err(e) => println!("    a tell after shutdown: {e}"),
+        Ok(()) => println!("    unexpected: a tell after shutdown was accepted"),
+    }
+    Ok(())
+}
