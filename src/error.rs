@@ -284,7 +284,11 @@ impl QuiescenceTimeout {
 
 impl fmt::Display for QuiescenceTimeout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "system not quiescent in time: {} items still in flight", self.in_flight)
+        write!(
+            f,
+            "system not quiescent in time: {} items still in flight",
+            self.in_flight
+        )
     }
 }
 
