@@ -17,4 +17,16 @@ pub use timer::TimerHandle;
 /// Internals exposed to the loom models in `loom-tests/`; absent from normal builds.
 #[cfg(loom)]
 #[doc(hidden)]
-pub mod loom_api {}
+pub mod loom_api {
+    pub use crate::pool::Task;
+    pub use crate::pool::park::Parker;
+    pub use crate::pool::queue::{Local, Steal, local};
+
+    /// `ThreadPool::terminate`, which is crate-internal.
+    pub fn terminate(
+        pool: &crate::ThreadPool,
+        timeout: std::time::Duration,
+    ) -> Result<(), Vec<String>> {
+        pool.terminate(timeout)
+    }
+}
