@@ -88,6 +88,12 @@
 //! `state` must take part in it. Nothing is published *through* `state`; tasks
 //! are published by the queue locks, sleeper membership by the `sleepers` lock.
 //!
+//! While the queues are `Mutex`-based, their locks alone already give the
+//! first two cases (whichever side takes the queue lock second sees what the
+//! other wrote before its own turn at that lock), so removing the fences
+//! breaks no loom model today. They stay because the argument must not depend
+//! on the queues being locked: the planned lock-free ring will not be.
+//!
 //! [`Backoff`]: crate::sync::Backoff
 //! [`Parker`]: super::park::Parker
 

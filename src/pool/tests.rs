@@ -1,9 +1,8 @@
 //! Unit tests of the pool: delivery, stealing, naming, panics, idling and shutdown.
 
 use super::{PoolHandle, Runnable, ThreadPool, current_worker_name, on_worker_thread};
-use crate::sync::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::sync::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 use std::collections::HashSet;
-use std::sync::Barrier;
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -23,6 +22,41 @@ fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
 
 fn recv<T>(rx: &Receiver<T>) -> T {
     rx.recv_timeout(PATIENCE).expect("no message in time")
+}
+
+/// A barrier whose `wait` fails (panics) after [`PATIENCE`] instead of
+/// hanging, so a broken pool fails its test rather than blocking its drop.
+struct Meeting {
+    arrived: Mutex<usize>,
+    all_here: Condvar,
+    parties: usize,
+}
+
+impl Meeting {
+    fn new(parties: usize) -> Arc<Self> {
+        Arc::new(Meeting {
+            arrived: Mutex::new(0),
+            all_here: Condvar::new(),
+            parties,
+        })
+    }
+
+    fn wait(&self) {
+        let deadline = Instant::now() + PATIENCE;
+        let mut arrived = self.arrived.lock();
+        *arrived += 1;
+        self.all_here.notify_all();
+        while *arrived < self.parties {
+            let now = Instant::now();
+            assert!(
+                now < deadline,
+                "only {} of {} arrived",
+                *arrived,
+                self.parties
+            );
+            arrived = self.all_here.wait_timeout(arrived, deadline - now);
+        }
+    }
 }
 
 fn pool(threads: usize) -> ThreadPool {
@@ -168,7 +202,7 @@ fn workers_are_named_by_prefix() {
         .unwrap();
     assert_eq!(pool.threads(), THREADS);
     // All jobs meet at the barrier, so each runs on a different worker.
-    let barrier = Arc::new(Barrier::new(THREADS));
+    let barrier = Meeting::new(THREADS);
     let (tx, rx) = mpsc::channel();
     for _ in 0..THREADS {
         let (barrier, tx) = (Arc::clone(&barrier), tx.clone());
@@ -201,7 +235,12 @@ fn default_name_prefix_and_thread_count() {
         tx.send(thread::current().name().map(str::to_owned))
             .unwrap()
     });
-    assert_eq!(recv(&rx).as_deref(), Some("playhouse-worker-0"));
+    let name = recv(&rx).expect("workers are named");
+    let index: usize = name
+        .strip_prefix("playhouse-worker-")
+        .and_then(|i| i.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected worker name {name:?}"));
+    assert!(index < default.threads());
 }
 
 #[test]
@@ -224,53 +263,77 @@ fn thread_that_cannot_start_is_a_build_error() {
     assert!(std::error::Error::source(&err).is_some());
 }
 
+/// Lives in a worker's thread-local, so it is dropped as the worker thread
+/// ends, which is before `join` on it returns. Its drop waits (boundedly) for
+/// `hold` to be released, so a pool that returned without joining would see
+/// `ended` still short.
+struct ExitProbe {
+    ended: Arc<AtomicUsize>,
+    hold: Receiver<()>,
+}
+
+impl Drop for ExitProbe {
+    fn drop(&mut self) {
+        // The test never sends: this returns when the test drops the sender,
+        // or after the bound, whichever is first.
+        let _ = self.hold.recv_timeout(Duration::from_millis(100));
+        self.ended.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 thread_local! {
-    /// Keeps a clone of a test's token alive until the worker thread exits.
-    static TOKEN: std::cell::RefCell<Option<Arc<()>>> = const { std::cell::RefCell::new(None) };
+    static PROBE: std::cell::RefCell<Option<ExitProbe>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Puts an [`ExitProbe`] on each of the pool's `threads` workers. Returns the
+/// count of ended workers and the senders holding the probes.
+fn probe_every_worker(
+    pool: &ThreadPool,
+    threads: usize,
+) -> (Arc<AtomicUsize>, Vec<mpsc::Sender<()>>) {
+    let ended = Arc::new(AtomicUsize::new(0));
+    let meeting = Meeting::new(threads + 1);
+    let mut holds = Vec::new();
+    // Every job waits at the meeting, so each runs on a different worker.
+    for _ in 0..threads {
+        let (hold_tx, hold) = mpsc::channel();
+        holds.push(hold_tx);
+        let (ended, meeting) = (Arc::clone(&ended), Arc::clone(&meeting));
+        pool.execute(move || {
+            PROBE.with(|p| *p.borrow_mut() = Some(ExitProbe { ended, hold }));
+            meeting.wait();
+        });
+    }
+    meeting.wait();
+    (ended, holds)
 }
 
 #[test]
 fn shutdown_joins_every_worker() {
     const THREADS: usize = 3;
     let pool = pool(THREADS);
-    let token = Arc::new(());
-    let barrier = Arc::new(Barrier::new(THREADS + 1));
-    for _ in 0..THREADS {
-        let (token, barrier) = (Arc::clone(&token), Arc::clone(&barrier));
-        pool.execute(move || {
-            TOKEN.with(|t| *t.borrow_mut() = Some(token));
-            barrier.wait();
-        });
-    }
-    barrier.wait();
-    assert_eq!(Arc::strong_count(&token), THREADS + 1);
-    // Thread-locals are dropped as each thread exits, before `join` returns.
+    let (ended, holds) = probe_every_worker(&pool, THREADS);
+    assert_eq!(ended.load(Ordering::Relaxed), 0);
     pool.shutdown();
-    assert_eq!(Arc::strong_count(&token), 1);
+    assert_eq!(ended.load(Ordering::Relaxed), THREADS);
+    drop(holds);
 }
 
 #[test]
 fn drop_joins_every_worker() {
-    let pool = pool(2);
-    let token = Arc::new(());
-    let barrier = Arc::new(Barrier::new(3));
-    for _ in 0..2 {
-        let (token, barrier) = (Arc::clone(&token), Arc::clone(&barrier));
-        pool.execute(move || {
-            TOKEN.with(|t| *t.borrow_mut() = Some(token));
-            barrier.wait();
-        });
-    }
-    barrier.wait();
+    const THREADS: usize = 2;
+    let pool = pool(THREADS);
+    let (ended, holds) = probe_every_worker(&pool, THREADS);
     drop(pool);
-    assert_eq!(Arc::strong_count(&token), 1);
+    assert_eq!(ended.load(Ordering::Relaxed), THREADS);
+    drop(holds);
 }
 
 #[test]
 fn shutdown_runs_queued_jobs_first() {
     let pool = pool(2);
     let count = Arc::new(AtomicUsize::new(0));
-    let gate = Arc::new(Barrier::new(2));
+    let gate = Meeting::new(2);
     {
         let gate = Arc::clone(&gate);
         pool.execute(move || {
@@ -425,6 +488,8 @@ fn local_work_does_not_starve_the_injector() {
         stopper.stop.store(true, Ordering::Relaxed);
         tx.send(()).unwrap();
     });
-    recv(&rx);
+    let stopped = rx.recv_timeout(PATIENCE);
+    spin.stop.store(true, Ordering::Relaxed); // so a failure does not hang the drop
+    assert!(stopped.is_ok(), "the injector job never ran");
     pool.shutdown();
 }

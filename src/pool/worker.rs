@@ -292,6 +292,21 @@ struct Worker {
     local: Local,
 }
 
+/// Shutdown step 3, on the way out of [`Worker::main`]: a drop guard, so that
+/// even a panic in the run loop itself (a pool bug: tasks' panics are caught)
+/// is reported by `terminate` (the join fails) instead of hanging it.
+struct ExitGuard {
+    shared: Arc<Shared>,
+    index: usize,
+}
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        self.shared.exits.lock()[self.index] = true;
+        self.shared.exited.notify_all();
+    }
+}
+
 /// The state of one worker's run loop that no other thread sees.
 struct LoopState {
     searching: bool,
@@ -303,14 +318,14 @@ struct LoopState {
 impl Worker {
     /// The body of the worker thread.
     fn main(self) {
+        let _exit = ExitGuard {
+            shared: Arc::clone(&self.shared),
+            index: self.index,
+        };
         let worker = Rc::new(self);
         CURRENT.with(|current| *current.borrow_mut() = Some(Rc::clone(&worker)));
         worker.run();
         CURRENT.with(|current| current.borrow_mut().take());
-        // Shutdown step 3.
-        let shared = &worker.shared;
-        shared.exits.lock()[worker.index] = true;
-        shared.exited.notify_all();
     }
 
     /// The run loop; returns once the worker has retired during shutdown.
