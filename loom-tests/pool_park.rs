@@ -138,6 +138,26 @@ fn two_outside_submitters_racing_one_worker_both_run() {
 }
 
 #[test]
+fn worker_submit_wakes_a_sleeper_that_steals_it() {
+    model(|| {
+        let pool = Arc::new(ThreadPool::builder().threads(2).build().unwrap());
+        let (stolen, done) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
+        let (inner, stolen2, done2) = (Arc::clone(&pool), Arc::clone(&stolen), Arc::clone(&done));
+        pool.execute(move || {
+            // Queued on this worker's local queue; this worker then blocks
+            // until it has run, so only the other worker can run it: woken
+            // by the push, it must steal it.
+            let stolen3 = Arc::clone(&stolen2);
+            inner.execute(move || stolen3.set());
+            stolen2.wait();
+            done2.set();
+        });
+        done.wait();
+        assert_eq!(terminate(&pool, FOREVER), Ok(()));
+    });
+}
+
+#[test]
 fn terminate_racing_workers_going_to_sleep_returns_ok() {
     model(|| {
         let pool = ThreadPool::builder().threads(2).build().unwrap();
