@@ -68,7 +68,7 @@ crate::sync::thread_local! {
 /// What all workers of one pool (and its handles) share.
 pub(crate) struct Shared {
     pub(crate) injector: Injector,
-    pub(crate) idle: Idle,
+    idle: Idle,
     pub(crate) workers: Box<[Remote]>,
     shutdown: AtomicBool,
     /// `exits[i]`: worker `i` has left its run loop.
