@@ -43,6 +43,7 @@ impl Actor for Account {
 /// The last stage of a pipeline: slow, with a tiny mailbox.
 struct SlowSink {
     received: u64,
+    sum: u64,
 }
 
 enum SinkMsg {
@@ -54,8 +55,9 @@ impl Actor for SlowSink {
     type Msg = SinkMsg;
     fn handle(&mut self, _: &mut Context<Self>, msg: SinkMsg) -> Result<(), ActorError> {
         match msg {
-            SinkMsg::Item(_) => {
+            SinkMsg::Item(n) => {
                 self.received += 1;
+                self.sum = self.sum.wrapping_add(n);
                 std::hint::black_box((0..2_000).sum::<u64>());
             }
             SinkMsg::Count(r) => {
@@ -146,7 +148,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("2. Backpressure: a fast producer, a pipeline with mailboxes of 4");
     let small = || SpawnOptions::new().mailbox_capacity(4);
-    let sink = system.spawn_with(small(), || SlowSink { received: 0 })?;
+    let sink = system.spawn_with(small(), || SlowSink {
+        received: 0,
+        sum: 0,
+    })?;
     let s = sink.clone();
     let squarer = system.spawn_with(small(), move || Squarer { sink: s.clone() })?;
     let started = Instant::now();

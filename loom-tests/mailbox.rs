@@ -104,3 +104,18 @@ fn parked_send_resumes_once() {
         assert_eq!(waker.woken.load(Ordering::SeqCst), expected);
     });
 }
+
+/// Two actors each park a send on the other's full mailbox at the same moment:
+/// at most one may park, or both would stay suspended for ever.
+#[test]
+fn two_actors_cannot_both_park_on_each_other() {
+    loom::model(|| {
+        let graph = Arc::new(playhouse::loom_api::WaitGraph::default());
+        let g = graph.clone();
+        let other = thread::spawn(move || g.try_wait(2, 1));
+        let mine = graph.try_wait(1, 2);
+        let theirs = other.join().unwrap();
+        assert!(!(mine && theirs), "a cycle of suspended actors formed");
+        assert!(mine || theirs, "neither may be refused without a cycle");
+    });
+}

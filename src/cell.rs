@@ -90,7 +90,6 @@ pub(crate) trait AnyCell: Send + Sync {
     fn id(&self) -> u64;
     fn label(&self) -> String;
     fn is_root(&self) -> bool;
-    fn is_alive(&self) -> bool;
     /// The worker running the actor now, if one is.
     fn running_on(&self) -> Option<usize>;
     fn request_stop(self: Arc<Self>, reason: StopReason);
@@ -236,12 +235,18 @@ impl<A: Actor> Cell<A> {
         map: impl FnOnce(T) -> A::Msg,
     ) -> Result<Sent, T> {
         self.shared.work_added(1);
+        let park = || {
+            // Parking on ourselves, or on an actor that (through others) waits
+            // for us, could never end: such a send goes in over capacity.
+            if sender_id == self.id || !self.shared.waits.try_wait(sender_id, self.id) {
+                return None;
+            }
+            Some(waker())
+        };
         match self
             .mailbox
-            .push_or_park(value, sender_id == self.id, waker, |v| Envelope {
-                msg: map(v),
-                ask,
-            }) {
+            .push_or_park(value, park, |v| Envelope { msg: map(v), ask })
+        {
             Ok(sent) => {
                 if let Sent::Pushed(s) = sent {
                     self.after_push(s);
@@ -284,7 +289,7 @@ impl<A: Actor> Cell<A> {
         self.mailbox.transition_to_running();
         // ORDERING: Relaxed; only read for shutdown's stuck report.
         self.running_on.store(
-            crate::pool::current_worker_index().map_or(0, |i| i + 1),
+            self.shared.pool.current_worker().map_or(0, |i| i + 1),
             Ordering::Relaxed,
         );
         let mut run = self.run.lock();
@@ -298,7 +303,7 @@ impl<A: Actor> Cell<A> {
                 break;
             };
             for w in wakers.drain(..) {
-                w.wake(true);
+                w.wake(self.id, true);
             }
             items += 1;
             match item {
@@ -423,7 +428,7 @@ impl<A: Actor> Cell<A> {
             self.dead_letter_envelope(&label, env);
         }
         for p in drained.parked {
-            p.waker.wake(false);
+            p.waker.wake(self.id, false);
             self.dead_letter_envelope(&label, p.item);
         }
         self.shared.work_done(n);
@@ -464,7 +469,7 @@ impl<A: Actor> Cell<A> {
             self.dead_letter_envelope(&label, env);
         }
         for p in drained.parked {
-            p.waker.wake(false);
+            p.waker.wake(self.id, false);
             self.dead_letter_envelope(&label, p.item);
         }
         drop(drained.control);
@@ -489,7 +494,8 @@ impl<A: Actor> Runnable for Cell<A> {
 }
 
 impl<A: Actor> SendWaker for Cell<A> {
-    fn wake(self: Arc<Self>, _delivered: bool) {
+    fn wake(self: Arc<Self>, target: u64, _delivered: bool) {
+        self.shared.waits.done(self.id, target);
         // A stopped sender needs no notice; the push is refused and uncounted.
         let _ = self.push_control(Control::Resumed);
     }
@@ -504,9 +510,6 @@ impl<A: Actor> AnyCell for Cell<A> {
     }
     fn is_root(&self) -> bool {
         self.is_root
-    }
-    fn is_alive(&self) -> bool {
-        self.alive()
     }
     fn running_on(&self) -> Option<usize> {
         if !self.mailbox.is_running() {

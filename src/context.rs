@@ -104,12 +104,12 @@ impl<A: Actor> Context<A> {
     /// this actor is *suspended*: it finishes the current handler but takes no
     /// more messages until the target has drained to half its capacity and the
     /// message is in. Pressure thus travels upstream to whoever feeds this actor,
-    /// and order from this actor to the target is kept. A message an actor sends
-    /// itself is never refused for space.
+    /// and order from this actor to the target is kept.
     ///
-    /// Actors that all fill one another's mailboxes in a cycle stall, as with any
-    /// bounded mailboxes; break such cycles with [`Context::ask`] (answers travel
-    /// outside the bounded lane) or [`Addr::try_tell`].
+    /// Two kinds of send go in over capacity instead of parking, because parking
+    /// could never end: a message an actor sends itself, and a send to an actor
+    /// that is itself suspended, directly or through others, on this one (a
+    /// cycle of suspended actors would otherwise stall for good).
     ///
     /// # Errors
     /// [`SendError::Closed`] with the message if the target has stopped.
@@ -194,8 +194,7 @@ impl<A: Actor> Context<A> {
         let deadline = Instant::now() + timeout;
         let me = self.cell.clone();
         let slot = Slot::for_callback(Some(deadline), move |outcome: Result<R, AskError>| {
-            let k: Box<dyn FnOnce(&mut A, &mut Context<A>) + Send> =
-                Box::new(move |a, ctx| then(a, ctx, outcome));
+            let k: crate::cell::Continuation<A> = Box::new(move |a, ctx| then(a, ctx, outcome));
             if me.push_control(Control::Run(k)).is_err() {
                 log::debug!("ask answer for stopped actor {} discarded", me.label());
             }

@@ -9,6 +9,18 @@ use crate::sync::{Arc, AtomicUsize, Ordering};
 pub use crate::mailbox::{Idle, Schedule};
 pub use crate::timer::loom_api as timer;
 
+pub use crate::pool::Task;
+pub use crate::pool::park::Parker;
+pub use crate::pool::queue::{Local, Steal, local};
+
+/// `ThreadPool::terminate`, which is crate-internal.
+pub fn terminate(
+    pool: &crate::ThreadPool,
+    timeout: std::time::Duration,
+) -> Result<(), Vec<String>> {
+    pool.terminate(timeout)
+}
+
 /// A mailbox of `u32` user messages and `u32` control items.
 pub struct LoomMailbox {
     inner: Mailbox<u32, u32>,
@@ -20,7 +32,7 @@ pub struct CountingWaker {
 }
 
 impl SendWaker for CountingWaker {
-    fn wake(self: Arc<Self>, _delivered: bool) {
+    fn wake(self: Arc<Self>, _target: u64, _delivered: bool) {
         self.woken.fetch_add(1, Ordering::SeqCst);
     }
 }
@@ -60,7 +72,7 @@ impl LoomMailbox {
     pub fn push_or_park(&self, v: u32, waker: &Arc<CountingWaker>) -> PushOutcome {
         match self
             .inner
-            .push_or_park(v, false, || waker.clone() as Arc<dyn SendWaker>, |v| v)
+            .push_or_park(v, || Some(waker.clone() as Arc<dyn SendWaker>), |v| v)
         {
             Ok(Sent::Pushed(s)) => PushOutcome::Pushed(s),
             Ok(Sent::Parked) => PushOutcome::Parked,
@@ -77,7 +89,7 @@ impl LoomMailbox {
         let mut wakers = Vec::new();
         let item = self.inner.pop(true, &mut wakers);
         for w in wakers {
-            w.wake(true);
+            w.wake(0, true);
         }
         item.map(|i| match i {
             Popped::Control(c) => Item::Control(c),
@@ -99,7 +111,7 @@ impl LoomMailbox {
         let d: mailbox::Drained<u32, u32> = self.inner.close_user();
         let mut out = d.user;
         for p in d.parked {
-            p.waker.wake(false);
+            p.waker.wake(0, false);
             out.push(p.item);
         }
         out
@@ -162,3 +174,6 @@ impl LoomSlot {
         self.inner.abandon()
     }
 }
+
+/// The graph of suspended actors.
+pub use crate::system::WaitGraph;

@@ -3,8 +3,9 @@
 //! # Invariants
 //!
 //! - The user lane never holds more than `capacity` messages, except for
-//!   messages an actor sends to itself (it could not drain its own mailbox while
-//!   suspended on it, see [`Mailbox::push_or_park`]).
+//!   messages that could never get in otherwise: an actor's sends to itself, and
+//!   a send that would close a cycle of suspended actors (see
+//!   [`Mailbox::push_or_park`]).
 //! - The control lane is unbounded: stop requests, resume notices and ask
 //!   continuations must get through a full user lane, and each is created by a
 //!   bounded event (one per stop, per parked send, per ask).
@@ -86,7 +87,8 @@ pub(crate) enum Refused {
 /// Wakes an actor suspended by a parked send once its message is in the target
 /// mailbox (`delivered == true`) or was dropped because the target stopped.
 pub(crate) trait SendWaker: Send + Sync {
-    fn wake(self: crate::sync::Arc<Self>, delivered: bool);
+    /// `target` is the id of the actor the message was parked with.
+    fn wake(self: crate::sync::Arc<Self>, target: u64, delivered: bool);
 }
 
 /// A message whose sender (an actor on a pool worker) is suspended until it fits.
@@ -254,32 +256,31 @@ impl<M, C> Mailbox<M, C> {
     }
 
     /// Pushes a user message from an actor running on a pool worker, which must
-    /// not block: with no room the message is parked here and `waker` is woken
-    /// once it is moved into the lane (the sending actor stays suspended until
-    /// then). `to_self` marks a send to the sender's own mailbox, which is never
-    /// refused for space.
+    /// not block. With no room, `park` decides: `Some(waker)` parks the message
+    /// here and `waker` is woken once it has moved into the lane (the sending
+    /// actor stays suspended until then); `None` pushes it over capacity, for a
+    /// send that could never be let in otherwise (an actor sending to itself, or
+    /// one closing a cycle of suspended actors).
     pub(crate) fn push_or_park<T>(
         &self,
         value: T,
-        to_self: bool,
-        waker: impl FnOnce() -> crate::sync::Arc<dyn SendWaker>,
+        park: impl FnOnce() -> Option<crate::sync::Arc<dyn SendWaker>>,
         map: impl FnOnce(T) -> M,
     ) -> Result<Sent, T> {
         let mut lanes = self.lanes.lock();
         if lanes.user_closed {
             return Err(value);
         }
-        if to_self || lanes.has_room(self.capacity) {
-            lanes.user.push_back(map(value));
-            drop(lanes);
-            return Ok(Sent::Pushed(self.transition_to_scheduled()));
+        if !lanes.has_room(self.capacity) {
+            if let Some(waker) = park() {
+                let item = map(value);
+                lanes.parked.push_back(Parked { item, waker });
+                return Ok(Sent::Parked);
+            }
         }
-        let item = map(value);
-        lanes.parked.push_back(Parked {
-            item,
-            waker: waker(),
-        });
-        Ok(Sent::Parked)
+        lanes.user.push_back(map(value));
+        drop(lanes);
+        Ok(Sent::Pushed(self.transition_to_scheduled()))
     }
 
     /// Pushes a control item. Refused only once the mailbox is fully closed.
@@ -356,10 +357,6 @@ impl<M, C> Mailbox<M, C> {
             self.room.notify_all();
         }
         drained
-    }
-
-    pub(crate) fn is_closed(&self) -> bool {
-        self.lanes.lock().closed
     }
 
     /// Step 1 of the protocol, called by a sender after its push.

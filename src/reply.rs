@@ -132,6 +132,7 @@ impl<T: Send> Slot<T> {
 
     /// Gives up waiting: the asker times out now (used by the loom model to
     /// stand in for the deadline, which loom cannot model).
+    #[cfg(loom)]
     pub(crate) fn abandon(&self) -> Result<T, AskError> {
         let mut state = self.state.lock();
         match std::mem::replace(&mut *state, State::Finished) {

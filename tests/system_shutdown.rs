@@ -30,7 +30,10 @@ fn shutdown_drains_in_flight_messages_and_joins_every_thread() {
     let handled = Arc::new(AtomicU64::new(0));
     let stops = Arc::new(Mutex::new(Vec::new()));
     let system = System::builder().workers(2).name("sdA").build().unwrap();
-    assert_eq!(common::threads_named("sdA-"), 3, "2 workers + 1 timer");
+    // A thread names itself as it starts, so wait for all three.
+    common::wait_until("2 workers + 1 timer are up", || {
+        common::threads_named("sdA-") == 3
+    });
     let (h, s) = (handled.clone(), stops.clone());
     let addr = system
         .spawn(move || Counter {
@@ -61,7 +64,9 @@ fn shutdown_drains_in_flight_messages_and_joins_every_thread() {
 #[test]
 fn dropping_the_system_shuts_it_down() {
     let system = System::builder().workers(2).name("sdB").build().unwrap();
-    assert_eq!(common::threads_named("sdB-"), 3);
+    common::wait_until("2 workers + 1 timer are up", || {
+        common::threads_named("sdB-") == 3
+    });
     drop(system);
     assert_eq!(common::threads_named("sdB-"), 0);
 }

@@ -1,12 +1,25 @@
 //! A work-stealing thread pool of hand-rolled worker threads.
 //!
-//! INTERFACE STUB: the bodies are being written; the signatures below are the
-//! contract the actor runtime builds on.
+//! The pieces, one per file: `worker.rs` (shared state, run loop, shutdown,
+//! current-worker thread-local), `queue.rs` (local queues and the injector),
+//! `idle.rs` (searching and sleeping workers, the no-lost-wake-up argument),
+//! `park.rs` (the per-worker parker). This file holds the public face:
+//! [`ThreadPool`], [`PoolBuilder`], [`PoolMetrics`], and the crate-internal
+//! [`PoolHandle`] the actor runtime schedules through.
 
+mod idle;
+pub(crate) mod park;
+pub(crate) mod queue;
+mod worker;
+
+#[cfg(all(test, not(loom)))]
+mod tests;
+
+use self::worker::Shared;
 use crate::error::BuildError;
-use crate::sync::Arc;
+use crate::sync::{Arc, Mutex, num_cpus, thread};
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A unit of work the pool can run repeatedly: an actor's turn.
 ///
@@ -16,10 +29,40 @@ pub(crate) trait Runnable: Send + Sync + 'static {
     fn run(self: Arc<Self>);
 }
 
+/// One submission to the pool, run exactly once by one worker.
+#[cfg_attr(not(loom), allow(unreachable_pub))]
+#[cfg_attr(loom, allow(private_interfaces))]
+pub enum Task {
+    /// A closure from [`ThreadPool::execute`].
+    Job(Box<dyn FnOnce() + Send>),
+    /// An actor's turn from [`PoolHandle::schedule`].
+    Turn(Arc<dyn Runnable>),
+}
+
+#[cfg_attr(not(loom), allow(unreachable_pub))]
+impl Task {
+    /// Runs the task (panics propagate; the worker catches them).
+    pub fn run(self) {
+        match self {
+            Task::Job(job) => job(),
+            Task::Turn(turn) => turn.run(),
+        }
+    }
+}
+
+impl fmt::Debug for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Task::Job(_) => "Task::Job(..)",
+            Task::Turn(_) => "Task::Turn(..)",
+        })
+    }
+}
+
 /// A cheap, cloneable handle that schedules tasks onto a pool.
 #[derive(Clone)]
 pub(crate) struct PoolHandle {
-    _private: (),
+    shared: Arc<Shared>,
 }
 
 impl PoolHandle {
@@ -27,8 +70,20 @@ impl PoolHandle {
     /// caller is a worker of this pool, else on the global injector, waking a
     /// sleeping worker if needed. Never blocks, never loses the task.
     pub(crate) fn schedule(&self, task: Arc<dyn Runnable>) {
-        let _ = task;
-        todo!()
+        self.shared.submit(Task::Turn(task));
+    }
+
+    /// The index of the calling thread if it is a worker of this pool.
+    pub(crate) fn current_worker(&self) -> Option<usize> {
+        worker::current_index(&self.shared)
+    }
+}
+
+impl fmt::Debug for PoolHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolHandle")
+            .field("shared", &self.shared)
+            .finish()
     }
 }
 
@@ -73,13 +128,76 @@ impl PoolBuilder {
     /// # Errors
     /// Zero threads or a zero stack size; a thread the OS refused to start.
     pub fn build(self) -> Result<ThreadPool, BuildError> {
-        todo!()
+        let threads = self.threads.unwrap_or_else(num_cpus);
+        if threads == 0 {
+            return Err(BuildError::zero("workers"));
+        }
+        if self.stack_size == Some(0) {
+            return Err(BuildError::zero("stack size"));
+        }
+        let names = (0..threads)
+            .map(|i| format!("{}-{i}", self.name_prefix))
+            .collect();
+        let (locals, steals): (Vec<_>, Vec<_>) = (0..threads).map(|_| queue::local()).unzip();
+        let pool = ThreadPool {
+            shared: Arc::new(Shared::new(names, steals)),
+            slots: Mutex::new(Slots {
+                handles: Vec::with_capacity(threads),
+                terminated: false,
+            }),
+        };
+        for (index, local) in locals.into_iter().enumerate() {
+            match worker::spawn(&pool.shared, index, local, self.stack_size) {
+                Ok(handle) => pool.slots.lock().handles.push(Some(handle)),
+                Err(err) => {
+                    // Stop and join the workers already started; `Drop` then
+                    // has nothing left to do.
+                    let stopped = pool.terminate_until(None);
+                    debug_assert!(stopped.is_ok(), "waiting without deadline");
+                    return Err(BuildError::thread(err));
+                }
+            }
+        }
+        Ok(pool)
     }
 }
 
 /// A work-stealing thread pool.
+///
+/// Each worker has a local run queue; jobs submitted from outside the pool go
+/// to a global queue, jobs submitted by a job go to its worker's local queue,
+/// and a worker that runs dry steals half of another's queue. Idle workers
+/// park without a timeout, so an idle pool uses no CPU.
+///
+/// Dropping the pool does what [`ThreadPool::shutdown`] does.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::ThreadPool;
+/// use std::sync::mpsc;
+///
+/// let pool = ThreadPool::builder().threads(2).build()?;
+/// let (tx, rx) = mpsc::channel();
+/// for i in 0..8u64 {
+///     let tx = tx.clone();
+///     pool.execute(move || tx.send(i * i).unwrap());
+/// }
+/// drop(tx);
+/// pool.shutdown(); // runs every queued job, then joins the workers
+/// assert_eq!(rx.iter().sum::<u64>(), 140);
+/// # Ok::<(), playhouse::BuildError>(())
+/// ```
 pub struct ThreadPool {
-    _private: (),
+    shared: Arc<Shared>,
+    slots: Mutex<Slots>,
+}
+
+/// The join handles of the workers, and whether the pool was terminated.
+struct Slots {
+    /// One entry per started worker; `None` once joined or detached.
+    handles: Vec<Option<thread::JoinHandle<()>>>,
+    terminated: bool,
 }
 
 impl ThreadPool {
@@ -92,56 +210,107 @@ impl ThreadPool {
         }
     }
     /// Runs `job` on some worker. A panicking job is caught and logged.
+    ///
+    /// Called from a job running on this pool, it queues `job` on that
+    /// worker's local queue; otherwise on the global queue. A job submitted
+    /// after the pool has shut down is logged and dropped.
     pub fn execute<F: FnOnce() + Send + 'static>(&self, job: F) {
-        let _ = job;
-        todo!()
+        self.shared.submit(Task::Job(Box::new(job)));
     }
     /// The number of worker threads.
     pub fn threads(&self) -> usize {
-        todo!()
+        self.shared.workers.len()
     }
     /// Counters summed over all workers.
     pub fn metrics(&self) -> PoolMetrics {
-        todo!()
+        self.shared.metrics()
     }
     /// Runs every queued job, then stops and joins every worker.
-    pub fn shutdown(self) {}
+    ///
+    /// Called from one of the pool's own jobs, it waits for the other workers
+    /// only; the calling worker exits once its job returns and its queue is empty.
+    pub fn shutdown(self) {
+        let stopped = self.terminate_until(None);
+        debug_assert!(stopped.is_ok(), "waiting without deadline");
+    }
 
     /// The thread name of worker `index`.
     pub(crate) fn worker_name(&self, index: usize) -> String {
-        let _ = index;
-        todo!()
+        self.shared.workers[index].name.clone()
     }
 
     pub(crate) fn handle(&self) -> PoolHandle {
-        todo!()
+        PoolHandle {
+            shared: Arc::clone(&self.shared),
+        }
     }
     /// Signals the workers to exit once no work is left, and joins them until
     /// `timeout`. Returns the names of the workers that had not exited (they are
     /// detached). Idempotent.
     pub(crate) fn terminate(&self, timeout: Duration) -> Result<(), Vec<String>> {
-        let _ = timeout;
-        todo!()
+        self.terminate_until(Instant::now().checked_add(timeout))
+    }
+
+    /// [`ThreadPool::terminate`] with an optional deadline (`None`: wait for
+    /// ever). A worker calling it on its own pool skips itself.
+    fn terminate_until(&self, deadline: Option<Instant>) -> Result<(), Vec<String>> {
+        let me = worker::current_index(&self.shared);
+        self.shared.begin_shutdown();
+        let started = self.slots.lock().handles.len();
+        let running = self.shared.wait_exited(started, me, deadline);
+
+        let mut slots = self.slots.lock();
+        for (index, slot) in slots.handles.iter_mut().enumerate() {
+            if Some(index) == me {
+                continue;
+            }
+            let Some(handle) = slot.take() else { continue };
+            if running.contains(&index) {
+                drop(handle); // detach: Rust cannot stop a thread
+            } else if handle.join().is_err() {
+                log::error!(
+                    "playhouse pool: worker {} panicked outside a task",
+                    self.shared.workers[index].name
+                );
+            }
+        }
+        slots.terminated = true;
+        if running.is_empty() {
+            Ok(())
+        } else {
+            Err(running
+                .into_iter()
+                .map(|i| self.shared.workers[i].name.clone())
+                .collect())
+        }
+    }
+}
+
+impl Drop for ThreadPool {
+    fn drop(&mut self) {
+        let terminated = self.slots.lock().terminated;
+        if !terminated {
+            let stopped = self.terminate_until(None);
+            debug_assert!(stopped.is_ok(), "waiting without deadline");
+        }
     }
 }
 
 impl fmt::Debug for ThreadPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ThreadPool { .. }")
+        f.debug_struct("ThreadPool")
+            .field("threads", &self.threads())
+            .finish_non_exhaustive()
     }
 }
 
 /// Whether the calling thread is a worker of any playhouse pool.
 pub(crate) fn on_worker_thread() -> bool {
-    todo!()
-}
-
-/// The index of the calling worker thread within its pool, if it is one.
-pub(crate) fn current_worker_index() -> Option<usize> {
-    todo!()
+    worker::on_worker_thread()
 }
 
 /// The name of the calling worker thread, if it is one.
+#[cfg(test)]
 pub(crate) fn current_worker_name() -> Option<String> {
-    todo!()
+    worker::current_worker_name()
 }

@@ -1,0 +1,168 @@
+#![cfg(loom)]
+//! Loom models of parking: the parker's token, and submissions racing workers going to sleep.
+//!
+//! A lost wake-up shows up as a loom deadlock: the model's main thread waits
+//! for a job that a parked worker never runs. Run with `RUSTFLAGS="--cfg loom
+//! -C debug-assertions" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom
+//! cargo test --release --test loom_pool_park`.
+
+#[cfg(not(debug_assertions))]
+compile_error!("loom models need debug assertions: add `-C debug-assertions` to RUSTFLAGS");
+
+use loom::sync::atomic::{AtomicBool, Ordering};
+use loom::sync::{Condvar, Mutex};
+use loom::thread;
+use playhouse::ThreadPool;
+use playhouse::loom_api::{Parker, terminate};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs `f` under loom, with a preemption bound of 2 unless
+/// `LOOM_MAX_PREEMPTIONS` says otherwise.
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(2);
+    }
+    builder.check(f);
+}
+
+/// A one-shot latch the model's main thread blocks on (so a lost wake-up is
+/// a loom deadlock rather than a silent pass).
+#[derive(Default)]
+struct Latch {
+    set: Mutex<bool>,
+    cond: Condvar,
+}
+
+impl Latch {
+    fn set(&self) {
+        *self.set.lock().unwrap() = true;
+        self.cond.notify_all();
+    }
+
+    fn wait(&self) {
+        let mut set = self.set.lock().unwrap();
+        while !*set {
+            set = self.cond.wait(set).unwrap();
+        }
+    }
+}
+
+/// Not modelled by loom (it does not model time): only a bound that a
+/// correct pool never reaches.
+const FOREVER: Duration = Duration::from_secs(3600);
+
+#[test]
+fn parker_unpark_racing_park_never_loses_the_token() {
+    model(|| {
+        let parker = Arc::new(Parker::new());
+        let flag = Arc::new(AtomicBool::new(false));
+        let unparker = {
+            let (parker, flag) = (Arc::clone(&parker), Arc::clone(&flag));
+            thread::spawn(move || {
+                flag.store(true, Ordering::Relaxed);
+                parker.unpark();
+            })
+        };
+        parker.park();
+        // Unpark's Release and park's Acquire publish the store above.
+        assert!(flag.load(Ordering::Relaxed));
+        unparker.join().unwrap();
+    });
+}
+
+#[test]
+fn parker_token_is_kept_and_does_not_accumulate() {
+    model(|| {
+        let parker = Arc::new(Parker::new());
+        let unparker = {
+            let parker = Arc::clone(&parker);
+            thread::spawn(move || {
+                parker.unpark();
+                parker.unpark();
+            })
+        };
+        unparker.join().unwrap();
+        // Two unparks before a park: the first park returns at once and
+        // consumes the single token.
+        parker.park();
+        let again = {
+            let parker = Arc::clone(&parker);
+            thread::spawn(move || parker.unpark())
+        };
+        parker.park();
+        again.join().unwrap();
+    });
+}
+
+/// Builds a pool of `threads` workers, submits one job from the model's
+/// main thread while the workers race to sleep, waits for the job, then
+/// terminates the pool.
+fn outside_submit_runs(threads: usize) {
+    let pool = ThreadPool::builder().threads(threads).build().unwrap();
+    let latch = Arc::new(Latch::default());
+    let done = Arc::clone(&latch);
+    pool.execute(move || done.set());
+    latch.wait();
+    assert_eq!(terminate(&pool, FOREVER), Ok(()));
+}
+
+#[test]
+fn outside_submit_racing_one_worker_going_to_sleep_runs() {
+    model(|| outside_submit_runs(1));
+}
+
+#[test]
+fn outside_submit_racing_two_workers_going_to_sleep_runs() {
+    model(|| outside_submit_runs(2));
+}
+
+#[test]
+fn two_outside_submitters_racing_one_worker_both_run() {
+    model(|| {
+        let pool = Arc::new(ThreadPool::builder().threads(1).build().unwrap());
+        let latches: Vec<Arc<Latch>> = (0..2).map(|_| Arc::new(Latch::default())).collect();
+        let other = {
+            let (pool, done) = (Arc::clone(&pool), Arc::clone(&latches[1]));
+            thread::spawn(move || pool.execute(move || done.set()))
+        };
+        let done = Arc::clone(&latches[0]);
+        pool.execute(move || done.set());
+        other.join().unwrap();
+        for latch in &latches {
+            latch.wait();
+        }
+        assert_eq!(terminate(&pool, FOREVER), Ok(()));
+    });
+}
+
+#[test]
+fn worker_submit_wakes_a_sleeper_that_steals_it() {
+    model(|| {
+        let pool = Arc::new(ThreadPool::builder().threads(2).build().unwrap());
+        let (stolen, done) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
+        let (inner, stolen2, done2) = (Arc::clone(&pool), Arc::clone(&stolen), Arc::clone(&done));
+        pool.execute(move || {
+            // Queued on this worker's local queue; this worker then blocks
+            // until it has run, so only the other worker can run it: woken
+            // by the push, it must steal it.
+            let stolen3 = Arc::clone(&stolen2);
+            inner.execute(move || stolen3.set());
+            stolen2.wait();
+            done2.set();
+        });
+        done.wait();
+        assert_eq!(terminate(&pool, FOREVER), Ok(()));
+    });
+}
+
+#[test]
+fn terminate_racing_workers_going_to_sleep_returns_ok() {
+    model(|| {
+        let pool = ThreadPool::builder().threads(2).build().unwrap();
+        assert_eq!(terminate(&pool, FOREVER), Ok(()));
+        // A second call finds every worker exited.
+        assert_eq!(terminate(&pool, FOREVER), Ok(()));
+    });
+}

@@ -1,0 +1,114 @@
+#![cfg(loom)]
+//! Loom model of the pool's run queues: the owner pushes and pops while a thief steals.
+//!
+//! Run with `RUSTFLAGS="--cfg loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2
+//! CARGO_TARGET_DIR=target/loom cargo test --release --test loom_pool_queue`.
+
+#[cfg(not(debug_assertions))]
+compile_error!("loom models need debug assertions: add `-C debug-assertions` to RUSTFLAGS");
+
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::thread;
+use playhouse::loom_api::{Task, local};
+use std::sync::Arc;
+
+/// Runs `f` under loom, with a preemption bound of 2 unless
+/// `LOOM_MAX_PREEMPTIONS` says otherwise.
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(2);
+    }
+    builder.check(f);
+}
+
+/// One counter per task; task `i` bumps `runs[i]`.
+fn counters(n: usize) -> Arc<Vec<AtomicUsize>> {
+    Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect())
+}
+
+fn job(runs: &Arc<Vec<AtomicUsize>>, i: usize) -> Task {
+    let runs = Arc::clone(runs);
+    Task::Job(Box::new(move || {
+        runs[i].fetch_add(1, Ordering::Relaxed);
+    }))
+}
+
+fn assert_each_ran_once(runs: &[AtomicUsize]) {
+    for (i, r) in runs.iter().enumerate() {
+        assert_eq!(r.load(Ordering::Relaxed), 1, "task {i}");
+    }
+}
+
+#[test]
+fn owner_push_pop_racing_steal_runs_each_task_once() {
+    model(|| {
+        let runs = counters(3);
+        let (owner, victim) = local();
+        owner.push(job(&runs, 0));
+        owner.push(job(&runs, 1));
+
+        let thief = thread::spawn(move || {
+            let (mine, _) = local();
+            let mut ran = 0;
+            if let Some((task, count)) = victim.steal_into(&mine) {
+                task.run();
+                ran += 1;
+                while let Some(task) = mine.pop() {
+                    task.run();
+                    ran += 1;
+                }
+                assert_eq!(ran, count, "the steal's count matches what it moved");
+            }
+            ran
+        });
+
+        owner.push(job(&runs, 2));
+        let mut ran = 0;
+        while let Some(task) = owner.pop() {
+            task.run();
+            ran += 1;
+        }
+        let stolen = thief.join().unwrap();
+        assert_eq!(ran + stolen, 3);
+        assert_each_ran_once(&runs);
+    });
+}
+
+#[test]
+fn two_thieves_split_a_queue_without_loss_or_duplication() {
+    model(|| {
+        let runs = counters(3);
+        let (owner, victim) = local();
+        for i in 0..3 {
+            owner.push(job(&runs, i));
+        }
+        let victim = Arc::new(victim);
+        let thieves: Vec<_> = (0..2)
+            .map(|_| {
+                let victim = Arc::clone(&victim);
+                thread::spawn(move || {
+                    let (mine, _) = local();
+                    let mut ran = 0;
+                    while let Some((task, _)) = victim.steal_into(&mine) {
+                        task.run();
+                        ran += 1;
+                        while let Some(task) = mine.pop() {
+                            task.run();
+                            ran += 1;
+                        }
+                    }
+                    ran
+                })
+            })
+            .collect();
+        let stolen: usize = thieves.into_iter().map(|t| t.join().unwrap()).sum();
+        let mut ran = 0;
+        while let Some(task) = owner.pop() {
+            task.run();
+            ran += 1;
+        }
+        assert_eq!(ran + stolen, 3);
+        assert_each_ran_once(&runs);
+    });
+}

@@ -1,0 +1,260 @@
+//! The idle protocol: which workers are searching or sleeping, and whom a submitter wakes.
+//!
+//! The goal is two promises at once: *no lost wake-up* (a task pushed while
+//! workers go to sleep is always run) and *no idle CPU* (a pool with nothing to
+//! do has every worker parked without a timeout). The design follows tokio's
+//! `scheduler/multi_thread/idle.rs` (searching workers, wake only when nobody
+//! searches) and rayon-core's `sleep/README.md` (a SeqCst fence on each side).
+//!
+//! # States of a worker
+//!
+//! - *active*: running tasks, or about to look for one;
+//! - *searching*: found no work, and is spinning ([`Backoff`]) over the
+//!   injector and the other workers' queues. At most about half of the workers
+//!   search at once, so an idle pool does not hammer the queue locks;
+//! - *sleeping*: on the sleeper list, parked (or about to park) on its own
+//!   [`Parker`]. Only the thread that takes a worker off the list (a waker, or
+//!   the worker itself if it finds work before parking) changes its count.
+//!
+//! # Invariants
+//!
+//! - `state` packs two counts (layout below); the sleeping count equals the
+//!   length of `sleepers` whenever the `sleepers` lock is free, because both
+//!   only change together under that lock.
+//! - A worker is on `sleepers` at most once. A worker taken off the list by a
+//!   waker is counted as searching from that moment (the waker does both in one
+//!   read-modify-write), so submitters that come right after do not wake a
+//!   second worker for the same task.
+//!
+//! # Protocol
+//!
+//! 1. **Submit.** Push the task (local queue or injector), then
+//!    [`Idle::worker_to_notify`]: SeqCst fence, load `state`. If no worker is
+//!    searching and one is sleeping, lock `sleepers`, re-check, pop one and
+//!    turn it from sleeping into searching; unlock; the caller unparks it.
+//! 2. **Out of work.** A worker whose local queue, the injector and every
+//!    steal came up empty becomes searching
+//!    ([`Idle::transition_to_searching`]), unless half the workers already
+//!    are; then it goes straight to step 4.
+//! 3. **Search.** It retries the injector and steals between [`Backoff`]
+//!    snoozes until the backoff is completed. If it finds a task it stops
+//!    searching ([`Idle::transition_from_searching`]); if it was the last
+//!    searcher it runs step 1's wake-up (with nothing pushed), so another worker
+//!    looks for the rest of the work and parallelism recovers.
+//! 4. **Register.** [`Idle::register_sleeper`]: lock `sleepers`, add itself,
+//!    and in one read-modify-write count itself sleeping (and no longer
+//!    searching); unlock; SeqCst fence.
+//! 5. **Re-check.** Look at the injector, every local queue and the shutdown
+//!    flag. If there is anything, [`Idle::unregister_sleeper`] and go back to
+//!    work: as an active worker if it took itself off the list, as a searcher
+//!    if a waker got there first.
+//! 6. **Park** on its own [`Parker`], with no timeout. When `park` returns and
+//!    the worker is still on the list, the token was stale (left by a waker
+//!    that lost the race of step 5), and it parks again. Otherwise a waker took
+//!    it off the list and counted it searching: go to step 3.
+//! 7. **Shutdown** sets the pool's flag, then [`Idle::unregister_all`] and
+//!    unparks every worker. A worker that sees the flag never parks again.
+//!
+//! # Why no wake-up is lost
+//!
+//! Call `Fs` the submitter's fence (step 1, after its push, before its load
+//! `L` of `state`) and `Fw` a worker's fence (step 4, after its registration
+//! RMW `R`, before its re-check). SeqCst fences are totally ordered.
+//!
+//! - If `Fs` comes before `Fw`, the worker's re-check sees the pushed task: the
+//!   push released the queue lock before `Fs`, the re-check takes the lock
+//!   after `Fw`. The worker does not park.
+//! - If `Fw` comes before `Fs`, then `R` is visible to `L`: the submitter sees
+//!   the worker counted as sleeping. Either nobody is searching, and the
+//!   submitter wakes a sleeper (if the list is empty by the time it holds the
+//!   lock, every worker `L` counted was taken off since, so it is awake and will
+//!   re-check after `L` before it parks again), or some worker `S` is
+//!   searching, which is the next case.
+//! - If `L` sees a searcher `S`, then `S`'s step out of searching is an RMW
+//!   later in `state`'s modification order than the value `L` read, hence
+//!   later than `L` in the SeqCst order. If `S` registers to sleep, its `Fw`
+//!   follows, so `Fs` precedes it and `S`'s re-check sees the task (first
+//!   case). If `S` finds other work and was the last searcher, it wakes a
+//!   sleeper, which searches and in turn finds the task or re-checks after
+//!   `L`. If it was not the last, the remaining searchers carry the same duty.
+//!
+//! So after every push, some worker that is not parked will look at the queue
+//! holding the task. This is the race `loom-tests/pool_park.rs` models.
+//!
+//! # Memory ordering
+//!
+//! Every operation on `state` is SeqCst, and the two fences are SeqCst: the
+//! argument above is about their single total order, and loads and RMWs of
+//! `state` must take part in it. Nothing is published *through* `state`; tasks
+//! are published by the queue locks, sleeper membership by the `sleepers` lock.
+//!
+//! While the queues are `Mutex`-based, their locks alone already give the
+//! first two cases (whichever side takes the queue lock second sees what the
+//! other wrote before its own turn at that lock), so removing the fences
+//! breaks no loom model today. They stay because the argument must not depend
+//! on the queues being locked: the planned lock-free ring will not be.
+//!
+//! [`Backoff`]: crate::sync::Backoff
+//! [`Parker`]: super::park::Parker
+
+use crate::sync::{AtomicUsize, Mutex, Ordering, fence};
+use std::fmt;
+
+/// Bit layout of `state`: the low half of the word counts searching workers,
+/// the high half sleeping ones (16 + 16 bits on 32-bit targets, 32 + 32 on
+/// 64-bit; a pool has far fewer workers than either bound).
+const SLEEPING_SHIFT: u32 = usize::BITS / 2;
+const SEARCHING_ONE: usize = 1;
+const SEARCHING_MASK: usize = (1 << SLEEPING_SHIFT) - 1;
+const SLEEPING_ONE: usize = 1 << SLEEPING_SHIFT;
+
+fn searching(state: usize) -> usize {
+    state & SEARCHING_MASK
+}
+
+fn sleeping(state: usize) -> usize {
+    state >> SLEEPING_SHIFT
+}
+
+/// The searching and sleeping workers of one pool.
+pub(crate) struct Idle {
+    /// Packed counts: searching (low half) and sleeping (high half).
+    state: AtomicUsize,
+    /// Indices of the sleeping workers, most recent last.
+    sleepers: Mutex<Vec<usize>>,
+    workers: usize,
+}
+
+impl Idle {
+    pub(crate) fn new(workers: usize) -> Self {
+        debug_assert!(workers < SEARCHING_MASK, "too many workers to count");
+        Idle {
+            state: AtomicUsize::new(0),
+            sleepers: Mutex::new(Vec::with_capacity(workers)),
+            workers,
+        }
+    }
+
+    /// Protocol step 2: becomes searching unless half the workers already
+    /// are. Returns whether the caller is now searching.
+    pub(crate) fn transition_to_searching(&self) -> bool {
+        // ORDERING: SeqCst, in the total order with submitters' fence + load
+        // (module docs). The cap is a heuristic: two workers may both pass the
+        // check, which only lets one more search.
+        let state = self.state.load(Ordering::SeqCst);
+        if 2 * searching(state) >= self.workers {
+            return false;
+        }
+        // ORDERING: SeqCst, as above; the increment publishes nothing.
+        self.state.fetch_add(SEARCHING_ONE, Ordering::SeqCst);
+        true
+    }
+
+    /// Protocol step 3: a searching worker found a task. Returns whether it
+    /// was the last searcher, in which case the caller must wake another
+    /// sleeper (through [`Idle::worker_to_notify`]).
+    #[must_use]
+    pub(crate) fn transition_from_searching(&self) -> bool {
+        // ORDERING: SeqCst. This RMW is the "step out of searching" of the
+        // module docs: it must come after any submitter load that saw this
+        // worker searching, in the one total order.
+        let prev = self.state.fetch_sub(SEARCHING_ONE, Ordering::SeqCst);
+        debug_assert!(searching(prev) > 0, "not searching");
+        searching(prev) == 1
+    }
+
+    /// Protocol step 4: puts worker `index` on the sleeper list, counting it
+    /// sleeping and (if `searching`) no longer searching, then fences. The
+    /// caller must re-check every queue before it parks.
+    pub(crate) fn register_sleeper(&self, index: usize, searching: bool) {
+        {
+            let mut sleepers = self.sleepers.lock();
+            debug_assert!(!sleepers.contains(&index), "worker {index} sleeps twice");
+            sleepers.push(index);
+            let delta = if searching {
+                SLEEPING_ONE - SEARCHING_ONE
+            } else {
+                SLEEPING_ONE
+            };
+            // ORDERING: SeqCst. The registration RMW `R` of the module docs,
+            // ordered before the fence below.
+            self.state.fetch_add(delta, Ordering::SeqCst);
+        }
+        // ORDERING: SeqCst fence `Fw`, paired with the submitter's fence `Fs`
+        // in `worker_to_notify`: either the submitter's load sees the
+        // registration above, or the caller's re-check sees its push.
+        fence(Ordering::SeqCst);
+    }
+
+    /// Protocol step 5: takes worker `index` off the sleeper list after its
+    /// re-check found something. Returns `true` if it was still on it (it is
+    /// now active), `false` if a waker took it off first (it is now searching,
+    /// and a stale token is on its way to its parker).
+    pub(crate) fn unregister_sleeper(&self, index: usize) -> bool {
+        let mut sleepers = self.sleepers.lock();
+        let Some(at) = sleepers.iter().position(|&i| i == index) else {
+            return false;
+        };
+        sleepers.swap_remove(at);
+        // ORDERING: SeqCst, like every `state` operation; publishes nothing.
+        self.state.fetch_sub(SLEEPING_ONE, Ordering::SeqCst);
+        true
+    }
+
+    /// Protocol step 6: whether worker `index` is still on the sleeper list.
+    pub(crate) fn is_sleeping(&self, index: usize) -> bool {
+        self.sleepers.lock().contains(&index)
+    }
+
+    /// Protocol step 1: after a push (or when the last searcher found work),
+    /// picks a sleeping worker to wake, if no worker is searching. The worker
+    /// is taken off the list and counted as searching; the caller unparks it.
+    pub(crate) fn worker_to_notify(&self) -> Option<usize> {
+        // ORDERING: SeqCst fence `Fs`, paired with `Fw` in `register_sleeper`
+        // (module docs): orders the caller's push before the load below.
+        fence(Ordering::SeqCst);
+        // ORDERING: SeqCst load `L`, in the total order with the registration
+        // and searching RMWs.
+        let state = self.state.load(Ordering::SeqCst);
+        if searching(state) > 0 || sleeping(state) == 0 {
+            return None;
+        }
+        let mut sleepers = self.sleepers.lock();
+        // ORDERING: SeqCst, as above. Under the lock the sleeping count is
+        // exact; a searcher that appeared since `L` will find the task.
+        let state = self.state.load(Ordering::SeqCst);
+        if searching(state) > 0 {
+            return None;
+        }
+        let index = sleepers.pop()?;
+        // ORDERING: SeqCst. One RMW turns the woken worker from sleeping into
+        // searching, so a submitter loading `state` next does not wake another.
+        self.state
+            .fetch_sub(SLEEPING_ONE - SEARCHING_ONE, Ordering::SeqCst);
+        Some(index)
+    }
+
+    /// Protocol step 7: takes every worker off the sleeper list, counting
+    /// them searching. The caller (shutdown) then unparks every worker.
+    pub(crate) fn unregister_all(&self) {
+        let mut sleepers = self.sleepers.lock();
+        let woken = sleepers.len();
+        sleepers.clear();
+        // ORDERING: SeqCst, like every `state` operation; publishes nothing
+        // (the shutdown flag is stored before this, and the lock orders it
+        // before any later registration).
+        self.state
+            .fetch_sub(woken * (SLEEPING_ONE - SEARCHING_ONE), Ordering::SeqCst);
+    }
+}
+
+impl fmt::Debug for Idle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // ORDERING: Relaxed. A diagnostic snapshot; nothing is read through it.
+        let state = self.state.load(Ordering::Relaxed);
+        f.debug_struct("Idle")
+            .field("searching", &searching(state))
+            .field("sleeping", &sleeping(state))
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,198 @@
+//! The run queues: a local queue per worker (an owner side and a steal side) and the global injector.
+//!
+//! Both are a `VecDeque` behind the sync shim's `Mutex`: simple, obviously
+//! correct, and loom-checkable. A lock-free ring (tokio's `queue.rs`) is a later
+//! performance change; the handles below keep the roles it will need.
+//!
+//! # Invariants
+//!
+//! - A task is in at most one queue at a time, and leaves a queue only by being
+//!   returned to exactly one caller (`pop`, `steal_into`, `retire`, ...), so a
+//!   task pushed once is run at most once; workers run whatever they take.
+//! - Only the owning worker pushes to its local queue. Thieves only remove.
+//! - No code holds two queue locks at once (a steal collects the batch, releases
+//!   the victim, then fills the thief's queue), so there is no lock order to keep.
+//! - The injector accepts tasks until its last consumer has retired while it was
+//!   empty; after that every push is refused, so no task is stranded in it.
+//!
+//! # Memory ordering
+//!
+//! Every access is under a queue's lock, which orders a push before the pop or
+//! steal that takes the task and so publishes the task's contents.
+
+use super::Task;
+use crate::sync::{Arc, Mutex};
+use std::collections::VecDeque;
+use std::fmt;
+
+/// Creates one worker's local queue: the owner side and the steal side.
+#[cfg_attr(not(loom), allow(unreachable_pub))]
+pub fn local() -> (Local, Steal) {
+    let tasks = Arc::new(Mutex::new(VecDeque::new()));
+    (
+        Local {
+            tasks: Arc::clone(&tasks),
+        },
+        Steal { tasks },
+    )
+}
+
+/// The owner side of a local queue: only its worker pushes to and pops from it.
+#[cfg_attr(not(loom), allow(unreachable_pub))]
+pub struct Local {
+    tasks: Arc<Mutex<VecDeque<Task>>>,
+}
+
+#[cfg_attr(not(loom), allow(unreachable_pub))]
+impl Local {
+    /// Queues `task` at the back, behind everything already queued.
+    pub fn push(&self, task: Task) {
+        self.tasks.lock().push_back(task);
+    }
+
+    /// Takes the task at the front (the oldest), if any.
+    pub fn pop(&self) -> Option<Task> {
+        self.tasks.lock().pop_front()
+    }
+
+    fn push_batch(&self, batch: Vec<Task>) {
+        if !batch.is_empty() {
+            self.tasks.lock().extend(batch);
+        }
+    }
+}
+
+impl fmt::Debug for Local {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Local { .. }")
+    }
+}
+
+/// The steal side of a local queue: any other worker may take from it.
+#[cfg_attr(not(loom), allow(unreachable_pub))]
+pub struct Steal {
+    tasks: Arc<Mutex<VecDeque<Task>>>,
+}
+
+#[cfg_attr(not(loom), allow(unreachable_pub))]
+impl Steal {
+    /// Takes about half of the victim's tasks (rounded up), oldest first: the
+    /// first is returned to run now, the rest go to the back of `dst`. Returns
+    /// it with the number of tasks taken, or `None` if the victim was empty.
+    pub fn steal_into(&self, dst: &Local) -> Option<(Task, usize)> {
+        debug_assert!(
+            !Arc::ptr_eq(&self.tasks, &dst.tasks),
+            "a worker does not steal from itself"
+        );
+        let (first, rest) = {
+            let mut victim = self.tasks.lock();
+            let count = victim.len().div_ceil(2);
+            let first = victim.pop_front()?;
+            let rest: Vec<Task> = victim.drain(..count - 1).collect();
+            (first, rest)
+        };
+        let count = rest.len() + 1;
+        dst.push_batch(rest);
+        Some((first, count))
+    }
+
+    /// Whether the queue was empty when looked at.
+    pub fn is_empty(&self) -> bool {
+        self.tasks.lock().is_empty()
+    }
+}
+
+impl fmt::Debug for Steal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Steal { .. }")
+    }
+}
+
+/// The global queue for tasks submitted from outside the pool.
+///
+/// It counts its consumers (the workers): a worker that finds no work during
+/// shutdown [retires](Injector::retire), and the last one to retire closes the
+/// injector in the same critical section in which it saw it empty.
+pub(crate) struct Injector {
+    state: Mutex<InjectorState>,
+}
+
+struct InjectorState {
+    tasks: VecDeque<Task>,
+    /// Workers that have not retired; zero means closed.
+    consumers: usize,
+}
+
+/// What [`Injector::retire`] did.
+#[must_use]
+pub(crate) enum Retire {
+    /// The injector still had work: run this task instead of exiting.
+    Run(Task),
+    /// The worker is retired; the injector is closed if it was the last one.
+    Retired,
+}
+
+impl Injector {
+    pub(crate) fn new(consumers: usize) -> Self {
+        Injector {
+            state: Mutex::new(InjectorState {
+                tasks: VecDeque::new(),
+                consumers,
+            }),
+        }
+    }
+
+    /// Queues `task` at the back, or gives it back if every worker has retired.
+    pub(crate) fn push(&self, task: Task) -> Result<(), Task> {
+        let mut state = self.state.lock();
+        if state.consumers == 0 {
+            return Err(task);
+        }
+        state.tasks.push_back(task);
+        Ok(())
+    }
+
+    /// Takes the oldest task, if any.
+    pub(crate) fn pop(&self) -> Option<Task> {
+        self.state.lock().tasks.pop_front()
+    }
+
+    /// Takes a fair share of the queued tasks (`1/workers` of them, at least
+    /// one): the first is returned to run now, the rest go to the back of `dst`.
+    pub(crate) fn pop_batch_into(&self, dst: &Local, workers: usize) -> Option<Task> {
+        let (first, rest) = {
+            let mut state = self.state.lock();
+            let count = (state.tasks.len() / workers.max(1) + 1).min(state.tasks.len());
+            let first = state.tasks.pop_front()?;
+            let rest: Vec<Task> = state.tasks.drain(..count - 1).collect();
+            (first, rest)
+        };
+        dst.push_batch(rest);
+        Some(first)
+    }
+
+    /// Whether the injector was empty when looked at.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.state.lock().tasks.is_empty()
+    }
+
+    /// Called by a worker that found no work anywhere during shutdown: either
+    /// hands it a task that arrived meanwhile, or retires it, closing the
+    /// injector if it was the last consumer. Checking for a task and closing
+    /// happen under one lock, so a push is either taken by a worker or refused.
+    pub(crate) fn retire(&self) -> Retire {
+        let mut state = self.state.lock();
+        if let Some(task) = state.tasks.pop_front() {
+            return Retire::Run(task);
+        }
+        debug_assert!(state.consumers > 0, "a worker retired twice");
+        state.consumers -= 1;
+        Retire::Retired
+    }
+}
+
+impl fmt::Debug for Injector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Injector { .. }")
+    }
+}

@@ -1,0 +1,495 @@
+//! Unit tests of the pool: delivery, stealing, naming, panics, idling and shutdown.
+
+use super::{PoolHandle, Runnable, ThreadPool, current_worker_name, on_worker_thread};
+use crate::sync::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
+use std::collections::HashSet;
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long a test waits for something that should happen at once before it
+/// declares failure. Only a bound: nothing waits for it to pass.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Polls `cond` until it holds, failing the test after `timeout`.
+fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+fn recv<T>(rx: &Receiver<T>) -> T {
+    rx.recv_timeout(PATIENCE).expect("no message in time")
+}
+
+/// A barrier whose `wait` fails (panics) after [`PATIENCE`] instead of
+/// hanging, so a broken pool fails its test rather than blocking its drop.
+struct Meeting {
+    arrived: Mutex<usize>,
+    all_here: Condvar,
+    parties: usize,
+}
+
+impl Meeting {
+    fn new(parties: usize) -> Arc<Self> {
+        Arc::new(Meeting {
+            arrived: Mutex::new(0),
+            all_here: Condvar::new(),
+            parties,
+        })
+    }
+
+    fn wait(&self) {
+        let deadline = Instant::now() + PATIENCE;
+        let mut arrived = self.arrived.lock();
+        *arrived += 1;
+        self.all_here.notify_all();
+        while *arrived < self.parties {
+            let now = Instant::now();
+            assert!(
+                now < deadline,
+                "only {} of {} arrived",
+                *arrived,
+                self.parties
+            );
+            arrived = self.all_here.wait_timeout(arrived, deadline - now);
+        }
+    }
+}
+
+fn pool(threads: usize) -> ThreadPool {
+    ThreadPool::builder()
+        .threads(threads)
+        .build()
+        .expect("pool starts")
+}
+
+#[test]
+fn every_job_runs_exactly_once() {
+    const SUBMITTERS: usize = 4;
+    const JOBS: usize = 10_000;
+    let pool = Arc::new(pool(4));
+    let runs: Arc<Vec<AtomicUsize>> = Arc::new(
+        (0..SUBMITTERS * JOBS)
+            .map(|_| AtomicUsize::new(0))
+            .collect(),
+    );
+    let submitters: Vec<_> = (0..SUBMITTERS)
+        .map(|s| {
+            let (pool, runs) = (Arc::clone(&pool), Arc::clone(&runs));
+            thread::spawn(move || {
+                for j in 0..JOBS {
+                    let runs = Arc::clone(&runs);
+                    pool.execute(move || {
+                        runs[s * JOBS + j].fetch_add(1, Ordering::Relaxed);
+                    });
+                }
+            })
+        })
+        .collect();
+    for s in submitters {
+        s.join().unwrap();
+    }
+    let pool = Arc::into_inner(pool).expect("submitters are done");
+    pool.shutdown();
+    let not_once: Vec<usize> = (0..runs.len())
+        .filter(|&i| runs[i].load(Ordering::Relaxed) != 1)
+        .collect();
+    assert!(
+        not_once.is_empty(),
+        "jobs not run exactly once: {not_once:?}"
+    );
+}
+
+#[test]
+fn metrics_count_every_task() {
+    let pool = pool(3);
+    for _ in 0..1000 {
+        pool.execute(|| {});
+    }
+    let shared = Arc::clone(&pool.shared);
+    pool.shutdown();
+    assert_eq!(shared.metrics().tasks_run, 1000);
+}
+
+#[test]
+fn nested_execute_runs_every_job() {
+    let pool = Arc::new(pool(2));
+    let (tx, rx) = mpsc::channel();
+    let inner_pool = Arc::clone(&pool);
+    pool.execute(move || {
+        for depth in 0..3 {
+            let tx = tx.clone();
+            let p = Arc::clone(&inner_pool);
+            inner_pool.execute(move || {
+                let tx2 = tx.clone();
+                p.execute(move || tx2.send(depth + 10).unwrap());
+                tx.send(depth).unwrap();
+            });
+        }
+    });
+    let mut got: Vec<i32> = (0..6).map(|_| recv(&rx)).collect();
+    got.sort_unstable();
+    assert_eq!(got, [0, 1, 2, 10, 11, 12]);
+}
+
+#[test]
+fn execute_from_a_worker_uses_its_local_queue() {
+    let pool = pool(1);
+    let shared = Arc::clone(&pool.shared);
+    let (tx, rx) = mpsc::channel();
+    let handle = pool.handle();
+    pool.execute(move || {
+        handle.shared.submit(super::Task::Job(Box::new(|| {})));
+        // The only worker is running us: the job can only be where we put it.
+        let local = !shared.workers[0].steal.is_empty();
+        let injector = !shared.injector.is_empty();
+        tx.send((local, injector)).unwrap();
+    });
+    assert_eq!(recv(&rx), (true, false), "(in local queue, in injector)");
+}
+
+#[test]
+fn panicking_job_does_not_kill_the_worker() {
+    let pool = pool(1);
+    let (tx, rx) = mpsc::channel();
+    pool.execute(|| panic!("a job failed on purpose"));
+    pool.execute(|| std::panic::panic_any(42_u32));
+    pool.execute(move || tx.send(current_worker_name()).unwrap());
+    assert_eq!(recv(&rx).as_deref(), Some("playhouse-worker-0"));
+    let shared = Arc::clone(&pool.shared);
+    pool.shutdown();
+    assert_eq!(shared.metrics().tasks_run, 3);
+}
+
+#[test]
+fn idle_worker_steals_from_a_blocked_worker() {
+    const JOBS: usize = 4;
+    let pool = Arc::new(pool(2));
+    let (tx, rx) = mpsc::channel();
+    let inner = Arc::clone(&pool);
+    pool.execute(move || {
+        // These go to this worker's local queue, and this worker stays
+        // blocked below until they have all run: only a thief can run them.
+        let (done_tx, done_rx) = mpsc::channel();
+        for _ in 0..JOBS {
+            let done_tx = done_tx.clone();
+            inner.execute(move || done_tx.send(current_worker_name()).unwrap());
+        }
+        let me = current_worker_name();
+        let ran_on: Vec<_> = (0..JOBS).map(|_| done_rx.recv_timeout(PATIENCE)).collect();
+        tx.send((me, ran_on)).unwrap();
+    });
+    let (me, ran_on) = recv(&rx);
+    for name in ran_on {
+        let name = name.expect("a queued job did not run while its worker was blocked");
+        assert_ne!(name, me, "a job ran on the blocked worker");
+    }
+    let shared = Arc::clone(&pool.shared);
+    drop(pool);
+    assert!(shared.metrics().steals >= 1);
+}
+
+#[test]
+fn workers_are_named_by_prefix() {
+    const THREADS: usize = 3;
+    let pool = ThreadPool::builder()
+        .threads(THREADS)
+        .thread_name_prefix("named")
+        .build()
+        .unwrap();
+    assert_eq!(pool.threads(), THREADS);
+    // All jobs meet at the barrier, so each runs on a different worker.
+    let barrier = Meeting::new(THREADS);
+    let (tx, rx) = mpsc::channel();
+    for _ in 0..THREADS {
+        let (barrier, tx) = (Arc::clone(&barrier), tx.clone());
+        pool.execute(move || {
+            barrier.wait();
+            let thread_name = thread::current().name().map(str::to_owned);
+            tx.send((thread_name, current_worker_name(), on_worker_thread()))
+                .unwrap();
+        });
+    }
+    let mut names = HashSet::new();
+    for _ in 0..THREADS {
+        let (thread_name, worker_name, on_worker) = recv(&rx);
+        assert_eq!(thread_name, worker_name);
+        assert!(on_worker);
+        names.insert(worker_name.unwrap());
+    }
+    let expected: HashSet<String> = (0..THREADS).map(|i| format!("named-{i}")).collect();
+    assert_eq!(names, expected);
+    assert!(!on_worker_thread());
+    assert_eq!(current_worker_name(), None);
+}
+
+#[test]
+fn default_name_prefix_and_thread_count() {
+    let default = ThreadPool::builder().build().unwrap();
+    assert_eq!(default.threads(), crate::sync::num_cpus());
+    let (tx, rx) = mpsc::channel();
+    default.execute(move || {
+        tx.send(thread::current().name().map(str::to_owned))
+            .unwrap()
+    });
+    let name = recv(&rx).expect("workers are named");
+    let index: usize = name
+        .strip_prefix("playhouse-worker-")
+        .and_then(|i| i.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected worker name {name:?}"));
+    assert!(index < default.threads());
+}
+
+#[test]
+fn zero_settings_are_rejected() {
+    let err = ThreadPool::builder().threads(0).build().unwrap_err();
+    assert_eq!(err.setting(), Some("workers"));
+    let err = ThreadPool::builder().stack_size(0).build().unwrap_err();
+    assert_eq!(err.setting(), Some("stack size"));
+}
+
+#[test]
+fn thread_that_cannot_start_is_a_build_error() {
+    // A petabyte of stack: more than the address space, so the OS refuses.
+    let err = ThreadPool::builder()
+        .threads(2)
+        .stack_size(1 << 50)
+        .build()
+        .unwrap_err();
+    assert_eq!(err.setting(), None);
+    assert!(std::error::Error::source(&err).is_some());
+}
+
+/// Lives in a worker's thread-local, so it is dropped as the worker thread
+/// ends, which is before `join` on it returns. Its drop waits (boundedly) for
+/// `hold` to be released, so a pool that returned without joining would see
+/// `ended` still short.
+struct ExitProbe {
+    ended: Arc<AtomicUsize>,
+    hold: Receiver<()>,
+}
+
+impl Drop for ExitProbe {
+    fn drop(&mut self) {
+        // The test never sends: this returns when the test drops the sender,
+        // or after the bound, whichever is first.
+        let _ = self.hold.recv_timeout(Duration::from_millis(100));
+        self.ended.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+thread_local! {
+    static PROBE: std::cell::RefCell<Option<ExitProbe>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Puts an [`ExitProbe`] on each of the pool's `threads` workers. Returns the
+/// count of ended workers and the senders holding the probes.
+fn probe_every_worker(
+    pool: &ThreadPool,
+    threads: usize,
+) -> (Arc<AtomicUsize>, Vec<mpsc::Sender<()>>) {
+    let ended = Arc::new(AtomicUsize::new(0));
+    let meeting = Meeting::new(threads + 1);
+    let mut holds = Vec::new();
+    // Every job waits at the meeting, so each runs on a different worker.
+    for _ in 0..threads {
+        let (hold_tx, hold) = mpsc::channel();
+        holds.push(hold_tx);
+        let (ended, meeting) = (Arc::clone(&ended), Arc::clone(&meeting));
+        pool.execute(move || {
+            PROBE.with(|p| *p.borrow_mut() = Some(ExitProbe { ended, hold }));
+            meeting.wait();
+        });
+    }
+    meeting.wait();
+    (ended, holds)
+}
+
+#[test]
+fn shutdown_joins_every_worker() {
+    const THREADS: usize = 3;
+    let pool = pool(THREADS);
+    let (ended, holds) = probe_every_worker(&pool, THREADS);
+    assert_eq!(ended.load(Ordering::Relaxed), 0);
+    pool.shutdown();
+    assert_eq!(ended.load(Ordering::Relaxed), THREADS);
+    drop(holds);
+}
+
+#[test]
+fn drop_joins_every_worker() {
+    const THREADS: usize = 2;
+    let pool = pool(THREADS);
+    let (ended, holds) = probe_every_worker(&pool, THREADS);
+    drop(pool);
+    assert_eq!(ended.load(Ordering::Relaxed), THREADS);
+    drop(holds);
+}
+
+#[test]
+fn shutdown_runs_queued_jobs_first() {
+    let pool = pool(2);
+    let count = Arc::new(AtomicUsize::new(0));
+    let gate = Meeting::new(2);
+    {
+        let gate = Arc::clone(&gate);
+        pool.execute(move || {
+            gate.wait();
+        });
+    }
+    for _ in 0..100 {
+        let count = Arc::clone(&count);
+        pool.execute(move || {
+            count.fetch_add(1, Ordering::Relaxed);
+        });
+    }
+    let shutdown = thread::spawn(move || pool.shutdown());
+    gate.wait();
+    shutdown.join().unwrap();
+    assert_eq!(count.load(Ordering::Relaxed), 100);
+}
+
+#[test]
+fn idle_pool_parks_every_worker() {
+    let pool = pool(2);
+    wait_until("both workers park", PATIENCE, || pool.metrics().parks >= 2);
+    // A job wakes a worker, which runs it and parks again.
+    let (tx, rx) = mpsc::channel();
+    pool.execute(move || tx.send(()).unwrap());
+    recv(&rx);
+    wait_until("a worker parks again", PATIENCE, || {
+        pool.metrics().parks >= 3
+    });
+}
+
+#[test]
+fn terminate_reports_a_stuck_worker_then_succeeds() {
+    let pool = pool(2);
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let (started_tx, started_rx) = mpsc::channel();
+    pool.execute(move || {
+        started_tx.send(current_worker_name().unwrap()).unwrap();
+        release_rx.recv().unwrap();
+    });
+    let stuck = recv(&started_rx);
+    assert_eq!(pool.terminate(Duration::from_millis(20)), Err(vec![stuck]));
+    release_tx.send(()).unwrap();
+    assert_eq!(pool.terminate(PATIENCE), Ok(()));
+    assert_eq!(pool.terminate(Duration::ZERO), Ok(()), "idempotent");
+}
+
+#[test]
+fn terminate_from_a_worker_skips_itself() {
+    let pool = Arc::new(pool(2));
+    let (tx, rx) = mpsc::channel();
+    let inner = Arc::clone(&pool);
+    pool.execute(move || {
+        let me = current_worker_name();
+        tx.send((me, inner.terminate(PATIENCE))).unwrap();
+    });
+    let (me, result) = recv(&rx);
+    assert!(me.is_some());
+    assert_eq!(result, Ok(()));
+    // The calling worker exits once its job has returned.
+    assert_eq!(pool.terminate(PATIENCE), Ok(()));
+}
+
+#[test]
+fn job_after_shutdown_is_dropped_unrun() {
+    let pool = pool(2);
+    assert_eq!(pool.terminate(PATIENCE), Ok(()));
+    let ran = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&ran);
+    pool.execute(move || flag.store(true, Ordering::Relaxed));
+    // The closure (and its clone of `ran`) is dropped at once.
+    assert_eq!(Arc::strong_count(&ran), 1);
+    assert!(!ran.load(Ordering::Relaxed));
+}
+
+/// A task that re-schedules itself until it has run `limit` times.
+struct Repeat {
+    runs: AtomicUsize,
+    limit: usize,
+    handle: PoolHandle,
+    done: Mutex<Option<mpsc::Sender<usize>>>,
+}
+
+impl Runnable for Repeat {
+    fn run(self: Arc<Self>) {
+        let runs = self.runs.fetch_add(1, Ordering::Relaxed) + 1;
+        if runs < self.limit {
+            let handle = self.handle.clone();
+            handle.schedule(self);
+        } else if let Some(done) = self.done.lock().take() {
+            done.send(runs).unwrap();
+        }
+    }
+}
+
+#[test]
+fn rescheduled_runnable_runs_n_times() {
+    const N: usize = 1000;
+    let pool = pool(2);
+    let (tx, rx) = mpsc::channel();
+    let task = Arc::new(Repeat {
+        runs: AtomicUsize::new(0),
+        limit: N,
+        handle: pool.handle(),
+        done: Mutex::new(Some(tx)),
+    });
+    pool.handle()
+        .schedule(Arc::clone(&task) as Arc<dyn Runnable>);
+    assert_eq!(recv(&rx), N);
+    pool.shutdown();
+    assert_eq!(task.runs.load(Ordering::Relaxed), N);
+}
+
+/// A task that keeps re-scheduling itself on its worker's local queue until
+/// told to stop.
+struct Spin {
+    stop: AtomicBool,
+    handle: PoolHandle,
+    started: Mutex<Option<mpsc::Sender<()>>>,
+}
+
+impl Runnable for Spin {
+    fn run(self: Arc<Self>) {
+        if let Some(started) = self.started.lock().take() {
+            started.send(()).unwrap();
+        }
+        if !self.stop.load(Ordering::Relaxed) {
+            let handle = self.handle.clone();
+            handle.schedule(self);
+        }
+    }
+}
+
+#[test]
+fn local_work_does_not_starve_the_injector() {
+    // One worker whose local queue never empties: only the periodic injector
+    // check lets the outside job in.
+    let pool = pool(1);
+    let (started_tx, started_rx) = mpsc::channel();
+    let spin = Arc::new(Spin {
+        stop: AtomicBool::new(false),
+        handle: pool.handle(),
+        started: Mutex::new(Some(started_tx)),
+    });
+    pool.handle()
+        .schedule(Arc::clone(&spin) as Arc<dyn Runnable>);
+    // From here on the worker's local queue is never empty.
+    recv(&started_rx);
+    let (tx, rx) = mpsc::channel();
+    let stopper = Arc::clone(&spin);
+    pool.execute(move || {
+        stopper.stop.store(true, Ordering::Relaxed);
+        tx.send(()).unwrap();
+    });
+    let stopped = rx.recv_timeout(PATIENCE);
+    spin.stop.store(true, Ordering::Relaxed); // so a failure does not hang the drop
+    assert!(stopped.is_ok(), "the injector job never ran");
+    pool.shutdown();
+}

@@ -1,0 +1,484 @@
+//! The worker threads: the state they share, their run loop, and the current-worker thread-local.
+//!
+//! # Invariants
+//!
+//! - Worker `i` owns the `Local` side of queue `i`; `Shared::workers[i]` holds
+//!   its `Steal` side, its `Parker` and its counters.
+//! - The thread-local [`CURRENT`] is set only on a worker thread, for the
+//!   duration of its run loop, so "am I a worker of this pool?" is a pointer
+//!   comparison of the `Arc<Shared>`.
+//! - Once a worker has seen the shutdown flag it never parks again.
+//! - `exits[i]` becomes true exactly once, as worker `i`'s last action.
+//!
+//! # Protocol
+//!
+//! The run loop of one worker, in order of preference:
+//!
+//! 1. Every [`GLOBAL_QUEUE_INTERVAL`] ticks, one task from the injector first,
+//!    so outside submissions are not starved by a worker feeding itself.
+//! 2. Its own local queue (oldest first).
+//! 3. A fair share of the injector: nobody else can run outside submissions,
+//!    while a victim's queue still has its owner working through it.
+//! 4. About half of another worker's queue, trying victims from a random start.
+//! 5. Nothing found: during shutdown, retire (below). Otherwise search and then
+//!    sleep as described in [`super::idle`].
+//!
+//! Shutdown, started by `ThreadPool::terminate`:
+//!
+//! 1. Store the shutdown flag; take every worker off the sleeper list; unpark
+//!    every worker.
+//! 2. Each worker keeps running tasks until steps 1-4 above find nothing, then
+//!    asks the injector to retire it. The injector hands it a task if one
+//!    arrived meanwhile; otherwise it counts the worker out, and the last one
+//!    out closes it in the same critical section, so a task is either run or
+//!    refused (and logged by the submitter), never stranded.
+//! 3. The worker sets `exits[i]` and notifies `exited`; `terminate` waits on it
+//!    (until its deadline) and joins the workers that exited.
+//!
+//! # Memory ordering
+//!
+//! Tasks travel through the queue locks. The shutdown flag is a Release store
+//! and Acquire loads; what makes a worker see it before parking is the
+//! sleeper-list lock (or its parker token), see `begin_shutdown`. The counters
+//! are `Relaxed`: see [`Counters`].
+
+use super::idle::Idle;
+use super::park::Parker;
+use super::queue::{Injector, Local, Retire, Steal};
+use super::{PoolMetrics, Task};
+use crate::sync::{
+    Arc, AtomicBool, AtomicU64, Backoff, CachePadded, Condvar, Mutex, Ordering, random_seed, thread,
+};
+use std::cell::RefCell;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
+use std::time::Instant;
+
+/// A worker takes one task from the injector before its local queue every
+/// this many ticks (one tick per look for a task). Prime, as in tokio, so it
+/// does not resonate with periodic workloads.
+const GLOBAL_QUEUE_INTERVAL: u32 = 61;
+
+crate::sync::thread_local! {
+    /// The worker running on this thread, if it is a pool worker.
+    static CURRENT: RefCell<Option<Rc<Worker>>> = RefCell::new(None);
+}
+
+/// What all workers of one pool (and its handles) share.
+pub(crate) struct Shared {
+    pub(crate) injector: Injector,
+    idle: Idle,
+    pub(crate) workers: Box<[Remote]>,
+    shutdown: AtomicBool,
+    /// `exits[i]`: worker `i` has left its run loop.
+    exits: Mutex<Vec<bool>>,
+    exited: Condvar,
+}
+
+/// The part of a worker that other threads use.
+pub(crate) struct Remote {
+    pub(crate) steal: Steal,
+    parker: Parker,
+    counters: CachePadded<Counters>,
+    pub(crate) name: String,
+}
+
+/// Statistics of one worker, padded to its own cache line so workers do not
+/// contend on them.
+///
+/// Every access is `Relaxed`: each counter is an independent tally that no
+/// decision depends on and that publishes no other data; only its own worker
+/// writes it, and readers ([`Shared::metrics`]) want a recent value, not a
+/// consistent snapshot.
+#[derive(Default)]
+struct Counters {
+    tasks_run: AtomicU64,
+    steals: AtomicU64,
+    parks: AtomicU64,
+}
+
+impl Shared {
+    /// Shared state for workers named `names`, with the steal sides of their queues.
+    pub(crate) fn new(names: Vec<String>, steals: Vec<Steal>) -> Self {
+        let workers: Box<[Remote]> = names
+            .into_iter()
+            .zip(steals)
+            .map(|(name, steal)| Remote {
+                steal,
+                parker: Parker::new(),
+                counters: CachePadded::new(Counters::default()),
+                name,
+            })
+            .collect();
+        let n = workers.len();
+        Shared {
+            injector: Injector::new(n),
+            idle: Idle::new(n),
+            workers,
+            shutdown: AtomicBool::new(false),
+            exits: Mutex::new(vec![false; n]),
+            exited: Condvar::new(),
+        }
+    }
+
+    /// Queues `task`: on the caller's local queue if it is a worker of this
+    /// pool, else on the injector; then wakes a sleeper if needed. A task
+    /// submitted after every worker has retired is logged and dropped.
+    pub(crate) fn submit(self: &Arc<Self>, task: Task) {
+        let task = match push_local(self, task) {
+            Ok(()) => None,
+            Err(task) => self.injector.push(task).err(),
+        };
+        if let Some(task) = task {
+            log::warn!("playhouse pool: task submitted after shutdown was dropped");
+            drop(task);
+            return;
+        }
+        self.notify_parked();
+    }
+
+    /// Wakes one sleeping worker if no worker is searching (idle protocol step 1).
+    fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.workers[index].parker.unpark();
+        }
+    }
+
+    /// Whether the injector or any local queue holds a task (idle protocol step 5).
+    fn has_work(&self) -> bool {
+        !self.injector.is_empty() || self.workers.iter().any(|w| !w.steal.is_empty())
+    }
+
+    fn is_shutting_down(&self) -> bool {
+        // ORDERING: Acquire, pairs with the Release store in `begin_shutdown`.
+        // The flag publishes nothing else; timeliness comes from the locks and
+        // tokens named there.
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    /// Shutdown step 1: tells every worker to drain and exit. Idempotent.
+    pub(crate) fn begin_shutdown(&self) {
+        // ORDERING: Release, pairs with the Acquire load in `is_shutting_down`.
+        // A worker registering to sleep after `unregister_all` below takes
+        // the same lock, so it sees the flag in its re-check; a worker that
+        // registered earlier is taken off the list and unparked, and its
+        // token's Acquire makes the flag visible after `park`.
+        self.shutdown.store(true, Ordering::Release);
+        self.idle.unregister_all();
+        for worker in self.workers.iter() {
+            worker.parker.unpark();
+        }
+    }
+
+    /// Waits until every worker in `0..started` except `skip` has exited, or
+    /// until `deadline`. Returns the indices still running.
+    pub(crate) fn wait_exited(
+        &self,
+        started: usize,
+        skip: Option<usize>,
+        deadline: Option<Instant>,
+    ) -> Vec<usize> {
+        let mut exits = self.exits.lock();
+        loop {
+            let running: Vec<usize> = (0..started)
+                .filter(|&i| Some(i) != skip && !exits[i])
+                .collect();
+            if running.is_empty() {
+                return running;
+            }
+            exits = match deadline {
+                None => self.exited.wait(exits),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return running;
+                    }
+                    self.exited.wait_timeout(exits, deadline - now)
+                }
+            };
+        }
+    }
+
+    /// The counters of all workers, summed.
+    pub(crate) fn metrics(&self) -> PoolMetrics {
+        let mut metrics = PoolMetrics::default();
+        for worker in self.workers.iter() {
+            let c = &worker.counters;
+            // ORDERING: Relaxed, see `Counters`.
+            metrics.tasks_run += c.tasks_run.load(Ordering::Relaxed);
+            metrics.steals += c.steals.load(Ordering::Relaxed);
+            metrics.parks += c.parks.load(Ordering::Relaxed);
+        }
+        metrics
+    }
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("workers", &self.workers.len())
+            .field("idle", &self.idle)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Starts worker `index` of `shared` on a thread of its own.
+pub(crate) fn spawn(
+    shared: &Arc<Shared>,
+    index: usize,
+    local: Local,
+    stack_size: Option<usize>,
+) -> std::io::Result<thread::JoinHandle<()>> {
+    let mut builder = thread::Builder::new().name(shared.workers[index].name.clone());
+    if let Some(bytes) = stack_size {
+        builder = builder.stack_size(bytes);
+    }
+    let worker = Worker {
+        shared: Arc::clone(shared),
+        index,
+        local,
+    };
+    builder.spawn(move || worker.main())
+}
+
+/// Pushes `task` on the caller's local queue if it is a worker of `shared`'s
+/// pool; gives it back otherwise.
+fn push_local(shared: &Arc<Shared>, task: Task) -> Result<(), Task> {
+    with_current(|worker| match worker {
+        Some(worker) if Arc::ptr_eq(&worker.shared, shared) => {
+            worker.local.push(task);
+            Ok(())
+        }
+        _ => Err(task),
+    })
+}
+
+/// The index of the calling thread in `shared`'s pool, if it is one of its workers.
+pub(crate) fn current_index(shared: &Arc<Shared>) -> Option<usize> {
+    with_current(|w| {
+        w.filter(|w| Arc::ptr_eq(&w.shared, shared))
+            .map(|w| w.index)
+    })
+}
+
+/// Whether the calling thread is a worker of any pool.
+pub(crate) fn on_worker_thread() -> bool {
+    with_current(|w| w.is_some())
+}
+
+/// The name of the calling worker thread, if it is one.
+#[cfg(test)]
+pub(crate) fn current_worker_name() -> Option<String> {
+    with_current(|w| w.map(|w| w.shared.workers[w.index].name.clone()))
+}
+
+/// Calls `f` with the worker running on this thread (`None` on other threads,
+/// and while thread-locals are being destroyed).
+fn with_current<R>(f: impl FnOnce(Option<&Worker>) -> R) -> R {
+    // The `Rc` is cloned out (a non-atomic increment) so that `f`, which can
+    // be called only once, is called in one place whether or not the
+    // thread-local is still alive.
+    let worker = CURRENT
+        .try_with(|current| current.borrow().clone())
+        .ok()
+        .flatten();
+    f(worker.as_deref())
+}
+
+/// One worker: the owner of a local queue, living on its own thread.
+struct Worker {
+    shared: Arc<Shared>,
+    index: usize,
+    local: Local,
+}
+
+/// Shutdown step 3, on the way out of [`Worker::main`]: a drop guard, so that
+/// even a panic in the run loop itself (a pool bug: tasks' panics are caught)
+/// is reported by `terminate` (the join fails) instead of hanging it.
+struct ExitGuard {
+    shared: Arc<Shared>,
+    index: usize,
+}
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        self.shared.exits.lock()[self.index] = true;
+        self.shared.exited.notify_all();
+    }
+}
+
+/// The state of one worker's run loop that no other thread sees.
+struct LoopState {
+    searching: bool,
+    tick: u32,
+    rng: XorShift,
+    backoff: Backoff,
+}
+
+impl Worker {
+    /// The body of the worker thread.
+    fn main(self) {
+        let _exit = ExitGuard {
+            shared: Arc::clone(&self.shared),
+            index: self.index,
+        };
+        let worker = Rc::new(self);
+        CURRENT.with(|current| *current.borrow_mut() = Some(Rc::clone(&worker)));
+        worker.run();
+        CURRENT.with(|current| current.borrow_mut().take());
+    }
+
+    /// The run loop; returns once the worker has retired during shutdown.
+    fn run(&self) {
+        let idle = &self.shared.idle;
+        let mut st = LoopState {
+            searching: false,
+            tick: 0,
+            rng: XorShift::new(random_seed()),
+            backoff: Backoff::new(),
+        };
+        loop {
+            let task = match self.next_task(&mut st) {
+                Some(task) => task,
+                None if self.shared.is_shutting_down() => match self.shared.injector.retire() {
+                    Retire::Run(task) => task,
+                    Retire::Retired => {
+                        if st.searching {
+                            let _ = idle.transition_from_searching();
+                        }
+                        return;
+                    }
+                },
+                None => {
+                    self.idle(&mut st);
+                    continue;
+                }
+            };
+            if st.searching {
+                st.searching = false;
+                if idle.transition_from_searching() {
+                    self.shared.notify_parked();
+                }
+            }
+            st.backoff.reset();
+            self.run_task(task);
+        }
+    }
+
+    /// One step of having no work: start searching, spin once more, or sleep.
+    fn idle(&self, st: &mut LoopState) {
+        if !st.searching {
+            st.searching = self.shared.idle.transition_to_searching();
+        }
+        if st.searching && !st.backoff.is_completed() {
+            st.backoff.snooze();
+            return;
+        }
+        st.searching = self.sleep(st.searching);
+        st.backoff.reset();
+    }
+
+    /// Idle protocol steps 4 to 6. Returns whether the worker is searching
+    /// when it comes back.
+    fn sleep(&self, searching: bool) -> bool {
+        let idle = &self.shared.idle;
+        idle.register_sleeper(self.index, searching);
+        if self.shared.has_work() || self.shared.is_shutting_down() {
+            // Taken off by ourselves: active. By a waker: searching.
+            return !idle.unregister_sleeper(self.index);
+        }
+        let remote = &self.shared.workers[self.index];
+        // ORDERING: Relaxed, see `Counters`.
+        remote.counters.parks.fetch_add(1, Ordering::Relaxed);
+        loop {
+            remote.parker.park();
+            if !idle.is_sleeping(self.index) {
+                // A waker (or shutdown) took us off and counted us searching.
+                return true;
+            }
+            // A stale token from a wake-up that raced step 5 earlier.
+        }
+    }
+
+    /// Finds the next task, in the order of the module's run-loop protocol.
+    fn next_task(&self, st: &mut LoopState) -> Option<Task> {
+        st.tick = st.tick.wrapping_add(1);
+        if st.tick % GLOBAL_QUEUE_INTERVAL == 0 {
+            if let Some(task) = self.shared.injector.pop() {
+                return Some(task);
+            }
+        }
+        if let Some(task) = self.local.pop() {
+            return Some(task);
+        }
+        let workers = self.shared.workers.len();
+        if let Some(task) = self.shared.injector.pop_batch_into(&self.local, workers) {
+            return Some(task);
+        }
+        self.steal(&mut st.rng)
+    }
+
+    /// Takes about half of some other worker's queue, trying victims from a
+    /// random start.
+    fn steal(&self, rng: &mut XorShift) -> Option<Task> {
+        let workers = &self.shared.workers;
+        if workers.len() < 2 {
+            return None;
+        }
+        let start = rng.below(workers.len());
+        for victim in (start..workers.len()).chain(0..start) {
+            if victim == self.index {
+                continue;
+            }
+            if let Some((task, count)) = workers[victim].steal.steal_into(&self.local) {
+                // ORDERING: Relaxed, see `Counters`.
+                workers[self.index]
+                    .counters
+                    .steals
+                    .fetch_add(count as u64, Ordering::Relaxed);
+                return Some(task);
+            }
+        }
+        None
+    }
+
+    /// Runs `task`, catching and logging a panic so the worker survives it.
+    fn run_task(&self, task: Task) {
+        let remote = &self.shared.workers[self.index];
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| task.run())) {
+            let message = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("(non-string panic payload)");
+            log::error!(
+                "playhouse pool: a task panicked on {}: {message}",
+                remote.name
+            );
+        }
+        // ORDERING: Relaxed, see `Counters`.
+        remote.counters.tasks_run.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Marsaglia's xorshift64 (shifts 13, 7, 17): a tiny generator for picking
+/// the first victim of a steal. Quality barely matters; cost does.
+struct XorShift(u64);
+
+impl XorShift {
+    fn new(seed: u64) -> Self {
+        // Zero is the one fixed point of xorshift.
+        XorShift(seed.max(1))
+    }
+
+    /// A number in `0..n`; `n` must not be zero.
+    fn below(&mut self, n: usize) -> usize {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        (x % n as u64) as usize
+    }
+}
