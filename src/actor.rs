@@ -73,3 +73,29 @@ pub trait Actor: Sized + Send + 'static {
         let _ = ctx;
     }
 }
+
+/// The notice a watcher gets, exactly once, when a watched actor stops for good
+/// (see [`Context::watch`]). A restart by a supervisor is not a stop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Terminated {
+    /// The id of the actor that stopped.
+    pub id: u64,
+    /// Its name, if it had one.
+    pub name: Option<String>,
+    /// Why it stopped.
+    pub reason: ExitReason,
+}
+
+/// Why an actor stopped for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExitReason {
+    /// It stopped itself or was asked to stop.
+    Normal,
+    /// It failed (panic or error), with the failure's description.
+    Failed(String),
+    /// It was a supervisor that gave up after too many restarts.
+    GaveUp,
+    /// Its parent, its supervisor or the system stopped it.
+    Shutdown,
+}

@@ -1,7 +1,7 @@
 //! Typed addresses ([`Addr`]) and type-erased ones ([`Recipient`]).
 
 use crate::actor::Actor;
-use crate::cell::{Cell, StopReason};
+use crate::cell::{AnyCell, Cell, Command, StopReason};
 use crate::error::{AskError, SendError, SendTimeoutError, TrySendError};
 use crate::mailbox::{Refused, SendWaker, Sent};
 use crate::reply::{AskState, Reply, Slot};
@@ -120,7 +120,9 @@ impl<A: Actor> Addr<A> {
     pub fn stop(&self) {
         let _ = self
             .cell
-            .push_control(crate::cell::Control::Stop(StopReason::Requested));
+            .push_control(crate::cell::Control::Command(Command::Stop(
+                StopReason::Requested,
+            )));
     }
 
     /// The actor's name, if it was given one.
@@ -131,6 +133,11 @@ impl<A: Actor> Addr<A> {
     /// The actor's id, unique within its system.
     pub fn id(&self) -> u64 {
         self.cell.id
+    }
+
+    /// The running actor registered under `name` in this actor's system.
+    pub(crate) fn lookup<B: Actor>(&self, name: &str) -> Option<Addr<B>> {
+        self.cell.shared.lookup(name)
     }
 
     /// The actor's counters.
@@ -295,6 +302,7 @@ trait RecipientOps<M>: Send + Sync {
     fn is_alive(&self) -> bool;
     fn stop(&self);
     fn label(&self) -> String;
+    fn cell(&self) -> Arc<dyn AnyCell>;
 }
 
 struct Mapped<A: Actor, F> {
@@ -336,10 +344,15 @@ where
     fn stop(&self) {
         let _ = self
             .cell
-            .push_control(crate::cell::Control::Stop(StopReason::Requested));
+            .push_control(crate::cell::Control::Command(Command::Stop(
+                StopReason::Requested,
+            )));
     }
     fn label(&self) -> String {
         self.cell.label()
+    }
+    fn cell(&self) -> Arc<dyn AnyCell> {
+        self.cell.clone()
     }
 }
 
@@ -418,6 +431,8 @@ pub trait Target<M>: sealed::Sealed<M> {
     #[doc(hidden)]
     fn target_id(&self) -> u64;
     #[doc(hidden)]
+    fn cell(&self) -> Arc<dyn AnyCell>;
+    #[doc(hidden)]
     fn deliver_from_actor(
         &self,
         msg: M,
@@ -433,6 +448,9 @@ impl<A: Actor> sealed::Sealed<A::Msg> for Addr<A> {}
 impl<A: Actor> Target<A::Msg> for Addr<A> {
     fn target_id(&self) -> u64 {
         self.cell.id
+    }
+    fn cell(&self) -> Arc<dyn AnyCell> {
+        self.cell.clone()
     }
     fn deliver_from_actor(
         &self,
@@ -451,6 +469,9 @@ impl<M: Send + 'static> sealed::Sealed<M> for Recipient<M> {}
 impl<M: Send + 'static> Target<M> for Recipient<M> {
     fn target_id(&self) -> u64 {
         self.inner.id()
+    }
+    fn cell(&self) -> Arc<dyn AnyCell> {
+        self.inner.cell()
     }
     fn deliver_from_actor(
         &self,

@@ -1,8 +1,9 @@
 //! [`Context`]: what a running actor can do besides changing its own state.
 
 use crate::actor::Actor;
+use crate::actor::Terminated;
 use crate::addr::{Addr, Target};
-use crate::cell::{AnyCell, Cell, Control, StopReason};
+use crate::cell::{AnyCell, Cell, CellConfig, Continuation, Control, Exit, StopReason};
 use crate::error::{AskError, BuildError, SendError, SpawnError};
 use crate::mailbox::{SendWaker, Sent};
 use crate::reply::{Reply, Slot};
@@ -19,11 +20,23 @@ pub(crate) struct CtxState<A: Actor> {
     /// messages (it is suspended).
     pub(crate) parked_sends: usize,
     pub(crate) stop_requested: bool,
+    /// An instance has started and has not ended.
+    pub(crate) live: bool,
+    /// Stopping for good, waiting for the children.
     pub(crate) stopping: Option<StopReason>,
+    /// Halting for a restart, waiting for the children.
+    pub(crate) halting: Option<Exit>,
+    /// Halted: the instance is gone, the supervisor has not decided yet.
+    pub(crate) halted: Option<Exit>,
     pub(crate) dead: bool,
+    /// Live children, in spawn order.
     pub(crate) children: Vec<Arc<dyn AnyCell>>,
+    /// The child asked to stop in an ordered stop, if one is.
+    pub(crate) stopping_child: Option<u64>,
     pub(crate) parent: Option<Arc<dyn AnyCell>>,
-    /// Periodic timers, cancelled when the actor stops.
+    /// Actors this one watches (so it can unregister when it stops).
+    pub(crate) watching: Vec<Arc<dyn AnyCell>>,
+    /// Periodic timers, cancelled when the instance ends.
     pub(crate) timers: Vec<TimerHandle>,
     _actor: std::marker::PhantomData<fn() -> A>,
 }
@@ -38,7 +51,7 @@ impl<A: Actor> CtxState<A> {
 
     /// Whether the actor takes user messages now.
     pub(crate) fn accepts_user(&self) -> bool {
-        self.parked_sends == 0 && self.stopping.is_none()
+        self.live && self.parked_sends == 0 && self.stopping.is_none() && self.halting.is_none()
     }
 }
 
@@ -47,10 +60,15 @@ impl<A: Actor> Default for CtxState<A> {
         CtxState {
             parked_sends: 0,
             stop_requested: false,
+            live: false,
             stopping: None,
+            halting: None,
+            halted: None,
             dead: false,
             children: Vec::new(),
+            stopping_child: None,
             parent: None,
+            watching: Vec::new(),
             timers: Vec::new(),
             _actor: std::marker::PhantomData,
         }
@@ -78,6 +96,11 @@ impl<A: Actor> Context<A> {
     /// This actor's name, if it was given one.
     pub fn name(&self) -> Option<&str> {
         self.cell.name.as_deref()
+    }
+
+    /// This actor's id, unique within its system.
+    pub fn id(&self) -> u64 {
+        self.cell.id
     }
 
     /// Stops this actor once the current message is handled: its children stop
@@ -194,7 +217,10 @@ impl<A: Actor> Context<A> {
         let deadline = Instant::now() + timeout;
         let me = self.cell.clone();
         let slot = Slot::for_callback(Some(deadline), move |outcome: Result<R, AskError>| {
-            let k: crate::cell::Continuation<A> = Box::new(move |a, ctx| then(a, ctx, outcome));
+            let k: Continuation<A> = Box::new(move |a, ctx| {
+                then(a, ctx, outcome);
+                Ok(())
+            });
             if me.push_control(Control::Run(k)).is_err() {
                 log::debug!("ask answer for stopped actor {} discarded", me.label());
             }
@@ -254,6 +280,148 @@ impl<A: Actor> Context<A> {
         Ok(handle)
     }
 
+    /// Watches an actor: when it stops for good, this actor gets a
+    /// [`Terminated`] message, exactly once (at once if it has already
+    /// stopped). The notice travels in the control lane, so a full mailbox
+    /// cannot hold it up; a restart by a supervisor is not a stop. Watching the
+    /// same actor again replaces the earlier watch.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Addr, Context, ExitReason, Reply, System, Terminated};
+    /// use std::time::Duration;
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+    ///         ctx.stop();
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// enum Msg { Watch(Addr<Worker>), Down(Terminated), Seen(Reply<Option<ExitReason>>) }
+    /// impl From<Terminated> for Msg {
+    ///     fn from(t: Terminated) -> Self { Msg::Down(t) }
+    /// }
+    ///
+    /// struct Monitor(Option<ExitReason>);
+    /// impl Actor for Monitor {
+    ///     type Msg = Msg;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    ///         match msg {
+    ///             Msg::Watch(w) => ctx.watch(&w),
+    ///             Msg::Down(t) => self.0 = Some(t.reason),
+    ///             Msg::Seen(r) => { let _ = r.send(self.0.clone()); }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let worker = system.spawn(|| Worker).unwrap();
+    /// let monitor = system.spawn(|| Monitor(None)).unwrap();
+    /// monitor.tell(Msg::Watch(worker.clone())).unwrap();
+    /// worker.tell(()).unwrap();
+    /// system.await_quiescent(Duration::from_secs(5)).unwrap();
+    /// assert_eq!(monitor.ask(Msg::Seen, Duration::from_secs(5)), Ok(Some(ExitReason::Normal)));
+    /// ```
+    pub fn watch<M, T>(&mut self, target: &T)
+    where
+        T: Target<M>,
+        A::Msg: From<Terminated>,
+    {
+        self.watch_with(target, A::Msg::from);
+    }
+
+    /// Watches an actor, turning the [`Terminated`] notice into a message with
+    /// `map` (see [`Context::watch`]).
+    pub fn watch_with<M, T>(
+        &mut self,
+        target: &T,
+        map: impl FnOnce(Terminated) -> A::Msg + Send + 'static,
+    ) where
+        T: Target<M>,
+    {
+        let watched = target.cell();
+        if watched.id() == self.cell.id {
+            return;
+        }
+        let me = self.cell.clone();
+        watched.add_watcher(
+            self.cell.id,
+            Box::new(move |t| {
+                let k: Continuation<A> = Box::new(move |a, ctx| a.handle(ctx, map(t)));
+                let _ = me.push_control(Control::Run(k));
+            }),
+        );
+        self.st.watching.retain(|w| w.id() != watched.id());
+        self.st.watching.push(watched);
+    }
+
+    /// Stops watching an actor; a notice already on its way may still arrive.
+    pub fn unwatch<M, T: Target<M>>(&mut self, target: &T) {
+        let watched = target.cell();
+        watched.remove_watcher(self.cell.id);
+        self.st.watching.retain(|w| w.id() != watched.id());
+    }
+
+    /// Runs `k` on this actor after `delay`, through the control lane (so a
+    /// full mailbox cannot delay or refuse it).
+    pub(crate) fn after(&mut self, delay: Duration, k: Continuation<A>) -> TimerHandle {
+        let me = self.cell.clone();
+        self.cell
+            .shared
+            .timer
+            .once(Instant::now() + delay, move || {
+                let _ = me.push_control(Control::Run(k));
+            })
+    }
+
+    /// Fills a configuration's capacity and throughput from `capacity` and
+    /// `throughput`, or the system's defaults, and checks them.
+    pub(crate) fn defaults(
+        &self,
+        capacity: Option<usize>,
+        throughput: Option<usize>,
+        config: CellConfig,
+    ) -> Result<CellConfig, SpawnError> {
+        let mut options = SpawnOptions::new();
+        if let Some(c) = capacity {
+            options = options.mailbox_capacity(c);
+        }
+        if let Some(t) = throughput {
+            options = options.throughput(t);
+        }
+        let (_, base) = self.cell.shared.cell_config(options)?;
+        Ok(CellConfig {
+            capacity: base.capacity,
+            throughput: base.throughput,
+            ..config
+        })
+    }
+
+    /// Spawns a child with an explicit cell configuration (supervisors).
+    pub(crate) fn spawn_configured<B: Actor>(
+        &mut self,
+        name: Option<String>,
+        config: CellConfig,
+        factory: Box<dyn Fn() -> B + Send + Sync>,
+    ) -> Result<Arc<Cell<B>>, SpawnError> {
+        if self.st.stopping.is_some() || self.st.halting.is_some() {
+            return Err(SpawnError::ParentStopping);
+        }
+        let parent: Arc<dyn AnyCell> = self.cell.clone();
+        let child = self
+            .cell
+            .shared
+            .spawn_cell(name, config, factory, Some(parent))?;
+        self.st.children.push(child.clone());
+        child.clone().submit();
+        Ok(child)
+    }
+
     /// Spawns a child actor with default options. Children stop before their
     /// parent.
     ///
@@ -276,16 +444,8 @@ impl<A: Actor> Context<A> {
         options: SpawnOptions,
         factory: impl Fn() -> B + Send + Sync + 'static,
     ) -> Result<Addr<B>, SpawnError> {
-        if self.st.stopping.is_some() {
-            return Err(SpawnError::ParentStopping);
-        }
-        let parent: Arc<dyn AnyCell> = self.cell.clone();
-        let child = self
-            .cell
-            .shared
-            .spawn_cell(options, Box::new(factory), Some(parent))?;
-        self.st.children.push(child.clone());
-        child.clone().submit();
+        let (name, config) = self.cell.shared.cell_config(options)?;
+        let child = self.spawn_configured(name, config, Box::new(factory))?;
         Ok(Addr::from_cell(child))
     }
 }

@@ -41,7 +41,8 @@ impl BuildError {
     }
 
     /// The setting that was zero (`"workers"`, `"mailbox capacity"`,
-    /// `"throughput"`, `"stack size"`, `"period"`), or `None` when a thread could not be
+    /// `"throughput"`, `"stack size"`, `"period"`, `"restart period"`,
+    /// `"backoff"`), or `None` when a thread could not be
     /// started.
     pub fn setting(&self) -> Option<&'static str> {
         match self.kind {
@@ -317,3 +318,31 @@ impl fmt::Display for Failure {
 }
 
 impl Error for Failure {}
+
+/// Why a supervisor could not add a child.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SupervisorError {
+    /// The supervisor did not answer.
+    Ask(AskError),
+    /// The child could not be spawned (taken name, bad options, stopping).
+    Spawn(SpawnError),
+}
+
+impl fmt::Display for SupervisorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SupervisorError::Ask(e) => write!(f, "supervisor did not answer: {e}"),
+            SupervisorError::Spawn(e) => write!(f, "could not add child: {e}"),
+        }
+    }
+}
+
+impl Error for SupervisorError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            SupervisorError::Ask(e) => Some(e),
+            SupervisorError::Spawn(e) => Some(e),
+        }
+    }
+}

@@ -10,19 +10,24 @@ mod error;
 mod mailbox;
 mod pool;
 mod reply;
+mod supervisor;
 mod sync;
 mod system;
 mod timer;
 
-pub use actor::Actor;
+pub use actor::{Actor, ExitReason, Terminated};
 pub use addr::{ActorMetrics, Addr, Recipient, Target};
 pub use context::Context;
 pub use error::{
     ActorError, AskError, BuildError, Failure, QuiescenceTimeout, SendError, SendTimeoutError,
-    ShutdownError, SpawnError, StuckActor, TrySendError,
+    ShutdownError, SpawnError, StuckActor, SupervisorError, TrySendError,
 };
 pub use pool::{PoolBuilder, PoolMetrics, ThreadPool};
 pub use reply::Reply;
+pub use supervisor::{
+    ChildInfo, ChildSpec, DEFAULT_CHILD_SHUTDOWN, GaveUp, Restart, Strategy, Supervisor,
+    SupervisorBuilder, SupervisorMsg,
+};
 pub use system::{
     DEFAULT_MAILBOX_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_THROUGHPUT, DeadLetter,
     DeadLetterReason, SpawnOptions, System, SystemBuilder, SystemMetrics,

@@ -30,9 +30,10 @@
 
 use crate::actor::Actor;
 use crate::addr::Addr;
-use crate::cell::{AnyCell, Cell, StopReason};
+use crate::cell::{AnyCell, Cell, CellConfig, Command, StopReason};
 use crate::error::{BuildError, QuiescenceTimeout, ShutdownError, SpawnError, StuckActor};
 use crate::pool::{PoolHandle, ThreadPool};
+use crate::supervisor::Supervisor;
 use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, CachePadded, Condvar, Mutex, Ordering};
 use crate::timer::Timer;
 use std::collections::HashMap;
@@ -226,13 +227,11 @@ impl Shared {
         }
     }
 
-    /// Builds and registers a cell; the caller submits it to the pool.
-    pub(crate) fn spawn_cell<A: Actor>(
-        self: &Arc<Self>,
+    /// Checks spawn options against the system's defaults.
+    pub(crate) fn cell_config(
+        &self,
         options: SpawnOptions,
-        factory: Box<dyn Fn() -> A + Send + Sync>,
-        parent: Option<Arc<dyn AnyCell>>,
-    ) -> Result<Arc<Cell<A>>, SpawnError> {
+    ) -> Result<(Option<String>, CellConfig), SpawnError> {
         let capacity = options.capacity.unwrap_or(self.capacity);
         let throughput = options.throughput.unwrap_or(self.throughput);
         if capacity == 0 {
@@ -241,10 +240,28 @@ impl Shared {
         if throughput == 0 {
             return Err(BuildError::zero("throughput").into());
         }
+        let config = CellConfig {
+            capacity,
+            throughput,
+            supervised: false,
+            ordered_stop: false,
+            shutdown_timeout: None,
+        };
+        Ok((options.name, config))
+    }
+
+    /// Builds and registers a cell; the caller submits it to the pool.
+    pub(crate) fn spawn_cell<A: Actor>(
+        self: &Arc<Self>,
+        name: Option<String>,
+        config: CellConfig,
+        factory: Box<dyn Fn() -> A + Send + Sync>,
+        parent: Option<Arc<dyn AnyCell>>,
+    ) -> Result<Arc<Cell<A>>, SpawnError> {
         if self.is_closing() {
             return Err(SpawnError::SystemStopped);
         }
-        let name: Option<Arc<str>> = options.name.map(Arc::from);
+        let name: Option<Arc<str>> = name.map(Arc::from);
         let mut reg = self.registry.lock();
         if let Some(n) = &name
             && reg.names.contains_key(n)
@@ -253,15 +270,7 @@ impl Shared {
         }
         // ORDERING: Relaxed; ids need uniqueness only, which the RMW gives.
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let cell = Cell::new(
-            self.clone(),
-            id,
-            name.clone(),
-            capacity,
-            throughput,
-            factory,
-            parent,
-        );
+        let cell = Cell::new(self.clone(), id, name.clone(), config, factory, parent);
         if let Some(n) = name {
             reg.names.insert(n, id);
         }
@@ -270,6 +279,18 @@ impl Shared {
         // in `actor_stopped` is ordered after this by the actor's own start.
         self.alive.fetch_add(1, Ordering::Relaxed);
         Ok(cell)
+    }
+
+    /// The running actor registered under `name`, if it is of type `A`.
+    pub(crate) fn lookup<A: Actor>(&self, name: &str) -> Option<Addr<A>> {
+        let reg = self.registry.lock();
+        let id = reg.names.get(name)?;
+        let cell = reg.cells.get(id)?.clone();
+        drop(reg);
+        cell.into_any()
+            .downcast::<Cell<A>>()
+            .ok()
+            .map(Addr::from_cell)
     }
 
     pub(crate) fn unregister(&self, id: u64, name: Option<&str>) {
@@ -596,21 +617,32 @@ impl System {
         options: SpawnOptions,
         factory: impl Fn() -> A + Send + Sync + 'static,
     ) -> Result<Addr<A>, SpawnError> {
-        let cell = self.shared.spawn_cell(options, Box::new(factory), None)?;
+        let (name, config) = self.shared.cell_config(options)?;
+        let cell = self
+            .shared
+            .spawn_cell(name, config, Box::new(factory), None)?;
         cell.clone().submit();
         Ok(Addr::from_cell(cell))
     }
 
     /// The running actor registered under `name`, if it is of type `A`.
     pub fn lookup<A: Actor>(&self, name: &str) -> Option<Addr<A>> {
-        let reg = self.shared.registry.lock();
-        let id = reg.names.get(name)?;
-        let cell = reg.cells.get(id)?.clone();
-        drop(reg);
-        cell.into_any()
-            .downcast::<Cell<A>>()
-            .ok()
-            .map(Addr::from_cell)
+        self.shared.lookup(name)
+    }
+
+    /// Spawns a top-level supervisor (its children stop newest first).
+    pub(crate) fn spawn_supervisor(
+        &self,
+        name: Option<String>,
+        factory: impl Fn() -> Supervisor + Send + Sync + 'static,
+    ) -> Result<Addr<Supervisor>, SpawnError> {
+        let (_, mut config) = self.shared.cell_config(SpawnOptions::new())?;
+        config.ordered_stop = true;
+        let cell = self
+            .shared
+            .spawn_cell(name, config, Box::new(factory), None)?;
+        cell.clone().submit();
+        Ok(Addr::from_cell(cell))
     }
 
     /// The system's counters.
@@ -679,7 +711,7 @@ impl System {
                 .collect()
         };
         for root in roots {
-            root.request_stop(StopReason::Shutdown);
+            root.command(Command::Stop(StopReason::Shutdown));
         }
         let all_stopped = s.await_all_stopped(deadline);
         let stuck: Vec<StuckActor> = if all_stopped {

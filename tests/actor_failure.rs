@@ -57,6 +57,7 @@ fn panicking_handler_stops_its_actor_but_not_the_worker() {
         *letters.lock().unwrap(),
         vec![DeadLetterReason::HandlerFailed]
     );
+    system.await_quiescent(LIMIT).unwrap();
     assert_eq!(system.metrics().actors_alive, 1);
     system.shutdown().unwrap();
 }
@@ -95,6 +96,7 @@ fn failure_in_started_stops_the_actor() {
     let a = system.spawn(|| FailsToStart).unwrap();
     common::wait_until("the actor stopped", || !a.is_alive());
     assert!(matches!(a.tell(()), Err(SendError::Closed(()))));
+    system.await_quiescent(LIMIT).unwrap();
     assert_eq!(system.metrics().actors_alive, 0);
     system.shutdown().unwrap();
 }

@@ -39,6 +39,7 @@ fn hundred_thousand_actors_told_and_asked() {
         sum += a.ask(Msg::Get, LIMIT).unwrap();
     }
     assert_eq!(sum, N * (N - 1) / 2);
+    system.await_quiescent(LIMIT).unwrap();
     assert_eq!(system.metrics().messages_handled, 2 * N);
     system.shutdown_timeout(LIMIT).unwrap();
     assert!(addrs.iter().all(|a| !a.is_alive()));

@@ -1,0 +1,344 @@
+//! Starting, failing, halting for a restart, stopping for good, and watch notices.
+//!
+//! # Protocol
+//!
+//! 1. **Start.** The factory builds a fresh instance and `started` runs; a
+//!    supervised actor then reports `Started` to its supervisor.
+//! 2. **Failure** (a panic or `Err` from a handler, `started` or a
+//!    continuation): the instance is dropped as it is (its `stopped` hook does
+//!    not run). A supervised actor *halts*; any other actor *stops*.
+//! 3. **Halt** (supervised actors only: after a failure, a `stop`, or a
+//!    supervisor's `Halt`): the actor takes no user messages, which stay queued
+//!    (senders feel backpressure, nothing is lost); its children stop; then its
+//!    `stopped` hook runs (unless it failed), the instance is dropped, and it
+//!    reports `Exited` to its supervisor, which answers `Start` or `Stop`. The
+//!    mailbox and every address survive.
+//! 4. **Stop** (for good): the user lane closes (queued and parked messages go to
+//!    dead letters, blocked senders get theirs back); children stop, newest
+//!    first for supervisors, each within its shutdown timeout or abandoned; then
+//!    `stopped` runs, the mailbox closes, watchers get `Terminated`, and the
+//!    parent gets `Stopped`.
+
+use super::{Cell, ChildNotice, Command, Control, Envelope, Exit, StopReason, panic_message};
+use crate::actor::{Actor, ExitReason, Terminated};
+use crate::context::Context;
+use crate::error::{AskError, Failure};
+use crate::supervisor::GaveUp;
+use crate::sync::{Arc, Ordering};
+use crate::system::DeadLetterReason;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Instant;
+
+/// What a watcher registered: run once with the notice.
+pub(crate) type Notify = Box<dyn FnOnce(Terminated) + Send>;
+
+/// The watchers of one actor, and how it ended once it has.
+#[derive(Default)]
+pub(crate) struct WatchState {
+    watchers: Vec<(u64, Notify)>,
+    ended: Option<Terminated>,
+}
+
+impl<A: Actor> Cell<A> {
+    pub(super) fn watch_add(&self, watcher: u64, notify: Notify) {
+        let mut w = self.watch.lock();
+        if let Some(t) = w.ended.clone() {
+            drop(w);
+            notify(t);
+            return;
+        }
+        w.watchers.retain(|(id, _)| *id != watcher);
+        w.watchers.push((watcher, notify));
+    }
+
+    pub(super) fn watch_remove(&self, watcher: u64) {
+        self.watch.lock().watchers.retain(|(id, _)| *id != watcher);
+    }
+
+    /// Step 1: builds and starts a fresh instance.
+    pub(super) fn start_instance(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>) {
+        if ctx.st.live || ctx.st.stopping.is_some() || ctx.st.halting.is_some() {
+            debug_assert!(false, "start of an actor that is not waiting to start");
+            return;
+        }
+        let made = catch_unwind(AssertUnwindSafe(|| (self.factory)()));
+        let mut fresh = match made {
+            Ok(a) => a,
+            Err(p) => return self.fail(actor, ctx, Failure::Panic(panic_message(&*p))),
+        };
+        ctx.st.halted = None;
+        let started = catch_unwind(AssertUnwindSafe(|| fresh.started(ctx)));
+        *actor = Some(fresh);
+        ctx.st.live = true;
+        if let Some(failure) = super::failure_of(started) {
+            return self.fail(actor, ctx, failure);
+        }
+        if self.config.supervised
+            && let Some(parent) = &ctx.st.parent
+        {
+            parent.clone().notice(ChildNotice::Started(self.id));
+        }
+        self.after_handler(actor, ctx);
+    }
+
+    /// Step 2.
+    pub(super) fn fail(
+        self: &Arc<Self>,
+        actor: &mut Option<A>,
+        ctx: &mut Context<A>,
+        failure: Failure,
+    ) {
+        let gave_up = matches!(&failure, Failure::Error(e) if e.is::<GaveUp>());
+        let what = if self.config.supervised {
+            "reporting to its supervisor"
+        } else {
+            "stopping it"
+        };
+        log::error!("actor {} {failure}; {what}", self.label());
+        *actor = None;
+        ctx.st.live = false;
+        let desc = failure.to_string();
+        match (self.config.supervised, gave_up) {
+            (true, true) => self.begin_halt(actor, ctx, Exit::GaveUp),
+            (true, false) => self.begin_halt(actor, ctx, Exit::Failed(desc)),
+            (false, true) => self.begin_stop(actor, ctx, StopReason::GaveUp),
+            (false, false) => self.begin_stop(actor, ctx, StopReason::Failed(desc)),
+        }
+    }
+
+    /// Step 3, first half.
+    pub(super) fn begin_halt(
+        self: &Arc<Self>,
+        actor: &mut Option<A>,
+        ctx: &mut Context<A>,
+        exit: Exit,
+    ) {
+        if ctx.st.stopping.is_some() || ctx.st.halting.is_some() || ctx.st.halted.is_some() {
+            return;
+        }
+        if !ctx.st.live && exit == Exit::Halted {
+            // Already down (it failed while the halt was on its way): its own
+            // exit notice answers the supervisor.
+            return;
+        }
+        log::debug!("actor {} halting ({exit:?})", self.label());
+        ctx.st.live = false;
+        for t in ctx.st.timers.drain(..) {
+            t.cancel();
+        }
+        ctx.st.halting = Some(exit);
+        self.stop_children(ctx);
+        if ctx.st.children.is_empty() {
+            self.children_gone(actor, ctx);
+        }
+    }
+
+    /// Step 3, second half: the children are gone.
+    fn complete_halt(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>, exit: Exit) {
+        self.run_stopped_hook(actor, ctx);
+        *actor = None;
+        ctx.st.halted = Some(exit.clone());
+        if let Some(parent) = &ctx.st.parent {
+            parent.clone().notice(ChildNotice::Exited(self.id, exit));
+        }
+    }
+
+    /// Step 4, first half.
+    pub(super) fn begin_stop(
+        self: &Arc<Self>,
+        actor: &mut Option<A>,
+        ctx: &mut Context<A>,
+        reason: StopReason,
+    ) {
+        if reason == StopReason::Requested && self.config.supervised {
+            // A supervised actor's exit is its supervisor's to judge (OTP: a
+            // permanent child is restarted even after a normal exit).
+            return self.begin_halt(actor, ctx, Exit::Normal);
+        }
+        if ctx.st.stopping.is_some() {
+            return;
+        }
+        log::debug!("actor {} stopping ({reason:?})", self.label());
+        ctx.st.stopping = Some(reason);
+        let drained = self.mailbox.close_user();
+        let label = self.label();
+        let n = drained.user.len() + drained.parked.len();
+        for env in drained.user {
+            self.dead_letter_envelope(&label, env);
+        }
+        for p in drained.parked {
+            p.waker.wake(self.id, false);
+            self.dead_letter_envelope(&label, p.item);
+        }
+        self.shared.work_done(n);
+        // A halt in progress becomes this stop: its children are already going.
+        ctx.st.halting = None;
+        self.stop_children(ctx);
+        if ctx.st.children.is_empty() {
+            self.children_gone(actor, ctx);
+        }
+    }
+
+    fn dead_letter_envelope(&self, label: &str, env: Envelope<A::Msg>) {
+        if let Some(ask) = &env.ask {
+            ask.fail(AskError::Closed);
+        }
+        self.shared
+            .dead_letter::<A::Msg>(label, DeadLetterReason::Stopped);
+    }
+
+    /// Asks the children to stop: all at once, or one at a time, newest first.
+    fn stop_children(self: &Arc<Self>, ctx: &mut Context<A>) {
+        if self.config.ordered_stop {
+            if ctx.st.stopping_child.is_none() {
+                self.stop_next_child(ctx);
+            }
+            return;
+        }
+        for child in ctx.st.children.clone() {
+            self.stop_child(child);
+        }
+    }
+
+    fn stop_next_child(self: &Arc<Self>, ctx: &mut Context<A>) {
+        if let Some(child) = ctx.st.children.last().cloned() {
+            ctx.st.stopping_child = Some(child.id());
+            self.stop_child(child);
+        }
+    }
+
+    fn stop_child(self: &Arc<Self>, child: Arc<dyn super::AnyCell>) {
+        let id = child.id();
+        if let Some(timeout) = child.shutdown_timeout() {
+            let me = self.clone();
+            self.shared.timer.once(Instant::now() + timeout, move || {
+                let _ = me.push_control(Control::ChildStopTimeout(id));
+            });
+        }
+        child.command(Command::Stop(StopReason::Parent));
+    }
+
+    /// A child stopped for good.
+    pub(super) fn child_gone(
+        self: &Arc<Self>,
+        actor: &mut Option<A>,
+        ctx: &mut Context<A>,
+        id: u64,
+    ) {
+        let before = ctx.st.children.len();
+        ctx.st.children.retain(|c| c.id() != id);
+        if ctx.st.children.len() == before {
+            return;
+        }
+        let winding_down = ctx.st.stopping.is_some() || ctx.st.halting.is_some();
+        if ctx.st.stopping_child == Some(id) {
+            ctx.st.stopping_child = None;
+            if winding_down {
+                self.stop_next_child(ctx);
+            }
+        }
+        if winding_down && ctx.st.children.is_empty() {
+            self.children_gone(actor, ctx);
+        }
+    }
+
+    pub(super) fn child_stop_timeout(
+        self: &Arc<Self>,
+        actor: &mut Option<A>,
+        ctx: &mut Context<A>,
+        id: u64,
+    ) {
+        if let Some(child) = ctx.st.children.iter().find(|c| c.id() == id) {
+            log::error!(
+                "actor {}: child {} did not stop within its shutdown timeout; abandoned",
+                self.label(),
+                child.label()
+            );
+            self.child_gone(actor, ctx, id);
+        }
+    }
+
+    fn children_gone(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>) {
+        if let Some(reason) = ctx.st.stopping.clone() {
+            self.finalize(actor, ctx, reason);
+        } else if let Some(exit) = ctx.st.halting.take() {
+            self.complete_halt(actor, ctx, exit);
+        }
+    }
+
+    fn run_stopped_hook(&self, actor: &mut Option<A>, ctx: &mut Context<A>) {
+        if let Some(a) = actor.as_mut()
+            && let Err(p) = catch_unwind(AssertUnwindSafe(|| a.stopped(ctx)))
+        {
+            log::error!(
+                "actor {}: stopped hook panicked: {}",
+                self.label(),
+                panic_message(&*p)
+            );
+        }
+    }
+
+    /// Step 4, second half: the children are gone.
+    fn finalize(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>, reason: StopReason) {
+        self.run_stopped_hook(actor, ctx);
+        *actor = None;
+        ctx.st.live = false;
+        for t in ctx.st.timers.drain(..) {
+            t.cancel();
+        }
+        let drained = self.mailbox.close();
+        let label = self.label();
+        let n = drained.user.len() + drained.parked.len() + drained.control.len();
+        for env in drained.user {
+            self.dead_letter_envelope(&label, env);
+        }
+        for p in drained.parked {
+            p.waker.wake(self.id, false);
+            self.dead_letter_envelope(&label, p.item);
+        }
+        drop(drained.control);
+        self.shared.work_done(n);
+        ctx.st.dead = true;
+        // ORDERING: Release pairs with the Acquire in `alive`: the closed mailbox
+        // is visible to whoever sees the actor dead.
+        self.alive.store(false, Ordering::Release);
+        self.shared.unregister(self.id, self.name.as_deref());
+        for watched in ctx.st.watching.drain(..) {
+            watched.remove_watcher(self.id);
+        }
+        let notice = Terminated {
+            id: self.id,
+            name: self.name.as_deref().map(str::to_string),
+            reason: exit_reason(&reason, ctx.st.halted.as_ref()),
+        };
+        log::debug!("actor {label} stopped: {:?}", notice.reason);
+        let watchers = {
+            let mut w = self.watch.lock();
+            w.ended = Some(notice.clone());
+            std::mem::take(&mut w.watchers)
+        };
+        for (_, notify) in watchers {
+            notify(notice.clone());
+        }
+        if let Some(parent) = ctx.st.parent.take() {
+            parent.notice(ChildNotice::Stopped(self.id));
+        }
+        self.shared.actor_stopped();
+    }
+}
+
+/// Why an actor ended, as its watchers see it.
+fn exit_reason(reason: &StopReason, halted: Option<&Exit>) -> ExitReason {
+    match reason {
+        StopReason::Requested => ExitReason::Normal,
+        StopReason::Parent | StopReason::Shutdown => ExitReason::Shutdown,
+        StopReason::Failed(s) => ExitReason::Failed(s.clone()),
+        StopReason::GaveUp => ExitReason::GaveUp,
+        StopReason::Decided => match halted {
+            Some(Exit::Failed(s)) => ExitReason::Failed(s.clone()),
+            Some(Exit::GaveUp) => ExitReason::GaveUp,
+            Some(Exit::Halted) => ExitReason::Shutdown,
+            Some(Exit::Normal) | None => ExitReason::Normal,
+        },
+    }
+}

@@ -1,0 +1,423 @@
+//! The runtime side of one actor: its mailbox, its state, and the turn a worker runs.
+//!
+//! # Invariants
+//!
+//! - `run` is locked only by the worker running the actor's turn, which the
+//!   mailbox's scheduling state makes exclusive, so the lock is never contended;
+//!   it stands in for an `UnsafeCell` without `unsafe`.
+//! - Every item pushed into a mailbox (either lane, or parked) was counted in the
+//!   system's in-flight count first, and is uncounted exactly once: after it is
+//!   handled, or when it is dropped (refused push, dead letter, drained control).
+//!
+//! The turn itself is in `turn.rs`; stopping, halting for a restart, and watch
+//! notices are in `lifecycle.rs`.
+
+mod lifecycle;
+mod turn;
+
+use lifecycle::Notify;
+
+use crate::actor::Actor;
+use crate::context::{Context, CtxState};
+use crate::error::{ActorError, Failure};
+use crate::mailbox::{Mailbox, Refused, Schedule, SendWaker, Sent};
+use crate::pool::Runnable;
+use crate::reply::AskState;
+use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
+use crate::system::{DeadLetterReason, Shared};
+use std::any::Any;
+use std::time::{Duration, Instant};
+
+/// A user message with, for an ask, the asker's slot.
+pub(crate) struct Envelope<M> {
+    pub(crate) msg: M,
+    pub(crate) ask: Option<Arc<dyn AskState>>,
+}
+
+/// Why an actor is stopping for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StopReason {
+    /// `stop` was called on its address or context (unsupervised actor).
+    Requested,
+    /// Its parent is stopping, or its supervisor removed or gave up on it.
+    Parent,
+    /// The system is shutting down.
+    Shutdown,
+    /// Its handler (or `started`) failed (unsupervised actor).
+    Failed(String),
+    /// It was a supervisor that gave up (unsupervised, i.e. a root).
+    GaveUp,
+    /// Its supervisor decided not to restart it after it exited: the exit
+    /// recorded when it halted is the reason.
+    Decided,
+}
+
+/// How a supervised actor exited, as reported to its supervisor. Its mailbox
+/// and address stay; the supervisor decides between restart and stop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// It stopped itself, or was asked to (`stop`).
+    Normal,
+    /// Its handler or `started` failed.
+    Failed(String),
+    /// It was a supervisor that gave up.
+    GaveUp,
+    /// Its supervisor halted it to restart it with its siblings.
+    Halted,
+}
+
+/// What a child tells its parent, through the parent's control lane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ChildNotice {
+    /// A supervised child finished `started` successfully.
+    Started(u64),
+    /// A supervised child's instance is gone; it waits for a decision.
+    Exited(u64, Exit),
+    /// A child stopped for good.
+    Stopped(u64),
+}
+
+/// What a supervisor asks of a supervised child.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Command {
+    /// Build a fresh instance and start it (after an exit).
+    Start,
+    /// Stop the running instance gracefully and report `Exit::Halted`.
+    Halt,
+    /// Stop for good.
+    Stop(StopReason),
+}
+
+/// A continuation run with the actor's state: ask answers, watch notices,
+/// timers on the control lane.
+pub(crate) type Continuation<A> =
+    Box<dyn FnOnce(&mut A, &mut Context<A>) -> Result<(), ActorError> + Send>;
+
+/// Items of the control lane, handled before any user message.
+pub(crate) enum Control<A: Actor> {
+    Command(Command),
+    /// One parked send left this actor's account (delivered, or dropped because
+    /// its target stopped).
+    Resumed,
+    Run(Continuation<A>),
+    Child(ChildNotice),
+    /// A child asked to stop has not reported within its shutdown timeout.
+    ChildStopTimeout(u64),
+}
+
+/// How a cell is spawned (from `SpawnOptions` and the spawner).
+pub(crate) struct CellConfig {
+    pub(crate) capacity: usize,
+    pub(crate) throughput: usize,
+    /// Its parent is a supervisor: exits are reported, not final.
+    pub(crate) supervised: bool,
+    /// Stop children one at a time, newest first (supervisors).
+    pub(crate) ordered_stop: bool,
+    /// How long a stopping parent waits for this actor before abandoning it.
+    pub(crate) shutdown_timeout: Option<Duration>,
+}
+
+struct RunState<A: Actor> {
+    actor: Option<A>,
+    st: CtxState<A>,
+}
+
+/// One actor as the runtime sees it.
+pub(crate) struct Cell<A: Actor> {
+    pub(crate) mailbox: Mailbox<Envelope<A::Msg>, Control<A>>,
+    run: Mutex<RunState<A>>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) id: u64,
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) config: CellConfig,
+    factory: Box<dyn Fn() -> A + Send + Sync>,
+    is_root: bool,
+    handled: AtomicU64,
+    alive: AtomicBool,
+    /// The index + 1 of the worker running the actor now, 0 when none.
+    running_on: AtomicUsize,
+    watch: Mutex<lifecycle::WatchState>,
+}
+
+/// A type-erased actor, for the registry, parents, watchers and shutdown.
+pub(crate) trait AnyCell: Send + Sync {
+    fn id(&self) -> u64;
+    fn label(&self) -> String;
+    fn is_root(&self) -> bool;
+    fn shutdown_timeout(&self) -> Option<Duration>;
+    /// The worker running the actor now, if one is.
+    fn running_on(&self) -> Option<usize>;
+    /// Pushes a command into the control lane (ignored once stopped).
+    fn command(self: Arc<Self>, command: Command);
+    /// Pushes a child's notice into the control lane (ignored once stopped).
+    fn notice(self: Arc<Self>, notice: ChildNotice);
+    /// Registers `notify` to run once when this actor stops for good (at once
+    /// if it already has); a second registration by `watcher` replaces the first.
+    fn add_watcher(&self, watcher: u64, notify: Notify);
+    fn remove_watcher(&self, watcher: u64);
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+}
+
+impl<A: Actor> Cell<A> {
+    /// Builds a cell whose `Start` item is already queued; the caller registers
+    /// it and then submits it to the pool.
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        id: u64,
+        name: Option<Arc<str>>,
+        config: CellConfig,
+        factory: Box<dyn Fn() -> A + Send + Sync>,
+        parent: Option<Arc<dyn AnyCell>>,
+    ) -> Arc<Self> {
+        let mailbox = Mailbox::new_scheduled(config.capacity);
+        shared.work_added(1);
+        if mailbox
+            .push_control(Control::Command(Command::Start))
+            .is_err()
+        {
+            unreachable!("a new mailbox is open");
+        }
+        Arc::new(Cell {
+            mailbox,
+            run: Mutex::new(RunState {
+                actor: None,
+                st: CtxState::new(parent.clone()),
+            }),
+            shared,
+            id,
+            name,
+            config,
+            factory,
+            is_root: parent.is_none(),
+            handled: AtomicU64::new(0),
+            alive: AtomicBool::new(true),
+            running_on: AtomicUsize::new(0),
+            watch: Mutex::new(lifecycle::WatchState::default()),
+        })
+    }
+
+    pub(crate) fn label(&self) -> String {
+        match &self.name {
+            Some(n) => n.to_string(),
+            None => format!("#{}", self.id),
+        }
+    }
+
+    pub(crate) fn handled(&self) -> u64 {
+        // ORDERING: Relaxed; a statistic, publishes nothing.
+        self.handled.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn alive(&self) -> bool {
+        // ORDERING: Acquire pairs with the Release in `finalize`, so a caller that
+        // sees the actor dead also sees its mailbox closed.
+        self.alive.load(Ordering::Acquire)
+    }
+
+    /// Queues the actor on the pool (the caller owns the run token).
+    pub(crate) fn submit(self: Arc<Self>) {
+        let shared = self.shared.clone();
+        shared.pool.schedule(self);
+    }
+
+    fn after_push(self: &Arc<Self>, s: Schedule) {
+        if s == Schedule::Submit {
+            self.clone().submit();
+        }
+    }
+
+    /// Pushes a control item, counting it in flight. Gives it back if the actor
+    /// has stopped.
+    pub(crate) fn push_control(self: &Arc<Self>, item: Control<A>) -> Result<(), Control<A>> {
+        self.shared.work_added(1);
+        match self.mailbox.push_control(item) {
+            Ok(s) => {
+                self.after_push(s);
+                Ok(())
+            }
+            Err(item) => {
+                self.shared.work_done(1);
+                Err(item)
+            }
+        }
+    }
+
+    /// Pushes a user message without waiting.
+    pub(crate) fn deliver_try<T>(
+        self: &Arc<Self>,
+        value: T,
+        ask: Option<Arc<dyn AskState>>,
+        map: impl FnOnce(T) -> A::Msg,
+    ) -> Result<(), (T, Refused)> {
+        self.shared.work_added(1);
+        match self
+            .mailbox
+            .try_push_with(value, |v| Envelope { msg: map(v), ask })
+        {
+            Ok(s) => {
+                self.after_push(s);
+                Ok(())
+            }
+            Err(e) => {
+                self.shared.work_done(1);
+                Err(e)
+            }
+        }
+    }
+
+    /// Pushes a user message from a thread outside the pool, waiting for room.
+    pub(crate) fn deliver_blocking<T>(
+        self: &Arc<Self>,
+        value: T,
+        ask: Option<Arc<dyn AskState>>,
+        deadline: Option<Instant>,
+        map: impl FnOnce(T) -> A::Msg,
+    ) -> Result<(), (T, Refused)> {
+        self.shared.work_added(1);
+        match self
+            .mailbox
+            .push_blocking_with(value, deadline, |v| Envelope { msg: map(v), ask })
+        {
+            Ok(s) => {
+                self.after_push(s);
+                Ok(())
+            }
+            Err(e) => {
+                self.shared.work_done(1);
+                Err(e)
+            }
+        }
+    }
+
+    /// Pushes a user message from an actor's turn: parks it if there is no room.
+    pub(crate) fn deliver_from_actor<T>(
+        self: &Arc<Self>,
+        value: T,
+        ask: Option<Arc<dyn AskState>>,
+        sender_id: u64,
+        waker: &dyn Fn() -> Arc<dyn SendWaker>,
+        map: impl FnOnce(T) -> A::Msg,
+    ) -> Result<Sent, T> {
+        self.shared.work_added(1);
+        let park = || {
+            // Parking on ourselves, or on an actor that (through others) waits
+            // for us, could never end: such a send goes in over capacity.
+            if sender_id == self.id || !self.shared.waits.try_wait(sender_id, self.id) {
+                return None;
+            }
+            Some(waker())
+        };
+        match self
+            .mailbox
+            .push_or_park(value, park, |v| Envelope { msg: map(v), ask })
+        {
+            Ok(sent) => {
+                if let Sent::Pushed(s) = sent {
+                    self.after_push(s);
+                }
+                Ok(sent)
+            }
+            Err(v) => {
+                self.shared.work_done(1);
+                Err(v)
+            }
+        }
+    }
+
+    /// Delivers a message the timer produced. The timer thread never waits: with
+    /// no room the message goes to dead letters.
+    pub(crate) fn deliver_from_timer(self: &Arc<Self>, msg: A::Msg) {
+        if self.shared.is_closing() {
+            self.shared
+                .dead_letter::<A::Msg>(&self.label(), DeadLetterReason::Shutdown);
+            return;
+        }
+        match self.deliver_try(msg, None, |m| m) {
+            Ok(()) => {}
+            Err((_, Refused::Full)) => {
+                log::warn!(
+                    "timer message for actor {} dropped: mailbox full",
+                    self.label()
+                );
+                self.shared
+                    .dead_letter::<A::Msg>(&self.label(), DeadLetterReason::MailboxFull);
+            }
+            Err(_) => self
+                .shared
+                .dead_letter::<A::Msg>(&self.label(), DeadLetterReason::Stopped),
+        }
+    }
+}
+
+impl<A: Actor> Runnable for Cell<A> {
+    fn run(self: Arc<Self>) {
+        self.turn();
+    }
+}
+
+impl<A: Actor> SendWaker for Cell<A> {
+    fn wake(self: Arc<Self>, target: u64, _delivered: bool) {
+        self.shared.waits.done(self.id, target);
+        // A stopped sender needs no notice; the push is refused and uncounted.
+        let _ = self.push_control(Control::Resumed);
+    }
+}
+
+impl<A: Actor> AnyCell for Cell<A> {
+    fn id(&self) -> u64 {
+        self.id
+    }
+    fn label(&self) -> String {
+        Cell::label(self)
+    }
+    fn is_root(&self) -> bool {
+        self.is_root
+    }
+    fn shutdown_timeout(&self) -> Option<Duration> {
+        self.config.shutdown_timeout
+    }
+    fn running_on(&self) -> Option<usize> {
+        if !self.mailbox.is_running() {
+            return None;
+        }
+        // ORDERING: Relaxed; a diagnostic read.
+        self.running_on.load(Ordering::Relaxed).checked_sub(1)
+    }
+    fn command(self: Arc<Self>, command: Command) {
+        let _ = self.push_control(Control::Command(command));
+    }
+    fn notice(self: Arc<Self>, notice: ChildNotice) {
+        let _ = self.push_control(Control::Child(notice));
+    }
+    fn add_watcher(&self, watcher: u64, notify: Notify) {
+        self.watch_add(watcher, notify);
+    }
+    fn remove_watcher(&self, watcher: u64) {
+        self.watch_remove(watcher);
+    }
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}
+
+/// Turns a caught handler outcome into a failure, if it is one.
+fn failure_of(
+    outcome: Result<Result<(), crate::error::ActorError>, Box<dyn Any + Send>>,
+) -> Option<Failure> {
+    match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(Failure::Error(e)),
+        Err(p) => Some(Failure::Panic(panic_message(&*p))),
+    }
+}
+
+/// The message of a caught panic payload.
+pub(crate) fn panic_message(p: &(dyn Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_string()
+    }
+}

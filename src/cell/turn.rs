@@ -1,0 +1,163 @@
+//! One turn of an actor on a worker: take up to `throughput` items, control first.
+
+use super::{Cell, ChildNotice, Command, Control, Envelope, RunState, failure_of};
+use crate::actor::Actor;
+use crate::context::Context;
+use crate::mailbox::{Idle, Popped};
+use crate::supervisor::Supervisor;
+use crate::sync::{Arc, Ordering};
+use crate::system::DeadLetterReason;
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+impl<A: Actor> Cell<A> {
+    /// One turn: up to `throughput` items, then requeue or go idle.
+    pub(super) fn turn(self: &Arc<Self>) {
+        self.mailbox.transition_to_running();
+        // ORDERING: Relaxed; only read for shutdown's stuck report.
+        self.running_on.store(
+            self.shared.pool.current_worker().map_or(0, |i| i + 1),
+            Ordering::Relaxed,
+        );
+        let mut run = self.run.lock();
+        let RunState { actor, st } = &mut *run;
+        let mut ctx = Context::new(self.clone(), std::mem::take(st));
+        let mut wakers = Vec::new();
+        let mut items = 0;
+        let mut user = 0;
+        while items < self.config.throughput && !ctx.st.dead {
+            let Some(item) = self.mailbox.pop(ctx.st.accepts_user(), &mut wakers) else {
+                break;
+            };
+            for w in wakers.drain(..) {
+                w.wake(self.id, true);
+            }
+            items += 1;
+            match item {
+                Popped::Control(c) => self.on_control(actor, &mut ctx, c),
+                Popped::User(env) => {
+                    user += 1;
+                    self.on_message(actor, &mut ctx, env);
+                }
+            }
+        }
+        let accept_user = ctx.st.accepts_user();
+        *st = std::mem::take(&mut ctx.st);
+        drop(ctx);
+        drop(run);
+        if user > 0 {
+            // ORDERING: Relaxed; statistics, published to `await_quiescent` by
+            // the SeqCst decrement below.
+            self.handled.fetch_add(user, Ordering::Relaxed);
+            self.shared.count_handled(user);
+        }
+        // Uncount the items taken only now: after their effects (sends) and the
+        // counters above, so whoever sees quiescence sees both. One decrement
+        // per turn also keeps the shared counter off the per-message path.
+        self.shared.work_done(items);
+        // ORDERING: Relaxed, as above.
+        self.running_on.store(0, Ordering::Relaxed);
+        if self.mailbox.transition_to_idle(accept_user) == Idle::Reschedule {
+            self.clone().submit();
+        }
+    }
+
+    fn on_message(
+        self: &Arc<Self>,
+        actor: &mut Option<A>,
+        ctx: &mut Context<A>,
+        env: Envelope<A::Msg>,
+    ) {
+        if env.ask.as_ref().is_some_and(|a| a.is_abandoned()) {
+            log::debug!(
+                "actor {}: request skipped, its asker stopped waiting",
+                self.label()
+            );
+            self.shared
+                .dead_letter::<A::Msg>(&self.label(), DeadLetterReason::AskerGone);
+            return;
+        }
+        let Some(a) = actor.as_mut() else {
+            // User messages are taken only while an instance is live.
+            debug_assert!(false, "user message without an instance");
+            self.shared
+                .dead_letter::<A::Msg>(&self.label(), DeadLetterReason::Stopped);
+            return;
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| a.handle(ctx, env.msg)));
+        if let Some(failure) = failure_of(outcome) {
+            self.shared
+                .dead_letter::<A::Msg>(&self.label(), DeadLetterReason::HandlerFailed);
+            self.fail(actor, ctx, failure);
+        } else {
+            self.after_handler(actor, ctx);
+        }
+    }
+
+    /// Acts on a `Context::stop` made by the code that just ran.
+    pub(super) fn after_handler(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>) {
+        if std::mem::take(&mut ctx.st.stop_requested) {
+            self.begin_stop(actor, ctx, super::StopReason::Requested);
+        }
+    }
+
+    fn on_control(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>, item: Control<A>) {
+        match item {
+            Control::Command(Command::Start) => self.start_instance(actor, ctx),
+            Control::Command(Command::Halt) => self.begin_halt(actor, ctx, super::Exit::Halted),
+            Control::Command(Command::Stop(reason)) => self.begin_stop(actor, ctx, reason),
+            Control::Resumed => {
+                debug_assert!(ctx.st.parked_sends > 0);
+                ctx.st.parked_sends -= 1;
+            }
+            Control::Run(k) => {
+                // Continuations belong to a live instance; one that outlived its
+                // instance (halted for a restart, or stopping) is dropped.
+                let Some(a) = actor.as_mut().filter(|_| ctx.st.live) else {
+                    log::debug!(
+                        "actor {}: continuation after its instance ended",
+                        self.label()
+                    );
+                    return;
+                };
+                let outcome = catch_unwind(AssertUnwindSafe(|| k(a, ctx)));
+                if let Some(failure) = failure_of(outcome) {
+                    self.fail(actor, ctx, failure);
+                } else {
+                    self.after_handler(actor, ctx);
+                }
+            }
+            Control::Child(notice) => self.on_child_notice(actor, ctx, notice),
+            Control::ChildStopTimeout(id) => self.child_stop_timeout(actor, ctx, id),
+        }
+    }
+
+    fn on_child_notice(
+        self: &Arc<Self>,
+        actor: &mut Option<A>,
+        ctx: &mut Context<A>,
+        notice: ChildNotice,
+    ) {
+        if let ChildNotice::Stopped(id) = notice {
+            self.child_gone(actor, ctx, id);
+        }
+        if !ctx.st.live || ctx.st.stopping.is_some() || ctx.st.halting.is_some() {
+            return;
+        }
+        // Supervisors are the actors that act on their children's exits.
+        let Some(a) = actor.as_mut() else { return };
+        let (a_any, ctx_any): (&mut dyn Any, &mut dyn Any) = (a, ctx);
+        let (Some(sup), Some(sup_ctx)) = (
+            a_any.downcast_mut::<Supervisor>(),
+            ctx_any.downcast_mut::<Context<Supervisor>>(),
+        ) else {
+            return;
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| sup.on_child(sup_ctx, notice)));
+        if let Some(failure) = failure_of(outcome) {
+            self.fail(actor, ctx, failure);
+        } else {
+            self.after_handler(actor, ctx);
+        }
+    }
+}
