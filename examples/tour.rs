@@ -1,9 +1,12 @@
-//! A tour of playhouse: actors, tell and ask, backpressure, failure, timers and a clean shutdown.
+//! A tour of playhouse: actors, tell and ask, backpressure, failure and supervision, timers and a clean shutdown.
 //!
 //! Run it with `cargo run --example tour` (add `RUST_LOG=debug` to see the
 //! runtime's log).
 
-use playhouse::{Actor, ActorError, Addr, Context, Reply, SpawnOptions, System, TrySendError};
+use playhouse::{
+    Actor, ActorError, Addr, ChildSpec, Context, Reply, SpawnOptions, Supervisor, System,
+    TrySendError,
+};
 use std::time::{Duration, Instant};
 
 /// A bank account: private state, one message at a time, no locks.
@@ -194,7 +197,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         system.metrics().dead_letters
     );
 
-    println!("4. Timers: a heartbeat every 20 ms");
+    println!("4. Supervision: the same parser under a supervisor is restarted, fresh");
+    let sup = Supervisor::builder()
+        .child(ChildSpec::new("parser", || Parser))
+        .name("parsers")
+        .spawn(&system)?;
+    system.await_quiescent(timeout)?;
+    let parser = sup.child::<Parser>("parser").expect("started");
+    println!(
+        "    parse \"x\" -> {:?}",
+        parser.ask(|r| ("x".into(), r), timeout)
+    );
+    println!(
+        "    parse \"7\" through the same address -> {:?}",
+        parser.ask(|r| ("7".into(), r), timeout)
+    );
+    let restarts = sup.children(timeout)?[0].restarts;
+    println!("    restarts so far: {restarts}");
+
+    println!("5. Timers: a heartbeat every 20 ms");
     let (done, stopped) = crossbeam_channel::bounded(1);
     system.spawn(move || Heartbeat {
         beats: 0,
@@ -207,11 +228,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let m = system.metrics();
     println!(
-        "5. Metrics: {} actors alive, {} messages handled, {} dead letters, {} steals, {} parks",
+        "6. Metrics: {} actors alive, {} messages handled, {} dead letters, {} steals, {} parks",
         m.actors_alive, m.messages_handled, m.dead_letters, m.steals, m.parks
     );
     system.shutdown()?;
-    println!("6. Shut down cleanly: every actor stopped, every thread joined");
+    println!("7. Shut down cleanly: every actor stopped, every thread joined");
     match account.tell(AccountMsg::Deposit(1)) {
         Err(e) => println!("    a tell after shutdown: {e}"),
         Ok(()) => println!("    unexpected: a tell after shutdown was accepted"),

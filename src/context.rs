@@ -283,8 +283,8 @@ impl<A: Actor> Context<A> {
     /// Watches an actor: when it stops for good, this actor gets a
     /// [`Terminated`] message, exactly once (at once if it has already
     /// stopped). The notice travels in the control lane, so a full mailbox
-    /// cannot hold it up; a restart by a supervisor is not a stop. Watching the
-    /// same actor again replaces the earlier watch.
+    /// cannot hold it up; a restart by a supervisor is not a stop. Watching an
+    /// actor already watched (whose notice has not arrived) does nothing.
     ///
     /// # Examples
     ///
@@ -345,18 +345,21 @@ impl<A: Actor> Context<A> {
         T: Target<M>,
     {
         let watched = target.cell();
-        if watched.id() == self.cell.id {
+        let id = watched.id();
+        if id == self.cell.id || self.st.watching.iter().any(|w| w.id() == id) {
             return;
         }
         let me = self.cell.clone();
         watched.add_watcher(
             self.cell.id,
             Box::new(move |t| {
-                let k: Continuation<A> = Box::new(move |a, ctx| a.handle(ctx, map(t)));
+                let k: Continuation<A> = Box::new(move |a, ctx| {
+                    ctx.st.watching.retain(|w| w.id() != id);
+                    a.handle(ctx, map(t))
+                });
                 let _ = me.push_control(Control::Run(k));
             }),
         );
-        self.st.watching.retain(|w| w.id() != watched.id());
         self.st.watching.push(watched);
     }
 

@@ -37,3 +37,8 @@ pub use timer::TimerHandle;
 #[cfg(loom)]
 #[doc(hidden)]
 pub mod loom_api;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -105,6 +105,12 @@ impl LoomMailbox {
         self.inner.transition_to_idle(true)
     }
 
+    /// Closes both lanes (the actor stopped); returns how many control items it
+    /// held.
+    pub fn close(&self) -> usize {
+        self.inner.close().control.len()
+    }
+
     /// Closes the user lane; returns the user messages it held (parked included;
     /// their senders are woken).
     pub fn close_user(&self) -> Vec<u32> {

@@ -1,0 +1,651 @@
+//! Supervision: strategies, restart kinds, intensity and escalation, backoff, failing starts, dynamic children.
+
+mod common;
+
+use common::{Gate, LIMIT};
+use playhouse::{
+    Actor, ActorError, Addr, ChildSpec, Context, DeadLetterReason, Reply, Restart, Strategy,
+    Supervisor, System,
+};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+enum P {
+    Work,
+    Fail,
+    Panic,
+    Stop,
+    Block(Gate),
+    FailAfter(Gate),
+    Count(Reply<u64>),
+}
+
+/// A child that records its starts and stops and counts its work.
+struct Probe {
+    name: &'static str,
+    log: Log,
+    count: u64,
+}
+
+impl Actor for Probe {
+    type Msg = P;
+    fn started(&mut self, _: &mut Context<Self>) -> Result<(), ActorError> {
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("start:{}", self.name));
+        Ok(())
+    }
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: P) -> Result<(), ActorError> {
+        match msg {
+            P::Work => self.count += 1,
+            P::Fail => return Err(format!("{} failed", self.name).into()),
+            P::Panic => panic!("{} panicked", self.name),
+            P::Stop => ctx.stop(),
+            P::Block(g) => g.wait(),
+            P::FailAfter(g) => {
+                g.wait();
+                return Err(format!("{} failed", self.name).into());
+            }
+            P::Count(r) => {
+                let _ = r.send(self.count);
+            }
+        }
+        Ok(())
+    }
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.log.lock().unwrap().push(format!("stop:{}", self.name));
+    }
+}
+
+fn probe(name: &'static str, log: &Log) -> ChildSpec<Probe> {
+    let log = log.clone();
+    ChildSpec::new(name, move || Probe {
+        name,
+        log: log.clone(),
+        count: 0,
+    })
+}
+
+fn system_with_letters(workers: usize) -> (System, Arc<Mutex<Vec<DeadLetterReason>>>) {
+    common::init_log();
+    let letters = Arc::new(Mutex::new(Vec::new()));
+    let l = letters.clone();
+    let system = System::builder()
+        .workers(workers)
+        .on_dead_letter(move |d| l.lock().unwrap().push(d.reason))
+        .build()
+        .unwrap();
+    (system, letters)
+}
+
+fn restarts(sup: &Addr<Supervisor>) -> Vec<u64> {
+    sup.children(LIMIT)
+        .unwrap()
+        .iter()
+        .map(|c| c.restarts)
+        .collect()
+}
+
+fn events(log: &Log) -> Vec<String> {
+    log.lock().unwrap().clone()
+}
+
+#[test]
+fn one_for_one_restarts_only_the_failed_child_and_keeps_its_queue() {
+    let (system, letters) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let sup = Supervisor::builder()
+        .intensity(5, Duration::from_secs(60))
+        .child(probe("a", &log))
+        .child(probe("b", &log))
+        .name("s1")
+        .spawn(&system)
+        .unwrap();
+    common::wait_until("both children started", || events(&log).len() == 2);
+    let a = sup.child::<Probe>("a").unwrap();
+    let b = sup.child::<Probe>("b").unwrap();
+    for _ in 0..3 {
+        a.tell(P::Work).unwrap();
+        b.tell(P::Work).unwrap();
+    }
+    assert_eq!(a.ask(P::Count, LIMIT), Ok(3));
+    // Queue a failure and ten more messages behind a blocked handler.
+    let gate = Gate::new();
+    a.tell(P::Block(gate.clone())).unwrap();
+    a.tell(P::Fail).unwrap();
+    for _ in 0..10 {
+        a.tell(P::Work).unwrap();
+    }
+    gate.open();
+    // The same address answers: a fresh instance that handled the ten.
+    common::wait_until("a restarted", || restarts(&sup) == vec![1, 0]);
+    assert_eq!(a.ask(P::Count, LIMIT), Ok(10), "fresh state, queue kept");
+    assert_eq!(b.ask(P::Count, LIMIT), Ok(3), "sibling kept its state");
+    assert_eq!(
+        *letters.lock().unwrap(),
+        vec![DeadLetterReason::HandlerFailed],
+        "only the failing message is dead-lettered"
+    );
+    assert_eq!(events(&log), ["start:a", "start:b", "start:a"]);
+    system.shutdown().unwrap();
+    assert_eq!(
+        &events(&log)[3..],
+        ["stop:b", "stop:a"],
+        "children stop newest first"
+    );
+}
+
+fn group_restart(strategy: Strategy) -> Vec<String> {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let sup = Supervisor::builder()
+        .strategy(strategy)
+        .intensity(5, Duration::from_secs(60))
+        .child(probe("a", &log))
+        .child(probe("b", &log))
+        .child(probe("c", &log))
+        .spawn(&system)
+        .unwrap();
+    common::wait_until("all started", || events(&log).len() == 3);
+    log.lock().unwrap().clear();
+    sup.child::<Probe>("b").unwrap().tell(P::Panic).unwrap();
+    let expected = if strategy == Strategy::OneForAll {
+        5
+    } else {
+        3
+    };
+    common::wait_until("the group restarted", || events(&log).len() == expected);
+    system.await_quiescent(LIMIT).unwrap();
+    let out = events(&log);
+    system.shutdown().unwrap();
+    out
+}
+
+#[test]
+fn one_for_all_halts_the_others_newest_first_then_restarts_all_in_order() {
+    // b failed (no stop hook for a failed instance); c then a are halted.
+    assert_eq!(
+        group_restart(Strategy::OneForAll),
+        ["stop:c", "stop:a", "start:a", "start:b", "start:c"]
+    );
+}
+
+#[test]
+fn rest_for_one_restarts_the_failed_child_and_those_started_after_it() {
+    assert_eq!(
+        group_restart(Strategy::RestForOne),
+        ["stop:c", "start:b", "start:c"]
+    );
+}
+
+#[test]
+fn restart_kinds_on_failure_and_on_normal_exit() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let sup = Supervisor::builder()
+        .intensity(10, Duration::from_secs(60))
+        .child(probe("perm", &log))
+        .child(probe("trans", &log).restart(Restart::Transient))
+        .child(probe("temp", &log).restart(Restart::Temporary))
+        .child(probe("trans2", &log).restart(Restart::Transient))
+        .spawn(&system)
+        .unwrap();
+    common::wait_until("all started", || events(&log).len() == 4);
+    let perm = sup.child::<Probe>("perm").unwrap();
+    let trans = sup.child::<Probe>("trans").unwrap();
+    let temp = sup.child::<Probe>("temp").unwrap();
+    let trans2 = sup.child::<Probe>("trans2").unwrap();
+    // Failures: permanent and transient come back, temporary is removed.
+    perm.tell(P::Fail).unwrap();
+    trans.tell(P::Fail).unwrap();
+    temp.tell(P::Fail).unwrap();
+    common::wait_until("temp removed, two restarts", || {
+        let c = sup.children(LIMIT).unwrap();
+        c.len() == 3 && c.iter().map(|c| c.restarts).sum::<u64>() == 2
+    });
+    assert!(!temp.is_alive());
+    assert!(perm.is_alive() && trans.is_alive());
+    // Normal exits: permanent comes back, transient stays down.
+    perm.tell(P::Stop).unwrap();
+    trans2.tell(P::Stop).unwrap();
+    common::wait_until("trans2 stopped for good", || !trans2.is_alive());
+    common::wait_until("perm restarted again", || {
+        sup.children(LIMIT).unwrap()[0].restarts == 2
+    });
+    let kids = sup.children(LIMIT).unwrap();
+    let names: Vec<_> = kids.iter().map(|c| (c.name.as_str(), c.running)).collect();
+    assert_eq!(
+        names,
+        [("perm", true), ("trans", true), ("trans2", false)],
+        "transient child kept but not running"
+    );
+    assert_eq!(perm.ask(P::Count, LIMIT), Ok(0));
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn intensity_allows_n_restarts_and_gives_up_on_the_next() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let sup = Supervisor::builder()
+        .intensity(2, Duration::from_secs(60))
+        .child(probe("a", &log))
+        .child(probe("b", &log))
+        .spawn(&system)
+        .unwrap();
+    common::wait_until("started", || events(&log).len() == 2);
+    let a = sup.child::<Probe>("a").unwrap();
+    for n in 1..=2 {
+        a.tell(P::Fail).unwrap();
+        common::wait_until("restarted", || restarts(&sup) == vec![n, 0]);
+    }
+    // The third failure within the period exceeds 2: the supervisor stops its
+    // children newest first and fails; as a root it stops.
+    a.tell(P::Fail).unwrap();
+    common::wait_until("supervisor gave up", || !sup.is_alive());
+    assert!(!a.is_alive());
+    assert!(!sup.child::<Probe>("b").is_some_and(|b| b.is_alive()));
+    assert_eq!(
+        &events(&log)[4..],
+        ["stop:b"],
+        "b stopped; failed a had no hook"
+    );
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(system.metrics().actors_alive, 0);
+}
+
+#[test]
+fn failures_spread_beyond_the_period_do_not_add_up() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let period = Duration::from_millis(40);
+    let sup = Supervisor::builder()
+        .intensity(1, period)
+        .child(probe("a", &log))
+        .spawn(&system)
+        .unwrap();
+    common::wait_until("started", || events(&log).len() == 1);
+    let a = sup.child::<Probe>("a").unwrap();
+    for n in 1..=3 {
+        let failed_at = Instant::now();
+        a.tell(P::Fail).unwrap();
+        common::wait_until("restarted", || restarts(&sup) == vec![n]);
+        // Let the intensity window pass: the time itself is under test here.
+        std::thread::sleep((failed_at + period * 2).saturating_duration_since(Instant::now()));
+    }
+    assert!(sup.is_alive(), "one failure per period never exceeds 1");
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn escalation_through_three_levels_stops_only_the_failed_tree() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let leaf_level = Supervisor::builder()
+        .intensity(0, Duration::from_secs(60))
+        .child(probe("leaf", &log));
+    let middle = Supervisor::builder()
+        .intensity(0, Duration::from_secs(60))
+        .child(ChildSpec::supervisor("low", leaf_level));
+    let root = Supervisor::builder()
+        .intensity(0, Duration::from_secs(60))
+        .child(ChildSpec::supervisor("mid", middle))
+        .name("root")
+        .spawn(&system)
+        .unwrap();
+    let other = Supervisor::builder()
+        .child(probe("bystander", &log))
+        .name("other")
+        .spawn(&system)
+        .unwrap();
+    common::wait_until("both trees started", || events(&log).len() == 2);
+    let mid = root.child::<Supervisor>("mid").unwrap();
+    let low = mid.child::<Supervisor>("low").unwrap();
+    let leaf = low.child::<Probe>("leaf").unwrap();
+    // Intensity 0 everywhere: the leaf's failure escalates to the root.
+    leaf.tell(P::Fail).unwrap();
+    common::wait_until("the root gave up", || !root.is_alive());
+    assert!(!mid.is_alive() && !low.is_alive() && !leaf.is_alive());
+    let bystander = other.child::<Probe>("bystander").unwrap();
+    assert_eq!(
+        bystander.ask(P::Count, LIMIT),
+        Ok(0),
+        "the other tree lives"
+    );
+    assert!(other.is_alive());
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn backoff_delays_restarts_and_caps_the_delay() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let (min, max) = (Duration::from_millis(20), Duration::from_millis(50));
+    let sup = Supervisor::builder()
+        .intensity(10, Duration::from_secs(60))
+        .backoff(min, max)
+        .child(probe("a", &log))
+        .spawn(&system)
+        .unwrap();
+    common::wait_until("started", || events(&log).len() == 1);
+    let a = sup.child::<Probe>("a").unwrap();
+    let mut delays = Vec::new();
+    for n in 1..=4 {
+        let t = Instant::now();
+        a.tell(P::Fail).unwrap();
+        common::wait_until("restarted", || restarts(&sup) == vec![n]);
+        // Messages sent while it is down wait in its mailbox.
+        a.tell(P::Work).unwrap();
+        assert_eq!(a.ask(P::Count, LIMIT), Ok(1));
+        delays.push(t.elapsed());
+    }
+    // 20, 40, then capped at 50 ms; lower bounds only (the machine may be slow).
+    let floors = [min, min * 2, max, max];
+    for (d, floor) in delays.iter().zip(floors) {
+        assert!(
+            *d >= floor,
+            "restart after {d:?}, before the backoff of {floor:?}"
+        );
+    }
+    system.shutdown().unwrap();
+}
+
+struct FailsToStart {
+    starts: Arc<AtomicU64>,
+}
+
+impl Actor for FailsToStart {
+    type Msg = ();
+    fn started(&mut self, _: &mut Context<Self>) -> Result<(), ActorError> {
+        self.starts.fetch_add(1, Ordering::SeqCst);
+        panic!("cannot start");
+    }
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn panic_in_started_counts_toward_intensity() {
+    let (system, _) = system_with_letters(2);
+    let starts = Arc::new(AtomicU64::new(0));
+    let s = starts.clone();
+    let sup = Supervisor::builder()
+        .intensity(3, Duration::from_secs(60))
+        .child(ChildSpec::new("broken", move || FailsToStart {
+            starts: s.clone(),
+        }))
+        .spawn(&system)
+        .unwrap();
+    common::wait_until("the supervisor gave up", || !sup.is_alive());
+    assert_eq!(
+        starts.load(Ordering::SeqCst),
+        4,
+        "first start + 3 restarts, no storm"
+    );
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn dynamic_children_are_added_and_removed() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let pool = Supervisor::builder().name("pool").spawn(&system).unwrap();
+    let workers: Vec<_> = ["w1", "w2", "w3"]
+        .into_iter()
+        .map(|n| pool.add_child(probe(n, &log), LIMIT).unwrap())
+        .collect();
+    for w in &workers {
+        w.tell(P::Work).unwrap();
+    }
+    assert_eq!(workers[2].ask(P::Count, LIMIT), Ok(1));
+    assert!(matches!(
+        pool.add_child(probe("w1", &log), LIMIT),
+        Err(playhouse::SupervisorError::Spawn(
+            playhouse::SpawnError::NameTaken(_)
+        ))
+    ));
+    assert_eq!(pool.remove_child("w2", LIMIT), Ok(true));
+    assert_eq!(pool.remove_child("w2", LIMIT), Ok(false));
+    assert!(!workers[1].is_alive());
+    let names: Vec<_> = pool
+        .children(LIMIT)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, ["w1", "w3"]);
+    assert_eq!(system.lookup::<Probe>("pool/w3"), Some(workers[2].clone()));
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn two_children_failing_at_once_make_one_group_restart() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    // Intensity 1: a second counted restart would make it give up.
+    let sup = Supervisor::builder()
+        .strategy(Strategy::OneForAll)
+        .intensity(1, Duration::from_secs(60))
+        .child(probe("a", &log))
+        .child(probe("b", &log))
+        .spawn(&system)
+        .unwrap();
+    common::wait_until("started", || events(&log).len() == 2);
+    let (a, b) = (
+        sup.child::<Probe>("a").unwrap(),
+        sup.child::<Probe>("b").unwrap(),
+    );
+    // Both fail in the handler they are running when the gate opens (a failure
+    // queued behind would be handled by the restarted instance: a new failure).
+    let gate = Gate::new();
+    a.tell(P::FailAfter(gate.clone())).unwrap();
+    b.tell(P::FailAfter(gate.clone())).unwrap();
+    common::wait_until("both blocked", || {
+        a.metrics().mailbox_len == 0 && b.metrics().mailbox_len == 0
+    });
+    gate.open();
+    common::wait_until("both running again", || {
+        sup.children(LIMIT).unwrap().iter().all(|c| c.running)
+    });
+    system.await_quiescent(LIMIT).unwrap();
+    assert!(
+        sup.is_alive(),
+        "the simultaneous failures were counted twice"
+    );
+    assert_eq!(restarts(&sup), vec![1, 1]);
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn failures_racing_shutdown_do_not_hang_it() {
+    for workers in [1, 2] {
+        let (system, _) = system_with_letters(workers);
+        let log: Log = Arc::default();
+        let sup = Supervisor::builder()
+            .strategy(Strategy::OneForAll)
+            .intensity(1000, Duration::from_secs(60))
+            .child(probe("a", &log))
+            .child(probe("b", &log))
+            .spawn(&system)
+            .unwrap();
+        common::wait_until("started", || events(&log).len() == 2);
+        let (a, b) = (
+            sup.child::<Probe>("a").unwrap(),
+            sup.child::<Probe>("b").unwrap(),
+        );
+        for _ in 0..50 {
+            let _ = a.try_tell(P::Fail);
+            let _ = b.try_tell(P::Panic);
+        }
+        system.shutdown_timeout(LIMIT).unwrap();
+        assert!(!a.is_alive() && !b.is_alive() && !sup.is_alive());
+    }
+}
+
+enum WMsg {
+    Watch(Addr<Probe>),
+    Down(playhouse::Terminated),
+    Seen(Reply<Vec<playhouse::Terminated>>),
+}
+
+struct Watcher(Vec<playhouse::Terminated>);
+
+impl Actor for Watcher {
+    type Msg = WMsg;
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: WMsg) -> Result<(), ActorError> {
+        match msg {
+            WMsg::Watch(a) => {
+                ctx.watch_with(&a, WMsg::Down);
+                // Watching twice changes nothing: still one notice.
+                ctx.watch_with(&a, WMsg::Down);
+            }
+            WMsg::Down(t) => self.0.push(t),
+            WMsg::Seen(r) => {
+                let _ = r.send(self.0.clone());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn watch_delivers_terminated_once_with_the_reason() {
+    use playhouse::ExitReason;
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let plain = |name| {
+        let log = log.clone();
+        move || Probe {
+            name,
+            log: log.clone(),
+            count: 0,
+        }
+    };
+    let normal = system.spawn(plain("normal")).unwrap();
+    let failed = system.spawn(plain("failed")).unwrap();
+    let sup = Supervisor::builder()
+        .intensity(0, Duration::from_secs(60))
+        .child(probe("child", &log))
+        .spawn(&system)
+        .unwrap();
+    common::wait_until("all started", || events(&log).len() == 3);
+    let supervised = sup.child::<Probe>("child").unwrap();
+    let watcher = system.spawn(|| Watcher(Vec::new())).unwrap();
+    for a in [&normal, &failed, &supervised] {
+        watcher.tell(WMsg::Watch(a.clone())).unwrap();
+    }
+    system.await_quiescent(LIMIT).unwrap();
+    normal.tell(P::Stop).unwrap();
+    failed.tell(P::Fail).unwrap();
+    supervised.tell(P::Fail).unwrap(); // intensity 0: the supervisor gives up
+    system.await_quiescent(LIMIT).unwrap();
+    let mut seen: Vec<_> = watcher
+        .ask(WMsg::Seen, LIMIT)
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.id, t.reason))
+        .collect();
+    seen.sort_by_key(|(id, _)| *id);
+    assert_eq!(
+        seen,
+        vec![
+            (normal.id(), ExitReason::Normal),
+            (
+                failed.id(),
+                ExitReason::Failed("failed: failed failed".into())
+            ),
+            (
+                supervised.id(),
+                ExitReason::Failed("failed: child failed".into())
+            ),
+        ]
+    );
+    // Watching an actor that already stopped notifies at once.
+    watcher.tell(WMsg::Watch(normal.clone())).unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(watcher.ask(WMsg::Seen, LIMIT).unwrap().len(), 4);
+    system.shutdown().unwrap();
+}
+
+/// A child that fails on some messages, chosen by a seed, and counts the rest.
+struct Flaky {
+    handled: Arc<AtomicU64>,
+}
+
+impl Actor for Flaky {
+    type Msg = u64;
+    fn handle(&mut self, _: &mut Context<Self>, n: u64) -> Result<(), ActorError> {
+        // A cheap hash decides: about one message in 50 fails, half by panic.
+        let h = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58;
+        match h {
+            0 => panic!("flaky {n}"),
+            1 => Err(format!("flaky {n}").into()),
+            _ => {
+                self.handled.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        }
+    }
+}
+
+fn stress(workers: usize) {
+    let letters = Arc::new(AtomicU64::new(0));
+    let l = letters.clone();
+    let system = System::builder()
+        .workers(workers)
+        .on_dead_letter(move |_| {
+            l.fetch_add(1, Ordering::SeqCst);
+        })
+        .build()
+        .unwrap();
+    let handled = Arc::new(AtomicU64::new(0));
+    let mut builder = Supervisor::builder().intensity(u32::MAX, Duration::from_secs(60));
+    for i in 0..8 {
+        let h = handled.clone();
+        builder = builder.child(
+            ChildSpec::new(format!("flaky-{i}"), move || Flaky { handled: h.clone() })
+                .mailbox_capacity(16),
+        );
+    }
+    let sup = builder.spawn(&system).unwrap();
+    common::wait_until("all running", || {
+        sup.children(LIMIT).unwrap().iter().all(|c| c.running)
+    });
+    let kids: Vec<_> = (0..8)
+        .map(|i| sup.child::<Flaky>(&format!("flaky-{i}")).unwrap())
+        .collect();
+    const PER_CHILD: u64 = 5_000;
+    std::thread::scope(|s| {
+        for (i, k) in kids.iter().enumerate() {
+            s.spawn(move || {
+                for n in 0..PER_CHILD {
+                    k.tell(i as u64 * PER_CHILD + n).unwrap();
+                }
+            });
+        }
+    });
+    system.await_quiescent(LIMIT).unwrap();
+    let sent = 8 * PER_CHILD;
+    let (h, d) = (
+        handled.load(Ordering::SeqCst),
+        letters.load(Ordering::SeqCst),
+    );
+    assert!(d > 0, "no failures happened");
+    assert_eq!(h + d, sent, "handled {h} + dead letters {d} != sent {sent}");
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn random_failures_under_load_lose_nothing_on_one_worker() {
+    stress(1);
+}
+
+#[test]
+fn random_failures_under_load_lose_nothing_on_two_workers() {
+    stress(2);
+}
