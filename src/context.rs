@@ -4,7 +4,7 @@ use crate::actor::Actor;
 use crate::actor::Terminated;
 use crate::addr::{Addr, Target};
 use crate::cell::{AnyCell, Cell, CellConfig, Continuation, Control, Exit, StopReason};
-use crate::error::{AskError, BuildError, SendError, SpawnError};
+use crate::error::{ActorError, AskError, BuildError, SendError, SpawnError};
 use crate::mailbox::{SendWaker, Sent};
 use crate::reply::{Reply, Slot};
 use crate::sync::Arc;
@@ -19,6 +19,8 @@ pub(crate) struct CtxState<A: Actor> {
     /// Sends parked on full mailboxes; while non-zero the actor takes no user
     /// messages (it is suspended).
     pub(crate) parked_sends: usize,
+    /// Suspended by `Context::suspend` until `Context::resume`.
+    pub(crate) suspended: bool,
     pub(crate) stop_requested: bool,
     /// An instance has started and has not ended.
     pub(crate) live: bool,
@@ -51,7 +53,11 @@ impl<A: Actor> CtxState<A> {
 
     /// Whether the actor takes user messages now.
     pub(crate) fn accepts_user(&self) -> bool {
-        self.live && self.parked_sends == 0 && self.stopping.is_none() && self.halting.is_none()
+        self.live
+            && self.parked_sends == 0
+            && !self.suspended
+            && self.stopping.is_none()
+            && self.halting.is_none()
     }
 }
 
@@ -59,6 +65,7 @@ impl<A: Actor> Default for CtxState<A> {
     fn default() -> Self {
         CtxState {
             parked_sends: 0,
+            suspended: false,
             stop_requested: false,
             live: false,
             stopping: None,
@@ -110,9 +117,36 @@ impl<A: Actor> Context<A> {
     }
 
     /// Whether this actor is suspended: a send it made is waiting for room in a
-    /// full mailbox, so it takes no new messages (see [`Context::send`]).
+    /// full mailbox (see [`Context::send`]), or it called [`Context::suspend`].
+    /// A suspended actor takes no user messages; they wait in its mailbox, so
+    /// its senders feel backpressure.
     pub fn is_suspended(&self) -> bool {
-        self.st.parked_sends > 0
+        self.st.parked_sends > 0 || self.st.suspended
+    }
+
+    /// Takes no more user messages until [`Context::resume`]; control items
+    /// (stop requests, ask answers, watch notices, [`Context::run_after`]
+    /// continuations) still run. For an actor that must wait for something
+    /// outside the pool (a full channel, a slow device) without blocking its
+    /// worker: suspend, then retry from a `run_after` continuation.
+    pub fn suspend(&mut self) {
+        self.st.suspended = true;
+    }
+
+    /// Takes user messages again after [`Context::suspend`].
+    pub fn resume(&mut self) {
+        self.st.suspended = false;
+    }
+
+    /// Runs `k` on this actor, with its state, after `delay`. It travels in
+    /// the control lane, so it runs even while the actor is suspended or its
+    /// mailbox is full. Dropped if the actor stops (or is restarted) first.
+    pub fn run_after(
+        &mut self,
+        delay: Duration,
+        k: impl FnOnce(&mut A, &mut Context<A>) -> Result<(), ActorError> + Send + 'static,
+    ) -> TimerHandle {
+        self.after(delay, Box::new(k))
     }
 
     fn waker(&self) -> impl Fn() -> Arc<dyn SendWaker> + use<A> {
