@@ -1,4 +1,68 @@
-//! playhouse: an actor framework for Rust programs that are not async.
+//! playhouse: actors for Rust programs that are not async.
+//!
+//! Actors with private state and bounded mailboxes run on a work-stealing pool
+//! of plain threads that playhouse schedules itself; there is no async runtime.
+//! Every concurrency protocol inside (scheduling state, run queues, parking,
+//! mailboxes, reply slots, shutdown, timers) is model-checked with loom.
+//!
+//! # Actors and addresses
+//!
+//! An [`Actor`] handles one message at a time with `&mut self`. [`System::spawn`]
+//! takes a factory (so a [`Supervisor`] can rebuild the actor) and returns a
+//! typed [`Addr`]; [`Addr::recipient`] erases the actor type into a
+//! [`Recipient`] of one message type.
+//!
+//! ```
+//! use playhouse::{Actor, ActorError, Context, Reply, System};
+//! use std::time::Duration;
+//!
+//! struct Echo;
+//! impl Actor for Echo {
+//!     type Msg = (String, Reply<String>);
+//!     fn handle(&mut self, _: &mut Context<Self>, (s, r): Self::Msg) -> Result<(), ActorError> {
+//!         let _ = r.send(s.to_uppercase());
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let system = System::new();
+//! let echo = system.spawn(|| Echo)?;
+//! assert_eq!(echo.ask(|r| ("hi".into(), r), Duration::from_secs(5))?, "HI");
+//! system.shutdown()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Sending, and backpressure
+//!
+//! Mailboxes are bounded. From a thread outside the pool, [`Addr::tell`] blocks
+//! while the mailbox is full, [`Addr::try_tell`] hands the message back at once
+//! and [`Addr::tell_timeout`] waits up to a deadline. A pool worker never blocks:
+//! inside an actor, [`Context::send`] *suspends the sending actor* until the
+//! target has room, so pressure travels upstream to the outside producer.
+//! Every error that fails to deliver hands the message back.
+//!
+//! # Asking
+//!
+//! [`Addr::ask`] blocks an outside thread for the answer; [`Context::ask`] hands
+//! it to a continuation that runs later on the asking actor. The deadline
+//! travels with the request: a request whose asker gave up is not handled. A
+//! dropped [`Reply`] fails the ask at once.
+//!
+//! # Failure and supervision
+//!
+//! A panic or an `Err` from a handler is a failure: it is caught and logged, and
+//! the message goes to dead letters. Without a supervisor the actor stops. Under
+//! a [`Supervisor`] (Erlang/OTP strategies, restart kinds, intensity, backoff)
+//! it is restarted with fresh state and keeps its mailbox and address.
+//! [`Context::watch`] delivers a [`Terminated`] notice when an actor stops for
+//! good.
+//!
+//! # Shutdown
+//!
+//! [`System::shutdown`] stops intake, lets queued work drain, stops every
+//! actor children-first, and joins every thread; [`System::shutdown_timeout`]
+//! names the actor and worker stuck in a handler instead of hanging. Dropping
+//! the system does the same.
 #![deny(missing_docs, missing_debug_implementations, unsafe_code)]
 #![warn(unreachable_pub)]
 
