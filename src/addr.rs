@@ -8,7 +8,7 @@ use crate::reply::{AskState, Reply, Slot};
 use crate::sync::Arc;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Per-actor counters, read with [`Addr::metrics`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +89,7 @@ impl<A: Actor> Addr<A> {
         if self.cell.shared.is_closing() {
             return Err(AskError::Closed);
         }
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::system::deadline_after(timeout);
         let slot = Slot::<R>::for_thread(Some(deadline));
         let request = make(Reply::new(slot.clone()));
         let ask: Arc<dyn AskState> = slot.clone();
@@ -279,11 +279,16 @@ fn tell_timeout_with<A: Actor, T>(
                 _ => SendTimeoutError::WouldBlockWorker(v),
             });
     }
-    cell.deliver_blocking(value, None, Some(Instant::now() + timeout), map)
-        .map_err(|(v, r)| match r {
-            Refused::Closed => SendTimeoutError::Closed(v),
-            _ => SendTimeoutError::Timeout(v),
-        })
+    cell.deliver_blocking(
+        value,
+        None,
+        Some(crate::system::deadline_after(timeout)),
+        map,
+    )
+    .map_err(|(v, r)| match r {
+        Refused::Closed => SendTimeoutError::Closed(v),
+        _ => SendTimeoutError::Timeout(v),
+    })
 }
 
 /// The operations a [`Recipient`] forwards to its actor.

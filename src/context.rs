@@ -11,7 +11,7 @@ use crate::sync::Arc;
 use crate::system::SpawnOptions;
 use crate::timer::TimerHandle;
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The state of a context that lives across turns (only the running worker
 /// touches it).
@@ -248,7 +248,7 @@ impl<A: Actor> Context<A> {
         if to.target_id() == self.cell.id {
             return Err(AskError::SelfAsk);
         }
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::system::deadline_after(timeout);
         let me = self.cell.clone();
         let slot = Slot::for_callback(Some(deadline), move |outcome: Result<R, AskError>| {
             let k: Continuation<A> = Box::new(move |a, ctx| {
@@ -284,7 +284,9 @@ impl<A: Actor> Context<A> {
         self.cell
             .shared
             .timer
-            .once(Instant::now() + delay, move || cell.deliver_from_timer(msg))
+            .once(crate::system::deadline_after(delay), move || {
+                cell.deliver_from_timer(msg)
+            })
     }
 
     /// Sends `make()` to this actor every `period`, starting one period from now,
@@ -302,13 +304,11 @@ impl<A: Actor> Context<A> {
             return Err(BuildError::zero("period"));
         }
         let cell = self.cell.clone();
-        let handle = self
-            .cell
-            .shared
-            .timer
-            .every(Instant::now() + period, period, move || {
-                cell.deliver_from_timer(make())
-            });
+        let handle = self.cell.shared.timer.every(
+            crate::system::deadline_after(period),
+            period,
+            move || cell.deliver_from_timer(make()),
+        );
         self.st.timers.retain(|t| !t.is_cancelled());
         self.st.timers.push(handle.clone());
         Ok(handle)
@@ -411,7 +411,7 @@ impl<A: Actor> Context<A> {
         self.cell
             .shared
             .timer
-            .once(Instant::now() + delay, move || {
+            .once(crate::system::deadline_after(delay), move || {
                 let _ = me.push_control(Control::Run(k));
             })
     }

@@ -70,10 +70,12 @@ impl LoomMailbox {
     }
 
     pub fn push_or_park(&self, v: u32, waker: &Arc<CountingWaker>) -> PushOutcome {
-        match self
-            .inner
-            .push_or_park(v, || Some(waker.clone() as Arc<dyn SendWaker>), |v| v)
-        {
+        match self.inner.push_or_park(
+            v,
+            false,
+            || Some(waker.clone() as Arc<dyn SendWaker>),
+            |v| v,
+        ) {
             Ok(Sent::Pushed(s)) => PushOutcome::Pushed(s),
             Ok(Sent::Parked) => PushOutcome::Parked,
             Err(v) => PushOutcome::Closed(v),

@@ -118,6 +118,13 @@ pub(crate) enum Sent {
 
 struct Lanes<M, C> {
     user: VecDeque<M>,
+    /// Sequence numbers (see `pushed`) of the queued user messages that do not
+    /// count toward capacity: sends to self and cycle-breaking sends. They must
+    /// not hold the lane full, or parked and blocked senders would starve.
+    exempt: VecDeque<u64>,
+    /// User messages ever pushed / popped: the sequence numbers of the lane.
+    pushed: u64,
+    popped: u64,
     control: VecDeque<C>,
     parked: VecDeque<Parked<M>>,
     /// Outside threads waiting on `room`.
@@ -129,10 +136,38 @@ struct Lanes<M, C> {
 }
 
 impl<M, C> Lanes<M, C> {
+    /// Queued user messages that count toward capacity.
+    fn occupied(&self) -> usize {
+        self.user.len() - self.exempt.len()
+    }
+
     fn has_room(&self, capacity: usize) -> bool {
         // Parked senders are ahead of everyone: while any wait, the lane is full
         // for newcomers, which also keeps each actor's parked sends in order.
-        self.user.len() < capacity && self.parked.is_empty()
+        self.occupied() < capacity && self.parked.is_empty()
+    }
+
+    fn push_user(&mut self, m: M, exempt: bool) {
+        if exempt {
+            self.exempt.push_back(self.pushed);
+        }
+        self.pushed += 1;
+        self.user.push_back(m);
+    }
+
+    fn pop_user(&mut self) -> Option<M> {
+        let m = self.user.pop_front()?;
+        if self.exempt.front() == Some(&self.popped) {
+            self.exempt.pop_front();
+        }
+        self.popped += 1;
+        Some(m)
+    }
+
+    fn drain_user(&mut self) -> Vec<M> {
+        self.exempt.clear();
+        self.popped = self.pushed;
+        self.user.drain(..).collect()
     }
 }
 
@@ -155,6 +190,9 @@ impl<M, C> Mailbox<M, C> {
             state: AtomicUsize::new(IDLE),
             lanes: Mutex::new(Lanes {
                 user: VecDeque::new(),
+                exempt: VecDeque::new(),
+                pushed: 0,
+                popped: 0,
                 control: VecDeque::new(),
                 parked: VecDeque::new(),
                 blocked: 0,
@@ -200,7 +238,7 @@ impl<M, C> Mailbox<M, C> {
         if !lanes.has_room(self.capacity) {
             return Err((value, Refused::Full));
         }
-        lanes.user.push_back(map(value));
+        lanes.push_user(map(value), false);
         drop(lanes);
         Ok(self.transition_to_scheduled())
     }
@@ -219,7 +257,7 @@ impl<M, C> Mailbox<M, C> {
                 return Err((value, Refused::Closed));
             }
             if lanes.has_room(self.capacity) {
-                lanes.user.push_back(map(value));
+                lanes.push_user(map(value), false);
                 drop(lanes);
                 return Ok(self.transition_to_scheduled());
             }
@@ -256,14 +294,17 @@ impl<M, C> Mailbox<M, C> {
     }
 
     /// Pushes a user message from an actor running on a pool worker, which must
-    /// not block. With no room, `park` decides: `Some(waker)` parks the message
-    /// here and `waker` is woken once it has moved into the lane (the sending
-    /// actor stays suspended until then); `None` pushes it over capacity, for a
-    /// send that could never be let in otherwise (an actor sending to itself, or
-    /// one closing a cycle of suspended actors).
+    /// not block. A send to self (`to_self`) goes in whatever the room and does
+    /// not count toward capacity: the actor could never drain its own mailbox
+    /// while waiting on it. Otherwise, with no room, `park` decides: `Some(waker)`
+    /// parks the message here and `waker` is woken once it has moved into the
+    /// lane (the sending actor stays suspended until then); `None` pushes it in
+    /// without counting it, for a send that would close a cycle of suspended
+    /// actors.
     pub(crate) fn push_or_park<T>(
         &self,
         value: T,
+        to_self: bool,
         park: impl FnOnce() -> Option<crate::sync::Arc<dyn SendWaker>>,
         map: impl FnOnce(T) -> M,
     ) -> Result<Sent, T> {
@@ -271,14 +312,20 @@ impl<M, C> Mailbox<M, C> {
         if lanes.user_closed {
             return Err(value);
         }
-        if !lanes.has_room(self.capacity) {
-            if let Some(waker) = park() {
-                let item = map(value);
-                lanes.parked.push_back(Parked { item, waker });
-                return Ok(Sent::Parked);
-            }
-        }
-        lanes.user.push_back(map(value));
+        let room = lanes.has_room(self.capacity);
+        // Mapped before deciding, so a panicking mapping leaves no trace.
+        let item = map(value);
+        let exempt = if to_self {
+            true
+        } else if room {
+            false
+        } else if let Some(waker) = park() {
+            lanes.parked.push_back(Parked { item, waker });
+            return Ok(Sent::Parked);
+        } else {
+            true
+        };
+        lanes.push_user(item, exempt);
         drop(lanes);
         Ok(Sent::Pushed(self.transition_to_scheduled()))
     }
@@ -311,13 +358,13 @@ impl<M, C> Mailbox<M, C> {
         if !accept_user {
             return None;
         }
-        let m = lanes.user.pop_front()?;
-        if !lanes.parked.is_empty() && lanes.user.len() <= self.low_watermark {
-            while lanes.user.len() < self.capacity {
+        let m = lanes.pop_user()?;
+        if !lanes.parked.is_empty() && lanes.occupied() <= self.low_watermark {
+            while lanes.occupied() < self.capacity {
                 let Some(p) = lanes.parked.pop_front() else {
                     break;
                 };
-                lanes.user.push_back(p.item);
+                lanes.push_user(p.item, false);
                 wakers.push(p.waker);
             }
         }
@@ -333,7 +380,7 @@ impl<M, C> Mailbox<M, C> {
         let mut lanes = self.lanes.lock();
         lanes.user_closed = true;
         let drained = Drained {
-            user: lanes.user.drain(..).collect(),
+            user: lanes.drain_user(),
             control: Vec::new(),
             parked: lanes.parked.drain(..).collect(),
         };
@@ -349,7 +396,7 @@ impl<M, C> Mailbox<M, C> {
         lanes.closed = true;
         lanes.user_closed = true;
         let drained = Drained {
-            user: lanes.user.drain(..).collect(),
+            user: lanes.drain_user(),
             control: lanes.control.drain(..).collect(),
             parked: lanes.parked.drain(..).collect(),
         };

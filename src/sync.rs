@@ -157,6 +157,16 @@ impl Backoff {
     }
 }
 
+/// A number never returned before in this process.
+///
+/// A plain `std` atomic even under loom: a process-wide counter is no protocol
+/// to check, and a loom static would outlive a model's iterations.
+pub(crate) fn process_unique_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    // ORDERING: Relaxed; uniqueness needs only the RMW's atomicity.
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 /// The number of CPUs, fixed at 2 under loom (loom allows few threads).
 pub(crate) fn num_cpus() -> usize {
     #[cfg(not(loom))]

@@ -47,6 +47,17 @@ pub const DEFAULT_THROUGHPUT: usize = 32;
 /// The default time [`System::shutdown`] allows.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The instant `d` from now; a duration too long to add (`Duration::MAX`)
+/// means "never" and is clamped to a century.
+pub(crate) fn deadline_after(d: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    let now = Instant::now();
+    now.checked_add(d.min(CENTURY)).unwrap_or(now)
+}
+
+/// How long a shutdown past its deadline still waits for idle workers to exit.
+const WORKER_EXIT_GRACE: Duration = Duration::from_millis(500);
+
 /// Why a message went to dead letters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -91,6 +102,12 @@ pub struct SystemMetrics {
 }
 
 type DeadLetterHook = Box<dyn Fn(&DeadLetter) + Send + Sync>;
+
+/// A fresh actor id, unique in the process (not only in its system), so that
+/// sends between systems never mistake one actor for another.
+fn next_actor_id() -> u64 {
+    crate::sync::process_unique_id()
+}
 
 /// Which actors are suspended on which: an edge `a -> b` for each send of `a`
 /// parked on `b`'s full mailbox.
@@ -157,7 +174,6 @@ pub(crate) struct Shared {
     pub(crate) timer: Timer,
     pub(crate) waits: WaitGraph,
     registry: Mutex<Registry>,
-    next_id: AtomicU64,
     closing: AtomicBool,
     in_flight: CachePadded<AtomicUsize>,
     quiet_waiters: AtomicUsize,
@@ -223,7 +239,11 @@ impl Shared {
             letter.reason
         );
         if let Some(hook) = &self.on_dead_letter {
-            hook(&letter);
+            // The hook is user code on a runtime path: a panic in it must not
+            // unwind through a worker's turn.
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(&letter))).is_err() {
+                log::error!("the dead-letter hook panicked");
+            }
         }
     }
 
@@ -268,8 +288,7 @@ impl Shared {
         {
             return Err(SpawnError::NameTaken(n.to_string()));
         }
-        // ORDERING: Relaxed; ids need uniqueness only, which the RMW gives.
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = next_actor_id();
         let cell = Cell::new(self.clone(), id, name.clone(), config, factory, parent);
         if let Some(n) = name {
             reg.names.insert(n, id);
@@ -317,40 +336,47 @@ impl Shared {
         self.in_flight.load(Ordering::SeqCst)
     }
 
-    fn await_quiescent(&self, deadline: Instant) -> Result<(), QuiescenceTimeout> {
-        let mut guard = self.quiet.lock();
+    /// Waits for quiescence until `deadline` (for ever when `None`).
+    fn await_quiescent(&self, deadline: Option<Instant>) -> Result<(), QuiescenceTimeout> {
         // ORDERING: SeqCst, one half of the store-buffering pair (module docs).
         self.quiet_waiters.fetch_add(1, Ordering::SeqCst);
         let result = loop {
-            // The timer is checked first: a firing callback raises `in_flight`
-            // before it stops counting as firing.
+            // The timer is asked first, and without `quiet` held: it may drop
+            // cancelled entries, whose drops (a `Reply`, a message) can reach
+            // `work_done`, which takes `quiet`. And a firing callback raises
+            // `in_flight` before it stops counting as firing.
             let timer_busy = self.timer.due_or_firing();
+            let next_timer = if timer_busy {
+                None
+            } else {
+                self.timer.next_deadline()
+            };
+            let guard = self.quiet.lock();
             let n = self.in_flight();
             if !timer_busy && n == 0 {
                 break Ok(());
             }
             let now = Instant::now();
-            if now >= deadline {
+            if deadline.is_some_and(|d| now >= d) {
                 break Err(QuiescenceTimeout { in_flight: n });
             }
             // Workers notify when the count reaches zero; the timer does not, so
             // while it is busy (or has an entry due before the deadline) wait
             // only briefly.
-            let mut wait = deadline - now;
+            let mut wait = deadline.map_or(Duration::from_secs(3600), |d| d - now);
             if timer_busy {
                 wait = wait.min(Duration::from_millis(1));
-            } else if let Some(t) = self.timer.next_deadline() {
+            } else if let Some(t) = next_timer {
                 wait = wait.min(t.saturating_duration_since(now) + Duration::from_micros(100));
             }
-            guard = self.quiet_cv.wait_timeout(guard, wait);
+            drop(self.quiet_cv.wait_timeout(guard, wait));
         };
         // ORDERING: Relaxed; only a hint that saves workers the lock.
         self.quiet_waiters.fetch_sub(1, Ordering::Relaxed);
-        drop(guard);
         result
     }
 
-    fn await_all_stopped(&self, deadline: Instant) -> bool {
+    fn await_all_stopped(&self, deadline: Option<Instant>) -> bool {
         let mut guard = self.quiet.lock();
         loop {
             // ORDERING: Acquire pairs with the AcqRel decrement in actor_stopped.
@@ -358,10 +384,12 @@ impl Shared {
                 return true;
             }
             let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            guard = self.quiet_cv.wait_timeout(guard, deadline - now);
+            let wait = match deadline {
+                Some(d) if now >= d => return false,
+                Some(d) => d - now,
+                None => Duration::from_secs(3600),
+            };
+            guard = self.quiet_cv.wait_timeout(guard, wait);
         }
     }
 }
@@ -501,7 +529,6 @@ impl SystemBuilder {
             timer,
             waits: WaitGraph::default(),
             registry: Mutex::new(Registry::default()),
-            next_id: AtomicU64::new(1),
             closing: AtomicBool::new(false),
             in_flight: CachePadded::new(AtomicUsize::new(0)),
             quiet_waiters: AtomicUsize::new(0),
@@ -665,7 +692,8 @@ impl System {
     /// # Errors
     /// [`QuiescenceTimeout`] if work is still in flight after `timeout`.
     pub fn await_quiescent(&self, timeout: Duration) -> Result<(), QuiescenceTimeout> {
-        self.shared.await_quiescent(Instant::now() + timeout)
+        self.shared
+            .await_quiescent(Instant::now().checked_add(timeout))
     }
 
     /// Shuts down within the configured timeout (see
@@ -695,11 +723,14 @@ impl System {
         if self.done.swap(true, Ordering::Relaxed) {
             return Ok(());
         }
-        let deadline = Instant::now() + timeout;
+        let start = Instant::now();
+        let deadline = start.checked_add(timeout);
         let s = &self.shared;
         // ORDERING: Release pairs with the Acquire in `is_closing`.
         s.closing.store(true, Ordering::Release);
-        if let Err(e) = s.await_quiescent(deadline) {
+        // Draining gets half the time, so an actor that never runs out of work
+        // (a poller posting to itself) still leaves time to stop everything.
+        if let Err(e) = s.await_quiescent(start.checked_add(timeout / 2)) {
             log::warn!("shutdown: {e}; stopping actors anyway");
         }
         let roots: Vec<Arc<dyn AnyCell>> = {
@@ -717,9 +748,13 @@ impl System {
         let stuck: Vec<StuckActor> = if all_stopped {
             Vec::new()
         } else {
-            let reg = s.registry.lock();
-            reg.cells
-                .values()
+            let left: Vec<Arc<dyn AnyCell>> = s.registry.lock().cells.values().cloned().collect();
+            // Nothing more goes in: blocked senders get their messages back and
+            // queued ones go to dead letters, even though a handler is stuck.
+            for cell in &left {
+                cell.abandon();
+            }
+            left.iter()
                 .filter_map(|c| {
                     c.running_on().map(|w| StuckActor {
                         actor: c.label(),
@@ -729,8 +764,12 @@ impl System {
                 .collect()
         };
         s.timer.shutdown();
-        let left = deadline.saturating_duration_since(Instant::now());
-        let workers = self.pool.terminate(left);
+        // Workers with no stuck handler exit as soon as they wake; give them a
+        // moment even when the deadline has passed, so only stuck ones are left.
+        let left = deadline.map_or(Duration::MAX, |d| {
+            d.saturating_duration_since(Instant::now())
+        });
+        let workers = self.pool.terminate(left.max(WORKER_EXIT_GRACE));
         if stuck.is_empty() && workers.is_ok() && all_stopped {
             return Ok(());
         }

@@ -27,7 +27,6 @@ use crate::supervisor::GaveUp;
 use crate::sync::{Arc, Ordering};
 use crate::system::DeadLetterReason;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::Instant;
 
 /// What a watcher registered: run once with the notice.
 pub(crate) type Notify = Box<dyn FnOnce(Terminated) + Send>;
@@ -95,7 +94,7 @@ impl<A: Actor> Cell<A> {
             "stopping it"
         };
         log::error!("actor {} {failure}; {what}", self.label());
-        *actor = None;
+        self.drop_instance(actor);
         ctx.st.live = false;
         let desc = failure.to_string();
         match (self.config.supervised, gave_up) {
@@ -136,7 +135,7 @@ impl<A: Actor> Cell<A> {
     /// Step 3, second half: the children are gone.
     fn complete_halt(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>, exit: Exit) {
         self.run_stopped_hook(actor, ctx);
-        *actor = None;
+        self.drop_instance(actor);
         ctx.st.halted = Some(exit.clone());
         if let Some(parent) = &ctx.st.parent {
             parent.clone().notice(ChildNotice::Exited(self.id, exit));
@@ -160,17 +159,7 @@ impl<A: Actor> Cell<A> {
         }
         log::debug!("actor {} stopping ({reason:?})", self.label());
         ctx.st.stopping = Some(reason);
-        let drained = self.mailbox.close_user();
-        let label = self.label();
-        let n = drained.user.len() + drained.parked.len();
-        for env in drained.user {
-            self.dead_letter_envelope(&label, env);
-        }
-        for p in drained.parked {
-            p.waker.wake(self.id, false);
-            self.dead_letter_envelope(&label, p.item);
-        }
-        self.shared.work_done(n);
+        self.drop_user_lane();
         // A halt in progress becomes this stop: its children are already going.
         ctx.st.halting = None;
         self.stop_children(ctx);
@@ -179,12 +168,44 @@ impl<A: Actor> Cell<A> {
         }
     }
 
+    /// Closes the user lane: queued and parked messages go to dead letters,
+    /// their senders are released, blocked senders get theirs back.
+    pub(super) fn drop_user_lane(&self) {
+        let drained = self.mailbox.close_user();
+        self.dead_letter_drained(drained.user, drained.parked);
+    }
+
+    fn dead_letter_drained(
+        &self,
+        user: Vec<Envelope<A::Msg>>,
+        parked: Vec<crate::mailbox::Parked<Envelope<A::Msg>>>,
+    ) {
+        let label = self.label();
+        let n = user.len() + parked.len();
+        for env in user {
+            self.dead_letter_envelope(&label, env);
+        }
+        for p in parked {
+            p.waker.wake(self.id, false);
+            self.dead_letter_envelope(&label, p.item);
+        }
+        self.shared.work_done(n);
+    }
+
     fn dead_letter_envelope(&self, label: &str, env: Envelope<A::Msg>) {
         if let Some(ask) = &env.ask {
             ask.fail(AskError::Closed);
         }
         self.shared
             .dead_letter::<A::Msg>(label, DeadLetterReason::Stopped);
+        super::contain(label, "dropping a dead letter", || drop(env));
+    }
+
+    /// Drops the instance (its `Drop` is user code).
+    pub(super) fn drop_instance(&self, actor: &mut Option<A>) {
+        if let Some(old) = actor.take() {
+            super::contain(&self.label(), "dropping the actor", || drop(old));
+        }
     }
 
     /// Asks the children to stop: all at once, or one at a time, newest first.
@@ -211,9 +232,11 @@ impl<A: Actor> Cell<A> {
         let id = child.id();
         if let Some(timeout) = child.shutdown_timeout() {
             let me = self.clone();
-            self.shared.timer.once(Instant::now() + timeout, move || {
-                let _ = me.push_control(Control::ChildStopTimeout(id));
-            });
+            self.shared
+                .timer
+                .once(crate::system::deadline_after(timeout), move || {
+                    let _ = me.push_control(Control::ChildStopTimeout(id));
+                });
         }
         child.command(Command::Stop(StopReason::Parent));
     }
@@ -281,23 +304,18 @@ impl<A: Actor> Cell<A> {
     /// Step 4, second half: the children are gone.
     fn finalize(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>, reason: StopReason) {
         self.run_stopped_hook(actor, ctx);
-        *actor = None;
+        self.drop_instance(actor);
         ctx.st.live = false;
         for t in ctx.st.timers.drain(..) {
             t.cancel();
         }
         let drained = self.mailbox.close();
         let label = self.label();
-        let n = drained.user.len() + drained.parked.len() + drained.control.len();
-        for env in drained.user {
-            self.dead_letter_envelope(&label, env);
-        }
-        for p in drained.parked {
-            p.waker.wake(self.id, false);
-            self.dead_letter_envelope(&label, p.item);
-        }
-        drop(drained.control);
-        self.shared.work_done(n);
+        let controls = drained.control.len();
+        self.dead_letter_drained(drained.user, drained.parked);
+        // Continuations hold user closures: their drops are user code too.
+        super::contain(&label, "dropping a control item", || drop(drained.control));
+        self.shared.work_done(controls);
         ctx.st.dead = true;
         // ORDERING: Release pairs with the Acquire in `alive`: the closed mailbox
         // is visible to whoever sees the actor dead.

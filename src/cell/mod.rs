@@ -151,6 +151,10 @@ pub(crate) trait AnyCell: Send + Sync {
     fn command(self: Arc<Self>, command: Command);
     /// Pushes a child's notice into the control lane (ignored once stopped).
     fn notice(self: Arc<Self>, notice: ChildNotice);
+    /// Closes the user lane of an actor whose handler is stuck (a shutdown ran
+    /// out of time): blocked and parked senders get their messages back or are
+    /// released, queued messages go to dead letters.
+    fn abandon(&self);
     /// Registers `notify` to run once when this actor stops for good (at once
     /// if it already has); a second registration by `watcher` replaces the first.
     fn add_watcher(&self, watcher: u64, notify: Notify);
@@ -242,6 +246,14 @@ impl<A: Actor> Cell<A> {
         }
     }
 
+    /// Wraps a mapped message, counting it in flight. Called under the mailbox
+    /// lock once the message is sure to go in (queued or parked): a refusal
+    /// needs no uncounting, and a panicking mapping counts nothing.
+    fn envelope(&self, msg: A::Msg, ask: Option<Arc<dyn AskState>>) -> Envelope<A::Msg> {
+        self.shared.work_added(1);
+        Envelope { msg, ask }
+    }
+
     /// Pushes a user message without waiting.
     pub(crate) fn deliver_try<T>(
         self: &Arc<Self>,
@@ -249,20 +261,11 @@ impl<A: Actor> Cell<A> {
         ask: Option<Arc<dyn AskState>>,
         map: impl FnOnce(T) -> A::Msg,
     ) -> Result<(), (T, Refused)> {
-        self.shared.work_added(1);
-        match self
+        let s = self
             .mailbox
-            .try_push_with(value, |v| Envelope { msg: map(v), ask })
-        {
-            Ok(s) => {
-                self.after_push(s);
-                Ok(())
-            }
-            Err(e) => {
-                self.shared.work_done(1);
-                Err(e)
-            }
-        }
+            .try_push_with(value, |v| self.envelope(map(v), ask))?;
+        self.after_push(s);
+        Ok(())
     }
 
     /// Pushes a user message from a thread outside the pool, waiting for room.
@@ -273,20 +276,11 @@ impl<A: Actor> Cell<A> {
         deadline: Option<Instant>,
         map: impl FnOnce(T) -> A::Msg,
     ) -> Result<(), (T, Refused)> {
-        self.shared.work_added(1);
-        match self
+        let s = self
             .mailbox
-            .push_blocking_with(value, deadline, |v| Envelope { msg: map(v), ask })
-        {
-            Ok(s) => {
-                self.after_push(s);
-                Ok(())
-            }
-            Err(e) => {
-                self.shared.work_done(1);
-                Err(e)
-            }
-        }
+            .push_blocking_with(value, deadline, |v| self.envelope(map(v), ask))?;
+        self.after_push(s);
+        Ok(())
     }
 
     /// Pushes a user message from an actor's turn: parks it if there is no room.
@@ -298,30 +292,20 @@ impl<A: Actor> Cell<A> {
         waker: &dyn Fn() -> Arc<dyn SendWaker>,
         map: impl FnOnce(T) -> A::Msg,
     ) -> Result<Sent, T> {
-        self.shared.work_added(1);
         let park = || {
-            // Parking on ourselves, or on an actor that (through others) waits
-            // for us, could never end: such a send goes in over capacity.
-            if sender_id == self.id || !self.shared.waits.try_wait(sender_id, self.id) {
-                return None;
-            }
-            Some(waker())
+            // Parking on an actor that (through others) waits for us could
+            // never end: such a send goes in without counting toward capacity.
+            self.shared.waits.try_wait(sender_id, self.id).then(waker)
         };
-        match self
+        let sent = self
             .mailbox
-            .push_or_park(value, park, |v| Envelope { msg: map(v), ask })
-        {
-            Ok(sent) => {
-                if let Sent::Pushed(s) = sent {
-                    self.after_push(s);
-                }
-                Ok(sent)
-            }
-            Err(v) => {
-                self.shared.work_done(1);
-                Err(v)
-            }
+            .push_or_park(value, sender_id == self.id, park, |v| {
+                self.envelope(map(v), ask)
+            })?;
+        if let Sent::Pushed(s) = sent {
+            self.after_push(s);
         }
+        Ok(sent)
     }
 
     /// Delivers a message the timer produced. The timer thread never waits: with
@@ -383,6 +367,9 @@ impl<A: Actor> AnyCell for Cell<A> {
         // ORDERING: Relaxed; a diagnostic read.
         self.running_on.load(Ordering::Relaxed).checked_sub(1)
     }
+    fn abandon(&self) {
+        self.drop_user_lane();
+    }
     fn command(self: Arc<Self>, command: Command) {
         let _ = self.push_control(Control::Command(command));
     }
@@ -408,6 +395,14 @@ fn failure_of(
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(Failure::Error(e)),
         Err(p) => Some(Failure::Panic(panic_message(&*p))),
+    }
+}
+
+/// Runs user code (a drop, a hook) on a runtime path, where a panic must not
+/// unwind through the turn: it is logged instead.
+pub(crate) fn contain(label: &str, what: &str, f: impl FnOnce()) {
+    if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        log::error!("actor {label}: {what} panicked: {}", panic_message(&*p));
     }
 }
 

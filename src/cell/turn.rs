@@ -73,8 +73,10 @@ impl<A: Actor> Cell<A> {
                 "actor {}: request skipped, its asker stopped waiting",
                 self.label()
             );
+            let label = self.label();
             self.shared
-                .dead_letter::<A::Msg>(&self.label(), DeadLetterReason::AskerGone);
+                .dead_letter::<A::Msg>(&label, DeadLetterReason::AskerGone);
+            super::contain(&label, "dropping a dead letter", || drop(env));
             return;
         }
         let Some(a) = actor.as_mut() else {
