@@ -1,0 +1,103 @@
+//! Every workload of `examples/bench.rs` at a tiny size, so the benchmark cannot rot: counts only, no timing.
+
+#[path = "../examples/bench.rs"]
+#[allow(dead_code)] // the example's `main` and table helpers
+mod bench;
+
+use bench::Sizes;
+
+#[test]
+fn ping_pong_counts_every_round_trip() {
+    let n = Sizes::tiny().ping_pong;
+    assert_eq!(bench::ping_pong::playhouse(n).items, n);
+    assert_eq!(bench::ping_pong::baseline(n).items, n);
+}
+
+#[test]
+fn fan_in_counts_every_message() {
+    let n = Sizes::tiny().fan_in;
+    assert_eq!(bench::fan_in::playhouse(n).items, n);
+    assert_eq!(bench::fan_in::baseline(n).items, n);
+}
+
+#[test]
+fn ring_passes_the_token_every_hop() {
+    let s = Sizes::tiny();
+    assert_eq!(
+        bench::ring::playhouse(s.ring_len, s.ring_hops).items,
+        s.ring_hops
+    );
+    assert_eq!(
+        bench::ring::baseline(s.ring_len, s.ring_hops).items,
+        s.ring_hops
+    );
+    // A token that stops short of one lap, and one that ends on the last node.
+    assert_eq!(bench::ring::playhouse(5, 3).items, 3);
+    assert_eq!(bench::ring::baseline(5, 9).items, 9);
+}
+
+#[test]
+fn spawn_hears_from_every_actor() {
+    let s = Sizes::tiny();
+    let ours = bench::spawn::playhouse(s.spawn_actors);
+    assert_eq!(ours.items, s.spawn_actors as u64);
+    let theirs = bench::spawn::baseline(s.spawn_threads);
+    assert_eq!(theirs.items, s.spawn_threads as u64);
+}
+
+#[test]
+fn fan_out_delivers_to_every_subscriber() {
+    let n = Sizes::tiny().fan_out;
+    let deliveries = n * bench::fan_out::SUBSCRIBERS as u64;
+    assert_eq!(bench::fan_out::playhouse(n).items, deliveries);
+    assert_eq!(bench::fan_out::baseline(n).items, deliveries);
+    // Far more than the mailboxes hold: the publisher is suspended and resumed.
+    let n = 3 * bench::fan_out::CAPACITY as u64 + 7;
+    assert_eq!(
+        bench::fan_out::playhouse(n).items,
+        n * bench::fan_out::SUBSCRIBERS as u64
+    );
+}
+
+#[test]
+fn idle_actors_and_threads_all_answer_afterwards() {
+    let s = Sizes::tiny();
+    let ours = bench::idle::playhouse(s.idle_actors, s.idle_for);
+    assert_eq!(ours.items, s.idle_actors as u64);
+    assert!(ours.cpu_fraction.is_some(), "/proc/self/stat is readable");
+    let theirs = bench::idle::baseline(s.idle_actors, s.idle_for);
+    assert_eq!(theirs.items, s.idle_actors as u64);
+}
+
+#[test]
+fn reports_carry_the_documented_json_keys() {
+    let sizes = Sizes {
+        reps: 2,
+        ..Sizes::tiny().scaled(0.1)
+    };
+    let names: Vec<&str> = bench::workloads().iter().map(|w| w.name).collect();
+    assert_eq!(
+        names,
+        ["ping-pong", "fan-in", "ring", "spawn", "fan-out", "idle"]
+    );
+    for w in bench::workloads() {
+        let report = bench::measure(w, &sizes);
+        assert_eq!((report.ours.len(), report.theirs.len()), (2, 2));
+        let json = report.to_json();
+        assert!(
+            json.starts_with('{') && json.ends_with('}') && !json.contains('\n'),
+            "one object on one line: {json}"
+        );
+        let mut keys = vec!["workload", "rate", "baseline_rate", "ratio", "unit"];
+        match w.name {
+            "spawn" => keys.push("bytes_per_actor"),
+            "idle" => keys.push("cpu_fraction"),
+            _ => {}
+        }
+        for key in keys {
+            assert!(json.contains(&format!("\"{key}\":")), "{key} in {json}");
+        }
+        assert!(json.contains(&format!("\"workload\":\"{}\"", w.name)));
+        assert!(!bench::table_row(&report).is_empty());
+    }
+}
