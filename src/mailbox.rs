@@ -266,11 +266,6 @@ impl<M, C> Mailbox<M, C> {
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
-                        // A wake-up meant for us may have raced our timeout:
-                        // pass it on so no other blocked sender misses the room.
-                        if lanes.blocked > 0 && lanes.has_room(self.capacity) {
-                            self.room.notify_one();
-                        }
                         return Err((value, Refused::Timeout));
                     }
                     self.wait_room(lanes, Some(d - now))
@@ -368,8 +363,13 @@ impl<M, C> Mailbox<M, C> {
                 wakers.push(p.waker);
             }
         }
-        if lanes.blocked > 0 && lanes.has_room(self.capacity) {
-            self.room.notify_one();
+        // Blocked outside senders are woken in a batch once the lane has
+        // drained to the low watermark, not one per message: a futex wake per
+        // pop would cost more than the message. A sender whose deadline comes
+        // first re-checks the room before giving up, so none times out while
+        // there is room.
+        if lanes.blocked > 0 && lanes.parked.is_empty() && lanes.occupied() <= self.low_watermark {
+            self.room.notify_all();
         }
         Some(Popped::User(m))
     }
