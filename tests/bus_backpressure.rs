@@ -145,3 +145,72 @@ fn slow_subscriber_loses_nothing_and_slows_publishers() {
     assert_eq!(stats.dropped, 0);
     system.shutdown().unwrap();
 }
+
+/// Publishes `n` events through the context.
+struct Producer {
+    bus: Addr<EventBus<u64>>,
+}
+
+impl Actor for Producer {
+    type Msg = u64;
+    fn handle(&mut self, ctx: &mut Context<Self>, n: u64) -> Result<(), ActorError> {
+        for e in 0..n {
+            ctx.send(&self.bus, e.into())?;
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn on_a_single_worker_backpressure_suspends_actors_instead_of_blocking() {
+    // One worker, tiny mailboxes everywhere: had the bus or the producer
+    // blocked its worker on a full mailbox, nothing else could ever run.
+    init_log();
+    const N: u64 = 20_000;
+    let system = System::builder().workers(1).build().unwrap();
+    let bus: Addr<EventBus<u64>> = EventBus::builder()
+        .mailbox_capacity(2)
+        .spawn(&system)
+        .unwrap();
+    let subs: Vec<_> = [1, 3]
+        .into_iter()
+        .map(|cap| {
+            system
+                .spawn_with(SpawnOptions::new().mailbox_capacity(cap), || {
+                    Counter::new(50, None)
+                })
+                .unwrap()
+        })
+        .collect();
+    for s in &subs {
+        bus.subscribe_all(s.recipient_with(Msg::Ev), LIMIT).unwrap();
+    }
+    let (tx, rx) = bounded(1);
+    bus.subscribe_channel(playhouse::Subscribe::all(), tx, LIMIT)
+        .unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut next = 0;
+        while next < N {
+            assert_eq!(rx.recv_timeout(LIMIT).unwrap(), next);
+            next += 1;
+        }
+    });
+    let producer = system
+        .spawn({
+            let bus = bus.clone();
+            move || Producer { bus: bus.clone() }
+        })
+        .unwrap();
+    producer.tell(N).unwrap();
+    reader.join().unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    for s in &subs {
+        assert_eq!(s.ask(Msg::Report, LIMIT).unwrap(), (N, true));
+    }
+    let stats = bus.stats(LIMIT).unwrap();
+    assert_eq!(
+        (stats.published, stats.delivered, stats.dropped),
+        (N, 3 * N, 0)
+    );
+    system.shutdown().unwrap();
+}
