@@ -68,6 +68,7 @@
 
 mod actor;
 mod addr;
+mod bus;
 mod cell;
 mod context;
 mod error;
@@ -81,6 +82,10 @@ mod timer;
 
 pub use actor::{Actor, ExitReason, Terminated};
 pub use addr::{ActorMetrics, Addr, Recipient, Target};
+pub use bus::{
+    BusMsg, BusStats, EventBus, EventBusBuilder, Overflow, Subscribe, SubscribeError,
+    SubscriberStats, Subscription,
+};
 pub use context::Context;
 pub use error::{
     ActorError, AskError, BuildError, Failure, QuiescenceTimeout, SendError, SendTimeoutError,

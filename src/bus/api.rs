@@ -1,0 +1,290 @@
+//! How an [`EventBus`] is built and spawned, and what its address offers threads outside the pool.
+
+use super::event_bus::{EventBus, TopicFn};
+use super::msg::BusMsg;
+use super::subscribe::{BusStats, Subscribe, SubscribeError, Subscription};
+use crate::addr::{Addr, Recipient};
+use crate::error::{AskError, SendError, SendTimeoutError, SpawnError, TrySendError};
+use crate::sync::Arc;
+use crate::system::{SpawnOptions, System};
+use crossbeam_channel::Sender;
+use std::fmt;
+use std::hash::Hash;
+use std::time::Duration;
+
+impl<E: Clone + Send + 'static> EventBus<E> {
+    /// A builder for a bus of `E` events. Without [`EventBusBuilder::topic_fn`]
+    /// every event has the topic `()`, and subscribers use
+    /// [`Addr::subscribe_all`].
+    pub fn builder() -> EventBusBuilder<E> {
+        EventBusBuilder {
+            topic: Arc::new(|_: &E| ()),
+            options: SpawnOptions::new(),
+        }
+    }
+}
+
+/// Builds and spawns an [`EventBus`]: how to find an event's topic, and the
+/// bus actor's spawn options.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{EventBus, System};
+///
+/// #[derive(Clone)]
+/// struct Event {
+///     topic: String,
+///     body: String,
+/// }
+///
+/// let system = System::new();
+/// let bus = EventBus::builder()
+///     .topic_fn(|e: &Event| e.topic.clone())
+///     .name("events")
+///     .mailbox_capacity(256)
+///     .spawn(&system)?;
+/// bus.publish(Event { topic: "greetings".into(), body: "hello".into() })?;
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct EventBusBuilder<E, K = ()> {
+    topic: TopicFn<E, K>,
+    options: SpawnOptions,
+}
+
+impl<E, K> EventBusBuilder<E, K>
+where
+    E: Clone + Send + 'static,
+    K: Eq + Hash + Clone + Send + 'static,
+{
+    /// Routes by `topic(&event)`: an enum of event kinds, a string key, a
+    /// tenant id.
+    pub fn topic_fn<K2, F>(self, topic: F) -> EventBusBuilder<E, K2>
+    where
+        K2: Eq + Hash + Clone + Send + 'static,
+        F: Fn(&E) -> K2 + Send + Sync + 'static,
+    {
+        EventBusBuilder {
+            topic: Arc::new(topic),
+            options: self.options,
+        }
+    }
+
+    /// Registers the bus under `name` (see [`System::lookup`]).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.options = self.options.name(name);
+        self
+    }
+
+    /// The bus's mailbox capacity (at least 1; default the system's): how many
+    /// published events may wait for the bus before publishers feel
+    /// backpressure.
+    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
+        self.options = self.options.mailbox_capacity(capacity);
+        self
+    }
+
+    /// The bus's throughput (at least 1; default the system's).
+    pub fn throughput(mut self, throughput: usize) -> Self {
+        self.options = self.options.throughput(throughput);
+        self
+    }
+
+    /// A factory of fresh buses with this topic function, for
+    /// [`crate::ChildSpec::new`] or [`crate::Context::spawn`] (the spawn options set
+    /// on this builder do not apply there).
+    pub fn factory(&self) -> impl Fn() -> EventBus<E, K> + Send + Sync + Clone + 'static {
+        let topic = self.topic.clone();
+        move || EventBus::new(topic.clone())
+    }
+
+    /// Spawns the bus as a top-level actor.
+    ///
+    /// # Errors
+    /// As [`System::spawn_with`]: a stopping system, a taken name, a zero
+    /// capacity or throughput.
+    pub fn spawn(self, system: &System) -> Result<Addr<EventBus<E, K>>, SpawnError> {
+        let factory = self.factory();
+        system.spawn_with(self.options, factory)
+    }
+}
+
+impl<E, K> fmt::Debug for EventBusBuilder<E, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventBusBuilder")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E, K> Addr<EventBus<E, K>>
+where
+    E: Clone + Send + 'static,
+    K: Eq + Hash + Clone + Send + 'static,
+{
+    /// Publishes `event`, waiting for room while the bus's mailbox is full
+    /// (which is how backpressure from a slow subscriber reaches a publisher).
+    ///
+    /// # Errors
+    /// As [`Addr::tell`], with the event: [`SendError::Closed`] if the bus has
+    /// stopped, [`SendError::WouldBlockWorker`] when called on a pool worker
+    /// with the bus full (inside an actor, publish with [`crate::Context::send`]).
+    pub fn publish(&self, event: E) -> Result<(), SendError<E>> {
+        self.tell(BusMsg::publish(event)).map_err(|e| match e {
+            SendError::Closed(m) => SendError::Closed(m.into_event()),
+            SendError::WouldBlockWorker(m) => SendError::WouldBlockWorker(m.into_event()),
+        })
+    }
+
+    /// Publishes `event` if the bus has room now.
+    ///
+    /// # Errors
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`], with the event.
+    pub fn try_publish(&self, event: E) -> Result<(), TrySendError<E>> {
+        self.try_tell(BusMsg::publish(event)).map_err(|e| match e {
+            TrySendError::Full(m) => TrySendError::Full(m.into_event()),
+            TrySendError::Closed(m) => TrySendError::Closed(m.into_event()),
+        })
+    }
+
+    /// Publishes `event`, waiting at most `timeout` for room.
+    ///
+    /// # Errors
+    /// As [`Addr::tell_timeout`], with the event.
+    pub fn publish_timeout(&self, event: E, timeout: Duration) -> Result<(), SendTimeoutError<E>> {
+        self.tell_timeout(BusMsg::publish(event), timeout)
+            .map_err(|e| match e {
+                SendTimeoutError::Timeout(m) => SendTimeoutError::Timeout(m.into_event()),
+                SendTimeoutError::Closed(m) => SendTimeoutError::Closed(m.into_event()),
+                SendTimeoutError::WouldBlockWorker(m) => {
+                    SendTimeoutError::WouldBlockWorker(m.into_event())
+                }
+            })
+    }
+
+    /// A [`Recipient`] that publishes the events sent to it: hand it to code
+    /// that should publish without knowing the bus, or use it with
+    /// [`crate::Context::send`].
+    pub fn publisher(&self) -> Recipient<E> {
+        self.recipient()
+    }
+
+    /// Subscribes `recipient` to the events of `topic`, with
+    /// [`Overflow::Backpressure`](super::Overflow::Backpressure).
+    ///
+    /// # Errors
+    /// [`SubscribeError::Stopped`] if the recipient's actor has stopped;
+    /// [`SubscribeError::Ask`] if the bus did not answer within `timeout`.
+    pub fn subscribe(
+        &self,
+        topic: K,
+        recipient: Recipient<E>,
+        timeout: Duration,
+    ) -> Result<Subscription, SubscribeError> {
+        self.subscribe_with(Subscribe::topic(topic), recipient, timeout)
+    }
+
+    /// Subscribes `recipient` to every event, with [`Overflow::Backpressure`](super::Overflow::Backpressure).
+    ///
+    /// # Errors
+    /// As [`Addr::subscribe`].
+    pub fn subscribe_all(
+        &self,
+        recipient: Recipient<E>,
+        timeout: Duration,
+    ) -> Result<Subscription, SubscribeError> {
+        self.subscribe_with(Subscribe::all(), recipient, timeout)
+    }
+
+    /// Subscribes `recipient` as `spec` says: its topics and its overflow
+    /// policy. An actor subscribed several times gets each event once per
+    /// matching subscription.
+    ///
+    /// # Errors
+    /// [`SubscribeError::Stopped`], [`SubscribeError::NoTopics`],
+    /// [`SubscribeError::ZeroBuffer`], or [`SubscribeError::Ask`].
+    pub fn subscribe_with(
+        &self,
+        spec: Subscribe<K>,
+        recipient: Recipient<E>,
+        timeout: Duration,
+    ) -> Result<Subscription, SubscribeError> {
+        self.ask(|r| BusMsg::subscribe(spec, recipient, r), timeout)
+            .map_err(SubscribeError::Ask)?
+    }
+
+    /// Subscribes a channel, so a plain thread can `recv` (or `select!`) bus
+    /// events. The bus spawns a small forwarding actor, its child, that moves
+    /// each event into `tx` with `try_send`; when the channel is full it holds
+    /// the event and suspends itself, so under [`Overflow::Backpressure`](super::Overflow::Backpressure) a slow
+    /// reader slows the publishers and loses nothing. When the receiver is
+    /// dropped the subscription is removed; when the bus stops or the
+    /// subscription ends, the channel is disconnected.
+    ///
+    /// # Errors
+    /// As [`Addr::subscribe_with`], and [`SubscribeError::Spawn`] if the bus is
+    /// stopping.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{EventBus, Subscribe, System};
+    /// use std::time::Duration;
+    ///
+    /// let system = System::new();
+    /// let bus = EventBus::<u32>::builder().spawn(&system)?;
+    /// let (tx, rx) = crossbeam_channel::bounded(1);
+    /// bus.subscribe_channel(Subscribe::all(), tx, Duration::from_secs(5))?;
+    /// let reader = std::thread::spawn(move || rx.iter().take(100).sum::<u32>());
+    /// for n in 0..100 {
+    ///     bus.publish(n)?;
+    /// }
+    /// assert_eq!(reader.join().unwrap(), 4950);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn subscribe_channel(
+        &self,
+        spec: Subscribe<K>,
+        tx: Sender<E>,
+        timeout: Duration,
+    ) -> Result<Subscription, SubscribeError> {
+        self.ask(|r| BusMsg::subscribe_channel(spec, tx, r), timeout)
+            .map_err(SubscribeError::Ask)?
+    }
+
+    /// Ends a subscription. Returns whether it existed (it may have been
+    /// removed already because its subscriber stopped). Events already handed
+    /// to the subscriber stay in its mailbox; events the bus buffered for it
+    /// are dropped.
+    ///
+    /// # Errors
+    /// As [`Addr::ask`].
+    pub fn unsubscribe(
+        &self,
+        subscription: Subscription,
+        timeout: Duration,
+    ) -> Result<bool, AskError> {
+        self.ask(|r| BusMsg::unsubscribe_reply(subscription, r), timeout)
+    }
+
+    /// The bus's counters: published, unrouted, delivered, dropped, pruned, and
+    /// per subscription. Counts every event published before the call.
+    ///
+    /// # Errors
+    /// As [`Addr::ask`].
+    pub fn stats(&self, timeout: Duration) -> Result<BusStats, AskError> {
+        self.ask(BusMsg::stats, timeout)
+    }
+
+    /// Waits until every event published before the call has been handed to
+    /// its subscribers' mailboxes or dropped, `DropOldest` buffers included.
+    ///
+    /// # Errors
+    /// As [`Addr::ask`]; [`AskError::Timeout`] if a subscriber makes no room
+    /// in time.
+    pub fn flush(&self, timeout: Duration) -> Result<(), AskError> {
+        self.ask(BusMsg::flush, timeout)
+    }
+}

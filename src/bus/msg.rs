@@ -1,0 +1,141 @@
+//! [`BusMsg`]: the messages an [`crate::EventBus`] handles, with constructors for sending them from inside actors.
+
+use super::subscribe::{BusStats, Subscribe, SubscribeError, Subscription};
+use crate::actor::Terminated;
+use crate::addr::Recipient;
+use crate::reply::Reply;
+use crossbeam_channel::Sender;
+use std::fmt;
+
+/// A message to an [`crate::EventBus`]. Outside the pool the methods on
+/// `Addr<EventBus<E, K>>` build and send these for you; inside an actor, send
+/// them with [`crate::Context::send`] (publish, unsubscribe) or [`crate::Context::ask`]
+/// (subscribe, stats, flush), which never block the worker.
+///
+/// An event converts into a publish message with `From`, so
+/// `ctx.send(&bus, event.into())` publishes, and [`crate::Addr::publisher`] gives a
+/// [`Recipient`] of plain events.
+///
+/// # Examples
+///
+/// Publishing from inside an actor: when the bus is full the publisher is
+/// suspended, not its worker.
+///
+/// ```
+/// use playhouse::{Actor, ActorError, Addr, BusMsg, Context, EventBus, System};
+/// use std::time::Duration;
+///
+/// struct Ticker {
+///     bus: Addr<EventBus<u64>>,
+/// }
+/// impl Actor for Ticker {
+///     type Msg = u64;
+///     fn handle(&mut self, ctx: &mut Context<Self>, n: u64) -> Result<(), ActorError> {
+///         for i in 0..n {
+///             ctx.send(&self.bus, BusMsg::publish(i))?;
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let timeout = Duration::from_secs(5);
+/// let system = System::new();
+/// let bus = EventBus::<u64>::builder().spawn(&system)?;
+/// let ticker = system.spawn({
+///     let bus = bus.clone();
+///     move || Ticker { bus: bus.clone() }
+/// })?;
+/// ticker.tell(10)?;
+/// system.await_quiescent(timeout)?;
+/// assert_eq!(bus.stats(timeout)?.published, 10);
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct BusMsg<E: Send + 'static, K = ()>(pub(super) Inner<E, K>);
+
+type SubscribeReply = Reply<Result<Subscription, SubscribeError>>;
+
+pub(super) enum Inner<E: Send + 'static, K> {
+    Publish(E),
+    Subscribe(Subscribe<K>, Recipient<E>, SubscribeReply),
+    SubscribeChannel(Subscribe<K>, Sender<E>, SubscribeReply),
+    Unsubscribe(Subscription, Option<Reply<bool>>),
+    Stats(Reply<BusStats>),
+    Flush(Reply<()>),
+    Down(Terminated),
+}
+
+impl<E: Send + 'static, K> BusMsg<E, K> {
+    /// Publishes `event`.
+    pub fn publish(event: E) -> Self {
+        BusMsg(Inner::Publish(event))
+    }
+
+    /// Subscribes `recipient` as `spec` says; the answer is the subscription's
+    /// handle (see [`crate::Addr::subscribe_with`]).
+    pub fn subscribe(
+        spec: Subscribe<K>,
+        recipient: Recipient<E>,
+        reply: Reply<Result<Subscription, SubscribeError>>,
+    ) -> Self {
+        BusMsg(Inner::Subscribe(spec, recipient, reply))
+    }
+
+    /// Subscribes a channel (see [`crate::Addr::subscribe_channel`]).
+    pub fn subscribe_channel(
+        spec: Subscribe<K>,
+        tx: Sender<E>,
+        reply: Reply<Result<Subscription, SubscribeError>>,
+    ) -> Self {
+        BusMsg(Inner::SubscribeChannel(spec, tx, reply))
+    }
+
+    /// Ends a subscription, without an answer (for [`crate::Context::send`]).
+    pub fn unsubscribe(subscription: Subscription) -> Self {
+        BusMsg(Inner::Unsubscribe(subscription, None))
+    }
+
+    /// Ends a subscription; the answer says whether it existed.
+    pub fn unsubscribe_reply(subscription: Subscription, reply: Reply<bool>) -> Self {
+        BusMsg(Inner::Unsubscribe(subscription, Some(reply)))
+    }
+
+    /// Asks for the bus's counters (see [`crate::Addr::stats`]).
+    pub fn stats(reply: Reply<BusStats>) -> Self {
+        BusMsg(Inner::Stats(reply))
+    }
+
+    /// Asks to be answered once every `DropOldest` buffer is empty (see
+    /// [`crate::Addr::flush`]).
+    pub fn flush(reply: Reply<()>) -> Self {
+        BusMsg(Inner::Flush(reply))
+    }
+
+    /// The event of a publish message (used to hand an undelivered event back).
+    pub(super) fn into_event(self) -> E {
+        match self.0 {
+            Inner::Publish(event) => event,
+            _ => unreachable!("only publish messages are handed back as events"),
+        }
+    }
+}
+
+impl<E: Send + 'static, K> From<E> for BusMsg<E, K> {
+    fn from(event: E) -> Self {
+        BusMsg::publish(event)
+    }
+}
+
+impl<E: Send + 'static, K> fmt::Debug for BusMsg<E, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.0 {
+            Inner::Publish(_) => "BusMsg::Publish",
+            Inner::Subscribe(..) => "BusMsg::Subscribe",
+            Inner::SubscribeChannel(..) => "BusMsg::SubscribeChannel",
+            Inner::Unsubscribe(..) => "BusMsg::Unsubscribe",
+            Inner::Stats(_) => "BusMsg::Stats",
+            Inner::Flush(_) => "BusMsg::Flush",
+            Inner::Down(_) => "BusMsg::Down",
+        })
+    }
+}

@@ -1,0 +1,251 @@
+//! Subscribers that stop, restart or were never alive: pruning through watch, surviving restarts, typed errors.
+
+mod common;
+
+use common::{LIMIT, init_log};
+use crossbeam_channel::{Sender, unbounded};
+use playhouse::{
+    Actor, ActorError, AskError, ChildSpec, Context, EventBus, Overflow, Reply, SendError,
+    SpawnOptions, Subscribe, SubscribeError, Supervisor, System,
+};
+use std::time::Duration;
+
+enum Msg {
+    Ev(u64),
+    Seen(Reply<Vec<u64>>),
+}
+
+/// Records events; stops itself after `quit_after` (reporting what it saw).
+struct Quitter {
+    got: Vec<u64>,
+    quit_after: Option<u64>,
+    report: Option<Sender<Vec<u64>>>,
+}
+
+impl Actor for Quitter {
+    type Msg = Msg;
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+        match msg {
+            Msg::Ev(n) => {
+                self.got.push(n);
+                if Some(n) == self.quit_after {
+                    ctx.stop();
+                }
+            }
+            Msg::Seen(r) => {
+                let _ = r.send(self.got.clone());
+            }
+        }
+        Ok(())
+    }
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        if let Some(tx) = &self.report {
+            let _ = tx.send(std::mem::take(&mut self.got));
+        }
+    }
+}
+
+fn keeper() -> Quitter {
+    Quitter {
+        got: Vec::new(),
+        quit_after: None,
+        report: None,
+    }
+}
+
+#[test]
+fn a_subscriber_stopped_mid_stream_is_pruned_and_publishing_goes_on() {
+    init_log();
+    let system = System::builder().workers(4).build().unwrap();
+    let bus = EventBus::<u64>::builder()
+        .mailbox_capacity(8)
+        .spawn(&system)
+        .unwrap();
+    let (report, reported) = unbounded();
+    // A small mailbox, so the bus has events parked with it when it stops: the
+    // bus must not stay suspended on a subscriber that is gone.
+    let quitter = system
+        .spawn_with(SpawnOptions::new().mailbox_capacity(2), move || Quitter {
+            got: Vec::new(),
+            quit_after: Some(99),
+            report: Some(report.clone()),
+        })
+        .unwrap();
+    let dropper = system
+        .spawn_with(SpawnOptions::new().mailbox_capacity(2), keeper)
+        .unwrap();
+    let other = system.spawn(keeper).unwrap();
+    let q1 = bus
+        .subscribe_all(quitter.recipient_with(Msg::Ev), LIMIT)
+        .unwrap();
+    // The same actor twice: both subscriptions go when it stops.
+    let q2 = bus
+        .subscribe_with(
+            Subscribe::all().overflow(Overflow::DropOldest(4)),
+            quitter.recipient_with(Msg::Ev),
+            LIMIT,
+        )
+        .unwrap();
+    bus.subscribe_with(
+        Subscribe::all().overflow(Overflow::DropNewest),
+        dropper.recipient_with(Msg::Ev),
+        LIMIT,
+    )
+    .unwrap();
+    bus.subscribe_all(other.recipient_with(Msg::Ev), LIMIT)
+        .unwrap();
+
+    for n in 0..1_000 {
+        bus.publish(n).unwrap();
+    }
+    system.await_quiescent(LIMIT).unwrap();
+
+    let seen = reported.recv_timeout(LIMIT).unwrap();
+    assert_eq!(seen.last(), Some(&99), "it stopped after 99");
+    assert!(
+        (0..=99).all(|n| seen.contains(&n)),
+        "the backpressure copy of each"
+    );
+    assert!(!quitter.is_alive());
+    let stats = bus.stats(LIMIT).unwrap();
+    assert!(stats.subscriber(q1).is_none() && stats.subscriber(q2).is_none());
+    assert_eq!(stats.pruned, 2);
+    assert_eq!(stats.subscribers.len(), 2);
+
+    for n in 1_000..1_100 {
+        bus.publish(n).unwrap();
+    }
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(
+        other.ask(Msg::Seen, LIMIT).unwrap(),
+        (0..1_100).collect::<Vec<_>>()
+    );
+    assert_eq!(bus.stats(LIMIT).unwrap().published, 1_100);
+    system.shutdown().unwrap();
+}
+
+/// Fails on event 13; reports every other event to the test.
+struct Flaky {
+    tx: Sender<u64>,
+}
+
+impl Actor for Flaky {
+    type Msg = u64;
+    fn handle(&mut self, _: &mut Context<Self>, n: u64) -> Result<(), ActorError> {
+        if n == 13 {
+            return Err("thirteen".into());
+        }
+        self.tx.send(n).unwrap();
+        Ok(())
+    }
+}
+
+#[test]
+fn a_subscriber_restarted_by_its_supervisor_keeps_receiving() {
+    init_log();
+    let system = System::builder().workers(4).build().unwrap();
+    let bus = EventBus::<u64>::builder().spawn(&system).unwrap();
+    let (tx, rx) = unbounded();
+    let sup = Supervisor::builder()
+        .intensity(3, Duration::from_secs(60))
+        .child(ChildSpec::new("flaky", move || Flaky { tx: tx.clone() }).mailbox_capacity(4))
+        .name("subs")
+        .spawn(&system)
+        .unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    let flaky = sup.child::<Flaky>("flaky").expect("started");
+    let sub = bus.subscribe_all(flaky.recipient(), LIMIT).unwrap();
+
+    for n in 0..100 {
+        bus.publish(n).unwrap();
+    }
+    system.await_quiescent(LIMIT).unwrap();
+
+    let got: Vec<u64> = rx.try_iter().collect();
+    let expected: Vec<u64> = (0..100).filter(|n| *n != 13).collect();
+    assert_eq!(got, expected, "all but the one it failed on, in order");
+    assert_eq!(sup.children(LIMIT).unwrap()[0].restarts, 1);
+    let stats = bus.stats(LIMIT).unwrap();
+    assert_eq!(stats.pruned, 0, "a restart is not a stop");
+    let mine = stats.subscriber(sub).expect("still subscribed");
+    assert_eq!((mine.recipient, mine.delivered), (flaky.id(), 100));
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn subscribing_a_stopped_actor_is_a_typed_error() {
+    init_log();
+    let system = System::builder().workers(2).build().unwrap();
+    let bus = EventBus::<u64>::builder().spawn(&system).unwrap();
+    let gone = system.spawn(keeper).unwrap();
+    gone.stop();
+    system.await_quiescent(LIMIT).unwrap();
+    assert!(!gone.is_alive());
+
+    let err = bus
+        .subscribe_all(gone.recipient_with(Msg::Ev), LIMIT)
+        .unwrap_err();
+    assert!(matches!(err, SubscribeError::Stopped), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "cannot subscribe an actor that has stopped"
+    );
+    assert!(bus.stats(LIMIT).unwrap().subscribers.is_empty());
+
+    let alive = system.spawn(keeper).unwrap();
+    let err = bus
+        .subscribe_with(
+            Subscribe::topics(Vec::<()>::new()),
+            alive.recipient_with(Msg::Ev),
+            LIMIT,
+        )
+        .unwrap_err();
+    assert!(matches!(err, SubscribeError::NoTopics), "{err:?}");
+    assert_eq!(err.to_string(), "a subscription needs at least one topic");
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn a_stopped_bus_hands_events_back() {
+    init_log();
+    let system = System::builder().workers(2).build().unwrap();
+    let bus = EventBus::<u64>::builder().spawn(&system).unwrap();
+    let alive = system.spawn(keeper).unwrap();
+    bus.stop();
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(bus.publish(7), Err(SendError::Closed(7)));
+    assert_eq!(bus.try_publish(8), Err(playhouse::TrySendError::Closed(8)));
+    let err = bus
+        .subscribe_all(alive.recipient_with(Msg::Ev), LIMIT)
+        .unwrap_err();
+    assert!(
+        matches!(err, SubscribeError::Ask(AskError::Closed)),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "event bus did not answer: asked actor stopped before answering"
+    );
+    assert_eq!(bus.stats(LIMIT), Err(AskError::Closed));
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn a_bus_can_be_a_supervised_child() {
+    init_log();
+    let system = System::builder().workers(2).build().unwrap();
+    let factory = EventBus::<u64>::builder().factory();
+    let sup = Supervisor::builder()
+        .child(ChildSpec::new("bus", factory).mailbox_capacity(16))
+        .name("root")
+        .spawn(&system)
+        .unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    let bus = sup.child::<EventBus<u64>>("bus").expect("started");
+    let (tx, rx) = crossbeam_channel::unbounded();
+    bus.subscribe_channel(Subscribe::all(), tx, LIMIT).unwrap();
+    bus.publish(5).unwrap();
+    assert_eq!(rx.recv_timeout(LIMIT), Ok(5));
+    assert_eq!(bus.metrics().mailbox_capacity, 16);
+    system.shutdown().unwrap();
+}
