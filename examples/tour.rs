@@ -1,11 +1,11 @@
-//! A tour of playhouse: actors, tell and ask, backpressure, failure and supervision, timers and a clean shutdown.
+//! A tour of playhouse: actors, tell and ask, backpressure, failure and supervision, timers, an event bus and a clean shutdown.
 //!
 //! Run it with `cargo run --example tour` (add `RUST_LOG=debug` to see the
 //! runtime's log).
 
 use playhouse::{
-    Actor, ActorError, Addr, ChildSpec, Context, Reply, SpawnOptions, Supervisor, System,
-    TrySendError,
+    Actor, ActorError, Addr, ChildSpec, Context, EventBus, Reply, SpawnOptions, Subscribe,
+    Supervisor, System, TrySendError,
 };
 use std::time::{Duration, Instant};
 
@@ -226,13 +226,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         stopped.recv_timeout(timeout)?
     );
 
+    println!("6. An event bus: publish by topic; an actor and a plain thread subscribe");
+    let bus = EventBus::builder()
+        .topic_fn(|e: &(String, i64)| e.0.clone())
+        .spawn(&system)?;
+    let deposits = account.recipient_with(|(_, n): (String, i64)| AccountMsg::Deposit(n));
+    bus.subscribe("deposit".to_string(), deposits, timeout)?;
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    bus.subscribe_channel(Subscribe::all(), tx, timeout)?;
+    let watcher = std::thread::spawn(move || rx.iter().take(3).collect::<Vec<_>>());
+    bus.publish(("deposit".to_string(), 5))?;
+    bus.publish(("audit".to_string(), 0))?;
+    bus.publish(("deposit".to_string(), 7))?;
+    println!(
+        "    a plain thread saw {:?}",
+        watcher.join().expect("watcher")
+    );
+    system.await_quiescent(timeout)?;
+    println!(
+        "    the account got the two deposits: balance {}",
+        account.ask(AccountMsg::Balance, timeout)?
+    );
+
     let m = system.metrics();
     println!(
-        "6. Metrics: {} actors alive, {} messages handled, {} dead letters, {} steals, {} parks",
+        "7. Metrics: {} actors alive, {} messages handled, {} dead letters, {} steals, {} parks",
         m.actors_alive, m.messages_handled, m.dead_letters, m.steals, m.parks
     );
     system.shutdown()?;
-    println!("7. Shut down cleanly: every actor stopped, every thread joined");
+    println!("8. Shut down cleanly: every actor stopped, every thread joined");
     match account.tell(AccountMsg::Deposit(1)) {
         Err(e) => println!("    a tell after shutdown: {e}"),
         Ok(()) => println!("    unexpected: a tell after shutdown was accepted"),

@@ -8,7 +8,7 @@ use crate::error::{ActorError, AskError, BuildError, SendError, SpawnError};
 use crate::mailbox::{SendWaker, Sent};
 use crate::reply::{Reply, Slot};
 use crate::sync::Arc;
-use crate::system::SpawnOptions;
+use crate::system::{DeadLetterReason, SpawnOptions};
 use crate::timer::TimerHandle;
 use std::fmt;
 use std::time::Duration;
@@ -122,6 +122,16 @@ impl<A: Actor> Context<A> {
     /// its senders feel backpressure.
     pub fn is_suspended(&self) -> bool {
         self.st.parked_sends > 0 || self.st.suspended
+    }
+
+    /// Reports a message this actor chose not to deliver to `to` as a dead
+    /// letter: counted in [`crate::SystemMetrics::dead_letters`], logged at
+    /// debug, and passed to the system's dead-letter hook. For patterns that
+    /// shed load by policy; the message itself is the caller's to drop.
+    pub fn dead_letter<M: 'static, T: Target<M>>(&self, to: &T, reason: DeadLetterReason) {
+        self.cell
+            .shared
+            .dead_letter::<M>(&to.cell().label(), reason);
     }
 
     /// Takes no more user messages until [`Context::resume`]; control items

@@ -72,6 +72,9 @@ pub enum DeadLetterReason {
     MailboxFull,
     /// A timer message fired while the system was shutting down.
     Shutdown,
+    /// An actor shed it by policy (for example an event bus subscriber's
+    /// overflow policy), reported with [`crate::Context::dead_letter`].
+    Shed,
 }
 
 /// A record of a message that could not be handled.

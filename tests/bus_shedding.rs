@@ -122,6 +122,11 @@ fn drop_newest_sheds_what_finds_the_mailbox_full() {
     assert_eq!(stats.delivered, 5 + EVENTS, "the fast subscriber got all");
     assert_eq!(stats.dropped, 995);
     assert_eq!(mine.delivered + mine.dropped, stats.published);
+    assert_eq!(
+        s.system.metrics().dead_letters,
+        995,
+        "every shed event is reported to dead letters"
+    );
 
     s.gate.open();
     s.system.await_quiescent(LIMIT).unwrap(); // the subscriber drains
@@ -153,6 +158,7 @@ fn drop_oldest_keeps_the_newest_in_a_bounded_buffer() {
     let stats = s.bus.stats(LIMIT).unwrap();
     let mine = stats.subscriber(sub).unwrap();
     assert_eq!((mine.delivered, mine.dropped, mine.buffered), (5, 987, 8));
+    assert_eq!(s.system.metrics().dead_letters, 987);
     assert_eq!(
         mine.delivered + mine.dropped + mine.buffered as u64,
         stats.published

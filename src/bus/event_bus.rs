@@ -11,7 +11,7 @@ use crate::context::Context;
 use crate::error::{ActorError, TrySendError};
 use crate::reply::Reply;
 use crate::sync::Arc;
-use crate::system::SpawnOptions;
+use crate::system::{DeadLetterReason, SpawnOptions};
 use crossbeam_channel::Sender;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
@@ -222,6 +222,7 @@ where
                 Err(_) => {
                     sub.dropped += 1;
                     t.dropped += 1;
+                    ctx.dead_letter(&sub.recipient, DeadLetterReason::Stopped);
                 }
             },
             Overflow::DropNewest | Overflow::Fail => match sub.recipient.try_tell(event) {
@@ -232,6 +233,7 @@ where
                 Err(TrySendError::Full(_)) => {
                     sub.dropped += 1;
                     t.dropped += 1;
+                    ctx.dead_letter(&sub.recipient, DeadLetterReason::Shed);
                     if sub.overflow == Overflow::Fail {
                         self.remove(ctx, id, Removal::Overflowed);
                     } else {
@@ -245,6 +247,7 @@ where
                 Err(TrySendError::Closed(_)) => {
                     sub.dropped += 1;
                     t.dropped += 1;
+                    ctx.dead_letter(&sub.recipient, DeadLetterReason::Stopped);
                 }
             },
             Overflow::DropOldest(bound) => {
@@ -254,6 +257,7 @@ where
                     sub.buffer.pop_front();
                     sub.dropped += 1;
                     t.dropped += 1;
+                    ctx.dead_letter(&sub.recipient, DeadLetterReason::Shed);
                     log::debug!(
                         "event bus {}: dropped the oldest buffered event for {:?}",
                         label(ctx),
@@ -413,6 +417,9 @@ where
             self.drop_oldest -= 1;
         }
         self.totals.dropped += sub.buffer.len() as u64;
+        for _ in 0..sub.buffer.len() {
+            ctx.dead_letter(&sub.recipient, DeadLetterReason::Stopped);
+        }
         let actor = sub.recipient.id();
         if !self.subs.values().any(|s| s.recipient.id() == actor) {
             ctx.unwatch(&sub.recipient);
