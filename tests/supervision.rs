@@ -649,3 +649,29 @@ fn random_failures_under_load_lose_nothing_on_one_worker() {
 fn random_failures_under_load_lose_nothing_on_two_workers() {
     stress(2);
 }
+
+#[test]
+fn a_child_that_will_not_stop_is_abandoned_and_shutdown_completes() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let sup = Supervisor::builder()
+        .child(probe("stuck", &log).shutdown_timeout(Duration::from_millis(50)))
+        .child(probe("fine", &log))
+        .spawn(&system)
+        .unwrap();
+    common::wait_until("started", || events(&log).len() == 2);
+    let stuck = sup.child::<Probe>("stuck").unwrap();
+    let gate = Gate::new();
+    stuck.tell(P::Block(gate.clone())).unwrap();
+    common::wait_until("stuck is blocked", || stuck.metrics().mailbox_len == 0);
+    let started = Instant::now();
+    let err = system.shutdown_timeout(Duration::from_secs(2)).unwrap_err();
+    // The supervisor stopped "fine", gave "stuck" its 50 ms, abandoned it and
+    // stopped itself; only the stuck handler is reported.
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(!sup.is_alive(), "the supervisor finished stopping");
+    assert_eq!(err.stuck().len(), 1, "{err}");
+    assert_eq!(err.stuck()[0].actor, format!("#{}/stuck", sup.id()));
+    assert!(events(&log).contains(&"stop:fine".to_string()));
+    gate.open();
+}
