@@ -1272,15 +1272,6 @@ pub fn machine() -> String {
     format!("{cpus} CPUs (nproc), {model}")
 }
 
-/// The 1-minute load average from `/proc/loadavg`: other processes on the
-/// machine skew every figure, so the header shows it.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|l| l.split_whitespace().next().map(str::to_string))
-        .unwrap_or_else(|| "unknown".into())
-}
-
 /// CPU time the whole machine has spent busy (user, nice, system, irq,
 /// softirq, steal: the first line of `/proc/stat`), in seconds.
 fn machine_busy_seconds() -> Option<f64> {
@@ -1299,7 +1290,8 @@ fn machine_busy_seconds() -> Option<f64> {
 }
 
 /// How many CPUs other processes kept busy, on average, since `since`
-/// (machine busy time minus this process's CPU time, per wall second).
+/// (machine busy time minus this process's CPU time, per wall second): on a
+/// shared machine they skew every figure, so the output says how much.
 struct OtherLoad {
     since: Instant,
     machine: Option<f64>,
@@ -1472,12 +1464,11 @@ fn main() {
         WORKERS.store(n, Ordering::Relaxed);
     }
     let header = format!(
-        "playhouse bench ({}): {}; pool of {} workers; median of {} runs; load average {}",
+        "playhouse bench ({}): {}; pool of {} workers; median of {} runs",
         args.mode,
         machine(),
         args.workers.unwrap_or_else(num_cpus::get),
         args.sizes.reps,
-        load_average(),
     );
     // With `--json`, stdout holds only the objects, one per line.
     if args.json {
