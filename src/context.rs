@@ -14,7 +14,9 @@ use std::fmt;
 use std::time::Duration;
 
 /// The state of a context that lives across turns (only the running worker
-/// touches it).
+/// touches it). It is moved into the turn's [`Context`] and back every turn, so
+/// what only stopping, supervision, watching and timers need lives in a box
+/// allocated on first use.
 pub(crate) struct CtxState<A: Actor> {
     /// Sends parked on full mailboxes; while non-zero the actor takes no user
     /// messages (it is suspended).
@@ -24,40 +26,74 @@ pub(crate) struct CtxState<A: Actor> {
     pub(crate) stop_requested: bool,
     /// An instance has started and has not ended.
     pub(crate) live: bool,
+    pub(crate) dead: bool,
+    /// The first instance has not been started yet (the first turn does it,
+    /// without a control item, so spawning allocates no control lane).
+    pub(crate) unstarted: bool,
+    pub(crate) parent: Option<Arc<dyn AnyCell>>,
+    rel: Option<Box<Relations>>,
+    _actor: std::marker::PhantomData<fn() -> A>,
+}
+
+/// The rarely used part of a context's state.
+#[derive(Default)]
+pub(crate) struct Relations {
     /// Stopping for good, waiting for the children.
     pub(crate) stopping: Option<StopReason>,
     /// Halting for a restart, waiting for the children.
     pub(crate) halting: Option<Exit>,
     /// Halted: the instance is gone, the supervisor has not decided yet.
     pub(crate) halted: Option<Exit>,
-    pub(crate) dead: bool,
     /// Live children, in spawn order.
     pub(crate) children: Vec<Arc<dyn AnyCell>>,
     /// The child asked to stop in an ordered stop, if one is.
     pub(crate) stopping_child: Option<u64>,
-    pub(crate) parent: Option<Arc<dyn AnyCell>>,
     /// Actors this one watches (so it can unregister when it stops).
     pub(crate) watching: Vec<Arc<dyn AnyCell>>,
     /// Periodic timers, cancelled when the instance ends.
     pub(crate) timers: Vec<TimerHandle>,
-    _actor: std::marker::PhantomData<fn() -> A>,
 }
 
 impl<A: Actor> CtxState<A> {
     pub(crate) fn new(parent: Option<Arc<dyn AnyCell>>) -> Self {
         CtxState {
             parent,
+            unstarted: true,
             ..CtxState::default()
         }
     }
 
+    /// The rarely used state, allocated on first use.
+    pub(crate) fn rel(&mut self) -> &mut Relations {
+        self.rel.get_or_insert_with(Box::default)
+    }
+
+    pub(crate) fn stopping(&self) -> Option<&StopReason> {
+        self.rel.as_ref().and_then(|r| r.stopping.as_ref())
+    }
+
+    pub(crate) fn halted(&self) -> Option<&Exit> {
+        self.rel.as_ref().and_then(|r| r.halted.as_ref())
+    }
+
+    /// Stopping or halting: waiting for the children before going on.
+    pub(crate) fn winding_down(&self) -> bool {
+        self.rel
+            .as_ref()
+            .is_some_and(|r| r.stopping.is_some() || r.halting.is_some())
+    }
+
+    pub(crate) fn children(&self) -> &[Arc<dyn AnyCell>] {
+        self.rel.as_ref().map_or(&[], |r| &r.children)
+    }
+
+    pub(crate) fn watching(&self) -> &[Arc<dyn AnyCell>] {
+        self.rel.as_ref().map_or(&[], |r| &r.watching)
+    }
+
     /// Whether the actor takes user messages now.
     pub(crate) fn accepts_user(&self) -> bool {
-        self.live
-            && self.parked_sends == 0
-            && !self.suspended
-            && self.stopping.is_none()
-            && self.halting.is_none()
+        self.live && self.parked_sends == 0 && !self.suspended && !self.winding_down()
     }
 }
 
@@ -68,15 +104,10 @@ impl<A: Actor> Default for CtxState<A> {
             suspended: false,
             stop_requested: false,
             live: false,
-            stopping: None,
-            halting: None,
-            halted: None,
             dead: false,
-            children: Vec::new(),
-            stopping_child: None,
+            unstarted: false,
             parent: None,
-            watching: Vec::new(),
-            timers: Vec::new(),
+            rel: None,
             _actor: std::marker::PhantomData,
         }
     }
@@ -159,11 +190,6 @@ impl<A: Actor> Context<A> {
         self.after(delay, Box::new(k))
     }
 
-    fn waker(&self) -> impl Fn() -> Arc<dyn SendWaker> + use<A> {
-        let cell = self.cell.clone();
-        move || cell.clone() as Arc<dyn SendWaker>
-    }
-
     /// Sends `msg` to an actor (an [`Addr`] or a [`crate::Recipient`]) without
     /// ever blocking the worker.
     ///
@@ -181,7 +207,9 @@ impl<A: Actor> Context<A> {
     /// # Errors
     /// [`SendError::Closed`] with the message if the target has stopped.
     pub fn send<M, T: Target<M>>(&mut self, to: &T, msg: M) -> Result<(), SendError<M>> {
-        let waker = self.waker();
+        // Borrows only the cell: the Arc is cloned only if the send parks.
+        let cell = &self.cell;
+        let waker = || cell.clone() as Arc<dyn SendWaker>;
         match to.deliver_from_actor(msg, None, self.cell.id, &waker) {
             Ok(Sent::Pushed(_)) => Ok(()),
             Ok(Sent::Parked) => {
@@ -275,7 +303,9 @@ impl<A: Actor> Context<A> {
         });
         slot.set_timer(handle);
         let request = make(Reply::new(slot.clone()));
-        let waker = self.waker();
+        // Borrows only the cell: the Arc is cloned only if the send parks.
+        let cell = &self.cell;
+        let waker = || cell.clone() as Arc<dyn SendWaker>;
         match to.deliver_from_actor(request, Some(slot.clone()), self.cell.id, &waker) {
             Ok(Sent::Pushed(_)) => {}
             Ok(Sent::Parked) => self.st.parked_sends += 1,
@@ -319,8 +349,8 @@ impl<A: Actor> Context<A> {
             period,
             move || cell.deliver_from_timer(make()),
         );
-        self.st.timers.retain(|t| !t.is_cancelled());
-        self.st.timers.push(handle.clone());
+        self.st.rel().timers.retain(|t| !t.is_cancelled());
+        self.st.rel().timers.push(handle.clone());
         Ok(handle)
     }
 
@@ -390,7 +420,7 @@ impl<A: Actor> Context<A> {
     {
         let watched = target.cell();
         let id = watched.id();
-        if id == self.cell.id || self.st.watching.iter().any(|w| w.id() == id) {
+        if id == self.cell.id || self.st.watching().iter().any(|w| w.id() == id) {
             return;
         }
         let me = self.cell.clone();
@@ -398,20 +428,20 @@ impl<A: Actor> Context<A> {
             self.cell.id,
             Box::new(move |t| {
                 let k: Continuation<A> = Box::new(move |a, ctx| {
-                    ctx.st.watching.retain(|w| w.id() != id);
+                    ctx.st.rel().watching.retain(|w| w.id() != id);
                     a.handle(ctx, map(t))
                 });
                 let _ = me.push_control(Control::Run(k));
             }),
         );
-        self.st.watching.push(watched);
+        self.st.rel().watching.push(watched);
     }
 
     /// Stops watching an actor; a notice already on its way may still arrive.
     pub fn unwatch<M, T: Target<M>>(&mut self, target: &T) {
         let watched = target.cell();
         watched.remove_watcher(self.cell.id);
-        self.st.watching.retain(|w| w.id() != watched.id());
+        self.st.rel().watching.retain(|w| w.id() != watched.id());
     }
 
     /// Runs `k` on this actor after `delay`, through the control lane (so a
@@ -456,7 +486,7 @@ impl<A: Actor> Context<A> {
         config: CellConfig,
         factory: Box<dyn Fn() -> B + Send + Sync>,
     ) -> Result<Arc<Cell<B>>, SpawnError> {
-        if self.st.stopping.is_some() || self.st.halting.is_some() {
+        if self.st.winding_down() {
             return Err(SpawnError::ParentStopping);
         }
         let parent: Arc<dyn AnyCell> = self.cell.clone();
@@ -464,7 +494,7 @@ impl<A: Actor> Context<A> {
             .cell
             .shared
             .spawn_cell(name, config, factory, Some(parent))?;
-        self.st.children.push(child.clone());
+        self.st.rel().children.push(child.clone());
         child.clone().submit();
         Ok(child)
     }
@@ -502,7 +532,7 @@ impl<A: Actor> fmt::Debug for Context<A> {
         f.debug_struct("Context")
             .field("actor", &self.cell.label())
             .field("suspended", &self.is_suspended())
-            .field("children", &self.st.children.len())
+            .field("children", &self.st.children().len())
             .finish()
     }
 }

@@ -48,6 +48,10 @@ use crate::sync::{AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
 use std::collections::VecDeque;
 use std::time::Instant;
 
+/// User-lane slots an empty mailbox keeps allocated; a larger buffer left by a
+/// burst is freed once the lane empties.
+const RETAINED_SLOTS: usize = 8;
+
 const IDLE: usize = 0;
 const SCHEDULED: usize = 1;
 const RUNNING: usize = 2;
@@ -348,12 +352,22 @@ impl<M, C> Mailbox<M, C> {
     ) -> Option<Popped<M, C>> {
         let mut lanes = self.lanes.lock();
         if let Some(c) = lanes.control.pop_front() {
+            if lanes.control.is_empty() {
+                // Control items are rare: give the buffer back rather than keep
+                // it for the actor's whole life.
+                lanes.control = VecDeque::new();
+            }
             return Some(Popped::Control(c));
         }
         if !accept_user {
             return None;
         }
         let m = lanes.pop_user()?;
+        if lanes.user.is_empty() && lanes.user.capacity() > RETAINED_SLOTS {
+            // A burst is over: free its buffer, keep a small one for the
+            // steady state so a busy actor does not allocate per message.
+            lanes.user = VecDeque::new();
+        }
         if !lanes.parked.is_empty() && lanes.occupied() <= self.low_watermark {
             while lanes.occupied() < self.capacity {
                 let Some(p) = lanes.parked.pop_front() else {

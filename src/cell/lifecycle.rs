@@ -40,9 +40,10 @@ pub(crate) struct WatchState {
 
 impl<A: Actor> Cell<A> {
     pub(super) fn watch_add(&self, watcher: u64, notify: Notify) {
-        let mut w = self.watch.lock();
+        let mut guard = self.watch.lock();
+        let w = guard.get_or_insert_with(Box::default);
         if let Some(t) = w.ended.clone() {
-            drop(w);
+            drop(guard);
             notify(t);
             return;
         }
@@ -51,12 +52,14 @@ impl<A: Actor> Cell<A> {
     }
 
     pub(super) fn watch_remove(&self, watcher: u64) {
-        self.watch.lock().watchers.retain(|(id, _)| *id != watcher);
+        if let Some(w) = self.watch.lock().as_mut() {
+            w.watchers.retain(|(id, _)| *id != watcher);
+        }
     }
 
     /// Step 1: builds and starts a fresh instance.
     pub(super) fn start_instance(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>) {
-        if ctx.st.live || ctx.st.stopping.is_some() || ctx.st.halting.is_some() {
+        if ctx.st.live || ctx.st.winding_down() {
             debug_assert!(false, "start of an actor that is not waiting to start");
             return;
         }
@@ -65,7 +68,9 @@ impl<A: Actor> Cell<A> {
             Ok(a) => a,
             Err(p) => return self.fail(actor, ctx, Failure::Panic(panic_message(&*p))),
         };
-        ctx.st.halted = None;
+        if ctx.st.halted().is_some() {
+            ctx.st.rel().halted = None;
+        }
         let started = catch_unwind(AssertUnwindSafe(|| fresh.started(ctx)));
         *actor = Some(fresh);
         ctx.st.live = true;
@@ -112,7 +117,7 @@ impl<A: Actor> Cell<A> {
         ctx: &mut Context<A>,
         exit: Exit,
     ) {
-        if ctx.st.stopping.is_some() || ctx.st.halting.is_some() || ctx.st.halted.is_some() {
+        if ctx.st.winding_down() || ctx.st.halted().is_some() {
             return;
         }
         if !ctx.st.live && exit == Exit::Halted {
@@ -122,12 +127,12 @@ impl<A: Actor> Cell<A> {
         }
         log::debug!("actor {} halting ({exit:?})", self.label());
         ctx.st.live = false;
-        for t in ctx.st.timers.drain(..) {
+        for t in ctx.st.rel().timers.drain(..) {
             t.cancel();
         }
-        ctx.st.halting = Some(exit);
+        ctx.st.rel().halting = Some(exit);
         self.stop_children(ctx);
-        if ctx.st.children.is_empty() {
+        if ctx.st.rel().children.is_empty() {
             self.children_gone(actor, ctx);
         }
     }
@@ -136,7 +141,7 @@ impl<A: Actor> Cell<A> {
     fn complete_halt(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>, exit: Exit) {
         self.run_stopped_hook(actor, ctx);
         self.drop_instance(actor);
-        ctx.st.halted = Some(exit.clone());
+        ctx.st.rel().halted = Some(exit.clone());
         if let Some(parent) = &ctx.st.parent {
             parent.clone().notice(ChildNotice::Exited(self.id, exit));
         }
@@ -154,16 +159,16 @@ impl<A: Actor> Cell<A> {
             // permanent child is restarted even after a normal exit).
             return self.begin_halt(actor, ctx, Exit::Normal);
         }
-        if ctx.st.stopping.is_some() {
+        if ctx.st.stopping().is_some() {
             return;
         }
         log::debug!("actor {} stopping ({reason:?})", self.label());
-        ctx.st.stopping = Some(reason);
+        ctx.st.rel().stopping = Some(reason);
         self.drop_user_lane();
         // A halt in progress becomes this stop: its children are already going.
-        ctx.st.halting = None;
+        ctx.st.rel().halting = None;
         self.stop_children(ctx);
-        if ctx.st.children.is_empty() {
+        if ctx.st.rel().children.is_empty() {
             self.children_gone(actor, ctx);
         }
     }
@@ -211,19 +216,19 @@ impl<A: Actor> Cell<A> {
     /// Asks the children to stop: all at once, or one at a time, newest first.
     fn stop_children(self: &Arc<Self>, ctx: &mut Context<A>) {
         if self.config.ordered_stop {
-            if ctx.st.stopping_child.is_none() {
+            if ctx.st.rel().stopping_child.is_none() {
                 self.stop_next_child(ctx);
             }
             return;
         }
-        for child in ctx.st.children.clone() {
+        for child in ctx.st.rel().children.clone() {
             self.stop_child(child);
         }
     }
 
     fn stop_next_child(self: &Arc<Self>, ctx: &mut Context<A>) {
-        if let Some(child) = ctx.st.children.last().cloned() {
-            ctx.st.stopping_child = Some(child.id());
+        if let Some(child) = ctx.st.rel().children.last().cloned() {
+            ctx.st.rel().stopping_child = Some(child.id());
             self.stop_child(child);
         }
     }
@@ -248,19 +253,19 @@ impl<A: Actor> Cell<A> {
         ctx: &mut Context<A>,
         id: u64,
     ) {
-        let before = ctx.st.children.len();
-        ctx.st.children.retain(|c| c.id() != id);
-        if ctx.st.children.len() == before {
+        let before = ctx.st.rel().children.len();
+        ctx.st.rel().children.retain(|c| c.id() != id);
+        if ctx.st.rel().children.len() == before {
             return;
         }
-        let winding_down = ctx.st.stopping.is_some() || ctx.st.halting.is_some();
-        if ctx.st.stopping_child == Some(id) {
-            ctx.st.stopping_child = None;
+        let winding_down = ctx.st.winding_down();
+        if ctx.st.rel().stopping_child == Some(id) {
+            ctx.st.rel().stopping_child = None;
             if winding_down {
                 self.stop_next_child(ctx);
             }
         }
-        if winding_down && ctx.st.children.is_empty() {
+        if winding_down && ctx.st.rel().children.is_empty() {
             self.children_gone(actor, ctx);
         }
     }
@@ -271,7 +276,7 @@ impl<A: Actor> Cell<A> {
         ctx: &mut Context<A>,
         id: u64,
     ) {
-        if let Some(child) = ctx.st.children.iter().find(|c| c.id() == id) {
+        if let Some(child) = ctx.st.rel().children.iter().find(|c| c.id() == id) {
             log::error!(
                 "actor {}: child {} did not stop within its shutdown timeout; abandoned",
                 self.label(),
@@ -282,9 +287,9 @@ impl<A: Actor> Cell<A> {
     }
 
     fn children_gone(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>) {
-        if let Some(reason) = ctx.st.stopping.clone() {
+        if let Some(reason) = ctx.st.rel().stopping.clone() {
             self.finalize(actor, ctx, reason);
-        } else if let Some(exit) = ctx.st.halting.take() {
+        } else if let Some(exit) = ctx.st.rel().halting.take() {
             self.complete_halt(actor, ctx, exit);
         }
     }
@@ -306,7 +311,7 @@ impl<A: Actor> Cell<A> {
         self.run_stopped_hook(actor, ctx);
         self.drop_instance(actor);
         ctx.st.live = false;
-        for t in ctx.st.timers.drain(..) {
+        for t in ctx.st.rel().timers.drain(..) {
             t.cancel();
         }
         let drained = self.mailbox.close();
@@ -321,17 +326,18 @@ impl<A: Actor> Cell<A> {
         // is visible to whoever sees the actor dead.
         self.alive.store(false, Ordering::Release);
         self.shared.unregister(self.id, self.name.as_deref());
-        for watched in ctx.st.watching.drain(..) {
+        for watched in ctx.st.rel().watching.drain(..) {
             watched.remove_watcher(self.id);
         }
         let notice = Terminated {
             id: self.id,
             name: self.name.as_deref().map(str::to_string),
-            reason: exit_reason(&reason, ctx.st.halted.as_ref()),
+            reason: exit_reason(&reason, ctx.st.halted()),
         };
         log::debug!("actor {label} stopped: {:?}", notice.reason);
         let watchers = {
-            let mut w = self.watch.lock();
+            let mut guard = self.watch.lock();
+            let w = guard.get_or_insert_with(Box::default);
             w.ended = Some(notice.clone());
             std::mem::take(&mut w.watchers)
         };

@@ -136,7 +136,9 @@ pub(crate) struct Cell<A: Actor> {
     alive: AtomicBool,
     /// The index + 1 of the worker running the actor now, 0 when none.
     running_on: AtomicUsize,
-    watch: Mutex<lifecycle::WatchState>,
+    /// Watchers and how the actor ended; boxed on first use, since most
+    /// actors are never watched.
+    watch: Mutex<Option<Box<lifecycle::WatchState>>>,
 }
 
 /// A type-erased actor, for the registry, parents, watchers and shutdown.
@@ -163,8 +165,8 @@ pub(crate) trait AnyCell: Send + Sync {
 }
 
 impl<A: Actor> Cell<A> {
-    /// Builds a cell whose `Start` item is already queued; the caller registers
-    /// it and then submits it to the pool.
+    /// Builds a cell that starts its instance on its first turn (counted in
+    /// flight until then); the caller registers it and then submits it.
     pub(crate) fn new(
         shared: Arc<Shared>,
         id: u64,
@@ -175,12 +177,6 @@ impl<A: Actor> Cell<A> {
     ) -> Arc<Self> {
         let mailbox = Mailbox::new_scheduled(config.capacity);
         shared.work_added(1);
-        if mailbox
-            .push_control(Control::Command(Command::Start))
-            .is_err()
-        {
-            unreachable!("a new mailbox is open");
-        }
         Arc::new(Cell {
             mailbox,
             run: Mutex::new(RunState {
@@ -196,7 +192,7 @@ impl<A: Actor> Cell<A> {
             handled: AtomicU64::new(0),
             alive: AtomicBool::new(true),
             running_on: AtomicUsize::new(0),
-            watch: Mutex::new(lifecycle::WatchState::default()),
+            watch: Mutex::new(None),
         })
     }
 
@@ -246,12 +242,17 @@ impl<A: Actor> Cell<A> {
         }
     }
 
-    /// Wraps a mapped message, counting it in flight. Called under the mailbox
-    /// lock once the message is sure to go in (queued or parked): a refusal
-    /// needs no uncounting, and a panicking mapping counts nothing.
-    fn envelope(&self, msg: A::Msg, ask: Option<Arc<dyn AskState>>) -> Envelope<A::Msg> {
+    /// Counts one message in flight for a push about to be tried; the returned
+    /// guard uncounts it unless the push succeeds (a refusal, or a panicking
+    /// message mapping). Counting before the push keeps `await_quiescent` from
+    /// ever seeing a queued message uncounted, and keeps the counter's atomic
+    /// out of the mailbox's critical section.
+    fn count_one(&self) -> InFlight<'_> {
         self.shared.work_added(1);
-        Envelope { msg, ask }
+        InFlight {
+            shared: &self.shared,
+            armed: true,
+        }
     }
 
     /// Pushes a user message without waiting.
@@ -261,9 +262,11 @@ impl<A: Actor> Cell<A> {
         ask: Option<Arc<dyn AskState>>,
         map: impl FnOnce(T) -> A::Msg,
     ) -> Result<(), (T, Refused)> {
+        let mut counted = self.count_one();
         let s = self
             .mailbox
-            .try_push_with(value, |v| self.envelope(map(v), ask))?;
+            .try_push_with(value, |v| Envelope { msg: map(v), ask })?;
+        counted.keep();
         self.after_push(s);
         Ok(())
     }
@@ -276,9 +279,11 @@ impl<A: Actor> Cell<A> {
         deadline: Option<Instant>,
         map: impl FnOnce(T) -> A::Msg,
     ) -> Result<(), (T, Refused)> {
+        let mut counted = self.count_one();
         let s = self
             .mailbox
-            .push_blocking_with(value, deadline, |v| self.envelope(map(v), ask))?;
+            .push_blocking_with(value, deadline, |v| Envelope { msg: map(v), ask })?;
+        counted.keep();
         self.after_push(s);
         Ok(())
     }
@@ -297,11 +302,14 @@ impl<A: Actor> Cell<A> {
             // never end: such a send goes in without counting toward capacity.
             self.shared.waits.try_wait(sender_id, self.id).then(waker)
         };
+        let mut counted = self.count_one();
         let sent = self
             .mailbox
-            .push_or_park(value, sender_id == self.id, park, |v| {
-                self.envelope(map(v), ask)
+            .push_or_park(value, sender_id == self.id, park, |v| Envelope {
+                msg: map(v),
+                ask,
             })?;
+        counted.keep();
         if let Sent::Pushed(s) = sent {
             self.after_push(s);
         }
@@ -395,6 +403,26 @@ fn failure_of(
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(Failure::Error(e)),
         Err(p) => Some(Failure::Panic(panic_message(&*p))),
+    }
+}
+
+/// One message counted in flight, uncounted on drop unless kept.
+struct InFlight<'a> {
+    shared: &'a Shared,
+    armed: bool,
+}
+
+impl InFlight<'_> {
+    fn keep(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.shared.work_done(1);
+        }
     }
 }
 

@@ -25,6 +25,11 @@ impl<A: Actor> Cell<A> {
         let mut wakers = Vec::new();
         let mut items = 0;
         let mut user = 0;
+        if std::mem::take(&mut ctx.st.unstarted) {
+            // The spawn counted this start in flight.
+            items += 1;
+            self.start_instance(actor, &mut ctx);
+        }
         while items < self.config.throughput && !ctx.st.dead {
             let Some(item) = self.mailbox.pop(ctx.st.accepts_user(), &mut wakers) else {
                 break;
@@ -143,7 +148,7 @@ impl<A: Actor> Cell<A> {
         if let ChildNotice::Stopped(id) = notice {
             self.child_gone(actor, ctx, id);
         }
-        if !ctx.st.live || ctx.st.stopping.is_some() || ctx.st.halting.is_some() {
+        if !ctx.st.live || ctx.st.winding_down() {
             return;
         }
         // Supervisors are the actors that act on their children's exits.
