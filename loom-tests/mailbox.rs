@@ -30,7 +30,7 @@ fn idle_transition_keeps_racing_tells() {
             .collect();
         let mut seen = Vec::new();
         drain(&mb, &mut seen);
-        let mut tokens = usize::from(mb.transition_to_idle() == Idle::Reschedule);
+        let mut tokens = usize::from(mb.transition_to_idle_drained() == Idle::Reschedule);
         for s in senders {
             tokens += usize::from(s.join().unwrap());
         }
@@ -38,10 +38,39 @@ fn idle_transition_keeps_racing_tells() {
         if tokens == 1 {
             mb.transition_to_running();
             drain(&mb, &mut seen);
-            assert_eq!(mb.transition_to_idle(), Idle::Done);
+            assert_eq!(mb.transition_to_idle_drained(), Idle::Done);
         }
         seen.sort_unstable();
         assert_eq!(seen, vec![1, 2], "a message was lost or duplicated");
+    });
+}
+
+/// As above, but the turn ends on its budget after one item, so the runner
+/// must look at the lanes again before going idle.
+#[test]
+fn budget_end_of_turn_keeps_racing_tells() {
+    loom::model(|| {
+        let mb = Arc::new(LoomMailbox::running(4));
+        assert!(mb.try_push(1).is_ok());
+        let mb2 = mb.clone();
+        let sender = thread::spawn(move || mb2.try_push(2).expect("room") == Schedule::Submit);
+        let mut seen = Vec::new();
+        if let Some(Item::User(v)) = mb.pop() {
+            seen.push(v);
+        }
+        let mut tokens = usize::from(mb.transition_to_idle() == Idle::Reschedule);
+        tokens += usize::from(sender.join().unwrap());
+        assert!(tokens <= 1, "actor scheduled twice");
+        if tokens == 1 {
+            mb.transition_to_running();
+            drain(&mb, &mut seen);
+            assert_eq!(mb.transition_to_idle_drained(), Idle::Done);
+        }
+        assert_eq!(
+            seen,
+            vec![1, 2],
+            "a message was lost, duplicated or reordered"
+        );
     });
 }
 
@@ -91,7 +120,7 @@ fn parked_send_resumes_once() {
         });
         let mut seen = Vec::new();
         drain(&mb, &mut seen);
-        let mut tokens = usize::from(mb.transition_to_idle() == Idle::Reschedule);
+        let mut tokens = usize::from(mb.transition_to_idle_drained() == Idle::Reschedule);
         let (parked, submitted) = sender.join().unwrap();
         tokens += usize::from(submitted);
         if tokens == 1 {

@@ -103,8 +103,15 @@ impl LoomMailbox {
         self.inner.transition_to_running();
     }
 
+    /// The end of a turn that stopped taking items for another reason (its
+    /// budget): the lanes are looked at again.
     pub fn transition_to_idle(&self) -> Idle {
-        self.inner.transition_to_idle(true)
+        self.inner.transition_to_idle(true, false)
+    }
+
+    /// The end of a turn whose last `pop` found nothing.
+    pub fn transition_to_idle_drained(&self) -> Idle {
+        self.inner.transition_to_idle(true, true)
     }
 
     /// Closes both lanes (the actor stopped); returns how many control items it

@@ -454,10 +454,14 @@ impl<M, C> Mailbox<M, C> {
         debug_assert_eq!(prev, SCHEDULED, "an actor ran without being scheduled");
     }
 
-    /// Step 3, called by the runner at the end of a turn.
-    pub(crate) fn transition_to_idle(&self, accept_user: bool) -> Idle {
+    /// Step 3, called by the runner at the end of a turn. `drained` says the
+    /// turn ended because `pop` found nothing it could take: the lanes need no
+    /// second look, since a push since then finds the actor RUNNING and sets
+    /// NOTIFIED, which fails the CAS below and brings the look back.
+    pub(crate) fn transition_to_idle(&self, accept_user: bool, drained: bool) -> Idle {
+        let mut look = !drained;
         loop {
-            if self.has_work(accept_user) {
+            if look && self.has_work(accept_user) {
                 // ORDERING: AcqRel swap; we own the run token, so whatever the
                 // word holds (RUNNING, maybe NOTIFIED) becomes SCHEDULED. Release
                 // publishes this run's effects to the next runner.
@@ -482,6 +486,7 @@ impl<M, C> Mailbox<M, C> {
                         Ordering::AcqRel,
                         Ordering::Acquire,
                     );
+                    look = true;
                 }
             }
         }

@@ -222,7 +222,8 @@ impl<A: Actor> Cell<A> {
 
     fn after_push(self: &Arc<Self>, s: Schedule) {
         if s == Schedule::Submit {
-            self.clone().submit();
+            // One Arc clone: the task itself.
+            self.shared.pool.schedule(self.clone());
         }
     }
 

@@ -30,8 +30,10 @@ impl<A: Actor> Cell<A> {
             items += 1;
             self.start_instance(actor, &mut ctx);
         }
+        let mut drained = false;
         while items < self.config.throughput && !ctx.st.dead {
             let Some(item) = self.mailbox.pop(ctx.st.accepts_user(), &mut wakers) else {
+                drained = true;
                 break;
             };
             for w in wakers.drain(..) {
@@ -62,7 +64,7 @@ impl<A: Actor> Cell<A> {
         self.shared.work_done(items);
         // ORDERING: Relaxed, as above.
         self.running_on.store(0, Ordering::Relaxed);
-        if self.mailbox.transition_to_idle(accept_user) == Idle::Reschedule {
+        if self.mailbox.transition_to_idle(accept_user, drained) == Idle::Reschedule {
             self.clone().submit();
         }
     }
