@@ -223,14 +223,51 @@ impl<A: Actor> fmt::Debug for Addr<A> {
     }
 }
 
-fn refuse_if_closing<A: Actor, T>(cell: &Cell<A>, value: T) -> Result<T, T> {
+/// How long a send may wait for room.
+#[derive(Clone, Copy)]
+enum Wait {
+    No,
+    Forever,
+    Until(std::time::Instant),
+}
+
+/// Why a send failed, before it is turned into the caller's error type.
+enum Failed {
+    Full,
+    Closed,
+    Timeout,
+    WouldBlockWorker,
+}
+
+/// The one send path behind `tell`, `try_tell` and `tell_timeout`.
+fn send_with<A: Actor, T>(
+    cell: &Arc<Cell<A>>,
+    value: T,
+    wait: Wait,
+    map: impl FnOnce(T) -> A::Msg,
+) -> Result<(), (T, Failed)> {
+    let on_worker = crate::pool::on_worker_thread();
     // Intake from outside the pool stops when shutdown begins; actors keep
     // talking to each other while they drain.
-    if cell.shared.is_closing() && !crate::pool::on_worker_thread() {
-        Err(value)
-    } else {
-        Ok(value)
+    if !on_worker && cell.shared.is_closing() {
+        return Err((value, Failed::Closed));
     }
+    // A worker never waits: a full mailbox is refused at once.
+    let blocking = !matches!(wait, Wait::No) && !on_worker;
+    let result = match wait {
+        Wait::Forever if blocking => cell.deliver_blocking(value, None, None, map),
+        Wait::Until(d) if blocking => cell.deliver_blocking(value, None, Some(d), map),
+        _ => cell.deliver_try(value, None, map),
+    };
+    result.map_err(|(v, r)| {
+        let why = match r {
+            Refused::Full if on_worker && !matches!(wait, Wait::No) => Failed::WouldBlockWorker,
+            Refused::Full => Failed::Full,
+            Refused::Closed => Failed::Closed,
+            Refused::Timeout => Failed::Timeout,
+        };
+        (v, why)
+    })
 }
 
 fn tell_with<A: Actor, T>(
@@ -238,17 +275,10 @@ fn tell_with<A: Actor, T>(
     value: T,
     map: impl FnOnce(T) -> A::Msg,
 ) -> Result<(), SendError<T>> {
-    let value = refuse_if_closing(cell, value).map_err(SendError::Closed)?;
-    if crate::pool::on_worker_thread() {
-        return cell
-            .deliver_try(value, None, map)
-            .map_err(|(v, r)| match r {
-                Refused::Closed => SendError::Closed(v),
-                _ => SendError::WouldBlockWorker(v),
-            });
-    }
-    cell.deliver_blocking(value, None, None, map)
-        .map_err(|(v, _)| SendError::Closed(v))
+    send_with(cell, value, Wait::Forever, map).map_err(|(v, why)| match why {
+        Failed::WouldBlockWorker => SendError::WouldBlockWorker(v),
+        _ => SendError::Closed(v),
+    })
 }
 
 fn try_tell_with<A: Actor, T>(
@@ -256,12 +286,10 @@ fn try_tell_with<A: Actor, T>(
     value: T,
     map: impl FnOnce(T) -> A::Msg,
 ) -> Result<(), TrySendError<T>> {
-    let value = refuse_if_closing(cell, value).map_err(TrySendError::Closed)?;
-    cell.deliver_try(value, None, map)
-        .map_err(|(v, r)| match r {
-            Refused::Full => TrySendError::Full(v),
-            _ => TrySendError::Closed(v),
-        })
+    send_with(cell, value, Wait::No, map).map_err(|(v, why)| match why {
+        Failed::Full => TrySendError::Full(v),
+        _ => TrySendError::Closed(v),
+    })
 }
 
 fn tell_timeout_with<A: Actor, T>(
@@ -270,24 +298,11 @@ fn tell_timeout_with<A: Actor, T>(
     timeout: Duration,
     map: impl FnOnce(T) -> A::Msg,
 ) -> Result<(), SendTimeoutError<T>> {
-    let value = refuse_if_closing(cell, value).map_err(SendTimeoutError::Closed)?;
-    if crate::pool::on_worker_thread() {
-        return cell
-            .deliver_try(value, None, map)
-            .map_err(|(v, r)| match r {
-                Refused::Closed => SendTimeoutError::Closed(v),
-                _ => SendTimeoutError::WouldBlockWorker(v),
-            });
-    }
-    cell.deliver_blocking(
-        value,
-        None,
-        Some(crate::system::deadline_after(timeout)),
-        map,
-    )
-    .map_err(|(v, r)| match r {
-        Refused::Closed => SendTimeoutError::Closed(v),
-        _ => SendTimeoutError::Timeout(v),
+    let wait = Wait::Until(crate::system::deadline_after(timeout));
+    send_with(cell, value, wait, map).map_err(|(v, why)| match why {
+        Failed::Closed => SendTimeoutError::Closed(v),
+        Failed::WouldBlockWorker => SendTimeoutError::WouldBlockWorker(v),
+        Failed::Full | Failed::Timeout => SendTimeoutError::Timeout(v),
     })
 }
 
