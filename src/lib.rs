@@ -57,6 +57,14 @@
 //! [`Context::watch`] delivers a [`Terminated`] notice when an actor stops for
 //! good.
 //!
+//! # Patterns as actors
+//!
+//! The classic event-driven patterns are built from the public actor API and
+//! wired by addresses. [`EventBus`] routes events by topic to any
+//! [`Recipient`], with a per-subscriber [`Overflow`] policy (backpressure or
+//! shedding), prunes stopped subscribers through watch, and can feed a plain
+//! thread through a bounded channel.
+//!
 //! # Shutdown
 //!
 //! [`System::shutdown`] stops intake, lets queued work drain, stops every
