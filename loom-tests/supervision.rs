@@ -20,7 +20,7 @@ fn simultaneous_exit_notices_are_both_delivered_once() {
             })
             .collect();
         let mut seen = Vec::new();
-        let mut drain = |seen: &mut Vec<u32>| {
+        let drain = |seen: &mut Vec<u32>| {
             while let Some(Item::Control(c)) = sup.pop() {
                 seen.push(c);
             }

@@ -82,6 +82,7 @@ mod context;
 mod error;
 mod mailbox;
 mod pool;
+mod quiet;
 mod reply;
 mod supervisor;
 mod sync;

@@ -192,3 +192,6 @@ impl LoomSlot {
 
 /// The graph of suspended actors.
 pub use crate::system::WaitGraph;
+
+/// The in-flight count behind `await_quiescent`.
+pub use crate::quiet::Quiet;

@@ -146,9 +146,6 @@ impl Backoff {
         loom::thread::yield_now();
         self.done.set(true);
     }
-    pub(crate) fn spin(&self) {
-        self.snooze();
-    }
     pub(crate) fn is_completed(&self) -> bool {
         self.done.get()
     }

@@ -2,19 +2,10 @@
 //!
 //! # Quiescence
 //!
-//! `in_flight` counts every item in any mailbox (queued or parked) plus the one
-//! being handled: it is raised before a push and lowered after the item is
-//! handled or dropped. Since an item's effects (the messages its handler sends)
-//! are counted before the item itself is uncounted, `in_flight == 0` together
-//! with an idle timer means no actor has work, nor will get any without outside
-//! help.
-//!
-//! A waiter in [`System::await_quiescent`] registers in `quiet_waiters`, then
-//! reads `in_flight`; a worker lowers `in_flight`, then reads `quiet_waiters` and
-//! only then takes the lock to notify. Both pairs are `SeqCst`, so at least one
-//! side sees the other (the store-buffering pattern): the waiter sees zero, or the
-//! worker sees the waiter. The notification is sent under the lock the waiter
-//! checks under, so it cannot fall between check and wait.
+//! Every item in any mailbox (queued or parked) and every item being handled is
+//! counted in flight (`quiet.rs` has the protocol and its memory ordering).
+//! [`System::await_quiescent`] waits for that count to reach zero with the timer
+//! idle.
 //!
 //! # Shutdown
 //!
@@ -33,8 +24,9 @@ use crate::addr::Addr;
 use crate::cell::{AnyCell, Cell, CellConfig, Command, StopReason};
 use crate::error::{BuildError, QuiescenceTimeout, ShutdownError, SpawnError, StuckActor};
 use crate::pool::{PoolHandle, ThreadPool};
+use crate::quiet::Quiet;
 use crate::supervisor::Supervisor;
-use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, CachePadded, Condvar, Mutex, Ordering};
+use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, CachePadded, Mutex, Ordering};
 use crate::timer::Timer;
 use std::collections::HashMap;
 use std::fmt;
@@ -178,11 +170,8 @@ pub(crate) struct Shared {
     pub(crate) waits: WaitGraph,
     registry: Mutex<Registry>,
     closing: AtomicBool,
-    in_flight: CachePadded<AtomicUsize>,
-    quiet_waiters: AtomicUsize,
+    quiet: Quiet,
     alive: AtomicUsize,
-    quiet: Mutex<()>,
-    quiet_cv: Condvar,
     handled: CachePadded<AtomicU64>,
     dead_letters: AtomicU64,
     on_dead_letter: Option<DeadLetterHook>,
@@ -199,27 +188,11 @@ impl Shared {
     }
 
     pub(crate) fn work_added(&self, n: usize) {
-        // ORDERING: Relaxed. Every increment made while handling an item happens
-        // before that item's SeqCst decrement in the same thread, so coherence
-        // keeps it ahead in the counter's modification order: a reader can never
-        // see the decrement without it.
-        self.in_flight.fetch_add(n, Ordering::Relaxed);
+        self.quiet.added(n);
     }
 
     pub(crate) fn work_done(&self, n: usize) {
-        if n == 0 {
-            return;
-        }
-        // ORDERING: SeqCst, one half of the store-buffering pair with
-        // `await_quiescent` (module docs); also Release so a waiter that sees
-        // zero sees the handlers' effects.
-        let prev = self.in_flight.fetch_sub(n, Ordering::SeqCst);
-        debug_assert!(prev >= n, "in-flight count went negative");
-        // ORDERING: SeqCst, the other read of the pair.
-        if prev == n && self.quiet_waiters.load(Ordering::SeqCst) > 0 {
-            let _g = self.quiet.lock();
-            self.quiet_cv.notify_all();
-        }
+        self.quiet.done(n);
     }
 
     pub(crate) fn count_handled(&self, n: u64) {
@@ -329,71 +302,38 @@ impl Shared {
         // ORDERING: AcqRel; the shutdown waiter reads it under `quiet`, which we
         // take below before notifying.
         if self.alive.fetch_sub(1, Ordering::AcqRel) == 1 {
-            let _g = self.quiet.lock();
-            self.quiet_cv.notify_all();
+            self.quiet.notify();
         }
-    }
-
-    fn in_flight(&self) -> usize {
-        // ORDERING: SeqCst, see the module docs.
-        self.in_flight.load(Ordering::SeqCst)
     }
 
     /// Waits for quiescence until `deadline` (for ever when `None`).
     fn await_quiescent(&self, deadline: Option<Instant>) -> Result<(), QuiescenceTimeout> {
-        // ORDERING: SeqCst, one half of the store-buffering pair (module docs).
-        self.quiet_waiters.fetch_add(1, Ordering::SeqCst);
-        let result = loop {
-            // The timer is asked first, and without `quiet` held: it may drop
-            // cancelled entries, whose drops (a `Reply`, a message) can reach
-            // `work_done`, which takes `quiet`. And a firing callback raises
-            // `in_flight` before it stops counting as firing.
-            let timer_busy = self.timer.due_or_firing();
-            let next_timer = if timer_busy {
-                None
-            } else {
-                self.timer.next_deadline()
-            };
-            let guard = self.quiet.lock();
-            let n = self.in_flight();
-            if !timer_busy && n == 0 {
-                break Ok(());
-            }
-            let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) {
-                break Err(QuiescenceTimeout { in_flight: n });
-            }
-            // Workers notify when the count reaches zero; the timer does not, so
-            // while it is busy (or has an entry due before the deadline) wait
-            // only briefly.
-            let mut wait = deadline.map_or(Duration::from_secs(3600), |d| d - now);
-            if timer_busy {
-                wait = wait.min(Duration::from_millis(1));
-            } else if let Some(t) = next_timer {
-                wait = wait.min(t.saturating_duration_since(now) + Duration::from_micros(100));
-            }
-            drop(self.quiet_cv.wait_timeout(guard, wait));
-        };
-        // ORDERING: Relaxed; only a hint that saves workers the lock.
-        self.quiet_waiters.fetch_sub(1, Ordering::Relaxed);
-        result
+        self.quiet
+            .wait_idle(deadline, || {
+                // The timer is asked without the count's lock held: it may drop
+                // cancelled entries, whose drops can reach `work_done`. And it
+                // is asked first: a firing callback raises the count before it
+                // stops counting as firing. The workers wake the waiter when
+                // the count reaches zero; the timer does not, so while it is
+                // busy (or has an entry due) the waiter looks again soon.
+                let busy = self.timer.due_or_firing();
+                let next = if busy {
+                    Some(Instant::now() + Duration::from_millis(1))
+                } else {
+                    self.timer
+                        .next_deadline()
+                        .map(|t| t + Duration::from_micros(100))
+                };
+                (busy, next)
+            })
+            .map_err(|in_flight| QuiescenceTimeout { in_flight })
     }
 
     fn await_all_stopped(&self, deadline: Option<Instant>) -> bool {
-        let mut guard = self.quiet.lock();
-        loop {
-            // ORDERING: Acquire pairs with the AcqRel decrement in actor_stopped.
-            if self.alive.load(Ordering::Acquire) == 0 {
-                return true;
-            }
-            let now = Instant::now();
-            let wait = match deadline {
-                Some(d) if now >= d => return false,
-                Some(d) => d - now,
-                None => Duration::from_secs(3600),
-            };
-            guard = self.quiet_cv.wait_timeout(guard, wait);
-        }
+        // ORDERING: Acquire pairs with the AcqRel decrement in actor_stopped,
+        // which notifies under the same lock this is checked under.
+        self.quiet
+            .wait_for(deadline, || self.alive.load(Ordering::Acquire) == 0)
     }
 }
 
@@ -533,11 +473,8 @@ impl SystemBuilder {
             waits: WaitGraph::default(),
             registry: Mutex::new(Registry::default()),
             closing: AtomicBool::new(false),
-            in_flight: CachePadded::new(AtomicUsize::new(0)),
-            quiet_waiters: AtomicUsize::new(0),
+            quiet: Quiet::new(),
             alive: AtomicUsize::new(0),
-            quiet: Mutex::new(()),
-            quiet_cv: Condvar::new(),
             handled: CachePadded::new(AtomicU64::new(0)),
             dead_letters: AtomicU64::new(0),
             on_dead_letter: self.on_dead_letter,

@@ -1,0 +1,46 @@
+//! Loom models of the in-flight count behind await_quiescent: no lost wake-up, no early return.
+#![cfg(loom)]
+
+use loom::sync::atomic::{AtomicBool, Ordering};
+use loom::thread;
+use playhouse::loom_api::Quiet;
+use std::sync::Arc;
+
+/// A worker finishes the last item while a waiter goes to sleep: the waiter
+/// is woken (loom reports a deadlock if the notification is lost).
+#[test]
+fn last_item_done_wakes_the_waiter() {
+    loom::model(|| {
+        let quiet = Arc::new(Quiet::new());
+        quiet.added(1);
+        let q = quiet.clone();
+        let worker = thread::spawn(move || q.done(1));
+        assert_eq!(quiet.wait_idle(None, || (false, None)), Ok(()));
+        worker.join().unwrap();
+    });
+}
+
+/// A worker's item sends a message (counted first), then its own item ends,
+/// and later the message is handled: the waiter never returns before the
+/// message is handled, whatever the interleaving.
+#[test]
+fn waiter_never_returns_while_a_sent_message_is_pending() {
+    loom::model(|| {
+        let quiet = Arc::new(Quiet::new());
+        let handled = Arc::new(AtomicBool::new(false));
+        quiet.added(1);
+        let (q, h) = (quiet.clone(), handled.clone());
+        let worker = thread::spawn(move || {
+            q.added(1); // the handler sends a message
+            q.done(1); // its own item ends
+            h.store(true, Ordering::SeqCst); // the message is handled...
+            q.done(1); // ...and uncounted
+        });
+        assert_eq!(quiet.wait_idle(None, || (false, None)), Ok(()));
+        assert!(
+            handled.load(Ordering::SeqCst),
+            "quiescent with a message pending"
+        );
+        worker.join().unwrap();
+    });
+}

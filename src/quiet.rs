@@ -1,0 +1,156 @@
+//! The count of work in flight behind `System::await_quiescent`, and waiting for it to reach zero.
+//!
+//! # Protocol
+//!
+//! `in_flight` counts every item in any mailbox (queued or parked) plus the one
+//! being handled: it is raised before a push and lowered after the item is
+//! handled or dropped. An item's effects (the messages its handler sends) are
+//! counted before the item itself is uncounted, so zero means no actor has work.
+//!
+//! 1. A waiter registers in `waiters`, then (each round) takes `lock` and reads
+//!    `in_flight`; if it is not zero it waits on `cv`, which releases `lock`.
+//! 2. A worker lowers `in_flight`; if that made it zero, it reads `waiters`,
+//!    and only if someone waits does it take `lock` and notify.
+//!
+//! # Memory ordering
+//!
+//! Step 1's registration and read and step 2's decrement and read form the
+//! store-buffering pattern, with a `SeqCst` fence between the write and the
+//! read on each side (`Fw` in `wait_idle`, `Fd` in `done`): whichever fence
+//! comes first in the total order, the read after the other one sees its side's
+//! write, so the waiter sees zero or the worker sees the waiter. (`SeqCst` on
+//! the accesses alone is not enough for loom, which models them as `AcqRel`;
+//! the fences are what C++ and loom both guarantee.) The notification is
+//! sent under the lock the waiter checks under, so it cannot fall between the
+//! check and the wait. Increments are `Relaxed`: one made while handling an item
+//! happens before that item's decrement on the same thread, so coherence keeps
+//! it ahead in the counter's modification order and no reader can see the
+//! decrement without it. Modelled in `loom-tests/quiescence.rs`.
+
+use crate::sync::{AtomicUsize, CachePadded, Condvar, Mutex, Ordering, fence};
+use std::time::{Duration, Instant};
+
+/// How long one wait may last when there is no deadline (a wake-up is never
+/// missed, see the protocol; this only bounds a spurious sleep).
+const LONG_WAIT: Duration = Duration::from_secs(3600);
+
+/// The in-flight count and its waiters.
+#[derive(Debug)]
+#[allow(unreachable_pub)] // `pub` so loom_api can re-export it to the loom models
+pub struct Quiet {
+    in_flight: CachePadded<AtomicUsize>,
+    waiters: AtomicUsize,
+    lock: Mutex<()>,
+    cv: Condvar,
+}
+
+impl Default for Quiet {
+    fn default() -> Self {
+        Quiet::new()
+    }
+}
+
+#[allow(unreachable_pub)]
+impl Quiet {
+    /// Nothing in flight, nobody waiting.
+    pub fn new() -> Self {
+        Quiet {
+            in_flight: CachePadded::new(AtomicUsize::new(0)),
+            waiters: AtomicUsize::new(0),
+            lock: Mutex::new(()),
+            cv: Condvar::new(),
+        }
+    }
+
+    /// Counts `n` items in flight.
+    pub fn added(&self, n: usize) {
+        // ORDERING: Relaxed, see the module docs.
+        self.in_flight.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Uncounts `n` items; wakes the waiters if that reached zero.
+    pub fn done(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        // ORDERING: AcqRel; Release so a waiter that sees zero sees the
+        // handlers' effects. Step 2's write of the pair.
+        let prev = self.in_flight.fetch_sub(n, Ordering::AcqRel);
+        debug_assert!(prev >= n, "in-flight count went negative");
+        if prev != n {
+            return;
+        }
+        // ORDERING: SeqCst fence `Fd`, paired with `Fw` (module docs).
+        fence(Ordering::SeqCst);
+        // ORDERING: Relaxed read after `Fd`: the fence pair makes it see a
+        // registration whose `Fw` came first.
+        if self.waiters.load(Ordering::Relaxed) > 0 {
+            self.notify();
+        }
+    }
+
+    /// The items in flight now.
+    pub fn count(&self) -> usize {
+        // ORDERING: Acquire pairs with the Release of `done`'s decrement.
+        self.in_flight.load(Ordering::Acquire)
+    }
+
+    /// Wakes every waiter (also used when the last actor stops).
+    pub fn notify(&self) {
+        let _g = self.lock.lock();
+        self.cv.notify_all();
+    }
+
+    /// Waits until nothing is in flight and `probe` reports nothing busy, or
+    /// until `deadline`; then returns the count left. `probe` runs without the
+    /// lock held (it may drop user values) and returns whether something else
+    /// is busy and when to look again.
+    pub fn wait_idle(
+        &self,
+        deadline: Option<Instant>,
+        mut probe: impl FnMut() -> (bool, Option<Instant>),
+    ) -> Result<(), usize> {
+        // ORDERING: Relaxed write; `Fw` below orders it before the count read.
+        self.waiters.fetch_add(1, Ordering::Relaxed);
+        // ORDERING: SeqCst fence `Fw`, paired with `Fd` (module docs).
+        fence(Ordering::SeqCst);
+        let result = loop {
+            let (busy, next_look) = probe();
+            let guard = self.lock.lock();
+            let n = self.count();
+            if !busy && n == 0 {
+                break Ok(());
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                break Err(n);
+            }
+            let mut wait = deadline.map_or(LONG_WAIT, |d| d - now);
+            if let Some(t) = next_look {
+                wait = wait.min(t.saturating_duration_since(now));
+            }
+            drop(self.cv.wait_timeout(guard, wait));
+        };
+        // ORDERING: Relaxed; only a hint that saves workers the lock.
+        self.waiters.fetch_sub(1, Ordering::Relaxed);
+        result
+    }
+
+    /// Waits until `done()` holds, re-checked under the lock after every
+    /// notification, or until `deadline`. Returns whether it held.
+    pub fn wait_for(&self, deadline: Option<Instant>, mut done: impl FnMut() -> bool) -> bool {
+        let mut guard = self.lock.lock();
+        loop {
+            if done() {
+                return true;
+            }
+            let now = Instant::now();
+            let wait = match deadline {
+                Some(d) if now >= d => return false,
+                Some(d) => d - now,
+                None => LONG_WAIT,
+            };
+            guard = self.cv.wait_timeout(guard, wait);
+        }
+    }
+}
