@@ -44,3 +44,22 @@ fn waiter_never_returns_while_a_sent_message_is_pending() {
         worker.join().unwrap();
     });
 }
+
+/// Shutdown waits for the last actor to stop: the stop (a counter decrement,
+/// then a notification) racing the waiter going to sleep is never missed.
+#[test]
+fn last_actor_stopping_wakes_the_shutdown_waiter() {
+    use loom::sync::atomic::AtomicUsize;
+    loom::model(|| {
+        let quiet = Arc::new(Quiet::new());
+        let alive = Arc::new(AtomicUsize::new(1));
+        let (q, a) = (quiet.clone(), alive.clone());
+        let actor = thread::spawn(move || {
+            if a.fetch_sub(1, Ordering::AcqRel) == 1 {
+                q.notify();
+            }
+        });
+        assert!(quiet.wait_for(None, || alive.load(Ordering::Acquire) == 0));
+        actor.join().unwrap();
+    });
+}
