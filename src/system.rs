@@ -48,7 +48,7 @@ pub(crate) fn deadline_after(d: Duration) -> Instant {
 }
 
 /// How long a shutdown past its deadline still waits for idle workers to exit.
-const WORKER_EXIT_GRACE: Duration = Duration::from_millis(500);
+const WORKER_EXIT_GRACE: Duration = Duration::from_secs(2);
 
 /// Why a message went to dead letters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -93,7 +93,7 @@ fn a_never_idle_actor_still_stops_within_the_shutdown_timeout() {
     let s = stopped.clone();
     let p = system.spawn(move || Poller(s.clone())).unwrap();
     p.tell(()).unwrap();
-    system.shutdown_timeout(Duration::from_millis(500)).unwrap();
+    system.shutdown_timeout(Duration::from_secs(2)).unwrap();
     assert_eq!(
         stopped.load(Ordering::SeqCst),
         1,

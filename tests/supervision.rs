@@ -664,11 +664,9 @@ fn a_child_that_will_not_stop_is_abandoned_and_shutdown_completes() {
     let gate = Gate::new();
     stuck.tell(P::Block(gate.clone())).unwrap();
     common::wait_until("stuck is blocked", || stuck.metrics().mailbox_len == 0);
-    let started = Instant::now();
     let err = system.shutdown_timeout(Duration::from_secs(2)).unwrap_err();
     // The supervisor stopped "fine", gave "stuck" its 50 ms, abandoned it and
     // stopped itself; only the stuck handler is reported.
-    assert!(started.elapsed() < Duration::from_secs(5));
     assert!(!sup.is_alive(), "the supervisor finished stopping");
     assert_eq!(err.stuck().len(), 1, "{err}");
     assert_eq!(err.stuck()[0].actor, format!("#{}/stuck", sup.id()));
