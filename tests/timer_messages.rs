@@ -28,7 +28,8 @@ impl Actor for Ticker {
         match msg {
             Msg::Arm => {
                 ctx.schedule_once(Duration::from_millis(5), Msg::Once);
-                let cancelled = ctx.schedule_once(Duration::from_millis(5), Msg::Once);
+                // Far enough out that it cannot fire before the cancel below.
+                let cancelled = ctx.schedule_once(Duration::from_secs(60), Msg::Once);
                 assert!(cancelled.cancel());
                 self.every = Some(ctx.schedule_every(Duration::from_millis(2), || Msg::Tick)?);
             }
