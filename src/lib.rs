@@ -88,6 +88,7 @@ mod supervisor;
 mod sync;
 mod system;
 mod timer;
+mod watch;
 
 pub use actor::{Actor, ExitReason, Terminated};
 pub use addr::{ActorMetrics, Addr, Recipient, Target};

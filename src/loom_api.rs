@@ -195,3 +195,6 @@ pub use crate::system::WaitGraph;
 
 /// The in-flight count behind `await_quiescent`.
 pub use crate::quiet::Quiet;
+
+/// The watchers of one actor.
+pub use crate::watch::Watchers;

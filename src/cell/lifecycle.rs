@@ -28,35 +28,7 @@ use crate::sync::{Arc, Ordering};
 use crate::system::DeadLetterReason;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-/// What a watcher registered: run once with the notice.
-pub(crate) type Notify = Box<dyn FnOnce(Terminated) + Send>;
-
-/// The watchers of one actor, and how it ended once it has.
-#[derive(Default)]
-pub(crate) struct WatchState {
-    watchers: Vec<(u64, Notify)>,
-    ended: Option<Terminated>,
-}
-
 impl<A: Actor> Cell<A> {
-    pub(super) fn watch_add(&self, watcher: u64, notify: Notify) {
-        let mut guard = self.watch.lock();
-        let w = guard.get_or_insert_with(Box::default);
-        if let Some(t) = w.ended.clone() {
-            drop(guard);
-            notify(t);
-            return;
-        }
-        w.watchers.retain(|(id, _)| *id != watcher);
-        w.watchers.push((watcher, notify));
-    }
-
-    pub(super) fn watch_remove(&self, watcher: u64) {
-        if let Some(w) = self.watch.lock().as_mut() {
-            w.watchers.retain(|(id, _)| *id != watcher);
-        }
-    }
-
     /// Step 1: builds and starts a fresh instance.
     pub(super) fn start_instance(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>) {
         if ctx.st.live || ctx.st.winding_down() {
@@ -335,15 +307,7 @@ impl<A: Actor> Cell<A> {
             reason: exit_reason(&reason, ctx.st.halted()),
         };
         log::debug!("actor {label} stopped: {:?}", notice.reason);
-        let watchers = {
-            let mut guard = self.watch.lock();
-            let w = guard.get_or_insert_with(Box::default);
-            w.ended = Some(notice.clone());
-            std::mem::take(&mut w.watchers)
-        };
-        for (_, notify) in watchers {
-            notify(notice.clone());
-        }
+        self.watchers.end(notice);
         if let Some(parent) = ctx.st.parent.take() {
             parent.notice(ChildNotice::Stopped(self.id));
         }

@@ -15,7 +15,7 @@
 mod lifecycle;
 mod turn;
 
-use lifecycle::Notify;
+use crate::watch::{Notify, Watchers};
 
 use crate::actor::Actor;
 use crate::context::{Context, CtxState};
@@ -136,9 +136,7 @@ pub(crate) struct Cell<A: Actor> {
     alive: AtomicBool,
     /// The index + 1 of the worker running the actor now, 0 when none.
     running_on: AtomicUsize,
-    /// Watchers and how the actor ended; boxed on first use, since most
-    /// actors are never watched.
-    watch: Mutex<Option<Box<lifecycle::WatchState>>>,
+    watchers: Watchers,
 }
 
 /// A type-erased actor, for the registry, parents, watchers and shutdown.
@@ -192,7 +190,7 @@ impl<A: Actor> Cell<A> {
             handled: AtomicU64::new(0),
             alive: AtomicBool::new(true),
             running_on: AtomicUsize::new(0),
-            watch: Mutex::new(None),
+            watchers: Watchers::new(),
         })
     }
 
@@ -386,10 +384,10 @@ impl<A: Actor> AnyCell for Cell<A> {
         let _ = self.push_control(Control::Child(notice));
     }
     fn add_watcher(&self, watcher: u64, notify: Notify) {
-        self.watch_add(watcher, notify);
+        self.watchers.add(watcher, notify);
     }
     fn remove_watcher(&self, watcher: u64) {
-        self.watch_remove(watcher);
+        self.watchers.remove(watcher);
     }
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self

@@ -1,0 +1,79 @@
+//! Who watches an actor, and the `Terminated` notice each gets exactly once when it stops for good.
+//!
+//! # Protocol
+//!
+//! One lock guards the watcher list and the record of how the actor ended.
+//! `add` either finds the end recorded (and notifies at once) or joins the
+//! list; `end` records the end and takes the list. Both decide under the lock,
+//! so a watcher added while the actor stops is notified by exactly one of them.
+//! Notifications run after the lock is released (they push into the watcher's
+//! mailbox). Modelled in `loom-tests/watch.rs`.
+
+use crate::actor::Terminated;
+use crate::sync::Mutex;
+use std::fmt;
+
+/// What a watcher registered: run once with the notice.
+pub(crate) type Notify = Box<dyn FnOnce(Terminated) + Send>;
+
+#[derive(Default)]
+struct State {
+    watchers: Vec<(u64, Notify)>,
+    ended: Option<Terminated>,
+}
+
+/// The watchers of one actor. Boxed on first use: most actors are never
+/// watched, and this keeps an idle actor small.
+#[allow(unreachable_pub)] // `pub` so loom_api can re-export it to the loom models
+#[derive(Default)]
+pub struct Watchers {
+    state: Mutex<Option<Box<State>>>,
+}
+
+#[allow(unreachable_pub)]
+impl Watchers {
+    /// No watchers; the actor has not ended.
+    pub fn new() -> Self {
+        Watchers::default()
+    }
+
+    /// Registers `notify` for `watcher` (replacing an earlier registration of
+    /// the same watcher), or runs it at once if the actor has already ended.
+    pub fn add(&self, watcher: u64, notify: Box<dyn FnOnce(Terminated) + Send>) {
+        let mut guard = self.state.lock();
+        let state = guard.get_or_insert_with(Box::default);
+        if let Some(t) = state.ended.clone() {
+            drop(guard);
+            notify(t);
+            return;
+        }
+        state.watchers.retain(|(id, _)| *id != watcher);
+        state.watchers.push((watcher, notify));
+    }
+
+    /// Drops `watcher`'s registration, if it has one.
+    pub fn remove(&self, watcher: u64) {
+        if let Some(state) = self.state.lock().as_mut() {
+            state.watchers.retain(|(id, _)| *id != watcher);
+        }
+    }
+
+    /// Records how the actor ended and notifies every watcher once.
+    pub fn end(&self, notice: Terminated) {
+        let watchers = {
+            let mut guard = self.state.lock();
+            let state = guard.get_or_insert_with(Box::default);
+            state.ended = Some(notice.clone());
+            std::mem::take(&mut state.watchers)
+        };
+        for (_, notify) in watchers {
+            notify(notice.clone());
+        }
+    }
+}
+
+impl fmt::Debug for Watchers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Watchers { .. }")
+    }
+}
