@@ -294,7 +294,9 @@ impl<A: Actor> Context<A> {
                 Ok(())
             });
             if me.push_control(Control::Run(k)).is_err() {
-                log::debug!("ask answer for stopped actor {} discarded", me.label());
+                // The asker stopped: its answer is a dead letter.
+                me.shared
+                    .dead_letter::<R>(&me.label(), DeadLetterReason::Stopped);
             }
         });
         let timer_slot = slot.clone();

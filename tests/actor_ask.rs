@@ -216,3 +216,47 @@ fn self_ask_and_blocking_ask_on_a_worker_are_errors() {
         ]
     );
 }
+
+struct Leaver {
+    server: Addr<Server>,
+}
+
+impl Actor for Leaver {
+    type Msg = ();
+    fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        ctx.ask(
+            &self.server,
+            |r| Msg::Echo(3, r),
+            LIMIT,
+            |_: &mut Leaver, _, _| {},
+        )?;
+        ctx.stop();
+        Ok(())
+    }
+}
+
+#[test]
+fn an_answer_for_an_asker_that_stopped_is_a_dead_letter() {
+    let letters = Arc::new(Mutex::new(Vec::new()));
+    let l = letters.clone();
+    // Two workers: one is held by the blocked server.
+    let system = System::builder()
+        .workers(2)
+        .on_dead_letter(move |d| l.lock().unwrap().push(d.message_type))
+        .build()
+        .unwrap();
+    let (s, gate) = server(&system);
+    // The server answers only after the asker has stopped.
+    s.tell(Msg::Block).unwrap();
+    let s2 = s.clone();
+    let leaver = system.spawn(move || Leaver { server: s2.clone() }).unwrap();
+    leaver.tell(()).unwrap();
+    common::wait_until("the asker stopped", || !leaver.is_alive());
+    gate.open();
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(
+        *letters.lock().unwrap(),
+        vec!["u32"],
+        "the answer was dead-lettered"
+    );
+}
