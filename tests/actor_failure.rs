@@ -2,9 +2,8 @@
 
 mod common;
 
-use common::LIMIT;
-use playhouse::{Actor, ActorError, Context, DeadLetterReason, Reply, SendError, System};
-use std::sync::{Arc, Mutex};
+use common::{LIMIT, system_with_letters};
+use playhouse::{Actor, ActorError, Context, DeadLetterReason, Reply, SendError};
 
 enum Msg {
     Panic,
@@ -28,21 +27,9 @@ impl Actor for Fragile {
     }
 }
 
-fn system_with_letters() -> (System, Arc<Mutex<Vec<DeadLetterReason>>>) {
-    common::init_log();
-    let letters = Arc::new(Mutex::new(Vec::new()));
-    let l = letters.clone();
-    let system = System::builder()
-        .workers(1)
-        .on_dead_letter(move |d| l.lock().unwrap().push(d.reason))
-        .build()
-        .unwrap();
-    (system, letters)
-}
-
 #[test]
 fn panicking_handler_stops_its_actor_but_not_the_worker() {
-    let (system, letters) = system_with_letters();
+    let (system, letters) = system_with_letters(1);
     let fragile = system.spawn(|| Fragile).unwrap();
     let healthy = system.spawn(|| Fragile).unwrap();
     fragile.tell(Msg::Panic).unwrap();
@@ -64,7 +51,7 @@ fn panicking_handler_stops_its_actor_but_not_the_worker() {
 
 #[test]
 fn error_from_handler_is_a_failure_and_queued_messages_are_dead_lettered() {
-    let (system, letters) = system_with_letters();
+    let (system, letters) = system_with_letters(1);
     let fragile = system.spawn(|| Fragile).unwrap();
     fragile.tell(Msg::Fail).unwrap();
     fragile.tell(Msg::Fail).unwrap();
@@ -92,7 +79,7 @@ impl Actor for FailsToStart {
 
 #[test]
 fn failure_in_started_stops_the_actor() {
-    let (system, _) = system_with_letters();
+    let (system, _) = system_with_letters(1);
     let a = system.spawn(|| FailsToStart).unwrap();
     common::wait_until("the actor stopped", || !a.is_alive());
     assert!(matches!(a.tell(()), Err(SendError::Closed(()))));

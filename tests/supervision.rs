@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Gate, LIMIT};
+use common::{Gate, LIMIT, system_with_letters};
 use playhouse::{
     Actor, ActorError, Addr, ChildSpec, Context, DeadLetterReason, Reply, Restart, Strategy,
     Supervisor, System,
@@ -68,18 +68,6 @@ fn probe(name: &'static str, log: &Log) -> ChildSpec<Probe> {
         log: log.clone(),
         count: 0,
     })
-}
-
-fn system_with_letters(workers: usize) -> (System, Arc<Mutex<Vec<DeadLetterReason>>>) {
-    common::init_log();
-    let letters = Arc::new(Mutex::new(Vec::new()));
-    let l = letters.clone();
-    let system = System::builder()
-        .workers(workers)
-        .on_dead_letter(move |d| l.lock().unwrap().push(d.reason))
-        .build()
-        .unwrap();
-    (system, letters)
 }
 
 fn restarts(sup: &Addr<Supervisor>) -> Vec<u64> {
@@ -423,23 +411,30 @@ fn dynamic_children_are_added_and_removed() {
     system.shutdown().unwrap();
 }
 
+/// A one-for-all supervisor of two started probes, `a` and `b`.
+fn one_for_all_pair(
+    system: &System,
+    max_restarts: u32,
+) -> (Addr<Supervisor>, Addr<Probe>, Addr<Probe>) {
+    let log: Log = Arc::default();
+    let sup = Supervisor::builder()
+        .strategy(Strategy::OneForAll)
+        .intensity(max_restarts, Duration::from_secs(60))
+        .child(probe("a", &log))
+        .child(probe("b", &log))
+        .spawn(system)
+        .unwrap();
+    common::wait_until("started", || events(&log).len() == 2);
+    let a = sup.child::<Probe>("a").unwrap();
+    let b = sup.child::<Probe>("b").unwrap();
+    (sup, a, b)
+}
+
 #[test]
 fn two_children_failing_at_once_make_one_group_restart() {
     let (system, _) = system_with_letters(2);
-    let log: Log = Arc::default();
     // Intensity 1: a second counted restart would make it give up.
-    let sup = Supervisor::builder()
-        .strategy(Strategy::OneForAll)
-        .intensity(1, Duration::from_secs(60))
-        .child(probe("a", &log))
-        .child(probe("b", &log))
-        .spawn(&system)
-        .unwrap();
-    common::wait_until("started", || events(&log).len() == 2);
-    let (a, b) = (
-        sup.child::<Probe>("a").unwrap(),
-        sup.child::<Probe>("b").unwrap(),
-    );
+    let (sup, a, b) = one_for_all_pair(&system, 1);
     // Both fail in the handler they are running when the gate opens (a failure
     // queued behind would be handled by the restarted instance: a new failure).
     let gate = Gate::new();
@@ -465,19 +460,7 @@ fn two_children_failing_at_once_make_one_group_restart() {
 fn failures_racing_shutdown_do_not_hang_it() {
     for workers in [1, 2] {
         let (system, _) = system_with_letters(workers);
-        let log: Log = Arc::default();
-        let sup = Supervisor::builder()
-            .strategy(Strategy::OneForAll)
-            .intensity(1000, Duration::from_secs(60))
-            .child(probe("a", &log))
-            .child(probe("b", &log))
-            .spawn(&system)
-            .unwrap();
-        common::wait_until("started", || events(&log).len() == 2);
-        let (a, b) = (
-            sup.child::<Probe>("a").unwrap(),
-            sup.child::<Probe>("b").unwrap(),
-        );
+        let (sup, a, b) = one_for_all_pair(&system, 1000);
         for _ in 0..50 {
             let _ = a.try_tell(P::Fail);
             let _ = b.try_tell(P::Panic);

@@ -50,6 +50,24 @@ pub fn threads_named(prefix: &str) -> usize {
         .count()
 }
 
+/// A system of `workers` workers that records the reason of every dead letter.
+pub fn system_with_letters(
+    workers: usize,
+) -> (
+    playhouse::System,
+    std::sync::Arc<std::sync::Mutex<Vec<playhouse::DeadLetterReason>>>,
+) {
+    init_log();
+    let letters = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let l = letters.clone();
+    let system = playhouse::System::builder()
+        .workers(workers)
+        .on_dead_letter(move |d| l.lock().unwrap().push(d.reason))
+        .build()
+        .unwrap();
+    (system, letters)
+}
+
 pub fn init_log() {
     let _ = env_logger::builder().is_test(true).try_init();
 }
