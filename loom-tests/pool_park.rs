@@ -96,6 +96,35 @@ fn parker_token_is_kept_and_does_not_accumulate() {
     });
 }
 
+#[test]
+fn parker_timed_park_consumes_a_racing_token_and_leaves_none() {
+    model(|| {
+        let parker = Arc::new(Parker::new());
+        let flag = Arc::new(AtomicBool::new(false));
+        let unparker = {
+            let (parker, flag) = (Arc::clone(&parker), Arc::clone(&flag));
+            thread::spawn(move || {
+                flag.store(true, Ordering::Relaxed);
+                parker.unpark();
+            })
+        };
+        // Returns with or without the token (loom does not model the
+        // timeout); either way the parker is left empty once both are done.
+        parker.park_timeout(FOREVER);
+        unparker.join().unwrap();
+        parker.park_timeout(FOREVER);
+        // Now the token, if it came after the first look, is consumed: a
+        // fresh unpark/park pair behaves normally.
+        assert!(flag.load(Ordering::Relaxed));
+        let again = {
+            let parker = Arc::clone(&parker);
+            thread::spawn(move || parker.unpark())
+        };
+        parker.park();
+        again.join().unwrap();
+    });
+}
+
 /// Builds a pool of `threads` workers, submits one job from the model's
 /// main thread while the workers race to sleep, waits for the job, then
 /// terminates the pool.
@@ -144,12 +173,39 @@ fn worker_submit_wakes_a_sleeper_that_steals_it() {
         let (stolen, done) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
         let (inner, stolen2, done2) = (Arc::clone(&pool), Arc::clone(&stolen), Arc::clone(&done));
         pool.execute(move || {
-            // Queued on this worker's local queue; this worker then blocks
+            // Queued in this worker's run-next slot; this worker then blocks
             // until it has run, so only the other worker can run it: woken
-            // by the push, it must steal it.
+            // by the push, it must watch the slot, see the owner stuck, and
+            // take it.
             let stolen3 = Arc::clone(&stolen2);
             inner.execute(move || stolen3.set());
             stolen2.wait();
+            done2.set();
+        });
+        done.wait();
+        assert_eq!(terminate(&pool, FOREVER), Ok(()));
+    });
+}
+
+#[test]
+fn blocked_owner_with_a_backlog_and_a_run_next_task_gets_both_run() {
+    model(|| {
+        let pool = Arc::new(ThreadPool::builder().threads(2).build().unwrap());
+        let done = Arc::new(Latch::default());
+        let (inner, done2) = (Arc::clone(&pool), Arc::clone(&done));
+        pool.execute(move || {
+            // The first job lands in the run-next slot, the second displaces
+            // it to the FIFO (a backlog, which wakes or unparks the other
+            // worker); this worker then blocks until both have run, so the
+            // other worker must take the backlog and then the run-next task.
+            let latches: Vec<Arc<Latch>> = (0..2).map(|_| Arc::new(Latch::default())).collect();
+            for latch in &latches {
+                let latch = Arc::clone(latch);
+                inner.execute(move || latch.set());
+            }
+            for latch in &latches {
+                latch.wait();
+            }
             done2.set();
         });
         done.wait();

@@ -51,10 +51,10 @@ fn owner_push_pop_racing_steal_runs_each_task_once() {
         let thief = thread::spawn(move || {
             let (mine, _) = local();
             let mut ran = 0;
-            if let Some((task, count)) = victim.steal_into(&mine) {
+            if let Some((task, count)) = victim.steal_into(&mine, false) {
                 task.run();
                 ran += 1;
-                while let Some(task) = mine.pop() {
+                while let Some(task) = mine.pop(true).map(|(t, _)| t) {
                     task.run();
                     ran += 1;
                 }
@@ -65,7 +65,7 @@ fn owner_push_pop_racing_steal_runs_each_task_once() {
 
         owner.push(job(&runs, 2));
         let mut ran = 0;
-        while let Some(task) = owner.pop() {
+        while let Some(task) = owner.pop(true).map(|(t, _)| t) {
             task.run();
             ran += 1;
         }
@@ -90,10 +90,10 @@ fn two_thieves_split_a_queue_without_loss_or_duplication() {
                 thread::spawn(move || {
                     let (mine, _) = local();
                     let mut ran = 0;
-                    while let Some((task, _)) = victim.steal_into(&mine) {
+                    while let Some((task, _)) = victim.steal_into(&mine, false) {
                         task.run();
                         ran += 1;
-                        while let Some(task) = mine.pop() {
+                        while let Some(task) = mine.pop(true).map(|(t, _)| t) {
                             task.run();
                             ran += 1;
                         }
@@ -104,10 +104,47 @@ fn two_thieves_split_a_queue_without_loss_or_duplication() {
             .collect();
         let stolen: usize = thieves.into_iter().map(|t| t.join().unwrap()).sum();
         let mut ran = 0;
-        while let Some(task) = owner.pop() {
+        while let Some(task) = owner.pop(true).map(|(t, _)| t) {
             task.run();
             ran += 1;
         }
+        assert_eq!(ran + stolen, 3);
+        assert_each_ran_once(&runs);
+    });
+}
+
+#[test]
+fn run_next_slot_racing_a_thief_that_may_take_it_runs_each_task_once() {
+    model(|| {
+        let runs = counters(3);
+        let (owner, victim) = local();
+        owner.push(job(&runs, 0));
+        assert!(owner.push_next(job(&runs, 1)), "the FIFO holds a task");
+
+        // A thief that has seen the owner stuck: it may take the run-next
+        // task once the FIFO is empty.
+        let thief = thread::spawn(move || {
+            let (mine, _) = local();
+            let mut ran = 0;
+            while let Some((task, _)) = victim.steal_into(&mine, true) {
+                task.run();
+                ran += 1;
+                while let Some((task, _)) = mine.pop(true) {
+                    task.run();
+                    ran += 1;
+                }
+            }
+            ran
+        });
+
+        // Displaces task 1 from the slot to the back of the FIFO.
+        let _ = owner.push_next(job(&runs, 2));
+        let mut ran = 0;
+        while let Some((task, _)) = owner.pop(false) {
+            task.run();
+            ran += 1;
+        }
+        let stolen = thief.join().unwrap();
         assert_eq!(ran + stolen, 3);
         assert_each_ran_once(&runs);
     });

@@ -11,7 +11,7 @@ pub use crate::timer::loom_api as timer;
 
 pub use crate::pool::Task;
 pub use crate::pool::park::Parker;
-pub use crate::pool::queue::{Local, Steal, local};
+pub use crate::pool::queue::{From, Local, Pending, Steal, local};
 
 /// `ThreadPool::terminate`, which is crate-internal.
 pub fn terminate(

@@ -65,7 +65,7 @@ impl<A: Actor> Cell<A> {
         // ORDERING: Relaxed, as above.
         self.running_on.store(0, Ordering::Relaxed);
         if self.mailbox.transition_to_idle(accept_user, drained) == Idle::Reschedule {
-            self.clone().submit();
+            self.shared.pool.reschedule(self.clone());
         }
     }
 

@@ -66,11 +66,19 @@ pub(crate) struct PoolHandle {
 }
 
 impl PoolHandle {
-    /// Queues `task`: on the current worker's local queue (at the back) when the
-    /// caller is a worker of this pool, else on the global injector, waking a
-    /// sleeping worker if needed. Never blocks, never loses the task.
+    /// Queues `task`: in the current worker's run-next slot when the caller is
+    /// a worker of this pool (the task it displaces goes to the back of the
+    /// local queue), else on the global injector, waking a sleeping worker if
+    /// needed. Never blocks, never loses the task.
     pub(crate) fn schedule(&self, task: Arc<dyn Runnable>) {
-        self.shared.submit(Task::Turn(task));
+        self.shared.submit(Task::Turn(task), false);
+    }
+
+    /// Queues an actor that used up its turn with work left: behind the tasks
+    /// already queued on this worker, not in its run-next slot, so it does not
+    /// run again before them.
+    pub(crate) fn reschedule(&self, task: Arc<dyn Runnable>) {
+        self.shared.submit(Task::Turn(task), true);
     }
 
     /// The index of the calling thread if it is a worker of this pool.
@@ -215,7 +223,7 @@ impl ThreadPool {
     /// worker's local queue; otherwise on the global queue. A job submitted
     /// after the pool has shut down is logged and dropped.
     pub fn execute<F: FnOnce() + Send + 'static>(&self, job: F) {
-        self.shared.submit(Task::Job(Box::new(job)));
+        self.shared.submit(Task::Job(Box::new(job)), false);
     }
     /// The number of worker threads.
     pub fn threads(&self) -> usize {

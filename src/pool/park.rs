@@ -111,6 +111,42 @@ impl Parker {
         }
     }
 
+    /// Like [`park`](Parker::park), but returns after about `timeout` even
+    /// without a token; a token present on return is consumed either way.
+    /// Under loom, which does not model time, it yields instead of sleeping.
+    pub fn park_timeout(&self, timeout: std::time::Duration) {
+        // ORDERING: Acquire on success, as in `park`.
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
+            return;
+        }
+        #[cfg(loom)]
+        {
+            let _ = timeout;
+            crate::sync::thread::yield_now();
+        }
+        #[cfg(not(loom))]
+        {
+            let guard = self.lock.lock();
+            // ORDERING: Relaxed, as in `park`: the lock orders it with `unpark`.
+            match self
+                .state
+                .compare_exchange(EMPTY, PARKED, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => drop(self.condvar.wait_timeout(guard, timeout)),
+                Err(NOTIFIED) => {}
+                Err(other) => unreachable!("parker in state {other} while its owner parks"),
+            }
+        }
+        // Back to EMPTY whether we were notified or timed out. ORDERING:
+        // Acquire, so a token consumed here publishes what its `unpark` did.
+        // An `unpark` that saw PARKED and notifies late wakes nobody.
+        self.state.swap(EMPTY, Ordering::Acquire);
+    }
+
     /// Makes a token available, waking the owner if it is parked.
     ///
     /// Tokens do not accumulate: several `unpark`s before one `park` let

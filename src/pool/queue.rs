@@ -1,8 +1,10 @@
 //! The run queues: a local queue per worker (an owner side and a steal side) and the global injector.
 //!
 //! Both are a `VecDeque` behind the sync shim's `Mutex`: simple, obviously
-//! correct, and loom-checkable. A lock-free ring (tokio's `queue.rs`) is a later
-//! performance change; the handles below keep the roles it will need.
+//! correct, and loom-checkable; uncontended, since thieves come only when they
+//! have nothing else to do. A local queue also has a run-next slot, which its
+//! owner takes before the FIFO: see the worker's run loop for when a thief may
+//! take it.
 //!
 //! # Invariants
 //!
@@ -28,36 +30,78 @@ use std::fmt;
 /// Creates one worker's local queue: the owner side and the steal side.
 #[cfg_attr(not(loom), allow(unreachable_pub))]
 pub fn local() -> (Local, Steal) {
-    let tasks = Arc::new(Mutex::new(VecDeque::new()));
+    let inner = Arc::new(Mutex::new(LocalQueue {
+        tasks: VecDeque::new(),
+        next: None,
+    }));
     (
         Local {
-            tasks: Arc::clone(&tasks),
+            inner: Arc::clone(&inner),
         },
-        Steal { tasks },
+        Steal { inner },
     )
+}
+
+/// A worker's queue: a FIFO of tasks plus the run-next slot.
+struct LocalQueue {
+    tasks: VecDeque<Task>,
+    /// The task its worker runs next: the actor just woken by the one running,
+    /// so that a message and its handler stay on one core (ping-pong, rings).
+    next: Option<Task>,
+}
+
+/// Where [`Local::pop`] found its task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(loom), allow(unreachable_pub))]
+pub enum From {
+    /// The run-next slot.
+    Next,
+    /// The front of the FIFO.
+    Queue,
 }
 
 /// The owner side of a local queue: only its worker pushes to and pops from it.
 #[cfg_attr(not(loom), allow(unreachable_pub))]
 pub struct Local {
-    tasks: Arc<Mutex<VecDeque<Task>>>,
+    inner: Arc<Mutex<LocalQueue>>,
 }
 
 #[cfg_attr(not(loom), allow(unreachable_pub))]
 impl Local {
     /// Queues `task` at the back, behind everything already queued.
     pub fn push(&self, task: Task) {
-        self.tasks.lock().push_back(task);
+        self.inner.lock().tasks.push_back(task);
     }
 
-    /// Takes the task at the front (the oldest), if any.
-    pub fn pop(&self) -> Option<Task> {
-        self.tasks.lock().pop_front()
+    /// Puts `task` in the run-next slot; a task already there moves to the back
+    /// of the FIFO. Returns whether the worker now has a backlog (a task in the
+    /// FIFO) that another worker could take at once.
+    pub fn push_next(&self, task: Task) -> bool {
+        let mut q = self.inner.lock();
+        if let Some(old) = q.next.replace(task) {
+            q.tasks.push_back(old);
+        }
+        !q.tasks.is_empty()
+    }
+
+    /// Takes the next task: the run-next slot first if `prefer_next`, else the
+    /// front of the FIFO, falling back on the other.
+    pub fn pop(&self, prefer_next: bool) -> Option<(Task, From)> {
+        let mut q = self.inner.lock();
+        if prefer_next {
+            if let Some(task) = q.next.take() {
+                return Some((task, From::Next));
+            }
+        }
+        if let Some(task) = q.tasks.pop_front() {
+            return Some((task, From::Queue));
+        }
+        q.next.take().map(|task| (task, From::Next))
     }
 
     fn push_batch(&self, batch: Vec<Task>) {
         if !batch.is_empty() {
-            self.tasks.lock().extend(batch);
+            self.inner.lock().tasks.extend(batch);
         }
     }
 }
@@ -68,27 +112,48 @@ impl fmt::Debug for Local {
     }
 }
 
+/// What a look at a victim's queue found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(loom), allow(unreachable_pub))]
+pub enum Pending {
+    /// Nothing at all.
+    Nothing,
+    /// Only the run-next slot is taken: its owner will run it when its
+    /// current task ends, unless that task never ends.
+    NextOnly,
+    /// Tasks in the FIFO, free for anyone to take.
+    Queued,
+}
+
 /// The steal side of a local queue: any other worker may take from it.
 #[cfg_attr(not(loom), allow(unreachable_pub))]
 pub struct Steal {
-    tasks: Arc<Mutex<VecDeque<Task>>>,
+    inner: Arc<Mutex<LocalQueue>>,
 }
 
 #[cfg_attr(not(loom), allow(unreachable_pub))]
 impl Steal {
-    /// Takes about half of the victim's tasks (rounded up), oldest first: the
-    /// first is returned to run now, the rest go to the back of `dst`. Returns
-    /// it with the number of tasks taken, or `None` if the victim was empty.
-    pub fn steal_into(&self, dst: &Local) -> Option<(Task, usize)> {
+    /// Takes about half of the victim's FIFO (rounded up), oldest first: the
+    /// first is returned to run now, the rest go to the back of `dst`. With an
+    /// empty FIFO and `take_next`, takes the run-next task instead (the caller
+    /// has seen its owner stuck in one task). Returns the task with the number
+    /// of tasks taken, or `None` if there was nothing to take.
+    pub fn steal_into(&self, dst: &Local, take_next: bool) -> Option<(Task, usize)> {
         debug_assert!(
-            !Arc::ptr_eq(&self.tasks, &dst.tasks),
+            !Arc::ptr_eq(&self.inner, &dst.inner),
             "a worker does not steal from itself"
         );
         let (first, rest) = {
-            let mut victim = self.tasks.lock();
-            let count = victim.len().div_ceil(2);
-            let first = victim.pop_front()?;
-            let rest: Vec<Task> = victim.drain(..count - 1).collect();
+            let mut victim = self.inner.lock();
+            let count = victim.tasks.len().div_ceil(2);
+            let Some(first) = victim.tasks.pop_front() else {
+                return if take_next {
+                    victim.next.take().map(|task| (task, 1))
+                } else {
+                    None
+                };
+            };
+            let rest: Vec<Task> = victim.tasks.drain(..count - 1).collect();
             (first, rest)
         };
         let count = rest.len() + 1;
@@ -96,9 +161,16 @@ impl Steal {
         Some((first, count))
     }
 
-    /// Whether the queue was empty when looked at.
-    pub fn is_empty(&self) -> bool {
-        self.tasks.lock().is_empty()
+    /// What the queue held when looked at.
+    pub fn pending(&self) -> Pending {
+        let q = self.inner.lock();
+        if !q.tasks.is_empty() {
+            Pending::Queued
+        } else if q.next.is_some() {
+            Pending::NextOnly
+        } else {
+            Pending::Nothing
+        }
     }
 }
 
@@ -158,7 +230,7 @@ impl Injector {
     }
 
     /// Takes a fair share of the queued tasks (`1/workers` of them, at least
-    /// one): the first is returned to run now, the rest go to the back of `dst`.
+    /// one): the first is returned to run now, the rest go to the back of `dst`'s FIFO.
     pub(crate) fn pop_batch_into(&self, dst: &Local, workers: usize) -> Option<Task> {
         let (first, rest) = {
             let mut state = self.state.lock();

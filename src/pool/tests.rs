@@ -142,9 +142,11 @@ fn execute_from_a_worker_uses_its_local_queue() {
     let (tx, rx) = mpsc::channel();
     let handle = pool.handle();
     pool.execute(move || {
-        handle.shared.submit(super::Task::Job(Box::new(|| {})));
+        handle
+            .shared
+            .submit(super::Task::Job(Box::new(|| {})), false);
         // The only worker is running us: the job can only be where we put it.
-        let local = !shared.workers[0].steal.is_empty();
+        let local = shared.workers[0].steal.pending() == super::queue::Pending::NextOnly;
         let injector = !shared.injector.is_empty();
         tx.send((local, injector)).unwrap();
     });
@@ -492,4 +494,58 @@ fn local_work_does_not_starve_the_injector() {
     spin.stop.store(true, Ordering::Relaxed); // so a failure does not hang the drop
     assert!(stopped.is_ok(), "the injector job never ran");
     pool.shutdown();
+}
+
+#[test]
+fn idle_worker_takes_the_run_next_task_of_a_blocked_worker() {
+    // One job submitted from a worker sits in its run-next slot, where no
+    // thief takes it while the owner keeps finishing tasks. This owner blocks
+    // until the job has run, so the other worker must see it stuck and take it.
+    let pool = Arc::new(pool(2));
+    let (tx, rx) = mpsc::channel();
+    let inner = Arc::clone(&pool);
+    pool.execute(move || {
+        let (done_tx, done_rx) = mpsc::channel();
+        inner.execute(move || done_tx.send(current_worker_name()).unwrap());
+        let ran_on = done_rx.recv_timeout(PATIENCE);
+        tx.send((current_worker_name(), ran_on)).unwrap();
+    });
+    let (me, ran_on) = recv(&rx);
+    let ran_on = ran_on.expect("a run-next job did not run while its worker was blocked");
+    assert_ne!(ran_on, me, "the job ran on the blocked worker");
+}
+
+#[test]
+fn run_next_chain_does_not_starve_the_local_queue() {
+    // On one worker, a chain of jobs each submitting the next always has a
+    // task in the run-next slot; the job displaced into the FIFO must still
+    // run long before the chain ends.
+    const LINKS: usize = 1_000;
+    type Order = Arc<Mutex<Vec<usize>>>;
+    fn link(n: usize, pool: Arc<ThreadPool>, order: Order, done: mpsc::Sender<()>) {
+        order.lock().push(n);
+        if n < LINKS {
+            let next = Arc::clone(&pool);
+            pool.execute(move || link(n + 1, next, order, done));
+        } else {
+            done.send(()).unwrap();
+        }
+    }
+    let pool = Arc::new(pool(1));
+    let order: Order = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = mpsc::channel();
+    let (inner, order2) = (Arc::clone(&pool), Arc::clone(&order));
+    pool.execute(move || {
+        // Into the slot, then displaced to the FIFO by the chain's first link.
+        let waiting = Arc::clone(&order2);
+        inner.execute(move || waiting.lock().push(usize::MAX));
+        let chain = Arc::clone(&inner);
+        inner.execute(move || link(1, chain, order2, tx));
+    });
+    recv(&rx);
+    let order = order.lock();
+    assert_eq!(order.len(), LINKS + 1, "every job ran once");
+    let at = order.iter().position(|&n| n == usize::MAX).unwrap();
+    // The streak limit lets a few links run first; far fewer than the chain.
+    assert!(at <= 64, "the displaced job ran only after {at} links");
 }

@@ -16,12 +16,24 @@
 //!
 //! 1. Every [`GLOBAL_QUEUE_INTERVAL`] ticks, one task from the injector first,
 //!    so outside submissions are not starved by a worker feeding itself.
-//! 2. Its own local queue (oldest first).
+//! 2. Its own run-next slot, then its FIFO (oldest first); after
+//!    [`MAX_NEXT_STREAK`] run-next tasks in a row, the FIFO first.
 //! 3. A fair share of the injector: nobody else can run outside submissions,
 //!    while a victim's queue still has its owner working through it.
-//! 4. About half of another worker's queue, trying victims from a random start.
+//! 4. About half of another worker's FIFO, trying victims from a random start;
+//!    or a victim's run-next task, if the victim's tick has not moved since
+//!    this worker began its last watch (the owner is stuck in one task).
 //! 5. Nothing found: during shutdown, retire (below). Otherwise search and then
-//!    sleep as described in [`super::idle`].
+//!    sleep as described in [`super::idle`]; but if the only work left is in
+//!    run-next slots, watch instead of sleeping (see `Worker::watch`).
+//!
+//! A task submitted by a worker goes into its run-next slot: the actor a
+//! handler just sent to runs next on the same core, with its message still in
+//! cache, and no other worker is woken to steal it (which would bounce the
+//! pair between cores). The push still wakes a sleeper when nobody is
+//! searching, as every push does, so a worker blocked inside a task cannot
+//! strand its run-next task: the woken worker watches until it sees the owner
+//! stuck, then takes the task.
 //!
 //! Shutdown, started by `ThreadPool::terminate`:
 //!
@@ -44,21 +56,32 @@
 
 use super::idle::Idle;
 use super::park::Parker;
-use super::queue::{Injector, Local, Retire, Steal};
+use super::queue::{From, Injector, Local, Pending, Retire, Steal};
 use super::{PoolMetrics, Task};
 use crate::sync::{
-    Arc, AtomicBool, AtomicU64, Backoff, CachePadded, Condvar, Mutex, Ordering, random_seed, thread,
+    Arc, AtomicBool, AtomicU64, Backoff, CachePadded, Condvar, Mutex, Ordering, fence, random_seed,
+    thread,
 };
 use std::cell::RefCell;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A worker takes one task from the injector before its local queue every
 /// this many ticks (one tick per look for a task). Prime, as in tokio, so it
 /// does not resonate with periodic workloads.
 const GLOBAL_QUEUE_INTERVAL: u32 = 61;
+
+/// A worker takes at most this many tasks in a row from its run-next slot
+/// before it looks at the front of its FIFO, so two actors passing messages
+/// back and forth through the slot cannot starve the rest of the queue.
+const MAX_NEXT_STREAK: u32 = 16;
+
+/// How long a watching worker (see the module docs) first sleeps between
+/// looks, and the longest it sleeps once the owners keep making progress.
+const WATCH_MIN: Duration = Duration::from_micros(20);
+const WATCH_MAX: Duration = Duration::from_micros(500);
 
 crate::sync::thread_local! {
     /// The worker running on this thread, if it is a pool worker.
@@ -81,6 +104,9 @@ pub(crate) struct Remote {
     pub(crate) steal: Steal,
     parker: Parker,
     counters: CachePadded<Counters>,
+    /// The worker is watching: sleeping for a short while because the only
+    /// work it saw was other workers' run-next tasks (see the module docs).
+    watching: AtomicBool,
     pub(crate) name: String,
 }
 
@@ -91,6 +117,11 @@ pub(crate) struct Remote {
 /// decision depends on and that publishes no other data; only its own worker
 /// writes it, and readers ([`Shared::metrics`]) want a recent value, not a
 /// consistent snapshot.
+///
+/// `tasks_run` doubles as the worker's tick: a thief that sees the same value
+/// before and after a watch knows the owner has been inside one task all that
+/// time. That is a liveness heuristic, not a safety property: a stale read only
+/// delays or hastens a steal, and the queue lock decides who gets the task.
 #[derive(Default)]
 struct Counters {
     tasks_run: AtomicU64,
@@ -108,6 +139,7 @@ impl Shared {
                 steal,
                 parker: Parker::new(),
                 counters: CachePadded::new(Counters::default()),
+                watching: AtomicBool::new(false),
                 name,
             })
             .collect();
@@ -125,29 +157,64 @@ impl Shared {
     /// Queues `task`: on the caller's local queue if it is a worker of this
     /// pool, else on the injector; then wakes a sleeper if needed. A task
     /// submitted after every worker has retired is logged and dropped.
-    pub(crate) fn submit(self: &Arc<Self>, task: Task) {
-        let task = match push_local(self, task) {
-            Ok(()) => None,
-            Err(task) => self.injector.push(task).err(),
+    ///
+    /// On a worker, `task` goes into the run-next slot unless `yielded` (a task
+    /// that wants to run again after the others goes to the back of the FIFO).
+    pub(crate) fn submit(self: &Arc<Self>, task: Task, yielded: bool) {
+        let (task, backlog) = match push_local(self, task, yielded) {
+            Ok(backlog) => (None, backlog),
+            Err(task) => (self.injector.push(task).err(), true),
         };
         if let Some(task) = task {
             log::warn!("playhouse pool: task submitted after shutdown was dropped");
             drop(task);
             return;
         }
-        self.notify_parked();
-    }
-
-    /// Wakes one sleeping worker if no worker is searching (idle protocol step 1).
-    fn notify_parked(&self) {
-        if let Some(index) = self.idle.worker_to_notify() {
-            self.workers[index].parker.unpark();
+        if !self.notify_parked() && backlog {
+            self.unpark_watchers();
         }
     }
 
-    /// Whether the injector or any local queue holds a task (idle protocol step 5).
-    fn has_work(&self) -> bool {
-        !self.injector.is_empty() || self.workers.iter().any(|w| !w.steal.is_empty())
+    /// Wakes one sleeping worker if no worker is searching (idle protocol step
+    /// 1). Returns whether it woke one.
+    fn notify_parked(&self) -> bool {
+        match self.idle.worker_to_notify() {
+            Some(index) => {
+                self.workers[index].parker.unpark();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Cuts short the sleep of every watching worker, so that a task anyone
+    /// may take does not wait for the end of a watch.
+    fn unpark_watchers(&self) {
+        // Called after `notify_parked`, whose SeqCst fence orders our push
+        // before these loads; the watcher fences between its store and its
+        // look at the queues, so one of the two sees the other (see `watch`).
+        for worker in self.workers.iter() {
+            // ORDERING: Relaxed after the fence above, which is what orders it.
+            if worker.watching.load(Ordering::Relaxed) {
+                worker.parker.unpark();
+            }
+        }
+    }
+
+    /// The most urgent work any queue held when looked at (idle protocol step 5).
+    fn pending(&self) -> Pending {
+        if !self.injector.is_empty() {
+            return Pending::Queued;
+        }
+        let mut pending = Pending::Nothing;
+        for worker in self.workers.iter() {
+            match worker.steal.pending() {
+                Pending::Queued => return Pending::Queued,
+                Pending::NextOnly => pending = Pending::NextOnly,
+                Pending::Nothing => {}
+            }
+        }
+        pending
     }
 
     fn is_shutting_down(&self) -> bool {
@@ -214,6 +281,14 @@ impl Shared {
     }
 }
 
+impl Remote {
+    /// The worker's tick: the number of tasks it has finished.
+    fn tick(&self) -> u64 {
+        // ORDERING: Relaxed, see `Counters`.
+        self.counters.tasks_run.load(Ordering::Relaxed)
+    }
+}
+
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Shared")
@@ -243,12 +318,17 @@ pub(crate) fn spawn(
 }
 
 /// Pushes `task` on the caller's local queue if it is a worker of `shared`'s
-/// pool; gives it back otherwise.
-fn push_local(shared: &Arc<Shared>, task: Task) -> Result<(), Task> {
+/// pool (into the run-next slot unless `yielded`) and returns whether the
+/// queue has a backlog other workers could take; gives the task back otherwise.
+fn push_local(shared: &Arc<Shared>, task: Task, yielded: bool) -> Result<bool, Task> {
     with_current(|worker| match worker {
         Some(worker) if Arc::ptr_eq(&worker.shared, shared) => {
-            worker.local.push(task);
-            Ok(())
+            if yielded {
+                worker.local.push(task);
+                Ok(true)
+            } else {
+                Ok(worker.local.push_next(task))
+            }
         }
         _ => Err(task),
     })
@@ -314,6 +394,13 @@ struct LoopState {
     tick: u32,
     rng: XorShift,
     backoff: Backoff,
+    /// Tasks taken from the run-next slot in a row.
+    next_streak: u32,
+    /// Each worker's tick when this one last started a watch (`u64::MAX`:
+    /// not watched since it last found work).
+    seen: Vec<u64>,
+    /// How long the next watch sleeps.
+    watch_for: Duration,
 }
 
 impl Worker {
@@ -337,6 +424,9 @@ impl Worker {
             tick: 0,
             rng: XorShift::new(random_seed()),
             backoff: Backoff::new(),
+            next_streak: 0,
+            seen: vec![u64::MAX; self.shared.workers.len()],
+            watch_for: WATCH_MIN,
         };
         loop {
             let task = match self.next_task(&mut st) {
@@ -362,6 +452,10 @@ impl Worker {
                 }
             }
             st.backoff.reset();
+            if st.watch_for != WATCH_MIN {
+                st.watch_for = WATCH_MIN;
+                st.seen.fill(u64::MAX);
+            }
             self.run_task(task);
         }
     }
@@ -375,18 +469,24 @@ impl Worker {
             st.backoff.snooze();
             return;
         }
-        st.searching = self.sleep(st.searching);
+        st.searching = self.sleep(st);
         st.backoff.reset();
     }
 
     /// Idle protocol steps 4 to 6. Returns whether the worker is searching
     /// when it comes back.
-    fn sleep(&self, searching: bool) -> bool {
+    fn sleep(&self, st: &mut LoopState) -> bool {
         let idle = &self.shared.idle;
-        idle.register_sleeper(self.index, searching);
-        if self.shared.has_work() || self.shared.is_shutting_down() {
+        idle.register_sleeper(self.index, st.searching);
+        let pending = self.shared.pending();
+        if pending == Pending::Queued || self.shared.is_shutting_down() {
             // Taken off by ourselves: active. By a waker: searching.
             return !idle.unregister_sleeper(self.index);
+        }
+        if pending == Pending::NextOnly {
+            let searching = !idle.unregister_sleeper(self.index);
+            self.watch(st);
+            return searching;
         }
         let remote = &self.shared.workers[self.index];
         // ORDERING: Relaxed, see `Counters`.
@@ -401,6 +501,37 @@ impl Worker {
         }
     }
 
+    /// Watching: the only work in sight is run-next tasks of workers busy
+    /// with a task. Their owners will most likely run them in a moment, and
+    /// taking them would move an actor away from the core its message is on;
+    /// but an owner's task may also block for good (synchronous handlers do
+    /// I/O). So instead of sleeping until woken, sleep a short while, then look
+    /// again; `steal` takes a run-next task whose owner's tick has not moved
+    /// since the watch began. The sleep doubles up to [`WATCH_MAX`] while owners
+    /// keep making progress, so a long busy spell costs few wake-ups.
+    ///
+    /// A watcher is neither searching nor sleeping for the idle protocol, so
+    /// pushes to run-next slots do not wake it. Pushes that leave a backlog do
+    /// (`Shared::unpark_watchers`): the watcher's SeqCst store and fence before
+    /// its look, and the pusher's fence between its push and its load of
+    /// `watching`, make one of them see the other.
+    fn watch(&self, st: &mut LoopState) {
+        let remote = &self.shared.workers[self.index];
+        for (seen, worker) in st.seen.iter_mut().zip(self.shared.workers.iter()) {
+            *seen = worker.tick();
+        }
+        // ORDERING: SeqCst store and fence, paired with the fence in
+        // `Idle::worker_to_notify` that precedes the pusher's load (above).
+        remote.watching.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if self.shared.pending() != Pending::Queued && !self.shared.is_shutting_down() {
+            remote.parker.park_timeout(st.watch_for);
+        }
+        // ORDERING: Relaxed; a late-seen clear only costs a spurious unpark.
+        remote.watching.store(false, Ordering::Relaxed);
+        st.watch_for = (st.watch_for * 2).min(WATCH_MAX);
+    }
+
     /// Finds the next task, in the order of the module's run-loop protocol.
     fn next_task(&self, st: &mut LoopState) -> Option<Task> {
         st.tick = st.tick.wrapping_add(1);
@@ -409,29 +540,36 @@ impl Worker {
                 return Some(task);
             }
         }
-        if let Some(task) = self.local.pop() {
+        if let Some((task, from)) = self.local.pop(st.next_streak < MAX_NEXT_STREAK) {
+            st.next_streak = match from {
+                From::Next => st.next_streak + 1,
+                From::Queue => 0,
+            };
             return Some(task);
         }
+        st.next_streak = 0;
         let workers = self.shared.workers.len();
         if let Some(task) = self.shared.injector.pop_batch_into(&self.local, workers) {
             return Some(task);
         }
-        self.steal(&mut st.rng)
+        self.steal(st)
     }
 
     /// Takes about half of some other worker's queue, trying victims from a
-    /// random start.
-    fn steal(&self, rng: &mut XorShift) -> Option<Task> {
+    /// random start; or the run-next task of a victim whose tick has not moved
+    /// since this worker began its last watch.
+    fn steal(&self, st: &mut LoopState) -> Option<Task> {
         let workers = &self.shared.workers;
         if workers.len() < 2 {
             return None;
         }
-        let start = rng.below(workers.len());
+        let start = st.rng.below(workers.len());
         for victim in (start..workers.len()).chain(0..start) {
             if victim == self.index {
                 continue;
             }
-            if let Some((task, count)) = workers[victim].steal.steal_into(&self.local) {
+            let stuck = st.seen[victim] == workers[victim].tick();
+            if let Some((task, count)) = workers[victim].steal.steal_into(&self.local, stuck) {
                 // ORDERING: Relaxed, see `Counters`.
                 workers[self.index]
                     .counters
@@ -457,8 +595,10 @@ impl Worker {
                 remote.name
             );
         }
-        // ORDERING: Relaxed, see `Counters`.
-        remote.counters.tasks_run.fetch_add(1, Ordering::Relaxed);
+        // ORDERING: Relaxed, see `Counters`. A load and a store, not an RMW:
+        // this worker is the only writer.
+        let run = remote.counters.tasks_run.load(Ordering::Relaxed);
+        remote.counters.tasks_run.store(run + 1, Ordering::Relaxed);
     }
 }
 
