@@ -4,7 +4,8 @@
 //! workers go to sleep is always run) and *no idle CPU* (a pool with nothing to
 //! do has every worker parked without a timeout). The design follows tokio's
 //! `scheduler/multi_thread/idle.rs` (searching workers, wake only when nobody
-//! searches) and rayon-core's `sleep/README.md` (a SeqCst fence on each side).
+//! searches) and rayon-core's `sleep/README.md`; the ordering argument below
+//! rests on the queue locks.
 //!
 //! # States of a worker
 //!
@@ -29,8 +30,8 @@
 //! # Protocol
 //!
 //! 1. **Submit.** Push the task (local queue or injector), then
-//!    [`Idle::worker_to_notify`]: SeqCst fence, load `state`. If no worker is
-//!    searching and one is sleeping, lock `sleepers`, re-check, pop one and
+//!    [`Idle::worker_to_notify`]: load `state` (no fence, see below). If no
+//!    worker is searching and one is sleeping, lock `sleepers`, re-check, pop one and
 //!    turn it from sleeping into searching; unlock; the caller unparks it.
 //! 2. **Out of work.** A worker whose local queue, the injector and every
 //!    steal came up empty becomes searching
@@ -57,42 +58,42 @@
 //!
 //! # Why no wake-up is lost
 //!
-//! Call `Fs` the submitter's fence (step 1, after its push, before its load
-//! `L` of `state`) and `Fw` a worker's fence (step 4, after its registration
-//! RMW `R`, before its re-check). SeqCst fences are totally ordered.
+//! Call `P` the submitter's push (a critical section on one queue's lock), `L`
+//! its later load of `state`, `R` a worker's registration RMW (step 4) and `C`
+//! its re-check of that same queue (step 5, under the same lock). Every queue
+//! is lock-protected and every re-check takes each queue's lock, so the two
+//! critical sections `P` and `C` are ordered:
 //!
-//! - If `Fs` comes before `Fw`, the worker's re-check sees the pushed task: the
-//!   push released the queue lock before `Fs`, the re-check takes the lock
-//!   after `Fw`. The worker does not park.
-//! - If `Fw` comes before `Fs`, then `R` is visible to `L`: the submitter sees
-//!   the worker counted as sleeping. Either nobody is searching, and the
-//!   submitter wakes a sleeper (if the list is empty by the time it holds the
-//!   lock, every worker `L` counted was taken off since, so it is awake and will
-//!   re-check after `L` before it parks again), or some worker `S` is
-//!   searching, which is the next case.
+//! - If `P` comes first, `C` sees the task and the worker does not park.
+//! - If `C` comes first, its unlock synchronises with `P`'s lock, so `R`
+//!   (sequenced before `C`) happens before `L`, and `L` reads `R` or a later
+//!   value of `state`. Either `L` sees the worker sleeping and nobody
+//!   searching, and the submitter wakes a sleeper (if the list is empty by the
+//!   time it holds the lock, every worker `L` counted was taken off since, so
+//!   it is awake and will re-check after `P` before it parks again); or `L`
+//!   sees a searcher `S`.
 //! - If `L` sees a searcher `S`, then `S`'s step out of searching is an RMW
-//!   later in `state`'s modification order than the value `L` read, hence
-//!   later than `L` in the SeqCst order. If `S` registers to sleep, its `Fw`
-//!   follows, so `Fs` precedes it and `S`'s re-check sees the task (first
-//!   case). If `S` finds other work and was the last searcher, it wakes a
-//!   sleeper, which searches and in turn finds the task or re-checks after
-//!   `L`. If it was not the last, the remaining searchers carry the same duty.
+//!   later than the value `L` read in `state`'s modification order. If `S`
+//!   registers to sleep, that RMW is its `R`, and by the case above (`L` read
+//!   a value before `R`, so `C` cannot come first) its re-check sees the task.
+//!   If `S` finds other work and was the last searcher, it wakes a sleeper,
+//!   which searches and in turn finds the task or re-checks after `P`. If it
+//!   was not the last, the remaining searchers carry the same duty.
 //!
 //! So after every push, some worker that is not parked will look at the queue
 //! holding the task. This is the race `loom-tests/pool_park.rs` models.
 //!
 //! # Memory ordering
 //!
-//! Every operation on `state` is SeqCst, and the two fences are SeqCst: the
-//! argument above is about their single total order, and loads and RMWs of
-//! `state` must take part in it. Nothing is published *through* `state`; tasks
-//! are published by the queue locks, sleeper membership by the `sleepers` lock.
-//!
-//! While the queues are `Mutex`-based, their locks alone already give the
-//! first two cases (whichever side takes the queue lock second sees what the
-//! other wrote before its own turn at that lock), so removing the fences
-//! breaks no loom model today. They stay because the argument must not depend
-//! on the queues being locked: the planned lock-free ring will not be.
+//! Every operation on `state` is SeqCst, so that loads and RMWs of `state`
+//! share one order with each other. Nothing is published *through* `state`;
+//! tasks are published by the queue locks, sleeper membership by the
+//! `sleepers` lock. The argument above leans on the queue locks, which is why
+//! the submitter needs no fence between its push and `L`: a fence there (an
+//! `mfence` on x86, on every message an actor sends) would only matter for a
+//! queue read without a lock, and the pool has none. The fence after `R` in
+//! [`Idle::register_sleeper`] is kept; it is off the hot path, and it keeps
+//! the sleeper's side correct on its own should a lock-free queue appear.
 //!
 //! [`Backoff`]: crate::sync::Backoff
 //! [`Parker`]: super::park::Parker
@@ -138,8 +139,8 @@ impl Idle {
     /// Protocol step 2: becomes searching unless half the workers already
     /// are. Returns whether the caller is now searching.
     pub(crate) fn transition_to_searching(&self) -> bool {
-        // ORDERING: SeqCst, in the total order with submitters' fence + load
-        // (module docs). The cap is a heuristic: two workers may both pass the
+        // ORDERING: SeqCst, in the one order of `state` operations (module
+        // docs). The cap is a heuristic: two workers may both pass the
         // check, which only lets one more search.
         let state = self.state.load(Ordering::SeqCst);
         if 2 * searching(state) >= self.workers {
@@ -180,9 +181,9 @@ impl Idle {
             // ordered before the fence below.
             self.state.fetch_add(delta, Ordering::SeqCst);
         }
-        // ORDERING: SeqCst fence `Fw`, paired with the submitter's fence `Fs`
-        // in `worker_to_notify`: either the submitter's load sees the
-        // registration above, or the caller's re-check sees its push.
+        // ORDERING: SeqCst fence after `R`. The queue locks already order `R`
+        // with a submitter's push and load (module docs); the fence keeps
+        // this side sound for a queue read without a lock, off the hot path.
         fence(Ordering::SeqCst);
     }
 
@@ -210,9 +211,8 @@ impl Idle {
     /// picks a sleeping worker to wake, if no worker is searching. The worker
     /// is taken off the list and counted as searching; the caller unparks it.
     pub(crate) fn worker_to_notify(&self) -> Option<usize> {
-        // ORDERING: SeqCst fence `Fs`, paired with `Fw` in `register_sleeper`
-        // (module docs): orders the caller's push before the load below.
-        fence(Ordering::SeqCst);
+        // No fence before `L`: the caller's push released a queue lock that a
+        // worker re-checks under (module docs, "Memory ordering").
         // ORDERING: SeqCst load `L`, in the total order with the registration
         // and searching RMWs.
         let state = self.state.load(Ordering::SeqCst);

@@ -59,8 +59,7 @@ use super::park::Parker;
 use super::queue::{From, Injector, Local, Pending, Retire, Steal};
 use super::{PoolMetrics, Task};
 use crate::sync::{
-    Arc, AtomicBool, AtomicU64, Backoff, CachePadded, Condvar, Mutex, Ordering, fence, random_seed,
-    thread,
+    Arc, AtomicBool, AtomicU64, Backoff, CachePadded, Condvar, Mutex, Ordering, random_seed, thread,
 };
 use std::cell::RefCell;
 use std::fmt;
@@ -190,11 +189,11 @@ impl Shared {
     /// Cuts short the sleep of every watching worker, so that a task anyone
     /// may take does not wait for the end of a watch.
     fn unpark_watchers(&self) {
-        // Called after `notify_parked`, whose SeqCst fence orders our push
-        // before these loads; the watcher fences between its store and its
-        // look at the queues, so one of the two sees the other (see `watch`).
         for worker in self.workers.iter() {
-            // ORDERING: Relaxed after the fence above, which is what orders it.
+            // ORDERING: Relaxed. Our push was a critical section on a queue
+            // lock that a watcher takes after setting its flag (see `watch`):
+            // either its look sees the task, or its flag store happens before
+            // this load.
             if worker.watching.load(Ordering::Relaxed) {
                 worker.parker.unpark();
             }
@@ -511,19 +510,17 @@ impl Worker {
     /// keep making progress, so a long busy spell costs few wake-ups.
     ///
     /// A watcher is neither searching nor sleeping for the idle protocol, so
-    /// pushes to run-next slots do not wake it. Pushes that leave a backlog do
-    /// (`Shared::unpark_watchers`): the watcher's SeqCst store and fence before
-    /// its look, and the pusher's fence between its push and its load of
-    /// `watching`, make one of them see the other.
+    /// pushes to run-next slots do not wake it. Pushes that leave a backlog cut
+    /// its sleep short (`Shared::unpark_watchers`); the queue locks make
+    /// either the watcher's look see the task or the pusher see its flag.
     fn watch(&self, st: &mut LoopState) {
         let remote = &self.shared.workers[self.index];
         for (seen, worker) in st.seen.iter_mut().zip(self.shared.workers.iter()) {
             *seen = worker.tick();
         }
-        // ORDERING: SeqCst store and fence, paired with the fence in
-        // `Idle::worker_to_notify` that precedes the pusher's load (above).
-        remote.watching.store(true, Ordering::SeqCst);
-        fence(Ordering::SeqCst);
+        // ORDERING: Relaxed. The look below takes the queue locks after this
+        // store, which orders it before any push that look misses.
+        remote.watching.store(true, Ordering::Relaxed);
         if self.shared.pending() != Pending::Queued && !self.shared.is_shutting_down() {
             remote.parker.park_timeout(st.watch_for);
         }
