@@ -341,8 +341,8 @@ impl<A: Actor> Cell<A> {
 }
 
 impl<A: Actor> Runnable for Cell<A> {
-    fn run(self: Arc<Self>) {
-        self.turn();
+    fn run(self: Arc<Self>, worker: usize) {
+        self.turn(worker);
     }
 }
 
@@ -395,6 +395,7 @@ impl<A: Actor> AnyCell for Cell<A> {
 }
 
 /// Turns a caught handler outcome into a failure, if it is one.
+#[inline]
 fn failure_of(
     outcome: Result<Result<(), crate::error::ActorError>, Box<dyn Any + Send>>,
 ) -> Option<Failure> {

@@ -11,14 +11,11 @@ use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 impl<A: Actor> Cell<A> {
-    /// One turn: up to `throughput` items, then requeue or go idle.
-    pub(super) fn turn(self: &Arc<Self>) {
+    /// One turn on worker `worker`: up to `throughput` items, then requeue or go idle.
+    pub(super) fn turn(self: &Arc<Self>, worker: usize) {
         self.mailbox.transition_to_running();
         // ORDERING: Relaxed; only read for shutdown's stuck report.
-        self.running_on.store(
-            self.shared.pool.current_worker().map_or(0, |i| i + 1),
-            Ordering::Relaxed,
-        );
+        self.running_on.store(worker + 1, Ordering::Relaxed);
         let mut run = self.run.lock();
         let RunState { actor, st } = &mut *run;
         let mut ctx = Context::new(self.clone(), std::mem::take(st));
@@ -36,8 +33,10 @@ impl<A: Actor> Cell<A> {
                 drained = true;
                 break;
             };
-            for w in wakers.drain(..) {
-                w.wake(self.id, true);
+            if !wakers.is_empty() {
+                for w in wakers.drain(..) {
+                    w.wake(self.id, true);
+                }
             }
             items += 1;
             match item {

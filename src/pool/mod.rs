@@ -26,7 +26,9 @@ use std::time::{Duration, Instant};
 /// `run` is called by one worker at a time; the task re-submits itself through
 /// [`PoolHandle::schedule`] when it has more to do.
 pub(crate) trait Runnable: Send + Sync + 'static {
-    fn run(self: Arc<Self>);
+    /// Runs on the worker with index `worker` (passed in, so the task need not
+    /// look its worker up in a thread-local).
+    fn run(self: Arc<Self>, worker: usize);
 }
 
 /// One submission to the pool, run exactly once by one worker.
@@ -41,11 +43,18 @@ pub enum Task {
 
 #[cfg_attr(not(loom), allow(unreachable_pub))]
 impl Task {
-    /// Runs the task (panics propagate; the worker catches them).
+    /// Runs the task on worker 0 (for the loom models, which run tasks
+    /// outside any pool).
+    #[cfg(loom)]
     pub fn run(self) {
+        self.run_on(0);
+    }
+
+    /// Runs the task on worker `worker` (panics propagate; the worker catches them).
+    pub(crate) fn run_on(self, worker: usize) {
         match self {
             Task::Job(job) => job(),
-            Task::Turn(turn) => turn.run(),
+            Task::Turn(turn) => turn.run(worker),
         }
     }
 }
@@ -79,11 +88,6 @@ impl PoolHandle {
     /// run again before them.
     pub(crate) fn reschedule(&self, task: Arc<dyn Runnable>) {
         self.shared.submit(Task::Turn(task), true);
-    }
-
-    /// The index of the calling thread if it is a worker of this pool.
-    pub(crate) fn current_worker(&self) -> Option<usize> {
-        worker::current_index(&self.shared)
     }
 }
 

@@ -420,7 +420,7 @@ struct Repeat {
 }
 
 impl Runnable for Repeat {
-    fn run(self: Arc<Self>) {
+    fn run(self: Arc<Self>, _worker: usize) {
         let runs = self.runs.fetch_add(1, Ordering::Relaxed) + 1;
         if runs < self.limit {
             let handle = self.handle.clone();
@@ -458,7 +458,7 @@ struct Spin {
 }
 
 impl Runnable for Spin {
-    fn run(self: Arc<Self>) {
+    fn run(self: Arc<Self>, _worker: usize) {
         if let Some(started) = self.started.lock().take() {
             started.send(()).unwrap();
         }

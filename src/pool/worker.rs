@@ -355,14 +355,17 @@ pub(crate) fn current_worker_name() -> Option<String> {
 /// Calls `f` with the worker running on this thread (`None` on other threads,
 /// and while thread-locals are being destroyed).
 fn with_current<R>(f: impl FnOnce(Option<&Worker>) -> R) -> R {
-    // The `Rc` is cloned out (a non-atomic increment) so that `f`, which can
-    // be called only once, is called in one place whether or not the
-    // thread-local is still alive.
-    let worker = CURRENT
-        .try_with(|current| current.borrow().clone())
-        .ok()
-        .flatten();
-    f(worker.as_deref())
+    // `f` can be called only once, and must be called whether or not the
+    // thread-local is still alive: hence the `Option` it is taken out of.
+    let mut f = Some(f);
+    let called = CURRENT.try_with(|current| {
+        let f = f.take().expect("called once");
+        f(current.borrow().as_deref())
+    });
+    match called {
+        Ok(r) => r,
+        Err(_) => f.take().expect("not called yet")(None),
+    }
 }
 
 /// One worker: the owner of a local queue, living on its own thread.
@@ -581,7 +584,7 @@ impl Worker {
     /// Runs `task`, catching and logging a panic so the worker survives it.
     fn run_task(&self, task: Task) {
         let remote = &self.shared.workers[self.index];
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| task.run())) {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| task.run_on(self.index))) {
             let message = payload
                 .downcast_ref::<&str>()
                 .copied()
