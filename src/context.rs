@@ -31,10 +31,6 @@ pub(crate) struct CtxState<A: Actor> {
     /// without a control item, so spawning allocates no control lane).
     pub(crate) unstarted: bool,
     pub(crate) parent: Option<Arc<dyn AnyCell>>,
-    /// Builds instances: kept for every restart of a supervised actor, taken
-    /// by the first (only) start of a named one, absent when the spawner
-    /// built the instance (see `cell::Start`).
-    pub(crate) factory: Option<Factory<A>>,
     rel: Option<Box<Relations>>,
     _actor: std::marker::PhantomData<fn() -> A>,
 }
@@ -65,10 +61,9 @@ pub(crate) struct Relations {
 }
 
 impl<A: Actor> CtxState<A> {
-    pub(crate) fn new(parent: Option<Arc<dyn AnyCell>>, factory: Option<Factory<A>>) -> Self {
+    pub(crate) fn new(parent: Option<Arc<dyn AnyCell>>) -> Self {
         CtxState {
             parent,
-            factory,
             unstarted: true,
             ..CtxState::default()
         }
@@ -118,7 +113,6 @@ impl<A: Actor> Default for CtxState<A> {
             dead: false,
             unstarted: false,
             parent: None,
-            factory: None,
             rel: None,
             _actor: std::marker::PhantomData,
         }

@@ -35,16 +35,10 @@ impl<A: Actor> Cell<A> {
             debug_assert!(false, "start of an actor that is not waiting to start");
             return;
         }
-        let made = if self.supervised {
-            let Some(factory) = ctx.st.factory.as_deref() else {
-                debug_assert!(false, "a supervised actor keeps its factory");
-                return;
-            };
-            catch_unwind(AssertUnwindSafe(factory)).map_err(|p| panic_message(&*p))
-        } else if let Some(factory) = ctx.st.factory.take() {
-            // A named actor's factory waited for this first start; nothing
-            // starts the actor again, so it goes now.
+        let made = if let Some(factory) = self.factory_for_start() {
             let made = catch_unwind(AssertUnwindSafe(&*factory)).map_err(|p| panic_message(&*p));
+            // The last reference to the factory of an actor that starts only
+            // once: its drop is user code.
             if let Err(p) = catch_unwind(AssertUnwindSafe(|| drop(factory))) {
                 let p = panic_message(&*p);
                 log::error!("actor {}: dropping the factory panicked: {p}", self.label());

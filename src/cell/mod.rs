@@ -148,11 +148,15 @@ struct RunState<A: Actor> {
     st: CtxState<A>,
 }
 
-/// What few actors have: a name, a shutdown timeout. Boxed, so an actor
-/// with neither pays one pointer for them.
-struct Extra {
+/// What few actors have: a name, a shutdown timeout, a factory. Boxed, so
+/// an actor with none of them pays one pointer for them.
+struct Extra<A> {
     name: Option<Arc<str>>,
     shutdown_timeout: Option<Duration>,
+    /// Builds instances: kept for every start of a supervised actor, taken by
+    /// the first (only) start of any other; absent when the spawner built the
+    /// instance (see [`Start`]). Locked only by a start.
+    factory: Mutex<Option<Factory<A>>>,
 }
 
 /// One actor as the runtime sees it.
@@ -179,7 +183,7 @@ pub(crate) struct Cell<A: Actor> {
     /// Stop children one at a time, newest first (supervisors).
     pub(crate) ordered_stop: bool,
     is_root: bool,
-    extra: Option<Box<Extra>>,
+    extra: Option<Box<Extra<A>>>,
     watchers: Watchers,
 }
 
@@ -220,21 +224,23 @@ impl<A: Actor> Cell<A> {
         parent: Option<Arc<dyn AnyCell>>,
     ) -> Arc<Self> {
         let mailbox = Mailbox::new_scheduled(config.capacity);
-        let extra = (name.is_some() || config.shutdown_timeout.is_some()).then(|| {
-            Box::new(Extra {
-                name,
-                shutdown_timeout: config.shutdown_timeout,
-            })
-        });
-        let (actor, st) = match start {
-            Start::Built(Ok(a)) => (Some(a), CtxState::new(parent.clone(), None)),
-            Start::Built(Err(panic)) => {
-                let mut st = CtxState::new(parent.clone(), None);
-                st.rel().build_failed = Some(panic);
-                (None, st)
-            }
-            Start::Factory(f) => (None, CtxState::new(parent.clone(), Some(f))),
+        let (actor, factory, build_failed) = match start {
+            Start::Built(Ok(a)) => (Some(a), None, None),
+            Start::Built(Err(panic)) => (None, None, Some(panic)),
+            Start::Factory(f) => (None, Some(f), None),
         };
+        let extra = (name.is_some() || config.shutdown_timeout.is_some() || factory.is_some())
+            .then(|| {
+                Box::new(Extra {
+                    name,
+                    shutdown_timeout: config.shutdown_timeout,
+                    factory: Mutex::new(factory),
+                })
+            });
+        let mut st = CtxState::new(parent.clone());
+        if build_failed.is_some() {
+            st.rel().build_failed = build_failed;
+        }
         shared.work_added(1);
         Arc::new(Cell {
             mailbox,
@@ -253,6 +259,17 @@ impl<A: Actor> Cell<A> {
             extra,
             watchers: Watchers::new(),
         })
+    }
+
+    /// The factory for a start: a supervised actor's is kept for the next
+    /// one, any other's is taken.
+    fn factory_for_start(&self) -> Option<Factory<A>> {
+        let mut factory = self.extra.as_ref()?.factory.lock();
+        if self.supervised {
+            factory.clone()
+        } else {
+            factory.take()
+        }
     }
 
     /// Its name, if it was given one.
@@ -535,6 +552,6 @@ mod tests {
     fn cell_beside_its_mailbox_stays_small() {
         let mailbox = size_of::<Mailbox<Envelope<u64>, Control<Echo>>>();
         let rest = size_of::<Cell<Echo>>() - mailbox;
-        assert!(rest <= 160, "a cell outside its mailbox takes {rest} bytes");
+        assert!(rest <= 128, "a cell outside its mailbox takes {rest} bytes");
     }
 }
