@@ -2,8 +2,10 @@
 //!
 //! # Protocol
 //!
-//! 1. **Start.** The factory builds a fresh instance and `started` runs; a
-//!    supervised actor then reports `Started` to its supervisor.
+//! 1. **Start.** A fresh instance is taken: from the factory (a supervised
+//!    actor at every start, a named one at its only start), or as the spawner
+//!    built it (see `Start`); then `started` runs. A factory's panic is a
+//!    failure. A supervised actor then reports `Started` to its supervisor.
 //! 2. **Failure** (a panic or `Err` from a handler, `started` or a
 //!    continuation): the instance is dropped as it is (its `stopped` hook does
 //!    not run). A supervised actor *halts*; any other actor *stops*.

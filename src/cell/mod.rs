@@ -8,6 +8,9 @@
 //! - Every item pushed into a mailbox (either lane, or parked) was counted in the
 //!   system's in-flight count first, and is uncounted exactly once: after it is
 //!   handled, or when it is dropped (refused push, dead letter, drained control).
+//! - Before its first turn an actor either holds its instance (built by the
+//!   spawner, not yet started) in `run`, or has a factory in its extras, or
+//!   failed to be built; only a supervised actor's factory outlives a start.
 //!
 //! The turn itself is in `turn.rs`; stopping, halting for a restart, and watch
 //! notices are in `lifecycle.rs`.
