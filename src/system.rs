@@ -170,7 +170,8 @@ struct Registry {
 }
 
 impl Registry {
-    /// A slot for an actor about to be built (left empty until `fill`).
+    /// A slot for an actor about to be built, left empty for the caller to
+    /// store the cell in.
     fn take_slot(&mut self) -> u32 {
         if let Some(slot) = self.free.pop() {
             return slot;

@@ -39,8 +39,8 @@ impl<A: Actor> Cell<A> {
         }
         let made = if let Some(factory) = self.factory_for_start() {
             let made = catch_unwind(AssertUnwindSafe(&*factory)).map_err(|p| panic_message(&*p));
-            // The last reference to the factory of an actor that starts only
-            // once: its drop is user code.
+            // For an actor that starts only once this is the factory's last
+            // reference, so its drop is user code.
             if let Err(p) = catch_unwind(AssertUnwindSafe(|| drop(factory))) {
                 let p = panic_message(&*p);
                 log::error!("actor {}: dropping the factory panicked: {p}", self.label());
