@@ -127,7 +127,7 @@ impl<A: Actor> Addr<A> {
 
     /// The actor's name, if it was given one.
     pub fn name(&self) -> Option<&str> {
-        self.cell.name.as_deref()
+        self.cell.name()
     }
 
     /// The actor's id, unique within its system.

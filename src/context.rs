@@ -3,7 +3,7 @@
 use crate::actor::Actor;
 use crate::actor::Terminated;
 use crate::addr::{Addr, Target};
-use crate::cell::{AnyCell, Cell, CellConfig, Continuation, Control, Exit, StopReason};
+use crate::cell::{AnyCell, Cell, CellConfig, Continuation, Control, Exit, Start, StopReason};
 use crate::error::{ActorError, AskError, BuildError, SendError, SpawnError};
 use crate::mailbox::{SendWaker, Sent};
 use crate::reply::{Reply, Slot};
@@ -35,6 +35,9 @@ pub(crate) struct CtxState<A: Actor> {
     _actor: std::marker::PhantomData<fn() -> A>,
 }
 
+/// What builds an actor's instances.
+pub(crate) type Factory<A> = Arc<dyn Fn() -> A + Send + Sync>;
+
 /// The rarely used part of a context's state.
 #[derive(Default)]
 pub(crate) struct Relations {
@@ -52,6 +55,9 @@ pub(crate) struct Relations {
     pub(crate) watching: Vec<Arc<dyn AnyCell>>,
     /// Periodic timers, cancelled when the instance ends.
     pub(crate) timers: Vec<TimerHandle>,
+    /// The panic message of a factory the spawner ran, for the first turn to
+    /// fail the actor with.
+    pub(crate) build_failed: Option<String>,
 }
 
 impl<A: Actor> CtxState<A> {
@@ -133,7 +139,7 @@ impl<A: Actor> Context<A> {
 
     /// This actor's name, if it was given one.
     pub fn name(&self) -> Option<&str> {
-        self.cell.name.as_deref()
+        self.cell.name()
     }
 
     /// This actor's id, unique within its system.
@@ -486,7 +492,7 @@ impl<A: Actor> Context<A> {
         &mut self,
         name: Option<String>,
         config: CellConfig,
-        factory: Box<dyn Fn() -> B + Send + Sync>,
+        start: impl FnOnce() -> Start<B>,
     ) -> Result<Arc<Cell<B>>, SpawnError> {
         if self.st.winding_down() {
             return Err(SpawnError::ParentStopping);
@@ -495,14 +501,15 @@ impl<A: Actor> Context<A> {
         let child = self
             .cell
             .shared
-            .spawn_cell(name, config, factory, Some(parent))?;
+            .spawn_cell(name, config, start, Some(parent))?;
         self.st.rel().children.push(child.clone());
-        child.clone().submit();
+        child.submit();
         Ok(child)
     }
 
     /// Spawns a child actor with default options. Children stop before their
-    /// parent.
+    /// parent. The factory runs as for [`crate::System::spawn`] (on this
+    /// worker, before this returns, for an unnamed child).
     ///
     /// # Errors
     /// As [`Context::spawn_with`].
@@ -524,7 +531,8 @@ impl<A: Actor> Context<A> {
         factory: impl Fn() -> B + Send + Sync + 'static,
     ) -> Result<Addr<B>, SpawnError> {
         let (name, config) = self.cell.shared.cell_config(options)?;
-        let child = self.spawn_configured(name, config, Box::new(factory))?;
+        let named = name.is_some();
+        let child = self.spawn_configured(name, config, || Start::first(named, factory))?;
         Ok(Addr::from_cell(child))
     }
 }

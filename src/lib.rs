@@ -8,9 +8,9 @@
 //! # Actors and addresses
 //!
 //! An [`Actor`] handles one message at a time with `&mut self`. [`System::spawn`]
-//! takes a factory (so a [`Supervisor`] can rebuild the actor) and returns a
-//! typed [`Addr`]; [`Addr::recipient`] erases the actor type into a
-//! [`Recipient`] of one message type.
+//! takes a factory (as does a [`Supervisor`]'s child spec, which rebuilds the
+//! actor with it) and returns a typed [`Addr`]; [`Addr::recipient`] erases the
+//! actor type into a [`Recipient`] of one message type.
 //!
 //! ```
 //! use playhouse::{Actor, ActorError, Context, Reply, System};

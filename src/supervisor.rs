@@ -40,7 +40,7 @@
 
 use crate::actor::Actor;
 use crate::addr::Addr;
-use crate::cell::{AnyCell, Cell, CellConfig, ChildNotice, Command, Exit, StopReason};
+use crate::cell::{AnyCell, Cell, CellConfig, ChildNotice, Command, Exit, Start, StopReason};
 use crate::context::Context;
 use crate::error::{ActorError, AskError, BuildError, SpawnError, SupervisorError};
 use crate::reply::Reply;
@@ -119,8 +119,8 @@ impl<A: Actor> StartChild for Factory<A> {
         name: String,
         config: CellConfig,
     ) -> Result<Arc<dyn AnyCell>, SpawnError> {
-        let f = self.0.clone();
-        let cell: Arc<Cell<A>> = ctx.spawn_configured(Some(name), config, Box::new(move || f()))?;
+        let start = || Start::Factory(self.0.clone());
+        let cell: Arc<Cell<A>> = ctx.spawn_configured(Some(name), config, start)?;
         Ok(cell)
     }
 }

@@ -21,7 +21,7 @@
 
 use crate::actor::Actor;
 use crate::addr::Addr;
-use crate::cell::{AnyCell, Cell, CellConfig, Command, StopReason};
+use crate::cell::{AnyCell, Cell, CellConfig, Command, Start, StopReason};
 use crate::error::{BuildError, QuiescenceTimeout, ShutdownError, SpawnError, StuckActor};
 use crate::pool::{PoolHandle, ThreadPool};
 use crate::quiet::Quiet;
@@ -157,10 +157,33 @@ impl WaitGraph {
     }
 }
 
+/// The live actors of a system. Each actor is kept at its own slot (its
+/// index in `slots`, stored in its cell), so registering and unregistering
+/// neither hash nor rehash; freed slots are reused before the table grows.
 #[derive(Default)]
 struct Registry {
-    cells: HashMap<u64, Arc<dyn AnyCell>>,
-    names: HashMap<Arc<str>, u64>,
+    slots: Vec<Option<Arc<dyn AnyCell>>>,
+    /// Slots freed by stopped actors.
+    free: Vec<u32>,
+    /// The slot of each named actor.
+    names: HashMap<Arc<str>, u32>,
+}
+
+impl Registry {
+    /// A slot for an actor about to be built, left empty for the caller to
+    /// store the cell in.
+    fn take_slot(&mut self) -> u32 {
+        if let Some(slot) = self.free.pop() {
+            return slot;
+        }
+        let slot = u32::try_from(self.slots.len()).expect("fewer than 2^32 live actors");
+        self.slots.push(None);
+        slot
+    }
+
+    fn cells(&self) -> impl Iterator<Item = &Arc<dyn AnyCell>> {
+        self.slots.iter().flatten()
+    }
 }
 
 /// What every actor of a system shares.
@@ -251,12 +274,14 @@ impl Shared {
         self: &Arc<Self>,
         name: Option<String>,
         config: CellConfig,
-        factory: Box<dyn Fn() -> A + Send + Sync>,
+        start: impl FnOnce() -> Start<A>,
         parent: Option<Arc<dyn AnyCell>>,
     ) -> Result<Arc<Cell<A>>, SpawnError> {
         if self.is_closing() {
             return Err(SpawnError::SystemStopped);
         }
+        // User code (a factory) runs here, before the registry is locked.
+        let start = start();
         let name: Option<Arc<str>> = name.map(Arc::from);
         let mut reg = self.registry.lock();
         if let Some(n) = &name
@@ -265,11 +290,12 @@ impl Shared {
             return Err(SpawnError::NameTaken(n.to_string()));
         }
         let id = next_actor_id();
-        let cell = Cell::new(self.clone(), id, name.clone(), config, factory, parent);
+        let slot = reg.take_slot();
+        let cell = Cell::new(self.clone(), id, slot, name.clone(), config, start, parent);
         if let Some(n) = name {
-            reg.names.insert(n, id);
+            reg.names.insert(n, slot);
         }
-        reg.cells.insert(id, cell.clone());
+        reg.slots[slot as usize] = Some(cell.clone());
         // ORDERING: Relaxed; read under `quiet` or as a statistic; the decrement
         // in `actor_stopped` is ordered after this by the actor's own start.
         self.alive.fetch_add(1, Ordering::Relaxed);
@@ -279,8 +305,8 @@ impl Shared {
     /// The running actor registered under `name`, if it is of type `A`.
     pub(crate) fn lookup<A: Actor>(&self, name: &str) -> Option<Addr<A>> {
         let reg = self.registry.lock();
-        let id = reg.names.get(name)?;
-        let cell = reg.cells.get(id)?.clone();
+        let slot = *reg.names.get(name)?;
+        let cell = reg.slots[slot as usize].clone()?;
         drop(reg);
         cell.into_any()
             .downcast::<Cell<A>>()
@@ -288,14 +314,21 @@ impl Shared {
             .map(Addr::from_cell)
     }
 
-    pub(crate) fn unregister(&self, id: u64, name: Option<&str>) {
+    /// Removes the actor at `slot` (once, when it stops for good) and its name.
+    pub(crate) fn unregister(&self, slot: u32, name: Option<&str>) {
         let mut reg = self.registry.lock();
-        reg.cells.remove(&id);
+        let gone = reg.slots[slot as usize].take();
+        debug_assert!(gone.is_some(), "an actor unregistered twice");
+        reg.free.push(slot);
         if let Some(n) = name
-            && reg.names.get(n) == Some(&id)
+            && reg.names.get(n) == Some(&slot)
         {
             reg.names.remove(n);
         }
+        // The cell's last reference may not be this one, but if it were, its
+        // drop (user values) must not run under the lock.
+        drop(reg);
+        drop(gone);
     }
 
     pub(crate) fn actor_stopped(&self) {
@@ -561,8 +594,13 @@ impl System {
             .expect("the operating system refused to start the system's threads")
     }
 
-    /// Spawns a top-level actor built by `factory` (kept, so a supervisor can
-    /// build it afresh), with default options.
+    /// Spawns a top-level actor built by `factory`, with default options.
+    ///
+    /// No supervisor restarts a top-level actor, so the factory runs once:
+    /// for an unnamed actor on the calling thread, before this returns, for a
+    /// named one on the actor's first turn; it is dropped right after. Either
+    /// way `started` runs on the pool, and a factory that panics fails the
+    /// actor (it stops as failed) rather than the spawn.
     ///
     /// # Errors
     /// [`SpawnError::SystemStopped`] once shutdown has begun.
@@ -573,7 +611,8 @@ impl System {
         self.spawn_with(SpawnOptions::new(), factory)
     }
 
-    /// Spawns a top-level actor with `options`.
+    /// Spawns a top-level actor with `options`. The factory runs as for
+    /// [`System::spawn`]; a spawn refused for its name never runs it.
     ///
     /// # Errors
     /// [`SpawnError::SystemStopped`] once shutdown has begun,
@@ -585,10 +624,11 @@ impl System {
         factory: impl Fn() -> A + Send + Sync + 'static,
     ) -> Result<Addr<A>, SpawnError> {
         let (name, config) = self.shared.cell_config(options)?;
+        let named = name.is_some();
         let cell = self
             .shared
-            .spawn_cell(name, config, Box::new(factory), None)?;
-        cell.clone().submit();
+            .spawn_cell(name, config, || Start::first(named, factory), None)?;
+        cell.submit();
         Ok(Addr::from_cell(cell))
     }
 
@@ -605,10 +645,11 @@ impl System {
     ) -> Result<Addr<Supervisor>, SpawnError> {
         let (_, mut config) = self.shared.cell_config(SpawnOptions::new())?;
         config.ordered_stop = true;
+        let named = name.is_some();
         let cell = self
             .shared
-            .spawn_cell(name, config, Box::new(factory), None)?;
-        cell.clone().submit();
+            .spawn_cell(name, config, || Start::first(named, factory), None)?;
+        cell.submit();
         Ok(Addr::from_cell(cell))
     }
 
@@ -675,11 +716,7 @@ impl System {
         }
         let roots: Vec<Arc<dyn AnyCell>> = {
             let reg = s.registry.lock();
-            reg.cells
-                .values()
-                .filter(|c| c.is_root())
-                .cloned()
-                .collect()
+            reg.cells().filter(|c| c.is_root()).cloned().collect()
         };
         for root in roots {
             root.command(Command::Stop(StopReason::Shutdown));
@@ -688,7 +725,7 @@ impl System {
         let stuck: Vec<StuckActor> = if all_stopped {
             Vec::new()
         } else {
-            let left: Vec<Arc<dyn AnyCell>> = s.registry.lock().cells.values().cloned().collect();
+            let left: Vec<Arc<dyn AnyCell>> = s.registry.lock().cells().cloned().collect();
             // Nothing more goes in: blocked senders get their messages back and
             // queued ones go to dead letters, even though a handler is stuck.
             for cell in &left {

@@ -2,8 +2,10 @@
 //!
 //! # Protocol
 //!
-//! 1. **Start.** The factory builds a fresh instance and `started` runs; a
-//!    supervised actor then reports `Started` to its supervisor.
+//! 1. **Start.** A fresh instance is taken: from the factory (a supervised
+//!    actor at every start, a named one at its only start), or as the spawner
+//!    built it (see `Start`); then `started` runs. A factory's panic is a
+//!    failure. A supervised actor then reports `Started` to its supervisor.
 //! 2. **Failure** (a panic or `Err` from a handler, `started` or a
 //!    continuation): the instance is dropped as it is (its `stopped` hook does
 //!    not run). A supervised actor *halts*; any other actor *stops*.
@@ -35,10 +37,26 @@ impl<A: Actor> Cell<A> {
             debug_assert!(false, "start of an actor that is not waiting to start");
             return;
         }
-        let made = catch_unwind(AssertUnwindSafe(|| (self.factory)()));
+        let made = if let Some(factory) = self.factory_for_start() {
+            let made = catch_unwind(AssertUnwindSafe(&*factory)).map_err(|p| panic_message(&*p));
+            // For an actor that starts only once this is the factory's last
+            // reference, so its drop is user code.
+            if let Err(p) = catch_unwind(AssertUnwindSafe(|| drop(factory))) {
+                let p = panic_message(&*p);
+                log::error!("actor {}: dropping the factory panicked: {p}", self.label());
+            }
+            made
+        } else if let Some(built) = actor.take() {
+            // Built by the spawner.
+            Ok(built)
+        } else {
+            let failed = ctx.st.rel().build_failed.take();
+            debug_assert!(failed.is_some(), "an actor started twice without a factory");
+            Err(failed.unwrap_or_else(|| "the actor has no instance to start".into()))
+        };
         let mut fresh = match made {
             Ok(a) => a,
-            Err(p) => return self.fail(actor, ctx, Failure::Panic(panic_message(&*p))),
+            Err(p) => return self.fail(actor, ctx, Failure::Panic(p)),
         };
         if ctx.st.halted().is_some() {
             ctx.st.rel().halted = None;
@@ -49,7 +67,7 @@ impl<A: Actor> Cell<A> {
         if let Some(failure) = super::failure_of(started) {
             return self.fail(actor, ctx, failure);
         }
-        if self.config.supervised
+        if self.supervised
             && let Some(parent) = &ctx.st.parent
         {
             parent.clone().notice(ChildNotice::Started(self.id));
@@ -65,7 +83,7 @@ impl<A: Actor> Cell<A> {
         failure: Failure,
     ) {
         let gave_up = matches!(&failure, Failure::Error(e) if e.is::<GaveUp>());
-        let what = if self.config.supervised {
+        let what = if self.supervised {
             "reporting to its supervisor"
         } else {
             "stopping it"
@@ -74,7 +92,7 @@ impl<A: Actor> Cell<A> {
         self.drop_instance(actor);
         ctx.st.live = false;
         let desc = failure.to_string();
-        match (self.config.supervised, gave_up) {
+        match (self.supervised, gave_up) {
             (true, true) => self.begin_halt(actor, ctx, Exit::GaveUp),
             (true, false) => self.begin_halt(actor, ctx, Exit::Failed(desc)),
             (false, true) => self.begin_stop(actor, ctx, StopReason::GaveUp),
@@ -126,7 +144,7 @@ impl<A: Actor> Cell<A> {
         ctx: &mut Context<A>,
         reason: StopReason,
     ) {
-        if reason == StopReason::Requested && self.config.supervised {
+        if reason == StopReason::Requested && self.supervised {
             // A supervised actor's exit is its supervisor's to judge (OTP: a
             // permanent child is restarted even after a normal exit).
             return self.begin_halt(actor, ctx, Exit::Normal);
@@ -187,7 +205,7 @@ impl<A: Actor> Cell<A> {
 
     /// Asks the children to stop: all at once, or one at a time, newest first.
     fn stop_children(self: &Arc<Self>, ctx: &mut Context<A>) {
-        if self.config.ordered_stop {
+        if self.ordered_stop {
             if ctx.st.rel().stopping_child.is_none() {
                 self.stop_next_child(ctx);
             }
@@ -297,13 +315,13 @@ impl<A: Actor> Cell<A> {
         // ORDERING: Release pairs with the Acquire in `alive`: the closed mailbox
         // is visible to whoever sees the actor dead.
         self.alive.store(false, Ordering::Release);
-        self.shared.unregister(self.id, self.name.as_deref());
+        self.shared.unregister(self.slot, self.name());
         for watched in ctx.st.rel().watching.drain(..) {
             watched.remove_watcher(self.id);
         }
         let notice = Terminated {
             id: self.id,
-            name: self.name.as_deref().map(str::to_string),
+            name: self.name().map(str::to_string),
             reason: exit_reason(&reason, ctx.st.halted()),
         };
         log::debug!("actor {label} stopped: {:?}", notice.reason);

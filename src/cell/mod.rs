@@ -8,6 +8,9 @@
 //! - Every item pushed into a mailbox (either lane, or parked) was counted in the
 //!   system's in-flight count first, and is uncounted exactly once: after it is
 //!   handled, or when it is dropped (refused push, dead letter, drained control).
+//! - Before its first turn an actor either holds its instance (built by the
+//!   spawner, not yet started) in `run`, or has a factory in its extras, or
+//!   failed to be built; only a supervised actor's factory outlives a start.
 //!
 //! The turn itself is in `turn.rs`; stopping, halting for a restart, and watch
 //! notices are in `lifecycle.rs`.
@@ -18,12 +21,12 @@ mod turn;
 use crate::watch::{Notify, Watchers};
 
 use crate::actor::Actor;
-use crate::context::{Context, CtxState};
+use crate::context::{Context, CtxState, Factory};
 use crate::error::{ActorError, Failure};
 use crate::mailbox::{Mailbox, Refused, Schedule, SendWaker, Sent};
 use crate::pool::Runnable;
 use crate::reply::AskState;
-use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
+use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, Mutex, Ordering};
 use crate::system::{DeadLetterReason, Shared};
 use std::any::Any;
 use std::time::{Duration, Instant};
@@ -105,7 +108,8 @@ pub(crate) enum Control<A: Actor> {
     ChildStopTimeout(u64),
 }
 
-/// How a cell is spawned (from `SpawnOptions` and the spawner).
+/// How a cell is spawned (from `SpawnOptions` and the spawner). Only the
+/// spawn reads it whole; the cell keeps a compact copy of what it needs.
 pub(crate) struct CellConfig {
     pub(crate) capacity: usize,
     pub(crate) throughput: usize,
@@ -117,25 +121,72 @@ pub(crate) struct CellConfig {
     pub(crate) shutdown_timeout: Option<Duration>,
 }
 
+/// How a new cell gets its first instance.
+pub(crate) enum Start<A> {
+    /// Built by the spawner, on its own thread: the instance, or the panic
+    /// message of its factory. No factory is kept: nothing starts the actor
+    /// again, since only a supervisor restarts one.
+    Built(Result<A, String>),
+    /// Built on the first turn, and on every later start, by this factory.
+    Factory(Factory<A>),
+}
+
+impl<A: Actor> Start<A> {
+    /// The start of an actor no supervisor restarts. An unnamed one is built
+    /// at once: its spawn can no longer be refused for its name, so the
+    /// factory needs no box, and what it captured is dropped now rather than
+    /// kept for the actor's life. A named spawn may still be refused (the
+    /// name is taken), so its factory waits for the first turn.
+    pub(crate) fn first(named: bool, factory: impl Fn() -> A + Send + Sync + 'static) -> Self {
+        if named {
+            return Start::Factory(Arc::new(factory));
+        }
+        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(factory));
+        Start::Built(built.map_err(|p| panic_message(&*p)))
+    }
+}
+
 struct RunState<A: Actor> {
     actor: Option<A>,
     st: CtxState<A>,
 }
 
+/// What few actors have: a name, a shutdown timeout, a factory. Boxed, so
+/// an actor with none of them pays one pointer for them.
+struct Extra<A> {
+    name: Option<Arc<str>>,
+    shutdown_timeout: Option<Duration>,
+    /// Builds instances: kept for every start of a supervised actor, taken by
+    /// the first (only) start of any other; absent when the spawner built the
+    /// instance (see [`Start`]). Locked only by a start.
+    factory: Mutex<Option<Factory<A>>>,
+}
+
 /// One actor as the runtime sees it.
+///
+/// Kept small, since a system may hold hundreds of thousands of idle actors:
+/// per-actor settings are packed, rarely used fields are boxed (`extra` here,
+/// `Relations` in the context state), and the factory of an actor no
+/// supervisor restarts is dropped once it has built the instance.
 pub(crate) struct Cell<A: Actor> {
     pub(crate) mailbox: Mailbox<Envelope<A::Msg>, Control<A>>,
     run: Mutex<RunState<A>>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) id: u64,
-    pub(crate) name: Option<Arc<str>>,
-    pub(crate) config: CellConfig,
-    factory: Box<dyn Fn() -> A + Send + Sync>,
-    is_root: bool,
     handled: AtomicU64,
-    alive: AtomicBool,
+    /// Its index in the system's registry.
+    pub(crate) slot: u32,
+    /// Items handled per turn at most (at least 1).
+    throughput: u32,
     /// The index + 1 of the worker running the actor now, 0 when none.
-    running_on: AtomicUsize,
+    running_on: AtomicU32,
+    alive: AtomicBool,
+    /// Its parent is a supervisor: exits are reported, not final.
+    pub(crate) supervised: bool,
+    /// Stop children one at a time, newest first (supervisors).
+    pub(crate) ordered_stop: bool,
+    is_root: bool,
+    extra: Option<Box<Extra<A>>>,
     watchers: Watchers,
 }
 
@@ -164,38 +215,78 @@ pub(crate) trait AnyCell: Send + Sync {
 
 impl<A: Actor> Cell<A> {
     /// Builds a cell that starts its instance on its first turn (counted in
-    /// flight until then); the caller registers it and then submits it.
+    /// flight until then); the caller registers it under `slot` and then
+    /// submits it.
     pub(crate) fn new(
         shared: Arc<Shared>,
         id: u64,
+        slot: u32,
         name: Option<Arc<str>>,
         config: CellConfig,
-        factory: Box<dyn Fn() -> A + Send + Sync>,
+        start: Start<A>,
         parent: Option<Arc<dyn AnyCell>>,
     ) -> Arc<Self> {
         let mailbox = Mailbox::new_scheduled(config.capacity);
+        let (actor, factory, build_failed) = match start {
+            Start::Built(Ok(a)) => (Some(a), None, None),
+            Start::Built(Err(panic)) => (None, None, Some(panic)),
+            Start::Factory(f) => (None, Some(f), None),
+        };
+        let extra = (name.is_some() || config.shutdown_timeout.is_some() || factory.is_some())
+            .then(|| {
+                Box::new(Extra {
+                    name,
+                    shutdown_timeout: config.shutdown_timeout,
+                    factory: Mutex::new(factory),
+                })
+            });
+        let mut st = CtxState::new(parent.clone());
+        if build_failed.is_some() {
+            st.rel().build_failed = build_failed;
+        }
         shared.work_added(1);
         Arc::new(Cell {
             mailbox,
-            run: Mutex::new(RunState {
-                actor: None,
-                st: CtxState::new(parent.clone()),
-            }),
+            run: Mutex::new(RunState { actor, st }),
             shared,
             id,
-            name,
-            config,
-            factory,
-            is_root: parent.is_none(),
             handled: AtomicU64::new(0),
+            slot,
+            // A bound past 2^32 items per turn is no bound at all.
+            throughput: u32::try_from(config.throughput).unwrap_or(u32::MAX),
+            running_on: AtomicU32::new(0),
             alive: AtomicBool::new(true),
-            running_on: AtomicUsize::new(0),
+            supervised: config.supervised,
+            ordered_stop: config.ordered_stop,
+            is_root: parent.is_none(),
+            extra,
             watchers: Watchers::new(),
         })
     }
 
+    /// The factory for a start: a supervised actor's is kept for the next
+    /// one, any other's is taken.
+    fn factory_for_start(&self) -> Option<Factory<A>> {
+        let mut factory = self.extra.as_ref()?.factory.lock();
+        if self.supervised {
+            factory.clone()
+        } else {
+            factory.take()
+        }
+    }
+
+    /// Its name, if it was given one.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.extra.as_ref()?.name.as_deref()
+    }
+
+    /// The most items one turn takes.
+    pub(crate) fn throughput(&self) -> usize {
+        self.throughput as usize
+    }
+
     pub(crate) fn label(&self) -> String {
-        match &self.name {
+        match self.name() {
             Some(n) => n.to_string(),
             None => format!("#{}", self.id),
         }
@@ -212,16 +303,16 @@ impl<A: Actor> Cell<A> {
         self.alive.load(Ordering::Acquire)
     }
 
-    /// Queues the actor on the pool (the caller owns the run token).
-    pub(crate) fn submit(self: Arc<Self>) {
-        let shared = self.shared.clone();
-        shared.pool.schedule(self);
+    /// Queues the actor on the pool (the caller owns the run token). One Arc
+    /// clone, the task itself; the system's own count is not touched, since
+    /// every worker reads the fields beside it.
+    pub(crate) fn submit(self: &Arc<Self>) {
+        self.shared.pool.schedule(self.clone());
     }
 
     fn after_push(self: &Arc<Self>, s: Schedule) {
         if s == Schedule::Submit {
-            // One Arc clone: the task itself.
-            self.shared.pool.schedule(self.clone());
+            self.submit();
         }
     }
 
@@ -365,14 +456,14 @@ impl<A: Actor> AnyCell for Cell<A> {
         self.is_root
     }
     fn shutdown_timeout(&self) -> Option<Duration> {
-        self.config.shutdown_timeout
+        self.extra.as_ref()?.shutdown_timeout
     }
     fn running_on(&self) -> Option<usize> {
         if !self.mailbox.is_running() {
             return None;
         }
         // ORDERING: Relaxed; a diagnostic read.
-        self.running_on.load(Ordering::Relaxed).checked_sub(1)
+        (self.running_on.load(Ordering::Relaxed) as usize).checked_sub(1)
     }
     fn abandon(&self) {
         self.drop_user_lane();
@@ -442,5 +533,29 @@ pub(crate) fn panic_message(p: &(dyn Any + Send)) -> String {
         s.clone()
     } else {
         "non-string panic payload".to_string()
+    }
+}
+
+#[cfg(all(test, not(loom), target_pointer_width = "64"))]
+mod tests {
+    use super::{Cell, Control, Envelope, Mailbox};
+    use crate::{Actor, ActorError, Context};
+    use std::mem::size_of;
+
+    struct Echo(#[allow(dead_code)] crossbeam_channel::Sender<u64>);
+    impl Actor for Echo {
+        type Msg = u64;
+        fn handle(&mut self, _: &mut Context<Self>, _: u64) -> Result<(), ActorError> {
+            Ok(())
+        }
+    }
+
+    /// An idle actor's footprint is its cell (plus its registry slot and
+    /// whatever its mailbox keeps); this guards the part outside the mailbox.
+    #[test]
+    fn cell_beside_its_mailbox_stays_small() {
+        let mailbox = size_of::<Mailbox<Envelope<u64>, Control<Echo>>>();
+        let rest = size_of::<Cell<Echo>>() - mailbox;
+        assert!(rest <= 128, "a cell outside its mailbox takes {rest} bytes");
     }
 }

@@ -15,7 +15,8 @@ impl<A: Actor> Cell<A> {
     pub(super) fn turn(self: &Arc<Self>, worker: usize) {
         self.mailbox.transition_to_running();
         // ORDERING: Relaxed; only read for shutdown's stuck report.
-        self.running_on.store(worker + 1, Ordering::Relaxed);
+        self.running_on
+            .store(u32::try_from(worker + 1).unwrap_or(0), Ordering::Relaxed);
         let mut run = self.run.lock();
         let RunState { actor, st } = &mut *run;
         let mut ctx = Context::new(self.clone(), std::mem::take(st));
@@ -28,7 +29,7 @@ impl<A: Actor> Cell<A> {
             self.start_instance(actor, &mut ctx);
         }
         let mut drained = false;
-        while items < self.config.throughput && !ctx.st.dead {
+        while items < self.throughput() && !ctx.st.dead {
             let Some(item) = self.mailbox.pop(ctx.st.accepts_user(), &mut wakers) else {
                 drained = true;
                 break;
@@ -48,7 +49,9 @@ impl<A: Actor> Cell<A> {
             }
         }
         let accept_user = ctx.st.accepts_user();
-        *st = std::mem::take(&mut ctx.st);
+        // A swap, not an assignment: the empty state left in `*st` at the
+        // start needs no drop here, only the one `ctx` takes with it.
+        std::mem::swap(st, &mut ctx.st);
         drop(ctx);
         drop(run);
         if user > 0 {

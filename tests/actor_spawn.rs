@@ -1,0 +1,134 @@
+//! Spawning: what a factory leaves behind, failing factories, reused names and registry slots.
+
+mod common;
+
+use common::LIMIT;
+use playhouse::{Actor, ActorError, Addr, Context, Reply, SendError, SpawnOptions, System};
+use std::sync::Arc;
+
+/// Answers every request with the number it was built with.
+struct Echo(u32);
+
+impl Actor for Echo {
+    type Msg = Reply<u32>;
+    fn handle(&mut self, _: &mut Context<Self>, r: Reply<u32>) -> Result<(), ActorError> {
+        let _ = r.send(self.0);
+        Ok(())
+    }
+}
+
+/// Takes numbers and does nothing with them.
+struct Sink;
+
+impl Actor for Sink {
+    type Msg = u32;
+    fn handle(&mut self, _: &mut Context<Self>, _: u32) -> Result<(), ActorError> {
+        Ok(())
+    }
+}
+
+fn system() -> System {
+    common::init_log();
+    System::builder().workers(2).build().unwrap()
+}
+
+/// No supervisor restarts an actor spawned without one, so once its instance
+/// is built nothing its factory captured is kept, named actor or not.
+#[test]
+fn factory_captures_are_released_once_the_instance_is_built() {
+    let system = system();
+    let token = Arc::new(7u32);
+    let t = token.clone();
+    let unnamed = system.spawn(move || Echo(*t)).unwrap();
+    let t = token.clone();
+    let named = system
+        .spawn_with(SpawnOptions::new().name("named"), move || Echo(*t))
+        .unwrap();
+    assert_eq!(unnamed.ask(|r| r, LIMIT), Ok(7));
+    assert_eq!(named.ask(|r| r, LIMIT), Ok(7));
+    assert_eq!(Arc::strong_count(&token), 1, "a factory's capture was kept");
+    system.shutdown().unwrap();
+}
+
+/// A child spawned by an actor (not by a supervisor) keeps no factory either.
+#[test]
+fn child_factory_captures_are_released_once_the_child_is_built() {
+    struct Parent(Arc<u32>);
+    impl Actor for Parent {
+        type Msg = Reply<Addr<Echo>>;
+        fn handle(&mut self, ctx: &mut Context<Self>, r: Self::Msg) -> Result<(), ActorError> {
+            let t = self.0.clone();
+            let _ = r.send(ctx.spawn(move || Echo(*t))?);
+            Ok(())
+        }
+    }
+    let system = system();
+    let token = Arc::new(3u32);
+    let t = token.clone();
+    let parent = system.spawn(move || Parent(t.clone())).unwrap();
+    let child = parent.ask(|r| r, LIMIT).unwrap();
+    assert_eq!(child.ask(|r| r, LIMIT), Ok(3));
+    // Only the parent's instance holds one.
+    assert_eq!(Arc::strong_count(&token), 2, "a factory's capture was kept");
+    system.shutdown().unwrap();
+}
+
+/// A factory that panics fails the actor it was to build: the spawn itself
+/// succeeds, the actor stops as failed, and sends to it are refused.
+#[test]
+fn panicking_factory_fails_its_actor_named_or_not() {
+    let system = system();
+    let unnamed = system
+        .spawn(|| -> Sink { panic!("no instance today") })
+        .unwrap();
+    let named = system
+        .spawn_with(SpawnOptions::new().name("doomed"), || -> Sink {
+            panic!("no instance today")
+        })
+        .unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    for addr in [&unnamed, &named] {
+        assert!(!addr.is_alive());
+        match addr.tell(1) {
+            Err(SendError::Closed(1)) => {}
+            other => panic!("expected Closed(1), got {other:?}"),
+        }
+    }
+    assert!(system.lookup::<Sink>("doomed").is_none());
+    assert_eq!(system.metrics().actors_alive, 0);
+    system.shutdown().unwrap();
+}
+
+/// Stopped actors give back their registry places: a name can be taken
+/// again, lookups find only live actors, and shutdown stops everyone,
+/// including actors spawned into reused places.
+#[test]
+fn names_and_registry_places_of_stopped_actors_are_reused() {
+    let system = system();
+    let first = system
+        .spawn_with(SpawnOptions::new().name("a"), || Sink)
+        .unwrap();
+    let others: Vec<Addr<Sink>> = (0..10).map(|_| system.spawn(|| Sink).unwrap()).collect();
+    assert!(
+        system
+            .spawn_with(SpawnOptions::new().name("a"), || Sink)
+            .is_err()
+    );
+    first.stop();
+    for a in &others[..5] {
+        a.stop();
+    }
+    system.await_quiescent(LIMIT).unwrap();
+    assert!(system.lookup::<Sink>("a").is_none());
+    assert_eq!(system.metrics().actors_alive, 5);
+    let second = system
+        .spawn_with(SpawnOptions::new().name("a"), || Sink)
+        .unwrap();
+    let more: Vec<Addr<Sink>> = (0..10).map(|_| system.spawn(|| Sink).unwrap()).collect();
+    assert_eq!(system.lookup::<Sink>("a"), Some(second.clone()));
+    assert_ne!(second.id(), first.id());
+    assert_eq!(system.metrics().actors_alive, 16);
+    system.shutdown().unwrap();
+    assert!(others.iter().chain(&more).all(|a| !a.is_alive()));
+    assert!(!second.is_alive());
+}
