@@ -82,6 +82,20 @@ impl LoomMailbox {
         }
     }
 
+    /// A send of the actor to itself: never parks, does not count.
+    pub fn push_self(&self, v: u32) -> PushOutcome {
+        match self.inner.push_or_park(v, true, || None, |v| v) {
+            Ok(Sent::Pushed(s)) => PushOutcome::Pushed(s),
+            Ok(Sent::Parked) => PushOutcome::Parked,
+            Err(v) => PushOutcome::Closed(v),
+        }
+    }
+
+    /// User messages queued and parked.
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
     pub fn push_control(&self, v: u32) -> Result<Schedule, u32> {
         self.inner.push_control(v)
     }
