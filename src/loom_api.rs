@@ -92,7 +92,7 @@ impl LoomMailbox {
     }
 
     /// User messages queued and parked.
-    pub fn len(&self) -> usize {
+    pub fn queued(&self) -> usize {
         self.inner.len()
     }
 
