@@ -15,6 +15,15 @@ fn drain(mb: &LoomMailbox, seen: &mut Vec<u32>) {
     }
 }
 
+/// Pops everything, returning the control items.
+fn drain_control(mb: &LoomMailbox, seen: &mut Vec<u32>) {
+    while let Some(item) = mb.pop() {
+        if let Item::Control(c) = item {
+            seen.push(c);
+        }
+    }
+}
+
 /// Two senders race an actor whose worker is finishing its turn and going idle.
 /// Exactly one run token must exist while a message is queued, and every
 /// message is handled exactly once.
@@ -98,6 +107,67 @@ fn control_item_schedules_idle_actor() {
             assert_eq!(mb.transition_to_idle(), Idle::Done);
         }
         assert_eq!(got, vec![7], "stop request stranded or duplicated");
+    });
+}
+
+/// As above, but the turn ends because `pop` found nothing: the runner looks
+/// at the control lane again only if the sender's NOTIFIED fails its CAS.
+#[test]
+fn control_item_racing_a_drained_turn_end() {
+    loom::model(|| {
+        let mb = Arc::new(LoomMailbox::running(1));
+        let mb2 = mb.clone();
+        let sender = thread::spawn(move || mb2.push_control(7).unwrap() == Schedule::Submit);
+        let mut got = Vec::new();
+        let idle = match mb.pop() {
+            Some(Item::Control(c)) => {
+                got.push(c);
+                mb.transition_to_idle()
+            }
+            Some(Item::User(_)) => unreachable!("no user message sent"),
+            None => mb.transition_to_idle_drained(),
+        };
+        let mut tokens = usize::from(idle == Idle::Reschedule);
+        tokens += usize::from(sender.join().unwrap());
+        assert!(tokens <= 1, "actor scheduled twice");
+        if tokens == 1 {
+            mb.transition_to_running();
+            if let Some(Item::Control(c)) = mb.pop() {
+                got.push(c);
+            }
+            assert_eq!(mb.transition_to_idle(), Idle::Done);
+        }
+        assert_eq!(got, vec![7], "stop request stranded or duplicated");
+    });
+}
+
+/// A control item arrives while the actor waits in a run queue (or later):
+/// a sender that finds it scheduled submits nothing, so the worker that
+/// starts the actor must see the item.
+#[test]
+fn control_item_reaches_a_scheduled_actor() {
+    loom::model(|| {
+        let mb = Arc::new(LoomMailbox::scheduled(1));
+        let mb2 = mb.clone();
+        let sender = thread::spawn(move || mb2.push_control(7).unwrap() == Schedule::Submit);
+        mb.transition_to_running();
+        let mut got = Vec::new();
+        let idle = match mb.pop() {
+            Some(Item::Control(c)) => {
+                got.push(c);
+                mb.transition_to_idle()
+            }
+            Some(Item::User(_)) => unreachable!("no user message sent"),
+            None => mb.transition_to_idle_drained(),
+        };
+        let tokens = usize::from(idle == Idle::Reschedule) + usize::from(sender.join().unwrap());
+        assert!(tokens <= 1, "actor scheduled twice");
+        if tokens == 1 {
+            mb.transition_to_running();
+            drain_control(&mb, &mut got);
+            assert_eq!(mb.transition_to_idle_drained(), Idle::Done);
+        }
+        assert_eq!(got, vec![7], "control item stranded or duplicated");
     });
 }
 

@@ -56,6 +56,13 @@ impl LoomMailbox {
         LoomMailbox { inner }
     }
 
+    /// A mailbox whose actor is queued but not yet running.
+    pub fn scheduled(capacity: usize) -> Self {
+        LoomMailbox {
+            inner: Mailbox::new_scheduled(capacity),
+        }
+    }
+
     pub fn try_push(&self, v: u32) -> Result<Schedule, (u32, bool)> {
         self.inner
             .try_push_with(v, |v| v)
