@@ -281,6 +281,12 @@ struct Slow<M, C> {
 }
 
 /// A bounded two-lane mailbox with its scheduling state.
+///
+/// `repr(C)` keeps the words senders write (first) and the words the consumer
+/// writes (last) apart, with the rarely written middle between them, so the
+/// two sides do not contend for one cache line; padding would cost every
+/// actor a few cache lines of memory.
+#[repr(C)]
 pub(crate) struct Mailbox<M, C> {
     /// Next position, scheduling state and `CLOSED` (see the module docs).
     tail: AtomicU64,
@@ -289,6 +295,13 @@ pub(crate) struct Mailbox<M, C> {
     tail_block: AtomicPtr<Block<M>>,
     /// Counted messages, `PARKED`, `BLOCKED`.
     admit: AtomicUsize,
+    capacity: usize,
+    low_watermark: usize,
+    slow: Mutex<Slow<M, C>>,
+    /// Signalled when the user lane drains to the low watermark or closes.
+    room: Condvar,
+    /// Items in the control lane, so a pop need not lock to find none.
+    controls: AtomicUsize,
     /// The consumer's position; written only by the consumer role, read by `len`.
     head: AtomicU64,
     /// The block holding the head position. Written by the consumer role, and
@@ -296,13 +309,6 @@ pub(crate) struct Mailbox<M, C> {
     head_block: AtomicPtr<Block<M>>,
     /// The consumer role is taken.
     consumer: AtomicBool,
-    /// Items in the control lane, so a pop need not lock to find none.
-    controls: AtomicUsize,
-    slow: Mutex<Slow<M, C>>,
-    /// Signalled when the user lane drains to the low watermark or closes.
-    room: Condvar,
-    capacity: usize,
-    low_watermark: usize,
 }
 
 // SAFETY: the raw block pointers are owned by the mailbox: messages go in from
