@@ -24,22 +24,23 @@
 //!
 //! The user lane is an unbounded multi-producer single-consumer queue of
 //! linked blocks (the list flavour of crossbeam's channel, reduced to one
-//! consumer), with the bound enforced beside it by an admission count:
+//! consumer), with the bound enforced in the same word that hands out the
+//! positions:
 //!
-//! - `tail` packs the next free position and the scheduling state (bit layout
-//!   below). A sender claims a position with one CAS that also moves `IDLE` to
-//!   `SCHEDULED`, then writes the slot and marks it `WRITTEN`. The last
-//!   position of each lap of `LAP` positions is no slot: a sender whose claim
-//!   lands there is installing the next block, and the others wait for it.
-//! - `admit` packs the number of queued messages that count toward capacity
-//!   and two flags, `PARKED` (actors' sends wait in `parked`, so newcomers must
-//!   queue behind them) and `BLOCKED` (outside threads wait on `room`). A
-//!   counted send first reserves its place here with one CAS, then claims a
-//!   position; sends to self and cycle-breaking sends only claim.
+//! - `tail` packs the scheduling state, three flags, the next free position
+//!   and the number of queued messages that count toward capacity. A sender
+//!   claims a position with one CAS that also checks and raises the count (for
+//!   a counted message) and moves `IDLE` to `SCHEDULED`, then writes the slot
+//!   and marks it `WRITTEN`. Sends to self and cycle-breaking sends claim
+//!   without counting. The last position of each lap of `LAP` positions is no
+//!   slot: a sender whose claim lands there is installing the next block, and
+//!   the others wait for it.
+//! - `PARKED` says actors' sends wait in `parked`, so newcomers queue behind
+//!   them; `BLOCKED` says outside threads wait on `room`; `CLOSED` refuses
+//!   every claim.
 //!
 //! ```text
-//! tail:  | position (60 bits) | NOTIFIED | RUNNING | SCHEDULED | CLOSED |
-//! admit: | counted messages                        | PARKED | BLOCKED |
+//! tail: | counted (24 bits) | position (34 bits) | BLOCKED | PARKED | NOTIFIED | RUNNING | SCHEDULED | CLOSED |
 //! ```
 //!
 //! The lock (`slow`) guards only what is rare: the control lane, parked sends,
@@ -78,7 +79,7 @@
 //!    both block pointers, and moves `tail` to the next lap, where the next
 //!    sender allocates a fresh block.
 //!
-//! Capacity: a pop of a counted message subtracts it from `admit`. If the
+//! Capacity: a pop of a counted message subtracts it from `tail`. If the
 //! previous word had `PARKED` or `BLOCKED` and the count is now at the low
 //! watermark, the consumer takes the lock, moves parked sends in (their
 //! wakers are returned) and wakes the blocked senders in one batch. A blocked
@@ -93,9 +94,10 @@
 //! read with Acquire by the consumer. The decisions above rest on single words:
 //! every change of `tail` after construction is an RMW, so the consumer's RMWs
 //! on it read the latest claim or notification, and (through the release
-//! sequence) see what a control sender did before its RMW. `admit` needs no
-//! ordering of its own beyond its RMWs' atomicity: flags and counts that must
-//! be seen together live in it, and the lock orders the rest.
+//! sequence) see what a control sender did before its RMW. The count and the
+//! `PARKED`/`BLOCKED` flags need no ordering beyond the atomicity of those
+//! RMWs: what must be seen together lives in the one word, and the lock
+//! orders the rest.
 
 #![allow(unsafe_code)] // the lane's slots: see the SAFETY comments below
 
@@ -107,32 +109,35 @@ use std::mem::MaybeUninit;
 use std::ptr;
 use std::time::Instant;
 
-// `tail`: flags in the low bits, the position above.
+// `tail`: flags in the low bits, then the position, then the counted messages.
 const CLOSED: u64 = 1;
 const SCHEDULED: u64 = 2;
 const RUNNING: u64 = 4;
 const NOTIFIED: u64 = 8;
+/// Actors' sends wait in `parked`: newcomers must queue behind them.
+const PARKED: u64 = 16;
+/// Outside threads wait on `room`.
+const BLOCKED: u64 = 32;
 const IDLE: u64 = 0;
 const STATE: u64 = SCHEDULED | RUNNING | NOTIFIED;
-const SHIFT: u32 = 4;
-const FLAGS: u64 = (1 << SHIFT) - 1;
-const ONE_POS: u64 = 1 << SHIFT;
+const POS_SHIFT: u32 = 6;
+/// Positions wrap at `2^34`. A sender's CAS from a stale word could succeed
+/// only if exactly `2^34` positions (and the same count and flags) passed
+/// while it was preempted between its load and its CAS.
+const POS_MASK: u64 = (1 << 34) - 1;
+const COUNT_SHIFT: u32 = 40;
+const ONE_COUNT: u64 = 1 << COUNT_SHIFT;
+/// The largest capacity the 24-bit count can hold; larger ones are clamped
+/// to it (16.7 million messages, unbounded for any practical purpose).
+const MAX_CAPACITY: usize = (1 << (64 - COUNT_SHIFT)) - 1;
 
 /// Positions per block; the last one of each lap is not a slot but the marker
-/// of a block being installed (or freed).
+/// of a block being installed (or freed). A power of two dividing `2^34`.
 #[cfg(not(loom))]
 const LAP: u64 = 16;
 #[cfg(loom)]
 const LAP: u64 = 4;
 const BLOCK_CAP: usize = (LAP - 1) as usize;
-
-// `admit`: flags in the low bits, the counted messages above.
-const BLOCKED: usize = 1;
-const PARKED: usize = 2;
-const COUNT_SHIFT: u32 = 2;
-const ONE_COUNT: usize = 1 << COUNT_SHIFT;
-/// The largest capacity `admit` can count.
-const MAX_CAPACITY: usize = usize::MAX >> (COUNT_SHIFT + 1);
 
 // A slot's state.
 const WRITTEN: usize = 1;
@@ -142,7 +147,15 @@ const EXEMPT: usize = 2;
 const HOLE: usize = 4;
 
 fn pos(t: u64) -> u64 {
-    t >> SHIFT
+    (t >> POS_SHIFT) & POS_MASK
+}
+
+fn count(t: u64) -> usize {
+    (t >> COUNT_SHIFT) as usize
+}
+
+fn next_pos(p: u64) -> u64 {
+    (p + 1) & POS_MASK
 }
 
 fn offset(p: u64) -> usize {
@@ -150,12 +163,29 @@ fn offset(p: u64) -> usize {
 }
 
 fn with_pos(t: u64, p: u64) -> u64 {
-    (t & FLAGS) | (p << SHIFT)
+    (t & !(POS_MASK << POS_SHIFT)) | ((p & POS_MASK) << POS_SHIFT)
 }
 
-/// How many slots lie before position `p` (positions minus installing markers).
-fn slots_before(p: u64) -> u64 {
-    (p / LAP) * BLOCK_CAP as u64 + (offset(p).min(BLOCK_CAP) as u64)
+/// How a claim is admitted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Admit {
+    /// Counts toward capacity; needs room (and no parked sends).
+    Counted,
+    /// As `Counted`, but with no room sets `flag` (`PARKED` or `BLOCKED`) on
+    /// the very word found full before reporting `Full`.
+    CountedOrFlag(u64),
+    /// A parked send moving in: needs room, whatever `PARKED` says.
+    Parked,
+    /// Does not count toward capacity.
+    Exempt,
+}
+
+/// A claimed slot, to be written by its claimant.
+struct Claim<M> {
+    block: *mut Block<M>,
+    off: usize,
+    exempt: bool,
+    submit: bool,
 }
 
 /// What a sender must do after a successful push.
@@ -288,13 +318,12 @@ struct Slow<M, C> {
 /// actor a few cache lines of memory.
 #[repr(C)]
 pub(crate) struct Mailbox<M, C> {
-    /// Next position, scheduling state and `CLOSED` (see the module docs).
+    /// Scheduling state, `CLOSED`, `PARKED`, `BLOCKED`, the next position and
+    /// the counted messages (see the module docs).
     tail: AtomicU64,
     /// The block holding the tail position; null before the first message and
     /// after the consumer freed the last block.
     tail_block: AtomicPtr<Block<M>>,
-    /// Counted messages, `PARKED`, `BLOCKED`.
-    admit: AtomicUsize,
     capacity: usize,
     low_watermark: usize,
     slow: Mutex<Slow<M, C>>,
@@ -339,7 +368,6 @@ impl<M, C> Mailbox<M, C> {
         Mailbox {
             tail: AtomicU64::new(IDLE),
             tail_block: AtomicPtr::new(ptr::null_mut()),
-            admit: AtomicUsize::new(0),
             head: AtomicU64::new(0),
             head_block: AtomicPtr::new(ptr::null_mut()),
             consumer: AtomicBool::new(false),
@@ -372,12 +400,13 @@ impl<M, C> Mailbox<M, C> {
     /// User messages queued now (parked ones included).
     pub(crate) fn len(&self) -> usize {
         // ORDERING: Relaxed; a snapshot for statistics, no data is read.
-        let t = pos(self.tail.load(Ordering::Relaxed));
+        let t = self.tail.load(Ordering::Relaxed);
         // ORDERING: Relaxed, as above.
         let h = self.head.load(Ordering::Relaxed);
-        let queued = slots_before(t).saturating_sub(slots_before(h)) as usize;
-        // ORDERING: Relaxed, as above; the lock orders the parked count.
-        let parked = if self.admit.load(Ordering::Relaxed) & PARKED != 0 {
+        // Positions from the head to the tail, less the markers among them.
+        let d = pos(t).wrapping_sub(h) & POS_MASK;
+        let queued = (d - (offset(h) as u64 + d) / LAP) as usize;
+        let parked = if t & PARKED != 0 {
             self.slow.lock().parked.len()
         } else {
             0
@@ -385,43 +414,9 @@ impl<M, C> Mailbox<M, C> {
         queued + parked
     }
 
-    fn has_room(&self, w: usize) -> bool {
-        // Parked senders are ahead of everyone: while any wait, the lane is full
-        // for newcomers, which also keeps each actor's parked sends in order.
-        w & PARKED == 0 && (w >> COUNT_SHIFT) < self.capacity
-    }
-
-    /// Reserves a counted place if there is room. Lock-free: one CAS.
-    fn reserve(&self) -> bool {
-        // ORDERING: Relaxed for the read and the CAS. The reservation publishes
-        // nothing (the slot's mark publishes the message); only the count's
-        // atomicity matters.
-        let mut w = self.admit.load(Ordering::Relaxed);
-        while self.has_room(w) {
-            // ORDERING: Relaxed, as above.
-            match self.admit.compare_exchange_weak(
-                w,
-                w + ONE_COUNT,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return true,
-                Err(actual) => w = actual,
-            }
-        }
-        false
-    }
-
-    /// Gives back a reservation whose claim found the lane closed. Closing
-    /// already woke everyone waiting for room.
-    fn unreserve(&self) {
-        // ORDERING: Relaxed; a count, as in `reserve`.
-        self.admit.fetch_sub(ONE_COUNT, Ordering::Relaxed);
-    }
-
-    /// Claims the next position, writes `map(value)` there and marks it
-    /// written. Hands `value` back if the user lane is closed.
-    fn enqueue<T>(&self, value: T, exempt: bool, map: impl FnOnce(T) -> M) -> Result<Schedule, T> {
+    /// Claims the next position, admitting it as `admit` says, with one CAS
+    /// on `tail` that also moves `IDLE` to `SCHEDULED`.
+    fn claim(&self, admit: Admit) -> Result<Claim<M>, Refused> {
         let backoff = Backoff::new();
         let mut spare: *mut Block<M> = ptr::null_mut();
         // ORDERING: Acquire; a position just past an installing marker must
@@ -429,7 +424,32 @@ impl<M, C> Mailbox<M, C> {
         let mut t = self.tail.load(Ordering::Acquire);
         let claimed = loop {
             if t & CLOSED != 0 {
-                break None;
+                break Err(Refused::Closed);
+            }
+            let counted = admit != Admit::Exempt;
+            if counted {
+                let parked_ok = admit == Admit::Parked || t & PARKED == 0;
+                if !(parked_ok && count(t) < self.capacity) {
+                    let Admit::CountedOrFlag(flag) = admit else {
+                        break Err(Refused::Full);
+                    };
+                    // Say so on the word found full: a pop either came first
+                    // (the CAS fails, we look again) or sees the flag.
+                    // ORDERING: Relaxed; the lock the caller holds orders the
+                    // parked queue and the wait.
+                    match self.tail.compare_exchange_weak(
+                        t,
+                        t | flag,
+                        Ordering::Relaxed,
+                        Ordering::Acquire,
+                    ) {
+                        Ok(_) => break Err(Refused::Full),
+                        Err(actual) => {
+                            t = actual;
+                            continue;
+                        }
+                    }
+                }
             }
             let p = pos(t);
             let off = offset(p);
@@ -481,7 +501,13 @@ impl<M, C> Mailbox<M, C> {
                 }
             }
             let submit = t & STATE == IDLE;
-            let next = (t + ONE_POS) | if submit { SCHEDULED } else { 0 };
+            let mut next = with_pos(t, next_pos(p));
+            if counted {
+                next += ONE_COUNT;
+            }
+            if submit {
+                next |= SCHEDULED;
+            }
             // ORDERING: AcqRel. Acquire (and on failure) as for the loads above;
             // Release hands the run token to whoever reads SCHEDULED and orders
             // this claim for the runner's idle CAS (which fails on it).
@@ -492,19 +518,14 @@ impl<M, C> Mailbox<M, C> {
                 Ok(_) => {
                     if off + 1 == BLOCK_CAP {
                         let nb = std::mem::replace(&mut spare, ptr::null_mut());
-                        // ORDERING: Release publishes the block to senders
-                        // that see the position past the marker (Acquire).
-                        self.tail_block.store(nb, Ordering::Release);
-                        // ORDERING: Release, as above; an RMW like every
-                        // change of `tail`, so the state bits are kept.
-                        self.tail.fetch_add(ONE_POS, Ordering::Release);
-                        // SAFETY: `block` is live: our claim in it is not yet
-                        // written, so the consumer cannot have freed it.
-                        // ORDERING: Release publishes the block to the
-                        // consumer crossing into it (Acquire).
-                        unsafe { (*block).next.store(nb, Ordering::Release) };
+                        self.install(block, nb);
                     }
-                    break Some((block, off, submit));
+                    break Ok(Claim {
+                        block,
+                        off,
+                        exempt: !counted,
+                        submit,
+                    });
                 }
                 Err(actual) => t = actual,
             }
@@ -513,13 +534,44 @@ impl<M, C> Mailbox<M, C> {
             // SAFETY: never shared: only a successful install publishes a spare.
             unsafe { Block::free(spare) };
         }
-        let Some((block, off, submit)) = claimed else {
-            return Err(value);
-        };
-        let exempt = if exempt { EXEMPT } else { 0 };
+        claimed
+    }
+
+    /// Links `next` after `block`, whose last slot we claimed, and moves the
+    /// tail past the marker.
+    fn install(&self, block: *mut Block<M>, next: *mut Block<M>) {
+        // ORDERING: Release publishes the block to senders that see the
+        // position past the marker (Acquire).
+        self.tail_block.store(next, Ordering::Release);
+        // ORDERING: Relaxed for the read; the CAS decides.
+        let mut cur = self.tail.load(Ordering::Relaxed);
+        loop {
+            // Only we move the position off the marker; counts and flags may
+            // change meanwhile. A CAS, not an add: the position wraps.
+            // ORDERING: AcqRel; Release, as above.
+            match self.tail.compare_exchange_weak(
+                cur,
+                with_pos(cur, next_pos(pos(cur))),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
+            }
+        }
+        // SAFETY: `block` is live: our claim in it is not yet written, so the
+        // consumer cannot have freed it.
+        // ORDERING: Release publishes the block to the consumer crossing into
+        // it (Acquire).
+        unsafe { (*block).next.store(next, Ordering::Release) };
+    }
+
+    /// Writes `map(value)` into a claimed slot and marks it written.
+    fn write<T>(&self, claim: Claim<M>, value: T, map: impl FnOnce(T) -> M) -> Schedule {
+        let exempt = if claim.exempt { EXEMPT } else { 0 };
         // SAFETY: the claim makes this slot ours until we mark it written; the
         // block stays live until the consumer has read the slot.
-        let slot = unsafe { &(*block).slots[off] };
+        let slot = unsafe { &(*claim.block).slots[claim.off] };
         let hole = HoleOnUnwind { slot, exempt };
         let m = map(value);
         std::mem::forget(hole);
@@ -527,28 +579,11 @@ impl<M, C> Mailbox<M, C> {
         slot.msg.with_mut(|p| unsafe { (*p).write(m) });
         // ORDERING: Release publishes the message to the consumer's Acquire load.
         slot.state.store(WRITTEN | exempt, Ordering::Release);
-        Ok(if submit {
+        if claim.submit {
             Schedule::Submit
         } else {
             Schedule::DoNothing
-        })
-    }
-
-    /// Pushes a counted message whose place is reserved.
-    fn enqueue_reserved<T>(
-        &self,
-        value: T,
-        map: impl FnOnce(T) -> M,
-    ) -> Result<Schedule, (T, Refused)> {
-        self.enqueue(value, false, map).map_err(|v| {
-            self.unreserve();
-            (v, Refused::Closed)
-        })
-    }
-
-    fn is_user_closed(&self) -> bool {
-        // ORDERING: Relaxed; only chooses which refusal to report.
-        self.tail.load(Ordering::Relaxed) & CLOSED != 0
+        }
     }
 
     /// Pushes a user message if there is room, mapping it only once it is sure
@@ -558,15 +593,10 @@ impl<M, C> Mailbox<M, C> {
         value: T,
         map: impl FnOnce(T) -> M,
     ) -> Result<Schedule, (T, Refused)> {
-        if !self.reserve() {
-            let why = if self.is_user_closed() {
-                Refused::Closed
-            } else {
-                Refused::Full
-            };
-            return Err((value, why));
+        match self.claim(Admit::Counted) {
+            Ok(c) => Ok(self.write(c, value, map)),
+            Err(why) => Err((value, why)),
         }
-        self.enqueue_reserved(value, map)
     }
 
     /// Pushes a user message, waiting for room until `deadline` (for ever when
@@ -577,52 +607,38 @@ impl<M, C> Mailbox<M, C> {
         deadline: Option<Instant>,
         map: impl FnOnce(T) -> M,
     ) -> Result<Schedule, (T, Refused)> {
-        if self.reserve() {
-            return self.enqueue_reserved(value, map);
-        }
-        let mut slow = self.slow.lock();
-        loop {
-            if slow.user_closed {
-                return Err((value, Refused::Closed));
-            }
-            // ORDERING: Relaxed; the CASes below decide on this very word.
-            let w = self.admit.load(Ordering::Relaxed);
-            if self.has_room(w) {
-                // ORDERING: Relaxed, as in `reserve`.
-                if self
-                    .admit
-                    .compare_exchange(w, w + ONE_COUNT, Ordering::Relaxed, Ordering::Relaxed)
-                    .is_ok()
-                {
-                    drop(slow);
-                    return self.enqueue_reserved(value, map);
-                }
-                continue;
-            }
-            // Full: say so on the word we found full, so a pop either came
-            // first (this CAS fails, we look again) or sees BLOCKED and, at the
-            // low watermark, notifies under the lock we hold until we wait.
-            // ORDERING: Relaxed; the lock orders the wait and the notify.
-            if self
-                .admit
-                .compare_exchange(w, w | BLOCKED, Ordering::Relaxed, Ordering::Relaxed)
-                .is_err()
-            {
-                continue;
-            }
-            slow = match deadline {
-                None => self.room.wait(slow),
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        // BLOCKED may stay set: it costs the consumer one
-                        // look under the lock, which clears it.
-                        return Err((value, Refused::Timeout));
+        let claim = match self.claim(Admit::Counted) {
+            Ok(c) => c,
+            Err(Refused::Full) => {
+                let mut slow = self.slow.lock();
+                loop {
+                    if slow.user_closed {
+                        return Err((value, Refused::Closed));
                     }
-                    self.room.wait_timeout(slow, d - now)
+                    // With no room this sets BLOCKED under the lock we hold
+                    // until we wait, so the pop that frees room notifies after.
+                    match self.claim(Admit::CountedOrFlag(BLOCKED)) {
+                        Ok(c) => break c,
+                        Err(Refused::Full) => {}
+                        Err(why) => return Err((value, why)),
+                    }
+                    slow = match deadline {
+                        None => self.room.wait(slow),
+                        Some(d) => {
+                            let now = Instant::now();
+                            if now >= d {
+                                // BLOCKED may stay set: it costs the consumer
+                                // one look under the lock, which clears it.
+                                return Err((value, Refused::Timeout));
+                            }
+                            self.room.wait_timeout(slow, d - now)
+                        }
+                    };
                 }
-            };
-        }
+            }
+            Err(why) => return Err((value, why)),
+        };
+        Ok(self.write(claim, value, map))
     }
 
     /// Pushes a user message from an actor running on a pool worker, which must
@@ -640,14 +656,15 @@ impl<M, C> Mailbox<M, C> {
         park: impl FnOnce() -> Option<crate::sync::Arc<dyn SendWaker>>,
         map: impl FnOnce(T) -> M,
     ) -> Result<Sent, T> {
-        if to_self {
-            return self.enqueue(value, true, map).map(Sent::Pushed);
-        }
-        if self.reserve() {
-            return self
-                .enqueue_reserved(value, map)
-                .map(Sent::Pushed)
-                .map_err(|(v, _)| v);
+        let admit = if to_self {
+            Admit::Exempt
+        } else {
+            Admit::Counted
+        };
+        match self.claim(admit) {
+            Ok(c) => return Ok(Sent::Pushed(self.write(c, value, map))),
+            Err(Refused::Full) => {}
+            Err(_) => return Err(value),
         }
         let mut slow = self.slow.lock();
         if slow.user_closed {
@@ -655,45 +672,29 @@ impl<M, C> Mailbox<M, C> {
         }
         // Mapped before deciding, so a panicking mapping leaves no trace.
         let item = map(value);
-        let room = loop {
-            // ORDERING: Relaxed; the CASes below decide on this very word.
-            let w = self.admit.load(Ordering::Relaxed);
-            let room = self.has_room(w);
-            let next = if room {
-                w + ONE_COUNT
-            } else {
-                // Newcomers must queue behind the send about to park; set on
-                // the word found full, so a pop that frees room either came
-                // first (we look again) or sees PARKED.
-                w | PARKED
-            };
-            // ORDERING: Relaxed; the lock orders the parked queue.
-            if self
-                .admit
-                .compare_exchange(w, next, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-            {
-                break room;
-            }
-        };
         // The lock is held: the lane cannot close under the claims below.
-        let schedule = if room {
-            self.enqueue(item, false, |m| m)
-        } else if let Some(waker) = park() {
-            slow.parked.push_back(Parked { item, waker });
-            return Ok(Sent::Parked);
-        } else {
-            let s = self.enqueue(item, true, |m| m);
-            if slow.parked.is_empty() {
-                // ORDERING: Relaxed; under the lock, like every PARKED change.
-                self.admit.fetch_and(!PARKED, Ordering::Relaxed);
+        let open = "the user lane closes only under the lock";
+        // With no room this sets PARKED, so newcomers queue behind us, and the
+        // pop that frees room sees it.
+        let schedule = match self.claim(Admit::CountedOrFlag(PARKED)) {
+            Ok(c) => self.write(c, item, |m| m),
+            Err(Refused::Full) => {
+                if let Some(waker) = park() {
+                    slow.parked.push_back(Parked { item, waker });
+                    return Ok(Sent::Parked);
+                }
+                let c = self.claim(Admit::Exempt).expect(open);
+                let s = self.write(c, item, |m| m);
+                if slow.parked.is_empty() {
+                    // ORDERING: Relaxed; under the lock, like every change of
+                    // PARKED.
+                    self.tail.fetch_and(!PARKED, Ordering::Relaxed);
+                }
+                s
             }
-            s
+            Err(_) => unreachable!("{open}"),
         };
-        drop(slow);
-        Ok(Sent::Pushed(schedule.unwrap_or_else(|_| {
-            unreachable!("the user lane closes only under the lock")
-        })))
+        Ok(Sent::Pushed(schedule))
     }
 
     /// Pushes a control item. Refused only once the mailbox is fully closed.
@@ -780,13 +781,13 @@ impl<M, C> Mailbox<M, C> {
             // Drop), handed over by the role's Release.
             self.head_block.store(next, Ordering::Relaxed);
             // ORDERING: Relaxed; `len`'s snapshot.
-            self.head.store(head + 2, Ordering::Relaxed);
+            self.head.store(next_pos(next_pos(head)), Ordering::Relaxed);
             // SAFETY: every slot of `block` was written and read, so no sender
             // touches it again, and the head has left it.
             unsafe { Block::free(block) };
         } else {
             // ORDERING: Relaxed, as above.
-            self.head.store(head + 1, Ordering::Relaxed);
+            self.head.store(next_pos(head), Ordering::Relaxed);
         }
         Some((m, state & EXEMPT == 0))
     }
@@ -836,9 +837,9 @@ impl<M, C> Mailbox<M, C> {
     fn release(&self, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
         // ORDERING: Relaxed; a count. A PARKED or BLOCKED set by a CAS on an
         // earlier value is in the word we get back (one location), and the
-        // lock taken below orders the rest.
-        let prev = self.admit.fetch_sub(ONE_COUNT, Ordering::Relaxed);
-        let now = (prev >> COUNT_SHIFT) - 1;
+        // lock taken below orders the rest. No claim publishes through it.
+        let prev = self.tail.fetch_sub(ONE_COUNT, Ordering::Relaxed);
+        let now = count(prev) - 1;
         if prev & (PARKED | BLOCKED) != 0 && now <= self.low_watermark {
             self.make_room(wakers);
         }
@@ -847,42 +848,36 @@ impl<M, C> Mailbox<M, C> {
     /// At the low watermark: moves parked sends in and wakes blocked senders.
     fn make_room(&self, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
         let mut slow = self.slow.lock();
-        while !slow.parked.is_empty() {
-            // Reserve for the oldest parked send, whatever PARKED says.
-            // ORDERING: Relaxed, as in `reserve`.
-            let w = self.admit.load(Ordering::Relaxed);
-            if w >> COUNT_SHIFT >= self.capacity {
-                break;
-            }
-            // ORDERING: Relaxed, as in `reserve`.
-            if self
-                .admit
-                .compare_exchange(w, w + ONE_COUNT, Ordering::Relaxed, Ordering::Relaxed)
-                .is_err()
-            {
-                continue;
-            }
-            let p = slow.parked.pop_front().expect("checked non-empty");
-            // The lock is held, so the lane is open; the actor is running (the
-            // consumer calls this), so the claim schedules nothing.
-            let s = self.enqueue(p.item, false, |m| m);
-            debug_assert!(matches!(s, Ok(Schedule::DoNothing)));
+        while let Some(p) = slow.parked.pop_front() {
+            // The lock is held, so the lane is open.
+            let c = match self.claim(Admit::Parked) {
+                Ok(c) => c,
+                Err(why) => {
+                    debug_assert_eq!(why, Refused::Full);
+                    slow.parked.push_front(p);
+                    break;
+                }
+            };
+            // The actor is running (the consumer calls this), so the claim
+            // schedules nothing.
+            let s = self.write(c, p.item, |m| m);
+            debug_assert_eq!(s, Schedule::DoNothing);
             wakers.push(p.waker);
         }
         if slow.parked.is_empty() {
             // ORDERING: Relaxed; PARKED changes only under the lock.
-            self.admit.fetch_and(!PARKED, Ordering::Relaxed);
+            self.tail.fetch_and(!PARKED, Ordering::Relaxed);
         }
         // ORDERING: Relaxed; BLOCKED changes only under the lock.
-        let w = self.admit.load(Ordering::Relaxed);
+        let t = self.tail.load(Ordering::Relaxed);
         // Blocked outside senders are woken in a batch once the lane has
         // drained to the low watermark, not one per message: a futex wake per
         // pop would cost more than the message. A sender whose deadline comes
         // first re-checks the room before giving up, so none times out while
         // there is room.
-        if w & BLOCKED != 0 && w & PARKED == 0 && w >> COUNT_SHIFT <= self.low_watermark {
+        if t & BLOCKED != 0 && t & PARKED == 0 && count(t) <= self.low_watermark {
             // ORDERING: Relaxed; under the lock, as above.
-            self.admit.fetch_and(!BLOCKED, Ordering::Relaxed);
+            self.tail.fetch_and(!BLOCKED, Ordering::Relaxed);
             self.room.notify_all();
         }
     }
@@ -919,7 +914,7 @@ impl<M, C> Mailbox<M, C> {
         let mut out = Vec::new();
         let mut counted = 0;
         // ORDERING: Relaxed; only the consumer role writes `head`.
-        while self.head.load(Ordering::Relaxed) < end {
+        while self.head.load(Ordering::Relaxed) != end {
             let (m, c) = self
                 .take_head(role)
                 .expect("positions before the end are claimed");
@@ -927,7 +922,8 @@ impl<M, C> Mailbox<M, C> {
             out.extend(m);
         }
         // ORDERING: Relaxed; a count (closing wakes the waiters itself).
-        self.admit.fetch_sub(counted * ONE_COUNT, Ordering::Relaxed);
+        self.tail
+            .fetch_sub(counted as u64 * ONE_COUNT, Ordering::Relaxed);
         out
     }
 
@@ -958,7 +954,7 @@ impl<M, C> Mailbox<M, C> {
         };
         let parked = std::mem::take(&mut slow.parked).into();
         // ORDERING: Relaxed; under the lock, like every flag change.
-        let prev = self.admit.fetch_and(!(PARKED | BLOCKED), Ordering::Relaxed);
+        let prev = self.tail.fetch_and(!(PARKED | BLOCKED), Ordering::Relaxed);
         if prev & BLOCKED != 0 {
             self.room.notify_all();
         }
@@ -1116,7 +1112,7 @@ impl<M, C> Mailbox<M, C> {
         self.head_block.store(ptr::null_mut(), Ordering::Relaxed);
         // ORDERING: Release pairs with the installer's Acquire CAS.
         self.tail_block.store(ptr::null_mut(), Ordering::Release);
-        let next = marker + 1;
+        let next = next_pos(marker);
         // ORDERING: Relaxed; `len`'s snapshot.
         self.head.store(next, Ordering::Relaxed);
         // ORDERING: Relaxed for the read; the CAS decides.
@@ -1156,7 +1152,7 @@ impl<M, C> Drop for Mailbox<M, C> {
         let mut p = self.head.load(Ordering::Relaxed);
         // ORDERING: Relaxed, as said.
         let mut block = self.head_block.load(Ordering::Relaxed);
-        while p < end && !block.is_null() {
+        while p != end && !block.is_null() {
             let off = offset(p);
             if off == BLOCK_CAP {
                 // SAFETY: a live block of this mailbox.
@@ -1175,7 +1171,7 @@ impl<M, C> Drop for Mailbox<M, C> {
                     slot.msg.with_mut(|m| unsafe { (*m).assume_init_drop() });
                 }
             }
-            p += 1;
+            p = next_pos(p);
         }
         if !block.is_null() {
             // SAFETY: the last block, reached by no one else.
