@@ -394,3 +394,32 @@ fn send_to_self_does_not_count() {
         assert_eq!(seen, vec![1, 2, 3]);
     });
 }
+
+/// As above with places given back in batches (two at a time under loom):
+/// the blocked sender still gets in, whether its batch comes from the
+/// budget or from the runner finding the lane empty.
+#[test]
+fn blocked_sender_is_woken_when_a_batch_is_given_back() {
+    loom::model(|| {
+        let mb = Arc::new(LoomMailbox::running(4));
+        for v in 1..=4 {
+            assert!(mb.try_push(v).is_ok());
+        }
+        let mb2 = mb.clone();
+        let sender = thread::spawn(move || mb2.push_blocking(5).is_ok());
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            if let Some(Item::User(v)) = mb.pop() {
+                seen.push(v);
+            }
+        }
+        drain(&mb, &mut seen);
+        assert!(sender.join().unwrap(), "the mailbox is open");
+        drain(&mb, &mut seen);
+        assert_eq!(seen, vec![1, 2, 3, 4, 5]);
+        assert_eq!(mb.transition_to_idle_drained(), Idle::Done);
+        for v in 6..=9 {
+            assert!(mb.try_push(v).is_ok(), "a place was not given back");
+        }
+    });
+}

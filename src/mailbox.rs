@@ -131,6 +131,18 @@ const ONE_COUNT: u64 = 1 << COUNT_SHIFT;
 /// to it (16.7 million messages, unbounded for any practical purpose).
 const MAX_CAPACITY: usize = (1 << (64 - COUNT_SHIFT)) - 1;
 
+/// The consumer gives places back in batches of `capacity >> RELEASE_SHIFT`
+/// (at least one): each give-back is an RMW on the line all senders fight
+/// over. The bound still holds, but a sender may find the lane full up to
+/// that many places early. The batch is given back as soon as the consumer
+/// finds the lane empty, stops taking user messages, or closes, so a sender
+/// can block only while the lane holds real messages the consumer will take.
+#[cfg(not(loom))]
+const RELEASE_SHIFT: u32 = 5;
+/// Under loom, batches of half the capacity, so small models batch.
+#[cfg(loom)]
+const RELEASE_SHIFT: u32 = 1;
+
 /// Positions per block; the last one of each lap is not a slot but the marker
 /// of a block being installed (or freed). A power of two dividing `2^34`.
 #[cfg(not(loom))]
@@ -336,6 +348,9 @@ pub(crate) struct Mailbox<M, C> {
     /// The block holding the head position. Written by the consumer role, and
     /// by the sender that installs the first block after it was null.
     head_block: AtomicPtr<Block<M>>,
+    /// Counted messages taken but not yet given back (see `RELEASE_SHIFT`);
+    /// only the consumer role touches it.
+    pending: AtomicUsize,
     /// The consumer role is taken.
     consumer: AtomicBool,
 }
@@ -370,6 +385,7 @@ impl<M, C> Mailbox<M, C> {
             tail_block: AtomicPtr::new(ptr::null_mut()),
             head: AtomicU64::new(0),
             head_block: AtomicPtr::new(ptr::null_mut()),
+            pending: AtomicUsize::new(0),
             consumer: AtomicBool::new(false),
             controls: AtomicUsize::new(0),
             slow: Mutex::new(Slow {
@@ -818,28 +834,57 @@ impl<M, C> Mailbox<M, C> {
             }
         }
         if !accept_user {
+            // ORDERING: Relaxed; only the consumer role writes it.
+            if self.pending.load(Ordering::Relaxed) != 0 {
+                // Suspended: give back the places taken so far now.
+                let role = self.consumer();
+                self.flush(&role, wakers);
+            }
             return None;
         }
         loop {
             let role = self.consumer();
-            let (m, counted) = self.take_head(&role)?;
-            drop(role);
+            let Some((m, counted)) = self.take_head(&role) else {
+                self.flush(&role, wakers);
+                return None;
+            };
             if counted {
-                self.release(wakers);
+                // ORDERING: Relaxed; only the consumer role touches it.
+                let n = self.pending.load(Ordering::Relaxed) + 1;
+                if n >= (self.capacity >> RELEASE_SHIFT).max(1) {
+                    // ORDERING: Relaxed, as above.
+                    self.pending.store(0, Ordering::Relaxed);
+                    self.release(n, wakers);
+                } else {
+                    // ORDERING: Relaxed, as above.
+                    self.pending.store(n, Ordering::Relaxed);
+                }
             }
+            drop(role);
             if let Some(m) = m {
                 return Some(Popped::User(m));
             }
         }
     }
 
-    /// Gives back the place of one counted message the consumer took.
-    fn release(&self, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
+    /// Gives back the places taken and not yet given back.
+    fn flush(&self, _role: &Consumer<'_>, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
+        // ORDERING: Relaxed; only the consumer role touches it.
+        let n = self.pending.load(Ordering::Relaxed);
+        if n != 0 {
+            // ORDERING: Relaxed, as above.
+            self.pending.store(0, Ordering::Relaxed);
+            self.release(n, wakers);
+        }
+    }
+
+    /// Gives back the places of `n` counted messages the consumer took.
+    fn release(&self, n: usize, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
         // ORDERING: Relaxed; a count. A PARKED or BLOCKED set by a CAS on an
         // earlier value is in the word we get back (one location), and the
         // lock taken below orders the rest. No claim publishes through it.
-        let prev = self.tail.fetch_sub(ONE_COUNT, Ordering::Relaxed);
-        let now = count(prev) - 1;
+        let prev = self.tail.fetch_sub(n as u64 * ONE_COUNT, Ordering::Relaxed);
+        let now = count(prev) - n;
         if prev & (PARKED | BLOCKED) != 0 && now <= self.low_watermark {
             self.make_room(wakers);
         }
@@ -921,6 +966,11 @@ impl<M, C> Mailbox<M, C> {
             counted += usize::from(c);
             out.extend(m);
         }
+        // The places taken before, not yet given back, go back now too.
+        // ORDERING: Relaxed; only the consumer role touches it.
+        counted += self.pending.load(Ordering::Relaxed);
+        // ORDERING: Relaxed, as above.
+        self.pending.store(0, Ordering::Relaxed);
         // ORDERING: Relaxed; a count (closing wakes the waiters itself).
         self.tail
             .fetch_sub(counted as u64 * ONE_COUNT, Ordering::Relaxed);
