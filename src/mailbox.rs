@@ -353,6 +353,10 @@ pub(crate) struct Mailbox<M, C> {
     pending: AtomicUsize,
     /// The consumer role is taken.
     consumer: AtomicBool,
+    /// Places given back at once (`capacity >> RELEASE_SHIFT`, at least one);
+    /// here rather than computed from `capacity`, whose cache line the senders
+    /// keep busy.
+    batch: u32,
 }
 
 // SAFETY: the raw block pointers are owned by the mailbox: messages go in from
@@ -387,6 +391,7 @@ impl<M, C> Mailbox<M, C> {
             head_block: AtomicPtr::new(ptr::null_mut()),
             pending: AtomicUsize::new(0),
             consumer: AtomicBool::new(false),
+            batch: (capacity >> RELEASE_SHIFT).max(1) as u32,
             controls: AtomicUsize::new(0),
             slow: Mutex::new(Slow {
                 control: VecDeque::new(),
@@ -851,7 +856,7 @@ impl<M, C> Mailbox<M, C> {
             if counted {
                 // ORDERING: Relaxed; only the consumer role touches it.
                 let n = self.pending.load(Ordering::Relaxed) + 1;
-                if n >= (self.capacity >> RELEASE_SHIFT).max(1) {
+                if n >= self.batch as usize {
                     // ORDERING: Relaxed, as above.
                     self.pending.store(0, Ordering::Relaxed);
                     self.release(n, wakers);
