@@ -14,7 +14,8 @@
 //!   the worker that pops it moves it to `RUNNING`.
 //! - Storage grows lazily: an empty mailbox whose actor has gone idle owns no
 //!   buffer. Messages live in blocks of `BLOCK_CAP` slots, allocated by the
-//!   senders as the lane grows and freed by the consumer as it passes them.
+//!   senders as the lane grows and freed by the consumer as it passes them;
+//!   the control and parked queues are boxed only while in use.
 //! - One consumer at a time: taking user messages, closing and freeing blocks
 //!   need the consumer role (`consumer`), which the runner takes for each pop,
 //!   so a close from outside the pool (shutdown abandoning a stuck actor) never
@@ -314,12 +315,54 @@ impl<M> Drop for HoleOnUnwind<'_, M> {
 
 /// What the lock guards: the rare paths.
 struct Slow<M, C> {
-    control: VecDeque<C>,
-    parked: VecDeque<Parked<M>>,
+    /// The queues, boxed on first use and freed once both are empty again,
+    /// so the many actors that never use them pay one pointer.
+    queues: Option<Box<Queues<M, C>>>,
     /// No user message is accepted (the actor is stopping).
     user_closed: bool,
     /// Nothing is accepted (the actor has stopped).
     closed: bool,
+}
+
+struct Queues<M, C> {
+    control: VecDeque<C>,
+    parked: VecDeque<Parked<M>>,
+}
+
+impl<M, C> Slow<M, C> {
+    fn queues(&mut self) -> &mut Queues<M, C> {
+        self.queues.get_or_insert_with(|| {
+            Box::new(Queues {
+                control: VecDeque::new(),
+                parked: VecDeque::new(),
+            })
+        })
+    }
+
+    fn parked_len(&self) -> usize {
+        self.queues.as_ref().map_or(0, |q| q.parked.len())
+    }
+
+    fn pop_control(&mut self) -> Option<C> {
+        let c = self.queues.as_mut()?.control.pop_front();
+        self.tidy();
+        c
+    }
+
+    fn pop_parked(&mut self) -> Option<Parked<M>> {
+        self.queues.as_mut()?.parked.pop_front()
+    }
+
+    /// Frees the queues once both are empty.
+    fn tidy(&mut self) {
+        if self
+            .queues
+            .as_ref()
+            .is_some_and(|q| q.control.is_empty() && q.parked.is_empty())
+        {
+            self.queues = None;
+        }
+    }
 }
 
 /// A bounded two-lane mailbox with its scheduling state.
@@ -394,8 +437,7 @@ impl<M, C> Mailbox<M, C> {
             batch: (capacity >> RELEASE_SHIFT).max(1) as u32,
             controls: AtomicUsize::new(0),
             slow: Mutex::new(Slow {
-                control: VecDeque::new(),
-                parked: VecDeque::new(),
+                queues: None,
                 user_closed: false,
                 closed: false,
             }),
@@ -428,7 +470,7 @@ impl<M, C> Mailbox<M, C> {
         let d = pos(t).wrapping_sub(h) & POS_MASK;
         let queued = (d - (offset(h) as u64 + d) / LAP) as usize;
         let parked = if t & PARKED != 0 {
-            self.slow.lock().parked.len()
+            self.slow.lock().parked_len()
         } else {
             0
         };
@@ -701,12 +743,12 @@ impl<M, C> Mailbox<M, C> {
             Ok(c) => self.write(c, item, |m| m),
             Err(Refused::Full) => {
                 if let Some(waker) = park() {
-                    slow.parked.push_back(Parked { item, waker });
+                    slow.queues().parked.push_back(Parked { item, waker });
                     return Ok(Sent::Parked);
                 }
                 let c = self.claim(Admit::Exempt).expect(open);
                 let s = self.write(c, item, |m| m);
-                if slow.parked.is_empty() {
+                if slow.parked_len() == 0 {
                     // ORDERING: Relaxed; under the lock, like every change of
                     // PARKED.
                     self.tail.fetch_and(!PARKED, Ordering::Relaxed);
@@ -724,7 +766,7 @@ impl<M, C> Mailbox<M, C> {
         if slow.closed {
             return Err(item);
         }
-        slow.control.push_back(item);
+        slow.queues().control.push_back(item);
         // ORDERING: Relaxed; the RMW on `tail` below publishes it (see there).
         self.controls.fetch_add(1, Ordering::Relaxed);
         drop(slow);
@@ -827,14 +869,11 @@ impl<M, C> Mailbox<M, C> {
         // the idle transition look again), a hit is confirmed under the lock.
         if self.controls.load(Ordering::Acquire) != 0 {
             let mut slow = self.slow.lock();
-            if let Some(c) = slow.control.pop_front() {
+            // Control items are rare: once the queues empty, their buffers
+            // go back rather than stay for the actor's whole life.
+            if let Some(c) = slow.pop_control() {
                 // ORDERING: Relaxed; under the lock.
                 self.controls.fetch_sub(1, Ordering::Relaxed);
-                if slow.control.is_empty() {
-                    // Control items are rare: give the buffer back rather than
-                    // keep it for the actor's whole life.
-                    slow.control = VecDeque::new();
-                }
                 return Some(Popped::Control(c));
             }
         }
@@ -898,13 +937,13 @@ impl<M, C> Mailbox<M, C> {
     /// At the low watermark: moves parked sends in and wakes blocked senders.
     fn make_room(&self, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
         let mut slow = self.slow.lock();
-        while let Some(p) = slow.parked.pop_front() {
+        while let Some(p) = slow.pop_parked() {
             // The lock is held, so the lane is open.
             let c = match self.claim(Admit::Parked) {
                 Ok(c) => c,
                 Err(why) => {
                     debug_assert_eq!(why, Refused::Full);
-                    slow.parked.push_front(p);
+                    slow.queues().parked.push_front(p);
                     break;
                 }
             };
@@ -914,7 +953,8 @@ impl<M, C> Mailbox<M, C> {
             debug_assert_eq!(s, Schedule::DoNothing);
             wakers.push(p.waker);
         }
-        if slow.parked.is_empty() {
+        slow.tidy();
+        if slow.parked_len() == 0 {
             // ORDERING: Relaxed; PARKED changes only under the lock.
             self.tail.fetch_and(!PARKED, Ordering::Relaxed);
         }
@@ -999,15 +1039,23 @@ impl<M, C> Mailbox<M, C> {
         slow.user_closed = true;
         let end = self.close_lane();
         let user = self.drain_user(&role, end);
-        let control = if all {
+        let (parked, control) = match slow.queues.as_mut() {
+            Some(q) => {
+                let control = if all {
+                    std::mem::take(&mut q.control).into()
+                } else {
+                    Vec::new()
+                };
+                (std::mem::take(&mut q.parked).into(), control)
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        if all {
             slow.closed = true;
             // ORDERING: Relaxed; under the lock.
             self.controls.store(0, Ordering::Relaxed);
-            std::mem::take(&mut slow.control).into()
-        } else {
-            Vec::new()
-        };
-        let parked = std::mem::take(&mut slow.parked).into();
+        }
+        slow.tidy();
         // ORDERING: Relaxed; under the lock, like every flag change.
         let prev = self.tail.fetch_and(!(PARKED | BLOCKED), Ordering::Relaxed);
         if prev & BLOCKED != 0 {
