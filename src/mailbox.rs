@@ -590,7 +590,15 @@ impl<M, C> Mailbox<M, C> {
                         submit,
                     });
                 }
-                Err(actual) => t = actual,
+                Err(actual) => {
+                    t = actual;
+                    // Another sender won: let the line settle before the
+                    // next try, rather than all retrying at once (crossbeam's
+                    // queues do the same). Under loom spinning only adds
+                    // schedules to explore.
+                    #[cfg(not(loom))]
+                    backoff.spin();
+                }
             }
         };
         if !spare.is_null() {
