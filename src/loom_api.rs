@@ -56,6 +56,13 @@ impl LoomMailbox {
         LoomMailbox { inner }
     }
 
+    /// A mailbox whose actor is queued but not yet running.
+    pub fn scheduled(capacity: usize) -> Self {
+        LoomMailbox {
+            inner: Mailbox::new_scheduled(capacity),
+        }
+    }
+
     pub fn try_push(&self, v: u32) -> Result<Schedule, (u32, bool)> {
         self.inner
             .try_push_with(v, |v| v)
@@ -80,6 +87,20 @@ impl LoomMailbox {
             Ok(Sent::Parked) => PushOutcome::Parked,
             Err(v) => PushOutcome::Closed(v),
         }
+    }
+
+    /// A send of the actor to itself: never parks, does not count.
+    pub fn push_self(&self, v: u32) -> PushOutcome {
+        match self.inner.push_or_park(v, true, || None, |v| v) {
+            Ok(Sent::Pushed(s)) => PushOutcome::Pushed(s),
+            Ok(Sent::Parked) => PushOutcome::Parked,
+            Err(v) => PushOutcome::Closed(v),
+        }
+    }
+
+    /// User messages queued and parked.
+    pub fn queued(&self) -> usize {
+        self.inner.len()
     }
 
     pub fn push_control(&self, v: u32) -> Result<Schedule, u32> {
