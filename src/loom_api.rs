@@ -127,12 +127,12 @@ impl LoomMailbox {
     /// The end of a turn that stopped taking items for another reason (its
     /// budget): the lanes are looked at again.
     pub fn transition_to_idle(&self) -> Idle {
-        self.inner.transition_to_idle(true, false)
+        self.inner.transition_to_idle(true, false, false)
     }
 
     /// The end of a turn whose last `pop` found nothing.
     pub fn transition_to_idle_drained(&self) -> Idle {
-        self.inner.transition_to_idle(true, true)
+        self.inner.transition_to_idle(true, true, false)
     }
 
     /// Closes both lanes (the actor stopped); returns how many control items it

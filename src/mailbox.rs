@@ -1124,9 +1124,18 @@ impl<M, C> Mailbox<M, C> {
     /// needs no second look, since a control item since then sets NOTIFIED,
     /// which fails the CAS below and brings the look back. User messages need
     /// no look at all: the CAS expects the position the consumer is at.
-    pub(crate) fn transition_to_idle(&self, accept_user: bool, drained: bool) -> Idle {
+    ///
+    /// `keep_block`: leave an empty lane's block in place instead of freeing
+    /// it (step 5), for an actor that receives messages again and again, so
+    /// that waking it does not allocate a block each time.
+    pub(crate) fn transition_to_idle(
+        &self,
+        accept_user: bool,
+        drained: bool,
+        keep_block: bool,
+    ) -> Idle {
         let mut look = !drained;
-        let mut freed = false;
+        let mut freed = keep_block;
         // ORDERING: Acquire, as in `enqueue`; the CAS below decides.
         let mut t = self.tail.load(Ordering::Acquire);
         loop {
@@ -1288,5 +1297,45 @@ impl<M, C> Drop for Mailbox<M, C> {
             // SAFETY: the last block, reached by no one else.
             unsafe { Block::free(block) };
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{Idle, Mailbox, Popped, Schedule};
+    use crate::sync::Ordering;
+
+    /// A mailbox with one message handled, at the end of the turn that
+    /// handled it.
+    fn after_one_message() -> Mailbox<u32, ()> {
+        let mb = Mailbox::new(8);
+        let s = mb.try_push_with(7, |v| v).map_err(|_| "refused").unwrap();
+        assert_eq!(s, Schedule::Submit);
+        mb.transition_to_running();
+        let mut wakers = Vec::new();
+        assert!(matches!(mb.pop(true, &mut wakers), Some(Popped::User(7))));
+        assert!(mb.pop(true, &mut wakers).is_none());
+        mb
+    }
+
+    fn has_block(mb: &Mailbox<u32, ()>) -> bool {
+        // ORDERING: Relaxed; single-threaded test.
+        !mb.head_block.load(Ordering::Relaxed).is_null()
+    }
+
+    #[test]
+    fn going_idle_frees_the_block_unless_asked_to_keep_it() {
+        let mb = after_one_message();
+        assert!(has_block(&mb), "a message was queued in a block");
+        assert_eq!(mb.transition_to_idle(true, true, false), Idle::Done);
+        assert!(!has_block(&mb), "an idle, empty mailbox owns no block");
+
+        let mb = after_one_message();
+        assert_eq!(mb.transition_to_idle(true, true, true), Idle::Done);
+        assert!(has_block(&mb), "a kept block stays for the next message");
+        // And the kept block takes the next message without a new one.
+        let before = mb.head_block.load(Ordering::Relaxed);
+        let _ = mb.try_push_with(8, |v| v).map_err(|_| "refused").unwrap();
+        assert_eq!(mb.head_block.load(Ordering::Relaxed), before);
     }
 }
