@@ -868,11 +868,25 @@ impl<M, C> Mailbox<M, C> {
     /// Taking a user message makes room: when the lane has drained to the low
     /// watermark, parked sends move in (their wakers are returned, to be woken
     /// by the caller outside any lock) and blocked outside senders are woken.
+    #[cfg(any(test, loom))]
     pub(crate) fn pop(
         &self,
         accept_user: bool,
         wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>,
     ) -> Option<Popped<M, C>> {
+        self.pop_hinted(accept_user, wakers).map(|(item, _)| item)
+    }
+
+    /// [`pop`](Mailbox::pop), also saying whether the lane was empty right
+    /// after a user message was taken, in which case the places taken so far
+    /// have been given back already, as an empty `pop` would. A runner that
+    /// then finds [`looks_empty`](Mailbox::looks_empty) after the handler can
+    /// end its turn as drained without that empty `pop`.
+    pub(crate) fn pop_hinted(
+        &self,
+        accept_user: bool,
+        wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>,
+    ) -> Option<(Popped<M, C>, bool)> {
         // ORDERING: Acquire; a miss is harmless (the item's RMW on `tail` makes
         // the idle transition look again), a hit is confirmed under the lock.
         if self.controls.load(Ordering::Acquire) != 0 {
@@ -882,7 +896,7 @@ impl<M, C> Mailbox<M, C> {
             if let Some(c) = slow.pop_control() {
                 // ORDERING: Relaxed; under the lock.
                 self.controls.fetch_sub(1, Ordering::Relaxed);
-                return Some(Popped::Control(c));
+                return Some((Popped::Control(c), false));
             }
         }
         if !accept_user {
@@ -912,11 +926,27 @@ impl<M, C> Mailbox<M, C> {
                     self.pending.store(n, Ordering::Relaxed);
                 }
             }
-            drop(role);
-            if let Some(m) = m {
-                return Some(Popped::User(m));
+            let Some(m) = m else { continue };
+            // ORDERING: Relaxed for `head`, which only the role writes;
+            // Acquire for `tail` as in `take_head`. A stale answer is only a
+            // hint: the idle transition reads `tail` again before going idle.
+            let last = pos(self.tail.load(Ordering::Acquire)) == self.head.load(Ordering::Relaxed);
+            if last {
+                self.flush(&role, wakers);
             }
+            drop(role);
+            return Some((Popped::User(m), last));
         }
+    }
+
+    /// Whether the runner would find nothing to take: no control item and no
+    /// claimed user position. Two loads, no lock; only a hint, for the same
+    /// reason as in [`pop_hinted`](Mailbox::pop_hinted).
+    pub(crate) fn looks_empty(&self) -> bool {
+        // ORDERING: Acquire, as in `pop`; Relaxed for `head`, which only the
+        // consumer role (this runner) writes.
+        self.controls.load(Ordering::Acquire) == 0
+            && pos(self.tail.load(Ordering::Acquire)) == self.head.load(Ordering::Relaxed)
     }
 
     /// Gives back the places taken and not yet given back.

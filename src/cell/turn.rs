@@ -30,7 +30,8 @@ impl<A: Actor> Cell<A> {
         }
         let mut drained = false;
         while items < self.throughput() && !ctx.st.dead {
-            let Some(item) = self.mailbox.pop(ctx.st.accepts_user(), &mut wakers) else {
+            let Some((item, last)) = self.mailbox.pop_hinted(ctx.st.accepts_user(), &mut wakers)
+            else {
                 drained = true;
                 break;
             };
@@ -45,6 +46,14 @@ impl<A: Actor> Cell<A> {
                 Popped::User(env) => {
                     user += 1;
                     self.on_message(actor, &mut ctx, env);
+                    // The lane was empty after this message and still is: the
+                    // turn is drained without another, empty, pop (places were
+                    // given back already; anything that arrives from now on
+                    // fails the idle transition's CAS, as after an empty pop).
+                    if last && self.mailbox.looks_empty() {
+                        drained = true;
+                        break;
+                    }
                 }
             }
         }
