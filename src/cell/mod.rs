@@ -26,7 +26,7 @@ use crate::error::{ActorError, Failure};
 use crate::mailbox::{Mailbox, Refused, Schedule, SendWaker, Sent};
 use crate::pool::Runnable;
 use crate::reply::AskState;
-use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, Mutex, Ordering};
+use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, Mutex, Ordering, UnsafeCell};
 use crate::system::{DeadLetterReason, Shared};
 use std::any::Any;
 use std::time::{Duration, Instant};
@@ -170,7 +170,9 @@ struct Extra<A> {
 /// supervisor restarts is dropped once it has built the instance.
 pub(crate) struct Cell<A: Actor> {
     pub(crate) mailbox: Mailbox<Envelope<A::Msg>, Control<A>>,
-    run: Mutex<RunState<A>>,
+    /// The actor and its context state. Reached only inside a turn, through
+    /// the raw pointer `UnsafeCell` hands out: see the `Sync` impl below.
+    run: UnsafeCell<RunState<A>>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) id: u64,
     handled: AtomicU64,
@@ -189,6 +191,18 @@ pub(crate) struct Cell<A: Actor> {
     extra: Option<Box<Extra<A>>>,
     watchers: Watchers,
 }
+
+// SAFETY: `run` is the one field that is not `Sync` by itself (every other
+// field is). It is touched only by the worker running the actor's turn, and
+// turns never overlap: the mailbox's scheduling state hands its single run
+// token from runner to runner (`transition_to_running` after a submit,
+// `transition_to_idle` at the end of a turn), with Release/Acquire on each
+// hand-over, so each turn's accesses happen before the next turn's (the
+// protocol is modelled in `loom-tests/mailbox.rs`, and under loom the
+// `UnsafeCell` checks every access). `RunState<A>` is `Send` (`A: Actor` is),
+// so handing it from thread to thread is sound.
+#[allow(unsafe_code)]
+unsafe impl<A: Actor> Sync for Cell<A> {}
 
 /// A type-erased actor, for the registry, parents, watchers and shutdown.
 pub(crate) trait AnyCell: Send + Sync {
@@ -247,7 +261,7 @@ impl<A: Actor> Cell<A> {
         shared.work_added(1);
         Arc::new(Cell {
             mailbox,
-            run: Mutex::new(RunState { actor, st }),
+            run: UnsafeCell::new(RunState { actor, st }),
             shared,
             id,
             handled: AtomicU64::new(0),

@@ -2,7 +2,7 @@
 
 use super::{Cell, ChildNotice, Command, Control, Envelope, RunState, failure_of};
 use crate::actor::Actor;
-use crate::context::Context;
+use crate::context::{Context, CtxState};
 use crate::mailbox::{Idle, Popped};
 use crate::supervisor::Supervisor;
 use crate::sync::{Arc, Ordering};
@@ -17,9 +17,55 @@ impl<A: Actor> Cell<A> {
         // ORDERING: Relaxed; only read for shutdown's stuck report.
         self.running_on
             .store(u32::try_from(worker + 1).unwrap_or(0), Ordering::Relaxed);
-        let mut run = self.run.lock();
-        let RunState { actor, st } = &mut *run;
-        let mut ctx = Context::new(self.clone(), std::mem::take(st));
+        let (items, user, drained, accept_user) = self.run.with_mut(|run| {
+            // SAFETY: this worker holds the actor's run token from
+            // `transition_to_running` above until `transition_to_idle` below,
+            // after this closure: no other thread touches the run state
+            // meanwhile (see the `Sync` impl on `Cell`).
+            #[allow(unsafe_code)]
+            let RunState { actor, st } = unsafe { &mut *run };
+            // SAFETY: `ctx` is dropped inside this closure, while `self` is
+            // borrowed by it, so the cell outlives the context.
+            #[allow(unsafe_code)]
+            let ctx = unsafe { Context::borrowing(self, std::mem::take(st)) };
+            self.turn_items(actor, st, ctx)
+        });
+
+        // ORDERING: Relaxed; statistics, published to `await_quiescent` by
+        // the SeqCst decrement below. Only this turn writes it.
+        let before = self.handled.load(Ordering::Relaxed);
+        if user > 0 {
+            self.handled.store(before + user, Ordering::Relaxed);
+            self.shared.count_handled(user);
+        }
+        // Uncount the items taken only now: after their effects (sends) and the
+        // counters above, so whoever sees quiescence sees both. One decrement
+        // per turn also keeps the shared counter off the per-message path.
+        self.shared.work_done(items);
+        // ORDERING: Relaxed, as above.
+        self.running_on.store(0, Ordering::Relaxed);
+        // An actor that already handled messages in an earlier turn is likely
+        // to get more: it keeps its lane's block while idle (one block, about
+        // half a kilobyte) rather than free and allocate one per wake-up. An
+        // actor told once, like most of a large fan-out, frees it.
+        let keep_block = before > 0;
+        if self
+            .mailbox
+            .transition_to_idle(accept_user, drained, keep_block)
+            == Idle::Reschedule
+        {
+            self.shared.pool.reschedule(self.clone());
+        }
+    }
+
+    /// The items of one turn: returns (items taken, user messages among them,
+    /// whether the lanes were drained, whether user messages are accepted).
+    fn turn_items(
+        self: &Arc<Self>,
+        actor: &mut Option<A>,
+        st: &mut CtxState<A>,
+        mut ctx: Context<A>,
+    ) -> (usize, u64, bool, bool) {
         let mut wakers = Vec::new();
         let mut items = 0;
         let mut user = 0;
@@ -62,32 +108,7 @@ impl<A: Actor> Cell<A> {
         // start needs no drop here, only the one `ctx` takes with it.
         std::mem::swap(st, &mut ctx.st);
         drop(ctx);
-        drop(run);
-        // ORDERING: Relaxed; statistics, published to `await_quiescent` by
-        // the SeqCst decrement below. Only this turn writes it.
-        let before = self.handled.load(Ordering::Relaxed);
-        if user > 0 {
-            self.handled.store(before + user, Ordering::Relaxed);
-            self.shared.count_handled(user);
-        }
-        // Uncount the items taken only now: after their effects (sends) and the
-        // counters above, so whoever sees quiescence sees both. One decrement
-        // per turn also keeps the shared counter off the per-message path.
-        self.shared.work_done(items);
-        // ORDERING: Relaxed, as above.
-        self.running_on.store(0, Ordering::Relaxed);
-        // An actor that already handled messages in an earlier turn is likely
-        // to get more: it keeps its lane's block while idle (one block, about
-        // half a kilobyte) rather than free and allocate one per wake-up. An
-        // actor told once, like most of a large fan-out, frees it.
-        let keep_block = before > 0;
-        if self
-            .mailbox
-            .transition_to_idle(accept_user, drained, keep_block)
-            == Idle::Reschedule
-        {
-            self.shared.pool.reschedule(self.clone());
-        }
+        (items, user, drained, accept_user)
     }
 
     fn on_message(
