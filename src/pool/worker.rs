@@ -82,6 +82,12 @@ const MAX_NEXT_STREAK: u32 = 16;
 const WATCH_MIN: Duration = Duration::from_micros(20);
 const WATCH_MAX: Duration = Duration::from_micros(500);
 
+/// How many watches in a row a worker keeps up after it last saw a run-next
+/// task, before it sleeps until woken. Between two messages of a ping-pong
+/// the slot is empty half of the time; a worker that slept then would be
+/// woken by the very next push, a futex call on the sender's path per message.
+const WATCH_QUIET_LOOKS: u32 = 4;
+
 crate::sync::thread_local! {
     /// The worker running on this thread, if it is a pool worker.
     static CURRENT: RefCell<Option<Rc<Worker>>> = RefCell::new(None);
@@ -403,6 +409,8 @@ struct LoopState {
     seen: Vec<u64>,
     /// How long the next watch sleeps.
     watch_for: Duration,
+    /// Watches in a row that saw no run-next task.
+    quiet_looks: u32,
 }
 
 impl Worker {
@@ -429,6 +437,7 @@ impl Worker {
             next_streak: 0,
             seen: vec![u64::MAX; self.shared.workers.len()],
             watch_for: WATCH_MIN,
+            quiet_looks: 0,
         };
         loop {
             let task = match self.next_task(&mut st) {
@@ -456,6 +465,7 @@ impl Worker {
             st.backoff.reset();
             if st.watch_for != WATCH_MIN {
                 st.watch_for = WATCH_MIN;
+                st.quiet_looks = 0;
                 st.seen.fill(u64::MAX);
             }
             self.run_task(task);
@@ -485,7 +495,13 @@ impl Worker {
             // Taken off by ourselves: active. By a waker: searching.
             return !idle.unregister_sleeper(self.index);
         }
-        if pending == Pending::NextOnly {
+        let watching = st.watch_for > WATCH_MIN;
+        if pending == Pending::NextOnly || (watching && st.quiet_looks < WATCH_QUIET_LOOKS) {
+            st.quiet_looks = if pending == Pending::NextOnly {
+                0
+            } else {
+                st.quiet_looks + 1
+            };
             let searching = !idle.unregister_sleeper(self.index);
             self.watch(st);
             return searching;
@@ -510,7 +526,10 @@ impl Worker {
     /// I/O). So instead of sleeping until woken, sleep a short while, then look
     /// again; `steal` takes a run-next task whose owner's tick has not moved
     /// since the watch began. The sleep doubles up to [`WATCH_MAX`] while owners
-    /// keep making progress, so a long busy spell costs few wake-ups.
+    /// keep making progress, so a long busy spell costs few wake-ups; and a
+    /// watcher keeps watching for [`WATCH_QUIET_LOOKS`] looks after the slots
+    /// empty, so an owner passing messages back and forth does not wake it
+    /// with each push. Only then does it sleep until woken.
     ///
     /// A watcher is neither searching nor sleeping for the idle protocol, so
     /// pushes to run-next slots do not wake it. Pushes that leave a backlog cut
