@@ -804,8 +804,10 @@ impl<M, C> Mailbox<M, C> {
 
     /// Takes the message at the head if one is claimed, waiting for its
     /// sender to finish writing it. Returns `None` when the lane is empty,
-    /// `Some((None, counted))` for a hole.
-    fn take_head(&self, _role: &Consumer<'_>) -> Option<(Option<M>, bool)> {
+    /// else the message (`None` for a hole), whether it counted toward
+    /// capacity, and whether the next slot of the block was already written
+    /// when looked at (a hint).
+    fn take_head(&self, _role: &Consumer<'_>) -> Option<(Option<M>, bool, bool)> {
         let backoff = Backoff::new();
         // ORDERING: Relaxed; only the consumer role writes `head`.
         let head = self.head.load(Ordering::Relaxed);
@@ -856,11 +858,16 @@ impl<M, C> Mailbox<M, C> {
             // SAFETY: every slot of `block` was written and read, so no sender
             // touches it again, and the head has left it.
             unsafe { Block::free(block) };
-        } else {
-            // ORDERING: Relaxed, as above.
-            self.head.store(next_pos(head), Ordering::Relaxed);
+            return Some((m, state & EXEMPT == 0, false));
         }
-        Some((m, state & EXEMPT == 0))
+        // ORDERING: Relaxed, as above.
+        self.head.store(next_pos(head), Ordering::Relaxed);
+        // SAFETY: as above; `off + 1` is a slot of the same block.
+        let next = unsafe { &(*block).slots[off + 1] };
+        // ORDERING: Relaxed; only a hint (see `pop_hinted`): the next take
+        // reads the mark again with Acquire.
+        let more = next.state.load(Ordering::Relaxed) & WRITTEN != 0;
+        Some((m, state & EXEMPT == 0, more))
     }
 
     /// Takes the next item: control first, then (if `accept_user`) user messages.
@@ -910,7 +917,7 @@ impl<M, C> Mailbox<M, C> {
         }
         loop {
             let role = self.consumer();
-            let Some((m, counted)) = self.take_head(&role) else {
+            let Some((m, counted, more)) = self.take_head(&role) else {
                 self.flush(&role, wakers);
                 return None;
             };
@@ -930,7 +937,11 @@ impl<M, C> Mailbox<M, C> {
             // ORDERING: Relaxed for `head`, which only the role writes;
             // Acquire for `tail` as in `take_head`. A stale answer is only a
             // hint: the idle transition reads `tail` again before going idle.
-            let last = pos(self.tail.load(Ordering::Acquire)) == self.head.load(Ordering::Relaxed);
+            // The next slot already written says "more" without reading
+            // `tail`, the line senders write: a consumer with a backlog does
+            // not pull it over on every message.
+            let last = !more
+                && pos(self.tail.load(Ordering::Acquire)) == self.head.load(Ordering::Relaxed);
             if last {
                 self.flush(&role, wakers);
             }
@@ -1043,7 +1054,7 @@ impl<M, C> Mailbox<M, C> {
         let mut counted = 0;
         // ORDERING: Relaxed; only the consumer role writes `head`.
         while self.head.load(Ordering::Relaxed) != end {
-            let (m, c) = self
+            let (m, c, _) = self
                 .take_head(role)
                 .expect("positions before the end are claimed");
             counted += usize::from(c);
