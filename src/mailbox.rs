@@ -367,25 +367,15 @@ impl<M, C> Slow<M, C> {
 
 /// A bounded two-lane mailbox with its scheduling state.
 ///
-/// `repr(C)` keeps the words senders write (first) and the words the consumer
-/// writes (last) apart, with the rarely written middle between them, so the
-/// two sides do not contend for one cache line; padding would cost every
-/// actor a few cache lines of memory.
+/// `repr(C)` keeps the words the consumer writes (first) and the words
+/// senders write (last) apart, with the rarely written middle between them,
+/// so the two sides do not contend for one cache line; padding would cost
+/// every actor a few cache lines of memory. `tail` comes last so that, with
+/// the mailbox last in its `Cell` (also `repr(C)`), the only cell words that
+/// can share its cache line are the senders' own and the rarely written
+/// middle, whatever the allocation's alignment.
 #[repr(C)]
 pub(crate) struct Mailbox<M, C> {
-    /// Scheduling state, `CLOSED`, `PARKED`, `BLOCKED`, the next position and
-    /// the counted messages (see the module docs).
-    tail: AtomicU64,
-    /// The block holding the tail position; null before the first message and
-    /// after the consumer freed the last block.
-    tail_block: AtomicPtr<Block<M>>,
-    capacity: usize,
-    low_watermark: usize,
-    slow: Mutex<Slow<M, C>>,
-    /// Signalled when the user lane drains to the low watermark or closes.
-    room: Condvar,
-    /// Items in the control lane, so a pop need not lock to find none.
-    controls: AtomicUsize,
     /// The consumer's position; written only by the consumer role, read by `len`.
     head: AtomicU64,
     /// The block holding the head position. Written by the consumer role, and
@@ -397,9 +387,22 @@ pub(crate) struct Mailbox<M, C> {
     /// The consumer role is taken.
     consumer: AtomicBool,
     /// Places given back at once (`capacity >> RELEASE_SHIFT`, at least one);
-    /// here rather than computed from `capacity`, whose cache line the senders
-    /// keep busy.
+    /// here rather than computed from `capacity`, which shares the senders'
+    /// cache line.
     batch: u32,
+    capacity: usize,
+    low_watermark: usize,
+    slow: Mutex<Slow<M, C>>,
+    /// Signalled when the user lane drains to the low watermark or closes.
+    room: Condvar,
+    /// Items in the control lane, so a pop need not lock to find none.
+    controls: AtomicUsize,
+    /// The block holding the tail position; null before the first message and
+    /// after the consumer freed the last block.
+    tail_block: AtomicPtr<Block<M>>,
+    /// Scheduling state, `CLOSED`, `PARKED`, `BLOCKED`, the next position and
+    /// the counted messages (see the module docs).
+    tail: AtomicU64,
 }
 
 // SAFETY: the raw block pointers are owned by the mailbox: messages go in from
@@ -884,11 +887,12 @@ impl<M, C> Mailbox<M, C> {
         self.pop_hinted(accept_user, wakers).map(|(item, _)| item)
     }
 
-    /// [`pop`](Mailbox::pop), also saying whether the lane was empty right
-    /// after a user message was taken, in which case the places taken so far
-    /// have been given back already, as an empty `pop` would. A runner that
-    /// then finds [`looks_empty`](Mailbox::looks_empty) after the handler can
-    /// end its turn as drained without that empty `pop`.
+    /// [`pop`](Mailbox::pop), also saying whether the slot after a user
+    /// message taken was already written (more to take, known without reading
+    /// `tail`, the line senders write). If not, a runner that finds
+    /// [`looks_empty`](Mailbox::looks_empty) after the handler can end its
+    /// turn as drained with [`give_back`](Mailbox::give_back) instead of an
+    /// empty `pop`.
     pub(crate) fn pop_hinted(
         &self,
         accept_user: bool,
@@ -934,19 +938,19 @@ impl<M, C> Mailbox<M, C> {
                 }
             }
             let Some(m) = m else { continue };
-            // ORDERING: Relaxed for `head`, which only the role writes;
-            // Acquire for `tail` as in `take_head`. A stale answer is only a
-            // hint: the idle transition reads `tail` again before going idle.
-            // The next slot already written says "more" without reading
-            // `tail`, the line senders write: a consumer with a backlog does
-            // not pull it over on every message.
-            let last = !more
-                && pos(self.tail.load(Ordering::Acquire)) == self.head.load(Ordering::Relaxed);
-            if last {
-                self.flush(&role, wakers);
-            }
             drop(role);
-            return Some((Popped::User(m), last));
+            return Some((Popped::User(m), more));
+        }
+    }
+
+    /// Gives back the places taken and not yet given back, as an empty `pop`
+    /// does: a runner ending its turn on an empty lane calls it, so an idle
+    /// actor holds no places.
+    pub(crate) fn give_back(&self, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
+        // ORDERING: Relaxed; only the consumer role (this runner) writes it.
+        if self.pending.load(Ordering::Relaxed) != 0 {
+            let role = self.consumer();
+            self.flush(&role, wakers);
         }
     }
 

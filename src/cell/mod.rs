@@ -168,8 +168,10 @@ struct Extra<A> {
 /// per-actor settings are packed, rarely used fields are boxed (`extra` here,
 /// `Relations` in the context state), and the factory of an actor no
 /// supervisor restarts is dropped once it has built the instance.
+///
+/// `repr(C)` with the mailbox last: see the layout note on `Mailbox`.
+#[repr(C)]
 pub(crate) struct Cell<A: Actor> {
-    pub(crate) mailbox: Mailbox<Envelope<A::Msg>, Control<A>>,
     /// The actor and its context state. Reached only inside a turn, through
     /// the raw pointer `UnsafeCell` hands out: see the `Sync` impl below.
     run: UnsafeCell<RunState<A>>,
@@ -190,6 +192,7 @@ pub(crate) struct Cell<A: Actor> {
     is_root: bool,
     extra: Option<Box<Extra<A>>>,
     watchers: Watchers,
+    pub(crate) mailbox: Mailbox<Envelope<A::Msg>, Control<A>>,
 }
 
 // SAFETY: `run` is the one field that is not `Sync` by itself (every other

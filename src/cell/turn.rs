@@ -76,7 +76,7 @@ impl<A: Actor> Cell<A> {
         }
         let mut drained = false;
         while items < self.throughput() && !ctx.st.dead {
-            let Some((item, last)) = self.mailbox.pop_hinted(ctx.st.accepts_user(), &mut wakers)
+            let Some((item, more)) = self.mailbox.pop_hinted(ctx.st.accepts_user(), &mut wakers)
             else {
                 drained = true;
                 break;
@@ -92,11 +92,16 @@ impl<A: Actor> Cell<A> {
                 Popped::User(env) => {
                     user += 1;
                     self.on_message(actor, &mut ctx, env);
-                    // The lane was empty after this message and still is: the
-                    // turn is drained without another, empty, pop (places were
-                    // given back already; anything that arrives from now on
-                    // fails the idle transition's CAS, as after an empty pop).
-                    if last && self.mailbox.looks_empty() {
+                    // Nothing was behind this message and nothing is now: the
+                    // turn is drained without another, empty, pop (anything
+                    // that arrives from now on fails the idle transition's
+                    // CAS, as after an empty pop), giving back the places
+                    // taken as that pop would.
+                    if !more && self.mailbox.looks_empty() {
+                        self.mailbox.give_back(&mut wakers);
+                        for w in wakers.drain(..) {
+                            w.wake(self.id, true);
+                        }
                         drained = true;
                         break;
                     }
