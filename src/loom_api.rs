@@ -65,14 +65,14 @@ impl LoomMailbox {
 
     pub fn try_push(&self, v: u32) -> Result<Schedule, (u32, bool)> {
         self.inner
-            .try_push_with(v, |v| v)
+            .try_push_with(v, |v| v, &|| {})
             .map_err(|(v, r)| (v, r == Refused::Closed))
     }
 
     /// Blocks (outside-thread style) until there is room or the mailbox closes.
     pub fn push_blocking(&self, v: u32) -> Result<Schedule, u32> {
         self.inner
-            .push_blocking_with(v, None, |v| v)
+            .push_blocking_with(v, None, |v| v, &|| {})
             .map_err(|(v, _)| v)
     }
 
@@ -82,6 +82,7 @@ impl LoomMailbox {
             false,
             || Some(waker.clone() as Arc<dyn SendWaker>),
             |v| v,
+            &|| {},
         ) {
             Ok(Sent::Pushed(s)) => PushOutcome::Pushed(s),
             Ok(Sent::Parked) => PushOutcome::Parked,
@@ -91,7 +92,7 @@ impl LoomMailbox {
 
     /// A send of the actor to itself: never parks, does not count.
     pub fn push_self(&self, v: u32) -> PushOutcome {
-        match self.inner.push_or_park(v, true, || None, |v| v) {
+        match self.inner.push_or_park(v, true, || None, |v| v, &|| {}) {
             Ok(Sent::Pushed(s)) => PushOutcome::Pushed(s),
             Ok(Sent::Parked) => PushOutcome::Parked,
             Err(v) => PushOutcome::Closed(v),

@@ -301,6 +301,9 @@ impl<M> Block<M> {
 struct HoleOnUnwind<'a, M> {
     slot: &'a Slot<M>,
     exempt: usize,
+    /// Set when the claim scheduled the actor: the runner must still come,
+    /// for the hole and for the senders that found the actor scheduled since.
+    resubmit: Option<&'a dyn Fn()>,
 }
 
 impl<M> Drop for HoleOnUnwind<'_, M> {
@@ -310,6 +313,9 @@ impl<M> Drop for HoleOnUnwind<'_, M> {
         self.slot
             .state
             .store(WRITTEN | HOLE | self.exempt, Ordering::Release);
+        if let Some(resubmit) = self.resubmit {
+            resubmit();
+        }
     }
 }
 
@@ -640,13 +646,26 @@ impl<M, C> Mailbox<M, C> {
         unsafe { (*block).next.store(next, Ordering::Release) };
     }
 
-    /// Writes `map(value)` into a claimed slot and marks it written.
-    fn write<T>(&self, claim: Claim<M>, value: T, map: impl FnOnce(T) -> M) -> Schedule {
+    /// Writes `map(value)` into a claimed slot and marks it written. If `map`
+    /// panics, the slot becomes a hole, and if the claim scheduled the actor,
+    /// `resubmit` queues it before the panic goes on: later senders found it
+    /// scheduled and rely on that.
+    fn write<T>(
+        &self,
+        claim: Claim<M>,
+        value: T,
+        map: impl FnOnce(T) -> M,
+        resubmit: &dyn Fn(),
+    ) -> Schedule {
         let exempt = if claim.exempt { EXEMPT } else { 0 };
         // SAFETY: the claim makes this slot ours until we mark it written; the
         // block stays live until the consumer has read the slot.
         let slot = unsafe { &(*claim.block).slots[claim.off] };
-        let hole = HoleOnUnwind { slot, exempt };
+        let hole = HoleOnUnwind {
+            slot,
+            exempt,
+            resubmit: claim.submit.then_some(resubmit),
+        };
         let m = map(value);
         std::mem::forget(hole);
         // SAFETY: as above, no other thread touches the slot before our mark.
@@ -662,24 +681,29 @@ impl<M, C> Mailbox<M, C> {
 
     /// Pushes a user message if there is room, mapping it only once it is sure
     /// to be accepted, so a refusal hands back the caller's own value.
+    /// `resubmit` queues the actor if `map` panics after the push scheduled it
+    /// (see `write`).
     pub(crate) fn try_push_with<T>(
         &self,
         value: T,
         map: impl FnOnce(T) -> M,
+        resubmit: &dyn Fn(),
     ) -> Result<Schedule, (T, Refused)> {
         match self.claim(Admit::Counted) {
-            Ok(c) => Ok(self.write(c, value, map)),
+            Ok(c) => Ok(self.write(c, value, map, resubmit)),
             Err(why) => Err((value, why)),
         }
     }
 
     /// Pushes a user message, waiting for room until `deadline` (for ever when
-    /// `None`). For threads outside the pool only.
+    /// `None`). For threads outside the pool only. `resubmit` as for
+    /// [`try_push_with`](Mailbox::try_push_with).
     pub(crate) fn push_blocking_with<T>(
         &self,
         value: T,
         deadline: Option<Instant>,
         map: impl FnOnce(T) -> M,
+        resubmit: &dyn Fn(),
     ) -> Result<Schedule, (T, Refused)> {
         let claim = match self.claim(Admit::Counted) {
             Ok(c) => c,
@@ -712,7 +736,7 @@ impl<M, C> Mailbox<M, C> {
             }
             Err(why) => return Err((value, why)),
         };
-        Ok(self.write(claim, value, map))
+        Ok(self.write(claim, value, map, resubmit))
     }
 
     /// Pushes a user message from an actor running on a pool worker, which must
@@ -722,13 +746,14 @@ impl<M, C> Mailbox<M, C> {
     /// parks the message here and `waker` is woken once it has moved into the
     /// lane (the sending actor stays suspended until then); `None` pushes it in
     /// without counting it, for a send that would close a cycle of suspended
-    /// actors.
+    /// actors. `resubmit` as for [`try_push_with`](Mailbox::try_push_with).
     pub(crate) fn push_or_park<T>(
         &self,
         value: T,
         to_self: bool,
         park: impl FnOnce() -> Option<crate::sync::Arc<dyn SendWaker>>,
         map: impl FnOnce(T) -> M,
+        resubmit: &dyn Fn(),
     ) -> Result<Sent, T> {
         let admit = if to_self {
             Admit::Exempt
@@ -736,7 +761,7 @@ impl<M, C> Mailbox<M, C> {
             Admit::Counted
         };
         match self.claim(admit) {
-            Ok(c) => return Ok(Sent::Pushed(self.write(c, value, map))),
+            Ok(c) => return Ok(Sent::Pushed(self.write(c, value, map, resubmit))),
             Err(Refused::Full) => {}
             Err(_) => return Err(value),
         }
@@ -751,14 +776,14 @@ impl<M, C> Mailbox<M, C> {
         // With no room this sets PARKED, so newcomers queue behind us, and the
         // pop that frees room sees it.
         let schedule = match self.claim(Admit::CountedOrFlag(PARKED)) {
-            Ok(c) => self.write(c, item, |m| m),
+            Ok(c) => self.write(c, item, |m| m, &|| {}),
             Err(Refused::Full) => {
                 if let Some(waker) = park() {
                     slow.queues().parked.push_back(Parked { item, waker });
                     return Ok(Sent::Parked);
                 }
                 let c = self.claim(Admit::Exempt).expect(open);
-                let s = self.write(c, item, |m| m);
+                let s = self.write(c, item, |m| m, &|| {});
                 if slow.parked_len() == 0 {
                     // ORDERING: Relaxed; under the lock, like every change of
                     // PARKED.
@@ -1002,7 +1027,7 @@ impl<M, C> Mailbox<M, C> {
             };
             // The actor is running (the consumer calls this), so the claim
             // schedules nothing.
-            let s = self.write(c, p.item, |m| m);
+            let s = self.write(c, p.item, |m| m, &|| {});
             debug_assert_eq!(s, Schedule::DoNothing);
             wakers.push(p.waker);
         }
@@ -1354,7 +1379,10 @@ mod tests {
     /// handled it.
     fn after_one_message() -> Mailbox<u32, ()> {
         let mb = Mailbox::new(8);
-        let s = mb.try_push_with(7, |v| v).map_err(|_| "refused").unwrap();
+        let s = mb
+            .try_push_with(7, |v| v, &|| {})
+            .map_err(|_| "refused")
+            .unwrap();
         assert_eq!(s, Schedule::Submit);
         mb.transition_to_running();
         let mut wakers = Vec::new();
@@ -1380,7 +1408,10 @@ mod tests {
         assert!(has_block(&mb), "a kept block stays for the next message");
         // And the kept block takes the next message without a new one.
         let before = mb.head_block.load(Ordering::Relaxed);
-        let _ = mb.try_push_with(8, |v| v).map_err(|_| "refused").unwrap();
+        let _ = mb
+            .try_push_with(8, |v| v, &|| {})
+            .map_err(|_| "refused")
+            .unwrap();
         assert_eq!(mb.head_block.load(Ordering::Relaxed), before);
     }
 }

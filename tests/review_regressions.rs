@@ -188,6 +188,9 @@ fn panics_in_drops_and_hooks_do_not_wedge_actors() {
 fn a_panicking_mapping_leaves_no_work_in_flight() {
     let system = System::builder().workers(1).build().unwrap();
     let a = system.spawn(|| PanicsOnDrop).unwrap();
+    // Idle first, so the failing send is the one that schedules the actor:
+    // its panic must not leave the actor scheduled but never queued.
+    system.await_quiescent(LIMIT).unwrap();
     let r = a.recipient_with(|x: u32| if x == 0 { panic!("bad mapping") } else { x });
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.try_tell(0)));
     assert!(caught.is_err());

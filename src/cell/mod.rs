@@ -372,7 +372,7 @@ impl<A: Actor> Cell<A> {
         let mut counted = self.count_one();
         let s = self
             .mailbox
-            .try_push_with(value, |v| Envelope { msg: map(v), ask })?;
+            .try_push_with(value, |v| Envelope { msg: map(v), ask }, &|| self.submit())?;
         counted.keep();
         self.after_push(s);
         Ok(())
@@ -387,9 +387,12 @@ impl<A: Actor> Cell<A> {
         map: impl FnOnce(T) -> A::Msg,
     ) -> Result<(), (T, Refused)> {
         let mut counted = self.count_one();
-        let s = self
-            .mailbox
-            .push_blocking_with(value, deadline, |v| Envelope { msg: map(v), ask })?;
+        let s = self.mailbox.push_blocking_with(
+            value,
+            deadline,
+            |v| Envelope { msg: map(v), ask },
+            &|| self.submit(),
+        )?;
         counted.keep();
         self.after_push(s);
         Ok(())
@@ -410,12 +413,13 @@ impl<A: Actor> Cell<A> {
             self.shared.waits.try_wait(sender_id, self.id).then(waker)
         };
         let mut counted = self.count_one();
-        let sent = self
-            .mailbox
-            .push_or_park(value, sender_id == self.id, park, |v| Envelope {
-                msg: map(v),
-                ask,
-            })?;
+        let sent = self.mailbox.push_or_park(
+            value,
+            sender_id == self.id,
+            park,
+            |v| Envelope { msg: map(v), ask },
+            &|| self.submit(),
+        )?;
         counted.keep();
         if let Sent::Pushed(s) = sent {
             self.after_push(s);
