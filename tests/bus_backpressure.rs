@@ -5,8 +5,8 @@ mod common;
 use common::{Gate, LIMIT, init_log};
 use crossbeam_channel::{Sender, bounded};
 use playhouse::{
-    Actor, ActorError, Addr, Context, EventBus, Reply, SendTimeoutError, SpawnOptions, System,
-    TrySendError,
+    Actor, ActorError, Addr, Context, EventBus, Overflow, Reply, SendTimeoutError, SpawnOptions,
+    Subscribe, System, TrySendError,
 };
 use std::time::Duration;
 
@@ -213,4 +213,42 @@ fn on_a_single_worker_backpressure_suspends_actors_instead_of_blocking() {
         (N, 3 * N, 0)
     );
     system.shutdown().unwrap();
+}
+
+/// A burst through a bus with default settings into two slow subscribers
+/// with tiny mailboxes, one that pushes back and one that sheds: every event
+/// reaches the first and the system goes quiet.
+#[test]
+fn burst_into_a_backpressure_and_a_shedding_subscriber_drains() {
+    init_log();
+    const BURST: u64 = 2_000;
+    let system = System::new();
+    let bus: Addr<EventBus<u64>> = EventBus::builder().spawn(&system).unwrap();
+    let tiny = || SpawnOptions::new().mailbox_capacity(4);
+    let audit = system
+        .spawn_with(tiny(), || Counter::new(20_000, None))
+        .unwrap();
+    let dashboard = system
+        .spawn_with(tiny(), || Counter::new(20_000, None))
+        .unwrap();
+    bus.subscribe_all(audit.recipient_with(Msg::Ev), LIMIT)
+        .unwrap();
+    bus.subscribe_with(
+        Subscribe::all().overflow(Overflow::DropNewest),
+        dashboard.recipient_with(Msg::Ev),
+        LIMIT,
+    )
+    .unwrap();
+    for e in 0..BURST {
+        match bus.try_publish(e) {
+            Ok(()) => {}
+            Err(TrySendError::Full(e)) => bus.publish(e).unwrap(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(audit.ask(Msg::Report, LIMIT).unwrap(), (BURST, true));
+    let (shed_seen, _) = dashboard.ask(Msg::Report, LIMIT).unwrap();
+    assert!(shed_seen <= BURST);
+    system.shutdown_timeout(LIMIT).unwrap();
 }
