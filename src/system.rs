@@ -624,6 +624,16 @@ impl System {
         factory: impl Fn() -> A + Send + Sync + 'static,
     ) -> Result<Addr<A>, SpawnError> {
         let (name, config) = self.shared.cell_config(options)?;
+        self.spawn_root(name, config, factory)
+    }
+
+    /// Builds, registers and submits a top-level actor.
+    fn spawn_root<A: Actor>(
+        &self,
+        name: Option<String>,
+        config: CellConfig,
+        factory: impl Fn() -> A + Send + Sync + 'static,
+    ) -> Result<Addr<A>, SpawnError> {
         let named = name.is_some();
         let cell = self
             .shared
@@ -645,12 +655,7 @@ impl System {
     ) -> Result<Addr<Supervisor>, SpawnError> {
         let (_, mut config) = self.shared.cell_config(SpawnOptions::new())?;
         config.ordered_stop = true;
-        let named = name.is_some();
-        let cell = self
-            .shared
-            .spawn_cell(name, config, || Start::first(named, factory), None)?;
-        cell.submit();
-        Ok(Addr::from_cell(cell))
+        self.spawn_root(name, config, factory)
     }
 
     /// The system's counters.
