@@ -53,18 +53,24 @@ impl Latch {
 /// correct pool never reaches.
 const FOREVER: Duration = Duration::from_secs(3600);
 
+/// A parker and a flag, and a thread that sets the flag and then unparks.
+fn parker_with_racing_unpark() -> (Arc<Parker>, Arc<AtomicBool>, thread::JoinHandle<()>) {
+    let parker = Arc::new(Parker::new());
+    let flag = Arc::new(AtomicBool::new(false));
+    let unparker = {
+        let (parker, flag) = (Arc::clone(&parker), Arc::clone(&flag));
+        thread::spawn(move || {
+            flag.store(true, Ordering::Relaxed);
+            parker.unpark();
+        })
+    };
+    (parker, flag, unparker)
+}
+
 #[test]
 fn parker_unpark_racing_park_never_loses_the_token() {
     model(|| {
-        let parker = Arc::new(Parker::new());
-        let flag = Arc::new(AtomicBool::new(false));
-        let unparker = {
-            let (parker, flag) = (Arc::clone(&parker), Arc::clone(&flag));
-            thread::spawn(move || {
-                flag.store(true, Ordering::Relaxed);
-                parker.unpark();
-            })
-        };
+        let (parker, flag, unparker) = parker_with_racing_unpark();
         parker.park();
         // Unpark's Release and park's Acquire publish the store above.
         assert!(flag.load(Ordering::Relaxed));
@@ -99,15 +105,7 @@ fn parker_token_is_kept_and_does_not_accumulate() {
 #[test]
 fn parker_timed_park_consumes_a_racing_token_and_leaves_none() {
     model(|| {
-        let parker = Arc::new(Parker::new());
-        let flag = Arc::new(AtomicBool::new(false));
-        let unparker = {
-            let (parker, flag) = (Arc::clone(&parker), Arc::clone(&flag));
-            thread::spawn(move || {
-                flag.store(true, Ordering::Relaxed);
-                parker.unpark();
-            })
-        };
+        let (parker, flag, unparker) = parker_with_racing_unpark();
         // Returns with or without the token (loom does not model the
         // timeout); either way the parker is left empty once both are done.
         parker.park_timeout(FOREVER);
