@@ -15,6 +15,15 @@ fn drain(mb: &LoomMailbox, seen: &mut Vec<u32>) {
     }
 }
 
+/// Pops everything, returning the control items.
+fn drain_control(mb: &LoomMailbox, seen: &mut Vec<u32>) {
+    while let Some(item) = mb.pop() {
+        if let Item::Control(c) = item {
+            seen.push(c);
+        }
+    }
+}
+
 /// Two senders race an actor whose worker is finishing its turn and going idle.
 /// Exactly one run token must exist while a message is queued, and every
 /// message is handled exactly once.
@@ -101,6 +110,67 @@ fn control_item_schedules_idle_actor() {
     });
 }
 
+/// As above, but the turn ends because `pop` found nothing: the runner looks
+/// at the control lane again only if the sender's NOTIFIED fails its CAS.
+#[test]
+fn control_item_racing_a_drained_turn_end() {
+    loom::model(|| {
+        let mb = Arc::new(LoomMailbox::running(1));
+        let mb2 = mb.clone();
+        let sender = thread::spawn(move || mb2.push_control(7).unwrap() == Schedule::Submit);
+        let mut got = Vec::new();
+        let idle = match mb.pop() {
+            Some(Item::Control(c)) => {
+                got.push(c);
+                mb.transition_to_idle()
+            }
+            Some(Item::User(_)) => unreachable!("no user message sent"),
+            None => mb.transition_to_idle_drained(),
+        };
+        let mut tokens = usize::from(idle == Idle::Reschedule);
+        tokens += usize::from(sender.join().unwrap());
+        assert!(tokens <= 1, "actor scheduled twice");
+        if tokens == 1 {
+            mb.transition_to_running();
+            if let Some(Item::Control(c)) = mb.pop() {
+                got.push(c);
+            }
+            assert_eq!(mb.transition_to_idle(), Idle::Done);
+        }
+        assert_eq!(got, vec![7], "stop request stranded or duplicated");
+    });
+}
+
+/// A control item arrives while the actor waits in a run queue (or later):
+/// a sender that finds it scheduled submits nothing, so the worker that
+/// starts the actor must see the item.
+#[test]
+fn control_item_reaches_a_scheduled_actor() {
+    loom::model(|| {
+        let mb = Arc::new(LoomMailbox::scheduled(1));
+        let mb2 = mb.clone();
+        let sender = thread::spawn(move || mb2.push_control(7).unwrap() == Schedule::Submit);
+        mb.transition_to_running();
+        let mut got = Vec::new();
+        let idle = match mb.pop() {
+            Some(Item::Control(c)) => {
+                got.push(c);
+                mb.transition_to_idle()
+            }
+            Some(Item::User(_)) => unreachable!("no user message sent"),
+            None => mb.transition_to_idle_drained(),
+        };
+        let tokens = usize::from(idle == Idle::Reschedule) + usize::from(sender.join().unwrap());
+        assert!(tokens <= 1, "actor scheduled twice");
+        if tokens == 1 {
+            mb.transition_to_running();
+            drain_control(&mb, &mut got);
+            assert_eq!(mb.transition_to_idle_drained(), Idle::Done);
+        }
+        assert_eq!(got, vec![7], "control item stranded or duplicated");
+    });
+}
+
 /// An actor parks a send on a full mailbox while the target drains: the parked
 /// message moves in exactly once and its sender is woken exactly once.
 #[test]
@@ -146,5 +216,210 @@ fn two_actors_cannot_both_park_on_each_other() {
         let theirs = other.join().unwrap();
         assert!(!(mine && theirs), "a cycle of suspended actors formed");
         assert!(mine || theirs, "neither may be refused without a cycle");
+    });
+}
+
+/// Two senders push two messages each while the runner pops: with blocks of
+/// three slots under loom the four messages cross a block boundary. None is
+/// lost or duplicated, and each sender's messages arrive in send order.
+#[test]
+fn concurrent_senders_keep_fifo_per_sender_across_blocks() {
+    loom::model(|| {
+        let mb = Arc::new(LoomMailbox::running(4));
+        let senders: Vec<_> = [[10, 11], [20, 21]]
+            .into_iter()
+            .map(|vs| {
+                let mb = mb.clone();
+                thread::spawn(move || {
+                    for v in vs {
+                        assert_eq!(mb.try_push(v), Ok(Schedule::DoNothing), "room for four");
+                    }
+                })
+            })
+            .collect();
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            if let Some(Item::User(v)) = mb.pop() {
+                seen.push(v);
+            }
+        }
+        for s in senders {
+            s.join().unwrap();
+        }
+        drain(&mb, &mut seen);
+        assert_eq!(mb.transition_to_idle_drained(), Idle::Done);
+        let from = |base: u32| {
+            seen.iter()
+                .copied()
+                .filter(|v| v / 10 == base / 10)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(from(10), vec![10, 11], "sender 1's order or count broken");
+        assert_eq!(from(20), vec![20, 21], "sender 2's order or count broken");
+        assert_eq!(mb.queued(), 0);
+    });
+}
+
+/// A sender reserves the last place while the runner frees one: the count
+/// stays exact, so afterwards exactly the capacity fits again.
+#[test]
+fn reservation_racing_pop_keeps_the_count() {
+    loom::model(|| {
+        let mb = Arc::new(LoomMailbox::running(1));
+        assert!(mb.try_push(1).is_ok());
+        let mb2 = mb.clone();
+        let sender = thread::spawn(move || mb2.try_push(2).is_ok());
+        let mut seen = Vec::new();
+        if let Some(Item::User(v)) = mb.pop() {
+            seen.push(v);
+        }
+        if !sender.join().unwrap() {
+            assert!(mb.try_push(2).is_ok(), "room freed by the pop was lost");
+        }
+        assert!(mb.try_push(3).is_err(), "capacity 1 exceeded");
+        drain(&mb, &mut seen);
+        assert_eq!(seen, vec![1, 2]);
+        assert!(mb.try_push(3).is_ok(), "a place leaked");
+    });
+}
+
+/// The actor stops (closes its user lane) while a sender pushes and another
+/// actor parks a send: every message is either handed back to its sender or
+/// drained by the close, exactly once, and the parked sender is woken once.
+#[test]
+fn close_racing_push_loses_and_duplicates_nothing() {
+    loom::model(|| {
+        let mb = Arc::new(LoomMailbox::running(2));
+        assert!(mb.try_push(1).is_ok());
+        let mb2 = mb.clone();
+        let pusher = thread::spawn(move || mb2.try_push(2).err().map(|(v, _)| v));
+        let waker = Arc::new(CountingWaker {
+            woken: AtomicUsize::new(0),
+        });
+        let (mb3, w3) = (mb.clone(), waker.clone());
+        let parker = thread::spawn(move || match mb3.push_or_park(3, &w3) {
+            PushOutcome::Pushed(_) => (None, false),
+            PushOutcome::Parked => (None, true),
+            PushOutcome::Closed(v) => (Some(v), false),
+        });
+        let mut all = mb.close_user();
+        all.extend(pusher.join().unwrap());
+        let (back, parked) = parker.join().unwrap();
+        all.extend(back);
+        assert!(mb.pop().is_none(), "a message outlived the close");
+        all.sort_unstable();
+        assert_eq!(all, vec![1, 2, 3], "a message was lost or duplicated");
+        assert_eq!(waker.woken.load(Ordering::SeqCst), usize::from(parked));
+        assert_eq!(mb.queued(), 0);
+    });
+}
+
+/// An outside thread blocks on a full mailbox; the runner drains it. The
+/// sender must be woken (at the low watermark) and its message delivered:
+/// a lost wake-up shows as a deadlock.
+#[test]
+fn blocked_sender_is_woken_at_the_low_watermark() {
+    loom::model(|| {
+        let mb = Arc::new(LoomMailbox::running(2));
+        assert!(mb.try_push(1).is_ok());
+        assert!(mb.try_push(2).is_ok());
+        let mb2 = mb.clone();
+        let sender = thread::spawn(move || mb2.push_blocking(3).is_ok());
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            if let Some(Item::User(v)) = mb.pop() {
+                seen.push(v);
+            }
+        }
+        assert!(sender.join().unwrap(), "the mailbox is open");
+        drain(&mb, &mut seen);
+        assert_eq!(seen, vec![1, 2, 3]);
+    });
+}
+
+/// A blocked outside sender races the close: it gets its message back or it
+/// got in before the close and the close drained it; it never hangs.
+#[test]
+fn close_wakes_a_blocked_sender() {
+    loom::model(|| {
+        let mb = Arc::new(LoomMailbox::running(1));
+        assert!(mb.try_push(1).is_ok());
+        let mb2 = mb.clone();
+        let sender = thread::spawn(move || mb2.push_blocking(2).err());
+        let mut all = mb.close_user();
+        all.extend(sender.join().unwrap());
+        all.sort_unstable();
+        assert_eq!(all, vec![1, 2]);
+    });
+}
+
+/// Shutdown closes the user lane of an actor from outside the pool while its
+/// runner is taking messages: each message goes to exactly one of them.
+#[test]
+fn close_from_outside_racing_the_runner_splits_the_lane() {
+    loom::model(|| {
+        let mb = Arc::new(LoomMailbox::running(4));
+        for v in 1..=2 {
+            assert!(mb.try_push(v).is_ok());
+        }
+        let mb2 = mb.clone();
+        let closer = thread::spawn(move || mb2.close_user());
+        let mut all = Vec::new();
+        drain(&mb, &mut all);
+        all.extend(closer.join().unwrap());
+        all.sort_unstable();
+        assert_eq!(all, vec![1, 2], "a message was lost or duplicated");
+    });
+}
+
+/// A send to self goes in on a full mailbox without counting, racing a pop;
+/// the place freed by the pop is then available to another sender.
+#[test]
+fn send_to_self_does_not_count() {
+    loom::model(|| {
+        let mb = Arc::new(LoomMailbox::running(1));
+        assert!(mb.try_push(1).is_ok());
+        let mb2 = mb.clone();
+        let me = thread::spawn(move || matches!(mb2.push_self(2), PushOutcome::Pushed(_)));
+        let mut seen = Vec::new();
+        if let Some(Item::User(v)) = mb.pop() {
+            seen.push(v);
+        }
+        assert!(
+            me.join().unwrap(),
+            "a send to self is never refused while open"
+        );
+        assert!(mb.try_push(3).is_ok(), "the self-send took the freed place");
+        drain(&mb, &mut seen);
+        assert_eq!(seen, vec![1, 2, 3]);
+    });
+}
+
+/// As above with places given back in batches (two at a time under loom):
+/// the blocked sender still gets in, whether its batch comes from the
+/// budget or from the runner finding the lane empty.
+#[test]
+fn blocked_sender_is_woken_when_a_batch_is_given_back() {
+    loom::model(|| {
+        let mb = Arc::new(LoomMailbox::running(4));
+        for v in 1..=4 {
+            assert!(mb.try_push(v).is_ok());
+        }
+        let mb2 = mb.clone();
+        let sender = thread::spawn(move || mb2.push_blocking(5).is_ok());
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            if let Some(Item::User(v)) = mb.pop() {
+                seen.push(v);
+            }
+        }
+        drain(&mb, &mut seen);
+        assert!(sender.join().unwrap(), "the mailbox is open");
+        drain(&mb, &mut seen);
+        assert_eq!(seen, vec![1, 2, 3, 4, 5]);
+        assert_eq!(mb.transition_to_idle_drained(), Idle::Done);
+        for v in 6..=9 {
+            assert!(mb.try_push(v).is_ok(), "a place was not given back");
+        }
     });
 }

@@ -56,16 +56,23 @@ impl LoomMailbox {
         LoomMailbox { inner }
     }
 
+    /// A mailbox whose actor is queued but not yet running.
+    pub fn scheduled(capacity: usize) -> Self {
+        LoomMailbox {
+            inner: Mailbox::new_scheduled(capacity),
+        }
+    }
+
     pub fn try_push(&self, v: u32) -> Result<Schedule, (u32, bool)> {
         self.inner
-            .try_push_with(v, |v| v)
+            .try_push_with(v, |v| v, &|| {})
             .map_err(|(v, r)| (v, r == Refused::Closed))
     }
 
     /// Blocks (outside-thread style) until there is room or the mailbox closes.
     pub fn push_blocking(&self, v: u32) -> Result<Schedule, u32> {
         self.inner
-            .push_blocking_with(v, None, |v| v)
+            .push_blocking_with(v, None, |v| v, &|| {})
             .map_err(|(v, _)| v)
     }
 
@@ -75,11 +82,26 @@ impl LoomMailbox {
             false,
             || Some(waker.clone() as Arc<dyn SendWaker>),
             |v| v,
+            &|| {},
         ) {
             Ok(Sent::Pushed(s)) => PushOutcome::Pushed(s),
             Ok(Sent::Parked) => PushOutcome::Parked,
             Err(v) => PushOutcome::Closed(v),
         }
+    }
+
+    /// A send of the actor to itself: never parks, does not count.
+    pub fn push_self(&self, v: u32) -> PushOutcome {
+        match self.inner.push_or_park(v, true, || None, |v| v, &|| {}) {
+            Ok(Sent::Pushed(s)) => PushOutcome::Pushed(s),
+            Ok(Sent::Parked) => PushOutcome::Parked,
+            Err(v) => PushOutcome::Closed(v),
+        }
+    }
+
+    /// User messages queued and parked.
+    pub fn queued(&self) -> usize {
+        self.inner.len()
     }
 
     pub fn push_control(&self, v: u32) -> Result<Schedule, u32> {
@@ -106,12 +128,12 @@ impl LoomMailbox {
     /// The end of a turn that stopped taking items for another reason (its
     /// budget): the lanes are looked at again.
     pub fn transition_to_idle(&self) -> Idle {
-        self.inner.transition_to_idle(true, false)
+        self.inner.transition_to_idle(true, false, false)
     }
 
     /// The end of a turn whose last `pop` found nothing.
     pub fn transition_to_idle_drained(&self) -> Idle {
-        self.inner.transition_to_idle(true, true)
+        self.inner.transition_to_idle(true, true, false)
     }
 
     /// Closes both lanes (the actor stopped); returns how many control items it

@@ -1,4 +1,4 @@
-//! An actor's bounded mailbox (a user lane and a control lane) and its scheduling state.
+//! An actor's bounded mailbox (a lock-free user lane and a locked control lane) and its scheduling state.
 //!
 //! # Invariants
 //!
@@ -12,50 +12,194 @@
 //! - An actor is in at most one run queue and run by at most one worker: only the
 //!   caller that moves the state from `IDLE` to `SCHEDULED` submits it, and only
 //!   the worker that pops it moves it to `RUNNING`.
-//! - Storage grows lazily: an empty mailbox owns no buffer.
+//! - Storage grows lazily: an empty mailbox whose actor has gone idle owns no
+//!   buffer. Messages live in blocks of `BLOCK_CAP` slots, allocated by the
+//!   senders as the lane grows and freed by the consumer as it passes them;
+//!   the control and parked queues are boxed only while in use.
+//! - One consumer at a time: taking user messages, closing and freeing blocks
+//!   need the consumer role (`consumer`), which the runner takes for each pop,
+//!   so a close from outside the pool (shutdown abandoning a stuck actor) never
+//!   races the runner.
+//!
+//! # The user lane
+//!
+//! The user lane is an unbounded multi-producer single-consumer queue of
+//! linked blocks (the list flavour of crossbeam's channel, reduced to one
+//! consumer), with the bound enforced in the same word that hands out the
+//! positions:
+//!
+//! - `tail` packs the scheduling state, three flags, the next free position
+//!   and the number of queued messages that count toward capacity. A sender
+//!   claims a position with one CAS that also checks and raises the count (for
+//!   a counted message) and moves `IDLE` to `SCHEDULED`, then writes the slot
+//!   and marks it `WRITTEN`. Sends to self and cycle-breaking sends claim
+//!   without counting. The last position of each lap of `LAP` positions is no
+//!   slot: a sender whose claim lands there is installing the next block, and
+//!   the others wait for it.
+//! - `PARKED` says actors' sends wait in `parked`, so newcomers queue behind
+//!   them; `BLOCKED` says outside threads wait on `room`; `CLOSED` refuses
+//!   every claim.
+//!
+//! ```text
+//! tail: | counted (24 bits) | position (34 bits) | BLOCKED | PARKED | NOTIFIED | RUNNING | SCHEDULED | CLOSED |
+//! ```
+//!
+//! The lock (`slow`) guards only what is rare: the control lane, parked sends,
+//! the wait of blocked outside senders, and closing.
 //!
 //! # Protocol
 //!
-//! The scheduling state is one atomic word (idea from tokio's task `State`):
+//! The scheduling state lives in `tail` (idea from tokio's task `State`):
 //!
 //! | bits | meaning |
 //! |---|---|
 //! | `0` (`IDLE`) | no messages known to the runner, not queued |
 //! | `SCHEDULED` | in a run queue, not yet running |
 //! | `RUNNING` | a worker is handling messages |
-//! | `RUNNING \| NOTIFIED` | a message arrived during the run |
+//! | `RUNNING \| NOTIFIED` | a control item arrived during the run |
 //!
-//! 1. A sender pushes under the queue lock, releases it, then calls
-//!    [`Mailbox::transition_to_scheduled`]: `IDLE -> SCHEDULED` returns
-//!    [`Schedule::Submit`] (the sender queues the actor), `RUNNING -> RUNNING |
-//!    NOTIFIED` and `SCHEDULED` return [`Schedule::DoNothing`].
-//! 2. The worker that pops the actor calls [`Mailbox::transition_to_running`].
-//! 3. After its turn it calls [`Mailbox::transition_to_idle`]: if the lanes hold
-//!    work it moves to `SCHEDULED` and reschedules; otherwise it tries
-//!    `RUNNING -> IDLE`. If that fails, a sender set `NOTIFIED` after pushing, so
-//!    the worker clears `NOTIFIED` and checks the lanes again. A message is thus
-//!    seen either by the runner's check or by the sender's transition, never by
-//!    neither (modelled in `loom-tests/mailbox.rs`).
+//! 1. A user message's claim moves `IDLE -> SCHEDULED` in the same CAS and
+//!    returns [`Schedule::Submit`] (the sender queues the actor). The runner
+//!    may thus meet a claimed slot whose sender is still writing it; it waits
+//!    for the `WRITTEN` mark, which comes a few instructions later.
+//! 2. A control item is queued under the lock, then
+//!    [`Mailbox::transition_to_scheduled`] does an RMW on `tail` whatever the
+//!    state: `IDLE -> SCHEDULED` ([`Schedule::Submit`]), `RUNNING -> RUNNING |
+//!    NOTIFIED`, otherwise the same value.
+//! 3. The worker that pops the actor calls [`Mailbox::transition_to_running`].
+//! 4. After its turn it calls [`Mailbox::transition_to_idle`]: with work left
+//!    it moves to `SCHEDULED` and reschedules; otherwise it tries one CAS from
+//!    the `tail` it read (position equal to its head, `RUNNING`) to `IDLE`. A
+//!    claim since then changed the position, and a control item set `NOTIFIED`
+//!    (the runner clears it and looks again), so the CAS fails and the
+//!    message is seen. A message is thus seen either by the runner or by the
+//!    sender's transition, never by neither (modelled in
+//!    `loom-tests/mailbox.rs`).
+//! 5. Going idle with an empty lane, the runner frees its block: it parks
+//!    `tail` on the current lap's installing position (senders wait), clears
+//!    both block pointers, and moves `tail` to the next lap, where the next
+//!    sender allocates a fresh block.
+//!
+//! Capacity: a pop of a counted message subtracts it from `tail`. If the
+//! previous word had `PARKED` or `BLOCKED` and the count is now at the low
+//! watermark, the consumer takes the lock, moves parked sends in (their
+//! wakers are returned) and wakes the blocked senders in one batch. A blocked
+//! sender sets `BLOCKED` with a CAS on the very word whose count it found full,
+//! under the lock it then waits on, so a pop either comes before (the CAS fails
+//! and the sender looks again) or sees the flag and notifies after the sender
+//! waits. Parking sets `PARKED` the same way.
 //!
 //! # Memory ordering
 //!
-//! The messages themselves are published by the queue lock. The state word only
-//! decides who schedules; its RMWs are `AcqRel` so that a sender's `NOTIFIED` (set
-//! after its push) and the runner's `IDLE` (set after its empty check) are ordered
-//! with the lock operations around them.
+//! A message is published by the Release store of its slot's `WRITTEN` mark,
+//! read with Acquire by the consumer. The decisions above rest on single words:
+//! every change of `tail` after construction is an RMW, so the consumer's RMWs
+//! on it read the latest claim or notification, and (through the release
+//! sequence) see what a control sender did before its RMW. The count and the
+//! `PARKED`/`BLOCKED` flags need no ordering beyond the atomicity of those
+//! RMWs: what must be seen together lives in the one word, and the lock
+//! orders the rest.
 
-use crate::sync::{AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
+#![allow(unsafe_code)] // the lane's slots: see the SAFETY comments below
+
+use crate::sync::{
+    AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Backoff, Condvar, Mutex, Ordering, UnsafeCell,
+};
 use std::collections::VecDeque;
+use std::mem::MaybeUninit;
+use std::ptr;
 use std::time::Instant;
 
-/// User-lane slots an empty mailbox keeps allocated; a larger buffer left by a
-/// burst is freed once the lane empties.
-const RETAINED_SLOTS: usize = 8;
+// `tail`: flags in the low bits, then the position, then the counted messages.
+const CLOSED: u64 = 1;
+const SCHEDULED: u64 = 2;
+const RUNNING: u64 = 4;
+const NOTIFIED: u64 = 8;
+/// Actors' sends wait in `parked`: newcomers must queue behind them.
+const PARKED: u64 = 16;
+/// Outside threads wait on `room`.
+const BLOCKED: u64 = 32;
+const IDLE: u64 = 0;
+const STATE: u64 = SCHEDULED | RUNNING | NOTIFIED;
+const POS_SHIFT: u32 = 6;
+/// Positions wrap at `2^34`. A sender's CAS from a stale word could succeed
+/// only if exactly `2^34` positions (and the same count and flags) passed
+/// while it was preempted between its load and its CAS.
+const POS_MASK: u64 = (1 << 34) - 1;
+const COUNT_SHIFT: u32 = 40;
+const ONE_COUNT: u64 = 1 << COUNT_SHIFT;
+/// The largest capacity the 24-bit count can hold; larger ones are clamped
+/// to it (16.7 million messages, unbounded for any practical purpose).
+const MAX_CAPACITY: usize = (1 << (64 - COUNT_SHIFT)) - 1;
 
-const IDLE: usize = 0;
-const SCHEDULED: usize = 1;
-const RUNNING: usize = 2;
-const NOTIFIED: usize = 4;
+/// The consumer gives places back in batches of `capacity >> RELEASE_SHIFT`
+/// (at least one): each give-back is an RMW on the line all senders fight
+/// over. The bound still holds, but a sender may find the lane full up to
+/// that many places early. The batch is given back as soon as the consumer
+/// finds the lane empty, stops taking user messages, or closes, so a sender
+/// can block only while the lane holds real messages the consumer will take.
+#[cfg(not(loom))]
+const RELEASE_SHIFT: u32 = 5;
+/// Under loom, batches of half the capacity, so small models batch.
+#[cfg(loom)]
+const RELEASE_SHIFT: u32 = 1;
+
+/// Positions per block; the last one of each lap is not a slot but the marker
+/// of a block being installed (or freed). A power of two dividing `2^34`.
+#[cfg(not(loom))]
+const LAP: u64 = 16;
+#[cfg(loom)]
+const LAP: u64 = 4;
+const BLOCK_CAP: usize = (LAP - 1) as usize;
+
+// A slot's state.
+const WRITTEN: usize = 1;
+/// The message does not count toward capacity.
+const EXEMPT: usize = 2;
+/// The sender's message mapping panicked: no message, skip the slot.
+const HOLE: usize = 4;
+
+fn pos(t: u64) -> u64 {
+    (t >> POS_SHIFT) & POS_MASK
+}
+
+fn count(t: u64) -> usize {
+    (t >> COUNT_SHIFT) as usize
+}
+
+fn next_pos(p: u64) -> u64 {
+    (p + 1) & POS_MASK
+}
+
+fn offset(p: u64) -> usize {
+    (p % LAP) as usize
+}
+
+fn with_pos(t: u64, p: u64) -> u64 {
+    (t & !(POS_MASK << POS_SHIFT)) | ((p & POS_MASK) << POS_SHIFT)
+}
+
+/// How a claim is admitted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Admit {
+    /// Counts toward capacity; needs room (and no parked sends).
+    Counted,
+    /// As `Counted`, but with no room sets `flag` (`PARKED` or `BLOCKED`) on
+    /// the very word found full before reporting `Full`.
+    CountedOrFlag(u64),
+    /// A parked send moving in: needs room, whatever `PARKED` says.
+    Parked,
+    /// Does not count toward capacity.
+    Exempt,
+}
+
+/// A claimed slot, to be written by its claimant.
+struct Claim<M> {
+    block: *mut Block<M>,
+    off: usize,
+    exempt: bool,
+    submit: bool,
+}
 
 /// What a sender must do after a successful push.
 #[must_use]
@@ -120,69 +264,169 @@ pub(crate) enum Sent {
     Parked,
 }
 
-struct Lanes<M, C> {
-    user: VecDeque<M>,
-    /// Sequence numbers (see `pushed`) of the queued user messages that do not
-    /// count toward capacity: sends to self and cycle-breaking sends. They must
-    /// not hold the lane full, or parked and blocked senders would starve.
-    exempt: VecDeque<u64>,
-    /// User messages ever pushed / popped: the sequence numbers of the lane.
-    pushed: u64,
-    popped: u64,
-    control: VecDeque<C>,
-    parked: VecDeque<Parked<M>>,
-    /// Outside threads waiting on `room`.
-    blocked: usize,
+struct Slot<M> {
+    msg: UnsafeCell<MaybeUninit<M>>,
+    state: AtomicUsize,
+}
+
+/// `BLOCK_CAP` slots and the link to the next block.
+struct Block<M> {
+    next: AtomicPtr<Block<M>>,
+    slots: [Slot<M>; BLOCK_CAP],
+}
+
+impl<M> Block<M> {
+    fn alloc() -> *mut Block<M> {
+        Box::into_raw(Box::new(Block {
+            next: AtomicPtr::new(ptr::null_mut()),
+            slots: std::array::from_fn(|_| Slot {
+                msg: UnsafeCell::new(MaybeUninit::uninit()),
+                state: AtomicUsize::new(0),
+            }),
+        }))
+    }
+
+    /// # Safety
+    ///
+    /// `block` came from [`Block::alloc`], is freed once, and no thread uses it
+    /// afterwards. Its messages are not dropped.
+    unsafe fn free(block: *mut Block<M>) {
+        // SAFETY: the caller's contract.
+        drop(unsafe { Box::from_raw(block) });
+    }
+}
+
+/// Marks a claimed slot a hole if the sender's mapping panics, so the
+/// consumer, which may already wait on the slot, skips it.
+struct HoleOnUnwind<'a, M> {
+    slot: &'a Slot<M>,
+    exempt: usize,
+    /// Set when the claim scheduled the actor: the runner must still come,
+    /// for the hole and for the senders that found the actor scheduled since.
+    resubmit: Option<&'a dyn Fn()>,
+}
+
+impl<M> Drop for HoleOnUnwind<'_, M> {
+    fn drop(&mut self) {
+        // ORDERING: Release, like a written slot's mark: the consumer's
+        // Acquire load sees a finished (empty) slot.
+        self.slot
+            .state
+            .store(WRITTEN | HOLE | self.exempt, Ordering::Release);
+        if let Some(resubmit) = self.resubmit {
+            resubmit();
+        }
+    }
+}
+
+/// What the lock guards: the rare paths.
+struct Slow<M, C> {
+    /// The queues, boxed on first use and freed once both are empty again,
+    /// so the many actors that never use them pay one pointer.
+    queues: Option<Box<Queues<M, C>>>,
     /// No user message is accepted (the actor is stopping).
     user_closed: bool,
     /// Nothing is accepted (the actor has stopped).
     closed: bool,
 }
 
-impl<M, C> Lanes<M, C> {
-    /// Queued user messages that count toward capacity.
-    fn occupied(&self) -> usize {
-        self.user.len() - self.exempt.len()
+struct Queues<M, C> {
+    control: VecDeque<C>,
+    parked: VecDeque<Parked<M>>,
+}
+
+impl<M, C> Slow<M, C> {
+    fn queues(&mut self) -> &mut Queues<M, C> {
+        self.queues.get_or_insert_with(|| {
+            Box::new(Queues {
+                control: VecDeque::new(),
+                parked: VecDeque::new(),
+            })
+        })
     }
 
-    fn has_room(&self, capacity: usize) -> bool {
-        // Parked senders are ahead of everyone: while any wait, the lane is full
-        // for newcomers, which also keeps each actor's parked sends in order.
-        self.occupied() < capacity && self.parked.is_empty()
+    fn parked_len(&self) -> usize {
+        self.queues.as_ref().map_or(0, |q| q.parked.len())
     }
 
-    fn push_user(&mut self, m: M, exempt: bool) {
-        if exempt {
-            self.exempt.push_back(self.pushed);
+    fn pop_control(&mut self) -> Option<C> {
+        let c = self.queues.as_mut()?.control.pop_front();
+        self.tidy();
+        c
+    }
+
+    fn pop_parked(&mut self) -> Option<Parked<M>> {
+        self.queues.as_mut()?.parked.pop_front()
+    }
+
+    /// Frees the queues once both are empty.
+    fn tidy(&mut self) {
+        if self
+            .queues
+            .as_ref()
+            .is_some_and(|q| q.control.is_empty() && q.parked.is_empty())
+        {
+            self.queues = None;
         }
-        self.pushed += 1;
-        self.user.push_back(m);
-    }
-
-    fn pop_user(&mut self) -> Option<M> {
-        let m = self.user.pop_front()?;
-        if self.exempt.front() == Some(&self.popped) {
-            self.exempt.pop_front();
-        }
-        self.popped += 1;
-        Some(m)
-    }
-
-    fn drain_user(&mut self) -> Vec<M> {
-        self.exempt.clear();
-        self.popped = self.pushed;
-        self.user.drain(..).collect()
     }
 }
 
 /// A bounded two-lane mailbox with its scheduling state.
+///
+/// `repr(C)` keeps the words the consumer writes (first) and the words
+/// senders write (last) apart, with the rarely written middle between them,
+/// so the two sides do not contend for one cache line; padding would cost
+/// every actor a few cache lines of memory. `tail` comes last so that, with
+/// the mailbox last in its `Cell` (also `repr(C)`), the only cell words that
+/// can share its cache line are the senders' own and the rarely written
+/// middle, whatever the allocation's alignment.
+#[repr(C)]
 pub(crate) struct Mailbox<M, C> {
-    state: AtomicUsize,
-    lanes: Mutex<Lanes<M, C>>,
-    /// Signalled when a user slot frees up or the mailbox closes.
-    room: Condvar,
+    /// The consumer's position; written only by the consumer role, read by `len`.
+    head: AtomicU64,
+    /// The block holding the head position. Written by the consumer role, and
+    /// by the sender that installs the first block after it was null.
+    head_block: AtomicPtr<Block<M>>,
+    /// Counted messages taken but not yet given back (see `RELEASE_SHIFT`);
+    /// only the consumer role touches it.
+    pending: AtomicUsize,
+    /// The consumer role is taken.
+    consumer: AtomicBool,
+    /// Places given back at once (`capacity >> RELEASE_SHIFT`, at least one);
+    /// here rather than computed from `capacity`, which shares the senders'
+    /// cache line.
+    batch: u32,
     capacity: usize,
     low_watermark: usize,
+    slow: Mutex<Slow<M, C>>,
+    /// Signalled when the user lane drains to the low watermark or closes.
+    room: Condvar,
+    /// Items in the control lane, so a pop need not lock to find none.
+    controls: AtomicUsize,
+    /// The block holding the tail position; null before the first message and
+    /// after the consumer freed the last block.
+    tail_block: AtomicPtr<Block<M>>,
+    /// Scheduling state, `CLOSED`, `PARKED`, `BLOCKED`, the next position and
+    /// the counted messages (see the module docs).
+    tail: AtomicU64,
+}
+
+// SAFETY: the raw block pointers are owned by the mailbox: messages go in from
+// any sender and come out in the consumer role, so the mailbox moves `M`s
+// between threads (`M: Send`) and never shares one (no `&M` escapes).
+unsafe impl<M: Send, C: Send> Send for Mailbox<M, C> {}
+// SAFETY: as above; every shared access goes through atomics, the lock, or a
+// slot the protocol gives one thread at a time.
+unsafe impl<M: Send, C: Send> Sync for Mailbox<M, C> {}
+
+/// The consumer role, released on drop.
+struct Consumer<'a>(&'a AtomicBool);
+
+impl Drop for Consumer<'_> {
+    fn drop(&mut self) {
+        // ORDERING: Release hands the head and the blocks to the next holder.
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 impl<M, C> Mailbox<M, C> {
@@ -190,16 +434,19 @@ impl<M, C> Mailbox<M, C> {
     /// senders resume when the lane drains to `capacity / 2`.
     pub(crate) fn new(capacity: usize) -> Self {
         debug_assert!(capacity >= 1);
+        // Beyond this no process could hold the messages anyway.
+        let capacity = capacity.min(MAX_CAPACITY);
         Mailbox {
-            state: AtomicUsize::new(IDLE),
-            lanes: Mutex::new(Lanes {
-                user: VecDeque::new(),
-                exempt: VecDeque::new(),
-                pushed: 0,
-                popped: 0,
-                control: VecDeque::new(),
-                parked: VecDeque::new(),
-                blocked: 0,
+            tail: AtomicU64::new(IDLE),
+            tail_block: AtomicPtr::new(ptr::null_mut()),
+            head: AtomicU64::new(0),
+            head_block: AtomicPtr::new(ptr::null_mut()),
+            pending: AtomicUsize::new(0),
+            consumer: AtomicBool::new(false),
+            batch: (capacity >> RELEASE_SHIFT).max(1) as u32,
+            controls: AtomicUsize::new(0),
+            slow: Mutex::new(Slow {
+                queues: None,
                 user_closed: false,
                 closed: false,
             }),
@@ -213,8 +460,8 @@ impl<M, C> Mailbox<M, C> {
     pub(crate) fn new_scheduled(capacity: usize) -> Self {
         let mb = Mailbox::new(capacity);
         // ORDERING: Relaxed. The mailbox is not shared yet; submitting it to a run
-        // queue publishes it.
-        mb.state.store(SCHEDULED, Ordering::Relaxed);
+        // queue publishes it. (The one plain store to `tail`.)
+        mb.tail.store(SCHEDULED, Ordering::Relaxed);
         mb
     }
 
@@ -224,72 +471,272 @@ impl<M, C> Mailbox<M, C> {
 
     /// User messages queued now (parked ones included).
     pub(crate) fn len(&self) -> usize {
-        let lanes = self.lanes.lock();
-        lanes.user.len() + lanes.parked.len()
+        // ORDERING: Relaxed; a snapshot for statistics, no data is read.
+        let t = self.tail.load(Ordering::Relaxed);
+        // ORDERING: Relaxed, as above.
+        let h = self.head.load(Ordering::Relaxed);
+        // Positions from the head to the tail, less the markers among them.
+        let d = pos(t).wrapping_sub(h) & POS_MASK;
+        let queued = (d - (offset(h) as u64 + d) / LAP) as usize;
+        let parked = if t & PARKED != 0 {
+            self.slow.lock().parked_len()
+        } else {
+            0
+        };
+        queued + parked
+    }
+
+    /// Claims the next position, admitting it as `admit` says, with one CAS
+    /// on `tail` that also moves `IDLE` to `SCHEDULED`.
+    fn claim(&self, admit: Admit) -> Result<Claim<M>, Refused> {
+        let backoff = Backoff::new();
+        let mut spare: *mut Block<M> = ptr::null_mut();
+        // ORDERING: Acquire; a position just past an installing marker must
+        // come with the installer's `tail_block` store (its Release RMW below).
+        let mut t = self.tail.load(Ordering::Acquire);
+        let claimed = loop {
+            if t & CLOSED != 0 {
+                break Err(Refused::Closed);
+            }
+            let counted = admit != Admit::Exempt;
+            if counted {
+                let parked_ok = admit == Admit::Parked || t & PARKED == 0;
+                if !(parked_ok && count(t) < self.capacity) {
+                    let Admit::CountedOrFlag(flag) = admit else {
+                        break Err(Refused::Full);
+                    };
+                    // Say so on the word found full: a pop either came first
+                    // (the CAS fails, we look again) or sees the flag.
+                    // ORDERING: Relaxed; the lock the caller holds orders the
+                    // parked queue and the wait.
+                    match self.tail.compare_exchange_weak(
+                        t,
+                        t | flag,
+                        Ordering::Relaxed,
+                        Ordering::Acquire,
+                    ) {
+                        Ok(_) => break Err(Refused::Full),
+                        Err(actual) => {
+                            t = actual;
+                            continue;
+                        }
+                    }
+                }
+            }
+            let p = pos(t);
+            let off = offset(p);
+            if off == BLOCK_CAP {
+                // Another sender installs the next block (or the consumer
+                // frees this one): wait for it.
+                backoff.snooze();
+                // ORDERING: Acquire, as above.
+                t = self.tail.load(Ordering::Acquire);
+                continue;
+            }
+            if off + 1 == BLOCK_CAP && spare.is_null() {
+                // Claiming the last slot means installing the next block:
+                // allocate it before the claim, so others wait less.
+                spare = Block::alloc();
+            }
+            // ORDERING: Acquire pairs with the Release that stored the block
+            // (an installer, or the first sender's CAS below): its slots are
+            // initialised.
+            let mut block = self.tail_block.load(Ordering::Acquire);
+            if block.is_null() {
+                // No block: the first message, or the consumer freed the last.
+                let new = if spare.is_null() {
+                    Block::alloc()
+                } else {
+                    std::mem::replace(&mut spare, ptr::null_mut())
+                };
+                // ORDERING: AcqRel. Release publishes the new block's
+                // initialisation; Acquire orders us after the consumer's null
+                // stores (so our `head_block` store below comes after its).
+                match self.tail_block.compare_exchange(
+                    ptr::null_mut(),
+                    new,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => {
+                        // ORDERING: Release publishes the block to the
+                        // consumer, which loads `head_block` with Acquire.
+                        self.head_block.store(new, Ordering::Release);
+                        block = new;
+                    }
+                    Err(_) => {
+                        spare = new;
+                        // ORDERING: Acquire, as above.
+                        t = self.tail.load(Ordering::Acquire);
+                        continue;
+                    }
+                }
+            }
+            let submit = t & STATE == IDLE;
+            let mut next = with_pos(t, next_pos(p));
+            if counted {
+                next += ONE_COUNT;
+            }
+            if submit {
+                next |= SCHEDULED;
+            }
+            // ORDERING: AcqRel. Acquire (and on failure) as for the loads above;
+            // Release hands the run token to whoever reads SCHEDULED and orders
+            // this claim for the runner's idle CAS (which fails on it).
+            match self
+                .tail
+                .compare_exchange_weak(t, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => {
+                    if off + 1 == BLOCK_CAP {
+                        let nb = std::mem::replace(&mut spare, ptr::null_mut());
+                        self.install(block, nb);
+                    }
+                    break Ok(Claim {
+                        block,
+                        off,
+                        exempt: !counted,
+                        submit,
+                    });
+                }
+                Err(actual) => {
+                    t = actual;
+                    // Another sender won: let the line settle before the
+                    // next try, rather than all retrying at once (crossbeam's
+                    // queues do the same). Under loom spinning only adds
+                    // schedules to explore.
+                    #[cfg(not(loom))]
+                    backoff.spin();
+                }
+            }
+        };
+        if !spare.is_null() {
+            // SAFETY: never shared: only a successful install publishes a spare.
+            unsafe { Block::free(spare) };
+        }
+        claimed
+    }
+
+    /// Links `next` after `block`, whose last slot we claimed, and moves the
+    /// tail past the marker.
+    fn install(&self, block: *mut Block<M>, next: *mut Block<M>) {
+        // ORDERING: Release publishes the block to senders that see the
+        // position past the marker (Acquire).
+        self.tail_block.store(next, Ordering::Release);
+        // ORDERING: Relaxed for the read; the CAS decides.
+        let mut cur = self.tail.load(Ordering::Relaxed);
+        loop {
+            // Only we move the position off the marker; counts and flags may
+            // change meanwhile. A CAS, not an add: the position wraps.
+            // ORDERING: AcqRel; Release, as above.
+            match self.tail.compare_exchange_weak(
+                cur,
+                with_pos(cur, next_pos(pos(cur))),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
+            }
+        }
+        // SAFETY: `block` is live: our claim in it is not yet written, so the
+        // consumer cannot have freed it.
+        // ORDERING: Release publishes the block to the consumer crossing into
+        // it (Acquire).
+        unsafe { (*block).next.store(next, Ordering::Release) };
+    }
+
+    /// Writes `map(value)` into a claimed slot and marks it written. If `map`
+    /// panics, the slot becomes a hole, and if the claim scheduled the actor,
+    /// `resubmit` queues it before the panic goes on: later senders found it
+    /// scheduled and rely on that.
+    fn write<T>(
+        &self,
+        claim: Claim<M>,
+        value: T,
+        map: impl FnOnce(T) -> M,
+        resubmit: &dyn Fn(),
+    ) -> Schedule {
+        let exempt = if claim.exempt { EXEMPT } else { 0 };
+        // SAFETY: the claim makes this slot ours until we mark it written; the
+        // block stays live until the consumer has read the slot.
+        let slot = unsafe { &(*claim.block).slots[claim.off] };
+        let hole = HoleOnUnwind {
+            slot,
+            exempt,
+            resubmit: claim.submit.then_some(resubmit),
+        };
+        let m = map(value);
+        std::mem::forget(hole);
+        // SAFETY: as above, no other thread touches the slot before our mark.
+        slot.msg.with_mut(|p| unsafe { (*p).write(m) });
+        // ORDERING: Release publishes the message to the consumer's Acquire load.
+        slot.state.store(WRITTEN | exempt, Ordering::Release);
+        if claim.submit {
+            Schedule::Submit
+        } else {
+            Schedule::DoNothing
+        }
     }
 
     /// Pushes a user message if there is room, mapping it only once it is sure
     /// to be accepted, so a refusal hands back the caller's own value.
+    /// `resubmit` queues the actor if `map` panics after the push scheduled it
+    /// (see `write`).
     pub(crate) fn try_push_with<T>(
         &self,
         value: T,
         map: impl FnOnce(T) -> M,
+        resubmit: &dyn Fn(),
     ) -> Result<Schedule, (T, Refused)> {
-        let mut lanes = self.lanes.lock();
-        if lanes.user_closed {
-            return Err((value, Refused::Closed));
+        match self.claim(Admit::Counted) {
+            Ok(c) => Ok(self.write(c, value, map, resubmit)),
+            Err(why) => Err((value, why)),
         }
-        if !lanes.has_room(self.capacity) {
-            return Err((value, Refused::Full));
-        }
-        lanes.push_user(map(value), false);
-        drop(lanes);
-        Ok(self.transition_to_scheduled())
     }
 
     /// Pushes a user message, waiting for room until `deadline` (for ever when
-    /// `None`). For threads outside the pool only.
+    /// `None`). For threads outside the pool only. `resubmit` as for
+    /// [`try_push_with`](Mailbox::try_push_with).
     pub(crate) fn push_blocking_with<T>(
         &self,
         value: T,
         deadline: Option<Instant>,
         map: impl FnOnce(T) -> M,
+        resubmit: &dyn Fn(),
     ) -> Result<Schedule, (T, Refused)> {
-        let mut lanes = self.lanes.lock();
-        loop {
-            if lanes.user_closed {
-                return Err((value, Refused::Closed));
-            }
-            if lanes.has_room(self.capacity) {
-                lanes.push_user(map(value), false);
-                drop(lanes);
-                return Ok(self.transition_to_scheduled());
-            }
-            lanes = match deadline {
-                None => self.wait_room(lanes, None),
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        return Err((value, Refused::Timeout));
+        let claim = match self.claim(Admit::Counted) {
+            Ok(c) => c,
+            Err(Refused::Full) => {
+                let mut slow = self.slow.lock();
+                loop {
+                    if slow.user_closed {
+                        return Err((value, Refused::Closed));
                     }
-                    self.wait_room(lanes, Some(d - now))
+                    // With no room this sets BLOCKED under the lock we hold
+                    // until we wait, so the pop that frees room notifies after.
+                    match self.claim(Admit::CountedOrFlag(BLOCKED)) {
+                        Ok(c) => break c,
+                        Err(Refused::Full) => {}
+                        Err(why) => return Err((value, why)),
+                    }
+                    slow = match deadline {
+                        None => self.room.wait(slow),
+                        Some(d) => {
+                            let now = Instant::now();
+                            if now >= d {
+                                // BLOCKED may stay set: it costs the consumer
+                                // one look under the lock, which clears it.
+                                return Err((value, Refused::Timeout));
+                            }
+                            self.room.wait_timeout(slow, d - now)
+                        }
+                    };
                 }
-            };
-        }
-    }
-
-    fn wait_room<'a>(
-        &self,
-        mut lanes: MutexGuard<'a, Lanes<M, C>>,
-        timeout: Option<std::time::Duration>,
-    ) -> MutexGuard<'a, Lanes<M, C>> {
-        lanes.blocked += 1;
-        let mut lanes = match timeout {
-            None => self.room.wait(lanes),
-            Some(t) => self.room.wait_timeout(lanes, t),
+            }
+            Err(why) => return Err((value, why)),
         };
-        lanes.blocked -= 1;
-        lanes
+        Ok(self.write(claim, value, map, resubmit))
     }
 
     /// Pushes a user message from an actor running on a pool worker, which must
@@ -299,207 +746,672 @@ impl<M, C> Mailbox<M, C> {
     /// parks the message here and `waker` is woken once it has moved into the
     /// lane (the sending actor stays suspended until then); `None` pushes it in
     /// without counting it, for a send that would close a cycle of suspended
-    /// actors.
+    /// actors. `resubmit` as for [`try_push_with`](Mailbox::try_push_with).
     pub(crate) fn push_or_park<T>(
         &self,
         value: T,
         to_self: bool,
         park: impl FnOnce() -> Option<crate::sync::Arc<dyn SendWaker>>,
         map: impl FnOnce(T) -> M,
+        resubmit: &dyn Fn(),
     ) -> Result<Sent, T> {
-        let mut lanes = self.lanes.lock();
-        if lanes.user_closed {
+        let admit = if to_self {
+            Admit::Exempt
+        } else {
+            Admit::Counted
+        };
+        match self.claim(admit) {
+            Ok(c) => return Ok(Sent::Pushed(self.write(c, value, map, resubmit))),
+            Err(Refused::Full) => {}
+            Err(_) => return Err(value),
+        }
+        let mut slow = self.slow.lock();
+        if slow.user_closed {
             return Err(value);
         }
-        let room = lanes.has_room(self.capacity);
         // Mapped before deciding, so a panicking mapping leaves no trace.
         let item = map(value);
-        let exempt = if to_self {
-            true
-        } else if room {
-            false
-        } else if let Some(waker) = park() {
-            lanes.parked.push_back(Parked { item, waker });
-            return Ok(Sent::Parked);
-        } else {
-            true
+        // The lock is held: the lane cannot close under the claims below.
+        let open = "the user lane closes only under the lock";
+        // With no room this sets PARKED, so newcomers queue behind us, and the
+        // pop that frees room sees it.
+        let schedule = match self.claim(Admit::CountedOrFlag(PARKED)) {
+            Ok(c) => self.write(c, item, |m| m, &|| {}),
+            Err(Refused::Full) => {
+                if let Some(waker) = park() {
+                    slow.queues().parked.push_back(Parked { item, waker });
+                    return Ok(Sent::Parked);
+                }
+                let c = self.claim(Admit::Exempt).expect(open);
+                let s = self.write(c, item, |m| m, &|| {});
+                if slow.parked_len() == 0 {
+                    // ORDERING: Relaxed; under the lock, like every change of
+                    // PARKED.
+                    self.tail.fetch_and(!PARKED, Ordering::Relaxed);
+                }
+                s
+            }
+            Err(_) => unreachable!("{open}"),
         };
-        lanes.push_user(item, exempt);
-        drop(lanes);
-        Ok(Sent::Pushed(self.transition_to_scheduled()))
+        Ok(Sent::Pushed(schedule))
     }
 
     /// Pushes a control item. Refused only once the mailbox is fully closed.
     pub(crate) fn push_control(&self, item: C) -> Result<Schedule, C> {
-        let mut lanes = self.lanes.lock();
-        if lanes.closed {
+        let mut slow = self.slow.lock();
+        if slow.closed {
             return Err(item);
         }
-        lanes.control.push_back(item);
-        drop(lanes);
+        slow.queues().control.push_back(item);
+        // ORDERING: Relaxed; the RMW on `tail` below publishes it (see there).
+        self.controls.fetch_add(1, Ordering::Relaxed);
+        drop(slow);
         Ok(self.transition_to_scheduled())
+    }
+
+    /// Takes the consumer role, waiting for a close from outside the pool to
+    /// finish its drain.
+    fn consumer(&self) -> Consumer<'_> {
+        let backoff = Backoff::new();
+        loop {
+            if let Some(c) = self.try_consumer() {
+                return c;
+            }
+            backoff.snooze();
+        }
+    }
+
+    fn try_consumer(&self) -> Option<Consumer<'_>> {
+        // ORDERING: Acquire pairs with the Release in `Consumer::drop`: the
+        // previous holder's head and block changes are visible.
+        self.consumer
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .ok()
+            .map(|_| Consumer(&self.consumer))
+    }
+
+    /// Takes the message at the head if one is claimed, waiting for its
+    /// sender to finish writing it. Returns `None` when the lane is empty,
+    /// else the message (`None` for a hole), whether it counted toward
+    /// capacity, and whether the next slot of the block was already written
+    /// when looked at (a hint).
+    fn take_head(&self, _role: &Consumer<'_>) -> Option<(Option<M>, bool, bool)> {
+        let backoff = Backoff::new();
+        // ORDERING: Relaxed; only the consumer role writes `head`.
+        let head = self.head.load(Ordering::Relaxed);
+        let (block, state) = loop {
+            // ORDERING: Acquire pairs with the Release store of the sender that
+            // installed the first block.
+            let block = self.head_block.load(Ordering::Acquire);
+            if !block.is_null() {
+                // SAFETY: the head block is freed only by the consumer role,
+                // which we hold.
+                let slot = unsafe { &(*block).slots[offset(head)] };
+                // ORDERING: Acquire pairs with the sender's Release mark: the
+                // message is visible.
+                let state = slot.state.load(Ordering::Acquire);
+                if state & WRITTEN != 0 {
+                    break (block, state);
+                }
+            }
+            // ORDERING: Acquire; only tells whether a sender claimed the head.
+            if pos(self.tail.load(Ordering::Acquire)) == head {
+                return None;
+            }
+            // Claimed but not yet written (or its block not yet published).
+            backoff.snooze();
+        };
+        let off = offset(head);
+        // SAFETY: as above.
+        let slot = unsafe { &(*block).slots[off] };
+        let m = if state & HOLE != 0 {
+            None
+        } else {
+            // SAFETY: WRITTEN (seen with Acquire) says the sender is done and
+            // initialised the message; we take it once, as head moves on.
+            Some(slot.msg.with(|p| unsafe { (*p).assume_init_read() }))
+        };
+        if off + 1 == BLOCK_CAP {
+            // The block is used up: cross into the next, which its installer
+            // linked before writing the slot we just read.
+            // SAFETY: as above.
+            // ORDERING: Acquire pairs with the installer's Release.
+            let next = unsafe { (*block).next.load(Ordering::Acquire) };
+            debug_assert!(!next.is_null(), "installer links before writing");
+            // ORDERING: Relaxed; read only by the consumer role (and by the
+            // Drop), handed over by the role's Release.
+            self.head_block.store(next, Ordering::Relaxed);
+            // ORDERING: Relaxed; `len`'s snapshot.
+            self.head.store(next_pos(next_pos(head)), Ordering::Relaxed);
+            // SAFETY: every slot of `block` was written and read, so no sender
+            // touches it again, and the head has left it.
+            unsafe { Block::free(block) };
+            return Some((m, state & EXEMPT == 0, false));
+        }
+        // ORDERING: Relaxed, as above.
+        self.head.store(next_pos(head), Ordering::Relaxed);
+        // SAFETY: as above; `off + 1` is a slot of the same block.
+        let next = unsafe { &(*block).slots[off + 1] };
+        // ORDERING: Relaxed; only a hint (see `pop_hinted`): the next take
+        // reads the mark again with Acquire.
+        let more = next.state.load(Ordering::Relaxed) & WRITTEN != 0;
+        Some((m, state & EXEMPT == 0, more))
     }
 
     /// Takes the next item: control first, then (if `accept_user`) user messages.
     ///
-    /// Taking a user message makes room: one blocked outside sender is woken, and
-    /// when the lane has drained to the low watermark parked sends move in and
-    /// their wakers are returned, to be woken by the caller outside any lock.
+    /// Taking a user message makes room: when the lane has drained to the low
+    /// watermark, parked sends move in (their wakers are returned, to be woken
+    /// by the caller outside any lock) and blocked outside senders are woken.
+    #[cfg(any(test, loom))]
     pub(crate) fn pop(
         &self,
         accept_user: bool,
         wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>,
     ) -> Option<Popped<M, C>> {
-        let mut lanes = self.lanes.lock();
-        if let Some(c) = lanes.control.pop_front() {
-            if lanes.control.is_empty() {
-                // Control items are rare: give the buffer back rather than keep
-                // it for the actor's whole life.
-                lanes.control = VecDeque::new();
+        self.pop_hinted(accept_user, wakers).map(|(item, _)| item)
+    }
+
+    /// [`pop`](Mailbox::pop), also saying whether the slot after a user
+    /// message taken was already written (more to take, known without reading
+    /// `tail`, the line senders write). If not, a runner that finds
+    /// [`looks_empty`](Mailbox::looks_empty) after the handler can end its
+    /// turn as drained with [`give_back`](Mailbox::give_back) instead of an
+    /// empty `pop`.
+    pub(crate) fn pop_hinted(
+        &self,
+        accept_user: bool,
+        wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>,
+    ) -> Option<(Popped<M, C>, bool)> {
+        // ORDERING: Acquire; a miss is harmless (the item's RMW on `tail` makes
+        // the idle transition look again), a hit is confirmed under the lock.
+        if self.controls.load(Ordering::Acquire) != 0 {
+            let mut slow = self.slow.lock();
+            // Control items are rare: once the queues empty, their buffers
+            // go back rather than stay for the actor's whole life.
+            if let Some(c) = slow.pop_control() {
+                // ORDERING: Relaxed; under the lock.
+                self.controls.fetch_sub(1, Ordering::Relaxed);
+                return Some((Popped::Control(c), false));
             }
-            return Some(Popped::Control(c));
         }
         if !accept_user {
+            // ORDERING: Relaxed; only the consumer role writes it.
+            if self.pending.load(Ordering::Relaxed) != 0 {
+                // Suspended: give back the places taken so far now.
+                let role = self.consumer();
+                self.flush(&role, wakers);
+            }
             return None;
         }
-        let m = lanes.pop_user()?;
-        if lanes.user.is_empty() && lanes.user.capacity() > RETAINED_SLOTS {
-            // A burst is over: free its buffer, keep a small one for the
-            // steady state so a busy actor does not allocate per message.
-            lanes.user = VecDeque::new();
-        }
-        if !lanes.parked.is_empty() && lanes.occupied() <= self.low_watermark {
-            while lanes.occupied() < self.capacity {
-                let Some(p) = lanes.parked.pop_front() else {
-                    break;
-                };
-                lanes.push_user(p.item, false);
-                wakers.push(p.waker);
+        loop {
+            let role = self.consumer();
+            let Some((m, counted, more)) = self.take_head(&role) else {
+                self.flush(&role, wakers);
+                return None;
+            };
+            if counted {
+                // ORDERING: Relaxed; only the consumer role touches it.
+                let n = self.pending.load(Ordering::Relaxed) + 1;
+                if n >= self.batch as usize {
+                    // ORDERING: Relaxed, as above.
+                    self.pending.store(0, Ordering::Relaxed);
+                    self.release(n, wakers);
+                } else {
+                    // ORDERING: Relaxed, as above.
+                    self.pending.store(n, Ordering::Relaxed);
+                }
             }
+            let Some(m) = m else { continue };
+            drop(role);
+            return Some((Popped::User(m), more));
         }
+    }
+
+    /// Gives back the places taken and not yet given back, as an empty `pop`
+    /// does: a runner ending its turn on an empty lane calls it, so an idle
+    /// actor holds no places.
+    pub(crate) fn give_back(&self, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
+        // ORDERING: Relaxed; only the consumer role (this runner) writes it.
+        if self.pending.load(Ordering::Relaxed) != 0 {
+            let role = self.consumer();
+            self.flush(&role, wakers);
+        }
+    }
+
+    /// Whether the runner would find nothing to take: no control item and no
+    /// claimed user position. Two loads, no lock; only a hint, for the same
+    /// reason as in [`pop_hinted`](Mailbox::pop_hinted).
+    pub(crate) fn looks_empty(&self) -> bool {
+        // ORDERING: Acquire, as in `pop`; Relaxed for `head`, which only the
+        // consumer role (this runner) writes.
+        self.controls.load(Ordering::Acquire) == 0
+            && pos(self.tail.load(Ordering::Acquire)) == self.head.load(Ordering::Relaxed)
+    }
+
+    /// Gives back the places taken and not yet given back.
+    fn flush(&self, _role: &Consumer<'_>, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
+        // ORDERING: Relaxed; only the consumer role touches it.
+        let n = self.pending.load(Ordering::Relaxed);
+        if n != 0 {
+            // ORDERING: Relaxed, as above.
+            self.pending.store(0, Ordering::Relaxed);
+            self.release(n, wakers);
+        }
+    }
+
+    /// Gives back the places of `n` counted messages the consumer took.
+    fn release(&self, n: usize, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
+        // ORDERING: Relaxed; a count. A PARKED or BLOCKED set by a CAS on an
+        // earlier value is in the word we get back (one location), and the
+        // lock taken below orders the rest. No claim publishes through it.
+        let prev = self.tail.fetch_sub(n as u64 * ONE_COUNT, Ordering::Relaxed);
+        let now = count(prev) - n;
+        if prev & (PARKED | BLOCKED) != 0 && now <= self.low_watermark {
+            self.make_room(wakers);
+        }
+    }
+
+    /// At the low watermark: moves parked sends in and wakes blocked senders.
+    fn make_room(&self, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
+        let mut slow = self.slow.lock();
+        while let Some(p) = slow.pop_parked() {
+            // The lock is held, so the lane is open.
+            let c = match self.claim(Admit::Parked) {
+                Ok(c) => c,
+                Err(why) => {
+                    debug_assert_eq!(why, Refused::Full);
+                    slow.queues().parked.push_front(p);
+                    break;
+                }
+            };
+            // The actor is running (the consumer calls this), so the claim
+            // schedules nothing.
+            let s = self.write(c, p.item, |m| m, &|| {});
+            debug_assert_eq!(s, Schedule::DoNothing);
+            wakers.push(p.waker);
+        }
+        slow.tidy();
+        if slow.parked_len() == 0 {
+            // ORDERING: Relaxed; PARKED changes only under the lock.
+            self.tail.fetch_and(!PARKED, Ordering::Relaxed);
+        }
+        // ORDERING: Relaxed; BLOCKED changes only under the lock.
+        let t = self.tail.load(Ordering::Relaxed);
         // Blocked outside senders are woken in a batch once the lane has
         // drained to the low watermark, not one per message: a futex wake per
         // pop would cost more than the message. A sender whose deadline comes
         // first re-checks the room before giving up, so none times out while
         // there is room.
-        if lanes.blocked > 0 && lanes.parked.is_empty() && lanes.occupied() <= self.low_watermark {
+        if t & BLOCKED != 0 && t & PARKED == 0 && count(t) <= self.low_watermark {
+            // ORDERING: Relaxed; under the lock, as above.
+            self.tail.fetch_and(!BLOCKED, Ordering::Relaxed);
             self.room.notify_all();
         }
-        Some(Popped::User(m))
+    }
+
+    /// Closes the user lane: no claim succeeds from now on. Returns the end
+    /// position; every position before it is claimed and will be written.
+    fn close_lane(&self) -> u64 {
+        let backoff = Backoff::new();
+        // ORDERING: Acquire, as in `enqueue`.
+        let mut t = self.tail.load(Ordering::Acquire);
+        loop {
+            if offset(pos(t)) == BLOCK_CAP {
+                // A sender is installing a block: let it move past the marker.
+                backoff.snooze();
+                // ORDERING: Acquire, as above.
+                t = self.tail.load(Ordering::Acquire);
+                continue;
+            }
+            // ORDERING: AcqRel; the claims before it are ours to drain.
+            match self.tail.compare_exchange_weak(
+                t,
+                t | CLOSED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return pos(t),
+                Err(actual) => t = actual,
+            }
+        }
+    }
+
+    /// Takes every user message before `end`.
+    fn drain_user(&self, role: &Consumer<'_>, end: u64) -> Vec<M> {
+        let mut out = Vec::new();
+        let mut counted = 0;
+        // ORDERING: Relaxed; only the consumer role writes `head`.
+        while self.head.load(Ordering::Relaxed) != end {
+            let (m, c, _) = self
+                .take_head(role)
+                .expect("positions before the end are claimed");
+            counted += usize::from(c);
+            out.extend(m);
+        }
+        // The places taken before, not yet given back, go back now too.
+        // ORDERING: Relaxed; only the consumer role touches it.
+        counted += self.pending.load(Ordering::Relaxed);
+        // ORDERING: Relaxed, as above.
+        self.pending.store(0, Ordering::Relaxed);
+        // ORDERING: Relaxed; a count (closing wakes the waiters itself).
+        self.tail
+            .fetch_sub(counted as u64 * ONE_COUNT, Ordering::Relaxed);
+        out
     }
 
     /// Refuses user messages from now on and hands back those queued and parked.
     /// Blocked outside senders wake and get their messages back as closed.
     pub(crate) fn close_user(&self) -> Drained<M, C> {
-        let mut lanes = self.lanes.lock();
-        lanes.user_closed = true;
-        let drained = Drained {
-            user: lanes.drain_user(),
-            control: Vec::new(),
-            parked: lanes.parked.drain(..).collect(),
-        };
-        if lanes.blocked > 0 {
-            self.room.notify_all();
-        }
-        drained
+        self.close_with(false)
     }
 
     /// Refuses everything from now on and hands back all that is left.
     pub(crate) fn close(&self) -> Drained<M, C> {
-        let mut lanes = self.lanes.lock();
-        lanes.closed = true;
-        lanes.user_closed = true;
-        let drained = Drained {
-            user: lanes.drain_user(),
-            control: lanes.control.drain(..).collect(),
-            parked: lanes.parked.drain(..).collect(),
-        };
-        if lanes.blocked > 0 {
-            self.room.notify_all();
-        }
-        drained
+        self.close_with(true)
     }
 
-    /// Step 1 of the protocol, called by a sender after its push.
+    fn close_with(&self, all: bool) -> Drained<M, C> {
+        let role = self.consumer();
+        let mut slow = self.slow.lock();
+        slow.user_closed = true;
+        let end = self.close_lane();
+        let user = self.drain_user(&role, end);
+        let (parked, control) = match slow.queues.as_mut() {
+            Some(q) => {
+                let control = if all {
+                    std::mem::take(&mut q.control).into()
+                } else {
+                    Vec::new()
+                };
+                (std::mem::take(&mut q.parked).into(), control)
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        if all {
+            slow.closed = true;
+            // ORDERING: Relaxed; under the lock.
+            self.controls.store(0, Ordering::Relaxed);
+        }
+        slow.tidy();
+        // ORDERING: Relaxed; under the lock, like every flag change.
+        let prev = self.tail.fetch_and(!(PARKED | BLOCKED), Ordering::Relaxed);
+        if prev & BLOCKED != 0 {
+            self.room.notify_all();
+        }
+        drop(slow);
+        self.free_if_empty(&role);
+        Drained {
+            user,
+            control,
+            parked,
+        }
+    }
+
+    /// Step 2 of the protocol, for a control item: always an RMW on `tail`, so
+    /// whoever next changes the state (the runner going idle, or the worker
+    /// starting it) sees the item.
     pub(crate) fn transition_to_scheduled(&self) -> Schedule {
         // ORDERING: Relaxed for the first read; the CAS decides.
-        let mut cur = self.state.load(Ordering::Relaxed);
+        let mut cur = self.tail.load(Ordering::Relaxed);
         loop {
-            let next = match cur {
-                IDLE => SCHEDULED,
-                RUNNING => RUNNING | NOTIFIED,
-                _ => return Schedule::DoNothing,
+            let (next, schedule) = match cur & STATE {
+                IDLE => (cur | SCHEDULED, Schedule::Submit),
+                RUNNING => (cur | NOTIFIED, Schedule::DoNothing),
+                _ => (cur, Schedule::DoNothing),
             };
             // ORDERING: AcqRel. Release orders our push (made under the lock just
-            // released) before the state the runner reads in transition_to_idle;
-            // Acquire pairs with the runner's Release when it went IDLE, so the
-            // worker we submit to sees everything the last run did.
+            // released) before the runner's next RMW on `tail`, which reads this
+            // or a later value of the RMW chain; Acquire pairs with the runner's
+            // Release when it went IDLE, so the worker we submit to sees
+            // everything the last run did.
             match self
-                .state
-                .compare_exchange(cur, next, Ordering::AcqRel, Ordering::Relaxed)
+                .tail
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Relaxed)
             {
-                Ok(_) if next == SCHEDULED => return Schedule::Submit,
-                Ok(_) => return Schedule::DoNothing,
+                Ok(_) => return schedule,
                 Err(actual) => cur = actual,
             }
         }
     }
 
-    /// Step 2, called by the worker that popped the actor from a run queue.
+    /// Step 3, called by the worker that popped the actor from a run queue.
     pub(crate) fn transition_to_running(&self) {
-        // ORDERING: AcqRel swap. Acquire pairs with the Release of whoever moved
-        // the state to SCHEDULED (a sender or the previous runner). A swap, not a
-        // store, because no one else writes while SCHEDULED.
-        let prev = self.state.swap(RUNNING, Ordering::AcqRel);
-        debug_assert_eq!(prev, SCHEDULED, "an actor ran without being scheduled");
+        // ORDERING: AcqRel. Acquire pairs with the Release of whoever moved
+        // the state to SCHEDULED (a sender or the previous runner), and reads
+        // the latest claim and control notice. An add, not a CAS: no one else
+        // changes the state while SCHEDULED (claims keep it).
+        let prev = self.tail.fetch_add(RUNNING - SCHEDULED, Ordering::AcqRel);
+        debug_assert_eq!(
+            prev & STATE,
+            SCHEDULED,
+            "an actor ran without being scheduled"
+        );
     }
 
-    /// Step 3, called by the runner at the end of a turn. `drained` says the
-    /// turn ended because `pop` found nothing it could take: the lanes need no
-    /// second look, since a push since then finds the actor RUNNING and sets
-    /// NOTIFIED, which fails the CAS below and brings the look back.
-    pub(crate) fn transition_to_idle(&self, accept_user: bool, drained: bool) -> Idle {
+    /// Step 4, called by the runner at the end of a turn. `drained` says the
+    /// turn ended because `pop` found nothing it could take: the control lane
+    /// needs no second look, since a control item since then sets NOTIFIED,
+    /// which fails the CAS below and brings the look back. User messages need
+    /// no look at all: the CAS expects the position the consumer is at.
+    ///
+    /// `keep_block`: leave an empty lane's block in place instead of freeing
+    /// it (step 5), for an actor that receives messages again and again, so
+    /// that waking it does not allocate a block each time.
+    pub(crate) fn transition_to_idle(
+        &self,
+        accept_user: bool,
+        drained: bool,
+        keep_block: bool,
+    ) -> Idle {
         let mut look = !drained;
+        let mut freed = keep_block;
+        // ORDERING: Acquire, as in `enqueue`; the CAS below decides.
+        let mut t = self.tail.load(Ordering::Acquire);
         loop {
-            if look && self.has_work(accept_user) {
-                // ORDERING: AcqRel swap; we own the run token, so whatever the
-                // word holds (RUNNING, maybe NOTIFIED) becomes SCHEDULED. Release
-                // publishes this run's effects to the next runner.
-                let prev = self.state.swap(SCHEDULED, Ordering::AcqRel);
-                debug_assert!(prev & RUNNING != 0);
+            debug_assert!(t & RUNNING != 0);
+            // ORDERING: Relaxed; only the consumer role writes `head`, and the
+            // runner is the one consumer outside a close.
+            let head = self.head.load(Ordering::Relaxed);
+            // ORDERING: Acquire; the count was published by the control
+            // sender's Release RMW on `tail`, which our RMWs on `tail` read
+            // (directly or through the RMW chain).
+            let work = (accept_user && pos(t) != head)
+                || (look && self.controls.load(Ordering::Acquire) != 0);
+            if work {
+                self.set_state(t, SCHEDULED);
                 return Idle::Reschedule;
             }
-            // ORDERING: AcqRel. Release publishes this run to the sender that will
-            // schedule us next; Acquire (on failure too) pairs with the sender's
-            // Release that set NOTIFIED, so the re-check sees its push.
+            if t & NOTIFIED != 0 {
+                // ORDERING: AcqRel; Acquire pairs with the control sender's
+                // Release that set NOTIFIED, so the look sees its item. Only
+                // the runner clears NOTIFIED.
+                t = self.tail.fetch_and(!NOTIFIED, Ordering::AcqRel) & !NOTIFIED;
+                look = true;
+                continue;
+            }
+            if !freed && pos(t) == head {
+                freed = true;
+                if let Some(role) = self.try_consumer() {
+                    self.free_if_empty(&role);
+                    drop(role);
+                    // ORDERING: Acquire, as above.
+                    t = self.tail.load(Ordering::Acquire);
+                    continue;
+                }
+            }
+            // ORDERING: AcqRel. Release publishes this run to the sender that
+            // will schedule us next; Acquire (on failure too) reads the claim
+            // or notice that changed `tail`.
             match self
-                .state
-                .compare_exchange(RUNNING, IDLE, Ordering::AcqRel, Ordering::Acquire)
+                .tail
+                .compare_exchange(t, t & !RUNNING, Ordering::AcqRel, Ordering::Acquire)
             {
                 Ok(_) => return Idle::Done,
-                Err(actual) => {
-                    debug_assert_eq!(actual, RUNNING | NOTIFIED);
-                    // ORDERING: AcqRel, as above; only the runner clears NOTIFIED.
-                    let _ = self.state.compare_exchange(
-                        RUNNING | NOTIFIED,
-                        RUNNING,
-                        Ordering::AcqRel,
-                        Ordering::Acquire,
-                    );
-                    look = true;
-                }
+                Err(actual) => t = actual,
             }
         }
     }
 
-    fn has_work(&self, accept_user: bool) -> bool {
-        let lanes = self.lanes.lock();
-        !lanes.control.is_empty() || (accept_user && !lanes.user.is_empty())
+    /// Moves the state bits of `tail` to `state` (the runner owns the token).
+    fn set_state(&self, mut t: u64, state: u64) {
+        loop {
+            // ORDERING: AcqRel; Release publishes this run's effects to the
+            // next runner, Acquire as for every RMW on `tail`.
+            match self.tail.compare_exchange_weak(
+                t,
+                (t & !STATE) | state,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(actual) => t = actual,
+            }
+        }
+    }
+
+    /// Frees the head block if the lane is empty (step 5 of the protocol).
+    fn free_if_empty(&self, _role: &Consumer<'_>) {
+        // ORDERING: Relaxed; the role hands `head_block` over, and a block a
+        // sender installed is published by its Release store (Acquire here).
+        let block = self.head_block.load(Ordering::Acquire);
+        if block.is_null() {
+            return;
+        }
+        // ORDERING: Relaxed; only the consumer role writes `head`.
+        let head = self.head.load(Ordering::Relaxed);
+        // ORDERING: Acquire, as in `enqueue`.
+        let t = self.tail.load(Ordering::Acquire);
+        if pos(t) != head {
+            return;
+        }
+        let marker = head - offset(head) as u64 + BLOCK_CAP as u64;
+        // Park `tail` on the marker: senders wait there as for an install. The
+        // CAS fails if anything was claimed since we looked.
+        // ORDERING: AcqRel, as for every RMW on `tail`.
+        if self
+            .tail
+            .compare_exchange(t, with_pos(t, marker), Ordering::AcqRel, Ordering::Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        // `head_block` first: a sender installs a block only after it sees
+        // `tail_block` null, and its `head_block` store must come after ours.
+        // ORDERING: Relaxed; ordered before the Release store below.
+        self.head_block.store(ptr::null_mut(), Ordering::Relaxed);
+        // ORDERING: Release pairs with the installer's Acquire CAS.
+        self.tail_block.store(ptr::null_mut(), Ordering::Release);
+        let next = next_pos(marker);
+        // ORDERING: Relaxed; `len`'s snapshot.
+        self.head.store(next, Ordering::Relaxed);
+        // ORDERING: Relaxed for the read; the CAS decides.
+        let mut cur = self.tail.load(Ordering::Relaxed);
+        loop {
+            // Only the state bits can have changed (senders wait).
+            // ORDERING: AcqRel; Release publishes the null pointers to the
+            // senders that see the new position (Acquire).
+            match self.tail.compare_exchange_weak(
+                cur,
+                with_pos(cur, next),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => cur = actual,
+            }
+        }
+        // SAFETY: the lane was empty and no claim can land in `block` any
+        // more; every sender that wrote in it is done (we read its slots).
+        unsafe { Block::free(block) };
     }
 
     /// Whether a worker is running the actor now.
     pub(crate) fn is_running(&self) -> bool {
         // ORDERING: Relaxed; a diagnostic read (shutdown's stuck report).
-        self.state.load(Ordering::Relaxed) & RUNNING != 0
+        self.tail.load(Ordering::Relaxed) & RUNNING != 0
+    }
+}
+
+impl<M, C> Drop for Mailbox<M, C> {
+    fn drop(&mut self) {
+        // `&mut self`: no other thread is left, so Relaxed reads see all.
+        // ORDERING: Relaxed, as said.
+        let end = pos(self.tail.load(Ordering::Relaxed));
+        // ORDERING: Relaxed, as said.
+        let mut p = self.head.load(Ordering::Relaxed);
+        // ORDERING: Relaxed, as said.
+        let mut block = self.head_block.load(Ordering::Relaxed);
+        while p != end && !block.is_null() {
+            let off = offset(p);
+            if off == BLOCK_CAP {
+                // SAFETY: a live block of this mailbox.
+                // ORDERING: Relaxed, as said.
+                let next = unsafe { (*block).next.load(Ordering::Relaxed) };
+                // SAFETY: passed for good.
+                unsafe { Block::free(block) };
+                block = next;
+            } else {
+                // SAFETY: a live block of this mailbox.
+                let slot = unsafe { &(*block).slots[off] };
+                // ORDERING: Relaxed, as said.
+                let state = slot.state.load(Ordering::Relaxed);
+                if state & WRITTEN != 0 && state & HOLE == 0 {
+                    // SAFETY: written and never taken (it is past the head).
+                    slot.msg.with_mut(|m| unsafe { (*m).assume_init_drop() });
+                }
+            }
+            p = next_pos(p);
+        }
+        if !block.is_null() {
+            // SAFETY: the last block, reached by no one else.
+            unsafe { Block::free(block) };
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{Idle, Mailbox, Popped, Schedule};
+    use crate::sync::Ordering;
+
+    /// A mailbox with one message handled, at the end of the turn that
+    /// handled it.
+    fn after_one_message() -> Mailbox<u32, ()> {
+        let mb = Mailbox::new(8);
+        let s = mb
+            .try_push_with(7, |v| v, &|| {})
+            .map_err(|_| "refused")
+            .unwrap();
+        assert_eq!(s, Schedule::Submit);
+        mb.transition_to_running();
+        let mut wakers = Vec::new();
+        assert!(matches!(mb.pop(true, &mut wakers), Some(Popped::User(7))));
+        assert!(mb.pop(true, &mut wakers).is_none());
+        mb
+    }
+
+    fn has_block(mb: &Mailbox<u32, ()>) -> bool {
+        // ORDERING: Relaxed; single-threaded test.
+        !mb.head_block.load(Ordering::Relaxed).is_null()
+    }
+
+    #[test]
+    fn going_idle_frees_the_block_unless_asked_to_keep_it() {
+        let mb = after_one_message();
+        assert!(has_block(&mb), "a message was queued in a block");
+        assert_eq!(mb.transition_to_idle(true, true, false), Idle::Done);
+        assert!(!has_block(&mb), "an idle, empty mailbox owns no block");
+
+        let mb = after_one_message();
+        assert_eq!(mb.transition_to_idle(true, true, true), Idle::Done);
+        assert!(has_block(&mb), "a kept block stays for the next message");
+        // And the kept block takes the next message without a new one.
+        let before = mb.head_block.load(Ordering::Relaxed);
+        let _ = mb
+            .try_push_with(8, |v| v, &|| {})
+            .map_err(|_| "refused")
+            .unwrap();
+        assert_eq!(mb.head_block.load(Ordering::Relaxed), before);
     }
 }

@@ -18,14 +18,18 @@ pub(crate) use std::sync::Arc;
 pub(crate) use std::sync::atomic::Ordering;
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, fence};
+pub(crate) use std::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, fence,
+};
 #[cfg(not(loom))]
 pub(crate) use std::thread;
 
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, fence};
+pub(crate) use loom::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, fence,
+};
 #[cfg(loom)]
 pub(crate) use loom::thread;
 
@@ -127,7 +131,7 @@ impl fmt::Debug for Condvar {
 }
 
 /// A cell whose contents are reached only through raw pointers handed to a
-/// closure (`with_mut`), the shape of loom's
+/// closure (`with` to read, `with_mut` to write), the shape of loom's
 /// `UnsafeCell`, which under `cfg(loom)` replaces it and checks every access
 /// for a data race. Callers argue in a `// SAFETY:` comment why no other
 /// thread touches the contents during the closure.
@@ -139,6 +143,12 @@ pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
 impl<T> UnsafeCell<T> {
     pub(crate) const fn new(value: T) -> Self {
         UnsafeCell(std::cell::UnsafeCell::new(value))
+    }
+
+    /// Runs `f` with a pointer for reading the contents.
+    #[inline(always)]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
     }
 
     /// Runs `f` with a pointer for writing the contents.

@@ -58,3 +58,109 @@ fn suspended_actor_queues_messages_until_it_resumes() {
     assert_eq!(a.ask(Msg::Seen, LIMIT).unwrap(), vec![0, 1, 2, 3]);
     system.shutdown().unwrap();
 }
+
+enum TMsg {
+    /// Blocks the handler until the gate opens, after saying it started.
+    Hold(common::Gate, crossbeam_channel::Sender<()>),
+    Item,
+    Count(Reply<u32>),
+}
+
+/// Counts items; suspends itself after the `suspend_at`-th for a moment.
+struct Target {
+    n: u32,
+    suspend_at: u32,
+}
+
+impl Actor for Target {
+    type Msg = TMsg;
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: TMsg) -> Result<(), ActorError> {
+        match msg {
+            TMsg::Hold(gate, started) => {
+                let _ = started.send(());
+                gate.wait();
+            }
+            TMsg::Item => {
+                self.n += 1;
+                if self.n == self.suspend_at {
+                    ctx.suspend();
+                    ctx.run_after(Duration::from_millis(20), |_: &mut Target, ctx| {
+                        ctx.resume();
+                        Ok(())
+                    });
+                }
+            }
+            TMsg::Count(r) => {
+                let _ = r.send(self.n);
+            }
+        }
+        Ok(())
+    }
+}
+
+enum FMsg {
+    /// Sends this many items to the target, then says so.
+    Flood(u32, crossbeam_channel::Sender<()>),
+    Ping(Reply<()>),
+}
+
+struct Flooder {
+    target: playhouse::Addr<Target>,
+}
+
+impl Actor for Flooder {
+    type Msg = FMsg;
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: FMsg) -> Result<(), ActorError> {
+        match msg {
+            FMsg::Flood(k, done) => {
+                for _ in 0..k {
+                    ctx.send(&self.target, TMsg::Item)
+                        .map_err(|e| e.to_string())?;
+                }
+                let _ = done.send(());
+            }
+            FMsg::Ping(r) => {
+                let _ = r.send(());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Regression: when an actor suspends, its mailbox gives back the places it
+/// took and not yet gave back, which can move a parked send in. The actor
+/// whose send that was must be resumed, or it stays suspended for ever.
+///
+/// The numbers pin the moment: a mailbox of 65 gives places back two at a
+/// time and moves parked sends in at 32. The hold takes one place and the
+/// flood the other 64, so the 65th item parks. After 32 items the target
+/// has given back 32 places and holds one, and suspends: giving that one
+/// back reaches 32 and moves the parked item in.
+#[test]
+fn a_parked_send_moved_in_as_its_target_suspends_resumes_its_sender() {
+    common::init_log();
+    let system = System::builder().workers(2).build().unwrap();
+    let target = system
+        .spawn_with(SpawnOptions::new().mailbox_capacity(65), || Target {
+            n: 0,
+            suspend_at: 32,
+        })
+        .unwrap();
+    let t = target.clone();
+    let flooder = system.spawn(move || Flooder { target: t.clone() }).unwrap();
+    let gate = common::Gate::new();
+    let (started_tx, started) = crossbeam_channel::bounded(1);
+    target.tell(TMsg::Hold(gate.clone(), started_tx)).unwrap();
+    started
+        .recv_timeout(LIMIT)
+        .expect("the target took the hold");
+    let (done_tx, done) = crossbeam_channel::bounded(1);
+    flooder.tell(FMsg::Flood(65, done_tx)).unwrap();
+    done.recv_timeout(LIMIT).expect("the flood was sent");
+    gate.open();
+    assert_eq!(target.ask(TMsg::Count, LIMIT).unwrap(), 65);
+    flooder
+        .ask(FMsg::Ping, LIMIT)
+        .expect("the flooder resumed once its parked item moved in");
+    system.shutdown().unwrap();
+}

@@ -168,6 +168,9 @@ struct Extra<A> {
 /// per-actor settings are packed, rarely used fields are boxed (`extra` here,
 /// `Relations` in the context state), and the factory of an actor no
 /// supervisor restarts is dropped once it has built the instance.
+///
+/// `repr(C)` with the mailbox last: see the layout note on `Mailbox`.
+#[repr(C)]
 pub(crate) struct Cell<A: Actor> {
     /// The actor and its context state. Reached only inside a turn, through
     /// the raw pointer `UnsafeCell` hands out: see the `Sync` impl below.
@@ -369,7 +372,7 @@ impl<A: Actor> Cell<A> {
         let mut counted = self.count_one();
         let s = self
             .mailbox
-            .try_push_with(value, |v| Envelope { msg: map(v), ask })?;
+            .try_push_with(value, |v| Envelope { msg: map(v), ask }, &|| self.submit())?;
         counted.keep();
         self.after_push(s);
         Ok(())
@@ -384,9 +387,12 @@ impl<A: Actor> Cell<A> {
         map: impl FnOnce(T) -> A::Msg,
     ) -> Result<(), (T, Refused)> {
         let mut counted = self.count_one();
-        let s = self
-            .mailbox
-            .push_blocking_with(value, deadline, |v| Envelope { msg: map(v), ask })?;
+        let s = self.mailbox.push_blocking_with(
+            value,
+            deadline,
+            |v| Envelope { msg: map(v), ask },
+            &|| self.submit(),
+        )?;
         counted.keep();
         self.after_push(s);
         Ok(())
@@ -407,12 +413,13 @@ impl<A: Actor> Cell<A> {
             self.shared.waits.try_wait(sender_id, self.id).then(waker)
         };
         let mut counted = self.count_one();
-        let sent = self
-            .mailbox
-            .push_or_park(value, sender_id == self.id, park, |v| Envelope {
-                msg: map(v),
-                ask,
-            })?;
+        let sent = self.mailbox.push_or_park(
+            value,
+            sender_id == self.id,
+            park,
+            |v| Envelope { msg: map(v), ask },
+            &|| self.submit(),
+        )?;
         counted.keep();
         if let Sent::Pushed(s) = sent {
             self.after_push(s);
