@@ -63,3 +63,44 @@ fn last_actor_stopping_wakes_the_shutdown_waiter() {
         actor.join().unwrap();
     });
 }
+
+/// A turn counts its sends from a credit: the message it sends is handled
+/// (and uncounted) on another worker before the turn gives back its unused
+/// credit with its own item. The waiter returns only after both, and the
+/// count ends at zero.
+#[test]
+fn credit_keeps_the_count_above_a_message_handled_before_its_turn_ends() {
+    use playhouse::loom_api::Credit;
+    loom::model(|| {
+        let quiet = Arc::new(Quiet::new());
+        let (turn_done, handled) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        quiet.added(1); // the item the turn handles
+        let (tx, rx) = loom::sync::mpsc::channel::<()>();
+        let (q, t) = (quiet.clone(), turn_done.clone());
+        let turn = thread::spawn(move || {
+            let credit = Credit::default();
+            assert!(credit.take(&q, &q)); // the handler sends a message
+            tx.send(()).unwrap();
+            t.store(true, Ordering::SeqCst);
+            q.done(1 + credit.take_left()); // the turn ends
+        });
+        let (q, h) = (quiet.clone(), handled.clone());
+        let other = thread::spawn(move || {
+            rx.recv().unwrap();
+            h.store(true, Ordering::SeqCst); // the message is handled...
+            q.done(1); // ...and uncounted, maybe before the turn ends
+        });
+        assert_eq!(quiet.wait_idle(None, || (false, None)), Ok(()));
+        assert!(turn_done.load(Ordering::SeqCst), "quiescent mid-turn");
+        assert!(
+            handled.load(Ordering::SeqCst),
+            "quiescent with a message pending"
+        );
+        turn.join().unwrap();
+        other.join().unwrap();
+        assert_eq!(quiet.count(), 0, "the credit left was given back");
+    });
+}

@@ -1,9 +1,9 @@
 //! Typed addresses ([`Addr`]) and type-erased ones ([`Recipient`]).
 
 use crate::actor::Actor;
-use crate::cell::{AnyCell, Cell, Command, StopReason};
+use crate::cell::{AnyCell, Cell, Command, SendFrom, StopReason};
 use crate::error::{AskError, SendError, SendTimeoutError, TrySendError};
-use crate::mailbox::{Refused, SendWaker, Sent};
+use crate::mailbox::{Refused, Sent};
 use crate::reply::{AskState, Reply, Slot};
 use crate::sync::Arc;
 use std::fmt;
@@ -315,8 +315,7 @@ trait RecipientOps<M>: Send + Sync {
         &self,
         msg: M,
         ask: Option<Arc<dyn AskState>>,
-        sender: u64,
-        waker: &dyn Fn() -> Arc<dyn SendWaker>,
+        from: &SendFrom<'_>,
     ) -> Result<Sent, M>;
     fn id(&self) -> u64;
     fn is_alive(&self) -> bool;
@@ -349,11 +348,9 @@ where
         &self,
         msg: M,
         ask: Option<Arc<dyn AskState>>,
-        sender: u64,
-        waker: &dyn Fn() -> Arc<dyn SendWaker>,
+        from: &SendFrom<'_>,
     ) -> Result<Sent, M> {
-        self.cell
-            .deliver_from_actor(msg, ask, sender, waker, &self.map)
+        self.cell.deliver_from_actor(msg, ask, from, &self.map)
     }
     fn id(&self) -> u64 {
         self.cell.id
@@ -457,8 +454,7 @@ pub trait Target<M>: sealed::Sealed<M> {
         &self,
         msg: M,
         ask: Option<Arc<dyn AskState>>,
-        sender: u64,
-        waker: &dyn Fn() -> Arc<dyn SendWaker>,
+        from: &SendFrom<'_>,
     ) -> Result<Sent, M>;
 }
 
@@ -476,10 +472,9 @@ impl<A: Actor> Target<A::Msg> for Addr<A> {
         &self,
         msg: A::Msg,
         ask: Option<Arc<dyn AskState>>,
-        sender: u64,
-        waker: &dyn Fn() -> Arc<dyn SendWaker>,
+        from: &SendFrom<'_>,
     ) -> Result<Sent, A::Msg> {
-        self.cell.deliver_from_actor(msg, ask, sender, waker, |m| m)
+        self.cell.deliver_from_actor(msg, ask, from, |m| m)
     }
 }
 
@@ -497,9 +492,8 @@ impl<M: Send + 'static> Target<M> for Recipient<M> {
         &self,
         msg: M,
         ask: Option<Arc<dyn AskState>>,
-        sender: u64,
-        waker: &dyn Fn() -> Arc<dyn SendWaker>,
+        from: &SendFrom<'_>,
     ) -> Result<Sent, M> {
-        self.inner.deliver_from_actor(msg, ask, sender, waker)
+        self.inner.deliver_from_actor(msg, ask, from)
     }
 }

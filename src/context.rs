@@ -3,9 +3,12 @@
 use crate::actor::Actor;
 use crate::actor::Terminated;
 use crate::addr::{Addr, Target};
-use crate::cell::{AnyCell, Cell, CellConfig, Continuation, Control, Exit, Start, StopReason};
+use crate::cell::{
+    AnyCell, Cell, CellConfig, Continuation, Control, Exit, SendFrom, Start, StopReason,
+};
 use crate::error::{ActorError, AskError, BuildError, SendError, SpawnError};
 use crate::mailbox::{SendWaker, Sent};
+use crate::quiet::Credit;
 use crate::reply::{Reply, Slot};
 use crate::sync::Arc;
 use crate::system::{DeadLetterReason, SpawnOptions};
@@ -128,6 +131,9 @@ pub struct Context<A: Actor> {
     /// count of its own (see [`Context::borrowing`]): never dropped.
     cell: ManuallyDrop<Arc<Cell<A>>>,
     pub(crate) st: CtxState<A>,
+    /// In-flight units counted ahead for this turn's sends; the turn gives
+    /// back what is left.
+    pub(crate) credit: Credit,
 }
 
 impl<A: Actor> Context<A> {
@@ -147,7 +153,21 @@ impl<A: Actor> Context<A> {
         // keeps `cell` (and with it the allocation) alive for as long as the
         // context lives.
         let cell = ManuallyDrop::new(unsafe { Arc::from_raw(Arc::as_ptr(cell)) });
-        Context { cell, st }
+        Context {
+            cell,
+            st,
+            credit: Credit::default(),
+        }
+    }
+
+    /// This actor as the sender of a message from this turn.
+    fn from<'a>(&'a self, waker: &'a dyn Fn() -> Arc<dyn SendWaker>) -> SendFrom<'a> {
+        SendFrom {
+            id: self.cell.id,
+            waker,
+            quiet: self.cell.shared.quiet(),
+            credit: &self.credit,
+        }
     }
 
     /// This actor's own address.
@@ -234,7 +254,7 @@ impl<A: Actor> Context<A> {
         // Borrows only the cell: the Arc is cloned only if the send parks.
         let cell: &Arc<Cell<A>> = &self.cell;
         let waker = || cell.clone() as Arc<dyn SendWaker>;
-        match to.deliver_from_actor(msg, None, self.cell.id, &waker) {
+        match to.deliver_from_actor(msg, None, &self.from(&waker)) {
             Ok(Sent::Pushed(_)) => Ok(()),
             Ok(Sent::Parked) => {
                 self.st.parked_sends += 1;
@@ -332,7 +352,7 @@ impl<A: Actor> Context<A> {
         // Borrows only the cell: the Arc is cloned only if the send parks.
         let cell: &Arc<Cell<A>> = &self.cell;
         let waker = || cell.clone() as Arc<dyn SendWaker>;
-        match to.deliver_from_actor(request, Some(slot.clone()), self.cell.id, &waker) {
+        match to.deliver_from_actor(request, Some(slot.clone()), &self.from(&waker)) {
             Ok(Sent::Pushed(_)) => {}
             Ok(Sent::Parked) => self.st.parked_sends += 1,
             Err(request) => {

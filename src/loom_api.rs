@@ -216,7 +216,7 @@ impl LoomSlot {
 pub use crate::system::WaitGraph;
 
 /// The in-flight count behind `await_quiescent`.
-pub use crate::quiet::Quiet;
+pub use crate::quiet::{Credit, Quiet};
 
 /// The watchers of one actor.
 pub use crate::watch::Watchers;

@@ -26,9 +26,65 @@
 //! happens before that item's decrement on the same thread, so coherence keeps
 //! it ahead in the counter's modification order and no reader can see the
 //! decrement without it. Modelled in `loom-tests/quiescence.rs`.
+//!
+//! A turn counts the messages its handlers send from a [`Credit`]: units
+//! added in chunks before the sends they cover, the unused ones given back by
+//! the turn's one decrement. The increments still come before the sends on
+//! the same thread, and the turn's own item stays counted until that
+//! decrement, so the count never falls below the work in flight.
 
 use crate::sync::{AtomicUsize, CachePadded, Condvar, Mutex, Ordering, fence};
 use std::time::{Duration, Instant};
+
+/// In-flight units a turn takes at once for the messages it sends.
+const CREDIT_CHUNK: usize = 32;
+
+/// In-flight units a turn has counted ahead for the messages its handlers
+/// send, so that a handler sending many messages raises the shared count once
+/// per [`CREDIT_CHUNK`] sends instead of once per send (the count's cache
+/// line is the one every worker and outside sender writes).
+///
+/// The count stays an upper bound: units are added before the sends they
+/// cover, and the unused ones are given back only at the end of the turn,
+/// together with the turn's own items ([`Credit::take_left`]). Until then the
+/// count is high by at most a chunk, which only delays a quiescence the
+/// running turn rules out anyway, since its own item is still counted.
+#[derive(Debug, Default)]
+#[allow(unreachable_pub)] // `pub` so loom_api can re-export it to the loom models
+pub struct Credit {
+    left: std::cell::Cell<usize>,
+}
+
+#[allow(unreachable_pub)]
+impl Credit {
+    /// Counts one message in flight for a send from an actor of the system
+    /// counted by `mine` to one counted by `to`. Returns `false`, counting
+    /// nothing, when the two differ: the caller counts it with `to` itself.
+    pub fn take(&self, mine: &Quiet, to: &Quiet) -> bool {
+        if !std::ptr::eq(mine, to) {
+            return false;
+        }
+        match self.left.get() {
+            0 => {
+                mine.added(CREDIT_CHUNK);
+                self.left.set(CREDIT_CHUNK - 1);
+            }
+            n => self.left.set(n - 1),
+        }
+        true
+    }
+
+    /// Returns a unit [`take`](Credit::take) counted for a send that did not
+    /// go through.
+    pub fn give_back(&self) {
+        self.left.set(self.left.get() + 1);
+    }
+
+    /// Takes the units not used, for the turn to uncount with its items.
+    pub fn take_left(&self) -> usize {
+        self.left.replace(0)
+    }
+}
 
 /// How long one wait may last when there is no deadline (a wake-up is never
 /// missed, see the protocol; this only bounds a spurious sleep).

@@ -218,6 +218,11 @@ impl Shared {
         self.quiet.done(n);
     }
 
+    /// The in-flight count, for a turn's [`Credit`](crate::quiet::Credit).
+    pub(crate) fn quiet(&self) -> &Quiet {
+        &self.quiet
+    }
+
     pub(crate) fn count_handled(&self, n: u64) {
         // ORDERING: Relaxed; a statistic.
         self.handled.fetch_add(n, Ordering::Relaxed);

@@ -25,6 +25,7 @@ use crate::context::{Context, CtxState, Factory};
 use crate::error::{ActorError, Failure};
 use crate::mailbox::{Mailbox, Refused, Schedule, SendWaker, Sent};
 use crate::pool::Runnable;
+use crate::quiet::{Credit, Quiet};
 use crate::reply::AskState;
 use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, Mutex, Ordering, UnsafeCell};
 use crate::system::{DeadLetterReason, Shared};
@@ -358,6 +359,7 @@ impl<A: Actor> Cell<A> {
         self.shared.work_added(1);
         InFlight {
             shared: &self.shared,
+            credit: None,
             armed: true,
         }
     }
@@ -403,19 +405,29 @@ impl<A: Actor> Cell<A> {
         self: &Arc<Self>,
         value: T,
         ask: Option<Arc<dyn AskState>>,
-        sender_id: u64,
-        waker: &dyn Fn() -> Arc<dyn SendWaker>,
+        from: &SendFrom<'_>,
         map: impl FnOnce(T) -> A::Msg,
     ) -> Result<Sent, T> {
         let park = || {
             // Parking on an actor that (through others) waits for us could
             // never end: such a send goes in without counting toward capacity.
-            self.shared.waits.try_wait(sender_id, self.id).then(waker)
+            self.shared
+                .waits
+                .try_wait(from.id, self.id)
+                .then(from.waker)
         };
-        let mut counted = self.count_one();
+        let mut counted = if from.credit.take(from.quiet, self.shared.quiet()) {
+            InFlight {
+                shared: &self.shared,
+                credit: Some(from.credit),
+                armed: true,
+            }
+        } else {
+            self.count_one()
+        };
         let sent = self.mailbox.push_or_park(
             value,
-            sender_id == self.id,
+            from.id == self.id,
             park,
             |v| Envelope { msg: map(v), ask },
             &|| self.submit(),
@@ -518,9 +530,21 @@ fn failure_of(
     }
 }
 
+/// Who sends from inside the pool: the sending actor's id, how to make its
+/// waker should the send park, and its turn's in-flight credit with the
+/// count of the sender's system.
+pub(crate) struct SendFrom<'a> {
+    pub(crate) id: u64,
+    pub(crate) waker: &'a dyn Fn() -> Arc<dyn SendWaker>,
+    pub(crate) quiet: &'a Quiet,
+    pub(crate) credit: &'a Credit,
+}
+
 /// One message counted in flight, uncounted on drop unless kept.
 struct InFlight<'a> {
     shared: &'a Shared,
+    /// Counted from the sending turn's credit: given back there.
+    credit: Option<&'a Credit>,
     armed: bool,
 }
 
@@ -533,7 +557,10 @@ impl InFlight<'_> {
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         if self.armed {
-            self.shared.work_done(1);
+            match self.credit {
+                Some(credit) => credit.give_back(),
+                None => self.shared.work_done(1),
+            }
         }
     }
 }

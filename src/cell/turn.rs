@@ -17,7 +17,7 @@ impl<A: Actor> Cell<A> {
         // ORDERING: Relaxed; only read for shutdown's stuck report.
         self.running_on
             .store(u32::try_from(worker + 1).unwrap_or(0), Ordering::Relaxed);
-        let (items, user, drained, accept_user) = self.run.with_mut(|run| {
+        let (items, credit, user, drained, accept_user) = self.run.with_mut(|run| {
             // SAFETY: this worker holds the actor's run token from
             // `transition_to_running` above until `transition_to_idle` below,
             // after this closure: no other thread touches the run state
@@ -41,7 +41,9 @@ impl<A: Actor> Cell<A> {
         // Uncount the items taken only now: after their effects (sends) and the
         // counters above, so whoever sees quiescence sees both. One decrement
         // per turn also keeps the shared counter off the per-message path.
-        self.shared.work_done(items);
+        // The credit the turn's sends did not use goes back in the same
+        // decrement (see `quiet.rs`).
+        self.shared.work_done(items + credit);
         // ORDERING: Relaxed, as above.
         self.running_on.store(0, Ordering::Relaxed);
         // An actor that already handled messages in an earlier turn is likely
@@ -58,14 +60,15 @@ impl<A: Actor> Cell<A> {
         }
     }
 
-    /// The items of one turn: returns (items taken, user messages among them,
-    /// whether the lanes were drained, whether user messages are accepted).
+    /// The items of one turn: returns (items taken, in-flight credit left,
+    /// user messages among them, whether the lanes were drained, whether user
+    /// messages are accepted).
     fn turn_items(
         self: &Arc<Self>,
         actor: &mut Option<A>,
         st: &mut CtxState<A>,
         mut ctx: Context<A>,
-    ) -> (usize, u64, bool, bool) {
+    ) -> (usize, usize, u64, bool, bool) {
         let mut wakers = Vec::new();
         let mut items = 0;
         let mut user = 0;
@@ -125,8 +128,9 @@ impl<A: Actor> Cell<A> {
         // A swap, not an assignment: the empty state left in `*st` at the
         // start needs no drop here, only the one `ctx` takes with it.
         std::mem::swap(st, &mut ctx.st);
+        let credit = ctx.credit.take_left();
         drop(ctx);
-        (items, user, drained, accept_user)
+        (items, credit, user, drained, accept_user)
     }
 
     fn on_message(
