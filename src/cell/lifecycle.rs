@@ -175,8 +175,11 @@ impl<A: Actor> Cell<A> {
         user: Vec<Envelope<A::Msg>>,
         parked: Vec<crate::mailbox::Parked<Envelope<A::Msg>>>,
     ) {
-        let label = self.label();
         let n = user.len() + parked.len();
+        if n == 0 {
+            return;
+        }
+        let label = self.label();
         for env in user {
             self.dead_letter_envelope(&label, env);
         }
@@ -193,13 +196,13 @@ impl<A: Actor> Cell<A> {
         }
         self.shared
             .dead_letter::<A::Msg>(label, DeadLetterReason::Stopped);
-        super::contain(label, "dropping a dead letter", || drop(env));
+        super::contain(|| label.to_string(), "dropping a dead letter", || drop(env));
     }
 
     /// Drops the instance (its `Drop` is user code).
     pub(super) fn drop_instance(&self, actor: &mut Option<A>) {
         if let Some(old) = actor.take() {
-            super::contain(&self.label(), "dropping the actor", || drop(old));
+            super::contain(|| self.label(), "dropping the actor", || drop(old));
         }
     }
 
@@ -305,11 +308,14 @@ impl<A: Actor> Cell<A> {
             t.cancel();
         }
         let drained = self.mailbox.close();
-        let label = self.label();
         let controls = drained.control.len();
         self.dead_letter_drained(drained.user, drained.parked);
         // Continuations hold user closures: their drops are user code too.
-        super::contain(&label, "dropping a control item", || drop(drained.control));
+        super::contain(
+            || self.label(),
+            "dropping a control item",
+            || drop(drained.control),
+        );
         self.shared.work_done(controls);
         ctx.st.dead = true;
         // ORDERING: Release pairs with the Acquire in `alive`: the closed mailbox
@@ -324,7 +330,7 @@ impl<A: Actor> Cell<A> {
             name: self.name().map(str::to_string),
             reason: exit_reason(&reason, ctx.st.halted()),
         };
-        log::debug!("actor {label} stopped: {:?}", notice.reason);
+        log::debug!("actor {} stopped: {:?}", self.label(), notice.reason);
         self.watchers.end(notice);
         if let Some(parent) = ctx.st.parent.take() {
             parent.notice(ChildNotice::Stopped(self.id));

@@ -566,10 +566,11 @@ impl Drop for InFlight<'_> {
 }
 
 /// Runs user code (a drop, a hook) on a runtime path, where a panic must not
-/// unwind through the turn: it is logged instead.
-pub(crate) fn contain(label: &str, what: &str, f: impl FnOnce()) {
+/// unwind through the turn: it is logged instead. `label` names the actor,
+/// made only for the log: stopping many actors formats no names.
+pub(crate) fn contain(label: impl FnOnce() -> String, what: &str, f: impl FnOnce()) {
     if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        log::error!("actor {label}: {what} panicked: {}", panic_message(&*p));
+        log::error!("actor {}: {what} panicked: {}", label(), panic_message(&*p));
     }
 }
 

@@ -147,7 +147,7 @@ impl<A: Actor> Cell<A> {
             let label = self.label();
             self.shared
                 .dead_letter::<A::Msg>(&label, DeadLetterReason::AskerGone);
-            super::contain(&label, "dropping a dead letter", || drop(env));
+            super::contain(|| label, "dropping a dead letter", || drop(env));
             return;
         }
         let Some(a) = actor.as_mut() else {
