@@ -135,9 +135,13 @@ const MAX_CAPACITY: usize = (1 << (64 - COUNT_SHIFT)) - 1;
 /// The consumer gives places back in batches of `capacity >> RELEASE_SHIFT`
 /// (at least one): each give-back is an RMW on the line all senders fight
 /// over. The bound still holds, but a sender may find the lane full up to
-/// that many places early. The batch is given back as soon as the consumer
-/// finds the lane empty, stops taking user messages, or closes, so a sender
-/// can block only while the lane holds real messages the consumer will take.
+/// that many places early, also while the actor is idle (it keeps fewer than
+/// a batch). A sender still blocks only while the lane holds messages the
+/// consumer has yet to take: with `count >= capacity` and fewer than a batch
+/// held back, at least one is queued. Taking them all gives back enough
+/// batches to reach the low watermark, which moves parked sends in and wakes
+/// blocked senders. A consumer that stops taking user messages (suspended)
+/// gives back what it holds at once, and a close gives back everything.
 #[cfg(not(loom))]
 const RELEASE_SHIFT: u32 = 5;
 /// Under loom, batches of half the capacity, so small models batch.
@@ -916,8 +920,7 @@ impl<M, C> Mailbox<M, C> {
     /// message taken was already written (more to take, known without reading
     /// `tail`, the line senders write). If not, a runner that finds
     /// [`looks_empty`](Mailbox::looks_empty) after the handler can end its
-    /// turn as drained with [`give_back`](Mailbox::give_back) instead of an
-    /// empty `pop`.
+    /// turn as drained instead of making an empty `pop`.
     pub(crate) fn pop_hinted(
         &self,
         accept_user: bool,
@@ -947,7 +950,9 @@ impl<M, C> Mailbox<M, C> {
         loop {
             let role = self.consumer();
             let Some((m, counted, more)) = self.take_head(&role) else {
-                self.flush(&role, wakers);
+                // Places held back stay so until a batch is full (see
+                // `RELEASE_SHIFT`): an actor woken per message, as in
+                // request and reply, writes the senders' line only on claims.
                 return None;
             };
             if counted {
@@ -968,9 +973,9 @@ impl<M, C> Mailbox<M, C> {
         }
     }
 
-    /// Gives back the places taken and not yet given back, as an empty `pop`
-    /// does: a runner ending its turn on an empty lane calls it, so an idle
-    /// actor holds no places.
+    /// Gives back the places taken and not yet given back, as a `pop` that
+    /// does not accept user messages does: a runner whose handler suspended
+    /// the actor calls it, so a suspended actor holds no places back.
     pub(crate) fn give_back(&self, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
         // ORDERING: Relaxed; only the consumer role (this runner) writes it.
         if self.pending.load(Ordering::Relaxed) != 0 {

@@ -98,13 +98,8 @@ impl<A: Actor> Cell<A> {
                     // Nothing was behind this message and nothing is now: the
                     // turn is drained without another, empty, pop (anything
                     // that arrives from now on fails the idle transition's
-                    // CAS, as after an empty pop), giving back the places
-                    // taken as that pop would.
+                    // CAS, as after an empty pop).
                     if !more && self.mailbox.looks_empty() {
-                        self.mailbox.give_back(&mut wakers);
-                        for w in wakers.drain(..) {
-                            w.wake(self.id, true);
-                        }
                         drained = true;
                         break;
                     }
@@ -112,11 +107,10 @@ impl<A: Actor> Cell<A> {
             }
         }
         let accept_user = ctx.st.accepts_user();
-        if !drained && (!accept_user || self.mailbox.looks_empty()) {
-            // The turn ended on its budget, or on a handler that stopped
-            // taking user messages, before a pop could see the lane empty:
-            // give back the places taken now, since the actor may go idle
-            // or stay suspended holding them.
+        if !accept_user {
+            // A handler suspended the actor (or it is winding down) after
+            // the last pop: it gives back the places it holds now, as a pop
+            // would, since it may stay suspended for long.
             self.mailbox.give_back(&mut wakers);
         }
         // Every waker collected must be woken, also those of the pop that
