@@ -606,5 +606,7 @@ mod tests {
         let mailbox = size_of::<Mailbox<Envelope<u64>, Control<Echo>>>();
         let rest = size_of::<Cell<Echo>>() - mailbox;
         assert!(rest <= 128, "a cell outside its mailbox takes {rest} bytes");
+        // An idle mailbox owns no buffer: its lanes are allocated on demand.
+        assert!(mailbox <= 112, "an empty mailbox takes {mailbox} bytes");
     }
 }
