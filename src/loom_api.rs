@@ -136,6 +136,63 @@ impl LoomMailbox {
         self.inner.transition_to_idle(true, true, false)
     }
 
+    /// `pop` that also returns the hint (the slot after a user message was
+    /// already written), as the runner's `turn_items` uses it.
+    pub fn pop_hinted(&self) -> Option<(Item, bool)> {
+        let mut wakers = Vec::new();
+        let item = self.inner.pop_hinted(true, &mut wakers);
+        for w in wakers {
+            w.wake(0, true);
+        }
+        item.map(|(i, more)| {
+            (
+                match i {
+                    Popped::Control(c) => Item::Control(c),
+                    Popped::User(u) => Item::User(u),
+                },
+                more,
+            )
+        })
+    }
+
+    pub fn looks_empty(&self) -> bool {
+        self.inner.looks_empty()
+    }
+
+    /// Gives back the places taken, waking in place the senders whose parked
+    /// messages moved in.
+    pub fn give_back(&self) {
+        let mut wakers = Vec::new();
+        self.inner.give_back(&mut wakers);
+        for w in wakers {
+            w.wake(0, true);
+        }
+    }
+
+    /// `transition_to_idle` with every argument the runner passes.
+    pub fn transition_to_idle_with(&self, drained: bool, keep_block: bool) -> Idle {
+        self.inner.transition_to_idle(true, drained, keep_block)
+    }
+
+    /// A push whose message mapping panics after the claim; `resubmit` is
+    /// what the cell passes (it queues the actor). Returns whether the
+    /// mapping ran (the claim succeeded).
+    pub fn try_push_panicking(&self, resubmit: &dyn Fn()) -> bool {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.inner
+                .try_push_with(0u32, |_| panic!("mapping panics"), resubmit)
+                .is_ok()
+        }));
+        match r {
+            Ok(ok) => {
+                assert!(!ok, "the mapping always panics");
+                false
+            }
+            Err(_) => true,
+        }
+    }
+
+
     /// Closes both lanes (the actor stopped); returns how many control items it
     /// held.
     pub fn close(&self) -> usize {
