@@ -426,7 +426,7 @@ fn blocked_sender_is_woken_when_a_batch_is_given_back() {
 }
 
 // ---------------------------------------------------------------------------
-// Review models: the runner's hinted turn end, kept blocks, frees racing
+// The runner's hinted turn end, kept blocks, frees racing
 // senders and an outside close, a panicking mapping, parked and blocked
 // senders together. Every thread that gets the run token runs the turn
 // itself, like a worker would; at the end the mailbox must be idle (a fresh
@@ -435,8 +435,10 @@ fn blocked_sender_is_woken_when_a_batch_is_given_back() {
 
 /// `loom::model` with at most one preemption, for the models where two
 /// threads may spin-wait on one preempted thread at once (an outside close
-/// waiting for the consumer role, a sender waiting at a free marker): loom
-/// cannot check those at bound 2 (see `review_loom_spin_control`).
+/// waiting for the consumer role, a sender waiting at a free marker). At
+/// bound 2 loom explores the two spinners alternating for ever and gives up
+/// with "exceeded maximum number of branches"; a model of two bare spinners
+/// on one atomic flag, with no mailbox in it, fails the same way.
 fn model_bound_1<F: Fn() + Sync + Send + 'static>(f: F) {
     let mut b = loom::model::Builder::new();
     b.preemption_bound = Some(1);
@@ -444,8 +446,8 @@ fn model_bound_1<F: Fn() + Sync + Send + 'static>(f: F) {
 }
 
 /// The runner's loop as `turn_items` has it (unbounded budget): pops with
-/// the hint, ends as drained on `!more && looks_empty()` after giving back,
-/// then goes idle, and runs again while rescheduled.
+/// the hint, ends as drained on `!more && looks_empty()` (keeping back fewer
+/// places than a batch), then goes idle, and runs again while rescheduled.
 fn hinted_turn(mb: &LoomMailbox, seen: &mut Vec<u32>, keep_block: bool) {
     loop {
         loop {
@@ -454,7 +456,6 @@ fn hinted_turn(mb: &LoomMailbox, seen: &mut Vec<u32>, keep_block: bool) {
                 Some((Item::User(v), more)) => {
                     seen.push(v);
                     if !more && mb.looks_empty() {
-                        mb.give_back();
                         break;
                     }
                 }
@@ -518,19 +519,19 @@ fn hinted_end_racing_tells(keep_block: bool) {
 }
 
 #[test]
-fn review_hinted_end_racing_tells_freeing() {
+fn hinted_end_racing_tells_freeing() {
     hinted_end_racing_tells(false);
 }
 
 #[test]
-fn review_hinted_end_racing_tells_keeping() {
+fn hinted_end_racing_tells_keeping() {
     hinted_end_racing_tells(true);
 }
 
 /// Two senders push two messages each into a kept block (so positions cross
 /// the block boundary) while the runner, with the hint, goes idle keeping it.
 #[test]
-fn review_kept_block_crossing() {
+fn kept_block_crossing() {
     loom::model(|| {
         let mb = Arc::new(LoomMailbox::running(8));
         assert!(mb.try_push(1).is_ok());
@@ -562,7 +563,7 @@ fn review_kept_block_crossing() {
 /// Shutdown closes the user lane from outside while the runner goes idle
 /// (freeing its block) and a sender pushes: each message exactly once.
 #[test]
-fn review_outside_close_racing_idle_free_and_a_sender() {
+fn outside_close_racing_idle_free_and_a_sender() {
     model_bound_1(|| {
         let mb = Arc::new(LoomMailbox::running(4));
         assert!(mb.try_push(1).is_ok());
@@ -608,7 +609,7 @@ fn quiet_mapping_panics() {
 /// while another sender pushes: the resubmit queues the actor, which then
 /// takes the other message, and the lane ends idle.
 #[test]
-fn review_panicking_mapping_racing_a_sender() {
+fn panicking_mapping_racing_a_sender() {
     model_bound_1(|| {
         let mb = Arc::new(LoomMailbox::running(4));
         assert!(mb.try_push(1).is_ok());
@@ -643,7 +644,7 @@ fn review_panicking_mapping_racing_a_sender() {
 /// mailbox while the runner drains with the hint: both get in, the parked
 /// sender is woken once, and the places all come back.
 #[test]
-fn review_parked_and_blocked_with_hinted_runner() {
+fn parked_and_blocked_with_hinted_runner() {
     model_bound_1(|| {
         let mb = Arc::new(LoomMailbox::running(2));
         assert!(mb.try_push(1).is_ok());
@@ -681,67 +682,5 @@ fn review_parked_and_blocked_with_hinted_runner() {
         assert_eq!(waker.woken.load(Ordering::SeqCst), usize::from(parked));
         assert_idle_and_empty(&mb);
         assert!(mb.try_push(5).is_ok(), "a place was not given back");
-    });
-}
-
-/// Not a mailbox model: shows that loom (0.7, preemption bound 2) cannot
-/// check two threads spin-waiting (with `yield_now`) on one preempted
-/// holder: it explores the two spinners alternating for ever and fails with
-/// "exceeded maximum number of branches". Models where an outside close
-/// waits for the consumer role while a sender waits at a free marker hit
-/// this, so they run with bound 1.
-#[test]
-#[ignore = "demonstrates a loom limitation, fails by design"]
-fn review_loom_spin_control() {
-    use loom::sync::atomic::{AtomicBool, AtomicU64};
-    loom::model(|| {
-        let flag = Arc::new(AtomicBool::new(false));
-        let word = Arc::new(AtomicU64::new(0));
-        let (f1, w1) = (flag.clone(), word.clone());
-        let spinner = thread::spawn(move || {
-            loop {
-                if f1
-                    .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-                    .is_ok()
-                {
-                    break;
-                }
-                thread::yield_now();
-            }
-            w1.fetch_add(1, Ordering::AcqRel);
-            f1.store(false, Ordering::Release);
-        });
-        let (f2, w2) = (flag.clone(), word.clone());
-        let other = thread::spawn(move || {
-            // Waits while the word is "marked" (odd), like a sender at a marker.
-            loop {
-                let t = w2.load(Ordering::Acquire);
-                if t % 2 == 0 {
-                    if w2.compare_exchange(t, t + 10, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
-                        break;
-                    }
-                    continue;
-                }
-                thread::yield_now();
-            }
-            let _ = &f2;
-        });
-        // The main thread holds the flag through a few operations.
-        for _ in 0..2 {
-            while flag
-                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_err()
-            {
-                thread::yield_now();
-            }
-            // Mark the word (odd), do a few steps, unmark it.
-            word.fetch_add(1, Ordering::AcqRel);
-            word.load(Ordering::Relaxed);
-            word.load(Ordering::Relaxed);
-            word.fetch_add(1, Ordering::AcqRel);
-            flag.store(false, Ordering::Release);
-        }
-        spinner.join().unwrap();
-        other.join().unwrap();
     });
 }

@@ -159,16 +159,6 @@ impl LoomMailbox {
         self.inner.looks_empty()
     }
 
-    /// Gives back the places taken, waking in place the senders whose parked
-    /// messages moved in.
-    pub fn give_back(&self) {
-        let mut wakers = Vec::new();
-        self.inner.give_back(&mut wakers);
-        for w in wakers {
-            w.wake(0, true);
-        }
-    }
-
     /// `transition_to_idle` with every argument the runner passes.
     pub fn transition_to_idle_with(&self, drained: bool, keep_block: bool) -> Idle {
         self.inner.transition_to_idle(true, drained, keep_block)
@@ -191,7 +181,6 @@ impl LoomMailbox {
             Err(_) => true,
         }
     }
-
 
     /// Closes both lanes (the actor stopped); returns how many control items it
     /// held.
