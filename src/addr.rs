@@ -161,6 +161,11 @@ impl<A: Actor> Addr<A> {
 
     /// A type-erased address for messages of type `M`, converted by `map`.
     ///
+    /// `map` runs inside each send, once the message is sure to be taken:
+    /// possibly while the target's mailbox is locked, and while its runner
+    /// waits for the slot it fills. Keep it a plain conversion; it must not
+    /// send to, ask, or read the metrics of the target.
+    ///
     /// # Examples
     ///
     /// ```
