@@ -116,8 +116,10 @@ impl<A: Actor> Cell<A> {
         // Every waker collected must be woken, also those of the pop that
         // ended the loop: a parked send it moved in suspends its sender
         // until then.
-        for w in wakers.drain(..) {
-            w.wake(self.id, true);
+        if !wakers.is_empty() {
+            for w in wakers {
+                w.wake(self.id, true);
+            }
         }
         // A swap, not an assignment: the empty state left in `*st` at the
         // start needs no drop here, only the one `ctx` takes with it.
