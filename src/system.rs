@@ -26,7 +26,7 @@ use crate::error::{BuildError, QuiescenceTimeout, ShutdownError, SpawnError, Stu
 use crate::pool::{PoolHandle, ThreadPool};
 use crate::quiet::Quiet;
 use crate::supervisor::Supervisor;
-use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, CachePadded, Mutex, Ordering};
+use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
 use crate::timer::Timer;
 use std::collections::HashMap;
 use std::fmt;
@@ -195,7 +195,6 @@ pub(crate) struct Shared {
     closing: AtomicBool,
     quiet: Quiet,
     alive: AtomicUsize,
-    handled: CachePadded<AtomicU64>,
     dead_letters: AtomicU64,
     on_dead_letter: Option<DeadLetterHook>,
     capacity: usize,
@@ -221,11 +220,6 @@ impl Shared {
     /// The in-flight count, for a turn's [`Credit`](crate::quiet::Credit).
     pub(crate) fn quiet(&self) -> &Quiet {
         &self.quiet
-    }
-
-    pub(crate) fn count_handled(&self, n: u64) {
-        // ORDERING: Relaxed; a statistic.
-        self.handled.fetch_add(n, Ordering::Relaxed);
     }
 
     pub(crate) fn dead_letter<M>(&self, recipient: &str, reason: DeadLetterReason) {
@@ -513,7 +507,6 @@ impl SystemBuilder {
             closing: AtomicBool::new(false),
             quiet: Quiet::new(),
             alive: AtomicUsize::new(0),
-            handled: CachePadded::new(AtomicU64::new(0)),
             dead_letters: AtomicU64::new(0),
             on_dead_letter: self.on_dead_letter,
             capacity: self.capacity,
@@ -670,7 +663,7 @@ impl System {
         // ORDERING: Relaxed loads; statistics.
         SystemMetrics {
             actors_alive: s.alive.load(Ordering::Relaxed),
-            messages_handled: s.handled.load(Ordering::Relaxed),
+            messages_handled: s.pool.messages(),
             dead_letters: s.dead_letters.load(Ordering::Relaxed),
             steals: pool.steals,
             parks: pool.parks,

@@ -36,7 +36,7 @@ impl<A: Actor> Cell<A> {
         let before = self.handled.load(Ordering::Relaxed);
         if user > 0 {
             self.handled.store(before + user, Ordering::Relaxed);
-            self.shared.count_handled(user);
+            self.shared.pool.count_messages(worker, user);
         }
         // Uncount the items taken only now: after their effects (sends) and the
         // counters above, so whoever sees quiescence sees both. One decrement

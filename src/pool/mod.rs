@@ -89,6 +89,17 @@ impl PoolHandle {
     pub(crate) fn reschedule(&self, task: Arc<dyn Runnable>) {
         self.shared.submit(Task::Turn(task), true);
     }
+
+    /// Counts `n` user messages handled by a turn on worker `worker`; called
+    /// only from that worker's thread.
+    pub(crate) fn count_messages(&self, worker: usize, n: u64) {
+        self.shared.count_messages(worker, n);
+    }
+
+    /// User messages handled on this pool's workers.
+    pub(crate) fn messages(&self) -> u64 {
+        self.shared.messages()
+    }
 }
 
 impl fmt::Debug for PoolHandle {

@@ -132,6 +132,10 @@ struct Counters {
     tasks_run: AtomicU64,
     steals: AtomicU64,
     parks: AtomicU64,
+    /// User messages that actor turns on this worker handled (for the
+    /// system's metrics): a tally per worker instead of one shared counter,
+    /// so a turn adds to it without a read-modify-write.
+    messages: AtomicU64,
 }
 
 impl Shared {
@@ -270,6 +274,24 @@ impl Shared {
                 }
             };
         }
+    }
+
+    /// Adds `n` user messages handled by a turn on worker `worker`; only that
+    /// worker's thread calls it.
+    pub(crate) fn count_messages(&self, worker: usize, n: u64) {
+        let c = &self.workers[worker].counters.messages;
+        // ORDERING: Relaxed, see `Counters`; a load and a store, not an RMW,
+        // since only this worker writes it.
+        c.store(c.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+    }
+
+    /// User messages handled on all workers (see `count_messages`).
+    pub(crate) fn messages(&self) -> u64 {
+        // ORDERING: Relaxed, see `Counters`.
+        self.workers
+            .iter()
+            .map(|w| w.counters.messages.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// The counters of all workers, summed.
