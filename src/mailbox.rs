@@ -12,10 +12,12 @@
 //! - An actor is in at most one run queue and run by at most one worker: only the
 //!   caller that moves the state from `IDLE` to `SCHEDULED` submits it, and only
 //!   the worker that pops it moves it to `RUNNING`.
-//! - Storage grows lazily: an empty mailbox whose actor has gone idle owns no
-//!   buffer. Messages live in blocks of `BLOCK_CAP` slots, allocated by the
-//!   senders as the lane grows and freed by the consumer as it passes them;
-//!   the control and parked queues are boxed only while in use.
+//! - Storage grows lazily: a new mailbox owns no buffer, and one whose actor
+//!   goes idle after its first turn with messages frees its block (an actor
+//!   that handled messages before keeps one, so waking it does not allocate).
+//!   Messages live in blocks of `BLOCK_CAP` slots, allocated by the senders
+//!   as the lane grows and freed by the consumer as it passes them; the
+//!   control and parked queues are boxed only while in use.
 //! - One consumer at a time: taking user messages, closing and freeing blocks
 //!   need the consumer role (`consumer`), which the runner takes for each pop,
 //!   so a close from outside the pool (shutdown abandoning a stuck actor) never
