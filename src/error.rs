@@ -280,7 +280,9 @@ pub struct QuiescenceTimeout {
 }
 
 impl QuiescenceTimeout {
-    /// Messages and timer firings still in flight when the time ran out.
+    /// Messages and timer firings still in flight when the time ran out. An
+    /// upper bound: a running turn counts the messages it sends ahead, in
+    /// chunks, and gives back the unused part when it ends.
     pub fn in_flight(&self) -> usize {
         self.in_flight
     }
