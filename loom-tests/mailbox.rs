@@ -24,6 +24,17 @@ fn drain_control(mb: &LoomMailbox, seen: &mut Vec<u32>) {
     }
 }
 
+/// After the runner and senders raced for the run token, `tokens` of them
+/// came away holding it: at most one may, and that one runs the actor once
+/// more (`turn`, possibly finding nothing) before it ends idle.
+fn settle(mb: &LoomMailbox, tokens: usize, turn: impl FnOnce()) {
+    assert!(tokens <= 1, "actor scheduled twice");
+    if tokens == 1 {
+        mb.transition_to_running();
+        turn();
+    }
+}
+
 /// Two senders race an actor whose worker is finishing its turn and going idle.
 /// Exactly one run token must exist while a message is queued, and every
 /// message is handled exactly once.
@@ -43,12 +54,10 @@ fn idle_transition_keeps_racing_tells() {
         for s in senders {
             tokens += usize::from(s.join().unwrap());
         }
-        assert!(tokens <= 1, "actor scheduled twice");
-        if tokens == 1 {
-            mb.transition_to_running();
+        settle(&mb, tokens, || {
             drain(&mb, &mut seen);
             assert_eq!(mb.transition_to_idle_drained(), Idle::Done);
-        }
+        });
         seen.sort_unstable();
         assert_eq!(seen, vec![1, 2], "a message was lost or duplicated");
     });
@@ -69,12 +78,10 @@ fn budget_end_of_turn_keeps_racing_tells() {
         }
         let mut tokens = usize::from(mb.transition_to_idle() == Idle::Reschedule);
         tokens += usize::from(sender.join().unwrap());
-        assert!(tokens <= 1, "actor scheduled twice");
-        if tokens == 1 {
-            mb.transition_to_running();
+        settle(&mb, tokens, || {
             drain(&mb, &mut seen);
             assert_eq!(mb.transition_to_idle_drained(), Idle::Done);
-        }
+        });
         assert_eq!(
             seen,
             vec![1, 2],
@@ -96,16 +103,14 @@ fn control_item_schedules_idle_actor() {
         }
         let mut tokens = usize::from(mb.transition_to_idle() == Idle::Reschedule);
         tokens += usize::from(sender.join().unwrap());
-        assert!(tokens <= 1, "actor scheduled twice");
-        if tokens == 1 {
-            // A sender whose push was already taken may still schedule the actor
-            // once more: a harmless empty turn, never a stranded item.
-            mb.transition_to_running();
+        // A sender whose push was already taken may still schedule the actor
+        // once more: a harmless empty turn, never a stranded item.
+        settle(&mb, tokens, || {
             if let Some(Item::Control(c)) = mb.pop() {
                 got.push(c);
             }
             assert_eq!(mb.transition_to_idle(), Idle::Done);
-        }
+        });
         assert_eq!(got, vec![7], "stop request stranded or duplicated");
     });
 }
@@ -129,14 +134,12 @@ fn control_item_racing_a_drained_turn_end() {
         };
         let mut tokens = usize::from(idle == Idle::Reschedule);
         tokens += usize::from(sender.join().unwrap());
-        assert!(tokens <= 1, "actor scheduled twice");
-        if tokens == 1 {
-            mb.transition_to_running();
+        settle(&mb, tokens, || {
             if let Some(Item::Control(c)) = mb.pop() {
                 got.push(c);
             }
             assert_eq!(mb.transition_to_idle(), Idle::Done);
-        }
+        });
         assert_eq!(got, vec![7], "stop request stranded or duplicated");
     });
 }
@@ -161,12 +164,10 @@ fn control_item_reaches_a_scheduled_actor() {
             None => mb.transition_to_idle_drained(),
         };
         let tokens = usize::from(idle == Idle::Reschedule) + usize::from(sender.join().unwrap());
-        assert!(tokens <= 1, "actor scheduled twice");
-        if tokens == 1 {
-            mb.transition_to_running();
+        settle(&mb, tokens, || {
             drain_control(&mb, &mut got);
             assert_eq!(mb.transition_to_idle_drained(), Idle::Done);
-        }
+        });
         assert_eq!(got, vec![7], "control item stranded or duplicated");
     });
 }
