@@ -407,7 +407,14 @@ impl SpawnOptions {
         self
     }
 
-    /// The most user messages its mailbox holds (at least 1).
+    /// The most user messages its mailbox holds (at least 1; at most
+    /// 2^24 - 1, larger values are clamped).
+    ///
+    /// The actor gives places back to its senders in batches of a
+    /// thirty-second of the capacity, so with a capacity of 64 or more a
+    /// sender may find the mailbox full up to that many messages early, even
+    /// while the actor is idle. A sender never waits on a mailbox with
+    /// nothing queued.
     pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
         self.capacity = Some(capacity);
         self
