@@ -35,6 +35,14 @@ fn settle(mb: &LoomMailbox, tokens: usize, turn: impl FnOnce()) {
     }
 }
 
+/// A turn that takes at most one control item, then must end idle.
+fn control_turn(mb: &LoomMailbox, got: &mut Vec<u32>) {
+    if let Some(Item::Control(c)) = mb.pop() {
+        got.push(c);
+    }
+    assert_eq!(mb.transition_to_idle(), Idle::Done);
+}
+
 /// Two senders race an actor whose worker is finishing its turn and going idle.
 /// Exactly one run token must exist while a message is queued, and every
 /// message is handled exactly once.
@@ -105,12 +113,7 @@ fn control_item_schedules_idle_actor() {
         tokens += usize::from(sender.join().unwrap());
         // A sender whose push was already taken may still schedule the actor
         // once more: a harmless empty turn, never a stranded item.
-        settle(&mb, tokens, || {
-            if let Some(Item::Control(c)) = mb.pop() {
-                got.push(c);
-            }
-            assert_eq!(mb.transition_to_idle(), Idle::Done);
-        });
+        settle(&mb, tokens, || control_turn(&mb, &mut got));
         assert_eq!(got, vec![7], "stop request stranded or duplicated");
     });
 }
@@ -134,12 +137,7 @@ fn control_item_racing_a_drained_turn_end() {
         };
         let mut tokens = usize::from(idle == Idle::Reschedule);
         tokens += usize::from(sender.join().unwrap());
-        settle(&mb, tokens, || {
-            if let Some(Item::Control(c)) = mb.pop() {
-                got.push(c);
-            }
-            assert_eq!(mb.transition_to_idle(), Idle::Done);
-        });
+        settle(&mb, tokens, || control_turn(&mb, &mut got));
         assert_eq!(got, vec![7], "stop request stranded or duplicated");
     });
 }
