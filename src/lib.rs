@@ -84,6 +84,7 @@ mod mailbox;
 mod pool;
 mod quiet;
 mod reply;
+mod spare;
 mod supervisor;
 mod sync;
 mod system;

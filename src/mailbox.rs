@@ -16,8 +16,9 @@
 //!   goes idle after its first turn with messages frees its block (an actor
 //!   that handled messages before keeps one, so waking it does not allocate).
 //!   Messages live in blocks of `BLOCK_CAP` slots, allocated by the senders
-//!   as the lane grows and freed by the consumer as it passes them; the
-//!   control and parked queues are boxed only while in use.
+//!   as the lane grows and freed by the consumer as it passes them (into the
+//!   process's spare blocks, `crate::spare`, which the next allocation takes
+//!   from); the control and parked queues are boxed only while in use.
 //! - One consumer at a time: taking user messages, closing and freeing blocks
 //!   need the consumer role (`consumer`), which the runner takes for each pop,
 //!   so a close from outside the pool (shutdown abandoning a stuck actor) never
@@ -107,9 +108,10 @@
 use crate::sync::{
     AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Backoff, Condvar, Mutex, Ordering, UnsafeCell,
 };
+use std::alloc::Layout;
 use std::collections::VecDeque;
 use std::mem::MaybeUninit;
-use std::ptr;
+use std::ptr::{self, NonNull};
 use std::time::Instant;
 
 // `tail`: flags in the low bits, then the position, then the counted messages.
@@ -282,14 +284,24 @@ struct Block<M> {
 }
 
 impl<M> Block<M> {
+    /// A block with every slot empty, from the spare blocks when one is kept
+    /// (see `spare`).
     fn alloc() -> *mut Block<M> {
-        Box::into_raw(Box::new(Block {
-            next: AtomicPtr::new(ptr::null_mut()),
-            slots: std::array::from_fn(|_| Slot {
-                msg: UnsafeCell::new(MaybeUninit::uninit()),
-                state: AtomicUsize::new(0),
-            }),
-        }))
+        let block = crate::spare::alloc(Layout::new::<Block<M>>())
+            .cast::<Block<M>>()
+            .as_ptr();
+        // SAFETY: `block` is allocated for a `Block<M>` and ours alone; the
+        // writes initialise every field but the messages, which stay
+        // uninitialised until a sender writes one.
+        unsafe {
+            ptr::addr_of_mut!((*block).next).write(AtomicPtr::new(ptr::null_mut()));
+            for i in 0..BLOCK_CAP {
+                ptr::addr_of_mut!((*block).slots[i].state).write(AtomicUsize::new(0));
+                ptr::addr_of_mut!((*block).slots[i].msg)
+                    .write(UnsafeCell::new(MaybeUninit::uninit()));
+            }
+        }
+        block
     }
 
     /// # Safety
@@ -297,8 +309,15 @@ impl<M> Block<M> {
     /// `block` came from [`Block::alloc`], is freed once, and no thread uses it
     /// afterwards. Its messages are not dropped.
     unsafe fn free(block: *mut Block<M>) {
-        // SAFETY: the caller's contract.
-        drop(unsafe { Box::from_raw(block) });
+        // SAFETY: the caller's contract; dropping the fields in place drops
+        // no message (they are `MaybeUninit`), only what the sync shim keeps.
+        unsafe {
+            ptr::drop_in_place(block);
+            crate::spare::free(
+                NonNull::new_unchecked(block.cast()),
+                Layout::new::<Block<M>>(),
+            );
+        }
     }
 }
 
