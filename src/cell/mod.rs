@@ -607,6 +607,8 @@ mod tests {
         let rest = size_of::<Cell<Echo>>() - mailbox;
         assert!(rest <= 128, "a cell outside its mailbox takes {rest} bytes");
         // An idle mailbox owns no buffer: its lanes are allocated on demand.
-        assert!(mailbox <= 112, "an empty mailbox takes {mailbox} bytes");
+        // 96 bytes of words and the 24-byte gap between the consumer's and
+        // the senders' cache lines.
+        assert!(mailbox <= 120, "an empty mailbox takes {mailbox} bytes");
     }
 }
