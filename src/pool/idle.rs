@@ -98,7 +98,7 @@
 //! [`Backoff`]: crate::sync::Backoff
 //! [`Parker`]: super::park::Parker
 
-use crate::sync::{AtomicUsize, Mutex, Ordering, fence};
+use crate::sync::{AtomicUsize, CachePadded, Mutex, Ordering, fence};
 use std::fmt;
 
 /// Bit layout of `state`: the low half of the word counts searching workers,
@@ -119,8 +119,9 @@ fn sleeping(state: usize) -> usize {
 
 /// The searching and sleeping workers of one pool.
 pub(crate) struct Idle {
-    /// Packed counts: searching (low half) and sleeping (high half).
-    state: AtomicUsize,
+    /// Packed counts: searching (low half) and sleeping (high half). Read by
+    /// every push, so on a line of its own, away from the injector's lock.
+    state: CachePadded<AtomicUsize>,
     /// Indices of the sleeping workers, most recent last.
     sleepers: Mutex<Vec<usize>>,
     workers: usize,
@@ -130,7 +131,7 @@ impl Idle {
     pub(crate) fn new(workers: usize) -> Self {
         debug_assert!(workers < SEARCHING_MASK, "too many workers to count");
         Idle {
-            state: AtomicUsize::new(0),
+            state: CachePadded::new(AtomicUsize::new(0)),
             sleepers: Mutex::new(Vec::with_capacity(workers)),
             workers,
         }

@@ -23,17 +23,17 @@
 //! steal that takes the task and so publishes the task's contents.
 
 use super::Task;
-use crate::sync::{Arc, Mutex};
+use crate::sync::{Arc, CachePadded, Mutex};
 use std::collections::VecDeque;
 use std::fmt;
 
 /// Creates one worker's local queue: the owner side and the steal side.
 #[cfg_attr(not(loom), allow(unreachable_pub))]
 pub fn local() -> (Local, Steal) {
-    let inner = Arc::new(Mutex::new(LocalQueue {
+    let inner = Arc::new(CachePadded::new(Mutex::new(LocalQueue {
         tasks: VecDeque::new(),
         next: None,
-    }));
+    })));
     (
         Local {
             inner: Arc::clone(&inner),
@@ -63,7 +63,7 @@ pub enum From {
 /// The owner side of a local queue: only its worker pushes to and pops from it.
 #[cfg_attr(not(loom), allow(unreachable_pub))]
 pub struct Local {
-    inner: Arc<Mutex<LocalQueue>>,
+    inner: Arc<CachePadded<Mutex<LocalQueue>>>,
 }
 
 #[cfg_attr(not(loom), allow(unreachable_pub))]
@@ -128,7 +128,7 @@ pub enum Pending {
 /// The steal side of a local queue: any other worker may take from it.
 #[cfg_attr(not(loom), allow(unreachable_pub))]
 pub struct Steal {
-    inner: Arc<Mutex<LocalQueue>>,
+    inner: Arc<CachePadded<Mutex<LocalQueue>>>,
 }
 
 #[cfg_attr(not(loom), allow(unreachable_pub))]
@@ -186,7 +186,7 @@ impl fmt::Debug for Steal {
 /// shutdown [retires](Injector::retire), and the last one to retire closes the
 /// injector in the same critical section in which it saw it empty.
 pub(crate) struct Injector {
-    state: Mutex<InjectorState>,
+    state: CachePadded<Mutex<InjectorState>>,
 }
 
 struct InjectorState {
@@ -207,10 +207,10 @@ pub(crate) enum Retire {
 impl Injector {
     pub(crate) fn new(consumers: usize) -> Self {
         Injector {
-            state: Mutex::new(InjectorState {
+            state: CachePadded::new(Mutex::new(InjectorState {
                 tasks: VecDeque::new(),
                 consumers,
-            }),
+            })),
         }
     }
 
