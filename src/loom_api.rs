@@ -13,6 +13,20 @@ pub use crate::pool::Task;
 pub use crate::pool::park::Parker;
 pub use crate::pool::queue::{From, Local, Pending, Steal, local};
 
+/// The run queues' lock, for its own model.
+pub struct SpinLock<T>(crate::sync::SpinLock<T>);
+
+impl<T> SpinLock<T> {
+    pub fn new(value: T) -> Self {
+        SpinLock(crate::sync::SpinLock::new(value))
+    }
+
+    /// Runs `f` with the value, under the lock.
+    pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        f(&mut self.0.lock())
+    }
+}
+
 /// `ThreadPool::terminate`, which is crate-internal.
 pub fn terminate(
     pool: &crate::ThreadPool,

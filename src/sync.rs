@@ -87,6 +87,139 @@ impl<T> DerefMut for MutexGuard<'_, T> {
     }
 }
 
+/// A lock for tiny critical sections that are almost never contended: the
+/// pool's run queues. Taking it is one compare-and-swap and releasing it one
+/// plain store, where [`Mutex`] releases with a second read-modify-write (it
+/// must learn whether to wake a sleeper). In ping-pong, where every message
+/// is one push to and one pop from a run queue, that second RMW was half of
+/// the queues' cost (`perf annotate`). A waiter spins with [`Backoff`], which
+/// yields the CPU after a few rounds, so a preempted holder is not spun
+/// against for a whole time slice.
+///
+/// Under loom it runs on loom's atomics and cell and has a model of its own
+/// (`loom-tests/pool_queue.rs`); the models of the pool take [`Mutex`] in its
+/// place (see [`RunQueueLock`]), since loom cannot explore spinning waiters
+/// inside larger models (their branch count explodes) and the two locks
+/// promise the same: mutual exclusion, each holder ordered after the last.
+pub(crate) struct SpinLock<T> {
+    locked: AtomicBool,
+    #[cfg(not(loom))]
+    value: std::cell::UnsafeCell<T>,
+    #[cfg(loom)]
+    value: loom::cell::UnsafeCell<T>,
+}
+
+// SAFETY: the lock hands the value to one thread at a time (the Acquire CAS
+// in `lock` and the Release store in the guard's drop order each holder
+// after the previous one), so sharing the lock moves `T`s between threads
+// and never shares one: `T: Send` suffices, as for `std::sync::Mutex`.
+#[allow(unsafe_code)]
+unsafe impl<T: Send> Sync for SpinLock<T> {}
+// SAFETY: owning the lock owns the value.
+#[allow(unsafe_code)]
+unsafe impl<T: Send> Send for SpinLock<T> {}
+
+/// The guard of a [`SpinLock`]: the value, until dropped.
+pub(crate) struct SpinGuard<'a, T> {
+    lock: &'a SpinLock<T>,
+    /// Loom's record of this exclusive access, checked against every other;
+    /// it ends just before the lock is released.
+    #[cfg(loom)]
+    access: Option<loom::cell::MutPtr<T>>,
+}
+
+impl<T> SpinLock<T> {
+    pub(crate) fn new(value: T) -> Self {
+        SpinLock {
+            locked: AtomicBool::new(false),
+            #[cfg(not(loom))]
+            value: std::cell::UnsafeCell::new(value),
+            #[cfg(loom)]
+            value: loom::cell::UnsafeCell::new(value),
+        }
+    }
+
+    /// Takes the lock, spinning (and then yielding) while another thread has it.
+    pub(crate) fn lock(&self) -> SpinGuard<'_, T> {
+        // ORDERING: Acquire pairs with the Release store of the previous
+        // holder's guard: its writes to the value are visible to us.
+        while self
+            .locked
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            let backoff = Backoff::new();
+            // ORDERING: Relaxed; only tells when to try the CAS again, which
+            // does the synchronising.
+            while self.locked.load(Ordering::Relaxed) {
+                backoff.snooze();
+            }
+        }
+        SpinGuard {
+            lock: self,
+            #[cfg(loom)]
+            access: Some(self.value.get_mut()),
+        }
+    }
+}
+
+impl<T> Drop for SpinGuard<'_, T> {
+    fn drop(&mut self) {
+        #[cfg(loom)]
+        drop(self.access.take());
+        // ORDERING: Release publishes our writes to the value to the next
+        // holder, whose Acquire CAS reads this store.
+        self.lock.locked.store(false, Ordering::Release);
+    }
+}
+
+impl<T> Deref for SpinGuard<'_, T> {
+    type Target = T;
+    #[allow(unsafe_code)]
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the lock, so no other thread reaches the
+        // value until it drops; the reference cannot outlive the guard.
+        #[cfg(not(loom))]
+        unsafe {
+            &*self.lock.value.get()
+        }
+        // SAFETY: as above; loom checks the access the pointer records.
+        #[cfg(loom)]
+        unsafe {
+            self.access.as_ref().expect("held until drop").deref()
+        }
+    }
+}
+
+impl<T> DerefMut for SpinGuard<'_, T> {
+    #[allow(unsafe_code)]
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, and `&mut self` makes this the only reference.
+        #[cfg(not(loom))]
+        unsafe {
+            &mut *self.lock.value.get()
+        }
+        // SAFETY: as above.
+        #[cfg(loom)]
+        unsafe {
+            self.access.as_ref().expect("held until drop").deref()
+        }
+    }
+}
+
+impl<T> fmt::Debug for SpinLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SpinLock { .. }")
+    }
+}
+
+/// The lock of the pool's run queues: [`SpinLock`], or [`Mutex`] under loom
+/// (see [`SpinLock`] for why).
+#[cfg(not(loom))]
+pub(crate) type RunQueueLock<T> = SpinLock<T>;
+#[cfg(loom)]
+pub(crate) type RunQueueLock<T> = Mutex<T>;
+
 /// A condition variable working with [`Mutex`].
 ///
 /// Under loom `wait_timeout` never times out (loom does not model time), so every

@@ -88,7 +88,10 @@
 //! Every operation on `state` is SeqCst, so that loads and RMWs of `state`
 //! share one order with each other. Nothing is published *through* `state`;
 //! tasks are published by the queue locks, sleeper membership by the
-//! `sleepers` lock. The argument above leans on the queue locks, which is why
+//! `sleepers` lock. The queue locks are spin locks (`sync::SpinLock`): each
+//! holder's Acquire CAS reads the previous holder's Release store, so their
+//! critical sections are ordered as a mutex's are, which is all the argument
+//! uses. The argument above leans on the queue locks, which is why
 //! the submitter needs no fence between its push and `L`: a fence there (an
 //! `mfence` on x86, on every message an actor sends) would only matter for a
 //! queue read without a lock, and the pool has none. The fence after `R` in

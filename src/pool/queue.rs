@@ -1,8 +1,8 @@
 //! The run queues: a local queue per worker (an owner side and a steal side) and the global injector.
 //!
-//! Both are a `VecDeque` behind the sync shim's `Mutex`: simple, obviously
-//! correct, and loom-checkable; uncontended, since thieves come only when they
-//! have nothing else to do. A local queue also has a run-next slot, which its
+//! Both are a `VecDeque` behind the sync shim's `RunQueueLock` (a spin lock):
+//! simple, obviously correct, and loom-checkable; uncontended, since thieves
+//! come only when they have nothing else to do. A local queue also has a run-next slot, which its
 //! owner takes before the FIFO: see the worker's run loop for when a thief may
 //! take it.
 //!
@@ -23,14 +23,14 @@
 //! steal that takes the task and so publishes the task's contents.
 
 use super::Task;
-use crate::sync::{Arc, CachePadded, Mutex};
+use crate::sync::{Arc, CachePadded, RunQueueLock};
 use std::collections::VecDeque;
 use std::fmt;
 
 /// Creates one worker's local queue: the owner side and the steal side.
 #[cfg_attr(not(loom), allow(unreachable_pub))]
 pub fn local() -> (Local, Steal) {
-    let inner = Arc::new(CachePadded::new(Mutex::new(LocalQueue {
+    let inner = Arc::new(CachePadded::new(RunQueueLock::new(LocalQueue {
         tasks: VecDeque::new(),
         next: None,
     })));
@@ -63,7 +63,7 @@ pub enum From {
 /// The owner side of a local queue: only its worker pushes to and pops from it.
 #[cfg_attr(not(loom), allow(unreachable_pub))]
 pub struct Local {
-    inner: Arc<CachePadded<Mutex<LocalQueue>>>,
+    inner: Arc<CachePadded<RunQueueLock<LocalQueue>>>,
 }
 
 #[cfg_attr(not(loom), allow(unreachable_pub))]
@@ -128,7 +128,7 @@ pub enum Pending {
 /// The steal side of a local queue: any other worker may take from it.
 #[cfg_attr(not(loom), allow(unreachable_pub))]
 pub struct Steal {
-    inner: Arc<CachePadded<Mutex<LocalQueue>>>,
+    inner: Arc<CachePadded<RunQueueLock<LocalQueue>>>,
 }
 
 #[cfg_attr(not(loom), allow(unreachable_pub))]
@@ -186,7 +186,7 @@ impl fmt::Debug for Steal {
 /// shutdown [retires](Injector::retire), and the last one to retire closes the
 /// injector in the same critical section in which it saw it empty.
 pub(crate) struct Injector {
-    state: CachePadded<Mutex<InjectorState>>,
+    state: CachePadded<RunQueueLock<InjectorState>>,
 }
 
 struct InjectorState {
@@ -207,7 +207,7 @@ pub(crate) enum Retire {
 impl Injector {
     pub(crate) fn new(consumers: usize) -> Self {
         Injector {
-            state: CachePadded::new(Mutex::new(InjectorState {
+            state: CachePadded::new(RunQueueLock::new(InjectorState {
                 tasks: VecDeque::new(),
                 consumers,
             })),
