@@ -22,7 +22,9 @@
 //! Every block of a class is allocated with the class's layout (the size
 //! rounded up to [`GRAIN`] bytes, the alignment at least 16), so any block
 //! of a class can serve any request of it and is freed with the layout it was
-//! allocated with.
+//! allocated with. Only classes aligned to exactly 16 bytes (every lane block
+//! of a message aligned to 16 or less) are kept; the others go straight to
+//! the allocator.
 //!
 //! Under loom blocks go straight to the allocator: the queue is
 //! crossbeam-channel's, checked by its own tests, and loom could not track
