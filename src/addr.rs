@@ -245,6 +245,7 @@ enum Failed {
 }
 
 /// The one send path behind `tell`, `try_tell` and `tell_timeout`.
+#[inline]
 fn send_with<A: Actor, T>(
     cell: &Arc<Cell<A>>,
     value: T,

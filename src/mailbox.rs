@@ -736,6 +736,7 @@ impl<M, C> Mailbox<M, C> {
     /// Pushes a user message, waiting for room until `deadline` (for ever when
     /// `None`). For threads outside the pool only. `resubmit` as for
     /// [`try_push_with`](Mailbox::try_push_with).
+    #[inline]
     pub(crate) fn push_blocking_with<T>(
         &self,
         value: T,
@@ -785,6 +786,7 @@ impl<M, C> Mailbox<M, C> {
     /// lane (the sending actor stays suspended until then); `None` pushes it in
     /// without counting it, for a send that would close a cycle of suspended
     /// actors. `resubmit` as for [`try_push_with`](Mailbox::try_push_with).
+    #[inline]
     pub(crate) fn push_or_park<T>(
         &self,
         value: T,
@@ -873,6 +875,7 @@ impl<M, C> Mailbox<M, C> {
     /// else the message (`None` for a hole), whether it counted toward
     /// capacity, and whether the next slot of the block was already written
     /// when looked at (a hint).
+    #[inline(always)]
     fn take_head(&self, _role: &Consumer<'_>) -> Option<(Option<M>, bool, bool)> {
         let backoff = Backoff::new();
         // ORDERING: Relaxed; only the consumer role writes `head`.

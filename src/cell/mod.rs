@@ -381,6 +381,7 @@ impl<A: Actor> Cell<A> {
     }
 
     /// Pushes a user message from a thread outside the pool, waiting for room.
+    #[inline]
     pub(crate) fn deliver_blocking<T>(
         self: &Arc<Self>,
         value: T,
@@ -401,6 +402,7 @@ impl<A: Actor> Cell<A> {
     }
 
     /// Pushes a user message from an actor's turn: parks it if there is no room.
+    #[inline]
     pub(crate) fn deliver_from_actor<T>(
         self: &Arc<Self>,
         value: T,

@@ -76,6 +76,7 @@ impl Local {
     /// Puts `task` in the run-next slot; a task already there moves to the back
     /// of the FIFO. Returns whether the worker now has a backlog (a task in the
     /// FIFO) that another worker could take at once.
+    #[inline]
     pub fn push_next(&self, task: Task) -> bool {
         let mut q = self.inner.lock();
         if let Some(old) = q.next.replace(task) {
@@ -86,6 +87,7 @@ impl Local {
 
     /// Takes the next task: the run-next slot first if `prefer_next`, else the
     /// front of the FIFO, falling back on the other.
+    #[inline]
     pub fn pop(&self, prefer_next: bool) -> Option<(Task, From)> {
         let mut q = self.inner.lock();
         if prefer_next {

@@ -347,6 +347,7 @@ pub(crate) fn spawn(
 /// Pushes `task` on the caller's local queue if it is a worker of `shared`'s
 /// pool (into the run-next slot unless `yielded`) and returns whether the
 /// queue has a backlog other workers could take; gives the task back otherwise.
+#[inline]
 fn push_local(shared: &Arc<Shared>, task: Task, yielded: bool) -> Result<bool, Task> {
     with_current(|worker| match worker {
         Some(worker) if Arc::ptr_eq(&worker.shared, shared) => {
@@ -382,6 +383,7 @@ pub(crate) fn current_worker_name() -> Option<String> {
 
 /// Calls `f` with the worker running on this thread (`None` on other threads,
 /// and while thread-locals are being destroyed).
+#[inline]
 fn with_current<R>(f: impl FnOnce(Option<&Worker>) -> R) -> R {
     // `f` can be called only once, and must be called whether or not the
     // thread-local is still alive: hence the `Option` it is taken out of.
