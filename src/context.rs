@@ -102,6 +102,12 @@ impl<A: Actor> CtxState<A> {
     }
 
     /// Whether the actor takes user messages now.
+    /// Nothing here needs a drop: no parent, no relations (what
+    /// `CtxState::default` holds).
+    pub(crate) fn holds_nothing(&self) -> bool {
+        self.parent.is_none() && self.rel.is_none()
+    }
+
     pub(crate) fn accepts_user(&self) -> bool {
         self.live && self.parked_sends == 0 && !self.suspended && !self.winding_down()
     }

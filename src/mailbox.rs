@@ -958,6 +958,7 @@ impl<M, C> Mailbox<M, C> {
     /// `tail`, the line senders write). If not, a runner that finds
     /// [`looks_empty`](Mailbox::looks_empty) after the handler can end its
     /// turn as drained instead of making an empty `pop`.
+    #[inline]
     pub(crate) fn pop_hinted(
         &self,
         accept_user: bool,
@@ -1240,6 +1241,7 @@ impl<M, C> Mailbox<M, C> {
     /// `keep_block`: leave an empty lane's block in place instead of freeing
     /// it (step 5), for an actor that receives messages again and again, so
     /// that waking it does not allocate a block each time.
+    #[inline]
     pub(crate) fn transition_to_idle(
         &self,
         accept_user: bool,

@@ -324,6 +324,7 @@ impl<A: Actor> Cell<A> {
     /// Queues the actor on the pool (the caller owns the run token). One Arc
     /// clone, the task itself; the system's own count is not touched, since
     /// every worker reads the fields beside it.
+    #[inline]
     pub(crate) fn submit(self: &Arc<Self>) {
         self.shared.pool.schedule(self.clone());
     }

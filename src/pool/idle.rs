@@ -214,6 +214,7 @@ impl Idle {
     /// Protocol step 1: after a push (or when the last searcher found work),
     /// picks a sleeping worker to wake, if no worker is searching. The worker
     /// is taken off the list and counted as searching; the caller unparks it.
+    #[inline]
     pub(crate) fn worker_to_notify(&self) -> Option<usize> {
         // No fence before `L`: the caller's push released a queue lock that a
         // worker re-checks under (module docs, "Memory ordering").
@@ -223,6 +224,14 @@ impl Idle {
         if searching(state) > 0 || sleeping(state) == 0 {
             return None;
         }
+        self.take_sleeper()
+    }
+
+    /// The rest of step 1, once `L` saw a sleeper and no searcher: off the
+    /// hot path of a push, so not inlined into it.
+    #[cold]
+    #[inline(never)]
+    fn take_sleeper(&self) -> Option<usize> {
         let mut sleepers = self.sleepers.lock();
         // ORDERING: SeqCst, as above. Under the lock the sleeping count is
         // exact; a searcher that appeared since `L` will find the task.

@@ -79,6 +79,7 @@ impl PoolHandle {
     /// a worker of this pool (the task it displaces goes to the back of the
     /// local queue), else on the global injector, waking a sleeping worker if
     /// needed. Never blocks, never loses the task.
+    #[inline]
     pub(crate) fn schedule(&self, task: Arc<dyn Runnable>) {
         self.shared.submit(Task::Turn(task), false);
     }

@@ -169,6 +169,7 @@ impl Shared {
     ///
     /// On a worker, `task` goes into the run-next slot unless `yielded` (a task
     /// that wants to run again after the others goes to the back of the FIFO).
+    #[inline]
     pub(crate) fn submit(self: &Arc<Self>, task: Task, yielded: bool) {
         let (task, backlog) = match push_local(self, task, yielded) {
             Ok(backlog) => (None, backlog),
