@@ -10,8 +10,8 @@
 //!   continuations must get through a full user lane, and each is created by a
 //!   bounded event (one per stop, per parked send, per ask).
 //! - An actor is in at most one run queue and run by at most one worker: only the
-//!   caller that moves the state from `IDLE` to `SCHEDULED` submits it, and only
-//!   the worker that pops it moves it to `RUNNING`.
+//!   caller that moves the state from `IDLE` to `SCHEDULED` submits it, only
+//!   the worker that pops it runs it, and only that runner moves it back.
 //! - Storage grows lazily: a new mailbox owns no buffer, and one whose actor
 //!   goes idle after its first turn with messages frees its block (an actor
 //!   that handled messages before keeps one, so waking it does not allocate).
@@ -44,7 +44,7 @@
 //!   every claim.
 //!
 //! ```text
-//! tail: | counted (24 bits) | position (34 bits) | BLOCKED | PARKED | NOTIFIED | RUNNING | SCHEDULED | CLOSED |
+//! tail: | counted (24 bits) | position (34 bits) | BLOCKED | PARKED | NOTIFIED | (unused) | SCHEDULED | CLOSED |
 //! ```
 //!
 //! The lock (`slow`) guards only what is rare: the control lane, parked sends,
@@ -57,9 +57,14 @@
 //! | bits | meaning |
 //! |---|---|
 //! | `0` (`IDLE`) | no messages known to the runner, not queued |
-//! | `SCHEDULED` | in a run queue, not yet running |
-//! | `RUNNING` | a worker is handling messages |
-//! | `RUNNING \| NOTIFIED` | a control item arrived during the run |
+//! | `SCHEDULED` | the run token is out: in a run queue, or being run |
+//! | `SCHEDULED \| NOTIFIED` | a control item arrived since then |
+//!
+//! Queued and running are one state: the run queues hand the token from the
+//! submitter to the worker (their locks order the two), so starting a turn
+//! needs no RMW of its own. A control item that arrives while the actor is
+//! only queued sets `NOTIFIED` too; the runner clears it at the end of the
+//! turn and looks once more.
 //!
 //! 1. A user message's claim moves `IDLE -> SCHEDULED` in the same CAS and
 //!    returns [`Schedule::Submit`] (the sender queues the actor). The runner
@@ -67,12 +72,13 @@
 //!    for the `WRITTEN` mark, which comes a few instructions later.
 //! 2. A control item is queued under the lock, then
 //!    [`Mailbox::transition_to_scheduled`] does an RMW on `tail` whatever the
-//!    state: `IDLE -> SCHEDULED` ([`Schedule::Submit`]), `RUNNING -> RUNNING |
-//!    NOTIFIED`, otherwise the same value.
-//! 3. The worker that pops the actor calls [`Mailbox::transition_to_running`].
+//!    state: `IDLE -> SCHEDULED` ([`Schedule::Submit`]), otherwise it sets
+//!    `NOTIFIED`.
+//! 3. The worker that pops the actor runs its turn; the token came with the
+//!    task ([`Mailbox::transition_to_running`] only checks it in debug builds).
 //! 4. After its turn it calls [`Mailbox::transition_to_idle`]: with work left
-//!    it moves to `SCHEDULED` and reschedules; otherwise it tries one CAS from
-//!    the `tail` it read (position equal to its head, `RUNNING`) to `IDLE`. A
+//!    it keeps the token and reschedules; otherwise it tries one CAS from
+//!    the `tail` it read (position equal to its head, `SCHEDULED`) to `IDLE`. A
 //!    claim since then changed the position, and a control item set `NOTIFIED`
 //!    (the runner clears it and looks again), so the CAS fails and the
 //!    message is seen. A message is thus seen either by the runner or by the
@@ -118,14 +124,16 @@ use std::time::Instant;
 // `tail`: flags in the low bits, then the position, then the counted messages.
 const CLOSED: u64 = 1;
 const SCHEDULED: u64 = 2;
-const RUNNING: u64 = 4;
+/// Not used: queued and running are one state (see the module docs). The bit
+/// stays free so the layout of `tail` is unchanged.
+const _UNUSED: u64 = 4;
 const NOTIFIED: u64 = 8;
 /// Actors' sends wait in `parked`: newcomers must queue behind them.
 const PARKED: u64 = 16;
 /// Outside threads wait on `room`.
 const BLOCKED: u64 = 32;
 const IDLE: u64 = 0;
-const STATE: u64 = SCHEDULED | RUNNING | NOTIFIED;
+const STATE: u64 = SCHEDULED | NOTIFIED;
 const POS_SHIFT: u32 = 6;
 /// Positions wrap at `2^34`. A sender's CAS from a stale word could succeed
 /// only if exactly `2^34` positions (and the same count and flags) passed
@@ -1200,8 +1208,7 @@ impl<M, C> Mailbox<M, C> {
         loop {
             let (next, schedule) = match cur & STATE {
                 IDLE => (cur | SCHEDULED, Schedule::Submit),
-                RUNNING => (cur | NOTIFIED, Schedule::DoNothing),
-                _ => (cur, Schedule::DoNothing),
+                _ => (cur | NOTIFIED, Schedule::DoNothing),
             };
             // ORDERING: AcqRel. Release orders our push (made under the lock just
             // released) before the runner's next RMW on `tail`, which reads this
@@ -1219,15 +1226,14 @@ impl<M, C> Mailbox<M, C> {
     }
 
     /// Step 3, called by the worker that popped the actor from a run queue.
+    /// Nothing to change: the token came with the task, and the run queue's
+    /// lock ordered the submitter's work (and its RMW that set `SCHEDULED`)
+    /// before this turn. Checked in debug builds only.
+    #[inline]
     pub(crate) fn transition_to_running(&self) {
-        // ORDERING: AcqRel. Acquire pairs with the Release of whoever moved
-        // the state to SCHEDULED (a sender or the previous runner), and reads
-        // the latest claim and control notice. An add, not a CAS: no one else
-        // changes the state while SCHEDULED (claims keep it).
-        let prev = self.tail.fetch_add(RUNNING - SCHEDULED, Ordering::AcqRel);
-        debug_assert_eq!(
-            prev & STATE,
-            SCHEDULED,
+        // ORDERING: Relaxed; a check of a bit only the token holder clears.
+        debug_assert!(
+            self.tail.load(Ordering::Relaxed) & SCHEDULED != 0,
             "an actor ran without being scheduled"
         );
     }
@@ -1253,7 +1259,7 @@ impl<M, C> Mailbox<M, C> {
         // ORDERING: Acquire, as in `enqueue`; the CAS below decides.
         let mut t = self.tail.load(Ordering::Acquire);
         loop {
-            debug_assert!(t & RUNNING != 0);
+            debug_assert!(t & SCHEDULED != 0);
             // ORDERING: Relaxed; only the consumer role writes `head`, and the
             // runner is the one consumer outside a close.
             let head = self.head.load(Ordering::Relaxed);
@@ -1263,7 +1269,9 @@ impl<M, C> Mailbox<M, C> {
             let work = (accept_user && pos(t) != head)
                 || (look && self.controls.load(Ordering::Acquire) != 0);
             if work {
-                self.set_state(t, SCHEDULED);
+                // The token stays out: the task goes back to a run queue,
+                // whose lock orders this turn before the next. A NOTIFIED
+                // left set costs the next turn one more look.
                 return Idle::Reschedule;
             }
             if t & NOTIFIED != 0 {
@@ -1289,26 +1297,9 @@ impl<M, C> Mailbox<M, C> {
             // or notice that changed `tail`.
             match self
                 .tail
-                .compare_exchange(t, t & !RUNNING, Ordering::AcqRel, Ordering::Acquire)
+                .compare_exchange(t, t & !SCHEDULED, Ordering::AcqRel, Ordering::Acquire)
             {
                 Ok(_) => return Idle::Done,
-                Err(actual) => t = actual,
-            }
-        }
-    }
-
-    /// Moves the state bits of `tail` to `state` (the runner owns the token).
-    fn set_state(&self, mut t: u64, state: u64) {
-        loop {
-            // ORDERING: AcqRel; Release publishes this run's effects to the
-            // next runner, Acquire as for every RMW on `tail`.
-            match self.tail.compare_exchange_weak(
-                t,
-                (t & !STATE) | state,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return,
                 Err(actual) => t = actual,
             }
         }
@@ -1368,12 +1359,6 @@ impl<M, C> Mailbox<M, C> {
         // SAFETY: the lane was empty and no claim can land in `block` any
         // more; every sender that wrote in it is done (we read its slots).
         unsafe { Block::free(block) };
-    }
-
-    /// Whether a worker is running the actor now.
-    pub(crate) fn is_running(&self) -> bool {
-        // ORDERING: Relaxed; a diagnostic read (shutdown's stuck report).
-        self.tail.load(Ordering::Relaxed) & RUNNING != 0
     }
 }
 

@@ -23,7 +23,7 @@ use crate::watch::{Notify, Watchers};
 use crate::actor::Actor;
 use crate::context::{Context, CtxState, Factory};
 use crate::error::{ActorError, Failure};
-use crate::mailbox::{Mailbox, Refused, Schedule, SendWaker, Sent};
+use crate::mailbox::{Idle, Mailbox, Refused, Schedule, SendWaker, Sent};
 use crate::pool::Runnable;
 use crate::quiet::{Credit, Quiet};
 use crate::reply::AskState;
@@ -468,8 +468,12 @@ impl<A: Actor> Cell<A> {
 }
 
 impl<A: Actor> Runnable for Cell<A> {
-    fn run(self: Arc<Self>, worker: usize) {
-        self.turn(worker);
+    fn run(self: Arc<Self>, worker: usize) -> Option<Arc<dyn Runnable>> {
+        if self.turn(worker) == Idle::Reschedule {
+            Some(self)
+        } else {
+            None
+        }
     }
 }
 
@@ -495,10 +499,7 @@ impl<A: Actor> AnyCell for Cell<A> {
         self.extra.as_ref()?.shutdown_timeout
     }
     fn running_on(&self) -> Option<usize> {
-        if !self.mailbox.is_running() {
-            return None;
-        }
-        // ORDERING: Relaxed; a diagnostic read.
+        // ORDERING: Relaxed; a diagnostic read (shutdown's stuck report).
         (self.running_on.load(Ordering::Relaxed) as usize).checked_sub(1)
     }
     fn abandon(&self) {

@@ -11,8 +11,9 @@ use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 impl<A: Actor> Cell<A> {
-    /// One turn on worker `worker`: up to `throughput` items, then requeue or go idle.
-    pub(super) fn turn(self: &Arc<Self>, worker: usize) {
+    /// One turn on worker `worker`: up to `throughput` items, then go idle or
+    /// return [`Idle::Reschedule`] (the caller queues the actor again).
+    pub(super) fn turn(self: &Arc<Self>, worker: usize) -> Idle {
         self.mailbox.transition_to_running();
         // ORDERING: Relaxed; only read for shutdown's stuck report.
         self.running_on
@@ -51,13 +52,8 @@ impl<A: Actor> Cell<A> {
         // half a kilobyte) rather than free and allocate one per wake-up. An
         // actor told once, like most of a large fan-out, frees it.
         let keep_block = before > 0;
-        if self
-            .mailbox
+        self.mailbox
             .transition_to_idle(accept_user, drained, keep_block)
-            == Idle::Reschedule
-        {
-            self.shared.pool.reschedule(self.clone());
-        }
     }
 
     /// The items of one turn: returns (items taken, in-flight credit left,

@@ -23,12 +23,15 @@ use std::time::{Duration, Instant};
 
 /// A unit of work the pool can run repeatedly: an actor's turn.
 ///
-/// `run` is called by one worker at a time; the task re-submits itself through
-/// [`PoolHandle::schedule`] when it has more to do.
+/// `run` is called by one worker at a time. A task that has more to do
+/// returns itself, and the worker queues it behind the tasks queued meanwhile;
+/// a task woken from elsewhere is submitted through [`PoolHandle::schedule`].
 pub(crate) trait Runnable: Send + Sync + 'static {
     /// Runs on the worker with index `worker` (passed in, so the task need not
-    /// look its worker up in a thread-local).
-    fn run(self: Arc<Self>, worker: usize);
+    /// look its worker up in a thread-local). Returns the task to run again
+    /// after the others, if it wants to: the worker moves the reference back
+    /// into its queue instead of a clone going in and this one being dropped.
+    fn run(self: Arc<Self>, worker: usize) -> Option<Arc<dyn Runnable>>;
 }
 
 /// One submission to the pool, run exactly once by one worker.
@@ -47,14 +50,19 @@ impl Task {
     /// outside any pool).
     #[cfg(loom)]
     pub fn run(self) {
-        self.run_on(0);
+        let again = self.run_on(0);
+        debug_assert!(again.is_none(), "the loom models run only jobs");
     }
 
-    /// Runs the task on worker `worker` (panics propagate; the worker catches them).
-    pub(crate) fn run_on(self, worker: usize) {
+    /// Runs the task on worker `worker` (panics propagate; the worker catches
+    /// them). Returns the task if it wants to run again after the others.
+    pub(crate) fn run_on(self, worker: usize) -> Option<Task> {
         match self {
-            Task::Job(job) => job(),
-            Task::Turn(turn) => turn.run(worker),
+            Task::Job(job) => {
+                job();
+                None
+            }
+            Task::Turn(turn) => turn.run(worker).map(Task::Turn),
         }
     }
 }
@@ -82,13 +90,6 @@ impl PoolHandle {
     #[inline]
     pub(crate) fn schedule(&self, task: Arc<dyn Runnable>) {
         self.shared.submit(Task::Turn(task), false);
-    }
-
-    /// Queues an actor that used up its turn with work left: behind the tasks
-    /// already queued on this worker, not in its run-next slot, so it does not
-    /// run again before them.
-    pub(crate) fn reschedule(&self, task: Arc<dyn Runnable>) {
-        self.shared.submit(Task::Turn(task), true);
     }
 
     /// Counts `n` user messages handled by a turn on worker `worker`; called

@@ -420,13 +420,21 @@ struct Repeat {
 }
 
 impl Runnable for Repeat {
-    fn run(self: Arc<Self>, _worker: usize) {
+    fn run(self: Arc<Self>, _worker: usize) -> Option<Arc<dyn Runnable>> {
         let runs = self.runs.fetch_add(1, Ordering::Relaxed) + 1;
-        if runs < self.limit {
+        if runs >= self.limit {
+            if let Some(done) = self.done.lock().take() {
+                done.send(runs).unwrap();
+            }
+            None
+        } else if runs % 2 == 0 {
+            // Half of the runs go back through the worker, half through a
+            // fresh submission.
+            Some(self)
+        } else {
             let handle = self.handle.clone();
             handle.schedule(self);
-        } else if let Some(done) = self.done.lock().take() {
-            done.send(runs).unwrap();
+            None
         }
     }
 }
@@ -453,19 +461,18 @@ fn rescheduled_runnable_runs_n_times() {
 /// told to stop.
 struct Spin {
     stop: AtomicBool,
-    handle: PoolHandle,
     started: Mutex<Option<mpsc::Sender<()>>>,
 }
 
 impl Runnable for Spin {
-    fn run(self: Arc<Self>, _worker: usize) {
+    fn run(self: Arc<Self>, _worker: usize) -> Option<Arc<dyn Runnable>> {
         if let Some(started) = self.started.lock().take() {
             started.send(()).unwrap();
         }
-        if !self.stop.load(Ordering::Relaxed) {
-            let handle = self.handle.clone();
-            handle.schedule(self);
+        if self.stop.load(Ordering::Relaxed) {
+            return None;
         }
+        Some(self)
     }
 }
 
@@ -477,7 +484,6 @@ fn local_work_does_not_starve_the_injector() {
     let (started_tx, started_rx) = mpsc::channel();
     let spin = Arc::new(Spin {
         stop: AtomicBool::new(false),
-        handle: pool.handle(),
         started: Mutex::new(Some(started_tx)),
     });
     pool.handle()

@@ -180,6 +180,12 @@ impl Shared {
             drop(task);
             return;
         }
+        self.after_push(backlog);
+    }
+
+    /// What every push does next: wake a sleeper if nobody is searching, else
+    /// cut a watcher's sleep short if the push left work anyone may take.
+    fn after_push(&self, backlog: bool) {
         if !self.notify_parked() && backlog {
             self.unpark_watchers();
         }
@@ -628,21 +634,34 @@ impl Worker {
     /// Runs `task`, catching and logging a panic so the worker survives it.
     fn run_task(&self, task: Task) {
         let remote = &self.shared.workers[self.index];
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| task.run_on(self.index))) {
-            let message = payload
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-                .unwrap_or("(non-string panic payload)");
-            log::error!(
-                "playhouse pool: a task panicked on {}: {message}",
-                remote.name
-            );
+        match catch_unwind(AssertUnwindSafe(|| task.run_on(self.index))) {
+            Ok(None) => {}
+            Ok(Some(again)) => {
+                // Behind the tasks queued on this worker, not in its run-next
+                // slot, so it does not run again before them; a push like any
+                // other, which another worker may steal.
+                self.local.push(again);
+                self.shared.after_push(true);
+            }
+            Err(payload) => self.log_panic(remote, &*payload),
         }
         // ORDERING: Relaxed, see `Counters`. A load and a store, not an RMW:
         // this worker is the only writer.
         let run = remote.counters.tasks_run.load(Ordering::Relaxed);
         remote.counters.tasks_run.store(run + 1, Ordering::Relaxed);
+    }
+
+    /// Logs a task's panic; the worker carries on.
+    fn log_panic(&self, remote: &Remote, payload: &(dyn std::any::Any + Send)) {
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(non-string panic payload)");
+        log::error!(
+            "playhouse pool: a task panicked on {}: {message}",
+            remote.name
+        );
     }
 }
 
