@@ -199,9 +199,11 @@ pub(crate) struct Cell<A: Actor> {
 // SAFETY: `run` is the one field that is not `Sync` by itself (every other
 // field is). It is touched only by the worker running the actor's turn, and
 // turns never overlap: the mailbox's scheduling state hands its single run
-// token from runner to runner (`transition_to_running` after a submit,
-// `transition_to_idle` at the end of a turn), with Release/Acquire on each
-// hand-over, so each turn's accesses happen before the next turn's (the
+// token from runner to runner. A turn ends with the idle CAS (Release), which
+// the claim or control push that schedules the actor next reads (Acquire);
+// that submitter's push to a run queue and the next runner's pop are ordered
+// by the queue's lock (a rescheduled actor goes through a queue the same way).
+// So each turn's accesses happen before the next turn's (the
 // protocol is modelled in `loom-tests/mailbox.rs`, and under loom the
 // `UnsafeCell` checks every access). `RunState<A>` is `Send` (`A: Actor` is),
 // so handing it from thread to thread is sound.

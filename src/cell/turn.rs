@@ -19,8 +19,9 @@ impl<A: Actor> Cell<A> {
         self.running_on
             .store(u32::try_from(worker + 1).unwrap_or(0), Ordering::Relaxed);
         let (items, credit, user, drained, accept_user) = self.run.with_mut(|run| {
-            // SAFETY: this worker holds the actor's run token from
-            // `transition_to_running` above until `transition_to_idle` below,
+            // SAFETY: this worker holds the actor's run token from the pop
+            // that gave it this task (checked by `transition_to_running`
+            // above) until `transition_to_idle` below,
             // after this closure: no other thread touches the run state
             // meanwhile (see the `Sync` impl on `Cell`).
             #[allow(unsafe_code)]
