@@ -104,3 +104,60 @@ fn credit_keeps_the_count_above_a_message_handled_before_its_turn_ends() {
         assert_eq!(quiet.count(), 0, "the credit left was given back");
     });
 }
+
+/// A worker keeps its turns' units (their items and unused credit) as credit
+/// for its next turns, and gives them back only when it runs out of work
+/// (`Shared::turn_done` and the pool's release hook). Here its first turn
+/// sends from a fresh chunk, its second sends from the units the first kept,
+/// with no count update of its own, and another worker handles both
+/// messages. The waiter returns only once both messages are handled and the
+/// first worker is out of work, and the count ends at zero.
+#[test]
+fn units_a_worker_keeps_hold_the_count_until_it_runs_out_of_work() {
+    use playhouse::loom_api::Credit;
+    loom::model(|| {
+        let quiet = Arc::new(Quiet::new());
+        let (handled, out_of_work) = (
+            Arc::new(loom::sync::atomic::AtomicUsize::new(0)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        quiet.added(2); // the two items the first worker handles
+        let (tx, rx) = loom::sync::mpsc::channel::<()>();
+        let (q, o) = (quiet.clone(), out_of_work.clone());
+        let first = thread::spawn(move || {
+            let mut held = 0;
+            for _ in 0..2 {
+                // A turn: starts with what the worker kept, sends one
+                // message, ends keeping its item and the unused credit.
+                let credit = Credit::default();
+                credit.add(held);
+                assert!(credit.take(&q, &q));
+                tx.send(()).unwrap();
+                held = 1 + credit.take_left();
+            }
+            o.store(true, Ordering::SeqCst);
+            q.done(held); // out of work: the release hook
+        });
+        let (q, h) = (quiet.clone(), handled.clone());
+        let second = thread::spawn(move || {
+            for _ in 0..2 {
+                rx.recv().unwrap();
+                h.fetch_add(1, Ordering::SeqCst);
+                q.done(1); // handled, and this worker is out of work at once
+            }
+        });
+        assert_eq!(quiet.wait_idle(None, || (false, None)), Ok(()));
+        assert_eq!(
+            handled.load(Ordering::SeqCst),
+            2,
+            "quiescent with a message pending"
+        );
+        assert!(
+            out_of_work.load(Ordering::SeqCst),
+            "quiescent while a worker held units"
+        );
+        first.join().unwrap();
+        second.join().unwrap();
+        assert_eq!(quiet.count(), 0, "every unit was given back");
+    });
+}

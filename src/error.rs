@@ -281,8 +281,9 @@ pub struct QuiescenceTimeout {
 
 impl QuiescenceTimeout {
     /// Messages and timer firings still in flight when the time ran out. An
-    /// upper bound: a running turn counts the messages it sends ahead, in
-    /// chunks, and gives back the unused part when it ends.
+    /// upper bound: turns count the messages they send ahead, in chunks, and
+    /// a busy worker keeps what its turns did not use (up to 1024 units)
+    /// until it runs out of work.
     pub fn in_flight(&self) -> usize {
         self.in_flight
     }

@@ -186,6 +186,13 @@ impl Registry {
     }
 }
 
+/// The most in-flight units a worker keeps between turns (see
+/// `Shared::turn_done`).
+const HELD_MAX: usize = 1024;
+/// What a worker keeps when it holds more than [`HELD_MAX`]: a chunk of
+/// credit for its next turn's sends.
+const CREDIT_KEPT: usize = 32;
+
 /// What every actor of a system shares.
 pub(crate) struct Shared {
     pub(crate) pool: PoolHandle,
@@ -193,7 +200,9 @@ pub(crate) struct Shared {
     pub(crate) waits: WaitGraph,
     registry: Mutex<Registry>,
     closing: AtomicBool,
-    quiet: Quiet,
+    /// Shared with the pool, whose workers give back through it the units
+    /// their turns hold (see `Shared::turn_done`).
+    quiet: Arc<Quiet>,
     alive: AtomicUsize,
     dead_letters: AtomicU64,
     on_dead_letter: Option<DeadLetterHook>,
@@ -215,6 +224,30 @@ impl Shared {
 
     pub(crate) fn work_done(&self, n: usize) {
         self.quiet.done(n);
+    }
+
+    /// The end of a turn on worker `worker`: its `n` units (its items and
+    /// the credit its sends did not use) stay with the worker, as credit
+    /// for its next turns, instead of being uncounted now. The worker gives
+    /// them back when it runs out of work (the pool's release hook), so the
+    /// count stays above the work in flight and reaches zero only once every
+    /// worker is out of work. A worker keeps at most [`HELD_MAX`]; the rest
+    /// is uncounted at once, so the count is never high by much.
+    #[inline]
+    pub(crate) fn turn_done(&self, worker: usize, n: usize) {
+        if n > HELD_MAX {
+            self.pool.hold(worker, CREDIT_KEPT);
+            self.quiet.done(n - CREDIT_KEPT);
+        } else {
+            self.pool.hold(worker, n);
+        }
+    }
+
+    /// The units worker `worker` holds from its earlier turns, for the
+    /// credit of the turn starting on it.
+    #[inline]
+    pub(crate) fn turn_credit(&self, worker: usize) -> usize {
+        self.pool.take_held(worker)
     }
 
     /// The in-flight count, for a turn's [`Credit`](crate::quiet::Credit).
@@ -504,7 +537,9 @@ impl SystemBuilder {
         if let Some(n) = self.workers {
             pool = pool.threads(n);
         }
-        let pool = pool.build()?;
+        let quiet = Arc::new(Quiet::new());
+        let released = Arc::clone(&quiet);
+        let pool = pool.on_release(move |n| released.done(n)).build()?;
         let timer = Timer::start(format!("{}-timer", self.name))?;
         let shared = Arc::new(Shared {
             pool: pool.handle(),
@@ -512,7 +547,7 @@ impl SystemBuilder {
             waits: WaitGraph::default(),
             registry: Mutex::new(Registry::default()),
             closing: AtomicBool::new(false),
-            quiet: Quiet::new(),
+            quiet,
             alive: AtomicUsize::new(0),
             dead_letters: AtomicU64::new(0),
             on_dead_letter: self.on_dead_letter,

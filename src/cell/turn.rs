@@ -30,22 +30,27 @@ impl<A: Actor> Cell<A> {
             // borrowed by it, so the cell outlives the context.
             #[allow(unsafe_code)]
             let ctx = unsafe { Context::borrowing(self, std::mem::take(st)) };
+            // The units this worker kept from its earlier turns are this
+            // turn's credit for its sends (see `Shared::turn_done`).
+            ctx.credit.add(self.shared.turn_credit(worker));
             self.turn_items(actor, st, ctx)
         });
 
         // ORDERING: Relaxed; statistics, published to `await_quiescent` by
-        // the SeqCst decrement below. Only this turn writes it.
+        // the decrement that gives back this turn's units (on this worker,
+        // later). Only this turn writes it.
         let before = self.handled.load(Ordering::Relaxed);
         if user > 0 {
             self.handled.store(before + user, Ordering::Relaxed);
             self.shared.pool.count_messages(worker, user);
         }
-        // Uncount the items taken only now: after their effects (sends) and the
-        // counters above, so whoever sees quiescence sees both. One decrement
-        // per turn also keeps the shared counter off the per-message path.
-        // The credit the turn's sends did not use goes back in the same
-        // decrement (see `quiet.rs`).
-        self.shared.work_done(items + credit);
+        // The items taken are uncounted only after their effects (sends) and
+        // the counters above, so whoever sees quiescence sees both. They stay
+        // with the worker, with the credit the sends did not use, as credit
+        // for its next turns; the worker gives them back when it runs out of
+        // work, so a busy worker leaves the shared counter alone (see
+        // `Shared::turn_done` and `quiet.rs`).
+        self.shared.turn_done(worker, items + credit);
         // ORDERING: Relaxed, as above.
         self.running_on.store(0, Ordering::Relaxed);
         // An actor that already handled messages in an earlier turn is likely

@@ -92,6 +92,21 @@ impl PoolHandle {
         self.shared.submit(Task::Turn(task), false);
     }
 
+    /// The in-flight units worker `worker` holds, taken (it then holds none);
+    /// called only from that worker, by a turn starting.
+    #[inline]
+    pub(crate) fn take_held(&self, worker: usize) -> usize {
+        self.shared.take_held(worker)
+    }
+
+    /// Makes worker `worker` hold `n` in-flight units until it runs out of
+    /// work, when the pool gives them to its release hook; called only from
+    /// that worker, by a turn ending.
+    #[inline]
+    pub(crate) fn hold(&self, worker: usize, n: usize) {
+        self.shared.hold(worker, n);
+    }
+
     /// Counts `n` user messages handled by a turn on worker `worker`; called
     /// only from that worker's thread.
     pub(crate) fn count_messages(&self, worker: usize, n: u64) {
@@ -130,6 +145,7 @@ pub struct PoolBuilder {
     threads: Option<usize>,
     name_prefix: String,
     stack_size: Option<usize>,
+    release: Option<worker::Release>,
 }
 
 impl PoolBuilder {
@@ -146,6 +162,12 @@ impl PoolBuilder {
     /// The stack size of each worker thread, in bytes.
     pub fn stack_size(mut self, bytes: usize) -> Self {
         self.stack_size = Some(bytes);
+        self
+    }
+    /// Gives the units a worker holds for its system (`PoolHandle::hold`) to
+    /// `release` whenever that worker runs out of work.
+    pub(crate) fn on_release(mut self, release: impl Fn(usize) + Send + Sync + 'static) -> Self {
+        self.release = Some(worker::Release(Arc::new(release)));
         self
     }
     /// Starts the workers.
@@ -165,7 +187,7 @@ impl PoolBuilder {
             .collect();
         let (locals, steals): (Vec<_>, Vec<_>) = (0..threads).map(|_| queue::local()).unzip();
         let pool = ThreadPool {
-            shared: Arc::new(Shared::new(names, steals)),
+            shared: Arc::new(Shared::new(names, steals, self.release)),
             slots: Mutex::new(Slots {
                 handles: Vec::with_capacity(threads),
                 terminated: false,
@@ -232,6 +254,7 @@ impl ThreadPool {
             threads: None,
             name_prefix: "playhouse-worker".into(),
             stack_size: None,
+            release: None,
         }
     }
     /// Runs `job` on some worker. A panicking job is caught and logged.

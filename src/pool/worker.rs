@@ -59,7 +59,8 @@ use super::park::Parker;
 use super::queue::{From, Injector, Local, Pending, Retire, Steal};
 use super::{PoolMetrics, Task};
 use crate::sync::{
-    Arc, AtomicBool, AtomicU64, Backoff, CachePadded, Condvar, Mutex, Ordering, random_seed, thread,
+    Arc, AtomicBool, AtomicU64, AtomicUsize, Backoff, CachePadded, Condvar, Mutex, Ordering,
+    random_seed, thread,
 };
 use std::cell::RefCell;
 use std::fmt;
@@ -102,6 +103,19 @@ pub(crate) struct Shared {
     /// `exits[i]`: worker `i` has left its run loop.
     exits: Mutex<Vec<bool>>,
     exited: Condvar,
+    /// Gives back units a worker holds (see `Counters::held`).
+    release: Option<Release>,
+}
+
+/// The pool's hook for units its workers hold for the system it runs (the
+/// in-flight count behind `System::await_quiescent`).
+#[derive(Clone)]
+pub(crate) struct Release(pub(crate) Arc<dyn Fn(usize) + Send + Sync>);
+
+impl fmt::Debug for Release {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Release { .. }")
+    }
 }
 
 /// The part of a worker that other threads use.
@@ -136,11 +150,17 @@ struct Counters {
     /// system's metrics): a tally per worker instead of one shared counter,
     /// so a turn adds to it without a read-modify-write.
     messages: AtomicU64,
+    /// Units of the system's in-flight count that this worker's turns hold
+    /// (see `PoolHandle::hold`); given back through the pool's release hook
+    /// whenever the worker runs out of work.
+    held: AtomicUsize,
 }
 
 impl Shared {
-    /// Shared state for workers named `names`, with the steal sides of their queues.
-    pub(crate) fn new(names: Vec<String>, steals: Vec<Steal>) -> Self {
+    /// Shared state for workers named `names`, with the steal sides of their
+    /// queues, and `release` to give back what a worker holds when it runs
+    /// out of work.
+    pub(crate) fn new(names: Vec<String>, steals: Vec<Steal>, release: Option<Release>) -> Self {
         let workers: Box<[Remote]> = names
             .into_iter()
             .zip(steals)
@@ -160,6 +180,7 @@ impl Shared {
             shutdown: AtomicBool::new(false),
             exits: Mutex::new(vec![false; n]),
             exited: Condvar::new(),
+            release,
         }
     }
 
@@ -285,6 +306,41 @@ impl Shared {
 
     /// Adds `n` user messages handled by a turn on worker `worker`; only that
     /// worker's thread calls it.
+    /// Takes the units worker `worker` holds; called only from that
+    /// worker's thread.
+    #[inline]
+    pub(crate) fn take_held(&self, worker: usize) -> usize {
+        let held = &self.workers[worker].counters.held;
+        // ORDERING: Relaxed, see `Counters`; only this worker touches it, so
+        // a load and a store, not an RMW.
+        let n = held.load(Ordering::Relaxed);
+        if n != 0 {
+            held.store(0, Ordering::Relaxed);
+        }
+        n
+    }
+
+    /// Makes worker `worker` hold `n` units; called only from that worker's
+    /// thread, which holds none (it took them with `take_held`).
+    #[inline]
+    pub(crate) fn hold(&self, worker: usize, n: usize) {
+        // ORDERING: Relaxed, as in `take_held`.
+        self.workers[worker]
+            .counters
+            .held
+            .store(n, Ordering::Relaxed);
+    }
+
+    /// Gives back what this worker holds, through the release hook.
+    fn release_held(&self, worker: usize) {
+        if let Some(release) = &self.release {
+            let n = self.take_held(worker);
+            if n != 0 {
+                (release.0)(n);
+            }
+        }
+    }
+
     pub(crate) fn count_messages(&self, worker: usize, n: u64) {
         let c = &self.workers[worker].counters.messages;
         // ORDERING: Relaxed, see `Counters`; a load and a store, not an RMW,
@@ -473,18 +529,23 @@ impl Worker {
         loop {
             let task = match self.next_task(&mut st) {
                 Some(task) => task,
-                None if self.shared.is_shutting_down() => match self.shared.injector.retire() {
-                    Retire::Run(task) => task,
-                    Retire::Retired => {
-                        if st.searching {
-                            let _ = idle.transition_from_searching();
-                        }
-                        return;
-                    }
-                },
                 None => {
-                    self.idle(&mut st);
-                    continue;
+                    // Out of work: what this worker's turns hold goes back
+                    // before it searches, sleeps, watches or retires.
+                    self.shared.release_held(self.index);
+                    if !self.shared.is_shutting_down() {
+                        self.idle(&mut st);
+                        continue;
+                    }
+                    match self.shared.injector.retire() {
+                        Retire::Run(task) => task,
+                        Retire::Retired => {
+                            if st.searching {
+                                let _ = idle.transition_from_searching();
+                            }
+                            return;
+                        }
+                    }
                 }
             };
             if st.searching {
