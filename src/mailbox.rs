@@ -124,9 +124,8 @@ use std::time::Instant;
 // `tail`: flags in the low bits, then the position, then the counted messages.
 const CLOSED: u64 = 1;
 const SCHEDULED: u64 = 2;
-/// Not used: queued and running are one state (see the module docs). The bit
-/// stays free so the layout of `tail` is unchanged.
-const _UNUSED: u64 = 4;
+// Bit 2 (4) is free: it was `RUNNING` before queued and running became one
+// state; left free rather than shifting every field of `tail`.
 const NOTIFIED: u64 = 8;
 /// Actors' sends wait in `parked`: newcomers must queue behind them.
 const PARKED: u64 = 16;
