@@ -183,12 +183,18 @@ mod kept {
         fn drop(&mut self) {
             for (i, stack) in self.stacks.iter_mut().enumerate() {
                 while !stack.is_empty() {
-                    let from = stack.len().saturating_sub(BATCH);
-                    if let Some(batch) = Batch::of(stack.drain(from..)) {
-                        put(i, batch);
-                    }
+                    spill(i, stack);
                 }
             }
+        }
+    }
+
+    /// Moves the top `BATCH` blocks of `stack` (class `i`), or all if fewer,
+    /// to the shared queue.
+    fn spill(i: usize, stack: &mut Vec<NonNull<u8>>) {
+        let from = stack.len().saturating_sub(BATCH);
+        if let Some(batch) = Batch::of(stack.drain(from..)) {
+            put(i, batch);
         }
     }
 
@@ -234,10 +240,7 @@ mod kept {
                 let stack = &mut local.borrow_mut().stacks[i];
                 stack.push(p);
                 if stack.len() >= 2 * BATCH {
-                    let from = stack.len() - BATCH;
-                    if let Some(batch) = Batch::of(stack.drain(from..)) {
-                        put(i, batch);
-                    }
+                    spill(i, stack);
                 }
             })
             .map_or(Some(p), |()| None)
