@@ -51,7 +51,7 @@ fn owner_push_pop_racing_steal_runs_each_task_once() {
         let thief = thread::spawn(move || {
             let (mine, _) = local();
             let mut ran = 0;
-            if let Some((task, count)) = victim.steal_into(&mine, false) {
+            if let Some((task, count)) = victim.steal_into(&mine, false, &mut Vec::new()) {
                 task.run();
                 ran += 1;
                 while let Some(task) = mine.pop(true).map(|(t, _)| t) {
@@ -90,7 +90,7 @@ fn two_thieves_split_a_queue_without_loss_or_duplication() {
                 thread::spawn(move || {
                     let (mine, _) = local();
                     let mut ran = 0;
-                    while let Some((task, _)) = victim.steal_into(&mine, false) {
+                    while let Some((task, _)) = victim.steal_into(&mine, false, &mut Vec::new()) {
                         task.run();
                         ran += 1;
                         while let Some(task) = mine.pop(true).map(|(t, _)| t) {
@@ -126,7 +126,7 @@ fn run_next_slot_racing_a_thief_that_may_take_it_runs_each_task_once() {
         let thief = thread::spawn(move || {
             let (mine, _) = local();
             let mut ran = 0;
-            while let Some((task, _)) = victim.steal_into(&mine, true) {
+            while let Some((task, _)) = victim.steal_into(&mine, true, &mut Vec::new()) {
                 task.run();
                 ran += 1;
                 while let Some((task, _)) = mine.pop(true) {

@@ -23,7 +23,7 @@
 //! steal that takes the task and so publishes the task's contents.
 
 use super::Task;
-use crate::sync::{Arc, CachePadded, RunQueueLock};
+use crate::sync::{Arc, AtomicUsize, CachePadded, Ordering, RunQueueLock};
 use std::collections::VecDeque;
 use std::fmt;
 
@@ -101,9 +101,11 @@ impl Local {
         q.next.take().map(|task| (task, From::Next))
     }
 
-    fn push_batch(&self, batch: Vec<Task>) {
+    /// Moves every task of `batch` to the back of the FIFO, leaving `batch`
+    /// empty with its capacity.
+    fn push_batch(&self, batch: &mut Vec<Task>) {
         if !batch.is_empty() {
-            self.inner.lock().tasks.extend(batch);
+            self.inner.lock().tasks.extend(batch.drain(..));
         }
     }
 }
@@ -140,12 +142,17 @@ impl Steal {
     /// empty FIFO and `take_next`, takes the run-next task instead (the caller
     /// has seen its owner stuck in one task). Returns the task with the number
     /// of tasks taken, or `None` if there was nothing to take.
-    pub fn steal_into(&self, dst: &Local, take_next: bool) -> Option<(Task, usize)> {
+    pub fn steal_into(
+        &self,
+        dst: &Local,
+        take_next: bool,
+        buf: &mut Vec<Task>,
+    ) -> Option<(Task, usize)> {
         debug_assert!(
             !Arc::ptr_eq(&self.inner, &dst.inner),
             "a worker does not steal from itself"
         );
-        let (first, rest) = {
+        let first = {
             let mut victim = self.inner.lock();
             let count = victim.tasks.len().div_ceil(2);
             let Some(first) = victim.tasks.pop_front() else {
@@ -155,11 +162,11 @@ impl Steal {
                     None
                 };
             };
-            let rest: Vec<Task> = victim.tasks.drain(..count - 1).collect();
-            (first, rest)
+            buf.extend(victim.tasks.drain(..count - 1));
+            first
         };
-        let count = rest.len() + 1;
-        dst.push_batch(rest);
+        let count = buf.len() + 1;
+        dst.push_batch(buf);
         Some((first, count))
     }
 
@@ -188,7 +195,20 @@ impl fmt::Debug for Steal {
 /// shutdown [retires](Injector::retire), and the last one to retire closes the
 /// injector in the same critical section in which it saw it empty.
 pub(crate) struct Injector {
-    state: CachePadded<RunQueueLock<InjectorState>>,
+    inner: CachePadded<InjectorInner>,
+}
+
+/// The lock and the length hint, on one cache line: the pusher writes both.
+struct InjectorInner {
+    state: RunQueueLock<InjectorState>,
+    /// The number of queued tasks as of the last critical section, written
+    /// under the lock and read without it. Only [`Injector::pop`] and
+    /// [`Injector::pop_batch_into`] read it, to skip taking the lock of an
+    /// empty queue: a worker that polls an empty injector then only reads
+    /// the line, and a pusher no longer waits for its critical section.
+    /// Every look that decides to sleep or retire ([`Injector::is_empty`],
+    /// [`Injector::retire`]) takes the lock instead.
+    len: AtomicUsize,
 }
 
 struct InjectorState {
@@ -209,45 +229,83 @@ pub(crate) enum Retire {
 impl Injector {
     pub(crate) fn new(consumers: usize) -> Self {
         Injector {
-            state: CachePadded::new(RunQueueLock::new(InjectorState {
-                tasks: VecDeque::new(),
-                consumers,
-            })),
+            inner: CachePadded::new(InjectorInner {
+                state: RunQueueLock::new(InjectorState {
+                    tasks: VecDeque::new(),
+                    consumers,
+                }),
+                len: AtomicUsize::new(0),
+            }),
         }
+    }
+
+    /// Publishes the queue's new length as the hint; called under the lock.
+    fn set_len(&self, state: &InjectorState) {
+        // ORDERING: Relaxed. The hint publishes nothing: a reader that sees a
+        // non-zero length takes the lock, which orders the push before its
+        // pop; a reader that sees a stale zero skips one look, and what keeps
+        // the task from being stranded is that every look before sleeping or
+        // retiring takes the lock (module docs of `idle`).
+        self.inner.len.store(state.tasks.len(), Ordering::Relaxed);
+    }
+
+    /// Whether the hint says there is nothing to take.
+    #[inline]
+    fn looks_empty(&self) -> bool {
+        // ORDERING: Relaxed, see `set_len`.
+        self.inner.len.load(Ordering::Relaxed) == 0
     }
 
     /// Queues `task` at the back, or gives it back if every worker has retired.
     pub(crate) fn push(&self, task: Task) -> Result<(), Task> {
-        let mut state = self.state.lock();
+        let mut state = self.inner.state.lock();
         if state.consumers == 0 {
             return Err(task);
         }
         state.tasks.push_back(task);
+        self.set_len(&state);
         Ok(())
     }
 
-    /// Takes the oldest task, if any.
+    /// Takes the oldest task, if any (none if the queue looked empty).
     pub(crate) fn pop(&self) -> Option<Task> {
-        self.state.lock().tasks.pop_front()
+        if self.looks_empty() {
+            return None;
+        }
+        let mut state = self.inner.state.lock();
+        let task = state.tasks.pop_front();
+        self.set_len(&state);
+        task
     }
 
     /// Takes a fair share of the queued tasks (`1/workers` of them, at least
-    /// one): the first is returned to run now, the rest go to the back of `dst`'s FIFO.
-    pub(crate) fn pop_batch_into(&self, dst: &Local, workers: usize) -> Option<Task> {
-        let (first, rest) = {
-            let mut state = self.state.lock();
+    /// one): the first is returned to run now, the rest go to the back of
+    /// `dst`'s FIFO, by way of `buf` (empty, kept by the caller so that its
+    /// capacity is reused). None if the queue looked empty.
+    pub(crate) fn pop_batch_into(
+        &self,
+        dst: &Local,
+        workers: usize,
+        buf: &mut Vec<Task>,
+    ) -> Option<Task> {
+        if self.looks_empty() {
+            return None;
+        }
+        let first = {
+            let mut state = self.inner.state.lock();
             let count = (state.tasks.len() / workers.max(1) + 1).min(state.tasks.len());
             let first = state.tasks.pop_front()?;
-            let rest: Vec<Task> = state.tasks.drain(..count - 1).collect();
-            (first, rest)
+            buf.extend(state.tasks.drain(..count - 1));
+            self.set_len(&state);
+            first
         };
-        dst.push_batch(rest);
+        dst.push_batch(buf);
         Some(first)
     }
 
-    /// Whether the injector was empty when looked at.
+    /// Whether the injector was empty when looked at, under its lock.
     pub(crate) fn is_empty(&self) -> bool {
-        self.state.lock().tasks.is_empty()
+        self.inner.state.lock().tasks.is_empty()
     }
 
     /// Called by a worker that found no work anywhere during shutdown: either
@@ -255,8 +313,9 @@ impl Injector {
     /// injector if it was the last consumer. Checking for a task and closing
     /// happen under one lock, so a push is either taken by a worker or refused.
     pub(crate) fn retire(&self) -> Retire {
-        let mut state = self.state.lock();
+        let mut state = self.inner.state.lock();
         if let Some(task) = state.tasks.pop_front() {
+            self.set_len(&state);
             return Retire::Run(task);
         }
         debug_assert!(state.consumers > 0, "a worker retired twice");

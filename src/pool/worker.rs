@@ -498,6 +498,9 @@ struct LoopState {
     watch_for: Duration,
     /// Watches in a row that saw no run-next task.
     quiet_looks: u32,
+    /// Tasks on their way from the injector or a victim into the local
+    /// queue: always empty between looks, kept for its capacity.
+    batch: Vec<Task>,
 }
 
 impl Worker {
@@ -525,6 +528,7 @@ impl Worker {
             seen: vec![u64::MAX; self.shared.workers.len()],
             watch_for: WATCH_MIN,
             quiet_looks: 0,
+            batch: Vec::new(),
         };
         loop {
             let task = match self.next_task(&mut st) {
@@ -660,7 +664,11 @@ impl Worker {
         }
         st.next_streak = 0;
         let workers = self.shared.workers.len();
-        if let Some(task) = self.shared.injector.pop_batch_into(&self.local, workers) {
+        if let Some(task) = self
+            .shared
+            .injector
+            .pop_batch_into(&self.local, workers, &mut st.batch)
+        {
             return Some(task);
         }
         self.steal(st)
@@ -680,7 +688,11 @@ impl Worker {
                 continue;
             }
             let stuck = st.seen[victim] == workers[victim].tick();
-            if let Some((task, count)) = workers[victim].steal.steal_into(&self.local, stuck) {
+            if let Some((task, count)) =
+                workers[victim]
+                    .steal
+                    .steal_into(&self.local, stuck, &mut st.batch)
+            {
                 // ORDERING: Relaxed, see `Counters`.
                 workers[self.index]
                     .counters
