@@ -683,3 +683,88 @@ fn parked_and_blocked_with_hinted_runner() {
         assert!(mb.try_push(5).is_ok(), "a place was not given back");
     });
 }
+
+/// The rule behind `Cell::submit` (in `src/cell/mod.rs`): one unit of an
+/// actor's reference count belongs to its run token. The creator's first
+/// submission clones it; a push that takes the token (`Schedule::Submit`)
+/// makes the queued task from that unit without touching the count; a turn
+/// that ends idle forgets its task, so the unit stays with the parked token;
+/// the turn that stops the actor (closing its mailbox) and then ends idle
+/// drops its task, releasing the unit. Here a sender and a stopper race the
+/// worker's turns (one item per turn, so turns also reschedule). Whatever
+/// the interleaving, the worker's final turn is the only release: when
+/// everyone else is done, exactly the creator's reference is left (a second
+/// release would leave none, a missed one two), and nothing is left queued.
+#[test]
+fn the_run_tokens_reference_is_released_once_by_the_final_turn() {
+    use loom::sync::{Arc as LoomArc, Mutex};
+    const STOP: u32 = 99;
+    struct Actor {
+        mb: LoomMailbox,
+    }
+    /// What `Cell::submit` does: a task from the token's unit, no increment.
+    fn borrowed(actor: &LoomArc<Actor>) -> LoomArc<Actor> {
+        // SAFETY: the caller just took the run token, whose unit is live.
+        unsafe { LoomArc::from_raw(LoomArc::as_ptr(actor)) }
+    }
+    loom::model(|| {
+        let actor = LoomArc::new(Actor {
+            mb: LoomMailbox::scheduled(4),
+        });
+        let queue = LoomArc::new(Mutex::new(Vec::new()));
+        // `Cell::submit_first`: the token's unit is born.
+        queue.lock().unwrap().push(actor.clone());
+
+        let (a, q) = (actor.clone(), queue.clone());
+        let sender = thread::spawn(move || {
+            if let Ok(Schedule::Submit) = a.mb.try_push(1) {
+                q.lock().unwrap().push(borrowed(&a));
+            }
+        });
+        let (a, q) = (actor.clone(), queue.clone());
+        let stopper = thread::spawn(move || {
+            if let Ok(Schedule::Submit) = a.mb.push_control(STOP) {
+                q.lock().unwrap().push(borrowed(&a));
+            }
+        });
+
+        // The worker: one item per turn, until the final turn has ended.
+        let mut dead = false;
+        loop {
+            let Some(task) = queue.lock().unwrap().pop() else {
+                assert!(!dead, "the final turn ended with the actor still queued");
+                thread::yield_now();
+                continue;
+            };
+            task.mb.transition_to_running();
+            let idle = match task.mb.pop() {
+                Some(Item::Control(STOP)) => {
+                    task.mb.close();
+                    dead = true;
+                    task.mb.transition_to_idle()
+                }
+                Some(_) => task.mb.transition_to_idle(),
+                None => task.mb.transition_to_idle_drained(),
+            };
+            match idle {
+                Idle::Reschedule => queue.lock().unwrap().push(task),
+                Idle::Done if dead => {
+                    drop(task);
+                    break;
+                }
+                Idle::Done => std::mem::forget(task),
+            }
+        }
+        sender.join().unwrap();
+        stopper.join().unwrap();
+        assert!(
+            queue.lock().unwrap().is_empty(),
+            "a task outlived the actor"
+        );
+        assert_eq!(
+            LoomArc::strong_count(&actor),
+            1,
+            "the run token's unit was released twice or not at all"
+        );
+    });
+}

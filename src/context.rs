@@ -547,7 +547,7 @@ impl<A: Actor> Context<A> {
             .shared
             .spawn_cell(name, config, start, Some(parent))?;
         self.st.rel().children.push(child.clone());
-        child.submit();
+        child.submit_first();
         Ok(child)
     }
 

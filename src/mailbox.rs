@@ -70,10 +70,16 @@
 //!    returns [`Schedule::Submit`] (the sender queues the actor). The runner
 //!    may thus meet a claimed slot whose sender is still writing it; it waits
 //!    for the `WRITTEN` mark, which comes a few instructions later.
-//! 2. A control item is queued under the lock, then
-//!    [`Mailbox::transition_to_scheduled`] does an RMW on `tail` whatever the
-//!    state: `IDLE -> SCHEDULED` ([`Schedule::Submit`]), otherwise it sets
-//!    `NOTIFIED`.
+//! 2. A control item is queued under the lock, and before the lock is
+//!    released [`Mailbox::transition_to_scheduled`] does an RMW on `tail`
+//!    whatever the state: `IDLE -> SCHEDULED` ([`Schedule::Submit`]),
+//!    otherwise it sets `NOTIFIED`. Under the lock, because a close (which
+//!    takes it) must find the push either refused or complete: a push whose
+//!    item the runner took and whose actor then stopped and went idle, all
+//!    before the push's RMW, would take the token of a dead actor. The cell
+//!    releases its token's reference at the final turn (`Cell::submit`), so
+//!    that token must never be handed out again (modelled in
+//!    `loom-tests/mailbox.rs`, which found this race).
 //! 3. The worker that pops the actor runs its turn; the token came with the
 //!    task ([`Mailbox::transition_to_running`] only checks it in debug builds).
 //! 4. After its turn it calls [`Mailbox::transition_to_idle`]: with work left
@@ -852,8 +858,11 @@ impl<M, C> Mailbox<M, C> {
         slow.queues().control.push_back(item);
         // ORDERING: Relaxed; the RMW on `tail` below publishes it (see there).
         self.controls.fetch_add(1, Ordering::Relaxed);
+        // Still under the lock: a close is ordered wholly before this push
+        // (refused above) or wholly after its RMW (module docs, step 2).
+        let schedule = self.transition_to_scheduled();
         drop(slow);
-        Ok(self.transition_to_scheduled())
+        Ok(schedule)
     }
 
     /// Takes the consumer role, waiting for a close from outside the pool to
@@ -1209,8 +1218,8 @@ impl<M, C> Mailbox<M, C> {
                 IDLE => (cur | SCHEDULED, Schedule::Submit),
                 _ => (cur | NOTIFIED, Schedule::DoNothing),
             };
-            // ORDERING: AcqRel. Release orders our push (made under the lock just
-            // released) before the runner's next RMW on `tail`, which reads this
+            // ORDERING: AcqRel. Release orders our push (made under the lock we
+            // hold) before the runner's next RMW on `tail`, which reads this
             // or a later value of the RMW chain; Acquire pairs with the runner's
             // Release when it went IDLE, so the worker we submit to sees
             // everything the last run did.

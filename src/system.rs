@@ -678,7 +678,7 @@ impl System {
         let cell = self
             .shared
             .spawn_cell(name, config, || Start::first(named, factory), None)?;
-        cell.submit();
+        cell.submit_first();
         Ok(Addr::from_cell(cell))
     }
 

@@ -132,3 +132,69 @@ fn names_and_registry_places_of_stopped_actors_are_reused() {
     assert!(others.iter().chain(&more).all(|a| !a.is_alive()));
     assert!(!second.is_alive());
 }
+
+/// A cell outlives its actor only while something holds its address: once
+/// the actor has stopped and the addresses are gone it is freed, after any
+/// number of turns that left it idle, turns that rescheduled it, and
+/// restarts. The probe is the factory a supervised child's cell keeps for
+/// its restarts (the supervisor's spec holds the other copy).
+#[test]
+fn a_stopped_actors_cell_is_freed_after_idle_turns_and_restarts() {
+    use playhouse::{ChildSpec, Supervisor};
+    enum Msg {
+        Bump,
+        Count(Reply<u32>),
+        Fail,
+    }
+    struct Flaky(u32);
+    impl Actor for Flaky {
+        type Msg = Msg;
+        fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+            match msg {
+                Msg::Bump => self.0 += 1,
+                Msg::Count(r) => {
+                    let _ = r.send(self.0);
+                }
+                Msg::Fail => return Err("asked to fail".into()),
+            }
+            Ok(())
+        }
+    }
+    let system = system();
+    let token = Arc::new(0u32);
+    let t = token.clone();
+    let sup = Supervisor::builder()
+        .name("sup")
+        .intensity(10, std::time::Duration::from_secs(60))
+        .child(ChildSpec::new("flaky", move || Flaky(*t)))
+        .spawn(&system)
+        .unwrap();
+    // The supervisor answers once it has started its children.
+    assert_eq!(sup.children(LIMIT).unwrap().len(), 1);
+    let flaky: Addr<Flaky> = sup.child("flaky").expect("the child is up");
+    for round in 0..3 {
+        // Each ask finds the actor idle: one turn per message.
+        for n in 0..20 {
+            assert_eq!(flaky.ask(Msg::Count, LIMIT), Ok(n), "round {round}");
+            flaky.tell(Msg::Bump).unwrap();
+        }
+        // A burst: turns that end with work left are rescheduled.
+        for _ in 0..200 {
+            flaky.tell(Msg::Bump).unwrap();
+        }
+        assert_eq!(flaky.ask(Msg::Count, LIMIT), Ok(220), "round {round}");
+        flaky.tell(Msg::Fail).unwrap(); // restarted with a fresh count
+    }
+    assert!(
+        Arc::strong_count(&token) >= 2,
+        "the child's cell keeps its factory while it lives"
+    );
+    drop(flaky);
+    drop(sup);
+    system.shutdown().unwrap();
+    assert_eq!(
+        Arc::strong_count(&token),
+        1,
+        "a stopped actor's cell (or its supervisor's spec) was not freed"
+    );
+}

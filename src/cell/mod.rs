@@ -8,6 +8,10 @@
 //! - Every item pushed into a mailbox (either lane, or parked) was counted in the
 //!   system's in-flight count first, and is uncounted exactly once: after it is
 //!   handled, or when it is dropped (refused push, dead letter, drained control).
+//! - One unit of the cell's reference count belongs to its run token, from
+//!   the first submission until the turn that ends idle with the actor dead;
+//!   a queued task is that unit, and a turn that ends idle forgets its task
+//!   instead of dropping it (see [`Cell::submit`]).
 //! - Before its first turn an actor either holds its instance (built by the
 //!   spawner, not yet started) in `run`, or has a factory in its extras, or
 //!   failed to be built; only a supervised actor's factory outlives a start.
@@ -23,7 +27,7 @@ use crate::watch::{Notify, Watchers};
 use crate::actor::Actor;
 use crate::context::{Context, CtxState, Factory};
 use crate::error::{ActorError, Failure};
-use crate::mailbox::{Idle, Mailbox, Refused, Schedule, SendWaker, Sent};
+use crate::mailbox::{Mailbox, Refused, Schedule, SendWaker, Sent};
 use crate::pool::Runnable;
 use crate::quiet::{Credit, Quiet};
 use crate::reply::AskState;
@@ -323,12 +327,42 @@ impl<A: Actor> Cell<A> {
         self.alive.load(Ordering::Acquire)
     }
 
-    /// Queues the actor on the pool (the caller owns the run token). One Arc
-    /// clone, the task itself; the system's own count is not touched, since
-    /// every worker reads the fields beside it.
+    /// Queues a new actor's first turn: its mailbox starts out `SCHEDULED`, so
+    /// the run token is the creator's. The one reference this clones is the
+    /// token's, which the cell keeps until its final turn (see [`Cell::submit`]).
+    pub(crate) fn submit_first(self: &Arc<Self>) {
+        self.shared.pool.schedule(self.clone());
+    }
+
+    /// Queues the actor on the pool; the caller has just taken the run token
+    /// (`IDLE -> SCHEDULED`).
+    ///
+    /// # The run token's reference
+    ///
+    /// One unit of the cell's reference count belongs to its run token, from
+    /// [`Cell::submit_first`] until the final turn. While the token is out it
+    /// is the queued task; when a turn ends idle the task is forgotten, not
+    /// dropped, so the unit stays with the parked token; and taking the token
+    /// again makes the task from that unit, with no count update. A turn that
+    /// ends idle with the actor dead drops the task, releasing the unit: its
+    /// mailbox is closed, so nothing can take the token again (a claim sees
+    /// `CLOSED`, a control push `closed`, both checked before the state
+    /// changes). A task dropped without running (a pool refusing it after
+    /// shutdown) also releases the unit and takes the token with it, since
+    /// the mailbox stays `SCHEDULED` for ever. So every unit is released
+    /// exactly once, and an actor's turn costs no reference-count update:
+    /// two atomic read-modify-writes fewer per message between two actors.
+    /// `loom-tests/mailbox.rs` models this rule with loom's `Arc`
+    /// (`the_run_tokens_reference_is_released_once_by_the_final_turn`).
     #[inline]
     pub(crate) fn submit(self: &Arc<Self>) {
-        self.shared.pool.schedule(self.clone());
+        // SAFETY: the caller took the run token, whose unit of the count is
+        // live (see above: it is released only by the final turn, after which
+        // the token cannot be taken), so this `Arc` owns that unit. The
+        // pointer is the one `Arc::into_raw` would give for this cell.
+        #[allow(unsafe_code)]
+        let task = unsafe { Arc::from_raw(Arc::as_ptr(self)) };
+        self.shared.pool.schedule(task);
     }
 
     fn after_push(self: &Arc<Self>, s: Schedule) {
@@ -471,12 +505,29 @@ impl<A: Actor> Cell<A> {
 
 impl<A: Actor> Runnable for Cell<A> {
     fn run(self: Arc<Self>, worker: usize) -> Option<Arc<dyn Runnable>> {
-        if self.turn(worker) == Idle::Reschedule {
-            Some(self)
-        } else {
-            None
+        // `self` is the run token's reference (see `Cell::submit`).
+        match self.turn(worker) {
+            TurnEnd::Again => Some(self),
+            TurnEnd::Idle => {
+                // The unit stays with the parked token.
+                std::mem::forget(self);
+                None
+            }
+            // The final turn: the token is never taken again; its unit goes.
+            TurnEnd::Ended => None,
         }
     }
+}
+
+/// How a turn ended, for what becomes of the run token's reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TurnEnd {
+    /// Work remains: the actor is `SCHEDULED` again and must be requeued.
+    Again,
+    /// The actor is idle and alive; the next push schedules it.
+    Idle,
+    /// The actor is dead and idle, its mailbox closed.
+    Ended,
 }
 
 impl<A: Actor> SendWaker for Cell<A> {

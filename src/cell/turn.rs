@@ -1,6 +1,6 @@
 //! One turn of an actor on a worker: take up to `throughput` items, control first.
 
-use super::{Cell, ChildNotice, Command, Control, Envelope, RunState, failure_of};
+use super::{Cell, ChildNotice, Command, Control, Envelope, RunState, TurnEnd, failure_of};
 use crate::actor::Actor;
 use crate::context::{Context, CtxState};
 use crate::mailbox::{Idle, Popped};
@@ -12,13 +12,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 impl<A: Actor> Cell<A> {
     /// One turn on worker `worker`: up to `throughput` items, then go idle or
-    /// return [`Idle::Reschedule`] (the caller queues the actor again).
-    pub(super) fn turn(self: &Arc<Self>, worker: usize) -> Idle {
+    /// return [`TurnEnd::Again`] (the caller queues the actor again).
+    pub(super) fn turn(self: &Arc<Self>, worker: usize) -> TurnEnd {
         self.mailbox.transition_to_running();
         // ORDERING: Relaxed; only read for shutdown's stuck report.
         self.running_on
             .store(u32::try_from(worker + 1).unwrap_or(0), Ordering::Relaxed);
-        let (items, credit, user, drained, accept_user) = self.run.with_mut(|run| {
+        let (items, credit, user, drained, accept_user, dead) = self.run.with_mut(|run| {
             // SAFETY: this worker holds the actor's run token from the pop
             // that gave it this task (checked by `transition_to_running`
             // above) until `transition_to_idle` below,
@@ -33,7 +33,8 @@ impl<A: Actor> Cell<A> {
             // The units this worker kept from its earlier turns are this
             // turn's credit for its sends (see `Shared::turn_done`).
             ctx.credit.add(self.shared.turn_credit(worker));
-            self.turn_items(actor, st, ctx)
+            let (items, credit, user, drained, accept_user) = self.turn_items(actor, st, ctx);
+            (items, credit, user, drained, accept_user, st.dead)
         });
 
         // ORDERING: Relaxed; statistics, published to `await_quiescent` by
@@ -58,8 +59,14 @@ impl<A: Actor> Cell<A> {
         // half a kilobyte) rather than free and allocate one per wake-up. An
         // actor told once, like most of a large fan-out, frees it.
         let keep_block = before > 0;
-        self.mailbox
+        match self
+            .mailbox
             .transition_to_idle(accept_user, drained, keep_block)
+        {
+            Idle::Reschedule => TurnEnd::Again,
+            Idle::Done if dead => TurnEnd::Ended,
+            Idle::Done => TurnEnd::Idle,
+        }
     }
 
     /// The items of one turn: returns (items taken, in-flight credit left,
