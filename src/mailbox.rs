@@ -1085,9 +1085,14 @@ impl<M, C> Mailbox<M, C> {
                 }
             };
             // The actor is running (the consumer calls this), so the claim
-            // schedules nothing.
+            // schedules nothing. Checked in release builds too: a token taken
+            // here would never be queued (and its reference never released).
             let s = self.write(c, p.item, |m| m, &|| {});
-            debug_assert_eq!(s, Schedule::DoNothing);
+            assert_eq!(
+                s,
+                Schedule::DoNothing,
+                "a parked send moved in by the running actor took its run token"
+            );
             wakers.push(p.waker);
         }
         slow.tidy();
