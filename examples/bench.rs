@@ -5,7 +5,9 @@
 //! workload per line instead of the table, `--only ping-pong,ring` to run some
 //! workloads, `--reps N` to change the number of repetitions, `--scale F` to
 //! multiply every size (e.g. `--quick --scale 0.1` under a profiler),
-//! `--verbose` to print every repetition to stderr, `--playhouse-only` to
+//! `--verbose` to print every repetition to stderr (spawn adds the time per
+//! actor of its three phases: spawning, telling, receiving the replies),
+//! `--playhouse-only` to
 //! skip the baselines (for profilers), `--workers N` to change the pool (the
 //! default is one worker per CPU).
 //!
@@ -164,6 +166,9 @@ pub struct Sample {
     pub cpu_fraction: Option<f64>,
     /// The pool's steals and parks during the timed part (playhouse only).
     pub pool: Option<PoolCounts>,
+    /// Nanoseconds per item in each phase of the timed part, for `--verbose`
+    /// (spawn: spawning, telling, receiving the replies).
+    pub phase_ns: Option<[f64; 3]>,
 }
 
 /// The pool counters that tell how a run was scheduled.
@@ -203,6 +208,7 @@ impl Sample {
             bytes_per_item: None,
             cpu_fraction: None,
             pool: None,
+            phase_ns: None,
         }
     }
 
@@ -891,11 +897,14 @@ pub mod spawn {
                     .expect("spawn echo")
             })
             .collect();
+        let spawned = start.elapsed();
         for (i, a) in addrs.iter().enumerate() {
             a.tell(i as u64).expect("echo alive");
         }
+        let told = start.elapsed();
         let sum = collect(&rx, actors, "spawn");
         let elapsed = start.elapsed();
+        let per = |d: Duration| d.as_nanos() as f64 / actors.max(1) as f64;
         let counts = counts.since(&system);
         let peak = peak_rss();
         assert_eq!(sum, triangle(actors as u64), "spawn: sum of the replies");
@@ -904,6 +913,7 @@ pub mod spawn {
         system.shutdown().expect("shutdown");
         Sample {
             bytes_per_item: growth_per(before, peak, actors),
+            phase_ns: Some([per(spawned), per(told - spawned), per(elapsed - told)]),
             ..Sample::timed(actors as u64, elapsed).with_pool(counts)
         }
     }
