@@ -4,9 +4,9 @@
 //!
 //! - Worker `i` owns the `Local` side of queue `i`; `Shared::workers[i]` holds
 //!   its `Steal` side, its `Parker` and its counters.
-//! - The thread-local [`CURRENT`] is set only on a worker thread, for the
-//!   duration of its run loop, so "am I a worker of this pool?" is a pointer
-//!   comparison of the `Arc<Shared>`.
+//! - The thread-locals [`CURRENT`] and [`CURRENT_PTR`] are set only on a
+//!   worker thread, for the duration of its run loop, so "am I a worker of
+//!   this pool?" is a pointer comparison of the `Arc<Shared>`.
 //! - Once a worker has seen the shutdown flag it never parks again.
 //! - `exits[i]` becomes true exactly once, as worker `i`'s last action.
 //!
@@ -62,9 +62,10 @@ use crate::sync::{
     Arc, AtomicBool, AtomicU64, AtomicUsize, Backoff, CachePadded, Condvar, Mutex, Ordering,
     random_seed, thread,
 };
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -92,6 +93,12 @@ const WATCH_QUIET_LOOKS: u32 = 4;
 crate::sync::thread_local! {
     /// The worker running on this thread, if it is a pool worker.
     static CURRENT: RefCell<Option<Rc<Worker>>> = RefCell::new(None);
+    /// The same worker as a plain pointer, for the submit path: a task
+    /// moved into a `CURRENT` closure was copied through the stack twice,
+    /// and `perf annotate` put a third of `Shared::submit`'s samples on
+    /// those copies (16-byte loads of a fat pointer just written in two
+    /// halves, which the store buffer cannot forward). Null off a worker.
+    static CURRENT_PTR: Cell<*const Worker> = Cell::new(ptr::null());
 }
 
 /// What all workers of one pool (and its handles) share.
@@ -412,17 +419,27 @@ pub(crate) fn spawn(
 /// queue has a backlog other workers could take; gives the task back otherwise.
 #[inline]
 fn push_local(shared: &Arc<Shared>, task: Task, yielded: bool) -> Result<bool, Task> {
-    with_current(|worker| match worker {
-        Some(worker) if Arc::ptr_eq(&worker.shared, shared) => {
-            if yielded {
-                worker.local.push(task);
-                Ok(true)
-            } else {
-                Ok(worker.local.push_next(task))
-            }
-        }
-        _ => Err(task),
-    })
+    // Null while thread-locals are being destroyed, as off a worker.
+    let worker = CURRENT_PTR.try_with(Cell::get).unwrap_or(ptr::null());
+    if worker.is_null() {
+        return Err(task);
+    }
+    // SAFETY: `Worker::main` sets the pointer on this thread to the worker
+    // its own frame keeps alive (an `Rc`), and `ClearCurrentPtr` clears it
+    // before that frame drops the worker, on unwind too; non-null, we run
+    // inside that frame (a task's code is called from the run loop). Only
+    // shared references are made, as through `CURRENT`.
+    #[allow(unsafe_code)]
+    let worker = unsafe { &*worker };
+    if !Arc::ptr_eq(&worker.shared, shared) {
+        return Err(task);
+    }
+    if yielded {
+        worker.local.push(task);
+        Ok(true)
+    } else {
+        Ok(worker.local.push_next(task))
+    }
 }
 
 /// The index of the calling thread in `shared`'s pool, if it is one of its workers.
@@ -435,7 +452,9 @@ pub(crate) fn current_index(shared: &Arc<Shared>) -> Option<usize> {
 
 /// Whether the calling thread is a worker of any pool.
 pub(crate) fn on_worker_thread() -> bool {
-    with_current(|w| w.is_some())
+    CURRENT_PTR
+        .try_with(|p| !p.get().is_null())
+        .unwrap_or(false)
 }
 
 /// The name of the calling worker thread, if it is one.
@@ -483,6 +502,16 @@ impl Drop for ExitGuard {
     }
 }
 
+/// Clears [`CURRENT_PTR`] when the run loop's frame ends, however it ends,
+/// before the worker it points to can be dropped.
+struct ClearCurrentPtr;
+
+impl Drop for ClearCurrentPtr {
+    fn drop(&mut self) {
+        let _ = CURRENT_PTR.try_with(|p| p.set(ptr::null()));
+    }
+}
+
 /// The state of one worker's run loop that no other thread sees.
 struct LoopState {
     searching: bool,
@@ -512,6 +541,9 @@ impl Worker {
         };
         let worker = Rc::new(self);
         CURRENT.with(|current| *current.borrow_mut() = Some(Rc::clone(&worker)));
+        CURRENT_PTR.with(|p| p.set(Rc::as_ptr(&worker)));
+        // Declared after `worker`, so dropped before it, on unwind too.
+        let _clear = ClearCurrentPtr;
         worker.run();
         CURRENT.with(|current| current.borrow_mut().take());
     }
