@@ -29,9 +29,9 @@ fn counters(n: usize) -> Arc<Vec<AtomicUsize>> {
 
 fn job(runs: &Arc<Vec<AtomicUsize>>, i: usize) -> Task {
     let runs = Arc::clone(runs);
-    Task::Job(Box::new(move || {
+    Task::job(move || {
         runs[i].fetch_add(1, Ordering::Relaxed);
-    }))
+    })
 }
 
 fn assert_each_ran_once(runs: &[AtomicUsize]) {

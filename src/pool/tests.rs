@@ -142,9 +142,7 @@ fn execute_from_a_worker_uses_its_local_queue() {
     let (tx, rx) = mpsc::channel();
     let handle = pool.handle();
     pool.execute(move || {
-        handle
-            .shared
-            .submit(super::Task::Job(Box::new(|| {})), false);
+        handle.shared.submit(super::Task::job(|| {}), false);
         // The only worker is running us: the job can only be where we put it.
         let local = shared.workers[0].steal.pending() == super::queue::Pending::NextOnly;
         let injector = !shared.injector.is_empty();
