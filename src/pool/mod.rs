@@ -44,8 +44,9 @@ pub(crate) trait Runnable: Send + Sync + 'static {
 #[cfg_attr(loom, allow(private_interfaces))]
 pub struct Task(Arc<dyn Runnable>);
 
-/// A closure from [`ThreadPool::execute`], as a task. Run once: its only
-/// reference is the task's, so the run unwraps it.
+/// A closure from [`ThreadPool::execute`], as a task, run once. The mutex
+/// only makes the closure shareable (`Runnable` is `Sync`); the one task
+/// holding it is the only one to lock it.
 struct Job(Mutex<Option<Box<dyn FnOnce() + Send>>>);
 
 impl Runnable for Job {

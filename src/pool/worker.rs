@@ -4,9 +4,9 @@
 //!
 //! - Worker `i` owns the `Local` side of queue `i`; `Shared::workers[i]` holds
 //!   its `Steal` side, its `Parker` and its counters.
-//! - The thread-locals [`CURRENT`] and [`CURRENT_PTR`] are set only on a
-//!   worker thread, for the duration of its run loop, so "am I a worker of
-//!   this pool?" is a pointer comparison of the `Arc<Shared>`.
+//! - The thread-local [`CURRENT`] is set only on a worker thread, for the
+//!   duration of its run loop, so "am I a worker of this pool?" is a pointer
+//!   comparison of the `Arc<Shared>`.
 //! - Once a worker has seen the shutdown flag it never parks again.
 //! - `exits[i]` becomes true exactly once, as worker `i`'s last action.
 //!
@@ -62,11 +62,10 @@ use crate::sync::{
     Arc, AtomicBool, AtomicU64, AtomicUsize, Backoff, CachePadded, Condvar, Mutex, Ordering,
     random_seed, thread,
 };
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 /// A worker takes one task from the injector before its local queue every
@@ -91,14 +90,14 @@ const WATCH_MAX: Duration = Duration::from_micros(500);
 const WATCH_QUIET_LOOKS: u32 = 4;
 
 crate::sync::thread_local! {
-    /// The worker running on this thread, if it is a pool worker.
-    static CURRENT: RefCell<Option<Rc<Worker>>> = RefCell::new(None);
-    /// The same worker as a plain pointer, for the submit path: a task
-    /// moved into a `CURRENT` closure was copied through the stack twice,
-    /// and `perf annotate` put a third of `Shared::submit`'s samples on
-    /// those copies (16-byte loads of a fat pointer just written in two
-    /// halves, which the store buffer cannot forward). Null off a worker.
-    static CURRENT_PTR: Cell<*const Worker> = Cell::new(ptr::null());
+    /// The worker running on this thread, if it is a pool worker: set and
+    /// cleared by `Worker::main`, null elsewhere. A plain pointer rather than
+    /// a `RefCell` holding an `Rc`: a task moved into a closure over such a
+    /// cell was copied through the stack twice on every submit, and
+    /// `perf annotate` put a third of `Shared::submit`'s samples on those
+    /// copies (16-byte loads of a fat pointer just written in two halves,
+    /// which the store buffer cannot forward).
+    static CURRENT: Cell<*const Worker> = Cell::new(ptr::null());
 }
 
 /// What all workers of one pool (and its handles) share.
@@ -417,20 +416,17 @@ pub(crate) fn spawn(
 /// Pushes `task` on the caller's local queue if it is a worker of `shared`'s
 /// pool (into the run-next slot unless `yielded`) and returns whether the
 /// queue has a backlog other workers could take; gives the task back otherwise.
+///
+/// Not through [`with_current`]: the task moved into its closure was copied
+/// through the stack in pieces (see [`CURRENT`]), which cost measurably here.
 #[inline]
 fn push_local(shared: &Arc<Shared>, task: Task, yielded: bool) -> Result<bool, Task> {
-    // Null while thread-locals are being destroyed, as off a worker.
-    let worker = CURRENT_PTR.try_with(Cell::get).unwrap_or(ptr::null());
-    if worker.is_null() {
-        return Err(task);
-    }
-    // SAFETY: `Worker::main` sets the pointer on this thread to the worker
-    // its own frame keeps alive (an `Rc`), and `ClearCurrentPtr` clears it
-    // before that frame drops the worker, on unwind too; non-null, we run
-    // inside that frame (a task's code is called from the run loop). Only
-    // shared references are made, as through `CURRENT`.
+    let worker = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
+    // SAFETY: as in `with_current`; the reference lives only in this call.
     #[allow(unsafe_code)]
-    let worker = unsafe { &*worker };
+    let Some(worker) = (unsafe { worker.as_ref() }) else {
+        return Err(task);
+    };
     if !Arc::ptr_eq(&worker.shared, shared) {
         return Err(task);
     }
@@ -452,9 +448,7 @@ pub(crate) fn current_index(shared: &Arc<Shared>) -> Option<usize> {
 
 /// Whether the calling thread is a worker of any pool.
 pub(crate) fn on_worker_thread() -> bool {
-    CURRENT_PTR
-        .try_with(|p| !p.get().is_null())
-        .unwrap_or(false)
+    with_current(|w| w.is_some())
 }
 
 /// The name of the calling worker thread, if it is one.
@@ -467,17 +461,15 @@ pub(crate) fn current_worker_name() -> Option<String> {
 /// and while thread-locals are being destroyed).
 #[inline]
 fn with_current<R>(f: impl FnOnce(Option<&Worker>) -> R) -> R {
-    // `f` can be called only once, and must be called whether or not the
-    // thread-local is still alive: hence the `Option` it is taken out of.
-    let mut f = Some(f);
-    let called = CURRENT.try_with(|current| {
-        let f = f.take().expect("called once");
-        f(current.borrow().as_deref())
-    });
-    match called {
-        Ok(r) => r,
-        Err(_) => f.take().expect("not called yet")(None),
-    }
+    let worker = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
+    // SAFETY: a non-null pointer was set by `Worker::main` on this thread to
+    // the worker its frame owns, and `ClearCurrent` nulls it before that
+    // frame drops the worker (on unwind too); we run on this thread, so inside that
+    // frame (tasks are called from its run loop), and the reference does
+    // not outlive `f`. The worker is only ever shared (`&self` methods).
+    #[allow(unsafe_code)]
+    let worker = unsafe { worker.as_ref() };
+    f(worker)
 }
 
 /// One worker: the owner of a local queue, living on its own thread.
@@ -502,13 +494,13 @@ impl Drop for ExitGuard {
     }
 }
 
-/// Clears [`CURRENT_PTR`] when the run loop's frame ends, however it ends,
-/// before the worker it points to can be dropped.
-struct ClearCurrentPtr;
+/// Nulls [`CURRENT`] when the run loop's frame ends, however it ends,
+/// before the worker it points to is dropped.
+struct ClearCurrent;
 
-impl Drop for ClearCurrentPtr {
+impl Drop for ClearCurrent {
     fn drop(&mut self) {
-        let _ = CURRENT_PTR.try_with(|p| p.set(ptr::null()));
+        let _ = CURRENT.try_with(|p| p.set(ptr::null()));
     }
 }
 
@@ -539,13 +531,14 @@ impl Worker {
             shared: Arc::clone(&self.shared),
             index: self.index,
         };
-        let worker = Rc::new(self);
-        CURRENT.with(|current| *current.borrow_mut() = Some(Rc::clone(&worker)));
-        CURRENT_PTR.with(|p| p.set(Rc::as_ptr(&worker)));
+        // On the heap, as it was behind an `Rc` before: kept in this frame,
+        // the ring ran 1-13% slower in four alternating pairs (cause not
+        // found; same instruction count).
+        let worker = Box::new(self);
+        CURRENT.with(|p| p.set(&raw const *worker));
         // Declared after `worker`, so dropped before it, on unwind too.
-        let _clear = ClearCurrentPtr;
+        let _clear = ClearCurrent;
         worker.run();
-        CURRENT.with(|current| current.borrow_mut().take());
     }
 
     /// The run loop; returns once the worker has retired during shutdown.
