@@ -97,47 +97,42 @@ mod kept {
     /// touched once per this many blocks.
     const BATCH: usize = 16;
 
-    /// Kept blocks, chained through their first word: memory no thread
-    /// refers to.
+    /// Up to `BATCH` kept blocks, listed in the batch itself rather than
+    /// chained through the blocks: the taker gets every address at once,
+    /// instead of one cache miss per block on memory another core freed
+    /// (which `perf` showed as most of `take`), and the giver writes nothing
+    /// into the blocks it keeps.
     struct Batch {
-        head: NonNull<u8>,
+        blocks: [*mut u8; BATCH],
         len: usize,
     }
 
-    // SAFETY: a batch is plain memory owned by whoever holds the batch alone
-    // (`free`'s contract), so moving it to another thread moves sole
+    // SAFETY: a batch lists plain memory owned by whoever holds the batch
+    // alone (`free`'s contract), so moving it to another thread moves sole
     // ownership.
     unsafe impl Send for Batch {}
 
     impl Batch {
-        /// Chains `blocks` (at least one) into a batch.
+        /// The batch of `blocks` (at most `BATCH`), if there is at least one.
         fn of(blocks: impl Iterator<Item = NonNull<u8>>) -> Option<Batch> {
-            let mut batch: Option<Batch> = None;
+            let mut batch = Batch {
+                blocks: [std::ptr::null_mut(); BATCH],
+                len: 0,
+            };
             for p in blocks {
-                let next = batch
-                    .as_ref()
-                    .map_or(std::ptr::null_mut(), |b| b.head.as_ptr());
-                // SAFETY: a kept block is ours alone and at least `GRAIN`
-                // bytes, aligned to 16: its first word is ours to write.
-                unsafe { p.as_ptr().cast::<*mut u8>().write(next) };
-                batch = Some(Batch {
-                    head: p,
-                    len: batch.map_or(1, |b| b.len + 1),
-                });
+                batch.blocks[batch.len] = p.as_ptr();
+                batch.len += 1;
             }
-            batch
+            (batch.len > 0).then_some(batch)
         }
 
-        /// The blocks of the batch, unchained.
+        /// The blocks of the batch.
         fn blocks(self) -> impl Iterator<Item = NonNull<u8>> {
-            let mut next = Some(self.head);
-            std::iter::from_fn(move || {
-                let p = next?;
-                // SAFETY: written by `Batch::of` while the block was ours,
-                // and still ours.
-                next = NonNull::new(unsafe { p.as_ptr().cast::<*mut u8>().read() });
-                Some(p)
-            })
+            let len = self.len;
+            self.blocks
+                .into_iter()
+                .take(len)
+                .map(|p| NonNull::new(p).expect("a batch lists only blocks"))
         }
 
         /// Gives every block back to the allocator.
