@@ -22,6 +22,7 @@
 use crate::actor::Actor;
 use crate::addr::Addr;
 use crate::cell::{AnyCell, Cell, CellConfig, Command, Start, StopReason};
+use crate::context::UNREGISTERED;
 use crate::error::{BuildError, QuiescenceTimeout, ShutdownError, SpawnError, StuckActor};
 use crate::pool::{PoolHandle, ThreadPool};
 use crate::quiet::Quiet;
@@ -158,8 +159,10 @@ impl WaitGraph {
 }
 
 /// The live actors of a system. Each actor is kept at its own slot (its
-/// index in `slots`, stored in its cell), so registering and unregistering
-/// neither hash nor rehash; freed slots are reused before the table grows.
+/// index in `slots`, stored in its context state), so registering and
+/// unregistering neither hash nor rehash; freed slots are reused before the
+/// table grows. A named actor is registered by its spawn, an unnamed one by
+/// its first turn (see `Shared::spawn_cell`).
 #[derive(Default)]
 struct Registry {
     slots: Vec<Option<Arc<dyn AnyCell>>>,
@@ -167,6 +170,9 @@ struct Registry {
     free: Vec<u32>,
     /// The slot of each named actor.
     names: HashMap<Arc<str>, u32>,
+    /// Shutdown has taken the list of actors to stop: named spawns are
+    /// refused, and actors registering now stop on their own.
+    sealed: bool,
 }
 
 impl Registry {
@@ -307,7 +313,17 @@ impl Shared {
         Ok((options.name, config))
     }
 
-    /// Builds and registers a cell; the caller submits it to the pool.
+    /// Builds a cell; the caller submits it to the pool.
+    ///
+    /// A named cell is registered here, since a taken name must refuse the
+    /// spawn. An unnamed one is registered by its first turn, on a worker
+    /// ([`Shared::register`]): the registry's lock, slot and reference then
+    /// cost the spawning thread nothing, which is what bounds the rate of a
+    /// thread spawning many actors (about an eighth of its time per spawn,
+    /// measured by leaving registration out). Until then the actor is counted
+    /// alive and its start in flight, so shutdown, which waits for quiescence
+    /// before it looks at the registry, finds it registered; one that
+    /// registers after shutdown has looked is stopped by its first turn.
     pub(crate) fn spawn_cell<A: Actor>(
         self: &Arc<Self>,
         name: Option<String>,
@@ -320,24 +336,46 @@ impl Shared {
         }
         // User code (a factory) runs here, before the registry is locked.
         let start = start();
-        let name: Option<Arc<str>> = name.map(Arc::from);
-        let mut reg = self.registry.lock();
-        if let Some(n) = &name
-            && reg.names.contains_key(n)
-        {
-            return Err(SpawnError::NameTaken(n.to_string()));
-        }
         let id = next_actor_id();
-        let slot = reg.take_slot();
-        let cell = Cell::new(self.clone(), id, slot, name.clone(), config, start, parent);
-        if let Some(n) = name {
-            reg.names.insert(n, slot);
-        }
-        reg.slots[slot as usize] = Some(cell.clone());
+        let cell = match name.map(Arc::<str>::from) {
+            None => Cell::new(self.clone(), id, UNREGISTERED, None, config, start, parent),
+            Some(n) => {
+                let mut reg = self.registry.lock();
+                if reg.sealed {
+                    return Err(SpawnError::SystemStopped);
+                }
+                if reg.names.contains_key(&n) {
+                    return Err(SpawnError::NameTaken(n.to_string()));
+                }
+                let slot = reg.take_slot();
+                let cell = Cell::new(
+                    self.clone(),
+                    id,
+                    slot,
+                    Some(n.clone()),
+                    config,
+                    start,
+                    parent,
+                );
+                reg.names.insert(n, slot);
+                reg.slots[slot as usize] = Some(cell.clone());
+                cell
+            }
+        };
         // ORDERING: Relaxed; read under `quiet` or as a statistic; the decrement
         // in `actor_stopped` is ordered after this by the actor's own start.
         self.alive.fetch_add(1, Ordering::Relaxed);
         Ok(cell)
+    }
+
+    /// Registers an unnamed actor on its first turn. Returns its slot, and
+    /// whether shutdown has already taken its list of actors to stop (the
+    /// caller must then stop the actor itself).
+    pub(crate) fn register(&self, cell: Arc<dyn AnyCell>) -> (u32, bool) {
+        let mut reg = self.registry.lock();
+        let slot = reg.take_slot();
+        reg.slots[slot as usize] = Some(cell);
+        (slot, reg.sealed)
     }
 
     /// The running actor registered under `name`, if it is of type `A`.
@@ -766,7 +804,8 @@ impl System {
             log::warn!("shutdown: {e}; stopping actors anyway");
         }
         let roots: Vec<Arc<dyn AnyCell>> = {
-            let reg = s.registry.lock();
+            let mut reg = s.registry.lock();
+            reg.sealed = true;
             reg.cells().filter(|c| c.is_root()).cloned().collect()
         };
         for root in roots {

@@ -183,8 +183,6 @@ pub(crate) struct Cell<A: Actor> {
     pub(crate) shared: Arc<Shared>,
     pub(crate) id: u64,
     handled: AtomicU64,
-    /// Its index in the system's registry.
-    pub(crate) slot: u32,
     /// Items handled per turn at most (at least 1).
     throughput: u32,
     /// The index + 1 of the worker running the actor now, 0 when none.
@@ -239,8 +237,8 @@ pub(crate) trait AnyCell: Send + Sync {
 
 impl<A: Actor> Cell<A> {
     /// Builds a cell that starts its instance on its first turn (counted in
-    /// flight until then); the caller registers it under `slot` and then
-    /// submits it.
+    /// flight until then); the caller registers it under `slot`, or leaves
+    /// that to the first turn (`UNREGISTERED`), and then submits it.
     pub(crate) fn new(
         shared: Arc<Shared>,
         id: u64,
@@ -265,6 +263,7 @@ impl<A: Actor> Cell<A> {
                 })
             });
         let mut st = CtxState::new(parent.clone());
+        st.slot = slot;
         if build_failed.is_some() {
             st.rel().build_failed = build_failed;
         }
@@ -275,7 +274,6 @@ impl<A: Actor> Cell<A> {
             shared,
             id,
             handled: AtomicU64::new(0),
-            slot,
             // A bound past 2^32 items per turn is no bound at all.
             throughput: u32::try_from(config.throughput).unwrap_or(u32::MAX),
             running_on: AtomicU32::new(0),

@@ -1,8 +1,10 @@
 //! One turn of an actor on a worker: take up to `throughput` items, control first.
 
-use super::{Cell, ChildNotice, Command, Control, Envelope, RunState, TurnEnd, failure_of};
+use super::{
+    Cell, ChildNotice, Command, Control, Envelope, RunState, StopReason, TurnEnd, failure_of,
+};
 use crate::actor::Actor;
-use crate::context::{Context, CtxState};
+use crate::context::{Context, CtxState, UNREGISTERED};
 use crate::mailbox::{Idle, Popped};
 use crate::supervisor::Supervisor;
 use crate::sync::{Arc, Ordering};
@@ -69,6 +71,17 @@ impl<A: Actor> Cell<A> {
         }
     }
 
+    /// Registers an unnamed actor, on its first turn (see `Shared::spawn_cell`).
+    /// Returns whether shutdown had already taken its list of actors to stop.
+    fn register_first(self: &Arc<Self>, ctx: &mut Context<A>) -> bool {
+        if ctx.st.slot != UNREGISTERED {
+            return false;
+        }
+        let (slot, sealed) = self.shared.register(self.clone());
+        ctx.st.slot = slot;
+        sealed
+    }
+
     /// The items of one turn: returns (items taken, in-flight credit left,
     /// user messages among them, whether the lanes were drained, whether user
     /// messages are accepted).
@@ -84,7 +97,13 @@ impl<A: Actor> Cell<A> {
         if std::mem::take(&mut ctx.st.unstarted) {
             // The spawn counted this start in flight.
             items += 1;
+            let sealed = self.register_first(&mut ctx);
             self.start_instance(actor, &mut ctx);
+            if sealed && self.is_root && !ctx.st.dead {
+                // Shutdown took its list of actors to stop before this one
+                // was on it: stop as that list's actors are stopped.
+                self.begin_stop(actor, &mut ctx, StopReason::Shutdown);
+            }
         }
         let mut drained = false;
         while items < self.throughput() && !ctx.st.dead {
