@@ -273,13 +273,25 @@ impl fmt::Display for ShutdownError {
 
 impl Error for ShutdownError {}
 
-/// [`crate::System::await_quiescent`] ran out of time with work still in flight.
+/// [`crate::System::await_quiescent`] ran out of time with work still in
+/// flight, or was called where it could never succeed: on one of the system's
+/// own workers, inside a handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QuiescenceTimeout {
     pub(crate) in_flight: usize,
+    pub(crate) on_worker: bool,
 }
 
 impl QuiescenceTimeout {
+    /// Whether the call came from one of the system's own workers (a handler
+    /// or a hook of one of its actors). The caller's own
+    /// turn is in flight there, so the system cannot become quiescent while it
+    /// waits: the call returns this at once instead of blocking the worker
+    /// for the whole timeout.
+    pub fn called_from_worker(&self) -> bool {
+        self.on_worker
+    }
+
     /// Messages and timer firings still in flight when the time ran out. An
     /// upper bound: turns count the messages they send ahead, in chunks, and
     /// a busy worker keeps what its turns did not use (up to 1024 units)
@@ -291,6 +303,14 @@ impl QuiescenceTimeout {
 
 impl fmt::Display for QuiescenceTimeout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.on_worker {
+            return write!(
+                f,
+                "await_quiescent called on one of the system's own workers, whose turn is \
+                 itself in flight ({} items in flight)",
+                self.in_flight
+            );
+        }
         write!(
             f,
             "system not quiescent in time: {} items still in flight",

@@ -435,7 +435,10 @@ impl Shared {
                 };
                 (busy, next)
             })
-            .map_err(|in_flight| QuiescenceTimeout { in_flight })
+            .map_err(|in_flight| QuiescenceTimeout {
+                in_flight,
+                on_worker: false,
+            })
     }
 
     fn await_all_stopped(&self, deadline: Option<Instant>) -> bool {
@@ -760,8 +763,19 @@ impl System {
     /// running, and no timer is due. Useful in tests and for orderly exits.
     ///
     /// # Errors
-    /// [`QuiescenceTimeout`] if work is still in flight after `timeout`.
+    /// [`QuiescenceTimeout`] if work is still in flight after `timeout`; at
+    /// once, without waiting, when called on one of this system's workers
+    /// (from a handler or hook), whose own turn keeps the system busy
+    /// ([`QuiescenceTimeout::called_from_worker`]).
     pub fn await_quiescent(&self, timeout: Duration) -> Result<(), QuiescenceTimeout> {
+        if self.shared.pool.is_own_worker() {
+            let e = QuiescenceTimeout {
+                in_flight: self.shared.quiet.count(),
+                on_worker: true,
+            };
+            log::error!("{e}");
+            return Err(e);
+        }
         self.shared
             .await_quiescent(Instant::now().checked_add(timeout))
     }

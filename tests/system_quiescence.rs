@@ -1,9 +1,9 @@
-//! Quiescence after cascades, and fairness between a flooded actor and a quiet one.
+//! Quiescence after cascades, fairness between a flooded actor and a quiet one, and waiting for quiescence from inside a handler.
 
 mod common;
 
 use common::{Gate, LIMIT};
-use playhouse::{Actor, ActorError, Addr, Context, SpawnOptions, System};
+use playhouse::{Actor, ActorError, Addr, Context, QuiescenceTimeout, SpawnOptions, System};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -165,4 +165,51 @@ fn flooded_actor_does_not_starve_another_on_one_worker() {
         at < FLOOD / 2,
         "the quiet actor ran only after {at} of {FLOOD} flood messages"
     );
+}
+
+/// Holds a share of its own system and waits for quiescence in a handler.
+struct WaitsInside {
+    system: Option<Arc<System>>,
+    out: crossbeam_channel::Sender<Result<(), QuiescenceTimeout>>,
+}
+
+impl Actor for WaitsInside {
+    type Msg = ();
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        let system = self.system.take().expect("one message");
+        let waited = system.await_quiescent(LIMIT);
+        drop(system);
+        self.out.send(waited)?;
+        Ok(())
+    }
+}
+
+#[test]
+fn await_quiescent_inside_a_handler_is_refused_at_once() {
+    common::init_log();
+    let system = Arc::new(System::builder().workers(2).build().unwrap());
+    let (out, waited) = crossbeam_channel::bounded(1);
+    let share = system.clone();
+    let addr = system
+        .spawn(move || WaitsInside {
+            system: Some(share.clone()),
+            out: out.clone(),
+        })
+        .unwrap();
+    addr.tell(()).unwrap();
+    // Waiting there would block the worker for the whole timeout (LIMIT) and
+    // then fail anyway: the handler's own turn is in flight.
+    let err = waited
+        .recv_timeout(LIMIT)
+        .expect("the handler answered")
+        .expect_err("no quiescence inside a handler");
+    assert!(
+        err.called_from_worker(),
+        "refused for the right reason: {err}"
+    );
+    assert!(err.to_string().contains("own workers"), "{err}");
+    // The handler dropped its share before answering.
+    let system = Arc::try_unwrap(system).unwrap_or_else(|_| panic!("the actor kept a share"));
+    system.await_quiescent(LIMIT).unwrap();
+    system.shutdown().unwrap();
 }

@@ -100,6 +100,11 @@ pub(crate) struct PoolHandle {
 }
 
 impl PoolHandle {
+    /// Whether the calling thread is one of this pool's workers.
+    pub(crate) fn is_own_worker(&self) -> bool {
+        worker::current_index(&self.shared).is_some()
+    }
+
     /// Queues `task`: in the current worker's run-next slot when the caller is
     /// a worker of this pool (the task it displaces goes to the back of the
     /// local queue), else on the global injector, waking a sleeping worker if
