@@ -34,9 +34,6 @@ pub(crate) struct CtxState<A: Actor> {
     /// The first instance has not been started yet (the first turn does it,
     /// without a control item, so spawning allocates no control lane).
     pub(crate) unstarted: bool,
-    /// Its index in the system's registry; [`UNREGISTERED`] until the first
-    /// turn registers an unnamed actor (see `Shared::spawn_cell`).
-    pub(crate) slot: u32,
     pub(crate) parent: Option<Arc<dyn AnyCell>>,
     rel: Option<Box<Relations>>,
     _actor: std::marker::PhantomData<fn() -> A>,
@@ -128,7 +125,6 @@ impl<A: Actor> Default for CtxState<A> {
             live: false,
             dead: false,
             unstarted: false,
-            slot: UNREGISTERED,
             parent: None,
             rel: None,
             _actor: std::marker::PhantomData,

@@ -714,7 +714,8 @@ impl System {
         self.spawn_root(name, config, factory)
     }
 
-    /// Builds, registers and submits a top-level actor.
+    /// Builds and submits a top-level actor (registered by the spawn if named,
+    /// else by its first turn).
     fn spawn_root<A: Actor>(
         &self,
         name: Option<String>,
@@ -835,6 +836,9 @@ impl System {
             for cell in &left {
                 cell.abandon();
             }
+            // Actors not registered yet (their first turn is still queued
+            // behind the stuck handlers) are found through the queues.
+            self.pool.abandon_queued();
             left.iter()
                 .filter_map(|c| {
                     c.running_on().map(|w| StuckActor {

@@ -1,4 +1,4 @@
-//! Shutdown: drains in-flight work, stops trees children-first, refuses late sends, joins every thread; stop via the control lane.
+//! Shutdown: drains in-flight work, stops trees children-first, refuses late sends, joins every thread, abandons what a stuck worker strands; stop via the control lane.
 
 mod common;
 
@@ -6,6 +6,7 @@ use common::{Gate, LIMIT};
 use playhouse::{Actor, ActorError, Context, SendError, SpawnOptions, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 struct Counter {
     handled: Arc<AtomicU64>,
@@ -228,5 +229,71 @@ fn shutdown_timeout_names_a_stuck_actor_and_its_worker() {
     assert_eq!(err.stuck()[0].actor, "sleeper");
     assert_eq!(err.stuck()[0].worker, "sdC-worker-0");
     // Release the detached worker so the process can exit cleanly.
+    gate.open();
+}
+
+/// Tells the test it entered its handler, then blocks its worker until the
+/// gate opens.
+struct GateBlocker {
+    entered: crossbeam_channel::Sender<()>,
+    gate: Arc<Gate>,
+}
+
+impl Actor for GateBlocker {
+    type Msg = ();
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        self.entered.send(())?;
+        self.gate.wait();
+        Ok(())
+    }
+}
+
+/// Takes anything, never gets to.
+struct Sink;
+
+impl Actor for Sink {
+    type Msg = u32;
+    fn handle(&mut self, _: &mut Context<Self>, _: u32) -> Result<(), ActorError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_shutdown_out_of_time_abandons_an_actor_whose_first_turn_never_came() {
+    let (letters_tx, letters) = crossbeam_channel::unbounded();
+    let system = System::builder()
+        .workers(1)
+        .on_dead_letter(move |d| {
+            let _ = letters_tx.send(d.recipient.clone());
+        })
+        .build()
+        .unwrap();
+    let gate = Arc::new(Gate::new());
+    let (entered_tx, entered) = crossbeam_channel::bounded(1);
+    let g = gate.clone();
+    let blocker = system
+        .spawn(move || GateBlocker {
+            entered: entered_tx.clone(),
+            gate: g.clone(),
+        })
+        .unwrap();
+    blocker.tell(()).unwrap();
+    entered.recv_timeout(LIMIT).unwrap();
+    // The only worker is stuck, so this actor never has its first turn (the
+    // one that would register it), and its message stays queued.
+    let sink = system
+        .spawn_with(SpawnOptions::new().mailbox_capacity(1), || Sink)
+        .unwrap();
+    sink.tell(1).unwrap();
+    let result = system.shutdown_timeout(Duration::from_millis(300));
+    assert!(result.is_err(), "the blocker's handler was stuck");
+    // Abandoned before `shutdown_timeout` returned, with the handler still
+    // stuck: the queued message is a dead letter (the hook ran on this
+    // thread), and the lane is closed.
+    let letter = letters
+        .try_recv()
+        .expect("the queued message was dead-lettered");
+    assert!(letter.starts_with('#'), "the unnamed sink's: {letter}");
+    assert_eq!(sink.tell(2), Err(SendError::Closed(2)));
     gate.open();
 }

@@ -321,7 +321,9 @@ impl<A: Actor> Cell<A> {
         // ORDERING: Release pairs with the Acquire in `alive`: the closed mailbox
         // is visible to whoever sees the actor dead.
         self.alive.store(false, Ordering::Release);
-        self.shared.unregister(ctx.st.slot, self.name());
+        // ORDERING: Relaxed, see the field.
+        self.shared
+            .unregister(self.slot.load(Ordering::Relaxed), self.name());
         for watched in ctx.st.rel().watching.drain(..) {
             watched.remove_watcher(self.id);
         }

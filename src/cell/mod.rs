@@ -183,6 +183,11 @@ pub(crate) struct Cell<A: Actor> {
     pub(crate) shared: Arc<Shared>,
     pub(crate) id: u64,
     handled: AtomicU64,
+    /// Its index in the system's registry; `UNREGISTERED` until the first
+    /// turn registers an unnamed actor (see `Shared::spawn_cell`). Written by
+    /// the spawn or the first turn, read by the final one: the run token
+    /// orders them, so every access is `Relaxed`.
+    pub(crate) slot: AtomicU32,
     /// Items handled per turn at most (at least 1).
     throughput: u32,
     /// The index + 1 of the worker running the actor now, 0 when none.
@@ -263,7 +268,6 @@ impl<A: Actor> Cell<A> {
                 })
             });
         let mut st = CtxState::new(parent.clone());
-        st.slot = slot;
         if build_failed.is_some() {
             st.rel().build_failed = build_failed;
         }
@@ -274,6 +278,7 @@ impl<A: Actor> Cell<A> {
             shared,
             id,
             handled: AtomicU64::new(0),
+            slot: AtomicU32::new(slot),
             // A bound past 2^32 items per turn is no bound at all.
             throughput: u32::try_from(config.throughput).unwrap_or(u32::MAX),
             running_on: AtomicU32::new(0),
@@ -502,6 +507,10 @@ impl<A: Actor> Cell<A> {
 }
 
 impl<A: Actor> Runnable for Cell<A> {
+    fn abandon(&self) {
+        self.drop_user_lane();
+    }
+
     fn run(self: Arc<Self>, worker: usize) -> Option<Arc<dyn Runnable>> {
         // `self` is the run token's reference (see `Cell::submit`).
         match self.turn(worker) {
@@ -660,7 +669,7 @@ mod tests {
     fn cell_beside_its_mailbox_stays_small() {
         let mailbox = size_of::<Mailbox<Envelope<u64>, Control<Echo>>>();
         let rest = size_of::<Cell<Echo>>() - mailbox;
-        assert!(rest <= 128, "a cell outside its mailbox takes {rest} bytes");
+        assert!(rest <= 120, "a cell outside its mailbox takes {rest} bytes");
         // An idle mailbox owns no buffer: its lanes are allocated on demand.
         // 96 bytes of words and the 24-byte gap between the consumer's and
         // the senders' cache lines.

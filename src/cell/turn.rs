@@ -73,12 +73,14 @@ impl<A: Actor> Cell<A> {
 
     /// Registers an unnamed actor, on its first turn (see `Shared::spawn_cell`).
     /// Returns whether shutdown had already taken its list of actors to stop.
-    fn register_first(self: &Arc<Self>, ctx: &mut Context<A>) -> bool {
-        if ctx.st.slot != UNREGISTERED {
+    fn register_first(self: &Arc<Self>) -> bool {
+        // ORDERING: Relaxed, see the field.
+        if self.slot.load(Ordering::Relaxed) != UNREGISTERED {
             return false;
         }
         let (slot, sealed) = self.shared.register(self.clone());
-        ctx.st.slot = slot;
+        // ORDERING: Relaxed, see the field.
+        self.slot.store(slot, Ordering::Relaxed);
         sealed
     }
 
@@ -97,7 +99,7 @@ impl<A: Actor> Cell<A> {
         if std::mem::take(&mut ctx.st.unstarted) {
             // The spawn counted this start in flight.
             items += 1;
-            let sealed = self.register_first(&mut ctx);
+            let sealed = self.register_first();
             self.start_instance(actor, &mut ctx);
             if sealed && self.is_root && !ctx.st.dead {
                 // Shutdown took its list of actors to stop before this one

@@ -32,6 +32,12 @@ pub(crate) trait Runnable: Send + Sync + 'static {
     /// after the others, if it wants to: the worker moves the reference back
     /// into its queue instead of a clone going in and this one being dropped.
     fn run(self: Arc<Self>, worker: usize) -> Option<Arc<dyn Runnable>>;
+
+    /// The pool is being given up on with this task still queued (a shutdown
+    /// that ran out of time): an actor closes its user lane, so that blocked
+    /// senders are released and queued messages become dead letters, even if
+    /// it never runs again. Nothing for other tasks.
+    fn abandon(&self) {}
 }
 
 /// One submission to the pool: a closure run once, or an actor's turn.
@@ -69,6 +75,11 @@ impl Task {
     /// An actor's turn (or any task that may run again).
     pub(crate) fn turn(turn: Arc<dyn Runnable>) -> Self {
         Task(turn)
+    }
+
+    /// Another reference to the same task, to look at it outside the queues.
+    fn share(&self) -> Task {
+        Task(self.0.clone())
     }
 
     /// Runs the task on worker 0 (for the loom models, which run tasks
@@ -312,6 +323,19 @@ impl ThreadPool {
     pub(crate) fn handle(&self) -> PoolHandle {
         PoolHandle {
             shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// Calls [`Runnable::abandon`] on every task queued now (the injector,
+    /// every worker's queue and run-next slot), outside the queues' locks.
+    pub(crate) fn abandon_queued(&self) {
+        let mut queued = Vec::new();
+        self.shared.injector.share_queued(&mut queued);
+        for worker in self.shared.workers.iter() {
+            worker.steal.share_queued(&mut queued);
+        }
+        for task in &queued {
+            task.0.abandon();
         }
     }
     /// Signals the workers to exit once no work is left, and joins them until

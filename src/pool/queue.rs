@@ -137,6 +137,13 @@ pub struct Steal {
 
 #[cfg_attr(not(loom), allow(unreachable_pub))]
 impl Steal {
+    /// Adds a reference to every task queued here (the run-next slot too)
+    /// to `out`.
+    pub(crate) fn share_queued(&self, out: &mut Vec<Task>) {
+        let q = self.inner.lock();
+        out.extend(q.next.iter().chain(q.tasks.iter()).map(Task::share));
+    }
+
     /// Takes about half of the victim's FIFO (rounded up), oldest first: the
     /// first is returned to run now, the rest go to the back of `dst`. With an
     /// empty FIFO and `take_next`, takes the run-next task instead (the caller
@@ -227,6 +234,11 @@ pub(crate) enum Retire {
 }
 
 impl Injector {
+    /// Adds a reference to every queued task to `out`.
+    pub(crate) fn share_queued(&self, out: &mut Vec<Task>) {
+        out.extend(self.inner.state.lock().tasks.iter().map(Task::share));
+    }
+
     pub(crate) fn new(consumers: usize) -> Self {
         Injector {
             inner: CachePadded::new(InjectorInner {
