@@ -284,10 +284,10 @@ pub struct QuiescenceTimeout {
 
 impl QuiescenceTimeout {
     /// Whether the call came from one of the system's own workers (a handler
-    /// or a hook of one of its actors). The caller's own
-    /// turn is in flight there, so the system cannot become quiescent while it
-    /// waits: the call returns this at once instead of blocking the worker
-    /// for the whole timeout.
+    /// or a hook of one of its actors). The caller's own turn is in flight
+    /// there, so the system cannot become quiescent while it waits: the call
+    /// returns this at once instead of blocking the worker for the whole
+    /// timeout.
     pub fn called_from_worker(&self) -> bool {
         self.on_worker
     }

@@ -338,6 +338,7 @@ impl ThreadPool {
             task.0.abandon();
         }
     }
+
     /// Signals the workers to exit once no work is left, and joins them until
     /// `timeout`. Returns the names of the workers that had not exited (they are
     /// detached). Idempotent.
