@@ -27,11 +27,21 @@ use crate::sync::{Arc, AtomicUsize, CachePadded, Ordering, RunQueueLock};
 use std::collections::VecDeque;
 use std::fmt;
 
+/// Tasks a run queue's buffer holds before it first grows. The buffers are
+/// allocated with the pool rather than on the first push: a buffer allocated
+/// by the first push lands in the heap right beside whatever was allocated
+/// just before, typically the cell of the first actor spawned, and every push
+/// and pop then writes a cache line that actor's mailbox also uses. Fan-in
+/// ran 35-45% slower in such a layout (alternating runs of
+/// `--only ping-pong,fan-in`: 5.7-6.4 M against 8.6-10.9 M msgs/s). 4 KiB
+/// per queue.
+const QUEUE_CAPACITY: usize = 256;
+
 /// Creates one worker's local queue: the owner side and the steal side.
 #[cfg_attr(not(loom), allow(unreachable_pub))]
 pub fn local() -> (Local, Steal) {
     let inner = Arc::new(CachePadded::new(RunQueueLock::new(LocalQueue {
-        tasks: VecDeque::new(),
+        tasks: VecDeque::with_capacity(QUEUE_CAPACITY),
         next: None,
     })));
     (
@@ -243,7 +253,7 @@ impl Injector {
         Injector {
             inner: CachePadded::new(InjectorInner {
                 state: RunQueueLock::new(InjectorState {
-                    tasks: VecDeque::new(),
+                    tasks: VecDeque::with_capacity(QUEUE_CAPACITY),
                     consumers,
                 }),
                 len: AtomicUsize::new(0),
