@@ -34,8 +34,12 @@ use std::fmt;
 /// and pop then writes a cache line that actor's mailbox also uses. Fan-in
 /// ran 35-45% slower in such a layout (alternating runs of
 /// `--only ping-pong,fan-in`: 5.7-6.4 M against 8.6-10.9 M msgs/s). 4 KiB
-/// per queue.
+/// per queue. Under loom none: the models allocate their queues anew for
+/// every explored interleaving, and capacity changes no behaviour.
+#[cfg(not(loom))]
 const QUEUE_CAPACITY: usize = 256;
+#[cfg(loom)]
+const QUEUE_CAPACITY: usize = 0;
 
 /// Creates one worker's local queue: the owner side and the steal side.
 #[cfg_attr(not(loom), allow(unreachable_pub))]
