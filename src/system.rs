@@ -159,9 +159,8 @@ impl WaitGraph {
 }
 
 /// The live actors of a system. Each actor is kept at its own slot (its
-/// index in `slots`, stored in its context state), so registering and
-/// unregistering neither hash nor rehash; freed slots are reused before the
-/// table grows. A named actor is registered by its spawn, an unnamed one by
+/// index in `slots`, stored in its cell), so registering and unregistering
+/// neither hash nor rehash; freed slots are reused before the table grows. A named actor is registered by its spawn, an unnamed one by
 /// its first turn (see `Shared::spawn_cell`).
 #[derive(Default)]
 struct Registry {
