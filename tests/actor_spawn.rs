@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::LIMIT;
+use common::{LIMIT, Sink};
 use playhouse::{Actor, ActorError, Addr, Context, Reply, SendError, SpawnOptions, System};
 use std::sync::Arc;
 
@@ -13,16 +13,6 @@ impl Actor for Echo {
     type Msg = Reply<u32>;
     fn handle(&mut self, _: &mut Context<Self>, r: Reply<u32>) -> Result<(), ActorError> {
         let _ = r.send(self.0);
-        Ok(())
-    }
-}
-
-/// Takes numbers and does nothing with them.
-struct Sink;
-
-impl Actor for Sink {
-    type Msg = u32;
-    fn handle(&mut self, _: &mut Context<Self>, _: u32) -> Result<(), ActorError> {
         Ok(())
     }
 }

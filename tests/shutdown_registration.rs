@@ -3,25 +3,10 @@
 
 mod common;
 
-use common::Gate;
+use common::{Gate, GateBlocker};
 use playhouse::{Actor, ActorError, Context, System};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Blocks its worker until the gate opens.
-struct Blocker {
-    entered: crossbeam_channel::Sender<()>,
-    gate: Arc<Gate>,
-}
-
-impl Actor for Blocker {
-    type Msg = ();
-    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
-        self.entered.send(())?;
-        self.gate.wait();
-        Ok(())
-    }
-}
 
 struct Late {
     stopped: crossbeam_channel::Sender<&'static str>,
@@ -64,7 +49,7 @@ fn a_root_first_scheduled_after_shutdown_listed_the_actors_is_stopped_too() {
     let system = System::builder().workers(1).build().unwrap();
     let (entered_tx, entered) = crossbeam_channel::bounded(1);
     let blocker = system
-        .spawn(move || Blocker {
+        .spawn(move || GateBlocker {
             entered: entered_tx.clone(),
             gate: gate.clone(),
         })

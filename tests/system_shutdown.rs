@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Gate, LIMIT};
+use common::{Gate, GateBlocker, LIMIT, Sink};
 use playhouse::{Actor, ActorError, Context, SendError, SpawnOptions, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -230,32 +230,6 @@ fn shutdown_timeout_names_a_stuck_actor_and_its_worker() {
     assert_eq!(err.stuck()[0].worker, "sdC-worker-0");
     // Release the detached worker so the process can exit cleanly.
     gate.open();
-}
-
-/// Tells the test it entered its handler, then blocks its worker until the
-/// gate opens.
-struct GateBlocker {
-    entered: crossbeam_channel::Sender<()>,
-    gate: Arc<Gate>,
-}
-
-impl Actor for GateBlocker {
-    type Msg = ();
-    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
-        self.entered.send(())?;
-        self.gate.wait();
-        Ok(())
-    }
-}
-
-/// Takes anything, never gets to.
-struct Sink;
-
-impl Actor for Sink {
-    type Msg = u32;
-    fn handle(&mut self, _: &mut Context<Self>, _: u32) -> Result<(), ActorError> {
-        Ok(())
-    }
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Probes shared by the integration tests: gates, a bounded "eventually" poll, thread counting.
+//! Probes shared by the integration tests: gates, a bounded "eventually" poll, thread counting, and two small actors.
 #![allow(dead_code)]
 
 use crossbeam_channel::{Receiver, Sender, bounded};
@@ -70,4 +70,38 @@ pub fn system_with_letters(
 
 pub fn init_log() {
     let _ = env_logger::builder().is_test(true).try_init();
+}
+
+/// Tells the test it entered its handler, then blocks its worker until the
+/// gate opens.
+pub struct GateBlocker {
+    pub entered: Sender<()>,
+    pub gate: std::sync::Arc<Gate>,
+}
+
+impl playhouse::Actor for GateBlocker {
+    type Msg = ();
+    fn handle(
+        &mut self,
+        _: &mut playhouse::Context<Self>,
+        _: (),
+    ) -> Result<(), playhouse::ActorError> {
+        self.entered.send(())?;
+        self.gate.wait();
+        Ok(())
+    }
+}
+
+/// Takes numbers and does nothing with them.
+pub struct Sink;
+
+impl playhouse::Actor for Sink {
+    type Msg = u32;
+    fn handle(
+        &mut self,
+        _: &mut playhouse::Context<Self>,
+        _: u32,
+    ) -> Result<(), playhouse::ActorError> {
+        Ok(())
+    }
 }
