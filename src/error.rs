@@ -243,14 +243,21 @@ pub struct StuckActor {
     pub worker: String,
 }
 
-/// Shutdown did not finish within its timeout.
+/// Shutdown did not finish within its timeout, or could not wait for itself.
 ///
 /// Rust cannot kill a thread: a handler that never returns keeps its worker.
 /// Every other thread was stopped and joined; the stuck workers were detached.
+///
+/// Called on one of the system's own workers (inside a handler or hook),
+/// shutdown cannot wait for the caller's own turn: it goes on on a thread of
+/// its own and returns this at once, with
+/// [`continues_in_background`](ShutdownError::continues_in_background) true
+/// and no stuck actors; that thread logs how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShutdownError {
     pub(crate) timeout: Duration,
     pub(crate) stuck: Vec<StuckActor>,
+    pub(crate) background: bool,
 }
 
 impl ShutdownError {
@@ -258,10 +265,27 @@ impl ShutdownError {
     pub fn stuck(&self) -> &[StuckActor] {
         &self.stuck
     }
+
+    /// Whether shutdown was called on one of the system's own workers and
+    /// goes on on a thread of its own, without the caller waiting for it.
+    /// The calling handler should return soon: its worker is joined once it
+    /// does.
+    pub fn continues_in_background(&self) -> bool {
+        self.background
+    }
 }
 
 impl fmt::Display for ShutdownError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.background {
+            return write!(
+                f,
+                "shutdown was called on one of the system's own workers, where it \
+                 cannot wait for the caller's own turn: it goes on on a thread of its \
+                 own, within {:?}",
+                self.timeout
+            );
+        }
         write!(f, "shutdown did not finish within {:?}", self.timeout)?;
         for (i, s) in self.stuck.iter().enumerate() {
             let sep = if i == 0 { ": " } else { ", " };

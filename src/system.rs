@@ -18,6 +18,12 @@
 //!
 //! An actor still running when the time is up is reported in the error, with its
 //! worker, which is left detached: Rust cannot stop a thread.
+//!
+//! Shutdown called on one of the system's own workers (a handler calling
+//! `shutdown`, or dropping the last share of the `System`) cannot wait there:
+//! the caller's own turn is in flight, so step 2 would never finish and the
+//! worker could not be joined. The same steps then run on a thread of their
+//! own, and the call returns at once.
 
 use crate::actor::Actor;
 use crate::addr::Addr;
@@ -27,7 +33,7 @@ use crate::error::{BuildError, QuiescenceTimeout, ShutdownError, SpawnError, Stu
 use crate::pool::{PoolHandle, ThreadPool};
 use crate::quiet::Quiet;
 use crate::supervisor::Supervisor;
-use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering};
+use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering, thread};
 use crate::timer::Timer;
 use std::collections::HashMap;
 use std::fmt;
@@ -367,6 +373,19 @@ impl Shared {
         Ok(cell)
     }
 
+    /// Seals the registry and asks every root actor to stop (shutdown step 3):
+    /// an actor registering after this stops itself (see `register`).
+    fn stop_roots(&self) {
+        let roots: Vec<Arc<dyn AnyCell>> = {
+            let mut reg = self.registry.lock();
+            reg.sealed = true;
+            reg.cells().filter(|c| c.is_root()).cloned().collect()
+        };
+        for root in roots {
+            root.command(Command::Stop(StopReason::Shutdown));
+        }
+    }
+
     /// Registers an unnamed actor on its first turn. Returns its slot, and
     /// whether shutdown has already taken its list of actors to stop (the
     /// caller must then stop the actor itself).
@@ -602,8 +621,9 @@ impl SystemBuilder {
         });
         Ok(System {
             shared,
-            pool,
+            pool: Arc::new(pool),
             shutdown_timeout: self.shutdown_timeout,
+            name: self.name,
             done: AtomicBool::new(false),
         })
     }
@@ -624,7 +644,9 @@ impl fmt::Debug for SystemBuilder {
 ///
 /// Dropping it shuts it down (see [`System::shutdown_timeout`]); no thread of
 /// the system outlives it, except a worker stuck in a handler that never
-/// returns, which shutdown reports.
+/// returns, which shutdown reports. Shut down (or dropped) inside one of its
+/// own actors, which cannot wait for its own turn, it shuts down on a thread
+/// of its own instead, and that thread outlives it until done.
 ///
 /// # Examples
 ///
@@ -651,8 +673,12 @@ impl fmt::Debug for SystemBuilder {
 /// ```
 pub struct System {
     shared: Arc<Shared>,
-    pool: ThreadPool,
+    /// Shared with a shutdown that runs on a thread of its own (see the
+    /// module docs); dropped by whichever finishes last.
+    pool: Arc<ThreadPool>,
     shutdown_timeout: Duration,
+    /// The threads' name prefix, for the shutdown thread's name.
+    name: String,
     done: AtomicBool,
 }
 
@@ -794,9 +820,18 @@ impl System {
     /// parents, running their `stopped` hooks), then stops and joins the timer
     /// and every worker — all within `timeout`.
     ///
+    /// Called on one of the system's own workers (an actor holding the system
+    /// shuts it down from a handler), it cannot wait: the caller's own turn
+    /// would keep the drain from finishing and its worker from being joined.
+    /// The same steps then run on a thread of their own, which waits for the
+    /// calling handler to return, and the call returns at once.
+    ///
     /// # Errors
     /// [`ShutdownError`] naming each actor still running at the deadline and its
-    /// worker; everything else was stopped and joined.
+    /// worker; everything else was stopped and joined. On one of the system's
+    /// own workers, at once, a [`ShutdownError`] whose
+    /// [`continues_in_background`](ShutdownError::continues_in_background) is
+    /// true: the outcome is logged by the shutdown's thread.
     pub fn shutdown_timeout(self, timeout: Duration) -> Result<(), ShutdownError> {
         self.stop_all(timeout)
     }
@@ -807,71 +842,116 @@ impl System {
         if self.done.swap(true, Ordering::Relaxed) {
             return Ok(());
         }
-        let start = Instant::now();
-        let deadline = start.checked_add(timeout);
-        let s = &self.shared;
-        // ORDERING: Release pairs with the Acquire in `is_closing`.
-        s.closing.store(true, Ordering::Release);
-        // Draining gets half the time, so an actor that never runs out of work
-        // (a poller posting to itself) still leaves time to stop everything.
-        if let Err(e) = s.await_quiescent(start.checked_add(timeout / 2)) {
-            log::warn!("shutdown: {e}; stopping actors anyway");
+        if self.shared.pool.is_own_worker() {
+            return Err(self.stop_in_background(timeout));
         }
-        let roots: Vec<Arc<dyn AnyCell>> = {
-            let mut reg = s.registry.lock();
-            reg.sealed = true;
-            reg.cells().filter(|c| c.is_root()).cloned().collect()
-        };
-        for root in roots {
-            root.command(Command::Stop(StopReason::Shutdown));
-        }
-        let all_stopped = s.await_all_stopped(deadline);
-        let stuck: Vec<StuckActor> = if all_stopped {
-            Vec::new()
-        } else {
-            let left: Vec<Arc<dyn AnyCell>> = s.registry.lock().cells().cloned().collect();
-            // Nothing more goes in: blocked senders get their messages back and
-            // queued ones go to dead letters, even though a handler is stuck.
-            for cell in &left {
-                cell.abandon();
-            }
-            // Actors not registered yet (their first turn is still queued
-            // behind the stuck handlers) are found through the queues.
-            self.pool.abandon_queued();
-            left.iter()
-                .filter_map(|c| {
-                    c.running_on().map(|w| StuckActor {
-                        actor: c.label(),
-                        worker: self.pool.worker_name(w),
-                    })
-                })
-                .collect()
-        };
-        s.timer.shutdown();
-        // Workers with no stuck handler exit as soon as they wake; give them a
-        // moment even when the deadline has passed, so only stuck ones are left.
-        let left = deadline.map_or(Duration::MAX, |d| {
-            d.saturating_duration_since(Instant::now())
-        });
-        let workers = self.pool.terminate(left.max(WORKER_EXIT_GRACE));
-        if stuck.is_empty() && workers.is_ok() && all_stopped {
-            return Ok(());
-        }
-        let mut stuck = stuck;
-        if let Err(names) = workers {
-            for w in names {
-                if !stuck.iter().any(|s| s.worker == w) {
-                    stuck.push(StuckActor {
-                        actor: "(unknown)".into(),
-                        worker: w,
-                    });
-                }
-            }
-        }
-        let err = ShutdownError { timeout, stuck };
-        log::error!("{err}");
-        Err(err)
+        stop_now(&self.shared, &self.pool, timeout)
     }
+
+    /// Shutdown called on one of the system's own workers: the caller's turn
+    /// is in flight, so waiting here could only fail, blocking the worker
+    /// until the deadline. The steps run on a thread of their own instead,
+    /// which also joins this worker once the turn is over.
+    fn stop_in_background(&self, timeout: Duration) -> ShutdownError {
+        let err = ShutdownError {
+            timeout,
+            stuck: Vec::new(),
+            background: true,
+        };
+        log::warn!("{err}");
+        let shared = Arc::clone(&self.shared);
+        let pool = Arc::clone(&self.pool);
+        let spawned = thread::Builder::new()
+            .name(format!("{}-shutdown", self.name))
+            .spawn(move || {
+                // A failure is logged by `stop_now`.
+                if stop_now(&shared, &pool, timeout).is_ok() {
+                    log::info!("playhouse: shutdown finished on its own thread");
+                }
+            });
+        if let Err(e) = spawned {
+            log::error!(
+                "shutdown: its thread did not start ({e}); actors are asked to stop \
+                 and workers exit when done, but nothing waits for them"
+            );
+            stop_without_waiting(&self.shared, &self.pool);
+        }
+        err
+    }
+}
+
+/// Shutdown's steps (module docs), on a thread that is not one of the pool's.
+fn stop_now(s: &Arc<Shared>, pool: &ThreadPool, timeout: Duration) -> Result<(), ShutdownError> {
+    let start = Instant::now();
+    let deadline = start.checked_add(timeout);
+    // ORDERING: Release pairs with the Acquire in `is_closing`.
+    s.closing.store(true, Ordering::Release);
+    // Draining gets half the time, so an actor that never runs out of work
+    // (a poller posting to itself) still leaves time to stop everything.
+    if let Err(e) = s.await_quiescent(start.checked_add(timeout / 2)) {
+        log::warn!("shutdown: {e}; stopping actors anyway");
+    }
+    s.stop_roots();
+    let all_stopped = s.await_all_stopped(deadline);
+    let stuck: Vec<StuckActor> = if all_stopped {
+        Vec::new()
+    } else {
+        let left: Vec<Arc<dyn AnyCell>> = s.registry.lock().cells().cloned().collect();
+        // Nothing more goes in: blocked senders get their messages back and
+        // queued ones go to dead letters, even though a handler is stuck.
+        for cell in &left {
+            cell.abandon();
+        }
+        // Actors not registered yet (their first turn is still queued
+        // behind the stuck handlers) are found through the queues.
+        pool.abandon_queued();
+        left.iter()
+            .filter_map(|c| {
+                c.running_on().map(|w| StuckActor {
+                    actor: c.label(),
+                    worker: pool.worker_name(w),
+                })
+            })
+            .collect()
+    };
+    s.timer.shutdown();
+    // Workers with no stuck handler exit as soon as they wake; give them a
+    // moment even when the deadline has passed, so only stuck ones are left.
+    let left = deadline.map_or(Duration::MAX, |d| {
+        d.saturating_duration_since(Instant::now())
+    });
+    let workers = pool.terminate(left.max(WORKER_EXIT_GRACE));
+    if stuck.is_empty() && workers.is_ok() && all_stopped {
+        return Ok(());
+    }
+    let mut stuck = stuck;
+    if let Err(names) = workers {
+        for w in names {
+            if !stuck.iter().any(|s| s.worker == w) {
+                stuck.push(StuckActor {
+                    actor: "(unknown)".into(),
+                    worker: w,
+                });
+            }
+        }
+    }
+    let err = ShutdownError {
+        timeout,
+        stuck,
+        background: false,
+    };
+    log::error!("{err}");
+    Err(err)
+}
+
+/// Shutdown's steps without the waits, for when no thread can wait for them.
+fn stop_without_waiting(s: &Shared, pool: &ThreadPool) {
+    // ORDERING: Release pairs with the Acquire in `is_closing`.
+    s.closing.store(true, Ordering::Release);
+    s.stop_roots();
+    s.timer.shutdown();
+    // Joins nothing: every worker is left to exit once its work is done.
+    let _ = pool.terminate(Duration::ZERO);
 }
 
 impl Default for System {

@@ -1,9 +1,9 @@
-//! Shutdown: drains in-flight work, stops trees children-first, refuses late sends, joins every thread, abandons what a stuck worker strands; stop via the control lane.
+//! Shutdown: drains in-flight work, stops trees children-first, refuses late sends, joins every thread, abandons what a stuck worker strands, goes on on its own thread when called inside a handler; stop via the control lane.
 
 mod common;
 
 use common::{Gate, GateBlocker, LIMIT, Sink};
-use playhouse::{Actor, ActorError, Context, SendError, SpawnOptions, System};
+use playhouse::{Actor, ActorError, Context, SendError, ShutdownError, SpawnOptions, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -270,4 +270,163 @@ fn a_shutdown_out_of_time_abandons_an_actor_whose_first_turn_never_came() {
     assert!(letter.starts_with('#'), "the unnamed sink's: {letter}");
     assert_eq!(sink.tell(2), Err(SendError::Closed(2)));
     gate.open();
+}
+
+/// Counts its messages, each after waiting at the gate (open once, it stays
+/// open), and records its stop.
+struct Held {
+    gate: Arc<Gate>,
+    handled: Arc<AtomicU64>,
+    stops: Arc<Mutex<Vec<String>>>,
+}
+
+impl Actor for Held {
+    type Msg = u64;
+    fn handle(&mut self, _: &mut Context<Self>, _: u64) -> Result<(), ActorError> {
+        self.gate.wait();
+        self.handled.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.stops.lock().unwrap().push("held".into());
+    }
+}
+
+/// Shuts its own system down from a handler and reports what the call returned.
+struct ShutsDown {
+    system: Arc<Mutex<Option<System>>>,
+    out: crossbeam_channel::Sender<Result<(), ShutdownError>>,
+}
+
+impl Actor for ShutsDown {
+    type Msg = ();
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        let system = self.system.lock().unwrap().take().expect("one message");
+        self.out.send(system.shutdown())?;
+        Ok(())
+    }
+}
+
+#[test]
+fn shutdown_inside_a_handler_goes_on_on_its_own_thread() {
+    common::init_log();
+    // Waiting inside the handler would block it for at least half of this
+    // timeout (the drain, which its own turn keeps from finishing): longer
+    // than the test waits for its answer.
+    let system = System::builder()
+        .workers(2)
+        .name("sdH")
+        .shutdown_timeout(2 * LIMIT)
+        .build()
+        .unwrap();
+    common::wait_until("2 workers + 1 timer are up", || {
+        common::threads_named("sdH-") == 3
+    });
+    let gate = Arc::new(Gate::new());
+    let handled = Arc::new(AtomicU64::new(0));
+    let stops = Arc::new(Mutex::new(Vec::new()));
+    let (g, h, s) = (gate.clone(), handled.clone(), stops.clone());
+    let held = system
+        .spawn(move || Held {
+            gate: g.clone(),
+            handled: h.clone(),
+            stops: s.clone(),
+        })
+        .unwrap();
+    for i in 0..10 {
+        held.tell(i).unwrap();
+    }
+    let slot = Arc::new(Mutex::new(None));
+    let (out, answer) = crossbeam_channel::bounded(1);
+    let share = slot.clone();
+    let stopper = system
+        .spawn(move || ShutsDown {
+            system: share.clone(),
+            out: out.clone(),
+        })
+        .unwrap();
+    *slot.lock().unwrap() = Some(system);
+    stopper.tell(()).unwrap();
+
+    let err = answer
+        .recv_timeout(LIMIT)
+        .expect("the handler returned without waiting")
+        .expect_err("a shutdown that cannot wait does not report success");
+    assert!(err.continues_in_background(), "{err}");
+    assert!(err.stuck().is_empty(), "{err}");
+    assert!(err.to_string().contains("own workers"), "{err}");
+    // The held actor's ten messages are all still queued behind the gate.
+    assert_eq!(handled.load(Ordering::SeqCst), 0);
+    gate.open();
+    common::wait_until("the shutdown's thread joined every worker and exited", || {
+        common::threads_named("sdH-") == 0
+    });
+    assert_eq!(
+        handled.load(Ordering::SeqCst),
+        10,
+        "queued work drained before the actors stopped"
+    );
+    assert_eq!(*stops.lock().unwrap(), vec!["held".to_string()]);
+    assert_eq!(held.tell(11), Err(SendError::Closed(11)));
+}
+
+/// Holds a share of its own system and drops it in a handler.
+struct DropsItsShare {
+    system: Option<Arc<System>>,
+    out: crossbeam_channel::Sender<()>,
+}
+
+impl Actor for DropsItsShare {
+    type Msg = ();
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        drop(self.system.take());
+        self.out.send(())?;
+        Ok(())
+    }
+}
+
+#[test]
+fn dropping_the_last_share_of_the_system_inside_a_handler_shuts_it_down() {
+    common::init_log();
+    let system = Arc::new(
+        System::builder()
+            .workers(2)
+            .name("sdI")
+            .shutdown_timeout(2 * LIMIT)
+            .build()
+            .unwrap(),
+    );
+    let handled = Arc::new(AtomicU64::new(0));
+    let stops = Arc::new(Mutex::new(Vec::new()));
+    let (h, s) = (handled.clone(), stops.clone());
+    let counter = system
+        .spawn(move || Counter {
+            handled: h.clone(),
+            stops: s.clone(),
+            label: "counter".into(),
+        })
+        .unwrap();
+    let (out, dropped) = crossbeam_channel::bounded(1);
+    let share = system.clone();
+    let holder = system
+        .spawn(move || DropsItsShare {
+            system: Some(share.clone()),
+            out: out.clone(),
+        })
+        .unwrap();
+    // Once the holder has started, its factory (and the factory's share) is
+    // gone: the test's share and the holder's are the only ones.
+    common::wait_until("the holder started", || Arc::strong_count(&system) == 2);
+    counter.tell(1).unwrap();
+    drop(system);
+    holder.tell(()).unwrap();
+
+    dropped
+        .recv_timeout(LIMIT)
+        .expect("dropping the last share inside the handler did not block it");
+    common::wait_until("the shutdown's thread joined every worker and exited", || {
+        common::threads_named("sdI-") == 0
+    });
+    assert_eq!(handled.load(Ordering::SeqCst), 1);
+    assert_eq!(*stops.lock().unwrap(), vec!["counter".to_string()]);
 }
