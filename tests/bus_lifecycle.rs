@@ -249,3 +249,107 @@ fn a_bus_can_be_a_supervised_child() {
     assert_eq!(bus.metrics().mailbox_capacity, 16);
     system.shutdown().unwrap();
 }
+
+/// The event the bus's topic function below panics on.
+const POISON: u64 = 666;
+
+#[test]
+fn a_bus_restarted_by_its_supervisor_keeps_its_subscriptions() {
+    init_log();
+    let system = System::builder().workers(2).build().unwrap();
+    // Topic: whether the event is even. A panic in the topic function fails
+    // the bus, and its supervisor restarts it.
+    let factory = EventBus::<u64>::builder()
+        .topic_fn(|e: &u64| {
+            assert_ne!(*e, POISON, "poisoned event");
+            e % 2 == 0
+        })
+        .factory();
+    let sup = Supervisor::builder()
+        .child(ChildSpec::new("bus", factory))
+        .name("root")
+        .spawn(&system)
+        .unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    let bus = sup.child::<EventBus<u64, bool>>("bus").expect("started");
+    let evens = system.spawn(keeper).unwrap();
+    bus.subscribe(true, evens.recipient_with(Msg::Ev), LIMIT)
+        .unwrap();
+    let (all_tx, all) = unbounded();
+    bus.subscribe_channel(Subscribe::all(), all_tx, LIMIT)
+        .unwrap();
+    let (odd_tx, odds) = unbounded();
+    let odd_sub = bus
+        .subscribe_channel(Subscribe::topic(false), odd_tx, LIMIT)
+        .unwrap();
+    bus.publish(2).unwrap();
+    assert_eq!(all.recv_timeout(LIMIT), Ok(2));
+
+    bus.publish(POISON).unwrap();
+    bus.publish(4).unwrap();
+    bus.publish(5).unwrap();
+    // The channel subscriptions' forwarders, children of the failed instance,
+    // were stopped with it; the new instance spawned them again.
+    assert_eq!(all.recv_timeout(LIMIT), Ok(4));
+    assert_eq!(all.recv_timeout(LIMIT), Ok(5));
+    assert_eq!(odds.recv_timeout(LIMIT), Ok(5));
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(evens.ask(Msg::Seen, LIMIT).unwrap(), vec![2, 4]);
+    assert_eq!(sup.children(LIMIT).unwrap()[0].restarts, 1);
+    let stats = bus.stats(LIMIT).unwrap();
+    assert_eq!(stats.subscribers.len(), 3);
+    assert_eq!(stats.published, 2, "counters start again with the instance");
+
+    // A subscription from before the restart still ends, and its channel
+    // closes: nothing else keeps the sender.
+    assert!(bus.unsubscribe(odd_sub, LIMIT).unwrap());
+    assert_eq!(
+        odds.recv_timeout(LIMIT),
+        Err(crossbeam_channel::RecvTimeoutError::Disconnected)
+    );
+    bus.publish(7).unwrap();
+    assert_eq!(all.recv_timeout(LIMIT), Ok(7));
+    assert_eq!(bus.stats(LIMIT).unwrap().subscribers.len(), 2);
+    system.shutdown().unwrap();
+    // The bus stopped for good: its channel closes too.
+    assert_eq!(
+        all.recv_timeout(LIMIT),
+        Err(crossbeam_channel::RecvTimeoutError::Disconnected)
+    );
+}
+
+#[test]
+fn two_buses_from_one_factory_keep_their_own_subscriptions_across_restarts() {
+    init_log();
+    let system = System::builder().workers(2).build().unwrap();
+    let factory = EventBus::<u64>::builder()
+        .topic_fn(|e: &u64| assert_ne!(*e, POISON, "poisoned event"))
+        .factory();
+    let sup = Supervisor::builder()
+        .child(ChildSpec::new("a", factory.clone()))
+        .child(ChildSpec::new("b", factory))
+        .name("root")
+        .spawn(&system)
+        .unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    let a = sup.child::<EventBus<u64>>("a").expect("started");
+    let b = sup.child::<EventBus<u64>>("b").expect("started");
+    let (a_tx, a_rx) = unbounded();
+    a.subscribe_channel(Subscribe::all(), a_tx, LIMIT).unwrap();
+    let (b_tx, b_rx) = unbounded();
+    b.subscribe_channel(Subscribe::all(), b_tx, LIMIT).unwrap();
+
+    b.publish(POISON).unwrap();
+    b.publish(1).unwrap();
+    assert_eq!(b_rx.recv_timeout(LIMIT), Ok(1));
+    a.publish(2).unwrap();
+    assert_eq!(a_rx.recv_timeout(LIMIT), Ok(2));
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(b.stats(LIMIT).unwrap().subscribers.len(), 1);
+    assert_eq!(a.stats(LIMIT).unwrap().subscribers.len(), 1);
+    assert!(
+        a_rx.is_empty() && b_rx.is_empty(),
+        "each event once, to its own bus's subscriber"
+    );
+    system.shutdown().unwrap();
+}

@@ -358,9 +358,10 @@ fn shutdown_inside_a_handler_goes_on_on_its_own_thread() {
     // The held actor's ten messages are all still queued behind the gate.
     assert_eq!(handled.load(Ordering::SeqCst), 0);
     gate.open();
-    common::wait_until("the shutdown's thread joined every worker and exited", || {
-        common::threads_named("sdH-") == 0
-    });
+    common::wait_until(
+        "the shutdown's thread joined every worker and exited",
+        || common::threads_named("sdH-") == 0,
+    );
     assert_eq!(
         handled.load(Ordering::SeqCst),
         10,
@@ -424,9 +425,10 @@ fn dropping_the_last_share_of_the_system_inside_a_handler_shuts_it_down() {
     dropped
         .recv_timeout(LIMIT)
         .expect("dropping the last share inside the handler did not block it");
-    common::wait_until("the shutdown's thread joined every worker and exited", || {
-        common::threads_named("sdI-") == 0
-    });
+    common::wait_until(
+        "the shutdown's thread joined every worker and exited",
+        || common::threads_named("sdI-") == 0,
+    );
     assert_eq!(handled.load(Ordering::SeqCst), 1);
     assert_eq!(*stops.lock().unwrap(), vec!["counter".to_string()]);
 }

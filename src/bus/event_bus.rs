@@ -1,6 +1,7 @@
 //! The [`EventBus`] actor: its subscriptions, its routing, and how each overflow policy hands an event over.
 
 use super::channel::{FORWARDER_CAPACITY, Forwarder};
+use super::keep::{Alive, Keep, Kept, Target};
 use super::msg::{BusMsg, Inner};
 use super::subscribe::{
     BusStats, Overflow, Subscribe, SubscribeError, SubscriberStats, Subscription, Topics,
@@ -30,7 +31,83 @@ pub(super) type TopicFn<E, K> = Arc<dyn Fn(&E) -> K + Send + Sync>;
 /// Built with [`EventBus::builder`]; used through the methods on its
 /// `Addr<EventBus<E, K>>` (publish, subscribe, unsubscribe, stats) from outside
 /// the pool, and through [`BusMsg`] with [`Context::send`] / [`Context::ask`]
-/// inside actors. See the module documentation above for the semantics.
+/// inside actors.
+///
+/// Producers publish events of type `E`; the bus takes
+/// each event's topic `K` from the event with the key function chosen at build
+/// time ([`EventBusBuilder::topic_fn`]) and hands a clone of the event to every
+/// subscription that covers the topic ([`Subscribe::topic`], [`Subscribe::topics`])
+/// or covers every event ([`Subscribe::all`]). Subscribers are [`Recipient`]s,
+/// so any actor type can subscribe, and a plain thread can subscribe a
+/// `crossbeam_channel::Sender` ([`Addr::subscribe_channel`]).
+///
+/// ```text
+///  publish ──► bus mailbox ──► EventBus ──ctx.send──► subscriber (Backpressure)
+///  (tell, or                   topic_fn  ──try_tell─► subscriber (DropNewest, Fail)
+///   ctx.send                             ──buffer───► subscriber (DropOldest)
+///   in actors)                           ──ctx.send─► forwarder ──try_send──► channel ──► thread
+/// ```
+///
+/// # Order
+///
+/// Events from one publisher reach each subscriber in publish order: a
+/// publisher's messages reach the bus in order, the bus handles them one at a
+/// time, and each policy below hands one subscriber's events over in the
+/// order the bus handled them (a [`Overflow::DropOldest`] subscriber's new
+/// event waits behind those already buffered for it).
+///
+/// # Overflow policies, and why the bus never blocks a worker
+///
+/// The bus only ever sends with operations that cannot block its worker:
+///
+/// - [`Overflow::Backpressure`] uses [`Context::send`]. When the subscriber's
+///   mailbox is full the event is parked with the subscriber and the *bus* is
+///   suspended: it takes no more events, its mailbox fills, and publishers
+///   outside the pool block in [`Addr::publish`] (or get `Full` from
+///   [`Addr::try_publish`]), while publishing actors are suspended in turn.
+///   Nothing is lost, and the whole bus goes at the pace of its slowest such
+///   subscriber.
+/// - [`Overflow::DropNewest`] and [`Overflow::Fail`] use `try_tell`; on `Full`
+///   the event is dropped and counted (and under `Fail` the subscription ends,
+///   with a warning in the log).
+/// - [`Overflow::DropOldest`] cannot take anything back out of a mailbox, so
+///   the bus keeps a small bounded buffer per subscriber. A new event joins the
+///   back of the buffer; the buffer is flushed with `try_tell`, oldest first,
+///   until the mailbox is full; anything over the bound is shed from the front
+///   and counted. The bus retries the flush on every later publish and from a
+///   [`Context::run_after`] continuation (50 µs, backing off to 5 ms while the
+///   subscriber makes no room), so the buffer drains even when publishing
+///   stops.
+///
+/// A shed event is counted in [`BusStats`] and logged at debug level; the
+/// public actor API has no way to report it to the system's dead letters.
+///
+/// # Subscribers that stop
+///
+/// The bus watches every subscriber ([`Context::watch_with`]); when one stops
+/// for good, its `Terminated` notice removes its subscriptions (events sent to
+/// it in between count as dropped). A supervised subscriber that is restarted
+/// has not stopped: it keeps its address and its subscriptions. Subscribing an
+/// actor that has already stopped is refused with [`SubscribeError::Stopped`].
+/// A channel subscription ends when its receiver is dropped.
+///
+/// # A bus that restarts
+///
+/// A bus built by [`EventBusBuilder::factory`] for a supervisor keeps its
+/// subscriptions when the supervisor restarts it (after a panic in the topic
+/// function, say, or a sibling's failure under `OneForAll`): its subscribers
+/// get no notice of the restart and would never subscribe again. They keep
+/// their [`Subscription`] ids, and a channel subscription gets a new forwarder
+/// in place of the one that stopped with the failed instance. The counters of
+/// [`BusStats`] start again from zero, and events a `DropOldest` buffer held
+/// are lost with the failed instance. A subscriber that stopped meanwhile is
+/// dropped.
+///
+/// # Caveats
+///
+/// - [`System::await_quiescent`] counts messages in mailboxes, not events
+///   held in a `DropOldest` buffer or by a channel forwarder waiting for room;
+///   use [`Addr::flush`] to wait for the buffers.
 ///
 /// # Examples
 ///
@@ -92,6 +169,18 @@ pub(super) type TopicFn<E, K> = Arc<dyn Fn(&E) -> K + Send + Sync>;
 /// system.shutdown()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// [`System::await_quiescent`]: crate::System::await_quiescent
+/// [`Recipient`]: crate::Recipient
+/// [`Addr::subscribe_channel`]: crate::Addr::subscribe_channel
+/// [`Addr::publish`]: crate::Addr::publish
+/// [`Addr::try_publish`]: crate::Addr::try_publish
+/// [`Addr::flush`]: crate::Addr::flush
+/// [`Context::send`]: crate::Context::send
+/// [`Context::run_after`]: crate::Context::run_after
+/// [`Context::watch_with`]: crate::Context::watch_with
+/// [`EventBusBuilder::topic_fn`]: crate::EventBusBuilder::topic_fn
+/// [`EventBusBuilder::factory`]: crate::EventBusBuilder::factory
 pub struct EventBus<E: Send + 'static, K = ()> {
     topic: TopicFn<E, K>,
     subs: BTreeMap<u64, Sub<E, K>>,
@@ -108,6 +197,9 @@ pub struct EventBus<E: Send + 'static, K = ()> {
     flush_waiters: Vec<Reply<()>>,
     /// Reused list of the subscriptions one event goes to.
     scratch: Vec<u64>,
+    /// Where the subscriptions are written through, so that an instance a
+    /// restart builds has them back (`keep.rs`).
+    keep: Arc<Keep<E, K>>,
 }
 
 #[derive(Debug, Default)]
@@ -164,7 +256,7 @@ where
     E: Clone + Send + 'static,
     K: Eq + Hash + Clone + Send + 'static,
 {
-    pub(super) fn new(topic: TopicFn<E, K>) -> Self {
+    pub(super) fn new(topic: TopicFn<E, K>, keep: Arc<Keep<E, K>>) -> Self {
         EventBus {
             topic,
             subs: BTreeMap::new(),
@@ -177,6 +269,7 @@ where
             flush_delay: FLUSH_MIN,
             flush_waiters: Vec::new(),
             scratch: Vec::new(),
+            keep,
         }
     }
 
@@ -327,7 +420,7 @@ where
         ctx: &mut Context<Self>,
         spec: Subscribe<K>,
         recipient: Recipient<E>,
-        owned: bool,
+        channel: Option<Sender<E>>,
     ) -> Result<Subscription, SubscribeError> {
         if !recipient.is_alive() {
             return Err(SubscribeError::Stopped);
@@ -346,6 +439,34 @@ where
         };
         let id = self.next_sub;
         self.next_sub += 1;
+        let owned = channel.is_some();
+        let target = match channel {
+            Some(tx) => Target::Channel(tx),
+            None => Target::Actor(recipient.clone()),
+        };
+        let kept = Kept {
+            target,
+            topics: topics.clone(),
+            overflow: spec.overflow,
+        };
+        let me = ctx.addr();
+        let alive = move || -> Alive { Box::new(move || me.is_alive()) };
+        self.keep.add(ctx.id(), id, self.next_sub, kept, alive);
+        self.insert(ctx, id, topics, spec.overflow, recipient, owned);
+        Ok(Subscription { bus: ctx.id(), id })
+    }
+
+    /// Enters subscription `id` in the routing tables and watches its
+    /// recipient.
+    fn insert(
+        &mut self,
+        ctx: &mut Context<Self>,
+        id: u64,
+        topics: Topics<K>,
+        overflow: Overflow,
+        recipient: Recipient<E>,
+        owned: bool,
+    ) {
         match &topics {
             Topics::All => self.all.push(id),
             Topics::Only(keys) => {
@@ -354,30 +475,79 @@ where
                 }
             }
         }
-        if matches!(spec.overflow, Overflow::DropOldest(_)) {
+        if matches!(overflow, Overflow::DropOldest(_)) {
             self.drop_oldest += 1;
         }
-        // A no-op if another subscription already watches this actor; if it
-        // has stopped meanwhile, the notice comes at once and prunes it.
+        // A no-op if another subscription already watches this actor (or a
+        // watch from before a restart still does); if it has stopped
+        // meanwhile, the notice comes at once and prunes it.
         ctx.watch_with(&recipient, |t| BusMsg(Inner::Down(t)));
         log::debug!(
-            "event bus {}: subscription {id} for {recipient:?} ({:?})",
+            "event bus {}: subscription {id} for {recipient:?} ({overflow:?})",
             label(ctx),
-            spec.overflow
         );
         self.subs.insert(
             id,
             Sub {
                 recipient,
                 topics,
-                overflow: spec.overflow,
+                overflow,
                 buffer: VecDeque::new(),
                 delivered: 0,
                 dropped: 0,
                 owned,
             },
         );
-        Ok(Subscription { bus: ctx.id(), id })
+    }
+
+    /// After a restart: subscribes again everything the failed instance had,
+    /// under the same ids (`keep.rs`).
+    fn restore(&mut self, ctx: &mut Context<Self>) {
+        let Some(kept) = self.keep.get(ctx.id()) else {
+            return;
+        };
+        self.next_sub = kept.next_sub;
+        let (mut restored, mut gone) = (0, 0);
+        for (id, k) in kept.subs {
+            let (recipient, owned) = match k.target {
+                Target::Actor(r) => (r, false),
+                Target::Channel(tx) => match Self::spawn_forwarder(ctx, tx) {
+                    Ok(forwarder) => (forwarder, true),
+                    Err(e) => {
+                        log::error!(
+                            "event bus {}: subscription {id} lost in the restart: {e}",
+                            label(ctx)
+                        );
+                        self.keep.remove(ctx.id(), id);
+                        gone += 1;
+                        continue;
+                    }
+                },
+            };
+            if !recipient.is_alive() {
+                self.keep.remove(ctx.id(), id);
+                gone += 1;
+                continue;
+            }
+            self.insert(ctx, id, k.topics, k.overflow, recipient, owned);
+            restored += 1;
+        }
+        log::info!(
+            "event bus {}: restarted with {restored} subscription(s) kept \
+             ({gone} of stopped subscribers dropped)",
+            label(ctx)
+        );
+    }
+
+    fn spawn_forwarder(
+        ctx: &mut Context<Self>,
+        tx: Sender<E>,
+    ) -> Result<Recipient<E>, SubscribeError> {
+        let options = SpawnOptions::new().mailbox_capacity(FORWARDER_CAPACITY);
+        let forwarder = ctx
+            .spawn_with(options, Forwarder::factory(tx))
+            .map_err(SubscribeError::Spawn)?;
+        Ok(forwarder.recipient())
     }
 
     fn subscribe_channel(
@@ -387,11 +557,8 @@ where
         tx: Sender<E>,
     ) -> Result<Subscription, SubscribeError> {
         check(&spec)?;
-        let options = SpawnOptions::new().mailbox_capacity(FORWARDER_CAPACITY);
-        let forwarder = ctx
-            .spawn_with(options, Forwarder::factory(tx))
-            .map_err(SubscribeError::Spawn)?;
-        self.subscribe(ctx, spec, forwarder.recipient(), true)
+        let forwarder = Self::spawn_forwarder(ctx, tx.clone())?;
+        self.subscribe(ctx, spec, forwarder, Some(tx))
     }
 
     /// Ends subscription `id`; its buffered events count as dropped (in the
@@ -400,6 +567,7 @@ where
         let Some(sub) = self.subs.remove(&id) else {
             return;
         };
+        self.keep.remove(ctx.id(), id);
         match &sub.topics {
             Topics::All => self.all.retain(|s| *s != id),
             Topics::Only(keys) => {
@@ -518,12 +686,21 @@ where
 {
     type Msg = BusMsg<E, K>;
 
+    fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+        self.restore(ctx);
+        Ok(())
+    }
+
+    fn stopped(&mut self, ctx: &mut Context<Self>) {
+        self.keep.forget(ctx.id());
+    }
+
     fn handle(&mut self, ctx: &mut Context<Self>, msg: BusMsg<E, K>) -> Result<(), ActorError> {
         match msg.0 {
             Inner::Publish(event) => self.publish(ctx, event),
             Inner::Subscribe(spec, recipient, reply) => {
                 let outcome =
-                    check(&spec).and_then(|()| self.subscribe(ctx, spec, recipient, false));
+                    check(&spec).and_then(|()| self.subscribe(ctx, spec, recipient, None));
                 let _ = reply.send(outcome);
             }
             Inner::SubscribeChannel(spec, tx, reply) => {
