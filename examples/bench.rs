@@ -32,6 +32,11 @@
 //!   also the growth of peak RSS per actor. Baseline: a thread per item (each
 //!   receives one message over a channel and replies) at a smaller count,
 //!   since 200k threads is not a baseline anyone runs; rates are per item.
+//!   The spawn line also reports a *raw floor*: the same work with no actor
+//!   runtime at all (per item a fresh 256-byte object behind an `Arc`, handed
+//!   twice through one shared unbounded channel to as many plain threads as
+//!   the pool has workers, once to start it and once with its message, and
+//!   one reply), as a measure of what the machine allows in this run.
 //! - **fan-out**: a publisher actor sends N messages to each of 8 subscriber
 //!   actors with `Context::send` (so a full mailbox suspends it); baseline:
 //!   one thread sending into 8 `bounded(1024)` channels, 8 consumer threads.
@@ -241,6 +246,8 @@ pub struct Workload {
     pub playhouse: fn(&Sizes) -> Sample,
     /// Runs the baseline once.
     pub baseline: fn(&Sizes) -> Sample,
+    /// Runs the raw floor once, where the workload has one (spawn).
+    pub floor: Option<fn(&Sizes) -> Sample>,
     /// What a reader of the table needs to know about this run's sizes.
     pub note: fn(&Sizes) -> String,
 }
@@ -253,6 +260,7 @@ pub fn workloads() -> [Workload; 6] {
             unit: "round trips/s",
             playhouse: |s| ping_pong::playhouse(s.ping_pong),
             baseline: |s| ping_pong::baseline(s.ping_pong),
+            floor: None,
             note: |s| format!("{} round trips", s.ping_pong),
         },
         Workload {
@@ -260,6 +268,7 @@ pub fn workloads() -> [Workload; 6] {
             unit: "msgs/s",
             playhouse: |s| fan_in::playhouse(s.fan_in),
             baseline: |s| fan_in::baseline(s.fan_in),
+            floor: None,
             note: |s| format!("{} msgs from {} threads", s.fan_in, fan_in::PRODUCERS),
         },
         Workload {
@@ -267,6 +276,7 @@ pub fn workloads() -> [Workload; 6] {
             unit: "hops/s",
             playhouse: |s| ring::playhouse(s.ring_len, s.ring_hops),
             baseline: |s| ring::baseline(s.ring_len, s.ring_hops),
+            floor: None,
             note: |s| format!("{} hops, {} actors / threads", s.ring_hops, s.ring_len),
         },
         Workload {
@@ -274,6 +284,7 @@ pub fn workloads() -> [Workload; 6] {
             unit: "actors/s",
             playhouse: |s| spawn::playhouse(s.spawn_actors),
             baseline: |s| spawn::baseline(s.spawn_threads),
+            floor: Some(|s| spawn::floor(s.spawn_actors)),
             note: |s| {
                 format!(
                     "{} actors; baseline: {} threads, one per item, per-item rate",
@@ -286,6 +297,7 @@ pub fn workloads() -> [Workload; 6] {
             unit: "deliveries/s",
             playhouse: |s| fan_out::playhouse(s.fan_out),
             baseline: |s| fan_out::baseline(s.fan_out),
+            floor: None,
             note: |s| {
                 format!(
                     "{} msgs to each of {} subscribers",
@@ -299,6 +311,7 @@ pub fn workloads() -> [Workload; 6] {
             unit: "cpu s / wall s",
             playhouse: |s| idle::playhouse(s.idle_actors, s.idle_for),
             baseline: |s| idle::baseline(s.idle_actors, s.idle_for),
+            floor: None,
             note: |s| {
                 format!(
                     "{} actors / threads idle for {:?}",
@@ -318,6 +331,8 @@ pub struct Report {
     pub ours: Vec<Sample>,
     /// The baseline samples, one per repetition.
     pub theirs: Vec<Sample>,
+    /// The raw floor's samples, one per repetition (spawn only).
+    pub floor: Vec<Sample>,
     /// The workload's note for these sizes.
     pub note: String,
 }
@@ -331,6 +346,12 @@ impl Report {
     /// The median baseline figure.
     pub fn baseline_rate(&self) -> f64 {
         median(self.theirs.iter().map(Sample::figure))
+    }
+
+    /// The median raw-floor rate (NaN if the workload has none or it was
+    /// skipped).
+    pub fn floor_rate(&self) -> f64 {
+        median(self.floor.iter().map(Sample::rate))
     }
 
     /// playhouse / baseline; for idle, the playhouse CPU fraction itself.
@@ -397,6 +418,14 @@ impl Report {
                 json_number(parks)
             );
         }
+        if !self.floor.is_empty() {
+            let _ = write!(
+                out,
+                ",\"floor_rate\":{},\"floor_ratio\":{}",
+                json_number(self.floor_rate()),
+                json_number(self.rate() / self.floor_rate()),
+            );
+        }
         if self.workload.name == "spawn" {
             let _ = write!(
                 out,
@@ -425,21 +454,26 @@ pub fn measure(workload: Workload, sizes: &Sizes) -> Report {
     measure_sides(workload, sizes, true)
 }
 
-/// As [`measure`], without the baseline when `baseline` is false (its
-/// figures are then NaN).
+/// As [`measure`], without the baseline and the raw floor when `baseline`
+/// is false (their figures are then NaN).
 pub fn measure_sides(workload: Workload, sizes: &Sizes, baseline: bool) -> Report {
     let mut ours = Vec::with_capacity(sizes.reps);
     let mut theirs = Vec::with_capacity(sizes.reps);
+    let mut floor = Vec::new();
     for _ in 0..sizes.reps.max(1) {
         ours.push((workload.playhouse)(sizes));
         if baseline {
             theirs.push((workload.baseline)(sizes));
+            if let Some(f) = workload.floor {
+                floor.push(f(sizes));
+            }
         }
     }
     Report {
         workload,
         ours,
         theirs,
+        floor,
         note: (workload.note)(sizes),
     }
 }
@@ -955,6 +989,79 @@ pub mod spawn {
         }
     }
 
+    /// The raw floor's stand-in for an actor: about the size of a cell.
+    struct FloorUnit {
+        state: [std::sync::atomic::AtomicU64; 27],
+        replies: Sender<u64>,
+    }
+
+    enum FloorJob {
+        Start(std::sync::Arc<FloorUnit>),
+        Message(std::sync::Arc<FloorUnit>, u64),
+    }
+
+    /// The same work as [`playhouse`] with no actor runtime (module docs):
+    /// what spawning, telling and replying cost on this machine at least.
+    pub fn floor(actors: usize) -> Sample {
+        use std::sync::Arc;
+        let threads = match WORKERS.load(Ordering::Relaxed) {
+            0 => num_cpus::get().max(1),
+            n => n,
+        };
+        let (jobs, queue) = unbounded::<FloorJob>();
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let queue = queue.clone();
+                thread::spawn(move || {
+                    for job in queue.iter() {
+                        match job {
+                            FloorJob::Start(u) => u.state[0].store(1, Ordering::Relaxed),
+                            FloorJob::Message(u, n) => {
+                                u.state[1].store(n, Ordering::Relaxed);
+                                u.replies.send(n).expect("main waits");
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        let (tx, rx) = unbounded();
+        let start = Instant::now();
+        let units: Vec<Arc<FloorUnit>> = (0..actors)
+            .map(|_| {
+                let unit = Arc::new(FloorUnit {
+                    state: Default::default(),
+                    replies: tx.clone(),
+                });
+                jobs.send(FloorJob::Start(unit.clone()))
+                    .expect("workers up");
+                unit
+            })
+            .collect();
+        let spawned = start.elapsed();
+        for (i, u) in units.iter().enumerate() {
+            jobs.send(FloorJob::Message(u.clone(), i as u64))
+                .expect("workers up");
+        }
+        let told = start.elapsed();
+        let sum = collect(&rx, actors, "spawn floor");
+        let elapsed = start.elapsed();
+        assert_eq!(
+            sum,
+            triangle(actors as u64),
+            "spawn floor: sum of the replies"
+        );
+        drop(jobs);
+        for w in workers {
+            w.join().expect("floor thread");
+        }
+        let per = |d: Duration| d.as_nanos() as f64 / actors.max(1) as f64;
+        Sample {
+            phase_ns: Some([per(spawned), per(told - spawned), per(elapsed - told)]),
+            ..Sample::timed(actors as u64, elapsed)
+        }
+    }
+
     fn collect(rx: &Receiver<u64>, n: usize, what: &str) -> u64 {
         (0..n)
             .map(|got| {
@@ -1363,6 +1470,15 @@ pub fn table_row(r: &Report) -> String {
             bytes(r.baseline_bytes_per_thread())
         );
     }
+    if !r.floor.is_empty() {
+        let _ = write!(
+            note,
+            "; raw floor {} {}, playhouse at {:.2} of it",
+            si(r.floor_rate()),
+            r.workload.unit,
+            r.rate() / r.floor_rate()
+        );
+    }
     format!(
         "{:<10} {:>12} {:>12} {:>7}  {:<15} {}",
         r.workload.name, ours, theirs, ratio, r.workload.unit, note
@@ -1492,7 +1608,11 @@ fn main() {
     for w in chosen {
         let report = measure_sides(w, &args.sizes, args.baseline);
         if args.verbose {
-            for (side, samples) in [("playhouse", &report.ours), ("baseline", &report.theirs)] {
+            for (side, samples) in [
+                ("playhouse", &report.ours),
+                ("baseline", &report.theirs),
+                ("raw floor", &report.floor),
+            ] {
                 for s in samples {
                     eprintln!("  {} {side}: {s:?} -> {}", w.name, si(s.figure()));
                 }

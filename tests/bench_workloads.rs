@@ -43,6 +43,8 @@ fn spawn_hears_from_every_actor() {
     assert_eq!(ours.items, s.spawn_actors as u64);
     let theirs = bench::spawn::baseline(s.spawn_threads);
     assert_eq!(theirs.items, s.spawn_threads as u64);
+    let floor = bench::spawn::floor(s.spawn_actors);
+    assert_eq!(floor.items, s.spawn_actors as u64);
 }
 
 #[test]
