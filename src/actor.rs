@@ -67,8 +67,12 @@ pub trait Actor: Sized + Send + 'static {
         Ok(())
     }
 
-    /// Runs once when the actor stops for good, after its children have stopped.
-    /// A panic here is logged and otherwise ignored.
+    /// Runs when this instance ends other than by failing, after its children
+    /// have stopped: when the actor stops for good, and when its supervisor
+    /// stops it in order to start a new instance (a sibling's failure under
+    /// `OneForAll` or `RestForOne`, or a `stop` of a supervised actor, whose
+    /// exit its supervisor judges). A failed instance (a panic or an `Err`)
+    /// is dropped without it. A panic here is logged and otherwise ignored.
     fn stopped(&mut self, ctx: &mut Context<Self>) {
         let _ = ctx;
     }

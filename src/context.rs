@@ -13,6 +13,7 @@ use crate::reply::{Reply, Slot};
 use crate::sync::Arc;
 use crate::system::{DeadLetterReason, SpawnOptions};
 use crate::timer::TimerHandle;
+use std::any::Any;
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::time::Duration;
@@ -65,6 +66,10 @@ pub(crate) struct Relations {
     /// The panic message of a factory the spawner ran, for the first turn to
     /// fail the actor with.
     pub(crate) build_failed: Option<String>,
+    /// What the runtime's own actors keep across restarts (an event bus's
+    /// subscriptions, which its subscribers would never make again): kept by
+    /// failures and halts, dropped when the actor stops for good.
+    pub(crate) carry: Option<Box<dyn Any + Send>>,
 }
 
 impl<A: Actor> CtxState<A> {
@@ -146,6 +151,26 @@ pub struct Context<A: Actor> {
 }
 
 impl<A: Actor> Context<A> {
+    /// The state of type `T` this actor keeps across restarts (see
+    /// `Relations::carry`), made with `T::default()` on first use.
+    pub(crate) fn carried_mut<T: Default + Send + 'static>(&mut self) -> &mut T {
+        let carry = self
+            .st
+            .rel()
+            .carry
+            .get_or_insert_with(|| Box::new(T::default()));
+        if !carry.is::<T>() {
+            debug_assert!(false, "an actor carries one type of state");
+            *carry = Box::new(T::default());
+        }
+        carry.downcast_mut::<T>().expect("checked just above")
+    }
+
+    /// The state of type `T` this actor keeps across restarts, if any.
+    pub(crate) fn carried<T: Send + 'static>(&self) -> Option<&T> {
+        self.st.rel.as_ref()?.carry.as_ref()?.downcast_ref::<T>()
+    }
+
     /// A context for a turn of `cell`, sharing the turn's reference to it
     /// instead of taking one (two atomic operations per turn saved).
     ///

@@ -3,10 +3,11 @@
 mod common;
 
 use common::{LIMIT, init_log};
+use crossbeam_channel::TryRecvError;
 use crossbeam_channel::{Sender, unbounded};
 use playhouse::{
-    Actor, ActorError, AskError, ChildSpec, Context, EventBus, Overflow, Reply, SendError,
-    SpawnOptions, Subscribe, SubscribeError, Supervisor, System,
+    Actor, ActorError, AskError, ChildSpec, Context, EventBus, Overflow, Reply, Restart, SendError,
+    SpawnOptions, Strategy, Subscribe, SubscribeError, Supervisor, System,
 };
 use std::time::Duration;
 
@@ -352,4 +353,118 @@ fn two_buses_from_one_factory_keep_their_own_subscriptions_across_restarts() {
         "each event once, to its own bus's subscriber"
     );
     system.shutdown().unwrap();
+}
+
+/// A bus of numbers whose topic function panics on [`POISON`].
+fn poisonable() -> impl Fn() -> EventBus<u64> + Send + Sync + Clone + 'static {
+    EventBus::<u64>::builder()
+        .topic_fn(|e: &u64| assert_ne!(*e, POISON, "poisoned event"))
+        .factory()
+}
+
+/// Fails on every message.
+struct Crasher;
+
+impl Actor for Crasher {
+    type Msg = ();
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        Err("crash".into())
+    }
+}
+
+#[test]
+fn a_bus_restarted_for_a_siblings_failure_keeps_its_subscriptions() {
+    init_log();
+    let system = System::builder().workers(2).build().unwrap();
+    let sup = Supervisor::builder()
+        .strategy(Strategy::OneForAll)
+        .child(ChildSpec::new("bus", poisonable()))
+        .child(ChildSpec::new("crash", || Crasher))
+        .name("root")
+        .spawn(&system)
+        .unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    let bus = sup.child::<EventBus<u64>>("bus").unwrap();
+    let (tx, rx) = unbounded();
+    bus.subscribe_channel(Subscribe::all(), tx, LIMIT).unwrap();
+    bus.publish(1).unwrap();
+    assert_eq!(rx.recv_timeout(LIMIT), Ok(1));
+    // The bus is halted, not failed: its instance's stopped hook runs.
+    sup.child::<Crasher>("crash").unwrap().tell(()).unwrap();
+    common::wait_until("both children restarted", || {
+        sup.children(LIMIT).unwrap().iter().all(|c| c.restarts == 1)
+    });
+    bus.publish(2).unwrap();
+    assert_eq!(rx.recv_timeout(LIMIT), Ok(2));
+    assert_eq!(bus.stats(LIMIT).unwrap().subscribers.len(), 1);
+    system.shutdown().unwrap();
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+}
+
+#[test]
+fn a_permanent_bus_stopped_through_its_address_comes_back_with_its_subscriptions() {
+    init_log();
+    let system = System::builder().workers(2).build().unwrap();
+    let sup = Supervisor::builder()
+        .child(ChildSpec::new("bus", poisonable()))
+        .name("root")
+        .spawn(&system)
+        .unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    let bus = sup.child::<EventBus<u64>>("bus").unwrap();
+    let (tx, rx) = unbounded();
+    bus.subscribe_channel(Subscribe::all(), tx, LIMIT).unwrap();
+    bus.stop();
+    common::wait_until("the bus restarted", || {
+        sup.children(LIMIT).unwrap()[0].restarts == 1
+    });
+    bus.publish(2).unwrap();
+    assert_eq!(rx.recv_timeout(LIMIT), Ok(2));
+    system.shutdown().unwrap();
+}
+
+/// What a bus keeps for a restart goes when it stops for good, channel
+/// senders included: every way a supervised bus can end for good closes its
+/// channel subscriptions.
+#[test]
+fn a_bus_that_ends_for_good_closes_its_channels() {
+    init_log();
+    enum End {
+        Temporary,
+        SupervisorGivesUp,
+        ShutdownDuringBackoff,
+    }
+    for end in [
+        End::Temporary,
+        End::SupervisorGivesUp,
+        End::ShutdownDuringBackoff,
+    ] {
+        let system = System::builder().workers(2).build().unwrap();
+        let mut spec = ChildSpec::new("bus", poisonable());
+        let mut sup = Supervisor::builder();
+        match end {
+            End::Temporary => spec = spec.restart(Restart::Temporary),
+            End::SupervisorGivesUp => sup = sup.intensity(0, Duration::from_secs(5)),
+            End::ShutdownDuringBackoff => {
+                sup = sup.backoff(Duration::from_secs(60), Duration::from_secs(60))
+            }
+        }
+        let sup = sup.child(spec).name("root").spawn(&system).unwrap();
+        system.await_quiescent(LIMIT).unwrap();
+        let bus = sup.child::<EventBus<u64>>("bus").unwrap();
+        let (tx, rx) = unbounded();
+        bus.subscribe_channel(Subscribe::all(), tx, LIMIT).unwrap();
+        bus.publish(POISON).unwrap();
+        match end {
+            End::Temporary => common::wait_until("the bus is gone", || !bus.is_alive()),
+            End::SupervisorGivesUp => {
+                common::wait_until("the supervisor is gone", || !sup.is_alive())
+            }
+            End::ShutdownDuringBackoff => common::wait_until("the bus failed", || {
+                sup.children(LIMIT).unwrap()[0].restarts == 1
+            }),
+        }
+        system.shutdown().unwrap();
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    }
 }

@@ -1,7 +1,6 @@
 //! How an [`EventBus`] is built and spawned, and what its address offers threads outside the pool.
 
 use super::event_bus::{EventBus, TopicFn};
-use super::keep::Keep;
 use super::msg::BusMsg;
 use super::subscribe::{BusStats, Subscribe, SubscribeError, Subscription};
 use crate::addr::{Addr, Recipient};
@@ -95,14 +94,11 @@ where
     /// A factory of fresh buses with this topic function, for
     /// [`crate::ChildSpec::new`] or [`crate::Context::spawn`] (the spawn options set
     /// on this builder do not apply there).
-    ///
-    /// A bus this factory builds keeps its subscriptions when its supervisor
-    /// restarts it (see [the module docs](crate::EventBus)): the factory
-    /// holds them for every bus it built, by actor id, until the bus stops.
-    pub fn factory(&self) -> impl Fn() -> EventBus<E, K> + Send + Sync + Clone + 'static {
+    pub fn factory(
+        &self,
+    ) -> impl Fn() -> EventBus<E, K> + Send + Sync + Clone + 'static + use<E, K> {
         let topic = self.topic.clone();
-        let keep = Arc::new(Keep::new());
-        move || EventBus::new(topic.clone(), Arc::clone(&keep))
+        move || EventBus::new(topic.clone())
     }
 
     /// Spawns the bus as a top-level actor.

@@ -13,9 +13,11 @@
 //! 4. On `Disconnected` the consumer is gone: it logs and stops, and the bus,
 //!    which watches it, removes the subscription.
 //!
-//! The sender lives in the actor instance only, so the receiver sees
-//! `Disconnected` as soon as the forwarder stops (with its bus, or when
-//! unsubscribed).
+//! The sender lives in the forwarder's instance, and in what its bus keeps
+//! for a restart (`keep.rs`), which goes when the bus stops for good or the
+//! subscription ends. So the receiver sees `Disconnected` once the forwarder
+//! has stopped and the bus has stopped for good or dropped the subscription;
+//! a forwarder stopped by its bus's restart is replaced by a new one.
 
 use crate::actor::Actor;
 use crate::context::Context;

@@ -1,7 +1,7 @@
 //! The [`EventBus`] actor: its subscriptions, its routing, and how each overflow policy hands an event over.
 
 use super::channel::{FORWARDER_CAPACITY, Forwarder};
-use super::keep::{Alive, Keep, Kept, Target};
+use super::keep::{Kept, KeptSubs, Target};
 use super::msg::{BusMsg, Inner};
 use super::subscribe::{
     BusStats, Overflow, Subscribe, SubscribeError, SubscriberStats, Subscription, Topics,
@@ -93,15 +93,18 @@ pub(super) type TopicFn<E, K> = Arc<dyn Fn(&E) -> K + Send + Sync>;
 ///
 /// # A bus that restarts
 ///
-/// A bus built by [`EventBusBuilder::factory`] for a supervisor keeps its
-/// subscriptions when the supervisor restarts it (after a panic in the topic
-/// function, say, or a sibling's failure under `OneForAll`): its subscribers
-/// get no notice of the restart and would never subscribe again. They keep
-/// their [`Subscription`] ids, and a channel subscription gets a new forwarder
-/// in place of the one that stopped with the failed instance. The counters of
-/// [`BusStats`] start again from zero, and events a `DropOldest` buffer held
-/// are lost with the failed instance. A subscriber that stopped meanwhile is
-/// dropped.
+/// A supervised bus keeps its subscriptions when its supervisor restarts it,
+/// whether it failed (a panic in the topic function, say) or was stopped to
+/// be restarted (a sibling's failure under `OneForAll`): its subscribers get
+/// no notice of a restart and would never subscribe again. They keep their
+/// [`Subscription`] ids, and a channel subscription gets a new forwarder in
+/// place of the one that stopped with the old instance. Lost with the old
+/// instance: the counters of [`BusStats`], which start again from zero; the
+/// events a `DropOldest` buffer held; and the events a channel's forwarder
+/// had not yet handed to its channel (at most 16 and the one it was
+/// retrying), which go to dead letters. A subscriber that stopped meanwhile
+/// is dropped. When the bus stops for good, all of it goes, and channel
+/// subscriptions' channels close.
 ///
 /// # Caveats
 ///
@@ -197,9 +200,6 @@ pub struct EventBus<E: Send + 'static, K = ()> {
     flush_waiters: Vec<Reply<()>>,
     /// Reused list of the subscriptions one event goes to.
     scratch: Vec<u64>,
-    /// Where the subscriptions are written through, so that an instance a
-    /// restart builds has them back (`keep.rs`).
-    keep: Arc<Keep<E, K>>,
 }
 
 #[derive(Debug, Default)]
@@ -256,7 +256,7 @@ where
     E: Clone + Send + 'static,
     K: Eq + Hash + Clone + Send + 'static,
 {
-    pub(super) fn new(topic: TopicFn<E, K>, keep: Arc<Keep<E, K>>) -> Self {
+    pub(super) fn new(topic: TopicFn<E, K>) -> Self {
         EventBus {
             topic,
             subs: BTreeMap::new(),
@@ -269,7 +269,6 @@ where
             flush_delay: FLUSH_MIN,
             flush_waiters: Vec::new(),
             scratch: Vec::new(),
-            keep,
         }
     }
 
@@ -449,9 +448,10 @@ where
             topics: topics.clone(),
             overflow: spec.overflow,
         };
-        let me = ctx.addr();
-        let alive = move || -> Alive { Box::new(move || me.is_alive()) };
-        self.keep.add(ctx.id(), id, self.next_sub, kept, alive);
+        // Written through, so that a restart has it back (`keep.rs`).
+        let carried = ctx.carried_mut::<KeptSubs<E, K>>();
+        carried.next_sub = self.next_sub;
+        carried.subs.insert(id, kept);
         self.insert(ctx, id, topics, spec.overflow, recipient, owned);
         Ok(Subscription { bus: ctx.id(), id })
     }
@@ -503,7 +503,7 @@ where
     /// After a restart: subscribes again everything the failed instance had,
     /// under the same ids (`keep.rs`).
     fn restore(&mut self, ctx: &mut Context<Self>) {
-        let Some(kept) = self.keep.get(ctx.id()) else {
+        let Some(kept) = ctx.carried::<KeptSubs<E, K>>().cloned() else {
             return;
         };
         self.next_sub = kept.next_sub;
@@ -518,14 +518,14 @@ where
                             "event bus {}: subscription {id} lost in the restart: {e}",
                             label(ctx)
                         );
-                        self.keep.remove(ctx.id(), id);
+                        ctx.carried_mut::<KeptSubs<E, K>>().subs.remove(&id);
                         gone += 1;
                         continue;
                     }
                 },
             };
             if !recipient.is_alive() {
-                self.keep.remove(ctx.id(), id);
+                ctx.carried_mut::<KeptSubs<E, K>>().subs.remove(&id);
                 gone += 1;
                 continue;
             }
@@ -567,7 +567,7 @@ where
         let Some(sub) = self.subs.remove(&id) else {
             return;
         };
-        self.keep.remove(ctx.id(), id);
+        ctx.carried_mut::<KeptSubs<E, K>>().subs.remove(&id);
         match &sub.topics {
             Topics::All => self.all.retain(|s| *s != id),
             Topics::Only(keys) => {
@@ -689,10 +689,6 @@ where
     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
         self.restore(ctx);
         Ok(())
-    }
-
-    fn stopped(&mut self, ctx: &mut Context<Self>) {
-        self.keep.forget(ctx.id());
     }
 
     fn handle(&mut self, ctx: &mut Context<Self>, msg: BusMsg<E, K>) -> Result<(), ActorError> {
