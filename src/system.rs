@@ -864,9 +864,17 @@ impl System {
         let spawned = thread::Builder::new()
             .name(format!("{}-shutdown", self.name))
             .spawn(move || {
-                // A failure is logged by `stop_now`.
-                if stop_now(&shared, &pool, timeout).is_ok() {
-                    log::info!("playhouse: shutdown finished on its own thread");
+                let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    stop_now(&shared, &pool, timeout)
+                }));
+                match stopped {
+                    Ok(Ok(())) => log::info!("playhouse: shutdown finished on its own thread"),
+                    // Logged by `stop_now`.
+                    Ok(Err(_)) => {}
+                    Err(p) => log::error!(
+                        "playhouse: the shutdown thread panicked: {}",
+                        crate::cell::panic_message(&*p)
+                    ),
                 }
             });
         if let Err(e) = spawned {
@@ -945,11 +953,13 @@ fn stop_now(s: &Arc<Shared>, pool: &ThreadPool, timeout: Duration) -> Result<(),
 }
 
 /// Shutdown's steps without the waits, for when no thread can wait for them.
+/// The timer is left running: stopping actors may need it (a parent's
+/// timeout for a slow child); it stops when the last actor lets go of the
+/// system's state.
 fn stop_without_waiting(s: &Shared, pool: &ThreadPool) {
     // ORDERING: Release pairs with the Acquire in `is_closing`.
     s.closing.store(true, Ordering::Release);
     s.stop_roots();
-    s.timer.shutdown();
     // Joins nothing: every worker is left to exit once its work is done.
     let _ = pool.terminate(Duration::ZERO);
 }
