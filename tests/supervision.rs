@@ -201,8 +201,12 @@ fn restart_kinds_on_failure_and_on_normal_exit() {
     perm.tell(P::Stop).unwrap();
     trans2.tell(P::Stop).unwrap();
     common::wait_until("trans2 stopped for good", || !trans2.is_alive());
-    common::wait_until("perm restarted again", || {
-        sup.children(LIMIT).unwrap()[0].restarts == 2
+    // A restart counts when the supervisor decides on it, and a child is
+    // `running` only once its new instance has started: wait for both (perm
+    // and trans were restarted).
+    common::wait_until("perm restarted again, perm and trans running", || {
+        let c = sup.children(LIMIT).unwrap();
+        c[0].restarts == 2 && c[0].running && c[1].running
     });
     let kids = sup.children(LIMIT).unwrap();
     let names: Vec<_> = kids.iter().map(|c| (c.name.as_str(), c.running)).collect();
