@@ -889,7 +889,7 @@ impl System {
 }
 
 /// Shutdown's steps (module docs), on a thread that is not one of the pool's.
-fn stop_now(s: &Arc<Shared>, pool: &ThreadPool, timeout: Duration) -> Result<(), ShutdownError> {
+fn stop_now(s: &Shared, pool: &ThreadPool, timeout: Duration) -> Result<(), ShutdownError> {
     let start = Instant::now();
     let deadline = start.checked_add(timeout);
     // ORDERING: Release pairs with the Acquire in `is_closing`.

@@ -500,7 +500,7 @@ where
         );
     }
 
-    /// After a restart: subscribes again everything the failed instance had,
+    /// After a restart: subscribes again everything the old instance had,
     /// under the same ids (`keep.rs`).
     fn restore(&mut self, ctx: &mut Context<Self>) {
         let Some(kept) = ctx.carried::<KeptSubs<E, K>>().cloned() else {
@@ -533,8 +533,8 @@ where
             restored += 1;
         }
         log::info!(
-            "event bus {}: restarted with {restored} subscription(s) kept \
-             ({gone} of stopped subscribers dropped)",
+            "event bus {}: restarted with {restored} subscription(s) kept, \
+             {gone} dropped (a stopped subscriber, or no forwarder)",
             label(ctx)
         );
     }

@@ -303,8 +303,14 @@ impl<A: Actor> Cell<A> {
     fn finalize(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>, reason: StopReason) {
         self.run_stopped_hook(actor, ctx);
         self.drop_instance(actor);
-        // What it kept for a restart that will not come (`Relations::carry`).
-        ctx.st.rel().carry = None;
+        // What it kept for a restart that will not come (`Relations::carry`);
+        // recipients in it may hold user closures, whose drops are user code.
+        let carry = ctx.st.rel().carry.take();
+        super::contain(
+            || self.label(),
+            "dropping what it kept for a restart",
+            || drop(carry),
+        );
         ctx.st.live = false;
         for t in ctx.st.rel().timers.drain(..) {
             t.cancel();
