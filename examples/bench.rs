@@ -1004,6 +1004,7 @@ pub mod spawn {
     /// what spawning, telling and replying cost on this machine at least.
     pub fn floor(actors: usize) -> Sample {
         use std::sync::Arc;
+        // ORDERING: Relaxed; written by `main` before any workload starts.
         let threads = match WORKERS.load(Ordering::Relaxed) {
             0 => num_cpus::get().max(1),
             n => n,
@@ -1013,6 +1014,8 @@ pub mod spawn {
             .map(|_| {
                 let queue = queue.clone();
                 thread::spawn(move || {
+                    // ORDERING: Relaxed stores; nothing reads them: they stand
+                    // for the writes a start and a turn make to an actor's cell.
                     for job in queue.iter() {
                         match job {
                             FloorJob::Start(u) => u.state[0].store(1, Ordering::Relaxed),
