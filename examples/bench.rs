@@ -32,8 +32,9 @@
 //!   also the growth of peak RSS per actor. Baseline: a thread per item (each
 //!   receives one message over a channel and replies) at a smaller count,
 //!   since 200k threads is not a baseline anyone runs; rates are per item.
-//!   The spawn line also reports a *raw floor*: the same work with no actor
-//!   runtime at all (per item a fresh 256-byte object behind an `Arc`, handed
+//!   The spawn line also reports a *raw floor*: the workload's allocations
+//!   and hand-offs with no actor runtime, and so no mailbox or message block
+//!   (per item a fresh 248-byte object behind an `Arc`, handed
 //!   twice through one shared unbounded channel to as many plain threads as
 //!   the pool has workers, once to start it and once with its message, and
 //!   one reply), as a measure of what the machine allows in this run.
@@ -989,7 +990,8 @@ pub mod spawn {
         }
     }
 
-    /// The raw floor's stand-in for an actor: about the size of a cell.
+    /// The raw floor's stand-in for an actor: 248 bytes with the `Arc`'s
+    /// counts, against a cell's 256.
     struct FloorUnit {
         state: [std::sync::atomic::AtomicU64; 27],
         replies: Sender<u64>,
@@ -1000,7 +1002,8 @@ pub mod spawn {
         Message(std::sync::Arc<FloorUnit>, u64),
     }
 
-    /// The same work as [`playhouse`] with no actor runtime (module docs):
+    /// The hand-offs and allocations of [`playhouse`] with no actor runtime
+    /// (module docs):
     /// what spawning, telling and replying cost on this machine at least.
     pub fn floor(actors: usize) -> Sample {
         use std::sync::Arc;

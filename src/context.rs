@@ -81,6 +81,18 @@ impl<A: Actor> CtxState<A> {
         }
     }
 
+    /// Forgets the watched actors that have stopped for good. Their notices
+    /// came, or will come, as continuations, which only a live instance runs:
+    /// one that came while no instance was live was dropped, and without this
+    /// its entry would make every later `watch` of that actor a no-op. Called
+    /// as an instance starts, so a new instance's `watch` of an actor that
+    /// stopped while it was down gets its notice at once.
+    pub(crate) fn forget_dead_watched(&mut self) {
+        if let Some(rel) = self.rel.as_mut() {
+            rel.watching.retain(|w| w.is_alive());
+        }
+    }
+
     /// The rarely used state, allocated on first use.
     pub(crate) fn rel(&mut self) -> &mut Relations {
         self.rel.get_or_insert_with(Box::default)

@@ -954,7 +954,8 @@ fn stop_now(s: &Shared, pool: &ThreadPool, timeout: Duration) -> Result<(), Shut
 
 /// Shutdown's steps without the waits, for when no thread can wait for them.
 /// The timer is left running: stopping actors may need it (a parent's
-/// timeout for a slow child); it stops when the last actor lets go of the
+/// timeout for a slow child); it stops when the last holder (an actor, or a
+/// timer entry waiting for its deadline) lets go of the
 /// system's state.
 fn stop_without_waiting(s: &Shared, pool: &ThreadPool) {
     // ORDERING: Release pairs with the Acquire in `is_closing`.

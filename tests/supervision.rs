@@ -660,3 +660,75 @@ fn a_child_that_will_not_stop_is_abandoned_and_shutdown_completes() {
     assert!(events(&log).contains(&"stop:fine".to_string()));
     gate.open();
 }
+
+/// Watches `target` from its `started` hook, so every instance watches it,
+/// and reports the notice.
+struct Rewatcher {
+    target: Addr<Probe>,
+    seen: crossbeam_channel::Sender<u64>,
+}
+
+impl Actor for Rewatcher {
+    type Msg = playhouse::Terminated;
+    fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+        ctx.watch_with(&self.target, |t| t);
+        Ok(())
+    }
+    fn handle(
+        &mut self,
+        _: &mut Context<Self>,
+        t: playhouse::Terminated,
+    ) -> Result<(), ActorError> {
+        self.seen.send(t.id)?;
+        Ok(())
+    }
+}
+
+#[test]
+fn a_restarted_actor_that_watches_again_hears_of_a_stop_made_while_it_was_down() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let target = system
+        .spawn({
+            let log = log.clone();
+            move || Probe {
+                name: "target",
+                log: log.clone(),
+                count: 0,
+            }
+        })
+        .unwrap();
+    let (seen_tx, seen) = crossbeam_channel::unbounded();
+    let t = target.clone();
+    // One-for-all halts the others newest first: the watcher, then the
+    // blocker, which holds the restart until the gate opens. Meanwhile the
+    // watcher is down, and the target stops.
+    let sup = Supervisor::builder()
+        .strategy(Strategy::OneForAll)
+        .child(probe("crash", &log))
+        .child(probe("blocker", &log))
+        .child(ChildSpec::new("w", move || Rewatcher {
+            target: t.clone(),
+            seen: seen_tx.clone(),
+        }))
+        .spawn(&system)
+        .unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    let gate = Gate::new();
+    sup.child::<Probe>("blocker")
+        .unwrap()
+        .tell(P::Block(gate.clone()))
+        .unwrap();
+    sup.child::<Probe>("crash").unwrap().tell(P::Fail).unwrap();
+    common::wait_until("the watcher is down", || {
+        let c = sup.children(LIMIT).unwrap();
+        c[2].restarts == 1 && !c[2].running
+    });
+    target.stop();
+    common::wait_until("the target stopped", || !target.is_alive());
+    gate.open();
+    // The first instance's notice came while no instance was live, and was
+    // dropped; the new instance's watch must bring it.
+    assert_eq!(seen.recv_timeout(LIMIT), Ok(target.id()));
+    system.shutdown().unwrap();
+}

@@ -101,9 +101,9 @@ pub(super) type TopicFn<E, K> = Arc<dyn Fn(&E) -> K + Send + Sync>;
 /// place of the one that stopped with the old instance. Lost with the old
 /// instance: the counters of [`BusStats`], which start again from zero; the
 /// events a `DropOldest` buffer held; and the events a channel's forwarder
-/// had not yet handed to its channel (at most 16 and the one it was
-/// retrying), which go to dead letters. A subscriber that stopped meanwhile
-/// is dropped. When the bus stops for good, all of it goes, and channel
+/// had not yet handed to its channel: those queued for it (at most 16) go to
+/// dead letters, the one it was retrying is dropped. A subscriber that
+/// stopped meanwhile is dropped. When the bus stops for good, all of it goes, and channel
 /// subscriptions' channels close.
 ///
 /// # Caveats

@@ -61,6 +61,7 @@ impl<A: Actor> Cell<A> {
         if ctx.st.halted().is_some() {
             ctx.st.rel().halted = None;
         }
+        ctx.st.forget_dead_watched();
         let started = catch_unwind(AssertUnwindSafe(|| fresh.started(ctx)));
         *actor = Some(fresh);
         ctx.st.live = true;

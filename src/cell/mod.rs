@@ -225,6 +225,8 @@ pub(crate) trait AnyCell: Send + Sync {
     fn shutdown_timeout(&self) -> Option<Duration>;
     /// The worker running the actor now, if one is.
     fn running_on(&self) -> Option<usize>;
+    /// Not stopped for good yet (a restart is not a stop).
+    fn is_alive(&self) -> bool;
     /// Pushes a command into the control lane (ignored once stopped).
     fn command(self: Arc<Self>, command: Command);
     /// Pushes a child's notice into the control lane (ignored once stopped).
@@ -561,6 +563,9 @@ impl<A: Actor> AnyCell for Cell<A> {
     fn running_on(&self) -> Option<usize> {
         // ORDERING: Relaxed; a diagnostic read (shutdown's stuck report).
         (self.running_on.load(Ordering::Relaxed) as usize).checked_sub(1)
+    }
+    fn is_alive(&self) -> bool {
+        self.alive()
     }
     fn abandon(&self) {
         self.drop_user_lane();
