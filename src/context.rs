@@ -163,6 +163,12 @@ pub struct Context<A: Actor> {
 }
 
 impl<A: Actor> Context<A> {
+    /// Whether a supervisor restarts this actor (only such an actor ever
+    /// needs what it keeps across restarts).
+    pub(crate) fn is_supervised(&self) -> bool {
+        self.cell.supervised
+    }
+
     /// The state of type `T` this actor keeps across restarts (see
     /// `Relations::carry`), made with `T::default()` on first use.
     pub(crate) fn carried_mut<T: Default + Send + 'static>(&mut self) -> &mut T {

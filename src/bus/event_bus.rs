@@ -439,19 +439,22 @@ where
         let id = self.next_sub;
         self.next_sub += 1;
         let owned = channel.is_some();
-        let target = match channel {
-            Some(tx) => Target::Channel(tx),
-            None => Target::Actor(recipient.clone()),
-        };
-        let kept = Kept {
-            target,
-            topics: topics.clone(),
-            overflow: spec.overflow,
-        };
-        // Written through, so that a restart has it back (`keep.rs`).
-        let carried = ctx.carried_mut::<KeptSubs<E, K>>();
-        carried.next_sub = self.next_sub;
-        carried.subs.insert(id, kept);
+        // Written through, so that a restart has it back (`keep.rs`); only a
+        // supervised bus is ever restarted.
+        if ctx.is_supervised() {
+            let target = match channel {
+                Some(tx) => Target::Channel(tx),
+                None => Target::Actor(recipient.clone()),
+            };
+            let kept = Kept {
+                target,
+                topics: topics.clone(),
+                overflow: spec.overflow,
+            };
+            let carried = ctx.carried_mut::<KeptSubs<E, K>>();
+            carried.next_sub = self.next_sub;
+            carried.subs.insert(id, kept);
+        }
         self.insert(ctx, id, topics, spec.overflow, recipient, owned);
         Ok(Subscription { bus: ctx.id(), id })
     }
@@ -567,7 +570,9 @@ where
         let Some(sub) = self.subs.remove(&id) else {
             return;
         };
-        ctx.carried_mut::<KeptSubs<E, K>>().subs.remove(&id);
+        if ctx.is_supervised() {
+            ctx.carried_mut::<KeptSubs<E, K>>().subs.remove(&id);
+        }
         match &sub.topics {
             Topics::All => self.all.retain(|s| *s != id),
             Topics::Only(keys) => {

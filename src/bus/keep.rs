@@ -1,8 +1,9 @@
 //! The subscriptions a bus keeps across a restart by its supervisor.
 //!
 //! A restarted bus keeps its address, and its subscribers get no notice of
-//! the restart: they would never subscribe again. So the bus writes its
-//! subscriptions through to state the runtime keeps for the actor across its
+//! the restart: they would never subscribe again. So a supervised bus (no
+//! other is ever restarted) writes its subscriptions through to state the
+//! runtime keeps for the actor across its
 //! restarts, whatever ends the instance (a failure, or a halt by the
 //! supervisor: a sibling's failure under `OneForAll`, say) and drops when the
 //! actor stops for good (`Context::carried_mut`). The instance a restart
