@@ -448,8 +448,11 @@ fn two_children_failing_at_once_make_one_group_restart() {
         a.metrics().mailbox_len == 0 && b.metrics().mailbox_len == 0
     });
     gate.open();
-    common::wait_until("both running again", || {
-        sup.children(LIMIT).unwrap().iter().all(|c| c.running)
+    // Running before the failures counts for nothing: wait for a restart of
+    // each (or for the supervisor to give up, which the assert reports).
+    common::wait_until("both restarted and running again", || {
+        sup.children(LIMIT)
+            .map_or(true, |c| c.iter().all(|c| c.restarts >= 1 && c.running))
     });
     system.await_quiescent(LIMIT).unwrap();
     assert!(
