@@ -458,6 +458,12 @@ impl<A: Actor> Context<A> {
     /// cannot hold it up; a restart by a supervisor is not a stop. Watching an
     /// actor already watched (whose notice has not arrived) does nothing.
     ///
+    /// A watch outlives a restart of the watching actor: the notice goes to
+    /// the instance that is live when it arrives. One that arrives while no
+    /// instance is live (the watcher halted for a sibling's restart, or
+    /// waiting out a restart backoff) is dropped; watching that actor again,
+    /// from `started` say, brings the notice at once.
+    ///
     /// # Examples
     ///
     /// ```
