@@ -362,6 +362,22 @@ fn poisonable() -> impl Fn() -> EventBus<u64> + Send + Sync + Clone + 'static {
         .factory()
 }
 
+/// The started child "bus" of `sup`, and a channel subscribed to all of its
+/// events.
+fn bus_with_a_channel(
+    system: &System,
+    sup: &playhouse::Addr<Supervisor>,
+) -> (
+    playhouse::Addr<EventBus<u64>>,
+    crossbeam_channel::Receiver<u64>,
+) {
+    system.await_quiescent(LIMIT).unwrap();
+    let bus = sup.child::<EventBus<u64>>("bus").unwrap();
+    let (tx, rx) = unbounded();
+    bus.subscribe_channel(Subscribe::all(), tx, LIMIT).unwrap();
+    (bus, rx)
+}
+
 /// Fails on every message.
 struct Crasher;
 
@@ -383,10 +399,7 @@ fn a_bus_restarted_for_a_siblings_failure_keeps_its_subscriptions() {
         .name("root")
         .spawn(&system)
         .unwrap();
-    system.await_quiescent(LIMIT).unwrap();
-    let bus = sup.child::<EventBus<u64>>("bus").unwrap();
-    let (tx, rx) = unbounded();
-    bus.subscribe_channel(Subscribe::all(), tx, LIMIT).unwrap();
+    let (bus, rx) = bus_with_a_channel(&system, &sup);
     bus.publish(1).unwrap();
     assert_eq!(rx.recv_timeout(LIMIT), Ok(1));
     // The bus is halted, not failed: its instance's stopped hook runs.
@@ -410,10 +423,7 @@ fn a_permanent_bus_stopped_through_its_address_comes_back_with_its_subscriptions
         .name("root")
         .spawn(&system)
         .unwrap();
-    system.await_quiescent(LIMIT).unwrap();
-    let bus = sup.child::<EventBus<u64>>("bus").unwrap();
-    let (tx, rx) = unbounded();
-    bus.subscribe_channel(Subscribe::all(), tx, LIMIT).unwrap();
+    let (bus, rx) = bus_with_a_channel(&system, &sup);
     bus.stop();
     common::wait_until("the bus restarted", || {
         sup.children(LIMIT).unwrap()[0].restarts == 1
@@ -450,10 +460,7 @@ fn a_bus_that_ends_for_good_closes_its_channels() {
             }
         }
         let sup = sup.child(spec).name("root").spawn(&system).unwrap();
-        system.await_quiescent(LIMIT).unwrap();
-        let bus = sup.child::<EventBus<u64>>("bus").unwrap();
-        let (tx, rx) = unbounded();
-        bus.subscribe_channel(Subscribe::all(), tx, LIMIT).unwrap();
+        let (bus, rx) = bus_with_a_channel(&system, &sup);
         bus.publish(POISON).unwrap();
         match end {
             End::Temporary => common::wait_until("the bus is gone", || !bus.is_alive()),
