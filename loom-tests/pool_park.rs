@@ -220,3 +220,22 @@ fn terminate_racing_workers_going_to_sleep_returns_ok() {
         assert_eq!(terminate(&pool, FOREVER), Ok(()));
     });
 }
+
+#[test]
+fn an_outside_job_behind_one_that_blocks_its_worker_runs_on_the_other() {
+    model(|| {
+        // A worker may take both jobs in one batch from the injector and
+        // block in the first: the other worker must not be left asleep.
+        let pool = ThreadPool::builder().threads(2).build().unwrap();
+        let (second, done) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
+        let (second2, done2) = (Arc::clone(&second), Arc::clone(&done));
+        pool.execute(move || {
+            second2.wait();
+            done2.set();
+        });
+        let second3 = Arc::clone(&second);
+        pool.execute(move || second3.set());
+        done.wait();
+        assert_eq!(terminate(&pool, FOREVER), Ok(()));
+    });
+}

@@ -307,13 +307,14 @@ impl Injector {
     /// Takes a fair share of the queued tasks (`1/workers` of them, at least
     /// one): the first is returned to run now, the rest go to the back of
     /// `dst`'s FIFO, by way of `buf` (empty, kept by the caller so that its
-    /// capacity is reused). None if the queue looked empty.
+    /// capacity is reused). Returns the first task and the number taken, or
+    /// `None` if the queue looked empty.
     pub(crate) fn pop_batch_into(
         &self,
         dst: &Local,
         workers: usize,
         buf: &mut Vec<Task>,
-    ) -> Option<Task> {
+    ) -> Option<(Task, usize)> {
         if self.looks_empty() {
             return None;
         }
@@ -325,8 +326,9 @@ impl Injector {
             self.set_len(&state);
             first
         };
+        let count = buf.len() + 1;
         dst.push_batch(buf);
-        Some(first)
+        Some((first, count))
     }
 
     /// Whether the injector was empty when looked at, under its lock.

@@ -689,11 +689,12 @@ impl Worker {
         }
         st.next_streak = 0;
         let workers = self.shared.workers.len();
-        if let Some(task) = self
-            .shared
-            .injector
-            .pop_batch_into(&self.local, workers, &mut st.batch)
+        if let Some((task, count)) =
+            self.shared
+                .injector
+                .pop_batch_into(&self.local, workers, &mut st.batch)
         {
+            self.after_taking(count);
             return Some(task);
         }
         self.steal(st)
@@ -723,10 +724,26 @@ impl Worker {
                     .counters
                     .steals
                     .fetch_add(count as u64, Ordering::Relaxed);
+                self.after_taking(count);
                 return Some(task);
             }
         }
         None
+    }
+
+    /// After taking `count` tasks at once from another queue (the first to
+    /// run now, the rest pushed onto this worker's FIFO): those pushes are
+    /// pushes like any other, and wake a sleeper if nobody is searching.
+    /// Without this, a worker that looked at both queues while the batch
+    /// was in hand saw neither holding it and went to sleep; if this worker
+    /// then blocks in the first task, the rest wait for it, however long
+    /// (`loom-tests/pool_park.rs`,
+    /// `an_outside_job_behind_one_that_blocks_its_worker_runs_on_the_other`).
+    #[inline]
+    fn after_taking(&self, count: usize) {
+        if count > 1 {
+            self.shared.after_push(true);
+        }
     }
 
     /// Runs `task`, catching and logging a panic so the worker survives it.
