@@ -13,7 +13,7 @@ use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::{Condvar, Mutex};
 use loom::thread;
 use playhouse::ThreadPool;
-use playhouse::loom_api::{Parker, terminate};
+use playhouse::loom_api::{Parker, execute_as_start, terminate};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -237,5 +237,88 @@ fn an_outside_job_behind_one_that_blocks_its_worker_runs_on_the_other() {
         pool.execute(move || second3.set());
         done.wait();
         assert_eq!(terminate(&pool, FOREVER), Ok(()));
+    });
+}
+
+/// Builds a pool of `threads` workers, stages one start from the model's
+/// main thread while the workers race to sleep, waits for it, then
+/// terminates the pool. Only the first start staged wakes a worker: a lost
+/// wake-up here is a deadlock.
+fn staged_start_runs(threads: usize) {
+    let pool = ThreadPool::builder().threads(threads).build().unwrap();
+    let latch = Arc::new(Latch::default());
+    let done = Arc::clone(&latch);
+    execute_as_start(&pool, move || done.set());
+    latch.wait();
+    assert_eq!(terminate(&pool, FOREVER), Ok(()));
+}
+
+#[test]
+fn staged_start_racing_one_worker_going_to_sleep_runs() {
+    model(|| staged_start_runs(1));
+}
+
+#[test]
+fn staged_start_racing_two_workers_going_to_sleep_runs() {
+    model(|| staged_start_runs(2));
+}
+
+#[test]
+fn a_start_staged_behind_one_that_blocks_its_worker_runs_on_the_other() {
+    model(|| {
+        // The second start is staged behind the first, so its push wakes
+        // nobody. A worker that takes both and blocks in the first must
+        // leave the second to the other worker, and wake it if it sleeps.
+        let pool = ThreadPool::builder().threads(2).build().unwrap();
+        let (second, done) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
+        let (second2, done2) = (Arc::clone(&second), Arc::clone(&done));
+        execute_as_start(&pool, move || {
+            second2.wait();
+            done2.set();
+        });
+        let second3 = Arc::clone(&second);
+        execute_as_start(&pool, move || second3.set());
+        done.wait();
+        assert_eq!(terminate(&pool, FOREVER), Ok(()));
+    });
+}
+
+/// Sets its flag when dropped: a job's closure owns one, so the flag says
+/// the job is gone, run or not.
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_start_staged_racing_terminate_is_run_or_refused_never_stranded() {
+    model(|| {
+        let pool = Arc::new(ThreadPool::builder().threads(1).build().unwrap());
+        let (ran, gone) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let stager = {
+            let (pool, ran, gone) = (Arc::clone(&pool), Arc::clone(&ran), Arc::clone(&gone));
+            thread::spawn(move || {
+                let guard = SetOnDrop(gone);
+                execute_as_start(&pool, move || {
+                    let _guard = guard;
+                    ran.store(true, Ordering::SeqCst);
+                });
+            })
+        };
+        assert_eq!(terminate(&pool, FOREVER), Ok(()));
+        stager.join().unwrap();
+        // Every worker has exited and the pool is still alive: a start
+        // left in the staging area would be neither run nor dropped yet.
+        assert!(
+            gone.load(Ordering::SeqCst),
+            "the start was stranded (ran: {})",
+            ran.load(Ordering::SeqCst)
+        );
     });
 }

@@ -35,6 +35,12 @@ pub fn terminate(
     pool.terminate(timeout)
 }
 
+/// Runs `job` on `pool` the way an actor's first turn is submitted: staged
+/// when the caller is not one of the pool's workers.
+pub fn execute_as_start(pool: &crate::ThreadPool, job: impl FnOnce() + Send + 'static) {
+    pool.execute_as_start(job);
+}
+
 /// A mailbox of `u32` user messages and `u32` control items.
 pub struct LoomMailbox {
     inner: Mailbox<u32, u32>,

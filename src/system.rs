@@ -714,6 +714,14 @@ impl System {
     /// way `started` runs on the pool, and a factory that panics fails the
     /// actor (it stops as failed) rather than the spawn.
     ///
+    /// Called from a thread outside the pool, the spawn hands the actor's
+    /// first turn to the workers in a batch with the next spawns of any
+    /// outside thread: 16 starts at a time, or sooner, when a worker runs out
+    /// of other work (or, every few dozen tasks, while it has some). A thread
+    /// spawning many actors thus pays for one hand-off per batch instead of
+    /// one per actor. Messages told to the actor meanwhile wait in its
+    /// mailbox, as they would behind any start still queued.
+    ///
     /// # Errors
     /// [`SpawnError::SystemStopped`] once shutdown has begun.
     pub fn spawn<A: Actor>(

@@ -336,7 +336,7 @@ impl<A: Actor> Cell<A> {
     /// the run token is the creator's. The one reference this clones is the
     /// token's, which the cell keeps until its final turn (see [`Cell::submit`]).
     pub(crate) fn submit_first(self: &Arc<Self>) {
-        self.shared.pool.schedule(self.clone());
+        self.shared.pool.schedule_start(self.clone());
     }
 
     /// Queues the actor on the pool; the caller has just taken the run token

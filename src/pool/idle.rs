@@ -45,8 +45,8 @@
 //! 4. **Register.** [`Idle::register_sleeper`]: lock `sleepers`, add itself,
 //!    and in one read-modify-write count itself sleeping (and no longer
 //!    searching); unlock; SeqCst fence.
-//! 5. **Re-check.** Look at the injector, every local queue and the shutdown
-//!    flag. If there is anything, [`Idle::unregister_sleeper`] and go back to
+//! 5. **Re-check.** Look at the injector, the staged starts, every local
+//!    queue and the shutdown flag. If there is anything, [`Idle::unregister_sleeper`] and go back to
 //!    work: as an active worker if it took itself off the list, as a searcher
 //!    if a waker got there first.
 //! 6. **Park** on its own [`Parker`], with no timeout. When `park` returns and

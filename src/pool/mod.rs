@@ -125,6 +125,13 @@ impl PoolHandle {
         self.shared.submit(Task::turn(task), false);
     }
 
+    /// Queues an actor's first turn: as [`PoolHandle::schedule`] on one of
+    /// this pool's workers, else staged (see `Shared::submit_start`).
+    #[inline]
+    pub(crate) fn schedule_start(&self, task: Arc<dyn Runnable>) {
+        self.shared.submit_start(Task::turn(task));
+    }
+
     /// The in-flight units worker `worker` holds, taken (it then holds none);
     /// called only from that worker, by a turn starting.
     #[inline]
@@ -315,6 +322,14 @@ impl ThreadPool {
         debug_assert!(stopped.is_ok(), "waiting without deadline");
     }
 
+    /// Runs `job` as the pool runs an actor's first turn: staged when
+    /// submitted from outside the pool (`Shared::submit_start`). For the
+    /// tests and the loom models of the staged starts.
+    #[cfg(any(test, loom))]
+    pub(crate) fn execute_as_start(&self, job: impl FnOnce() + Send + 'static) {
+        self.shared.submit_start(Task::job(job));
+    }
+
     /// The thread name of worker `index`.
     pub(crate) fn worker_name(&self, index: usize) -> String {
         self.shared.workers[index].name.clone()
@@ -331,6 +346,7 @@ impl ThreadPool {
     pub(crate) fn abandon_queued(&self) {
         let mut queued = Vec::new();
         self.shared.injector.share_queued(&mut queued);
+        self.shared.staged.share_queued(&mut queued);
         for worker in self.shared.workers.iter() {
             worker.steal.share_queued(&mut queued);
         }

@@ -1,4 +1,4 @@
-//! The run queues: a local queue per worker (an owner side and a steal side) and the global injector.
+//! The run queues: a local queue per worker (an owner side and a steal side), the global injector, and the staged starts.
 //!
 //! Both are a `VecDeque` behind the sync shim's `RunQueueLock` (a spin lock):
 //! simple, obviously correct, and loom-checkable; uncontended, since thieves
@@ -13,9 +13,13 @@
 //!   task pushed once is run at most once; workers run whatever they take.
 //! - Only the owning worker pushes to its local queue. Thieves only remove.
 //! - No code holds two queue locks at once (a steal collects the batch, releases
-//!   the victim, then fills the thief's queue), so there is no lock order to keep.
+//!   the victim, then fills the thief's queue), except the injector's last
+//!   consumer closing the staged starts ([`Injector::retire`]): injector,
+//!   then staged, and nothing takes those two in the other order.
 //! - The injector accepts tasks until its last consumer has retired while it was
 //!   empty; after that every push is refused, so no task is stranded in it.
+//!   The staged starts are closed in the same critical section, after the last
+//!   consumer has moved any it found into the injector and run them.
 //!
 //! # Memory ordering
 //!
@@ -336,19 +340,161 @@ impl Injector {
         self.inner.state.lock().tasks.is_empty()
     }
 
+    /// Queues every task of `tasks` (emptying it) at the back, in order, or
+    /// gives them back (leaves them there) if every worker has retired.
+    pub(crate) fn push_all(&self, tasks: &mut Vec<Task>) -> Result<(), ()> {
+        let mut state = self.inner.state.lock();
+        if state.consumers == 0 {
+            return Err(());
+        }
+        state.tasks.extend(tasks.drain(..));
+        self.set_len(&state);
+        Ok(())
+    }
+
     /// Called by a worker that found no work anywhere during shutdown: either
     /// hands it a task that arrived meanwhile, or retires it, closing the
     /// injector if it was the last consumer. Checking for a task and closing
     /// happen under one lock, so a push is either taken by a worker or refused.
-    pub(crate) fn retire(&self) -> Retire {
+    ///
+    /// The last consumer also closes `staged`, inside the same critical
+    /// section: starts staged before that are moved here and run, any later
+    /// one is refused. This is the one place that holds two queue locks, and
+    /// always in this order (injector, then staged).
+    pub(crate) fn retire(&self, staged: &Staged) -> Retire {
         let mut state = self.inner.state.lock();
         if let Some(task) = state.tasks.pop_front() {
             self.set_len(&state);
             return Retire::Run(task);
         }
         debug_assert!(state.consumers > 0, "a worker retired twice");
+        if state.consumers == 1 {
+            let mut starts = staged.inner.state.lock();
+            if !starts.tasks.is_empty() {
+                state.tasks.extend(starts.tasks.drain(..));
+                staged.set_len(&starts);
+                let task = state.tasks.pop_front();
+                self.set_len(&state);
+                return Retire::Run(task.expect("moved at least one start"));
+            }
+            starts.closed = true;
+        }
         state.consumers -= 1;
         Retire::Retired
+    }
+}
+
+/// Starts of actors spawned by threads outside the pool, held back so that
+/// they reach the injector in batches (see "Staged starts" in the worker
+/// module's docs).
+///
+/// A push returns what its caller must do next ([`Stage`]); a worker takes
+/// every staged start at once ([`Staged::take_all`]) and queues them on the
+/// injector. Closed by the injector's last [`retire`](Injector::retire).
+pub(crate) struct Staged {
+    inner: CachePadded<StagedInner>,
+}
+
+/// The lock and the length hint, on a line of their own: only the stagers
+/// write it, and workers read the hint once per [`super::worker`]'s global
+/// queue interval.
+struct StagedInner {
+    state: RunQueueLock<StagedState>,
+    /// The number of staged starts as of the last critical section, written
+    /// under the lock and read without it, by [`Staged::take_all`] only:
+    /// every look that decides to sleep or retire takes the lock instead.
+    len: AtomicUsize,
+}
+
+struct StagedState {
+    tasks: Vec<Task>,
+    /// Set by the injector's last consumer: every later push is refused.
+    closed: bool,
+}
+
+/// What the caller of [`Staged::push`] does next.
+#[must_use]
+pub(crate) enum Stage {
+    /// The start is the first one staged: announce it as a push (a worker
+    /// must come for it).
+    First,
+    /// Staged behind others, which some worker is already due to take.
+    Behind,
+    /// The batch is full: here it is, this start last, for the injector.
+    Full(Vec<Task>),
+    /// The pool has shut down: the start is handed back.
+    Refused(Task),
+}
+
+impl Staged {
+    /// Starts the pusher hands to the injector at once, with one wake-up.
+    pub(crate) const BATCH: usize = 16;
+
+    pub(crate) fn new() -> Self {
+        Staged {
+            inner: CachePadded::new(StagedInner {
+                state: RunQueueLock::new(StagedState {
+                    tasks: Vec::new(),
+                    closed: false,
+                }),
+                len: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// Publishes the new number of staged starts as the hint; called under
+    /// the lock.
+    fn set_len(&self, state: &StagedState) {
+        // ORDERING: Relaxed, as the injector's hint (`Injector::set_len`): a
+        // reader that sees a non-zero length takes the lock, and one that sees
+        // a stale zero skips one look; what keeps a start from being stranded
+        // is that every look before sleeping or retiring takes the lock.
+        self.inner.len.store(state.tasks.len(), Ordering::Relaxed);
+    }
+
+    /// Stages `task`.
+    pub(crate) fn push(&self, task: Task) -> Stage {
+        let mut state = self.inner.state.lock();
+        if state.closed {
+            return Stage::Refused(task);
+        }
+        state.tasks.push(task);
+        let stage = match state.tasks.len() {
+            1 => Stage::First,
+            n if n >= Self::BATCH => Stage::Full(std::mem::take(&mut state.tasks)),
+            _ => Stage::Behind,
+        };
+        self.set_len(&state);
+        stage
+    }
+
+    /// Moves every staged start to the back of `out`, oldest first. With
+    /// `locked_look`, always looks under the lock (a look that decides to
+    /// sleep or retire); otherwise skips the lock when the hint says empty.
+    pub(crate) fn take_all(&self, out: &mut Vec<Task>, locked_look: bool) {
+        // ORDERING: Relaxed, see `set_len`.
+        if !locked_look && self.inner.len.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let mut state = self.inner.state.lock();
+        out.append(&mut state.tasks);
+        self.set_len(&state);
+    }
+
+    /// Whether nothing was staged when looked at, under the lock.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.inner.state.lock().tasks.is_empty()
+    }
+
+    /// Adds a reference to every staged start to `out`.
+    pub(crate) fn share_queued(&self, out: &mut Vec<Task>) {
+        out.extend(self.inner.state.lock().tasks.iter().map(Task::share));
+    }
+}
+
+impl fmt::Debug for Staged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Staged { .. }")
     }
 }
 

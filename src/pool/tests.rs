@@ -409,6 +409,67 @@ fn job_after_shutdown_is_dropped_unrun() {
     assert!(!ran.load(Ordering::Relaxed));
 }
 
+#[test]
+fn staged_starts_run_whether_or_not_they_fill_a_batch() {
+    let pool = pool(2);
+    let (tx, rx) = mpsc::channel();
+    // One short of a batch, then one more than a batch: the last start of
+    // each is staged behind others, and only the workers take it.
+    for n in [
+        super::queue::Staged::BATCH - 1,
+        super::queue::Staged::BATCH + 1,
+    ] {
+        for i in 0..n {
+            let tx = tx.clone();
+            pool.execute_as_start(move || tx.send(i).unwrap());
+        }
+        let mut got: Vec<usize> = (0..n).map(|_| recv(&rx)).collect();
+        got.sort_unstable();
+        assert_eq!(got, (0..n).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn a_staged_start_runs_on_a_pool_whose_workers_never_run_out_of_work() {
+    // The only worker keeps re-submitting a job to itself until the staged
+    // start has run, so it never goes idle: only its periodic look at the
+    // global queues can find the start.
+    let pool = Arc::new(pool(1));
+    let stop = Arc::new(AtomicBool::new(false));
+    fn spin(pool: Arc<ThreadPool>, stop: Arc<AtomicBool>) {
+        if !stop.load(Ordering::Acquire) {
+            let again = Arc::clone(&pool);
+            pool.execute(move || spin(again, stop));
+        }
+    }
+    let (started, busy) = mpsc::channel();
+    let (p, s) = (Arc::clone(&pool), Arc::clone(&stop));
+    pool.execute(move || {
+        started.send(()).unwrap();
+        spin(p, s);
+    });
+    recv(&busy);
+    let (tx, rx) = mpsc::channel();
+    let flag = Arc::clone(&stop);
+    pool.execute_as_start(move || {
+        flag.store(true, Ordering::Release);
+        tx.send(()).unwrap();
+    });
+    recv(&rx);
+    assert_eq!(pool.terminate(PATIENCE), Ok(()));
+}
+
+#[test]
+fn a_start_staged_after_shutdown_is_dropped_unrun() {
+    let pool = pool(2);
+    assert_eq!(pool.terminate(PATIENCE), Ok(()));
+    let ran = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&ran);
+    pool.execute_as_start(move || flag.store(true, Ordering::Relaxed));
+    assert_eq!(Arc::strong_count(&ran), 1, "the closure is dropped at once");
+    assert!(!ran.load(Ordering::Relaxed));
+}
+
 /// A task that re-schedules itself until it has run `limit` times.
 struct Repeat {
     runs: AtomicUsize,

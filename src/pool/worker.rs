@@ -27,6 +27,32 @@
 //!    sleep as described in [`super::idle`]; but if the only work left is in
 //!    run-next slots, watch instead of sleeping (see `Worker::watch`).
 //!
+//! Staged starts: the first turn of an actor spawned by a thread outside the
+//! pool is not pushed to the injector at once but staged
+//! ([`Shared::submit_start`], [`Staged`]), and the staging area reaches the
+//! injector as one batch:
+//!
+//! - by the spawner whose start fills it ([`Staged::BATCH`] starts): one
+//!   injector push and one wake-up check for the batch, where each start used
+//!   to pay both (a thread spawning 200,000 actors spent most of its time
+//!   there: see the benchmark's spawn workload in the README);
+//! - by a worker, in every look that decides to sleep (idle protocol step
+//!   5), after a wake-up, after a watch, before retiring, and with step 1's
+//!   periodic look at the injector, so a pool whose workers never run out of
+//!   work still gets to them.
+//!
+//! Only the start staged into an empty area is announced like a push
+//! (`after_push`): it makes some worker due to look, and that look takes
+//! every start staged by then; a start staged after the look finds the area
+//! empty and is announced in turn. Moving staged starts to the injector is
+//! itself announced like a push, since they may be more than the woken
+//! worker should run alone. The look before sleeping takes the staging lock,
+//! so the no-lost-wake-up argument of [`super::idle`] covers staged starts
+//! as it covers the queues. Messages told to such an actor wait in its
+//! mailbox: its run token is out (queued and running are one state), so
+//! their sends submit nothing. Modelled in `loom-tests/pool_park.rs`
+//! (`staged_start_*`, `a_start_staged_*`).
+//!
 //! A task submitted by a worker goes into its run-next slot: the actor a
 //! handler just sent to runs next on the same core, with its message still in
 //! cache, and no other worker is woken to steal it (which would bounce the
@@ -56,7 +82,7 @@
 
 use super::idle::Idle;
 use super::park::Parker;
-use super::queue::{From, Injector, Local, Pending, Retire, Steal};
+use super::queue::{From, Injector, Local, Pending, Retire, Stage, Staged, Steal};
 use super::{PoolMetrics, Task};
 use crate::sync::{
     Arc, AtomicBool, AtomicU64, AtomicUsize, Backoff, CachePadded, Condvar, Mutex, Ordering,
@@ -103,6 +129,9 @@ crate::sync::thread_local! {
 /// What all workers of one pool (and its handles) share.
 pub(crate) struct Shared {
     pub(crate) injector: Injector,
+    /// Starts of actors spawned outside the pool, on their way to the
+    /// injector in batches (module docs, "Staged starts").
+    pub(crate) staged: Staged,
     idle: Idle,
     pub(crate) workers: Box<[Remote]>,
     shutdown: AtomicBool,
@@ -181,6 +210,7 @@ impl Shared {
         let n = workers.len();
         Shared {
             injector: Injector::new(n),
+            staged: Staged::new(),
             idle: Idle::new(n),
             workers,
             shutdown: AtomicBool::new(false),
@@ -208,6 +238,62 @@ impl Shared {
             return;
         }
         self.after_push(backlog);
+    }
+
+    /// Queues the first turn of an actor just spawned: like [`Shared::submit`]
+    /// on one of this pool's workers; from any other thread, staged, so that
+    /// a thread spawning many actors hands them to the workers
+    /// [`Staged::BATCH`] at a time (module docs, "Staged starts").
+    pub(crate) fn submit_start(self: &Arc<Self>, task: Task) {
+        let task = match push_local(self, task, false) {
+            Ok(backlog) => return self.after_push(backlog),
+            Err(task) => task,
+        };
+        match self.staged.push(task) {
+            Stage::First => self.after_push(true),
+            Stage::Behind => {}
+            Stage::Full(mut batch) => {
+                if self.injector.push_all(&mut batch).is_ok() {
+                    self.after_push(true);
+                } else {
+                    log::warn!(
+                        "playhouse pool: {} starts staged during shutdown were dropped",
+                        batch.len()
+                    );
+                }
+            }
+            Stage::Refused(task) => {
+                log::warn!("playhouse pool: a start submitted after shutdown was dropped");
+                drop(task);
+            }
+        }
+    }
+
+    /// Moves every staged start to the injector, by way of `buf` (empty, kept
+    /// by the caller for its capacity), and then does what a push does next
+    /// ([`Shared::after_push`]): only the first start staged was announced,
+    /// and the others may need another worker. `locked_look` as in
+    /// [`Staged::take_all`]. Returns whether it moved any.
+    ///
+    /// Called only by workers, which are the injector's consumers, so the
+    /// injector is open; and never by one on the sleeper list, whom the
+    /// wake-up could pick.
+    fn flush_staged(&self, buf: &mut Vec<Task>, locked_look: bool) -> bool {
+        self.staged.take_all(buf, locked_look);
+        if buf.is_empty() {
+            return false;
+        }
+        if self.injector.push_all(buf).is_err() {
+            debug_assert!(false, "a worker found the injector closed");
+            log::error!(
+                "playhouse pool: {} staged starts found the injector closed and were dropped",
+                buf.len()
+            );
+            buf.clear();
+            return false;
+        }
+        self.after_push(true);
+        true
     }
 
     /// What every push does next: wake a sleeper if nobody is searching, else
@@ -244,9 +330,11 @@ impl Shared {
         }
     }
 
-    /// The most urgent work any queue held when looked at (idle protocol step 5).
+    /// The most urgent work any queue held when looked at (idle protocol step
+    /// 5). Staged starts count as queued: the caller moves them to the
+    /// injector once it is off the sleeper list.
     fn pending(&self) -> Pending {
-        if !self.injector.is_empty() {
+        if !self.staged.is_empty() || !self.injector.is_empty() {
             return Pending::Queued;
         }
         let mut pending = Pending::Nothing;
@@ -566,7 +654,10 @@ impl Worker {
                         self.idle(&mut st);
                         continue;
                     }
-                    match self.shared.injector.retire() {
+                    if self.shared.flush_staged(&mut st.batch, true) {
+                        continue;
+                    }
+                    match self.shared.injector.retire(&self.shared.staged) {
                         Retire::Run(task) => task,
                         Retire::Retired => {
                             if st.searching {
@@ -614,7 +705,9 @@ impl Worker {
         let pending = self.shared.pending();
         if pending == Pending::Queued || self.shared.is_shutting_down() {
             // Taken off by ourselves: active. By a waker: searching.
-            return !idle.unregister_sleeper(self.index);
+            let searching = !idle.unregister_sleeper(self.index);
+            self.shared.flush_staged(&mut st.batch, true);
+            return searching;
         }
         let watching = st.watch_for > WATCH_MIN;
         if pending == Pending::NextOnly || (watching && st.quiet_looks < WATCH_QUIET_LOOKS) {
@@ -634,6 +727,9 @@ impl Worker {
             remote.parker.park();
             if !idle.is_sleeping(self.index) {
                 // A waker (or shutdown) took us off and counted us searching.
+                // It may have been the first start staged: take what is
+                // staged now rather than after a whole search.
+                self.shared.flush_staged(&mut st.batch, false);
                 return true;
             }
             // A stale token from a wake-up that raced step 5 earlier.
@@ -669,6 +765,7 @@ impl Worker {
         }
         // ORDERING: Relaxed; a late-seen clear only costs a spurious unpark.
         remote.watching.store(false, Ordering::Relaxed);
+        self.shared.flush_staged(&mut st.batch, false);
         st.watch_for = (st.watch_for * 2).min(WATCH_MAX);
     }
 
@@ -676,6 +773,9 @@ impl Worker {
     fn next_task(&self, st: &mut LoopState) -> Option<Task> {
         st.tick = st.tick.wrapping_add(1);
         if st.tick % GLOBAL_QUEUE_INTERVAL == 0 {
+            // Staged starts too, so a pool whose workers never run out of
+            // work still runs them; and another worker may help with them.
+            self.shared.flush_staged(&mut st.batch, false);
             if let Some(task) = self.shared.injector.pop() {
                 return Some(task);
             }
