@@ -277,9 +277,12 @@ fn staged_start_racing_two_workers_going_to_sleep_runs() {
 
 #[test]
 fn a_start_staged_behind_one_that_blocks_its_worker_runs_on_the_other() {
-    model(|| {
-        // The second start is staged behind the first, so its push wakes
-        // nobody. A worker that takes both and blocks in the first must
+    // One preemption: 75 s at two. Under loom a batch is two starts, so the
+    // second fills it and its stager moves both; the unannounced start
+    // behind a blocked one is tested with three real workers in
+    // `src/pool/tests.rs` (`staged_starts_moved_to_the_injector_are_announced_to_the_sleepers`).
+    model_bounded(1, || {
+        // A worker that takes both starts and blocks in the first must
         // leave the second to the other worker, and wake it if it sleeps.
         let pool = ThreadPool::builder().threads(2).build().unwrap();
         let (second, done) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
@@ -331,6 +334,30 @@ fn a_start_staged_racing_terminate_is_run_or_refused_never_stranded() {
             gone.load(Ordering::SeqCst),
             "the start was stranded (ran: {})",
             ran.load(Ordering::SeqCst)
+        );
+    });
+}
+
+#[test]
+fn a_full_batch_staged_racing_terminate_runs_every_start_staged_before() {
+    model(|| {
+        // Under loom a batch is two starts: the stager's fills it and moves
+        // both to the injector while the only worker retires. The first
+        // start, staged before `terminate`, must run, not be dropped with
+        // a batch held between the two queues.
+        let pool = Arc::new(ThreadPool::builder().threads(1).build().unwrap());
+        let ran = Arc::new(AtomicBool::new(false));
+        let ran2 = Arc::clone(&ran);
+        execute_as_start(&pool, move || ran2.store(true, Ordering::SeqCst));
+        let stager = {
+            let pool = Arc::clone(&pool);
+            thread::spawn(move || execute_as_start(&pool, || {}))
+        };
+        assert_eq!(terminate(&pool, FOREVER), Ok(()));
+        stager.join().unwrap();
+        assert!(
+            ran.load(Ordering::SeqCst),
+            "a start staged before terminate was dropped"
         );
     });
 }

@@ -714,13 +714,16 @@ impl System {
     /// way `started` runs on the pool, and a factory that panics fails the
     /// actor (it stops as failed) rather than the spawn.
     ///
-    /// Called from a thread outside the pool, the spawn hands the actor's
-    /// first turn to the workers in a batch with the next spawns of any
-    /// outside thread: 16 starts at a time, or sooner, when a worker runs out
-    /// of other work (or, every few dozen tasks, while it has some). A thread
+    /// Called from a thread outside the pool, the spawn stages the actor's
+    /// first turn, and the workers take what outside threads have staged in
+    /// one batch: when 16 starts are staged, when a worker is woken for the
+    /// first of them or looks for work one last time before it sleeps, and
+    /// every 61 tasks of a worker that never runs out of work. A thread
     /// spawning many actors thus pays for one hand-off per batch instead of
-    /// one per actor. Messages told to the actor meanwhile wait in its
-    /// mailbox, as they would behind any start still queued.
+    /// one per actor. A lone spawn on an idle pool starts at once; on a busy
+    /// one, after a worker's search (microseconds) or at worst 61 of its
+    /// tasks. Messages told to the actor meanwhile wait in its mailbox, as
+    /// they would behind any start still queued.
     ///
     /// # Errors
     /// [`SpawnError::SystemStopped`] once shutdown has begun.

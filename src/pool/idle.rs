@@ -247,6 +247,13 @@ impl Idle {
         Some(index)
     }
 
+    /// The sleeping count (for tests).
+    #[cfg(test)]
+    pub(crate) fn sleeping_workers(&self) -> usize {
+        // ORDERING: SeqCst, like every `state` operation; a test's look only.
+        sleeping(self.state.load(Ordering::SeqCst))
+    }
+
     /// Protocol step 7: takes every worker off the sleeper list, counting
     /// them searching. The caller (shutdown) then unparks every worker.
     pub(crate) fn unregister_all(&self) {

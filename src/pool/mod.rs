@@ -325,6 +325,12 @@ impl ThreadPool {
     /// Runs `job` as the pool runs an actor's first turn: staged when
     /// submitted from outside the pool (`Shared::submit_start`). For the
     /// tests and the loom models of the staged starts.
+    /// Workers on the sleeper list (parked or about to park).
+    #[cfg(test)]
+    pub(crate) fn sleeping_workers(&self) -> usize {
+        self.shared.sleeping_workers()
+    }
+
     #[cfg(any(test, loom))]
     pub(crate) fn execute_as_start(&self, job: impl FnOnce() + Send + 'static) {
         self.shared.submit_start(Task::job(job));
@@ -341,12 +347,16 @@ impl ThreadPool {
         }
     }
 
-    /// Calls [`Runnable::abandon`] on every task queued now (the injector,
-    /// every worker's queue and run-next slot), outside the queues' locks.
+    /// Calls [`Runnable::abandon`] on every task queued now (the staged
+    /// starts, the injector, every worker's queue and run-next slot),
+    /// outside the queues' locks.
     pub(crate) fn abandon_queued(&self) {
         let mut queued = Vec::new();
-        self.shared.injector.share_queued(&mut queued);
+        // In the direction tasks move (staged starts to the injector, the
+        // injector to the workers' queues), so a task moving meanwhile is
+        // seen twice rather than missed; abandoning twice drops nothing more.
         self.shared.staged.share_queued(&mut queued);
+        self.shared.injector.share_queued(&mut queued);
         for worker in self.shared.workers.iter() {
             worker.steal.share_queued(&mut queued);
         }

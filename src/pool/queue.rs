@@ -1,6 +1,7 @@
 //! The run queues: a local queue per worker (an owner side and a steal side), the global injector, and the staged starts.
 //!
-//! Both are a `VecDeque` behind the sync shim's `RunQueueLock` (a spin lock):
+//! Each is a `VecDeque` (the staged starts a `Vec`) behind the sync shim's
+//! `RunQueueLock` (a spin lock):
 //! simple, obviously correct, and loom-checkable; uncontended, since thieves
 //! come only when they have nothing else to do. A local queue also has a run-next slot, which its
 //! owner takes before the FIFO: see the worker's run loop for when a thief may
@@ -13,13 +14,16 @@
 //!   task pushed once is run at most once; workers run whatever they take.
 //! - Only the owning worker pushes to its local queue. Thieves only remove.
 //! - No code holds two queue locks at once (a steal collects the batch, releases
-//!   the victim, then fills the thief's queue), except the injector's last
-//!   consumer closing the staged starts ([`Injector::retire`]): injector,
-//!   then staged, and nothing takes those two in the other order.
+//!   the victim, then fills the thief's queue), except the injector moving
+//!   the staged starts in ([`Injector::take_staged`], [`Injector::retire`]):
+//!   injector, then staged, and nothing takes those two in the other order.
+//!   So a staged start is always in the staged starts or in the injector.
 //! - The injector accepts tasks until its last consumer has retired while it was
 //!   empty; after that every push is refused, so no task is stranded in it.
-//!   The staged starts are closed in the same critical section, after the last
-//!   consumer has moved any it found into the injector and run them.
+//!   Every retiring worker first moves any staged starts in and runs them;
+//!   the last one closes the staged starts in the same critical section in
+//!   which it found both empty, so a start is staged before that and run,
+//!   or refused.
 //!
 //! # Memory ordering
 //!
@@ -340,47 +344,56 @@ impl Injector {
         self.inner.state.lock().tasks.is_empty()
     }
 
-    /// Queues every task of `tasks` (emptying it) at the back, in order, or
-    /// gives them back (leaves them there) if every worker has retired.
-    pub(crate) fn push_all(&self, tasks: &mut Vec<Task>) -> Result<(), ()> {
-        let mut state = self.inner.state.lock();
-        if state.consumers == 0 {
-            return Err(());
-        }
-        state.tasks.extend(tasks.drain(..));
-        self.set_len(&state);
-        Ok(())
-    }
-
     /// Called by a worker that found no work anywhere during shutdown: either
     /// hands it a task that arrived meanwhile, or retires it, closing the
     /// injector if it was the last consumer. Checking for a task and closing
     /// happen under one lock, so a push is either taken by a worker or refused.
     ///
-    /// The last consumer also closes `staged`, inside the same critical
-    /// section: starts staged before that are moved here and run, any later
-    /// one is refused. This is the one place that holds two queue locks, and
-    /// always in this order (injector, then staged).
+    /// Staged starts count as queued here: they are moved in and the first
+    /// is run. The last consumer also closes `staged`, in the same critical
+    /// section, so a start is staged before it and run, or refused.
     pub(crate) fn retire(&self, staged: &Staged) -> Retire {
         let mut state = self.inner.state.lock();
+        if state.tasks.is_empty() {
+            let mut starts = staged.inner.state.lock();
+            state.tasks.extend(starts.tasks.drain(..));
+            staged.set_len(&starts);
+            if state.tasks.is_empty() && state.consumers == 1 {
+                starts.closed = true;
+            }
+        }
         if let Some(task) = state.tasks.pop_front() {
             self.set_len(&state);
             return Retire::Run(task);
         }
         debug_assert!(state.consumers > 0, "a worker retired twice");
-        if state.consumers == 1 {
-            let mut starts = staged.inner.state.lock();
-            if !starts.tasks.is_empty() {
-                state.tasks.extend(starts.tasks.drain(..));
-                staged.set_len(&starts);
-                let task = state.tasks.pop_front();
-                self.set_len(&state);
-                return Retire::Run(task.expect("moved at least one start"));
-            }
-            starts.closed = true;
-        }
         state.consumers -= 1;
         Retire::Retired
+    }
+
+    /// Moves every staged start to the back of the queue, oldest first,
+    /// under both locks (injector, then staged, as in [`Injector::retire`]),
+    /// so a start is always in one of the two. With `locked_look`, looks
+    /// under the lock (a look that decides to sleep or retire); otherwise
+    /// skips both locks when the staged hint says empty. Returns how many
+    /// it moved; none once every worker has retired (the last closed the
+    /// staged starts, so there are none to move).
+    pub(crate) fn take_staged(&self, staged: &Staged, locked_look: bool) -> usize {
+        if !locked_look && staged.looks_empty() {
+            return 0;
+        }
+        let mut state = self.inner.state.lock();
+        if state.consumers == 0 {
+            return 0;
+        }
+        let mut starts = staged.inner.state.lock();
+        let moved = starts.tasks.len();
+        if moved > 0 {
+            state.tasks.extend(starts.tasks.drain(..));
+            staged.set_len(&starts);
+            self.set_len(&state);
+        }
+        moved
     }
 }
 
@@ -388,21 +401,23 @@ impl Injector {
 /// they reach the injector in batches (see "Staged starts" in the worker
 /// module's docs).
 ///
-/// A push returns what its caller must do next ([`Stage`]); a worker takes
-/// every staged start at once ([`Staged::take_all`]) and queues them on the
-/// injector. Closed by the injector's last [`retire`](Injector::retire).
+/// A push returns what its caller must do next ([`Stage`]); the injector
+/// takes every staged start at once ([`Injector::take_staged`]), and its
+/// last [`retire`](Injector::retire) closes the staged starts.
 pub(crate) struct Staged {
     inner: CachePadded<StagedInner>,
 }
 
-/// The lock and the length hint, on a line of their own: only the stagers
-/// write it, and workers read the hint once per [`super::worker`]'s global
-/// queue interval.
+/// The lock and the length hint, on a line of their own: the stagers write
+/// it for every start, the workers only when they move the starts out, and
+/// they read the hint at their periodic look at the injector, after a
+/// wake-up and after a watch.
 struct StagedInner {
     state: RunQueueLock<StagedState>,
     /// The number of staged starts as of the last critical section, written
-    /// under the lock and read without it, by [`Staged::take_all`] only:
-    /// every look that decides to sleep or retire takes the lock instead.
+    /// under the lock and read without it, by [`Injector::take_staged`]
+    /// only: every look that decides to sleep or retire takes the lock
+    /// instead.
     len: AtomicUsize,
 }
 
@@ -420,15 +435,20 @@ pub(crate) enum Stage {
     First,
     /// Staged behind others, which some worker is already due to take.
     Behind,
-    /// The batch is full: here it is, this start last, for the injector.
-    Full(Vec<Task>),
+    /// The batch is full: move it to the injector
+    /// ([`Injector::take_staged`]) and announce it.
+    Full,
     /// The pool has shut down: the start is handed back.
     Refused(Task),
 }
 
 impl Staged {
     /// Starts the pusher hands to the injector at once, with one wake-up.
+    /// Two under loom, so the models reach a full batch.
+    #[cfg(not(loom))]
     pub(crate) const BATCH: usize = 16;
+    #[cfg(loom)]
+    pub(crate) const BATCH: usize = 2;
 
     pub(crate) fn new() -> Self {
         Staged {
@@ -461,24 +481,18 @@ impl Staged {
         state.tasks.push(task);
         let stage = match state.tasks.len() {
             1 => Stage::First,
-            n if n >= Self::BATCH => Stage::Full(std::mem::take(&mut state.tasks)),
+            n if n >= Self::BATCH => Stage::Full,
             _ => Stage::Behind,
         };
         self.set_len(&state);
         stage
     }
 
-    /// Moves every staged start to the back of `out`, oldest first. With
-    /// `locked_look`, always looks under the lock (a look that decides to
-    /// sleep or retire); otherwise skips the lock when the hint says empty.
-    pub(crate) fn take_all(&self, out: &mut Vec<Task>, locked_look: bool) {
+    /// Whether the hint says nothing is staged.
+    #[inline]
+    fn looks_empty(&self) -> bool {
         // ORDERING: Relaxed, see `set_len`.
-        if !locked_look && self.inner.len.load(Ordering::Relaxed) == 0 {
-            return;
-        }
-        let mut state = self.inner.state.lock();
-        out.append(&mut state.tasks);
-        self.set_len(&state);
+        self.inner.len.load(Ordering::Relaxed) == 0
     }
 
     /// Whether nothing was staged when looked at, under the lock.

@@ -460,6 +460,34 @@ fn a_staged_start_runs_on_a_pool_whose_workers_never_run_out_of_work() {
 }
 
 #[test]
+fn staged_starts_moved_to_the_injector_are_announced_to_the_sleepers() {
+    // Three workers: two asleep, one just done with a job and searching
+    // (most rounds), so the first start staged wakes nobody. The searcher
+    // goes to sleep, finds the starts in its last look, moves both to the
+    // injector, takes its share (one of two, with three workers) and blocks
+    // in it until the second has run. Only if moving them announced the
+    // second does a sleeper wake for it.
+    let pool = pool(3);
+    for round in 0..50 {
+        wait_until("every worker sleeps", PATIENCE, || {
+            pool.sleeping_workers() == 3
+        });
+        let (woke, searching) = mpsc::channel();
+        pool.execute(move || woke.send(()).unwrap());
+        recv(&searching);
+        let (second_ran, second) = mpsc::channel::<()>();
+        let (tx, done) = mpsc::channel();
+        pool.execute_as_start(move || {
+            let waited = second.recv_timeout(PATIENCE);
+            tx.send(waited.is_ok()).unwrap();
+        });
+        pool.execute_as_start(move || second_ran.send(()).unwrap());
+        assert!(recv(&done), "round {round}: the second start never ran");
+    }
+    assert_eq!(pool.terminate(PATIENCE), Ok(()));
+}
+
+#[test]
 fn a_start_staged_after_shutdown_is_dropped_unrun() {
     let pool = pool(2);
     assert_eq!(pool.terminate(PATIENCE), Ok(()));

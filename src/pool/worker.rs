@@ -34,24 +34,32 @@
 //!
 //! - by the spawner whose start fills it ([`Staged::BATCH`] starts): one
 //!   injector push and one wake-up check for the batch, where each start used
-//!   to pay both (a thread spawning 200,000 actors spent most of its time
-//!   there: see the benchmark's spawn workload in the README);
+//!   to pay both (the start's hand-off was the largest single cost of a
+//!   thread spawning many actors: see the spawn workload in the README);
 //! - by a worker, in every look that decides to sleep (idle protocol step
 //!   5), after a wake-up, after a watch, before retiring, and with step 1's
 //!   periodic look at the injector, so a pool whose workers never run out of
 //!   work still gets to them.
 //!
+//! A move holds the injector's lock and then the staging lock
+//! ([`Injector::take_staged`]), so a start is always in one of the two;
+//! every retiring worker moves what is staged, and the last one closes the
+//! staging area in the same critical section ([`Injector::retire`]).
+//!
 //! Only the start staged into an empty area is announced like a push
 //! (`after_push`): it makes some worker due to look, and that look takes
 //! every start staged by then; a start staged after the look finds the area
 //! empty and is announced in turn. Moving staged starts to the injector is
-//! itself announced like a push, since they may be more than the woken
-//! worker should run alone. The look before sleeping takes the staging lock,
-//! so the no-lost-wake-up argument of [`super::idle`] covers staged starts
-//! as it covers the queues. Messages told to such an actor wait in its
+//! itself announced like a push: the mover takes only its share, and one
+//! that moves them in its last look before sleeping is not searching, so
+//! finding work wakes nobody else (`src/pool/tests.rs`,
+//! `staged_starts_moved_to_the_injector_are_announced_to_the_sleepers`,
+//! fails without it). The look before sleeping takes the staging lock, so
+//! the no-lost-wake-up argument of [`super::idle`] covers staged starts as
+//! it covers the queues. Messages told to such an actor wait in its
 //! mailbox: its run token is out (queued and running are one state), so
 //! their sends submit nothing. Modelled in `loom-tests/pool_park.rs`
-//! (`staged_start_*`, `a_start_staged_*`).
+//! (`staged_start_*`, `a_start_staged_*`, `a_full_batch_*`).
 //!
 //! A task submitted by a worker goes into its run-next slot: the actor a
 //! handler just sent to runs next on the same core, with its message still in
@@ -252,14 +260,10 @@ impl Shared {
         match self.staged.push(task) {
             Stage::First => self.after_push(true),
             Stage::Behind => {}
-            Stage::Full(mut batch) => {
-                if self.injector.push_all(&mut batch).is_ok() {
+            Stage::Full => {
+                // None moved: a worker took them first, and announces them.
+                if self.injector.take_staged(&self.staged, true) > 0 {
                     self.after_push(true);
-                } else {
-                    log::warn!(
-                        "playhouse pool: {} starts staged during shutdown were dropped",
-                        batch.len()
-                    );
                 }
             }
             Stage::Refused(task) => {
@@ -269,27 +273,15 @@ impl Shared {
         }
     }
 
-    /// Moves every staged start to the injector, by way of `buf` (empty, kept
-    /// by the caller for its capacity), and then does what a push does next
-    /// ([`Shared::after_push`]): only the first start staged was announced,
-    /// and the others may need another worker. `locked_look` as in
-    /// [`Staged::take_all`]. Returns whether it moved any.
+    /// Moves every staged start to the injector, then does what a push does
+    /// next ([`Shared::after_push`]): only the first start staged was
+    /// announced, and the others may need another worker. `locked_look` as
+    /// in [`Injector::take_staged`]. Returns whether it moved any.
     ///
-    /// Called only by workers, which are the injector's consumers, so the
-    /// injector is open; and never by one on the sleeper list, whom the
-    /// wake-up could pick.
-    fn flush_staged(&self, buf: &mut Vec<Task>, locked_look: bool) -> bool {
-        self.staged.take_all(buf, locked_look);
-        if buf.is_empty() {
-            return false;
-        }
-        if self.injector.push_all(buf).is_err() {
-            debug_assert!(false, "a worker found the injector closed");
-            log::error!(
-                "playhouse pool: {} staged starts found the injector closed and were dropped",
-                buf.len()
-            );
-            buf.clear();
+    /// Never called by a worker on the sleeper list, whom the wake-up could
+    /// pick.
+    fn flush_staged(&self, locked_look: bool) -> bool {
+        if self.injector.take_staged(&self.staged, locked_look) == 0 {
             return false;
         }
         self.after_push(true);
@@ -346,6 +338,11 @@ impl Shared {
             }
         }
         pending
+    }
+
+    #[cfg(test)]
+    pub(crate) fn sleeping_workers(&self) -> usize {
+        self.idle.sleeping_workers()
     }
 
     fn is_shutting_down(&self) -> bool {
@@ -654,7 +651,7 @@ impl Worker {
                         self.idle(&mut st);
                         continue;
                     }
-                    if self.shared.flush_staged(&mut st.batch, true) {
+                    if self.shared.flush_staged(true) {
                         continue;
                     }
                     match self.shared.injector.retire(&self.shared.staged) {
@@ -706,7 +703,7 @@ impl Worker {
         if pending == Pending::Queued || self.shared.is_shutting_down() {
             // Taken off by ourselves: active. By a waker: searching.
             let searching = !idle.unregister_sleeper(self.index);
-            self.shared.flush_staged(&mut st.batch, true);
+            self.shared.flush_staged(true);
             return searching;
         }
         let watching = st.watch_for > WATCH_MIN;
@@ -729,7 +726,7 @@ impl Worker {
                 // A waker (or shutdown) took us off and counted us searching.
                 // It may have been the first start staged: take what is
                 // staged now rather than after a whole search.
-                self.shared.flush_staged(&mut st.batch, false);
+                self.shared.flush_staged(false);
                 return true;
             }
             // A stale token from a wake-up that raced step 5 earlier.
@@ -765,7 +762,7 @@ impl Worker {
         }
         // ORDERING: Relaxed; a late-seen clear only costs a spurious unpark.
         remote.watching.store(false, Ordering::Relaxed);
-        self.shared.flush_staged(&mut st.batch, false);
+        self.shared.flush_staged(false);
         st.watch_for = (st.watch_for * 2).min(WATCH_MAX);
     }
 
@@ -775,7 +772,7 @@ impl Worker {
         if st.tick % GLOBAL_QUEUE_INTERVAL == 0 {
             // Staged starts too, so a pool whose workers never run out of
             // work still runs them; and another worker may help with them.
-            self.shared.flush_staged(&mut st.batch, false);
+            self.shared.flush_staged(false);
             if let Some(task) = self.shared.injector.pop() {
                 return Some(task);
             }
