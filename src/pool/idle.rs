@@ -46,9 +46,10 @@
 //!    and in one read-modify-write count itself sleeping (and no longer
 //!    searching); unlock; SeqCst fence.
 //! 5. **Re-check.** Look at the injector, the staged starts, every local
-//!    queue and the shutdown flag. If there is anything, [`Idle::unregister_sleeper`] and go back to
-//!    work: as an active worker if it took itself off the list, as a searcher
-//!    if a waker got there first.
+//!    queue and the shutdown flag. If there is anything,
+//!    [`Idle::unregister_sleeper`] and go back to work: as an active worker
+//!    if it took itself off the list, as a searcher if a waker got there
+//!    first (and move any staged starts to the injector).
 //! 6. **Park** on its own [`Parker`], with no timeout. When `park` returns and
 //!    the worker is still on the list, the token was stale (left by a waker
 //!    that lost the race of step 5), and it parks again. Otherwise a waker took

@@ -322,15 +322,15 @@ impl ThreadPool {
         debug_assert!(stopped.is_ok(), "waiting without deadline");
     }
 
-    /// Runs `job` as the pool runs an actor's first turn: staged when
-    /// submitted from outside the pool (`Shared::submit_start`). For the
-    /// tests and the loom models of the staged starts.
     /// Workers on the sleeper list (parked or about to park).
     #[cfg(test)]
     pub(crate) fn sleeping_workers(&self) -> usize {
         self.shared.sleeping_workers()
     }
 
+    /// Runs `job` as the pool runs an actor's first turn: staged when
+    /// submitted from outside the pool (`Shared::submit_start`). For the
+    /// tests and the loom models of the staged starts.
     #[cfg(any(test, loom))]
     pub(crate) fn execute_as_start(&self, job: impl FnOnce() + Send + 'static) {
         self.shared.submit_start(Task::job(job));

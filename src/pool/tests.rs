@@ -413,8 +413,9 @@ fn job_after_shutdown_is_dropped_unrun() {
 fn staged_starts_run_whether_or_not_they_fill_a_batch() {
     let pool = pool(2);
     let (tx, rx) = mpsc::channel();
-    // One short of a batch, then one more than a batch: the last start of
-    // each is staged behind others, and only the workers take it.
+    // One short of a batch (only the first start is announced; the workers
+    // take the rest with it), then one more than a batch (a full batch the
+    // spawner moves to the injector, then a start staged alone).
     for n in [
         super::queue::Staged::BATCH - 1,
         super::queue::Staged::BATCH + 1,
