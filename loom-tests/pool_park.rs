@@ -132,26 +132,60 @@ fn parker_timed_park_consumes_a_racing_token_and_leaves_none() {
     });
 }
 
+/// A job as the models submit it.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Submits like `ThreadPool::execute`.
+fn execute(pool: &ThreadPool, job: Job) {
+    pool.execute(job);
+}
+
+/// Submits like an actor's first turn (staged from outside the pool).
+fn stage(pool: &ThreadPool, job: Job) {
+    execute_as_start(pool, job);
+}
+
 /// Builds a pool of `threads` workers, submits one job from the model's
 /// main thread while the workers race to sleep, waits for the job, then
 /// terminates the pool.
-fn outside_submit_runs(threads: usize) {
+fn one_job_runs(threads: usize, submit: fn(&ThreadPool, Job)) {
     let pool = ThreadPool::builder().threads(threads).build().unwrap();
     let latch = Arc::new(Latch::default());
     let done = Arc::clone(&latch);
-    pool.execute(move || done.set());
+    submit(&pool, Box::new(move || done.set()));
     latch.wait();
+    assert_eq!(terminate(&pool, FOREVER), Ok(()));
+}
+
+/// Builds a pool of two workers and submits two jobs from the model's main
+/// thread, the first waiting until the second has run: a worker that takes
+/// both and blocks in the first must leave the second to the other worker,
+/// and wake it if it sleeps.
+fn a_job_behind_a_blocked_one_runs(submit: fn(&ThreadPool, Job)) {
+    let pool = ThreadPool::builder().threads(2).build().unwrap();
+    let (second, done) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
+    let (second2, done2) = (Arc::clone(&second), Arc::clone(&done));
+    submit(
+        &pool,
+        Box::new(move || {
+            second2.wait();
+            done2.set();
+        }),
+    );
+    let second3 = Arc::clone(&second);
+    submit(&pool, Box::new(move || second3.set()));
+    done.wait();
     assert_eq!(terminate(&pool, FOREVER), Ok(()));
 }
 
 #[test]
 fn outside_submit_racing_one_worker_going_to_sleep_runs() {
-    model(|| outside_submit_runs(1));
+    model(|| one_job_runs(1, execute));
 }
 
 #[test]
 fn outside_submit_racing_two_workers_going_to_sleep_runs() {
-    model(|| outside_submit_runs(2));
+    model(|| one_job_runs(2, execute));
 }
 
 #[test]
@@ -235,44 +269,20 @@ fn an_outside_job_behind_one_that_blocks_its_worker_runs_on_the_other() {
     // One preemption: at two, this model took four minutes, and one finds
     // the lost wake-up it was written for (it deadlocks in about a second
     // without `Worker::after_taking`).
-    model_bounded(1, || {
-        // A worker may take both jobs in one batch from the injector and
-        // block in the first: the other worker must not be left asleep.
-        let pool = ThreadPool::builder().threads(2).build().unwrap();
-        let (second, done) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
-        let (second2, done2) = (Arc::clone(&second), Arc::clone(&done));
-        pool.execute(move || {
-            second2.wait();
-            done2.set();
-        });
-        let second3 = Arc::clone(&second);
-        pool.execute(move || second3.set());
-        done.wait();
-        assert_eq!(terminate(&pool, FOREVER), Ok(()));
-    });
+    // A worker may take both jobs in one batch from the injector.
+    model_bounded(1, || a_job_behind_a_blocked_one_runs(execute));
 }
 
-/// Builds a pool of `threads` workers, stages one start from the model's
-/// main thread while the workers race to sleep, waits for it, then
-/// terminates the pool. Only the first start staged wakes a worker: a lost
-/// wake-up here is a deadlock.
-fn staged_start_runs(threads: usize) {
-    let pool = ThreadPool::builder().threads(threads).build().unwrap();
-    let latch = Arc::new(Latch::default());
-    let done = Arc::clone(&latch);
-    execute_as_start(&pool, move || done.set());
-    latch.wait();
-    assert_eq!(terminate(&pool, FOREVER), Ok(()));
-}
-
+/// Only the first start staged wakes a worker: a lost wake-up here is a
+/// deadlock.
 #[test]
 fn staged_start_racing_one_worker_going_to_sleep_runs() {
-    model(|| staged_start_runs(1));
+    model(|| one_job_runs(1, stage));
 }
 
 #[test]
 fn staged_start_racing_two_workers_going_to_sleep_runs() {
-    model(|| staged_start_runs(2));
+    model(|| one_job_runs(2, stage));
 }
 
 #[test]
@@ -281,21 +291,7 @@ fn a_start_staged_behind_one_that_blocks_its_worker_runs_on_the_other() {
     // second fills it and its stager moves both; the unannounced start
     // behind a blocked one is tested with three real workers in
     // `src/pool/tests.rs` (`staged_starts_moved_to_the_injector_are_announced_to_the_sleepers`).
-    model_bounded(1, || {
-        // A worker that takes both starts and blocks in the first must
-        // leave the second to the other worker, and wake it if it sleeps.
-        let pool = ThreadPool::builder().threads(2).build().unwrap();
-        let (second, done) = (Arc::new(Latch::default()), Arc::new(Latch::default()));
-        let (second2, done2) = (Arc::clone(&second), Arc::clone(&done));
-        execute_as_start(&pool, move || {
-            second2.wait();
-            done2.set();
-        });
-        let second3 = Arc::clone(&second);
-        execute_as_start(&pool, move || second3.set());
-        done.wait();
-        assert_eq!(terminate(&pool, FOREVER), Ok(()));
-    });
+    model_bounded(1, || a_job_behind_a_blocked_one_runs(stage));
 }
 
 /// Sets its flag when dropped: a job's closure owns one, so the flag says

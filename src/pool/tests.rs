@@ -397,16 +397,21 @@ fn terminate_from_a_worker_skips_itself() {
     assert_eq!(pool.terminate(PATIENCE), Ok(()));
 }
 
-#[test]
-fn job_after_shutdown_is_dropped_unrun() {
+/// Submits a job with `submit` to a pool that has shut down: the closure
+/// (and its clone of `ran`) must be dropped at once, unrun.
+fn assert_dropped_unrun_after_shutdown(submit: fn(&ThreadPool, Box<dyn FnOnce() + Send>)) {
     let pool = pool(2);
     assert_eq!(pool.terminate(PATIENCE), Ok(()));
     let ran = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&ran);
-    pool.execute(move || flag.store(true, Ordering::Relaxed));
-    // The closure (and its clone of `ran`) is dropped at once.
-    assert_eq!(Arc::strong_count(&ran), 1);
+    submit(&pool, Box::new(move || flag.store(true, Ordering::Relaxed)));
+    assert_eq!(Arc::strong_count(&ran), 1, "the closure is dropped at once");
     assert!(!ran.load(Ordering::Relaxed));
+}
+
+#[test]
+fn job_after_shutdown_is_dropped_unrun() {
+    assert_dropped_unrun_after_shutdown(|pool, job| pool.execute(job));
 }
 
 #[test]
@@ -490,13 +495,7 @@ fn staged_starts_moved_to_the_injector_are_announced_to_the_sleepers() {
 
 #[test]
 fn a_start_staged_after_shutdown_is_dropped_unrun() {
-    let pool = pool(2);
-    assert_eq!(pool.terminate(PATIENCE), Ok(()));
-    let ran = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&ran);
-    pool.execute_as_start(move || flag.store(true, Ordering::Relaxed));
-    assert_eq!(Arc::strong_count(&ran), 1, "the closure is dropped at once");
-    assert!(!ran.load(Ordering::Relaxed));
+    assert_dropped_unrun_after_shutdown(|pool, job| pool.execute_as_start(job));
 }
 
 /// A task that re-schedules itself until it has run `limit` times.
