@@ -559,6 +559,41 @@ fn kept_block_crossing() {
     });
 }
 
+/// A lap that begins with no block puts its first message in the mailbox's
+/// own slot. A sender that read the tail before the runner freed the block
+/// may find no block and install one after the free: the block must then
+/// serve the new lap's later positions, and its first message still the
+/// first slot, or the runner waits for ever or loses it. One sender, so the
+/// order is checked too.
+#[test]
+fn a_sender_racing_the_free_of_the_block_keeps_the_first_slot() {
+    model_bound_1(|| {
+        let mb = Arc::new(LoomMailbox::running(8));
+        // 1 in the first slot, 2 in the lap's block.
+        assert!(mb.try_push(1).is_ok());
+        assert!(mb.try_push(2).is_ok());
+        let mb2 = mb.clone();
+        let sender = thread::spawn(move || {
+            let mut seen = Vec::new();
+            for v in [3, 4] {
+                let s = mb2.try_push(v).expect("room") == Schedule::Submit;
+                run_if(s, &mb2, &mut seen, false);
+            }
+            seen
+        });
+        let mut seen = Vec::new();
+        hinted_turn(&mb, &mut seen, false);
+        // Turns run one at a time, the runner's first.
+        seen.extend(sender.join().unwrap());
+        assert_eq!(
+            seen,
+            vec![1, 2, 3, 4],
+            "a message was lost, duplicated or reordered"
+        );
+        assert_idle_and_empty(&mb);
+    });
+}
+
 /// Shutdown closes the user lane from outside while the runner goes idle
 /// (freeing its block) and a sender pushes: each message exactly once.
 #[test]

@@ -18,7 +18,10 @@
 //!   Messages live in blocks of `BLOCK_CAP` slots, allocated by the senders
 //!   as the lane grows and freed by the consumer as it passes them (into the
 //!   process's spare blocks, `crate::spare`, which the next allocation takes
-//!   from); the control and parked queues are boxed only while in use.
+//!   from), except the first message of a lap that begins with no block,
+//!   which goes in the mailbox's own slot (`first`): an actor spawned and
+//!   sent one message never allocates a block. The control and parked queues
+//!   are boxed only while in use.
 //! - One consumer at a time: taking user messages, closing and freeing blocks
 //!   need the consumer role (`consumer`), which the runner takes for each pop,
 //!   so a close from outside the pool (shutdown abandoning a stuck actor) never
@@ -31,7 +34,7 @@
 //! consumer), with the bound enforced in the same word that hands out the
 //! positions:
 //!
-//! - `tail` packs the scheduling state, three flags, the next free position
+//! - `tail` packs the scheduling state, four flags, the next free position
 //!   and the number of queued messages that count toward capacity. A sender
 //!   claims a position with one CAS that also checks and raises the count (for
 //!   a counted message) and moves `IDLE` to `SCHEDULED`, then writes the slot
@@ -39,12 +42,22 @@
 //!   without counting. The last position of each lap of `LAP` positions is no
 //!   slot: a sender whose claim lands there is installing the next block, and
 //!   the others wait for it.
+//! - `FIRST` says the lap at the position began with no block (a new
+//!   mailbox, or step 5 below freed the last one) and its first position is
+//!   unclaimed. Its claim clears the flag and writes `first`, with no block;
+//!   the next claim finds no block and installs one (slot 0 of that block
+//!   goes unused). The flag, not the block pointer, decides: a sender that
+//!   read `tail` before a free may install a block after it, which then
+//!   serves the new lap from its second position (modelled in
+//!   `loom-tests/mailbox.rs`). The consumer knows the lap began so, having
+//!   begun it (`head_in_first`), and empties `first` as it takes it, before
+//!   any later lap can begin.
 //! - `PARKED` says actors' sends wait in `parked`, so newcomers queue behind
 //!   them; `BLOCKED` says outside threads wait on `room`; `CLOSED` refuses
 //!   every claim.
 //!
 //! ```text
-//! tail: | counted (24 bits) | position (34 bits) | BLOCKED | PARKED | NOTIFIED | (unused) | SCHEDULED | CLOSED |
+//! tail: | counted (24 bits) | position (34 bits) | BLOCKED | PARKED | NOTIFIED | FIRST | SCHEDULED | CLOSED |
 //! ```
 //!
 //! The lock (`slow`) guards only what is rare: the control lane, parked sends,
@@ -92,8 +105,9 @@
 //!    `loom-tests/mailbox.rs`).
 //! 5. Going idle with an empty lane, the runner frees its block: it parks
 //!    `tail` on the current lap's installing position (senders wait), clears
-//!    both block pointers, and moves `tail` to the next lap, where the next
-//!    sender allocates a fresh block.
+//!    both block pointers, and moves `tail` to the next lap with `FIRST`, where
+//!    the next sender writes `first` and the one after allocates a fresh
+//!    block.
 //!
 //! Capacity: a pop of a counted message subtracts it from `tail`. If the
 //! previous word had `PARKED` or `BLOCKED` and the count is now at the low
@@ -107,7 +121,10 @@
 //! # Memory ordering
 //!
 //! A message is published by the Release store of its slot's `WRITTEN` mark,
-//! read with Acquire by the consumer. The decisions above rest on single words:
+//! read with Acquire by the consumer (`first` too: the consumer clears its
+//! mark before the Release RMW on `tail` that begins the next lap in it, and
+//! its next writer claims from that lap with Acquire). The decisions above
+//! rest on single words:
 //! every change of `tail` after construction is an RMW, so the consumer's RMWs
 //! on it read the latest claim or notification, and (through the release
 //! sequence) see what a control sender did before its RMW. The count and the
@@ -130,8 +147,12 @@ use std::time::Instant;
 // `tail`: flags in the low bits, then the position, then the counted messages.
 const CLOSED: u64 = 1;
 const SCHEDULED: u64 = 2;
-// Bit 2 (4) is free: it was `RUNNING` before queued and running became one
-// state; left free rather than shifting every field of `tail`.
+/// The lap at the position began with no block (a new mailbox, or the
+/// consumer freed the last block), and its first position, still unclaimed,
+/// is the mailbox's own slot (`Mailbox::first`). Cleared by the claim of that
+/// position. (Bit 2 was `RUNNING` before queued and running became one
+/// state.)
+const FIRST: u64 = 4;
 const NOTIFIED: u64 = 8;
 /// Actors' sends wait in `parked`: newcomers must queue behind them.
 const PARKED: u64 = 16;
@@ -173,6 +194,9 @@ const LAP: u64 = 16;
 #[cfg(loom)]
 const LAP: u64 = 4;
 const BLOCK_CAP: usize = (LAP - 1) as usize;
+// A lap that starts in the mailbox's own slot still has a block for the
+// rest, and the claim of its last slot installs the next one.
+const _: () = assert!(BLOCK_CAP >= 3);
 
 // A slot's state.
 const WRITTEN: usize = 1;
@@ -217,8 +241,8 @@ enum Admit {
 
 /// A claimed slot, to be written by its claimant.
 struct Claim<M> {
-    block: *mut Block<M>,
-    off: usize,
+    /// In a block, or the mailbox's own first slot.
+    slot: *const Slot<M>,
     exempt: bool,
     submit: bool,
 }
@@ -414,8 +438,8 @@ impl<M, C> Slow<M, C> {
 ///
 /// `repr(C)` with a gap: the words every pop touches (first), the rarely
 /// written middle, then the words every sender's claim touches (last), at
-/// least a cache line past the consumer's last byte whatever the allocation's
-/// alignment. Sharing a line, each claim would take it from the consumer and
+/// least a cache line past the consumer's last word wherever the mailbox
+/// lies (it is 8-byte aligned). Sharing a line, each claim would take it from the consumer and
 /// each pop back from the senders, even for a word only read on the other
 /// side. The gap costs 16 bytes per actor over the tightest layout; fan-in
 /// and fan-out ran 15-25% faster with it (`cargo run --release --example
@@ -436,6 +460,9 @@ pub(crate) struct Mailbox<M, C> {
     /// Places given back at once (`capacity >> RELEASE_SHIFT`, at least one);
     /// here rather than computed from `capacity`, which is on the senders' line.
     batch: u32,
+    /// The head is the first position of a lap that began with no block: its
+    /// message is in `first`. Only the consumer role touches it.
+    head_in_first: AtomicBool,
     /// The consumer role is taken. The consumer's last word (see `GAP`).
     consumer: AtomicBool,
     /// Signalled when the user lane drains to the low watermark or closes.
@@ -446,6 +473,13 @@ pub(crate) struct Mailbox<M, C> {
     _gap: [u64; GAP_WORDS],
     /// Read by every claim.
     capacity: usize,
+    /// The slot of the first position of a lap that began with no block
+    /// (`FIRST`): an actor spawned and sent one message needs no block.
+    /// Beside `tail`, which its writer has just claimed and its reader loads
+    /// anyway. Written by the claimant and emptied by the consumer, who
+    /// takes it before anything can claim it again (a new lap with `FIRST`
+    /// begins only once the lane is empty).
+    first: Slot<M>,
     /// The block holding the tail position; null before the first message and
     /// after the consumer freed the last block.
     tail_block: AtomicPtr<Block<M>>,
@@ -487,8 +521,13 @@ impl<M, C> Mailbox<M, C> {
         // Beyond this no process could hold the messages anyway.
         let capacity = capacity.min(MAX_CAPACITY);
         Mailbox {
-            tail: AtomicU64::new(IDLE),
+            tail: AtomicU64::new(IDLE | FIRST),
             tail_block: AtomicPtr::new(ptr::null_mut()),
+            first: Slot {
+                msg: UnsafeCell::new(MaybeUninit::uninit()),
+                state: AtomicUsize::new(0),
+            },
+            head_in_first: AtomicBool::new(true),
             head: AtomicU64::new(0),
             head_block: AtomicPtr::new(ptr::null_mut()),
             pending: AtomicU32::new(0),
@@ -512,7 +551,7 @@ impl<M, C> Mailbox<M, C> {
         let mb = Mailbox::new(capacity);
         // ORDERING: Relaxed. The mailbox is not shared yet; submitting it to a run
         // queue publishes it. (The one plain store to `tail`.)
-        mb.tail.store(SCHEDULED, Ordering::Relaxed);
+        mb.tail.store(SCHEDULED | FIRST, Ordering::Relaxed);
         mb
     }
 
@@ -584,17 +623,28 @@ impl<M, C> Mailbox<M, C> {
                 t = self.tail.load(Ordering::Acquire);
                 continue;
             }
+            let first = t & FIRST != 0;
+            debug_assert!(!first || off == 0, "FIRST only at a lap's start");
             if off + 1 == BLOCK_CAP && spare.is_null() {
                 // Claiming the last slot means installing the next block:
                 // allocate it before the claim, so others wait less.
                 spare = Block::alloc();
             }
-            // ORDERING: Acquire pairs with the Release that stored the block
-            // (an installer, or the first sender's CAS below): its slots are
-            // initialised.
-            let mut block = self.tail_block.load(Ordering::Acquire);
-            if block.is_null() {
-                // No block: the first message, or the consumer freed the last.
+            // The first slot needs no block. For the others: Acquire pairs
+            // with the Release that stored the block (an installer, or the
+            // CAS below): its slots are initialised.
+            let mut block = if first {
+                ptr::null_mut()
+            } else {
+                self.tail_block.load(Ordering::Acquire)
+            };
+            if block.is_null() && !first {
+                // No block: the lap began in the first slot (a new mailbox,
+                // or the consumer freed the last block), or, with a stale
+                // `t`, the consumer has just freed the block. Whichever lap
+                // the claim below lands in, the block becomes its block, and
+                // a first position still unclaimed there stays the first
+                // slot's (`FIRST` says so, not the block).
                 let new = if spare.is_null() {
                     Block::alloc()
                 } else {
@@ -624,7 +674,7 @@ impl<M, C> Mailbox<M, C> {
                 }
             }
             let submit = t & STATE == IDLE;
-            let mut next = with_pos(t, next_pos(p));
+            let mut next = with_pos(t, next_pos(p)) & !FIRST;
             if counted {
                 next += ONE_COUNT;
             }
@@ -643,9 +693,15 @@ impl<M, C> Mailbox<M, C> {
                         let nb = std::mem::replace(&mut spare, ptr::null_mut());
                         self.install(block, nb);
                     }
+                    let slot = if first {
+                        ptr::addr_of!(self.first)
+                    } else {
+                        // SAFETY: `block` is live: our claim in it is not yet
+                        // written, so the consumer cannot have freed it.
+                        unsafe { ptr::addr_of!((*block).slots[off]) }
+                    };
                     break Ok(Claim {
-                        block,
-                        off,
+                        slot,
                         exempt: !counted,
                         submit,
                     });
@@ -709,9 +765,9 @@ impl<M, C> Mailbox<M, C> {
         resubmit: &dyn Fn(),
     ) -> Schedule {
         let exempt = if claim.exempt { EXEMPT } else { 0 };
-        // SAFETY: the claim makes this slot ours until we mark it written; the
-        // block stays live until the consumer has read the slot.
-        let slot = unsafe { &(*claim.block).slots[claim.off] };
+        // SAFETY: the claim makes this slot ours until we mark it written; its
+        // block (or mailbox) stays live until the consumer has read the slot.
+        let slot = unsafe { &*claim.slot };
         let hole = HoleOnUnwind {
             slot,
             exempt,
@@ -893,6 +949,10 @@ impl<M, C> Mailbox<M, C> {
     /// when looked at (a hint).
     #[inline(always)]
     fn take_head(&self, _role: &Consumer<'_>) -> Option<(Option<M>, bool, bool)> {
+        // ORDERING: Relaxed; only the consumer role touches it.
+        if self.head_in_first.load(Ordering::Relaxed) {
+            return self.take_first();
+        }
         let backoff = Backoff::new();
         // ORDERING: Relaxed; only the consumer role writes `head`.
         let head = self.head.load(Ordering::Relaxed);
@@ -953,6 +1013,45 @@ impl<M, C> Mailbox<M, C> {
         // reads the mark again with Acquire.
         let more = next.state.load(Ordering::Relaxed) & WRITTEN != 0;
         Some((m, state & EXEMPT == 0, more))
+    }
+
+    /// [`take_head`](Mailbox::take_head) when the head is in the first slot.
+    /// Empties the slot for the next lap that begins in it. The hint is
+    /// `false`: what follows is in a block, if anywhere.
+    fn take_first(&self) -> Option<(Option<M>, bool, bool)> {
+        let backoff = Backoff::new();
+        // ORDERING: Relaxed; only the consumer role writes `head`.
+        let head = self.head.load(Ordering::Relaxed);
+        debug_assert_eq!(offset(head), 0);
+        let state = loop {
+            // ORDERING: Acquire pairs with the sender's Release mark: the
+            // message is visible.
+            let state = self.first.state.load(Ordering::Acquire);
+            if state & WRITTEN != 0 {
+                break state;
+            }
+            // ORDERING: Acquire; only tells whether a sender claimed the head.
+            if pos(self.tail.load(Ordering::Acquire)) == head {
+                return None;
+            }
+            backoff.snooze();
+        };
+        let m = if state & HOLE != 0 {
+            None
+        } else {
+            // SAFETY: WRITTEN (seen with Acquire) says the sender is done and
+            // initialised the message; we take it once, as head moves on.
+            Some(self.first.msg.with(|p| unsafe { (*p).assume_init_read() }))
+        };
+        // ORDERING: Relaxed. The next sender to write the slot claims it in a
+        // lap that `free_if_empty` begins after this, with a Release RMW on
+        // `tail` that the sender's claim reads with Acquire.
+        self.first.state.store(0, Ordering::Relaxed);
+        // ORDERING: Relaxed; only the consumer role touches them.
+        self.head_in_first.store(false, Ordering::Relaxed);
+        // ORDERING: Relaxed; `len`'s snapshot.
+        self.head.store(next_pos(head), Ordering::Relaxed);
+        Some((m, state & EXEMPT == 0, false))
     }
 
     /// Takes the next item: control first, then (if `accept_user`) user messages.
@@ -1353,15 +1452,19 @@ impl<M, C> Mailbox<M, C> {
         let next = next_pos(marker);
         // ORDERING: Relaxed; `len`'s snapshot.
         self.head.store(next, Ordering::Relaxed);
+        // The next lap begins in the first slot, which `take_first` emptied.
+        // ORDERING: Relaxed; only the consumer role touches it.
+        self.head_in_first.store(true, Ordering::Relaxed);
         // ORDERING: Relaxed for the read; the CAS decides.
         let mut cur = self.tail.load(Ordering::Relaxed);
         loop {
             // Only the state bits can have changed (senders wait).
-            // ORDERING: AcqRel; Release publishes the null pointers to the
-            // senders that see the new position (Acquire).
+            // ORDERING: AcqRel; Release publishes the null pointers and the
+            // emptied first slot to the senders that see the new position
+            // (Acquire).
             match self.tail.compare_exchange_weak(
                 cur,
-                with_pos(cur, next),
+                with_pos(cur, next) | FIRST,
                 Ordering::AcqRel,
                 Ordering::Relaxed,
             ) {
@@ -1384,6 +1487,18 @@ impl<M, C> Drop for Mailbox<M, C> {
         let mut p = self.head.load(Ordering::Relaxed);
         // ORDERING: Relaxed, as said.
         let mut block = self.head_block.load(Ordering::Relaxed);
+        // ORDERING: Relaxed, as said.
+        if p != end && self.head_in_first.load(Ordering::Relaxed) {
+            // ORDERING: Relaxed, as said.
+            let state = self.first.state.load(Ordering::Relaxed);
+            if state & WRITTEN != 0 && state & HOLE == 0 {
+                // SAFETY: written and never taken (the head is on it).
+                self.first
+                    .msg
+                    .with_mut(|m| unsafe { (*m).assume_init_drop() });
+            }
+            p = next_pos(p);
+        }
         while p != end && !block.is_null() {
             let off = offset(p);
             if off == BLOCK_CAP {
@@ -1414,23 +1529,26 @@ impl<M, C> Drop for Mailbox<M, C> {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use super::{Idle, Mailbox, Popped, Schedule};
+    use super::{Idle, LAP, Mailbox, Popped, Schedule};
     use crate::sync::Ordering;
 
     #[test]
     #[cfg(target_pointer_width = "64")]
     fn senders_words_are_a_cache_line_past_the_consumers() {
-        use std::mem::{offset_of, size_of};
+        use std::mem::{align_of, offset_of};
         type Mb = Mailbox<u64, u64>;
-        let consumer_end = offset_of!(Mb, consumer) + size_of::<bool>();
+        // The mailbox is 8-byte aligned, so none of its 8-byte-aligned words
+        // straddles a 64-byte line, and two of them share none, wherever the
+        // mailbox lies, once they are 64 bytes apart.
+        assert!(align_of::<Mb>() >= 8);
+        let consumer_last_word = offset_of!(Mb, consumer) & !7;
         for sender_word in [
             offset_of!(Mb, capacity),
+            offset_of!(Mb, first),
             offset_of!(Mb, tail_block),
             offset_of!(Mb, tail),
         ] {
-            // Two bytes share no 64-byte line, whatever the alignment, once
-            // they are 64 bytes apart.
-            assert!(sender_word >= consumer_end - 1 + 64, "{sender_word}");
+            assert!(sender_word >= consumer_last_word + 64, "{sender_word}");
         }
         for consumer_word in [
             offset_of!(Mb, head),
@@ -1438,48 +1556,125 @@ mod tests {
             offset_of!(Mb, controls),
             offset_of!(Mb, pending),
             offset_of!(Mb, batch),
+            offset_of!(Mb, head_in_first),
         ] {
             assert!(consumer_word < offset_of!(Mb, consumer));
         }
     }
 
-    /// A mailbox with one message handled, at the end of the turn that
-    /// handled it.
-    fn after_one_message() -> Mailbox<u32, ()> {
-        let mb = Mailbox::new(8);
-        let s = mb
-            .try_push_with(7, |v| v, &|| {})
+    fn push(mb: &Mailbox<u32, ()>, v: u32) -> Schedule {
+        mb.try_push_with(v, |v| v, &|| {})
             .map_err(|_| "refused")
-            .unwrap();
-        assert_eq!(s, Schedule::Submit);
-        mb.transition_to_running();
+            .unwrap()
+    }
+
+    /// Pops every user message the runner may take now.
+    fn pop_all(mb: &Mailbox<u32, ()>) -> Vec<u32> {
         let mut wakers = Vec::new();
-        assert!(matches!(mb.pop(true, &mut wakers), Some(Popped::User(7))));
-        assert!(mb.pop(true, &mut wakers).is_none());
+        let mut out = Vec::new();
+        while let Some(p) = mb.pop(true, &mut wakers) {
+            match p {
+                Popped::User(v) => out.push(v),
+                Popped::Control(()) => panic!("no control item was sent"),
+            }
+        }
+        out
+    }
+
+    /// A mailbox with the messages `0..n` handled, at the end of the turn
+    /// that handled them.
+    fn after_messages(n: u32) -> Mailbox<u32, ()> {
+        let mb = Mailbox::new(64);
+        for v in 0..n {
+            let s = push(&mb, v);
+            assert_eq!(s == Schedule::Submit, v == 0);
+        }
+        mb.transition_to_running();
+        assert_eq!(pop_all(&mb), (0..n).collect::<Vec<_>>());
         mb
     }
 
     fn has_block(mb: &Mailbox<u32, ()>) -> bool {
         // ORDERING: Relaxed; single-threaded test.
         !mb.head_block.load(Ordering::Relaxed).is_null()
+            // ORDERING: Relaxed, as above.
+            || !mb.tail_block.load(Ordering::Relaxed).is_null()
     }
 
     #[test]
     fn going_idle_frees_the_block_unless_asked_to_keep_it() {
-        let mb = after_one_message();
-        assert!(has_block(&mb), "a message was queued in a block");
+        let mb = after_messages(2);
+        assert!(has_block(&mb), "the second message was queued in a block");
         assert_eq!(mb.transition_to_idle(true, true, false), Idle::Done);
         assert!(!has_block(&mb), "an idle, empty mailbox owns no block");
 
-        let mb = after_one_message();
+        let mb = after_messages(2);
         assert_eq!(mb.transition_to_idle(true, true, true), Idle::Done);
         assert!(has_block(&mb), "a kept block stays for the next message");
         // And the kept block takes the next message without a new one.
         let before = mb.head_block.load(Ordering::Relaxed);
-        let _ = mb
-            .try_push_with(8, |v| v, &|| {})
-            .map_err(|_| "refused")
-            .unwrap();
+        let _ = push(&mb, 8);
         assert_eq!(mb.head_block.load(Ordering::Relaxed), before);
+    }
+
+    #[test]
+    fn a_lone_message_needs_no_block() {
+        let mb = after_messages(1);
+        assert!(!has_block(&mb), "the first message went in the first slot");
+        assert_eq!(mb.transition_to_idle(true, true, false), Idle::Done);
+        // The next one, in the same lap, is in a block.
+        assert_eq!(push(&mb, 1), Schedule::Submit);
+        assert!(has_block(&mb));
+        mb.transition_to_running();
+        assert_eq!(pop_all(&mb), vec![1]);
+        // Freeing it begins a lap in the first slot again.
+        assert_eq!(mb.transition_to_idle(true, true, false), Idle::Done);
+        assert!(!has_block(&mb));
+        assert_eq!(push(&mb, 2), Schedule::Submit);
+        assert!(!has_block(&mb), "a lap after a freed block");
+        mb.transition_to_running();
+        assert_eq!(pop_all(&mb), vec![2]);
+    }
+
+    #[test]
+    fn order_holds_across_the_first_slot_and_the_blocks() {
+        let mb = Mailbox::new(64);
+        let mut next = 0;
+        // Bursts of every length up to three blocks, each taken whole and
+        // followed by the free that begins the next lap in the first slot.
+        for burst in 1..=3 * LAP as u32 {
+            for v in next..next + burst {
+                let _ = push(&mb, v);
+            }
+            assert_eq!(mb.len(), burst as usize);
+            mb.transition_to_running();
+            assert_eq!(pop_all(&mb), (next..next + burst).collect::<Vec<_>>());
+            assert_eq!(mb.len(), 0);
+            assert_eq!(mb.transition_to_idle(true, true, false), Idle::Done);
+            assert!(!has_block(&mb));
+            next += burst;
+        }
+    }
+
+    #[test]
+    fn closing_or_dropping_gives_back_the_first_slots_message() {
+        use std::sync::Arc;
+        let token = Arc::new(());
+        for n in [1, 2, LAP as usize + 1] {
+            let mb: Mailbox<Arc<()>, ()> = Mailbox::new(64);
+            for _ in 0..n {
+                let _ = mb.try_push_with(token.clone(), |v| v, &|| {});
+            }
+            assert_eq!(Arc::strong_count(&token), 1 + n);
+            drop(mb);
+            assert_eq!(Arc::strong_count(&token), 1, "dropped with {n} queued");
+
+            let mb: Mailbox<Arc<()>, ()> = Mailbox::new(64);
+            for _ in 0..n {
+                let _ = mb.try_push_with(token.clone(), |v| v, &|| {});
+            }
+            assert_eq!(mb.close().user.len(), n, "closed with {n} queued");
+            assert_eq!(Arc::strong_count(&token), 1);
+        }
     }
 }
