@@ -594,6 +594,28 @@ fn a_sender_racing_the_free_of_the_block_keeps_the_first_slot() {
     });
 }
 
+/// `len` (the statistics' queue length) read while the runner takes two
+/// messages and frees their block never counts more than were queued. It
+/// once said twelve billion (`head` already past the marker `tail` was
+/// parked on: a wrapped distance), then, with that read as none, three (a
+/// `tail` moved by the free read with an older `head`, or `tail` parked on
+/// the marker with the old `head`).
+#[test]
+fn queue_length_read_during_a_free_stays_in_bounds() {
+    loom::model(|| {
+        let mb = Arc::new(LoomMailbox::running(8));
+        assert!(mb.try_push(1).is_ok());
+        assert!(mb.try_push(2).is_ok());
+        let mb2 = mb.clone();
+        let observer = thread::spawn(move || mb2.queued());
+        let mut seen = Vec::new();
+        hinted_turn(&mb, &mut seen, false);
+        let queued = observer.join().unwrap();
+        assert!(queued <= 2, "len said {queued} with two messages queued");
+        assert_eq!(seen, vec![1, 2]);
+    });
+}
+
 /// Shutdown closes the user lane from outside while the runner goes idle
 /// (freeing its block) and a sender pushes: each message exactly once.
 #[test]

@@ -439,9 +439,12 @@ impl<M, C> Slow<M, C> {
 /// `repr(C)` with a gap: the words every pop touches (first), the rarely
 /// written middle, then the words every sender's claim touches (last), at
 /// least a cache line past the consumer's last word wherever the mailbox
-/// lies (it is 8-byte aligned). Sharing a line, each claim would take it from the consumer and
-/// each pop back from the senders, even for a word only read on the other
-/// side. The gap costs 16 bytes per actor over the tightest layout; fan-in
+/// lies (it is 8-byte aligned). Sharing a line, each claim would take it
+/// from the consumer and each pop back from the senders, even for a word
+/// only read on the other side. The exception is `first`, beside `tail`,
+/// which the consumer reads and empties only for the first message of a
+/// lap that began with no block (by then it has read `tail` anyway). The
+/// gap costs 24 bytes per actor over the tightest layout; fan-in
 /// and fan-out ran 15-25% faster with it (`cargo run --release --example
 /// bench`, alternating runs). `tail` comes last so that, with the mailbox last
 /// in its `Cell` (also `repr(C)`), no runner-written cell word shares its line.
@@ -480,10 +483,12 @@ pub(crate) struct Mailbox<M, C> {
     /// takes it before anything can claim it again (a new lap with `FIRST`
     /// begins only once the lane is empty).
     first: Slot<M>,
-    /// The block holding the tail position; null before the first message and
-    /// after the consumer freed the last block.
+    /// The block holding the tail position. In a lap that began with no
+    /// block (`FIRST`), null until a sender installs one, usually the one
+    /// claiming its second position; a sender that read `tail` before a free
+    /// may install it earlier (see `claim`).
     tail_block: AtomicPtr<Block<M>>,
-    /// Scheduling state, `CLOSED`, `PARKED`, `BLOCKED`, the next position and
+    /// Scheduling state, `CLOSED`, `FIRST`, `PARKED`, `BLOCKED`, the next position and
     /// the counted messages (see the module docs).
     tail: AtomicU64,
 }
@@ -561,13 +566,22 @@ impl<M, C> Mailbox<M, C> {
 
     /// User messages queued now (parked ones included).
     pub(crate) fn len(&self) -> usize {
-        // ORDERING: Relaxed; a snapshot for statistics, no data is read.
-        let t = self.tail.load(Ordering::Relaxed);
-        // ORDERING: Relaxed, as above.
+        // ORDERING: Acquire; a snapshot for statistics, but a `tail` moved by
+        // a free (a Release RMW, or a claim after it) must come with the
+        // `head` the free stored before it, not an older one that would
+        // count the freed lap as queued (`loom-tests/mailbox.rs`).
+        let t = self.tail.load(Ordering::Acquire);
+        // ORDERING: Relaxed; only a snapshot, ordered after `t` above.
         let h = self.head.load(Ordering::Relaxed);
         // Positions from the head to the tail, less the markers among them.
+        // While the consumer frees a block, `head` is already past `tail`
+        // (see `free_if_empty`): a wrapped distance, read as none.
         let d = pos(t).wrapping_sub(h) & POS_MASK;
-        let queued = (d - (offset(h) as u64 + d) / LAP) as usize;
+        let queued = if d > POS_MASK / 2 {
+            0
+        } else {
+            (d - (offset(h) as u64 + d) / LAP) as usize
+        };
         let parked = if t & PARKED != 0 {
             self.slow.lock().parked_len()
         } else {
@@ -1217,7 +1231,7 @@ impl<M, C> Mailbox<M, C> {
     /// position; every position before it is claimed and will be written.
     fn close_lane(&self) -> u64 {
         let backoff = Backoff::new();
-        // ORDERING: Acquire, as in `enqueue`.
+        // ORDERING: Acquire, as in `claim`.
         let mut t = self.tail.load(Ordering::Acquire);
         loop {
             if offset(pos(t)) == BLOCK_CAP {
@@ -1368,7 +1382,7 @@ impl<M, C> Mailbox<M, C> {
     ) -> Idle {
         let mut look = !drained;
         let mut freed = keep_block;
-        // ORDERING: Acquire, as in `enqueue`; the CAS below decides.
+        // ORDERING: Acquire, as in `claim`; the CAS below decides.
         let mut t = self.tail.load(Ordering::Acquire);
         loop {
             debug_assert!(t & SCHEDULED != 0);
@@ -1427,12 +1441,18 @@ impl<M, C> Mailbox<M, C> {
         }
         // ORDERING: Relaxed; only the consumer role writes `head`.
         let head = self.head.load(Ordering::Relaxed);
-        // ORDERING: Acquire, as in `enqueue`.
+        // ORDERING: Acquire, as in `claim`.
         let t = self.tail.load(Ordering::Acquire);
         if pos(t) != head {
             return;
         }
         let marker = head - offset(head) as u64 + BLOCK_CAP as u64;
+        let next = next_pos(marker);
+        // `head` moves first, so that `len` meanwhile finds it past `tail` (a
+        // distance it reads as none) rather than before a parked marker (the
+        // rest of the lap, which it would count as queued).
+        // ORDERING: Relaxed; `len`'s snapshot.
+        self.head.store(next, Ordering::Relaxed);
         // Park `tail` on the marker: senders wait there as for an install. The
         // CAS fails if anything was claimed since we looked.
         // ORDERING: AcqRel, as for every RMW on `tail`.
@@ -1441,6 +1461,8 @@ impl<M, C> Mailbox<M, C> {
             .compare_exchange(t, with_pos(t, marker), Ordering::AcqRel, Ordering::Relaxed)
             .is_err()
         {
+            // ORDERING: Relaxed, as above.
+            self.head.store(head, Ordering::Relaxed);
             return;
         }
         // `head_block` first: a sender installs a block only after it sees
@@ -1449,16 +1471,13 @@ impl<M, C> Mailbox<M, C> {
         self.head_block.store(ptr::null_mut(), Ordering::Relaxed);
         // ORDERING: Release pairs with the installer's Acquire CAS.
         self.tail_block.store(ptr::null_mut(), Ordering::Release);
-        let next = next_pos(marker);
-        // ORDERING: Relaxed; `len`'s snapshot.
-        self.head.store(next, Ordering::Relaxed);
         // The next lap begins in the first slot, which `take_first` emptied.
         // ORDERING: Relaxed; only the consumer role touches it.
         self.head_in_first.store(true, Ordering::Relaxed);
         // ORDERING: Relaxed for the read; the CAS decides.
         let mut cur = self.tail.load(Ordering::Relaxed);
         loop {
-            // Only the state bits can have changed (senders wait).
+            // Only the flags can have changed (senders wait).
             // ORDERING: AcqRel; Release publishes the null pointers and the
             // emptied first slot to the senders that see the new position
             // (Acquire).
