@@ -441,12 +441,14 @@ impl<M, C> Slow<M, C> {
 /// least a cache line past the consumer's last word wherever the mailbox
 /// lies (it is 8-byte aligned). Sharing a line, each claim would take it
 /// from the consumer and each pop back from the senders, even for a word
-/// only read on the other side. The exception is `first`, beside `tail`,
-/// which the consumer reads and empties only for the first message of a
-/// lap that began with no block (by then it has read `tail` anyway). The
-/// gap costs 24 bytes per actor over the tightest layout; fan-in
-/// and fan-out ran 15-25% faster with it (`cargo run --release --example
-/// bench`, alternating runs). `tail` comes last so that, with the mailbox last
+/// only read on the other side. Between the two sits `first`, which both
+/// sides touch, but only for the first message of a lap that began with no
+/// block, and which therefore makes most of the gap: with the word of
+/// padding before it, at least 24 bytes for any message of 8 bytes or more
+/// (every mailbox of an actor: its envelope alone is 16), checked when the
+/// mailbox type is built. The gap cost 24 bytes per actor before `first`
+/// took its place; fan-in and fan-out ran 15-25% faster with it (`cargo
+/// run --release --example bench`, alternating runs). `tail` comes last so that, with the mailbox last
 /// in its `Cell` (also `repr(C)`), no runner-written cell word shares its line.
 #[repr(C)]
 pub(crate) struct Mailbox<M, C> {
@@ -466,23 +468,23 @@ pub(crate) struct Mailbox<M, C> {
     /// The head is the first position of a lap that began with no block: its
     /// message is in `first`. Only the consumer role touches it.
     head_in_first: AtomicBool,
-    /// The consumer role is taken. The consumer's last word (see `GAP`).
+    /// The consumer role is taken. The consumer's last word (see `GAP_WORDS`).
     consumer: AtomicBool,
     /// Signalled when the user lane drains to the low watermark or closes.
     room: Condvar,
     slow: Mutex<Slow<M, C>>,
     low_watermark: usize,
-    /// Keeps `capacity` a cache line past `consumer` (a test checks it).
+    /// With `first`, keeps `capacity` a cache line past `consumer` (a test
+    /// checks it).
     _gap: [u64; GAP_WORDS],
-    /// Read by every claim.
-    capacity: usize,
     /// The slot of the first position of a lap that began with no block
     /// (`FIRST`): an actor spawned and sent one message needs no block.
-    /// Beside `tail`, which its writer has just claimed and its reader loads
-    /// anyway. Written by the claimant and emptied by the consumer, who
-    /// takes it before anything can claim it again (a new lap with `FIRST`
-    /// begins only once the lane is empty).
+    /// Written by the claimant and emptied by the consumer, who takes it
+    /// before anything can claim it again (a new lap with `FIRST` begins
+    /// only once the lane is empty).
     first: Slot<M>,
+    /// Read by every claim.
+    capacity: usize,
     /// The block holding the tail position. In a lap that began with no
     /// block (`FIRST`), null until a sender installs one, usually the one
     /// claiming its second position; a sender that read `tail` before a free
@@ -496,7 +498,7 @@ pub(crate) struct Mailbox<M, C> {
 /// Words of padding between the consumer's words and the senders' (see
 /// [`Mailbox`]). Loom's atomics are larger, and its models need no padding.
 #[cfg(not(loom))]
-const GAP_WORDS: usize = 3;
+const GAP_WORDS: usize = 1;
 #[cfg(loom)]
 const GAP_WORDS: usize = 0;
 
@@ -523,6 +525,13 @@ impl<M, C> Mailbox<M, C> {
     /// senders resume when the lane drains to `capacity / 2`.
     pub(crate) fn new(capacity: usize) -> Self {
         debug_assert!(capacity >= 1);
+        // `first` and the gap keep the senders' words a cache line from the
+        // consumer's (see `Mailbox`). Every actor's message is an envelope of
+        // at least 16 bytes.
+        #[cfg(not(loom))]
+        const {
+            assert!(std::mem::size_of::<Slot<M>>() >= 16);
+        }
         // Beyond this no process could hold the messages anyway.
         let capacity = capacity.min(MAX_CAPACITY);
         Mailbox {
@@ -1563,7 +1572,6 @@ mod tests {
         let consumer_last_word = offset_of!(Mb, consumer) & !7;
         for sender_word in [
             offset_of!(Mb, capacity),
-            offset_of!(Mb, first),
             offset_of!(Mb, tail_block),
             offset_of!(Mb, tail),
         ] {
