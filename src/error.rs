@@ -249,8 +249,9 @@ pub struct StuckActor {
 /// Every other thread was stopped and joined; the stuck workers were detached.
 ///
 /// Called on one of the system's own workers (inside a handler or hook),
-/// shutdown cannot wait for the caller's own turn: it goes on on a thread of
-/// its own and returns this at once, with
+/// shutdown cannot wait for the caller's own turn; on a worker of another
+/// system it must not block that worker. Either way it goes on on a thread
+/// of its own and returns this at once, with
 /// [`continues_in_background`](ShutdownError::continues_in_background) true
 /// and no stuck actors; that thread logs how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -258,6 +259,8 @@ pub struct ShutdownError {
     pub(crate) timeout: Duration,
     pub(crate) stuck: Vec<StuckActor>,
     pub(crate) background: bool,
+    /// The call came from a worker of another system.
+    pub(crate) other_system: bool,
 }
 
 impl ShutdownError {
@@ -266,10 +269,10 @@ impl ShutdownError {
         &self.stuck
     }
 
-    /// Whether shutdown was called on one of the system's own workers and
-    /// goes on on a thread of its own, without the caller waiting for it.
-    /// The calling handler should return soon: its worker is joined once it
-    /// does.
+    /// Whether shutdown was called on a pool worker (one of the system's
+    /// own, or another system's) and goes on on a thread of its own, without
+    /// the caller waiting for it. A handler of the system itself should
+    /// return soon: its worker is joined once it does.
     pub fn continues_in_background(&self) -> bool {
         self.background
     }
@@ -277,6 +280,14 @@ impl ShutdownError {
 
 impl fmt::Display for ShutdownError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.background && self.other_system {
+            return write!(
+                f,
+                "shutdown was called on a worker of another system, which must not \
+                 block on it: it goes on on a thread of its own, within {:?}",
+                self.timeout
+            );
+        }
         if self.background {
             return write!(
                 f,

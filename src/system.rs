@@ -22,8 +22,10 @@
 //! Shutdown called on one of the system's own workers (a handler calling
 //! `shutdown`, or dropping the last share of the `System`) cannot wait there:
 //! the caller's own turn is in flight, so step 2 would never finish and the
-//! worker could not be joined. The same steps then run on a thread of their
-//! own, and the call returns at once.
+//! worker could not be joined. On a worker of another system it must not
+//! block that worker, which a draining actor may even be waiting on. Either
+//! way the same steps then run on a thread of their own, and the call
+//! returns at once.
 
 use crate::actor::Actor;
 use crate::addr::Addr;
@@ -834,13 +836,15 @@ impl System {
     /// Called on one of the system's own workers (an actor holding the system
     /// shuts it down from a handler), it cannot wait: the caller's own turn
     /// would keep the drain from finishing and its worker from being joined.
-    /// The same steps then run on a thread of their own, which waits for the
-    /// calling handler to return, and the call returns at once.
+    /// Called on a worker of another system, it must not block that worker.
+    /// The same steps then run on a thread of their own, which waits for a
+    /// calling handler of this system to return, and the call returns at
+    /// once. Dropping the `System` there does the same.
     ///
     /// # Errors
     /// [`ShutdownError`] naming each actor still running at the deadline and its
-    /// worker; everything else was stopped and joined. On one of the system's
-    /// own workers, at once, a [`ShutdownError`] whose
+    /// worker; everything else was stopped and joined. On a pool worker, at
+    /// once, a [`ShutdownError`] whose
     /// [`continues_in_background`](ShutdownError::continues_in_background) is
     /// true: the outcome is logged by the shutdown's thread.
     pub fn shutdown_timeout(self, timeout: Duration) -> Result<(), ShutdownError> {
@@ -854,20 +858,27 @@ impl System {
             return Ok(());
         }
         if self.shared.pool.is_own_worker() {
-            return Err(self.stop_in_background(timeout));
+            return Err(self.stop_in_background(timeout, false));
+        }
+        if crate::pool::on_worker_thread() {
+            return Err(self.stop_in_background(timeout, true));
         }
         stop_now(&self.shared, &self.pool, timeout)
     }
 
-    /// Shutdown called on one of the system's own workers: the caller's turn
-    /// is in flight, so waiting here could only fail, blocking the worker
-    /// until the deadline. The steps run on a thread of their own instead,
-    /// which also joins this worker once the turn is over.
-    fn stop_in_background(&self, timeout: Duration) -> ShutdownError {
+    /// Shutdown called on a pool worker. On one of the system's own, the
+    /// caller's turn is in flight, so waiting here could only fail, blocking
+    /// the worker until the deadline; on another system's (`other_system`),
+    /// waiting would block that worker for as long as the drain takes, and
+    /// for ever if a draining actor waits on that system. The steps run on a
+    /// thread of their own instead, which also joins this system's worker
+    /// once the turn is over.
+    fn stop_in_background(&self, timeout: Duration, other_system: bool) -> ShutdownError {
         let err = ShutdownError {
             timeout,
             stuck: Vec::new(),
             background: true,
+            other_system,
         };
         log::warn!("{err}");
         let shared = Arc::clone(&self.shared);
@@ -958,6 +969,7 @@ fn stop_now(s: &Shared, pool: &ThreadPool, timeout: Duration) -> Result<(), Shut
         timeout,
         stuck,
         background: false,
+        other_system: false,
     };
     log::error!("{err}");
     Err(err)

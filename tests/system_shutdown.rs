@@ -1,4 +1,4 @@
-//! Shutdown: drains in-flight work, stops trees children-first, refuses late sends, joins every thread, abandons what a stuck worker strands, goes on on its own thread when called inside a handler; stop via the control lane.
+//! Shutdown: drains in-flight work, stops trees children-first, refuses late sends, joins every thread, abandons what a stuck worker strands, goes on on its own thread when called inside a handler or on another system's worker; stop via the control lane.
 
 mod common;
 
@@ -292,7 +292,8 @@ impl Actor for Held {
     }
 }
 
-/// Shuts its own system down from a handler and reports what the call returned.
+/// Shuts a system (its own, or another) down from a handler and reports what
+/// the call returned.
 struct ShutsDown {
     system: Arc<Mutex<Option<System>>>,
     out: crossbeam_channel::Sender<Result<(), ShutdownError>>,
@@ -369,6 +370,82 @@ fn shutdown_inside_a_handler_goes_on_on_its_own_thread() {
     );
     assert_eq!(*stops.lock().unwrap(), vec!["held".to_string()]);
     assert_eq!(held.tell(11), Err(SendError::Closed(11)));
+}
+
+#[test]
+fn shutdown_on_another_systems_worker_goes_on_on_its_own_thread() {
+    common::init_log();
+    // System A has an actor blocked in its handler, so its drain cannot end
+    // until the gate opens: waiting for it on B's only worker would block
+    // that worker for at least half of A's timeout, longer than the test
+    // waits for the answer.
+    let a = System::builder()
+        .workers(1)
+        .name("sdOA")
+        .shutdown_timeout(2 * LIMIT)
+        .build()
+        .unwrap();
+    let b = System::builder().workers(1).name("sdOB").build().unwrap();
+    common::wait_until("both systems' threads are up", || {
+        common::threads_named("sdOA-") == 2 && common::threads_named("sdOB-") == 2
+    });
+    let gate = Arc::new(Gate::new());
+    let handled = Arc::new(AtomicU64::new(0));
+    let stops = Arc::new(Mutex::new(Vec::new()));
+    let (g, h, s) = (gate.clone(), handled.clone(), stops.clone());
+    let held = a
+        .spawn(move || Held {
+            gate: g.clone(),
+            handled: h.clone(),
+            stops: s.clone(),
+        })
+        .unwrap();
+    held.tell(1).unwrap();
+    let slot = Arc::new(Mutex::new(Some(a)));
+    let (out, answer) = crossbeam_channel::bounded(1);
+    let stopper = b
+        .spawn(move || ShutsDown {
+            system: slot.clone(),
+            out: out.clone(),
+        })
+        .unwrap();
+    stopper.tell(()).unwrap();
+
+    let err = answer
+        .recv_timeout(LIMIT)
+        .expect("the handler returned without waiting")
+        .expect_err("a shutdown that cannot wait does not report success");
+    assert!(err.continues_in_background(), "{err}");
+    assert!(err.stuck().is_empty(), "{err}");
+    assert!(err.to_string().contains("another system"), "{err}");
+    // B's only worker is free while A still drains: B's actors run.
+    let b_handled = Arc::new(AtomicU64::new(0));
+    let (bh, bs) = (b_handled.clone(), Arc::new(Mutex::new(Vec::new())));
+    let counter = b
+        .spawn(move || Counter {
+            handled: bh.clone(),
+            stops: bs.clone(),
+            label: "b".into(),
+        })
+        .unwrap();
+    counter.tell(1).unwrap();
+    common::wait_until("B's actor ran while A drains", || {
+        b_handled.load(Ordering::SeqCst) == 1
+    });
+    assert_eq!(handled.load(Ordering::SeqCst), 0, "A's actor is still held");
+    gate.open();
+    common::wait_until(
+        "A's shutdown thread joined its worker and timer and exited",
+        || common::threads_named("sdOA-") == 0,
+    );
+    assert_eq!(
+        handled.load(Ordering::SeqCst),
+        1,
+        "A drained before stopping"
+    );
+    assert_eq!(*stops.lock().unwrap(), vec!["held".to_string()]);
+    assert_eq!(held.tell(2), Err(SendError::Closed(2)));
+    b.shutdown().unwrap();
 }
 
 /// Holds a share of its own system and drops it in a handler.
