@@ -883,9 +883,11 @@ impl System {
         log::warn!("{err}");
         let shared = Arc::clone(&self.shared);
         let pool = Arc::clone(&self.pool);
-        let spawned = thread::Builder::new()
-            .name(format!("{}-shutdown", self.name))
-            .spawn(move || {
+        let builder = thread::Builder::new().name(format!("{}-shutdown", self.name));
+        let spawned = if shutdown_thread_refused(&self.name) {
+            Err(std::io::Error::other("refused by a test"))
+        } else {
+            builder.spawn(move || {
                 let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     stop_now(&shared, &pool, timeout)
                 }));
@@ -898,7 +900,8 @@ impl System {
                         crate::cell::panic_message(&*p)
                     ),
                 }
-            });
+            })
+        };
         if let Err(e) = spawned {
             log::error!(
                 "shutdown: its thread did not start ({e}); actors are asked to stop \
@@ -908,6 +911,23 @@ impl System {
         }
         err
     }
+}
+
+/// Whether a test refused the shutdown thread of the system named `name`, to
+/// reach the fallback that waits for nothing.
+#[cfg(all(test, not(loom)))]
+fn shutdown_thread_refused(name: &str) -> bool {
+    tests::REFUSED_SHUTDOWN_THREADS
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|n| n == name)
+}
+
+#[cfg(not(all(test, not(loom))))]
+#[inline(always)]
+fn shutdown_thread_refused(_: &str) -> bool {
+    false
 }
 
 /// Shutdown's steps (module docs), on a thread that is not one of the pool's.
@@ -1010,7 +1030,102 @@ impl fmt::Debug for System {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use super::WaitGraph;
+    use super::{System, WaitGraph};
+    use crate::{Actor, ActorError, Context, SendError, ShutdownError};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    /// Systems whose shutdown thread `stop_in_background` must fail to start.
+    pub(super) static REFUSED_SHUTDOWN_THREADS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    const LIMIT: Duration = Duration::from_secs(30);
+
+    /// Shuts its own system down in a handler and reports what the call returned.
+    struct ShutsDown {
+        system: Arc<Mutex<Option<System>>>,
+        out: crossbeam_channel::Sender<Result<(), ShutdownError>>,
+    }
+
+    impl Actor for ShutsDown {
+        type Msg = ();
+        fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+            let system = self.system.lock().unwrap().take().expect("one message");
+            self.out.send(system.shutdown())?;
+            Ok(())
+        }
+    }
+
+    /// Says when it has stopped.
+    struct Stops(crossbeam_channel::Sender<()>);
+
+    impl Actor for Stops {
+        type Msg = ();
+        fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+            Ok(())
+        }
+        fn stopped(&mut self, _: &mut Context<Self>) {
+            let _ = self.0.send(());
+        }
+    }
+
+    fn threads_named(prefix: &str) -> usize {
+        std::fs::read_dir("/proc/self/task")
+            .map(|dir| {
+                dir.filter_map(|e| e.ok())
+                    .filter_map(|e| std::fs::read_to_string(e.path().join("comm")).ok())
+                    .filter(|n| n.starts_with(prefix))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    /// With no thread to go on on, a shutdown called inside a handler still
+    /// stops every actor and lets every worker exit; it only waits for none.
+    #[test]
+    fn shutdown_whose_thread_cannot_start_still_stops_everything() {
+        let name = "sdFB";
+        REFUSED_SHUTDOWN_THREADS.lock().unwrap().push(name.into());
+        let system = System::builder().workers(1).name(name).build().unwrap();
+        let (stopped_tx, stopped) = crossbeam_channel::bounded(1);
+        let other = system.spawn(move || Stops(stopped_tx.clone())).unwrap();
+        let slot = Arc::new(Mutex::new(None));
+        let (out, answer) = crossbeam_channel::bounded(1);
+        let share = slot.clone();
+        let stopper = system
+            .spawn(move || ShutsDown {
+                system: share.clone(),
+                out: out.clone(),
+            })
+            .unwrap();
+        *slot.lock().unwrap() = Some(system);
+        stopper.tell(()).unwrap();
+        let err = answer
+            .recv_timeout(LIMIT)
+            .expect("the handler returned")
+            .expect_err("a shutdown that cannot wait does not report success");
+        assert!(err.continues_in_background(), "{err}");
+        stopped
+            .recv_timeout(LIMIT)
+            .expect("the other actor was asked to stop, and stopped");
+        assert_eq!(other.tell(()), Err(SendError::Closed(())));
+        // The timer stays until the last holder of the system's state lets
+        // go (stopping actors may need it): here, the addresses.
+        drop((other, stopper, slot));
+        let deadline = std::time::Instant::now() + LIMIT;
+        while threads_named(&format!("{name}-")) > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the worker and the timer exit on their own"
+            );
+            // Polls a condition the runtime gives no signal for.
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(
+            threads_named(&format!("{name}-shutdown")),
+            0,
+            "no shutdown thread ran"
+        );
+    }
 
     #[test]
     fn wait_graph_refuses_the_edge_that_closes_a_cycle() {
