@@ -448,8 +448,9 @@ impl<M, C> Slow<M, C> {
 /// (every mailbox of an actor: its envelope alone is 16), checked when the
 /// mailbox type is built. The gap cost 24 bytes per actor before `first`
 /// took its place; fan-in and fan-out ran 15-25% faster with it (`cargo
-/// run --release --example bench`, alternating runs). `tail` comes last so that, with the mailbox last
-/// in its `Cell` (also `repr(C)`), no runner-written cell word shares its line.
+/// run --release --example bench`, alternating runs). `tail` comes last so
+/// that, with the mailbox last in its `Cell` (also `repr(C)`), no
+/// runner-written cell word shares its line.
 #[repr(C)]
 pub(crate) struct Mailbox<M, C> {
     /// The consumer's position; written only by the consumer role, read by `len`.
@@ -490,8 +491,8 @@ pub(crate) struct Mailbox<M, C> {
     /// claiming its second position; a sender that read `tail` before a free
     /// may install it earlier (see `claim`).
     tail_block: AtomicPtr<Block<M>>,
-    /// Scheduling state, `CLOSED`, `FIRST`, `PARKED`, `BLOCKED`, the next position and
-    /// the counted messages (see the module docs).
+    /// Scheduling state, `CLOSED`, `FIRST`, `PARKED`, `BLOCKED`, the next
+    /// position and the counted messages (see the module docs).
     tail: AtomicU64,
 }
 
@@ -1070,7 +1071,7 @@ impl<M, C> Mailbox<M, C> {
         // lap that `free_if_empty` begins after this, with a Release RMW on
         // `tail` that the sender's claim reads with Acquire.
         self.first.state.store(0, Ordering::Relaxed);
-        // ORDERING: Relaxed; only the consumer role touches them.
+        // ORDERING: Relaxed; only the consumer role touches it.
         self.head_in_first.store(false, Ordering::Relaxed);
         // ORDERING: Relaxed; `len`'s snapshot.
         self.head.store(next_pos(head), Ordering::Relaxed);
