@@ -3,7 +3,7 @@
 mod common;
 
 use common::{Gate, GateBlocker, LIMIT, Sink};
-use playhouse::{Actor, ActorError, Context, SendError, ShutdownError, SpawnOptions, System};
+use playhouse::{Actor, ActorError, Addr, Context, SendError, ShutdownError, SpawnOptions, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -308,6 +308,69 @@ impl Actor for ShutsDown {
     }
 }
 
+/// A [`Held`] actor and what it reports.
+struct HeldActor {
+    addr: Addr<Held>,
+    gate: Arc<Gate>,
+    handled: Arc<AtomicU64>,
+    stops: Arc<Mutex<Vec<String>>>,
+}
+
+fn spawn_held(system: &System) -> HeldActor {
+    let gate = Arc::new(Gate::new());
+    let handled = Arc::new(AtomicU64::new(0));
+    let stops = Arc::new(Mutex::new(Vec::new()));
+    let (g, h, s) = (gate.clone(), handled.clone(), stops.clone());
+    let addr = system
+        .spawn(move || Held {
+            gate: g.clone(),
+            handled: h.clone(),
+            stops: s.clone(),
+        })
+        .unwrap();
+    HeldActor {
+        addr,
+        gate,
+        handled,
+        stops,
+    }
+}
+
+/// Spawns on `on` a [`ShutsDown`] for the system `slot` holds (or will hold
+/// by the time it is told); its answer comes on the receiver.
+fn spawn_stopper(
+    on: &System,
+    slot: Arc<Mutex<Option<System>>>,
+) -> (
+    Addr<ShutsDown>,
+    crossbeam_channel::Receiver<Result<(), ShutdownError>>,
+) {
+    let (out, answer) = crossbeam_channel::bounded(1);
+    let stopper = on
+        .spawn(move || ShutsDown {
+            system: slot.clone(),
+            out: out.clone(),
+        })
+        .unwrap();
+    (stopper, answer)
+}
+
+/// Tells the stopper to shut its system down and returns the error of a
+/// shutdown that went on in the background without waiting.
+fn shut_down_in_the_background(
+    stopper: &Addr<ShutsDown>,
+    answer: &crossbeam_channel::Receiver<Result<(), ShutdownError>>,
+) -> ShutdownError {
+    stopper.tell(()).unwrap();
+    let err = answer
+        .recv_timeout(LIMIT)
+        .expect("the handler returned without waiting")
+        .expect_err("a shutdown that cannot wait does not report success");
+    assert!(err.continues_in_background(), "{err}");
+    assert!(err.stuck().is_empty(), "{err}");
+    err
+}
+
 #[test]
 fn shutdown_inside_a_handler_goes_on_on_its_own_thread() {
     common::init_log();
@@ -323,53 +386,30 @@ fn shutdown_inside_a_handler_goes_on_on_its_own_thread() {
     common::wait_until("2 workers + 1 timer are up", || {
         common::threads_named("sdH-") == 3
     });
-    let gate = Arc::new(Gate::new());
-    let handled = Arc::new(AtomicU64::new(0));
-    let stops = Arc::new(Mutex::new(Vec::new()));
-    let (g, h, s) = (gate.clone(), handled.clone(), stops.clone());
-    let held = system
-        .spawn(move || Held {
-            gate: g.clone(),
-            handled: h.clone(),
-            stops: s.clone(),
-        })
-        .unwrap();
+    let held = spawn_held(&system);
     for i in 0..10 {
-        held.tell(i).unwrap();
+        held.addr.tell(i).unwrap();
     }
     let slot = Arc::new(Mutex::new(None));
-    let (out, answer) = crossbeam_channel::bounded(1);
-    let share = slot.clone();
-    let stopper = system
-        .spawn(move || ShutsDown {
-            system: share.clone(),
-            out: out.clone(),
-        })
-        .unwrap();
+    let (stopper, answer) = spawn_stopper(&system, slot.clone());
     *slot.lock().unwrap() = Some(system);
-    stopper.tell(()).unwrap();
 
-    let err = answer
-        .recv_timeout(LIMIT)
-        .expect("the handler returned without waiting")
-        .expect_err("a shutdown that cannot wait does not report success");
-    assert!(err.continues_in_background(), "{err}");
-    assert!(err.stuck().is_empty(), "{err}");
+    let err = shut_down_in_the_background(&stopper, &answer);
     assert!(err.to_string().contains("own workers"), "{err}");
     // The held actor's ten messages are all still queued behind the gate.
-    assert_eq!(handled.load(Ordering::SeqCst), 0);
-    gate.open();
+    assert_eq!(held.handled.load(Ordering::SeqCst), 0);
+    held.gate.open();
     common::wait_until(
         "the shutdown's thread joined every worker and exited",
         || common::threads_named("sdH-") == 0,
     );
     assert_eq!(
-        handled.load(Ordering::SeqCst),
+        held.handled.load(Ordering::SeqCst),
         10,
         "queued work drained before the actors stopped"
     );
-    assert_eq!(*stops.lock().unwrap(), vec!["held".to_string()]);
-    assert_eq!(held.tell(11), Err(SendError::Closed(11)));
+    assert_eq!(*held.stops.lock().unwrap(), vec!["held".to_string()]);
+    assert_eq!(held.addr.tell(11), Err(SendError::Closed(11)));
 }
 
 #[test]
@@ -389,34 +429,11 @@ fn shutdown_on_another_systems_worker_goes_on_on_its_own_thread() {
     common::wait_until("both systems' threads are up", || {
         common::threads_named("sdOA-") == 2 && common::threads_named("sdOB-") == 2
     });
-    let gate = Arc::new(Gate::new());
-    let handled = Arc::new(AtomicU64::new(0));
-    let stops = Arc::new(Mutex::new(Vec::new()));
-    let (g, h, s) = (gate.clone(), handled.clone(), stops.clone());
-    let held = a
-        .spawn(move || Held {
-            gate: g.clone(),
-            handled: h.clone(),
-            stops: s.clone(),
-        })
-        .unwrap();
-    held.tell(1).unwrap();
-    let slot = Arc::new(Mutex::new(Some(a)));
-    let (out, answer) = crossbeam_channel::bounded(1);
-    let stopper = b
-        .spawn(move || ShutsDown {
-            system: slot.clone(),
-            out: out.clone(),
-        })
-        .unwrap();
-    stopper.tell(()).unwrap();
+    let held = spawn_held(&a);
+    held.addr.tell(1).unwrap();
+    let (stopper, answer) = spawn_stopper(&b, Arc::new(Mutex::new(Some(a))));
 
-    let err = answer
-        .recv_timeout(LIMIT)
-        .expect("the handler returned without waiting")
-        .expect_err("a shutdown that cannot wait does not report success");
-    assert!(err.continues_in_background(), "{err}");
-    assert!(err.stuck().is_empty(), "{err}");
+    let err = shut_down_in_the_background(&stopper, &answer);
     assert!(err.to_string().contains("another system"), "{err}");
     // B's only worker is free while A still drains: B's actors run.
     let b_handled = Arc::new(AtomicU64::new(0));
@@ -432,19 +449,23 @@ fn shutdown_on_another_systems_worker_goes_on_on_its_own_thread() {
     common::wait_until("B's actor ran while A drains", || {
         b_handled.load(Ordering::SeqCst) == 1
     });
-    assert_eq!(handled.load(Ordering::SeqCst), 0, "A's actor is still held");
-    gate.open();
+    assert_eq!(
+        held.handled.load(Ordering::SeqCst),
+        0,
+        "A's actor is still held"
+    );
+    held.gate.open();
     common::wait_until(
         "A's shutdown thread joined its worker and timer and exited",
         || common::threads_named("sdOA-") == 0,
     );
     assert_eq!(
-        handled.load(Ordering::SeqCst),
+        held.handled.load(Ordering::SeqCst),
         1,
         "A drained before stopping"
     );
-    assert_eq!(*stops.lock().unwrap(), vec!["held".to_string()]);
-    assert_eq!(held.tell(2), Err(SendError::Closed(2)));
+    assert_eq!(*held.stops.lock().unwrap(), vec!["held".to_string()]);
+    assert_eq!(held.addr.tell(2), Err(SendError::Closed(2)));
     b.shutdown().unwrap();
 }
 
