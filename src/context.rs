@@ -237,6 +237,14 @@ impl<A: Actor> Context<A> {
         self.cell.id
     }
 
+    /// The current time on the system's clock: the operating system's, or the
+    /// [`ManualClock`](crate::testkit::ManualClock) the system was built with.
+    /// Timed decisions (windows, rate limits, deadlines such as
+    /// [`Reply::deadline`]) read it, so they follow manual time in tests.
+    pub fn now(&self) -> std::time::Instant {
+        self.cell.shared.timer.now()
+    }
+
     /// Stops this actor once the current message is handled: its children stop
     /// first, queued messages go to dead letters, then `stopped` runs.
     pub fn stop(&mut self) {
@@ -382,7 +390,7 @@ impl<A: Actor> Context<A> {
         if to.target_id() == self.cell.id {
             return Err(AskError::SelfAsk);
         }
-        let deadline = crate::system::deadline_after(timeout);
+        let deadline = self.cell.shared.timer.deadline_after(timeout);
         let me = Arc::clone(&self.cell);
         let slot = Slot::for_callback(Some(deadline), move |outcome: Result<R, AskError>| {
             let k: Continuation<A> = Box::new(move |a, ctx| {
@@ -422,7 +430,7 @@ impl<A: Actor> Context<A> {
         self.cell
             .shared
             .timer
-            .once(crate::system::deadline_after(delay), move || {
+            .once(self.cell.shared.timer.deadline_after(delay), move || {
                 cell.deliver_from_timer(msg)
             })
     }
@@ -443,7 +451,7 @@ impl<A: Actor> Context<A> {
         }
         let cell = Arc::clone(&self.cell);
         let handle = self.cell.shared.timer.every(
-            crate::system::deadline_after(period),
+            self.cell.shared.timer.deadline_after(period),
             period,
             move || cell.deliver_from_timer(make()),
         );
@@ -555,7 +563,7 @@ impl<A: Actor> Context<A> {
         self.cell
             .shared
             .timer
-            .once(crate::system::deadline_after(delay), move || {
+            .once(self.cell.shared.timer.deadline_after(delay), move || {
                 let _ = me.push_control(Control::Run(k));
             })
     }

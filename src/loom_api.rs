@@ -268,8 +268,7 @@ impl LoomSlot {
 
     /// A blocked asker waiting without a deadline loom could model.
     pub fn wait(&self) -> Result<u32, AskError> {
-        self.inner
-            .wait(std::time::Instant::now() + std::time::Duration::from_secs(3600))
+        self.inner.wait(None)
     }
 
     /// The asker giving up at its deadline.

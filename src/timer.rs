@@ -117,33 +117,58 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that stands still until [`ManualClock::advance`] moves it, for tests
-/// and loom models (loom does not model time).
-#[cfg(any(test, loom))]
-pub(crate) struct ManualClock {
-    inner: Mutex<ManualInner>,
+/// A clock that stands still until [`ManualClock::advance`] moves it.
+///
+/// A [`System`](crate::System) built with one
+/// ([`SystemBuilder::clock`](crate::SystemBuilder::clock)) reads all its time
+/// through it: delayed and periodic messages, ask timeouts, child shutdown
+/// timeouts and restart backoff move only when the test advances the clock, so
+/// a test of timed behaviour never sleeps. Clones share one time. The clock
+/// starts at the real time of its creation and never goes back.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::testkit::ManualClock;
+/// use std::time::Duration;
+///
+/// let clock = ManualClock::new();
+/// let t0 = clock.now();
+/// clock.clone().advance(Duration::from_secs(3));
+/// assert_eq!(clock.now() - t0, Duration::from_secs(3));
+/// ```
+#[derive(Clone)]
+pub struct ManualClock {
+    inner: Arc<Mutex<ManualInner>>,
 }
 
-#[cfg(any(test, loom))]
 struct ManualInner {
     now: Instant,
     wakers: Vec<Waker>,
 }
 
-#[cfg(any(test, loom))]
 impl ManualClock {
     /// A clock reading the real time of its creation until it is advanced.
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         ManualClock {
-            inner: Mutex::new(ManualInner {
+            inner: Arc::new(Mutex::new(ManualInner {
                 now: Instant::now(),
                 wakers: Vec::new(),
-            }),
+            })),
         }
     }
 
+    /// The clock's current time.
+    pub fn now(&self) -> Instant {
+        self.inner.lock().now
+    }
+
     /// Moves the time forward by `by`, then wakes every timer using this clock.
-    pub(crate) fn advance(&self, by: Duration) {
+    ///
+    /// It returns once the timers have been told, not once they have fired:
+    /// follow it with [`System::await_quiescent`](crate::System::await_quiescent)
+    /// to wait until what came due has been delivered and handled.
+    pub fn advance(&self, by: Duration) {
         let wakers = {
             let mut inner = self.inner.lock();
             inner.now += by;
@@ -158,10 +183,15 @@ impl ManualClock {
     }
 }
 
-#[cfg(any(test, loom))]
+impl Default for ManualClock {
+    fn default() -> Self {
+        ManualClock::new()
+    }
+}
+
 impl Clock for ManualClock {
     fn now(&self) -> Instant {
-        self.inner.lock().now
+        ManualClock::now(self)
     }
 
     fn sleep_until(&self, _deadline: Instant) -> Option<Duration> {
@@ -173,13 +203,19 @@ impl Clock for ManualClock {
     }
 }
 
-#[cfg(any(test, loom))]
 impl fmt::Debug for ManualClock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ManualClock")
             .field("now", &self.now())
             .finish_non_exhaustive()
     }
+}
+
+/// The instant `d` after `now`; a duration too long to add (`Duration::MAX`)
+/// means "never" and is clamped to a century.
+fn deadline_from(now: Instant, d: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    now.checked_add(d.min(CENTURY)).unwrap_or(now)
 }
 
 /// The entry will fire (again); it may carry [`CANCELLED`] too.
@@ -510,6 +546,22 @@ impl Timer {
             discard(entry, &self.shared.name);
         }
         handle
+    }
+
+    /// The time on this timer's clock.
+    pub(crate) fn now(&self) -> Instant {
+        self.shared.clock.now()
+    }
+
+    /// The instant `d` from now on this timer's clock (clamped to a century).
+    pub(crate) fn deadline_after(&self, d: Duration) -> Instant {
+        deadline_from(self.now(), d)
+    }
+
+    /// Whether the clock moves only when told (a [`ManualClock`]), so that a
+    /// thread waiting for one of its deadlines must not sleep on wall time.
+    pub(crate) fn is_manual(&self) -> bool {
+        self.shared.clock.sleep_until(self.now()).is_none()
     }
 
     /// Whether some entry is due now (deadline passed) or its callback is running.
