@@ -624,7 +624,7 @@ impl SystemBuilder {
     /// let system = System::builder().clock(clock.clone()).build()?;
     /// let probe = Probe::new(&system)?;
     /// let recipient = probe.recipient();
-    /// system.spawn(move || Alarm(recipient))?;
+    /// system.spawn(move || Alarm(recipient.clone()))?;
     /// system.await_quiescent(Duration::from_secs(5))?;
     /// probe.expect_no_msg(Duration::from_millis(10))?;
     /// clock.advance(Duration::from_secs(60));

@@ -47,7 +47,8 @@
 //! let system = System::builder().clock(clock.clone()).build()?;
 //! let probe = Probe::new(&system)?;
 //! let out = probe.recipient();
-//! system.spawn(move || Metronome(out))?;
+//! system.spawn(move || Metronome(out.clone()))?;
+//! system.await_quiescent(T)?; // `started` has armed the timer
 //!
 //! clock.advance(Duration::from_millis(999));
 //! system.await_quiescent(T)?;
@@ -59,6 +60,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! Deadlines are taken from the clock when a timer is armed: let the actors
+//! arm theirs (`await_quiescent` after spawning) before advancing.
 //! Actors that read the time themselves should read [`Context::now`](crate::Context::now),
 //! which follows the system's clock.
 

@@ -39,7 +39,7 @@ use std::time::Duration;
 /// let system = System::new();
 /// let probe = Probe::new(&system)?;
 /// let out = probe.recipient();
-/// let doubler = system.spawn(move || Doubler(out))?;
+/// let doubler = system.spawn(move || Doubler(out.clone()))?;
 /// doubler.tell(1)?;
 /// doubler.tell(2)?;
 /// const T: Duration = Duration::from_secs(5);
@@ -184,7 +184,10 @@ impl<M: Send + 'static> Probe<M> {
     /// let service = Probe::<(u32, Reply<u32>)>::new(&system)?;
     /// let results = Probe::<u32>::new(&system)?;
     /// let (s, out) = (service.recipient(), results.recipient());
-    /// let client = system.spawn(move || Client { service: s, out })?;
+    /// let client = system.spawn(move || Client {
+    ///     service: s.clone(),
+    ///     out: out.clone(),
+    /// })?;
     /// client.tell(20)?;
     /// let (n, reply) = service.expect_next(T)?;
     /// reply.send(n + 1).unwrap();

@@ -86,7 +86,8 @@ where
 ///
 /// let system = System::new();
 /// let sup = Supervisor::builder().child(ChildSpec::new("w", || Worker)).spawn(&system)?;
-/// sup.child::<Worker>("w").expect("started").tell(())?;
+/// await_children(&sup, Duration::from_secs(5), |c| c[0].running)?;
+/// sup.child::<Worker>("w").expect("running").tell(())?;
 /// let children = await_children(&sup, Duration::from_secs(5), |c| {
 ///     c[0].restarts == 1 && c[0].running
 /// })?;
