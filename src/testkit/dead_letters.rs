@@ -56,7 +56,8 @@ impl DeadLetters {
 
     /// The hook to pass to
     /// [`SystemBuilder::on_dead_letter`](crate::SystemBuilder::on_dead_letter).
-    /// While no hook is alive (none made yet, or their systems are gone),
+    /// While no hook is alive (none made yet, or their systems are gone,
+    /// addresses included: an address keeps its system's state alive),
     /// an expectation that finds nothing queued fails at once with
     /// [`ExpectError::Closed`].
     ///

@@ -299,8 +299,11 @@ impl<M: Send + 'static> Probe<M> {
         within: Duration,
         pred: impl FnMut(&M) -> bool,
     ) -> Result<M, ExpectError<M>> {
-        self.inbox
-            .fish(within, || "a message matching the predicate".to_owned(), pred)
+        self.inbox.fish(
+            within,
+            || "a message matching the predicate".to_owned(),
+            pred,
+        )
     }
 
     /// The next message if one is queued, without waiting.

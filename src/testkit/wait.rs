@@ -4,7 +4,7 @@ use super::error::{ExpectError, WaitError};
 use super::inbox::wall_deadline;
 use super::probe::Probe;
 use crate::sync::thread;
-use crate::{Addr, ChildInfo, Supervisor, System, Target, Terminated};
+use crate::{Addr, AskError, ChildInfo, Supervisor, System, Target, Terminated};
 use std::time::{Duration, Instant};
 
 /// Waits until `target` has stopped for good and returns its [`Terminated`]
@@ -101,17 +101,29 @@ pub fn await_children(
 ) -> Result<Vec<ChildInfo>, WaitError> {
     let deadline = wall_deadline(within);
     let mut pause = Duration::from_micros(50);
+    let mut last_seen = "no answer".to_owned();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let children = supervisor.children(left).map_err(WaitError::Ask)?;
+        let timeout = || WaitError::Timeout {
+            waiting_for: "the supervisor's children to be ready".to_owned(),
+            within,
+            last_seen: last_seen.clone(),
+        };
+        let children = match supervisor.children(left) {
+            Ok(children) => children,
+            // Our own deadline ran out during the ask.
+            Err(AskError::Timeout) if Instant::now() >= deadline => return Err(timeout()),
+            Err(e) => return Err(WaitError::Ask(e)),
+        };
         if ready(&children) {
             return Ok(children);
         }
+        last_seen = format!("{children:?}");
         if Instant::now() >= deadline {
             return Err(WaitError::Timeout {
                 waiting_for: "the supervisor's children to be ready".to_owned(),
                 within,
-                last_seen: format!("{children:?}"),
+                last_seen,
             });
         }
         sleep(pause.min(left));
