@@ -1,4 +1,7 @@
-//! A user's own two-actor program under loom: two transfers that ask a balance then debit (a check-then-act race) overdraw the account, and loom finds it; the fixed protocol passes.
+//! A user's own actors under loom: two transfers that ask a balance then debit (a check-then-act race) overdraw the account, and loom finds the interleaving; the fixed protocol passes.
+//!
+//! Run: `RUSTFLAGS="--cfg loom -C debug-assertions" CARGO_TARGET_DIR=target/loom
+//! cargo test --release --test loom_user_bank_transfer`.
 #![cfg(loom)]
 
 use playhouse::testkit::ManualClock;
@@ -44,25 +47,25 @@ impl Actor for Bank {
     }
 }
 
-/// Moves `amount` out of the bank when told.
+/// Moves `amount` out of the bank it is given.
 struct Transfer {
-    bank: Addr<Bank>,
     amount: u64,
     /// The fixed protocol: one request that checks and debits.
     atomic: bool,
 }
 
 impl Actor for Transfer {
-    type Msg = ();
-    fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
-        let (bank, amount) = (self.bank.clone(), self.amount);
+    type Msg = Addr<Bank>;
+    fn handle(&mut self, ctx: &mut Context<Self>, bank: Addr<Bank>) -> Result<(), ActorError> {
+        let amount = self.amount;
         if self.atomic {
-            ctx.ask(&self.bank, |r| BankMsg::Withdraw(amount, r), T, |_, _, _| {})?;
+            ctx.ask(&bank, |r| BankMsg::Withdraw(amount, r), T, |_, _, _| {})?;
         } else {
             // The bug: the balance may change between the answer and the debit.
-            ctx.ask(&self.bank, BankMsg::Balance, T, move |_, ctx, balance| {
+            let to = bank.clone();
+            ctx.ask(&bank, BankMsg::Balance, T, move |_, ctx, balance| {
                 if balance.is_ok_and(|b| b >= amount) {
-                    let _ = ctx.send(&bank, BankMsg::Debit(amount));
+                    let _ = ctx.send(&to, BankMsg::Debit(amount));
                 }
             })?;
         }
@@ -71,38 +74,43 @@ impl Actor for Transfer {
 }
 
 /// Two transfers of 60 from an account of 100; the bank must never fail.
+///
+/// The bank is spawned last, so whether the two balance requests can meet in
+/// its mailbox depends on how far the worker got while the test thread was
+/// still spawning and telling: started early, it runs each transfer's ask,
+/// answer and debit in one chain (an actor sent to runs next on the same
+/// worker); started late, it finds both transfers queued ahead of the bank.
 fn two_transfers(atomic: bool) {
     let system = System::builder()
         .workers(1)
         .clock(ManualClock::new())
         .build()
         .unwrap();
-    let bank = system.spawn(|| Bank { balance: 100 }).unwrap();
     let transfers: Vec<Addr<Transfer>> = (0..2)
         .map(|_| {
-            let bank = bank.clone();
             system
-                .spawn(move || Transfer {
-                    bank: bank.clone(),
-                    amount: 60,
-                    atomic,
-                })
+                .spawn(move || Transfer { amount: 60, atomic })
                 .unwrap()
         })
         .collect();
+    let bank = system.spawn(|| Bank { balance: 100 }).unwrap();
     for t in &transfers {
-        t.tell(()).unwrap();
+        t.tell(bank.clone()).unwrap();
     }
     system.await_quiescent(T).unwrap();
-    assert!(bank.is_alive(), "the bank failed: an account was overdrawn");
+    assert!(bank.is_alive(), "the bank failed: the account was overdrawn");
     assert_eq!(bank.ask(BankMsg::Balance, T), Ok(40));
     system.shutdown().unwrap();
 }
 
+/// Explores the interleavings of the test thread, the worker and the timer
+/// thread with at most one preemption, whatever `LOOM_MAX_PREEMPTIONS` says:
+/// a whole system is too big for two (see the `playhouse::testkit` docs).
 fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut b = loom::model::Builder::new();
-    b.max_branches = 100_000;
-    b.check(f);
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(1);
+    builder.max_branches = 100_000;
+    builder.check(f);
 }
 
 #[test]
@@ -113,5 +121,14 @@ fn fixed_transfers_never_overdraw() {
 #[test]
 fn check_then_act_transfers_overdraw_in_some_interleaving() {
     let found = std::panic::catch_unwind(|| model(|| two_transfers(false)));
-    assert!(found.is_err(), "loom found no interleaving that overdraws");
+    let payload = found.expect_err("loom found no interleaving that overdraws");
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or_default();
+    assert!(
+        message.contains("overdrawn"),
+        "the model failed for another reason: {message}"
+    );
 }
