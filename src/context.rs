@@ -241,6 +241,32 @@ impl<A: Actor> Context<A> {
     /// [`ManualClock`](crate::testkit::ManualClock) the system was built with.
     /// Timed decisions (windows, rate limits, deadlines such as
     /// [`Reply::deadline`]) read it, so they follow manual time in tests.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::ManualClock;
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// struct Stopwatch(Option<Instant>);
+    /// impl Actor for Stopwatch {
+    ///     type Msg = Reply<Duration>;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, r: Reply<Duration>) -> Result<(), ActorError> {
+    ///         let start = *self.0.get_or_insert(ctx.now());
+    ///         let _ = r.send(ctx.now() - start);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let clock = ManualClock::new();
+    /// let system = System::builder().clock(clock.clone()).build()?;
+    /// let watch = system.spawn(|| Stopwatch(None))?;
+    /// assert_eq!(watch.ask(|r| r, Duration::from_secs(5))?, Duration::ZERO);
+    /// clock.advance(Duration::from_secs(90));
+    /// assert_eq!(watch.ask(|r| r, Duration::from_secs(5))?, Duration::from_secs(90));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn now(&self) -> std::time::Instant {
         self.cell.shared.timer.now()
     }

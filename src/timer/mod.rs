@@ -217,6 +217,8 @@ pub(crate) struct Timer {
     thread_id: thread::ThreadId,
     /// Taken by the first `shutdown` not running on the timer thread.
     join: Mutex<Option<thread::JoinHandle<()>>>,
+    /// The clock moves only when told (see [`Timer::is_manual`]).
+    manual: bool,
 }
 
 impl Timer {
@@ -259,10 +261,12 @@ impl Timer {
             .spawn(move || run(&thread_shared))
             .map_err(BuildError::thread)?;
         let thread_id = join.thread().id();
+        let manual = clock.sleep_until(clock.now()).is_none();
         Ok(Timer {
             shared,
             thread_id,
             join: Mutex::new(Some(join)),
+            manual,
         })
     }
 
@@ -342,7 +346,7 @@ impl Timer {
     /// Whether the clock moves only when told (a [`ManualClock`]), so that a
     /// thread waiting for one of its deadlines must not sleep on wall time.
     pub(crate) fn is_manual(&self) -> bool {
-        self.shared.clock.sleep_until(self.now()).is_none()
+        self.manual
     }
 
     /// Whether some entry is due now (deadline passed) or its callback is running.
