@@ -6,8 +6,9 @@
 //!    answered at once and the service sees nothing.
 //! 2. An admitted call gets an id, a `pending` entry holding the caller's
 //!    reply, and a call timer (`Context::run_after(call_timeout)`). The
-//!    service is asked with `Context::ask` and a deadline of twice the call
-//!    timeout, so an answer up to that late still reaches the breaker.
+//!    service is asked with `Context::ask` and a deadline of the call timeout
+//!    plus the late window, so an answer up to that late still reaches the
+//!    breaker.
 //! 3. Whichever of the answer and the call timer comes first takes the
 //!    `pending` entry, records the verdict and answers the caller; the answer
 //!    cancels the timer. The timer moves the call to `timed_out`, so an
@@ -252,7 +253,7 @@ where
         let asked = ctx.ask(
             &service,
             |r| (req, r),
-            timeout.saturating_mul(2),
+            timeout.saturating_add(self.machine.config().late_window()),
             move |me: &mut Self, ctx, answer| me.answered(ctx, id, answer),
         );
         if let Err(e) = asked {

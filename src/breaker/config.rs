@@ -56,6 +56,7 @@ pub struct BreakerConfig {
     pub(super) minimum_calls: u32,
     pub(super) max_probes: u32,
     pub(super) operation_threads: usize,
+    pub(super) late_window: Option<Duration>,
 }
 
 impl BreakerConfig {
@@ -77,6 +78,7 @@ impl BreakerConfig {
                 minimum_calls: 100,
                 max_probes: 1,
                 operation_threads: 2,
+                late_window: None,
             },
             no_consecutive: false,
         }
@@ -90,6 +92,11 @@ impl BreakerConfig {
     /// How long a call may take before it counts as a failed timeout.
     pub fn call_timeout(&self) -> Duration {
         self.call_timeout
+    }
+
+    /// How long past the call timeout a late answer is still counted.
+    pub fn late_window(&self) -> Duration {
+        self.late_window.unwrap_or(self.call_timeout)
     }
 
     /// How long the breaker stays open after it first trips.
@@ -187,6 +194,15 @@ impl BreakerConfigBuilder {
     /// reopens the breaker; `n` successes close it.
     pub fn max_probes(mut self, n: u32) -> Self {
         self.config.max_probes = n;
+        self
+    }
+
+    /// How long past the call timeout the breaker actor still listens for an
+    /// answer, to count it as late (default: one more call timeout). The
+    /// service's [`Reply`](crate::Reply) deadline is the call timeout plus this;
+    /// an answer later than that is dropped uncounted.
+    pub fn late_window(mut self, d: Duration) -> Self {
+        self.config.late_window = Some(d);
         self
     }
 
