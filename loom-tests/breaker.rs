@@ -42,7 +42,11 @@ fn callers_racing_the_reset_time_admit_exactly_one_probe() {
         let (breaker, half_opens) = open_breaker(1, t0);
         let in_flight = Arc::new(AtomicUsize::new(0));
         let admitted = Arc::new(AtomicUsize::new(0));
-        let offsets = [RESET - Duration::from_millis(1), RESET, RESET + Duration::from_millis(1)];
+        let offsets = [
+            RESET - Duration::from_millis(1),
+            RESET,
+            RESET + Duration::from_millis(1),
+        ];
         let callers: Vec<_> = offsets
             .into_iter()
             .map(|offset| {
@@ -65,7 +69,10 @@ fn callers_racing_the_reset_time_admit_exactly_one_probe() {
         assert_eq!(admitted.load(Ordering::SeqCst), 1);
         assert_eq!(half_opens.load(Ordering::SeqCst), 1);
         let m = breaker.metrics();
-        assert_eq!((m.state, m.calls, m.rejections, m.failures), (State::Open, 2, 2, 2));
+        assert_eq!(
+            (m.state, m.calls, m.rejections, m.failures),
+            (State::Open, 2, 2, 2)
+        );
     });
 }
 
