@@ -36,11 +36,14 @@ pub struct BreakerMetrics {
     pub transitions: u64,
     /// Failures in a row now (closed).
     pub consecutive_failures: u32,
-    /// The window's failure rate in percent, once it holds the minimum of calls.
+    /// The window's failure rate in percent, once it holds the minimum of
+    /// calls and a rate rule is set (as of the last call: a time window
+    /// slides when calls end).
     pub failure_rate: Option<f64>,
-    /// The window's slow-call rate in percent, once it holds the minimum of calls.
+    /// The window's slow-call rate in percent, on the same terms.
     pub slow_call_rate: Option<f64>,
-    /// The open time the next trip or failed probe starts from (before backoff
-    /// of that failure and jitter).
+    /// The open time before jitter of the current or last opening: the reset
+    /// timeout, grown by the backoff factor for each failed probe since the
+    /// breaker last closed.
     pub reset_timeout: Duration,
 }

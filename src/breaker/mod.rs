@@ -7,12 +7,11 @@
 //! blocking operation such as network or disk I/O) and keeps a state:
 //!
 //! ```text
-//!            failures reach a trip rule             reset timeout passes
-//!   Closed ─────────────────────────────▶ Open ─────────────────────────▶ HalfOpen
-//!     ▲                                     ▲                                 │
-//!     │    max_probes probes succeed        │   a probe fails (backoff x factor)
-//!     └─────────────────────────────────────┼─────────────────────────────────┤
-//!                                           └─────────────────────────────────┘
+//!             a trip rule fires                  the reset timeout passes
+//!   Closed ─────────────────────▶ Open ───────────────────────────────▶ HalfOpen
+//!     ▲                            ▲                                      │  │
+//!     │                            └── a probe fails: open time x factor ─┘  │
+//!     └──────────────────────────────── max_probes probes succeed ───────────┘
 //! ```
 //!
 //! - **Closed:** calls pass. A failure is an error answer, a call slower than

@@ -273,7 +273,7 @@ impl StateMachine {
     }
 
     /// The outcome a rejection is reported as (for listeners).
-    pub fn rejection_outcome(&self) -> CallOutcome {
+    pub(super) fn rejection_outcome(&self) -> CallOutcome {
         CallOutcome {
             outcome: Outcome::Rejected,
             elapsed: Duration::ZERO,
