@@ -47,6 +47,58 @@ type FailIfFn<T> = Arc<dyn Fn(&T) -> bool + Send + Sync>;
 /// A message to a [`CircuitBreaker`]. From a plain thread use
 /// [`BreakerAddr`]; from an actor, ask with [`crate::Context::ask`] and
 /// [`BreakerMsg::call`], and flatten the answer with [`CallError::flatten`].
+///
+/// # Examples
+///
+/// An actor calling through a breaker; the answer comes back as a
+/// continuation, so no worker ever blocks.
+///
+/// ```
+/// use playhouse::breaker::{BreakerConfig, BreakerMsg, CallError, CircuitBreaker};
+/// use playhouse::{Actor, ActorError, Addr, Context, Reply, System};
+/// use std::time::Duration;
+///
+/// struct Square;
+/// impl Actor for Square {
+///     type Msg = (u64, Reply<Result<u64, ()>>);
+///     fn handle(&mut self, _: &mut Context<Self>, (n, r): Self::Msg) -> Result<(), ActorError> {
+///         let _ = r.send(Ok(n * n));
+///         Ok(())
+///     }
+/// }
+///
+/// enum Msg { Go(u64), Get(Reply<Option<Result<u64, CallError<()>>>>) }
+/// struct Caller {
+///     breaker: Addr<CircuitBreaker<u64, u64, ()>>,
+///     last: Option<Result<u64, CallError<()>>>,
+/// }
+/// impl Actor for Caller {
+///     type Msg = Msg;
+///     fn handle(&mut self, ctx: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+///         match msg {
+///             Msg::Go(n) => ctx.ask(
+///                 &self.breaker,
+///                 |r| BreakerMsg::call(n, r),
+///                 Duration::from_secs(5),
+///                 |me: &mut Caller, _, answer| me.last = Some(CallError::flatten(answer)),
+///             )?,
+///             Msg::Get(r) => drop(r.send(self.last.clone())),
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let system = System::new();
+/// let square = system.spawn(|| Square)?;
+/// let breaker = CircuitBreaker::builder(BreakerConfig::builder().build()?, square.recipient())
+///     .spawn(&system)?;
+/// let caller = system.spawn(move || Caller { breaker: breaker.clone(), last: None })?;
+/// caller.tell(Msg::Go(12))?;
+/// system.await_quiescent(Duration::from_secs(5))?;
+/// assert_eq!(caller.ask(Msg::Get, Duration::from_secs(5))?, Some(Ok(144)));
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct BreakerMsg<Req, T: Send + 'static, E: Send + 'static>(Inner<Req, T, E>);
 
 enum Inner<Req, T: Send + 'static, E: Send + 'static> {
@@ -231,13 +283,14 @@ where
                 return;
             }
         };
-        let Some(service) = self.service.clone() else {
+        if self.service.is_none() {
             self.finish_now(ctx, permit, reply, CallError::Unavailable(AskError::Closed));
             return;
-        };
+        }
         let id = self.next_id;
         self.next_id += 1;
         let timeout = self.machine.config().call_timeout();
+        let late_window = self.machine.config().late_window();
         let timer = ctx.run_after(timeout, move |me: &mut Self, ctx| {
             me.time_out(ctx, id);
             Ok(())
@@ -250,10 +303,11 @@ where
                 timer,
             },
         );
+        let service = self.service.as_ref().expect("checked above");
         let asked = ctx.ask(
-            &service,
+            service,
             |r| (req, r),
-            timeout.saturating_add(self.machine.config().late_window()),
+            timeout.saturating_add(late_window),
             move |me: &mut Self, ctx, answer| me.answered(ctx, id, answer),
         );
         if let Err(e) = asked {
