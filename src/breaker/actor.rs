@@ -21,114 +21,24 @@
 //! with the machine's generation; a timer whose generation has passed does
 //! nothing.
 
+use super::builder::CircuitBreakerBuilder;
 use super::config::BreakerConfig;
 use super::error::CallError;
 use super::events::{BreakerEvent, CallOutcome, Listeners, Transition};
-use super::metrics::BreakerMetrics;
+use super::msg::{BreakerMsg, Inner, ServiceRequest};
 use super::operation::{Operation, OperationRunner};
 use super::state::{Permit, StateMachine, Verdict};
 use crate::sync::Arc;
-use crate::{
-    Actor, ActorError, Addr, AskError, Context, Recipient, Reply, SpawnError, SpawnOptions, System,
-    TimerHandle,
-};
+use crate::{Actor, ActorError, AskError, Context, Recipient, Reply, TimerHandle};
 use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-/// What the protected service receives: the request and the reply to answer
-/// it with. Make it from any actor with
-/// [`Addr::recipient_with`](crate::Addr::recipient_with).
-pub type ServiceRequest<Req, T, E> = (Req, Reply<Result<T, E>>);
-
-type IgnoreFn<E> = Arc<dyn Fn(&E) -> bool + Send + Sync>;
-type FailIfFn<T> = Arc<dyn Fn(&T) -> bool + Send + Sync>;
-
-/// A message to a [`CircuitBreaker`]. From a plain thread use
-/// [`BreakerAddr`]; from an actor, ask with [`crate::Context::ask`] and
-/// [`BreakerMsg::call`], and flatten the answer with [`CallError::flatten`].
-///
-/// # Examples
-///
-/// An actor calling through a breaker; the answer comes back as a
-/// continuation, so no worker ever blocks.
-///
-/// ```
-/// use playhouse::breaker::{BreakerConfig, BreakerMsg, CallError, CircuitBreaker};
-/// use playhouse::{Actor, ActorError, Addr, Context, Reply, System};
-/// use std::time::Duration;
-///
-/// struct Square;
-/// impl Actor for Square {
-///     type Msg = (u64, Reply<Result<u64, ()>>);
-///     fn handle(&mut self, _: &mut Context<Self>, (n, r): Self::Msg) -> Result<(), ActorError> {
-///         let _ = r.send(Ok(n * n));
-///         Ok(())
-///     }
-/// }
-///
-/// enum Msg { Go(u64), Get(Reply<Option<Result<u64, CallError<()>>>>) }
-/// struct Caller {
-///     breaker: Addr<CircuitBreaker<u64, u64, ()>>,
-///     last: Option<Result<u64, CallError<()>>>,
-/// }
-/// impl Actor for Caller {
-///     type Msg = Msg;
-///     fn handle(&mut self, ctx: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
-///         match msg {
-///             Msg::Go(n) => ctx.ask(
-///                 &self.breaker,
-///                 |r| BreakerMsg::call(n, r),
-///                 Duration::from_secs(5),
-///                 |me: &mut Caller, _, answer| me.last = Some(CallError::flatten(answer)),
-///             )?,
-///             Msg::Get(r) => drop(r.send(self.last.clone())),
-///         }
-///         Ok(())
-///     }
-/// }
-///
-/// let system = System::new();
-/// let square = system.spawn(|| Square)?;
-/// let breaker = CircuitBreaker::builder(BreakerConfig::builder().build()?, square.recipient())
-///     .spawn(&system)?;
-/// let caller = system.spawn(move || Caller { breaker: breaker.clone(), last: None })?;
-/// caller.tell(Msg::Go(12))?;
-/// system.await_quiescent(Duration::from_secs(5))?;
-/// assert_eq!(caller.ask(Msg::Get, Duration::from_secs(5))?, Some(Ok(144)));
-/// system.shutdown()?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub struct BreakerMsg<Req, T: Send + 'static, E: Send + 'static>(Inner<Req, T, E>);
-
-enum Inner<Req, T: Send + 'static, E: Send + 'static> {
-    Call(Req, Reply<Result<T, CallError<E>>>),
-    Metrics(Reply<BreakerMetrics>),
-}
-
-impl<Req, T: Send + 'static, E: Send + 'static> BreakerMsg<Req, T, E> {
-    /// A call of the service with `request`, answered through `reply`.
-    pub fn call(request: Req, reply: Reply<Result<T, CallError<E>>>) -> Self {
-        BreakerMsg(Inner::Call(request, reply))
-    }
-
-    /// A request for the breaker's counters.
-    pub fn metrics(reply: Reply<BreakerMetrics>) -> Self {
-        BreakerMsg(Inner::Metrics(reply))
-    }
-}
-
-impl<Req, T: Send + 'static, E: Send + 'static> fmt::Debug for BreakerMsg<Req, T, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self.0 {
-            Inner::Call(..) => "BreakerMsg::Call(..)",
-            Inner::Metrics(_) => "BreakerMsg::Metrics(..)",
-        })
-    }
-}
+pub(super) type IgnoreFn<E> = Arc<dyn Fn(&E) -> bool + Send + Sync>;
+pub(super) type FailIfFn<T> = Arc<dyn Fn(&T) -> bool + Send + Sync>;
 
 /// Where the breaker's calls go.
-enum Source<Req: Send + 'static, T: Send + 'static, E: Send + 'static> {
+pub(super) enum Source<Req: Send + 'static, T: Send + 'static, E: Send + 'static> {
     Service(Recipient<ServiceRequest<Req, T, E>>),
     Operation(Operation<Req, T, E>),
 }
@@ -143,6 +53,36 @@ where
         match self {
             Source::Service(r) => Source::Service(r.clone()),
             Source::Operation(o) => Source::Operation(o.clone()),
+        }
+    }
+}
+
+/// Everything a breaker actor is built from; a factory clones it per instance.
+pub(super) struct Settings<Req: Send + 'static, T: Send + 'static, E: Send + 'static> {
+    pub(super) config: BreakerConfig,
+    pub(super) source: Source<Req, T, E>,
+    pub(super) ignore: Option<IgnoreFn<E>>,
+    pub(super) fail_if: Option<FailIfFn<T>>,
+    pub(super) listeners: Listeners,
+    pub(super) publish: Option<Recipient<BreakerEvent>>,
+    pub(super) publish_calls: bool,
+}
+
+impl<Req, T, E> Clone for Settings<Req, T, E>
+where
+    Req: Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    fn clone(&self) -> Self {
+        Settings {
+            config: self.config.clone(),
+            source: self.source.clone(),
+            ignore: self.ignore.clone(),
+            fail_if: self.fail_if.clone(),
+            listeners: self.listeners.clone(),
+            publish: self.publish.clone(),
+            publish_calls: self.publish_calls,
         }
     }
 }
@@ -220,6 +160,26 @@ where
     T: Send + 'static,
     E: Send + 'static,
 {
+    /// A closed breaker built from `s`.
+    pub(super) fn new(s: Settings<Req, T, E>) -> Self {
+        CircuitBreaker {
+            machine: StateMachine::new(s.config),
+            service: match &s.source {
+                Source::Service(r) => Some(r.clone()),
+                Source::Operation(_) => None,
+            },
+            source: s.source,
+            ignore: s.ignore,
+            fail_if: s.fail_if,
+            listeners: s.listeners,
+            publish: s.publish,
+            publish_calls: s.publish_calls,
+            pending: HashMap::new(),
+            timed_out: HashMap::new(),
+            next_id: 0,
+        }
+    }
+
     /// A builder for a breaker in front of `service`, an actor that answers
     /// each request with `Ok` or `Err`.
     pub fn builder(
@@ -481,178 +441,5 @@ where
             .field("pending", &self.pending.len())
             .field("service", &self.service)
             .finish_non_exhaustive()
-    }
-}
-
-/// Builds a [`CircuitBreaker`]: how to classify answers, who hears about
-/// transitions, and the actor's spawn options.
-pub struct CircuitBreakerBuilder<Req, T, E>
-where
-    Req: Send + 'static,
-    T: Send + 'static,
-    E: Send + 'static,
-{
-    config: BreakerConfig,
-    source: Source<Req, T, E>,
-    ignore: Option<IgnoreFn<E>>,
-    fail_if: Option<FailIfFn<T>>,
-    listeners: Listeners,
-    publish: Option<Recipient<BreakerEvent>>,
-    publish_calls: bool,
-    options: SpawnOptions,
-}
-
-impl<Req, T, E> CircuitBreakerBuilder<Req, T, E>
-where
-    Req: Send + 'static,
-    T: Send + 'static,
-    E: Send + 'static,
-{
-    fn new(config: BreakerConfig, source: Source<Req, T, E>) -> Self {
-        CircuitBreakerBuilder {
-            config,
-            source,
-            ignore: None,
-            fail_if: None,
-            listeners: Listeners::new(),
-            publish: None,
-            publish_calls: true,
-            options: SpawnOptions::new(),
-        }
-    }
-
-    /// Errors for which `ignore` is true count neither as failures nor as
-    /// successes (the caller still gets them); an ignored probe frees its
-    /// place for another.
-    pub fn ignore_errors(mut self, ignore: impl Fn(&E) -> bool + Send + Sync + 'static) -> Self {
-        self.ignore = Some(Arc::new(ignore));
-        self
-    }
-
-    /// Success values for which `failed` is true count as failures (the caller
-    /// still gets the value), as Akka's `defineFailureFn`.
-    pub fn failure_if(mut self, failed: impl Fn(&T) -> bool + Send + Sync + 'static) -> Self {
-        self.fail_if = Some(Arc::new(failed));
-        self
-    }
-
-    /// Callbacks for transitions and call outcomes.
-    pub fn listeners(mut self, listeners: Listeners) -> Self {
-        self.listeners = listeners;
-        self
-    }
-
-    /// Sends every [`BreakerEvent`] to `to`, for example an event bus's
-    /// [`publisher`](crate::Addr::publisher), with the backpressure of
-    /// [`crate::Context::send`].
-    pub fn publish_to(mut self, to: Recipient<BreakerEvent>) -> Self {
-        self.publish = Some(to);
-        self
-    }
-
-    /// Whether call outcomes are published as well as transitions (default
-    /// true).
-    pub fn publish_calls(mut self, yes: bool) -> Self {
-        self.publish_calls = yes;
-        self
-    }
-
-    /// Registers the breaker under `name` (see [`System::lookup`]).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.options = self.options.name(name);
-        self
-    }
-
-    /// The breaker's mailbox capacity (at least 1; default the system's).
-    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
-        self.options = self.options.mailbox_capacity(capacity);
-        self
-    }
-
-    /// A factory of fresh breakers with these settings, for
-    /// [`crate::ChildSpec::new`] or [`crate::Context::spawn`] (spawn options set
-    /// on this builder do not apply there). Each breaker starts closed.
-    pub fn factory(&self) -> impl Fn() -> CircuitBreaker<Req, T, E> + Send + Sync + 'static {
-        let config = self.config.clone();
-        let source = self.source.clone();
-        let ignore = self.ignore.clone();
-        let fail_if = self.fail_if.clone();
-        let listeners = self.listeners.clone();
-        let publish = self.publish.clone();
-        let publish_calls = self.publish_calls;
-        move || CircuitBreaker {
-            machine: StateMachine::new(config.clone()),
-            service: match &source {
-                Source::Service(r) => Some(r.clone()),
-                Source::Operation(_) => None,
-            },
-            source: source.clone(),
-            ignore: ignore.clone(),
-            fail_if: fail_if.clone(),
-            listeners: listeners.clone(),
-            publish: publish.clone(),
-            publish_calls,
-            pending: HashMap::new(),
-            timed_out: HashMap::new(),
-            next_id: 0,
-        }
-    }
-
-    /// Spawns the breaker as a top-level actor (a guarded operation's threads
-    /// are owned by a child of it, and stop with it).
-    ///
-    /// # Errors
-    /// As [`System::spawn_with`].
-    pub fn spawn(self, system: &System) -> Result<Addr<CircuitBreaker<Req, T, E>>, SpawnError> {
-        let factory = self.factory();
-        system.spawn_with(self.options, factory)
-    }
-}
-
-impl<Req, T, E> fmt::Debug for CircuitBreakerBuilder<Req, T, E>
-where
-    Req: Send + 'static,
-    T: Send + 'static,
-    E: Send + 'static,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CircuitBreakerBuilder")
-            .field("config", &self.config)
-            .field("listeners", &self.listeners)
-            .field("options", &self.options)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Calls through a breaker actor from a thread outside the pool (inside an
-/// actor, ask with [`crate::Context::ask`] and [`BreakerMsg::call`]).
-pub trait BreakerAddr<Req, T, E> {
-    /// Calls the service through the breaker, waiting at most `timeout` for
-    /// the answer (give it more than the call timeout).
-    ///
-    /// # Errors
-    /// A [`CallError`]; [`CallError::Breaker`] when the ask of the breaker
-    /// itself fails (including [`AskError::WouldBlockWorker`] on a pool worker).
-    fn call(&self, request: Req, timeout: Duration) -> Result<T, CallError<E>>;
-
-    /// The breaker's counters.
-    ///
-    /// # Errors
-    /// As [`Addr::ask`].
-    fn breaker_metrics(&self, timeout: Duration) -> Result<BreakerMetrics, AskError>;
-}
-
-impl<Req, T, E> BreakerAddr<Req, T, E> for Addr<CircuitBreaker<Req, T, E>>
-where
-    Req: Send + 'static,
-    T: Send + 'static,
-    E: Send + 'static,
-{
-    fn call(&self, request: Req, timeout: Duration) -> Result<T, CallError<E>> {
-        CallError::flatten(self.ask(|r| BreakerMsg::call(request, r), timeout))
-    }
-
-    fn breaker_metrics(&self, timeout: Duration) -> Result<BreakerMetrics, AskError> {
-        self.ask(BreakerMsg::metrics, timeout)
     }
 }

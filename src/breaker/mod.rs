@@ -66,19 +66,23 @@
 //! and late answers, with the state and the window's rates.
 
 mod actor;
+mod builder;
 mod config;
 mod error;
 mod events;
 mod inline;
 mod metrics;
+mod msg;
 mod operation;
 mod state;
 mod window;
 
-pub use actor::{BreakerAddr, BreakerMsg, CircuitBreaker, CircuitBreakerBuilder, ServiceRequest};
+pub use actor::CircuitBreaker;
+pub use builder::CircuitBreakerBuilder;
 pub use config::{BreakerConfig, BreakerConfigBuilder, ConfigError, Window};
 pub use error::CallError;
 pub use events::{BreakerEvent, CallOutcome, Listeners, Outcome, Reason, State, Transition};
 pub use inline::Breaker;
 pub use metrics::BreakerMetrics;
+pub use msg::{BreakerAddr, BreakerMsg, ServiceRequest};
 pub use state::{Admission, Permit, Recorded, Rejected, StateMachine, Verdict};

@@ -9,7 +9,7 @@
 //! each thread exits after its current call (a hung call keeps its thread
 //! until it returns: no thread can be killed).
 
-use super::actor::ServiceRequest;
+use super::msg::ServiceRequest;
 use crate::sync::{Arc, thread};
 use crate::{Actor, ActorError, Context, Reply};
 use crossbeam_channel::{Sender, TrySendError, bounded};
