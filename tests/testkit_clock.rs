@@ -223,3 +223,48 @@ fn the_restart_window_is_measured_on_the_clock() {
     sup.child::<Fragile>("w").unwrap().tell(()).unwrap();
     playhouse::testkit::await_stopped(&system, &sup, T).unwrap();
 }
+
+#[test]
+fn a_breaker_stays_open_until_the_clock_passes_its_reset_timeout() {
+    use playhouse::breaker::{BreakerAddr, BreakerConfig, CallError, CircuitBreaker};
+    type Req = playhouse::breaker::ServiceRequest<u32, u32, String>;
+
+    let (clock, system) = manual();
+    // The service is a probe: the test answers each request it sees.
+    let service = Probe::<Req>::new(&system).unwrap();
+    let config = BreakerConfig::builder()
+        .max_failures(1)
+        .reset_timeout(Duration::from_secs(10))
+        .jitter(0.0)
+        .call_timeout(Duration::from_secs(60))
+        .late_window(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let breaker = CircuitBreaker::builder(config, service.recipient())
+        .spawn(&system)
+        .unwrap();
+    let b = breaker.clone();
+    let caller = std::thread::spawn(move || b.call(1, T));
+    let (n, reply) = service.expect_next(T).unwrap();
+    assert_eq!(n, 1);
+    reply.send(Err("down".to_owned())).unwrap();
+    assert_eq!(
+        caller.join().unwrap(),
+        Err(CallError::Failed("down".to_owned()))
+    );
+    // Open: rejected without reaching the service, until 10 s have passed.
+    assert!(matches!(breaker.call(2, T), Err(CallError::Rejected(_))));
+    clock.advance(9_999 * MS);
+    system.await_quiescent(T).unwrap();
+    assert!(matches!(breaker.call(3, T), Err(CallError::Rejected(_))));
+    assert_eq!(service.queued(), 0);
+    clock.advance(MS);
+    system.await_quiescent(T).unwrap();
+    // Half-open: the next call is let through as a probe.
+    let b = breaker.clone();
+    let caller = std::thread::spawn(move || b.call(4, T));
+    let (n, reply) = service.expect_next(T).unwrap();
+    assert_eq!(n, 4);
+    reply.send(Ok(40)).unwrap();
+    assert_eq!(caller.join().unwrap(), Ok(40));
+}

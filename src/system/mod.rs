@@ -252,8 +252,8 @@ impl SystemBuilder {
 
     /// Reads time from `clock` instead of the operating system: delayed and
     /// periodic messages, ask timeouts (of [`crate::Addr::ask`] too), child
-    /// shutdown timeouts and restart backoff then move only when the clock is
-    /// advanced. Blocking sends ([`crate::Addr::tell_timeout`]) and shutdown
+    /// shutdown timeouts, restart backoff and the circuit breaker's timeouts
+    /// then move only when the clock is advanced. Blocking sends ([`crate::Addr::tell_timeout`]) and shutdown
     /// still wait on real time: they bound how long a thread is held.
     ///
     /// # Examples

@@ -17,8 +17,9 @@
 //!
 //! Time is the usual source of slow and flaky actor tests. Build the system
 //! with a [`ManualClock`] ([`SystemBuilder::clock`](crate::SystemBuilder::clock)):
-//! delayed and periodic messages, ask timeouts, child shutdown timeouts and
-//! restart backoff then move only when the test calls [`ManualClock::advance`].
+//! delayed and periodic messages, ask timeouts, child shutdown timeouts,
+//! restart backoff and the circuit breaker's timeouts then move only when the
+//! test calls [`ManualClock::advance`].
 //! After an advance, [`System::await_quiescent`](crate::System::await_quiescent)
 //! returns once everything that came due has been delivered and handled, so
 //! "not yet" and "now" are both exact:
@@ -94,9 +95,10 @@
 //! - **Preemption bound 1.** The model's threads are the test thread, the
 //!   worker and the timer thread, and between two of the user's messages
 //!   the runtime makes dozens of loom-visible operations (mailbox words, run
-//!   queues, the in-flight count, locks). With no preemption loom runs about
-//!   60 schedules in a fraction of a second; with one, about 26,000 in 10 to
-//!   60 seconds; with two it had not finished after six minutes. So the
+//!   queues, the in-flight count, locks). With no preemption loom runs 150
+//!   schedules in a tenth of a second; with one, about 18,500 in 10 to 60
+//!   seconds (the machine's load decides); with two it had run 300,000 in
+//!   five minutes and was still going. So the
 //!   example sets `preemption_bound = Some(1)` in its `loom::model::Builder`,
 //!   overriding `LOOM_MAX_PREEMPTIONS`. The runtime's own protocols are
 //!   checked with two preemptions by playhouse's models, so one is spent on

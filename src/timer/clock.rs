@@ -43,8 +43,9 @@ impl Clock for SystemClock {
 /// A [`System`](crate::System) built with one
 /// ([`SystemBuilder::clock`](crate::SystemBuilder::clock)) reads all its time
 /// through it: delayed and periodic messages, ask timeouts, child shutdown
-/// timeouts and restart backoff move only when the test advances the clock, so
-/// a test of timed behaviour never sleeps. Clones share one time. The clock
+/// timeouts, restart backoff and the circuit breaker's timeouts move only
+/// when the test advances the clock, so a test of timed behaviour never
+/// sleeps. Clones share one time. The clock
 /// starts at the real time of its creation and never goes back.
 ///
 /// # Examples
