@@ -16,8 +16,8 @@ enum BankMsg {
     Balance(Reply<u64>),
     /// Debits without checking: the caller checked the balance first.
     Debit(u64),
-    /// Checks and debits in one step; answers whether it did.
-    Withdraw(u64, Reply<bool>),
+    /// Checks and debits in one step.
+    Withdraw(u64),
 }
 
 struct Bank {
@@ -40,12 +40,10 @@ impl Actor for Bank {
                     .checked_sub(n)
                     .ok_or("overdrawn: a debit went past the balance")?;
             }
-            BankMsg::Withdraw(n, r) => {
-                let ok = self.balance >= n;
-                if ok {
+            BankMsg::Withdraw(n) => {
+                if self.balance >= n {
                     self.balance -= n;
                 }
-                let _ = r.send(ok);
             }
         }
         self.seen.store(self.balance, Ordering::SeqCst);
@@ -56,7 +54,7 @@ impl Actor for Bank {
 /// Moves `amount` out of the bank it is given.
 struct Transfer {
     amount: u64,
-    /// The fixed protocol: one request that checks and debits.
+    /// The fixed protocol: one message that checks and debits.
     atomic: bool,
 }
 
@@ -65,7 +63,7 @@ impl Actor for Transfer {
     fn handle(&mut self, ctx: &mut Context<Self>, bank: Addr<Bank>) -> Result<(), ActorError> {
         let amount = self.amount;
         if self.atomic {
-            ctx.ask(&bank, |r| BankMsg::Withdraw(amount, r), T, |_, _, _| {})?;
+            ctx.send(&bank, BankMsg::Withdraw(amount))?;
         } else {
             // The bug: the balance may change between the answer and the debit.
             let to = bank.clone();

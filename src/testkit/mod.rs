@@ -82,7 +82,7 @@
 //! example: two transfer actors each ask a bank for its balance and then
 //! debit it (a check-then-act race). Loom finds the schedule in which both
 //! answers come before either debit and the account is overdrawn; the fixed
-//! protocol, one request that checks and debits, passes every schedule. Run it
+//! protocol, one message that checks and debits, passes every schedule. Run it
 //! with
 //!
 //! ```text
@@ -95,10 +95,10 @@
 //! - **Preemption bound 1.** The model's threads are the test thread, the
 //!   worker and the timer thread, and between two of the user's messages
 //!   the runtime makes dozens of loom-visible operations (mailbox words, run
-//!   queues, the in-flight count, locks). With no preemption loom runs 150
-//!   schedules in a tenth of a second; with one, about 18,500 in 10 to 60
-//!   seconds (the machine's load decides); with two it had run 300,000 in
-//!   five minutes and was still going. So the
+//!   queues, the in-flight count, locks). With no preemption loom runs a few
+//!   hundred schedules in a fraction of a second; with one, about 25,000 in
+//!   10 to 60 seconds (the machine's load decides); with two it had run
+//!   300,000 in five minutes and was still going. So the
 //!   example sets `preemption_bound = Some(1)` in its `loom::model::Builder`,
 //!   overriding `LOOM_MAX_PREEMPTIONS`. The runtime's own protocols are
 //!   checked with two preemptions by playhouse's models, so one is spent on
