@@ -98,7 +98,7 @@
 //!   queues, the in-flight count, locks). With no preemption loom runs a few
 //!   hundred schedules in a fraction of a second; with one, about 25,000 in
 //!   10 to 60 seconds (the machine's load decides); with two it had run
-//!   300,000 in five minutes and was still going. So the
+//!   580,000 in four minutes and was still going. So the
 //!   example sets `preemption_bound = Some(1)` in its `loom::model::Builder`,
 //!   overriding `LOOM_MAX_PREEMPTIONS`. The runtime's own protocols are
 //!   checked with two preemptions by playhouse's models, so one is spent on
