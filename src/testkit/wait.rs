@@ -102,17 +102,19 @@ pub fn await_children(
     let deadline = wall_deadline(within);
     let mut pause = Duration::from_micros(50);
     let mut last_seen = "no answer".to_owned();
+    let timeout = |last_seen: String| WaitError::Timeout {
+        waiting_for: "the supervisor's children to be ready".to_owned(),
+        within,
+        last_seen,
+    };
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let timeout = || WaitError::Timeout {
-            waiting_for: "the supervisor's children to be ready".to_owned(),
-            within,
-            last_seen: last_seen.clone(),
-        };
         let children = match supervisor.children(left) {
             Ok(children) => children,
             // Our own deadline ran out during the ask.
-            Err(AskError::Timeout) if Instant::now() >= deadline => return Err(timeout()),
+            Err(AskError::Timeout) if Instant::now() >= deadline => {
+                return Err(timeout(last_seen));
+            }
             Err(e) => return Err(WaitError::Ask(e)),
         };
         if ready(&children) {
@@ -120,11 +122,7 @@ pub fn await_children(
         }
         last_seen = format!("{children:?}");
         if Instant::now() >= deadline {
-            return Err(WaitError::Timeout {
-                waiting_for: "the supervisor's children to be ready".to_owned(),
-                within,
-                last_seen,
-            });
+            return Err(timeout(last_seen));
         }
         sleep(pause.min(left));
         pause = (pause * 2).min(Duration::from_millis(5));
