@@ -5,6 +5,14 @@
 //! dead-letter hook went away); the inbox still hands out what was queued.
 //! Every wait is bounded by a wall-clock deadline: the time a test thread may
 //! be held, whatever clock the system reads.
+//!
+//! # Protocol
+//!
+//! Items and the count of live feeds sit under one lock. A push and the drop
+//! of the last feed change them under the lock and then notify every waiter;
+//! a waiter looks under the lock and waits on the condition variable without
+//! releasing it in between, so it either sees the change or gets the
+//! notification. Modelled in `loom-tests/testkit_inbox.rs`.
 
 use super::error::ExpectError;
 use crate::sync::{Arc, Condvar, Mutex};

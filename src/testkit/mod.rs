@@ -135,6 +135,9 @@ mod inbox;
 mod probe;
 mod wait;
 
+#[cfg(loom)]
+pub(crate) use inbox::{Feed, Inbox, queue};
+
 pub use crate::timer::ManualClock;
 pub use dead_letters::DeadLetters;
 pub use error::{ExpectError, WaitError};
