@@ -243,7 +243,8 @@ pub struct StuckActor {
     pub worker: String,
 }
 
-/// Shutdown did not finish within its timeout, or could not wait for itself.
+/// Shutdown lost work (accepted messages went to dead letters unhandled), did
+/// not finish within its timeout, or could not wait for itself.
 ///
 /// Rust cannot kill a thread: a handler that never returns keeps its worker.
 /// Every other thread was stopped and joined; the stuck workers were detached.
@@ -258,15 +259,55 @@ pub struct StuckActor {
 pub struct ShutdownError {
     pub(crate) timeout: Duration,
     pub(crate) stuck: Vec<StuckActor>,
+    /// Actors that still had work when the drain ran out of time.
+    pub(crate) busy: Vec<String>,
+    /// Actors not stopped by the deadline, whose lanes were closed.
+    pub(crate) abandoned: Vec<String>,
+    /// Accepted messages that went to dead letters during the shutdown.
+    pub(crate) dead_letters: u64,
     pub(crate) background: bool,
     /// The call came from a worker of another system.
     pub(crate) other_system: bool,
 }
 
 impl ShutdownError {
+    /// A report with nothing in it yet.
+    pub(crate) fn empty(timeout: Duration) -> Self {
+        ShutdownError {
+            timeout,
+            stuck: Vec::new(),
+            busy: Vec::new(),
+            abandoned: Vec::new(),
+            dead_letters: 0,
+            background: false,
+            other_system: false,
+        }
+    }
+
     /// The actors still running when the timeout expired, with their workers.
     pub fn stuck(&self) -> &[StuckActor] {
         &self.stuck
+    }
+
+    /// How many messages a mailbox had accepted and that went to dead letters
+    /// during the shutdown, unhandled (queued or parked when their actor
+    /// stopped or was abandoned).
+    pub fn dead_letters(&self) -> u64 {
+        self.dead_letters
+    }
+
+    /// The actors that still had messages queued, or a handler running, when
+    /// draining ran out of time (names, or `#id`).
+    pub fn busy(&self) -> &[String] {
+        &self.busy
+    }
+
+    /// The actors that had not stopped by the deadline (those in
+    /// [`stuck`](ShutdownError::stuck) among them): their mailboxes were
+    /// closed and their messages went to dead letters, and their `stopped`
+    /// hooks may not have run.
+    pub fn abandoned(&self) -> &[String] {
+        &self.abandoned
     }
 
     /// Whether shutdown was called on a pool worker (one of the system's
@@ -297,9 +338,23 @@ impl fmt::Display for ShutdownError {
                 self.timeout
             );
         }
-        write!(f, "shutdown did not finish within {:?}", self.timeout)?;
+        write!(
+            f,
+            "shutdown within {:?} lost work: {} accepted messages went to dead letters",
+            self.timeout, self.dead_letters
+        )?;
+        if !self.busy.is_empty() {
+            write!(
+                f,
+                "; still busy when draining ended: {}",
+                self.busy.join(", ")
+            )?;
+        }
+        if !self.abandoned.is_empty() {
+            write!(f, "; abandoned: {}", self.abandoned.join(", "))?;
+        }
         for (i, s) in self.stuck.iter().enumerate() {
-            let sep = if i == 0 { ": " } else { ", " };
+            let sep = if i == 0 { "; " } else { ", " };
             write!(f, "{sep}actor {} is still running on {}", s.actor, s.worker)?;
         }
         Ok(())

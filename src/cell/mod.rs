@@ -225,6 +225,8 @@ pub(crate) trait AnyCell: Send + Sync {
     fn shutdown_timeout(&self) -> Option<Duration>;
     /// The worker running the actor now, if one is.
     fn running_on(&self) -> Option<usize>;
+    /// User messages in its mailbox now (parked sends included).
+    fn queued(&self) -> usize;
     /// Not stopped for good yet (a restart is not a stop).
     fn is_alive(&self) -> bool;
     /// Pushes a command into the control lane (ignored once stopped).
@@ -566,6 +568,9 @@ impl<A: Actor> AnyCell for Cell<A> {
     }
     fn is_alive(&self) -> bool {
         self.alive()
+    }
+    fn queued(&self) -> usize {
+        self.mailbox.len()
     }
     fn abandon(&self) {
         self.drop_user_lane();

@@ -99,6 +99,9 @@ pub(crate) struct Shared {
     quiet: Arc<Quiet>,
     alive: AtomicUsize,
     dead_letters: AtomicU64,
+    /// Dead letters of accepted messages whose actor stopped
+    /// ([`DeadLetterReason::Stopped`]): what a shutdown reports as lost.
+    lost: AtomicU64,
     on_dead_letter: Option<DeadLetterHook>,
     capacity: usize,
     throughput: usize,
@@ -273,6 +276,7 @@ impl SystemBuilder {
             quiet,
             alive: AtomicUsize::new(0),
             dead_letters: AtomicU64::new(0),
+            lost: AtomicU64::new(0),
             on_dead_letter: self.on_dead_letter,
             capacity: self.capacity,
             throughput: self.throughput,
