@@ -25,12 +25,23 @@ pub struct BuildError {
 enum BuildErrorKind {
     Zero(&'static str),
     Thread(std::io::Error),
+    /// A low watermark not below its mailbox's capacity.
+    Watermark {
+        low: usize,
+        capacity: usize,
+    },
 }
 
 impl BuildError {
     pub(crate) fn zero(setting: &'static str) -> Self {
         BuildError {
             kind: BuildErrorKind::Zero(setting),
+        }
+    }
+
+    pub(crate) fn watermark(low: usize, capacity: usize) -> Self {
+        BuildError {
+            kind: BuildErrorKind::Watermark { low, capacity },
         }
     }
 
@@ -47,6 +58,7 @@ impl BuildError {
     pub fn setting(&self) -> Option<&'static str> {
         match self.kind {
             BuildErrorKind::Zero(s) => Some(s),
+            BuildErrorKind::Watermark { .. } => Some("low watermark"),
             BuildErrorKind::Thread(_) => None,
         }
     }
@@ -56,6 +68,11 @@ impl fmt::Debug for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             BuildErrorKind::Zero(s) => f.debug_tuple("BuildError").field(s).finish(),
+            BuildErrorKind::Watermark { low, capacity } => f
+                .debug_struct("BuildError")
+                .field("low_watermark", low)
+                .field("capacity", capacity)
+                .finish(),
             BuildErrorKind::Thread(e) => f.debug_tuple("BuildError").field(e).finish(),
         }
     }
@@ -65,6 +82,10 @@ impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             BuildErrorKind::Zero(s) => write!(f, "invalid configuration: {s} must be at least 1"),
+            BuildErrorKind::Watermark { low, capacity } => write!(
+                f,
+                "invalid configuration: low watermark {low} must be below the mailbox capacity {capacity}"
+            ),
             BuildErrorKind::Thread(e) => write!(f, "could not start a thread: {e}"),
         }
     }
@@ -74,7 +95,7 @@ impl Error for BuildError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match &self.kind {
             BuildErrorKind::Thread(e) => Some(e),
-            BuildErrorKind::Zero(_) => None,
+            BuildErrorKind::Zero(_) | BuildErrorKind::Watermark { .. } => None,
         }
     }
 }

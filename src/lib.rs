@@ -97,7 +97,7 @@ pub use bus::{
     BusMsg, BusStats, EventBus, EventBusBuilder, Overflow, Subscribe, SubscribeError,
     SubscriberStats, Subscription,
 };
-pub use context::Context;
+pub use context::{Context, Flow};
 pub use error::{
     ActorError, AskError, BuildError, Failure, QuiescenceTimeout, SendError, SendTimeoutError,
     ShutdownError, SpawnError, StuckActor, SupervisorError, TrySendError,

@@ -19,6 +19,7 @@
 //! The turn itself is in `turn.rs`; stopping, halting for a restart, and watch
 //! notices are in `lifecycle.rs`.
 
+pub(crate) mod current;
 mod lifecycle;
 mod turn;
 
@@ -124,6 +125,10 @@ pub(crate) struct CellConfig {
     pub(crate) ordered_stop: bool,
     /// How long a stopping parent waits for this actor before abandoning it.
     pub(crate) shutdown_timeout: Option<Duration>,
+    /// Where parked and blocked senders resume (default half the capacity).
+    pub(crate) low_watermark: Option<usize>,
+    /// Runs on a thread of its own instead of the pool.
+    pub(crate) dedicated: bool,
 }
 
 /// How a new cell gets its first instance.
@@ -257,7 +262,7 @@ impl<A: Actor> Cell<A> {
         start: Start<A>,
         parent: Option<Arc<dyn AnyCell>>,
     ) -> Arc<Self> {
-        let mailbox = Mailbox::new_scheduled(config.capacity);
+        let mailbox = Mailbox::new_scheduled(config.capacity, config.low_watermark);
         let (actor, factory, build_failed) = match start {
             Start::Built(Ok(a)) => (Some(a), None, None),
             Start::Built(Err(panic)) => (None, None, Some(panic)),

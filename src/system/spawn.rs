@@ -32,6 +32,8 @@ pub struct SpawnOptions {
     name: Option<String>,
     capacity: Option<usize>,
     throughput: Option<usize>,
+    low_watermark: Option<usize>,
+    dedicated: bool,
 }
 
 impl SpawnOptions {
@@ -60,9 +62,25 @@ impl SpawnOptions {
     }
 
     /// The most messages it handles per turn before letting other actors run
-    /// (at least 1).
+    /// (at least 1). On the pool a long handler holds its worker for the
+    /// whole turn, so `throughput` times the handler's time is how long other
+    /// actors on that worker may wait; an actor whose handlers block belongs
+    /// on a [`dedicated_thread`](SpawnOptions::dedicated_thread).
     pub fn throughput(mut self, throughput: usize) -> Self {
         self.throughput = Some(throughput);
+        self
+    }
+
+    /// The queue length at which actors suspended on this actor's full
+    /// mailbox resume, and blocked outside senders wake (default: half the
+    /// capacity). The high watermark is the capacity itself. Lower keeps
+    /// senders suspended longer and wakes them less often; higher lets them
+    /// in sooner.
+    ///
+    /// Must be below the capacity: otherwise the spawn fails with
+    /// [`SpawnError::Config`](crate::SpawnError::Config).
+    pub fn low_watermark(mut self, low: usize) -> Self {
+        self.low_watermark = Some(low);
         self
     }
 }
@@ -81,12 +99,20 @@ impl Shared {
         if throughput == 0 {
             return Err(BuildError::zero("throughput").into());
         }
+        let low_watermark = match options.low_watermark {
+            Some(low) if low >= capacity.min(crate::mailbox::MAX_CAPACITY) => {
+                return Err(BuildError::watermark(low, capacity).into());
+            }
+            low => low,
+        };
         let config = CellConfig {
             capacity,
             throughput,
             supervised: false,
             ordered_stop: false,
             shutdown_timeout: None,
+            low_watermark,
+            dedicated: options.dedicated,
         };
         Ok((options.name, config))
     }
