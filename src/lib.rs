@@ -79,6 +79,7 @@ mod addr;
 mod bus;
 mod cell;
 mod context;
+mod dedicated;
 mod error;
 mod mailbox;
 mod pool;

@@ -711,7 +711,7 @@ impl Supervisor {
             ordered_stop: e.ordered_stop,
             shutdown_timeout: e.shutdown,
             low_watermark: None,
-            dedicated: false,
+            dedicated: None,
         };
         let registered = format!("{}/{}", label(ctx), e.name);
         let start = e.start.clone();

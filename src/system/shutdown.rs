@@ -128,7 +128,7 @@ impl System {
         if self.done.swap(true, Ordering::Relaxed) {
             return Ok(());
         }
-        if self.shared.pool.is_own_worker() {
+        if self.shared.on_own_thread() {
             return Err(self.stop_in_background(timeout, false));
         }
         if crate::pool::on_worker_thread() {
@@ -243,9 +243,13 @@ fn stop_now(s: &Shared, pool: &ThreadPool, timeout: Duration) -> Result<(), Shut
         for c in &left {
             abandoned.push(c.label());
             if let Some(w) = c.running_on() {
+                let worker = match c.thread_name() {
+                    Some(name) => name,
+                    None => pool.worker_name(w),
+                };
                 stuck.push(StuckActor {
                     actor: c.label(),
-                    worker: pool.worker_name(w),
+                    worker,
                 });
             }
         }
@@ -262,7 +266,27 @@ fn stop_now(s: &Shared, pool: &ThreadPool, timeout: Duration) -> Result<(), Shut
     } else {
         STUCK_EXIT_GRACE
     };
+    let until = Instant::now().checked_add(left.max(grace));
     let workers = pool.terminate(left.max(grace));
+    // Dedicated threads end with their actors; any left (an abandoned actor
+    // whose turn never came) end once closed. One stuck in a handler is not
+    // waited for past the deadline.
+    let runners = std::mem::take(&mut *s.runners.lock());
+    for r in &runners {
+        r.runner.close();
+    }
+    for r in runners {
+        if r.runner.wait_exited(until) {
+            if r.thread.join().is_err() {
+                log::error!("playhouse: dedicated thread {} panicked", r.name);
+            }
+        } else if !stuck.iter().any(|s| s.worker == r.name) {
+            stuck.push(StuckActor {
+                actor: "(unknown)".into(),
+                worker: r.name,
+            });
+        }
+    }
     if let Err(names) = workers {
         for w in names {
             if !stuck.iter().any(|s| s.worker == w) {

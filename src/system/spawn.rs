@@ -83,9 +83,74 @@ impl SpawnOptions {
         self.low_watermark = Some(low);
         self
     }
+
+    /// Runs the actor on a thread of its own instead of the pool (Akka's
+    /// pinned dispatcher, actix's `SyncArbiter`): for handlers that block on
+    /// file or network I/O, sleeps or long-held locks. Everything else is as
+    /// on the pool: the same mailbox and backpressure (its `tell`s and
+    /// `ctx.send`s park and suspend it rather than block), supervision, watch
+    /// and shutdown. The thread, named `{system}-pin-{n}`, waits between
+    /// turns and ends with the actor.
+    ///
+    /// On the pool a handler holds its worker until it returns, and a turn
+    /// handles up to [`throughput`](SpawnOptions::throughput) messages, so a
+    /// handler that blocks for `d` delays other actors by up to
+    /// `throughput × d` per worker it holds; with as many blocking actors as
+    /// workers, nothing else runs. Give such an actor its own thread; keep
+    /// the pool for handlers that compute and return.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Writer;
+    /// impl Actor for Writer {
+    ///     type Msg = String;
+    ///     fn handle(&mut self, _: &mut Context<Self>, line: String) -> Result<(), ActorError> {
+    ///         std::thread::sleep(Duration::from_millis(1)); // stands for a blocking write
+    ///         let _ = line;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let writer = system.spawn_with(SpawnOptions::new().dedicated_thread(), || Writer)?;
+    /// writer.tell("hello".into())?;
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn dedicated_thread(mut self) -> Self {
+        self.dedicated = true;
+        self
+    }
 }
 
 impl Shared {
+    /// Starts a dedicated thread for an actor about to be built, after
+    /// joining those whose actors have ended.
+    fn start_runner(&self) -> Result<crate::dedicated::RunnerHandle, SpawnError> {
+        if self.is_closing() {
+            return Err(SpawnError::SystemStopped);
+        }
+        let mut runners = self.runners.lock();
+        let (done, live): (Vec<_>, Vec<_>) = std::mem::take(&mut *runners)
+            .into_iter()
+            .partition(|r| r.runner.wait_exited(Some(Instant::now())));
+        *runners = live;
+        let name = format!("{}-pin-{}", self.prefix, next_actor_id());
+        let (handle, started) = crate::dedicated::start(self, name)
+            .map_err(|e| SpawnError::Config(BuildError::thread(e)))?;
+        runners.push(started);
+        drop(runners);
+        for r in done {
+            // It left its loop: the join is immediate.
+            let _ = r.thread.join();
+        }
+        Ok(handle)
+    }
+
     /// Checks spawn options against the system's defaults.
     pub(crate) fn cell_config(
         &self,
@@ -112,7 +177,11 @@ impl Shared {
             ordered_stop: false,
             shutdown_timeout: None,
             low_watermark,
-            dedicated: options.dedicated,
+            dedicated: if options.dedicated {
+                Some(self.start_runner()?)
+            } else {
+                None
+            },
         };
         Ok((options.name, config))
     }
