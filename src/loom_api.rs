@@ -286,3 +286,6 @@ pub use crate::quiet::{Credit, Quiet};
 
 /// The watchers of one actor.
 pub use crate::watch::Watchers;
+
+/// The one-task slot between a dedicated actor's senders and its thread.
+pub use crate::dedicated::Runner;

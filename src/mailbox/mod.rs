@@ -133,9 +133,7 @@ pub(crate) enum Sent {
 /// block, and which therefore makes most of the gap: with the word of
 /// padding before it, at least 24 bytes for any message of 8 bytes or more
 /// (every mailbox of an actor: its envelope alone is 16), checked when the
-/// mailbox type is built. The gap cost 24 bytes per actor before `first`
-/// took its place; fan-in and fan-out ran 15-25% faster with it (`cargo
-/// run --release --example bench`, alternating runs). `tail` comes last so
+/// mailbox type is built. `tail` comes last so
 /// that, with the mailbox last in its `Cell` (also `repr(C)`), no
 /// runner-written cell word shares its line.
 #[repr(C)]

@@ -55,8 +55,7 @@ pub(super) const SCHEDULED: u64 = 2;
 /// The lap at the position began with no block (a new mailbox, or the
 /// consumer freed the last block), and its first position, still unclaimed,
 /// is the mailbox's own slot (`Mailbox::first`). Cleared by the claim of that
-/// position. (Bit 2 was `RUNNING` before queued and running became one
-/// state.)
+/// position.
 pub(super) const FIRST: u64 = 4;
 pub(super) const NOTIFIED: u64 = 8;
 /// Actors' sends wait in `parked`: newcomers must queue behind them.

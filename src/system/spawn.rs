@@ -8,7 +8,8 @@ pub(super) fn next_actor_id() -> u64 {
     crate::sync::process_unique_id()
 }
 
-/// Options for one actor: name, mailbox capacity, throughput.
+/// Options for one actor: name, mailbox capacity and low watermark,
+/// throughput, and whether it runs on a thread of its own.
 ///
 /// # Examples
 ///
@@ -192,8 +193,7 @@ impl Shared {
     /// spawn. An unnamed one is registered by its first turn, on a worker
     /// ([`Shared::register`]): the registry's lock, slot and reference then
     /// cost the spawning thread nothing, which is what bounds the rate of a
-    /// thread spawning many actors (about an eighth of its time per spawn,
-    /// measured by leaving registration out). Until then the actor is counted
+    /// thread spawning many actors. Until then the actor is counted
     /// alive and its start in flight, so shutdown, which waits for quiescence
     /// before it looks at the registry, finds it registered; one that
     /// registers after shutdown has looked is stopped by its first turn.
