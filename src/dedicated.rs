@@ -140,7 +140,7 @@ impl std::fmt::Debug for RunnerHandle {
 
 crate::sync::thread_local! {
     /// The system (its `Shared`, as an address) whose dedicated thread this is.
-    static RUNNER_OF: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static RUNNER_OF: std::cell::Cell<usize> = std::cell::Cell::new(0);
 }
 
 /// Whether the calling thread is a dedicated thread of the system at

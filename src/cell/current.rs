@@ -33,7 +33,7 @@ pub(crate) struct Current<'a> {
 }
 
 crate::sync::thread_local! {
-    static CURRENT: StdCell<*const Current<'static>> = const { StdCell::new(ptr::null()) };
+    static CURRENT: StdCell<*const Current<'static>> = StdCell::new(ptr::null());
 }
 
 impl<'a> Current<'a> {
