@@ -183,3 +183,62 @@ fn a_low_watermark_not_below_the_capacity_is_refused_at_spawn() {
         .unwrap();
     system.shutdown().unwrap();
 }
+
+/// Tells a full actor of another system from its handler and reports what
+/// the call returned.
+struct CrossTeller {
+    to: Addr<Sink>,
+    out: crossbeam_channel::Sender<Result<(), playhouse::SendError<Msg>>>,
+}
+
+impl Actor for CrossTeller {
+    type Msg = u64;
+    fn handle(&mut self, _: &mut Context<Self>, n: u64) -> Result<(), ActorError> {
+        let _ = self.out.send(self.to.tell(Msg::Item(n)));
+        Ok(())
+    }
+}
+
+#[test]
+fn tell_from_a_handler_of_another_system_to_a_full_mailbox_is_refused() {
+    let theirs = System::builder().workers(1).build().unwrap();
+    let gate = std::sync::Arc::new(common::Gate::new());
+    let (entered_tx, entered) = crossbeam_channel::bounded(1);
+    let g = gate.clone();
+    // Their only worker is held, so the sink's one place stays taken.
+    let blocker = theirs
+        .spawn(move || common::GateBlocker {
+            entered: entered_tx.clone(),
+            gate: g.clone(),
+        })
+        .unwrap();
+    blocker.tell(()).unwrap();
+    entered.recv_timeout(LIMIT).unwrap();
+    let sink = theirs
+        .spawn_with(SpawnOptions::new().mailbox_capacity(1), || Sink {
+            expected: 0,
+            in_order: true,
+        })
+        .unwrap();
+    sink.tell(Msg::Item(0)).unwrap();
+    let ours = System::builder().workers(1).build().unwrap();
+    let (out, answers) = crossbeam_channel::bounded(1);
+    let teller = ours
+        .spawn(move || CrossTeller {
+            to: sink.clone(),
+            out: out.clone(),
+        })
+        .unwrap();
+    teller.tell(1).unwrap();
+    let answer = answers.recv_timeout(LIMIT).unwrap();
+    assert!(
+        matches!(
+            answer,
+            Err(playhouse::SendError::WouldBlockWorker(Msg::Item(1)))
+        ),
+        "no actor of the sink's system runs here to suspend"
+    );
+    gate.open();
+    ours.shutdown().unwrap();
+    theirs.shutdown().unwrap();
+}

@@ -261,8 +261,8 @@ impl SystemBuilder {
         self
     }
 
-    /// Names the threads: workers `{name}-worker-{i}`, timer `{name}-timer`
-    /// (default `playhouse`).
+    /// Names the threads: workers `{name}-worker-{i}`, timer `{name}-timer`,
+    /// an actor's own thread `{name}-pin-{n}` (default `playhouse`).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
         self

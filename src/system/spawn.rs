@@ -91,7 +91,9 @@ impl SpawnOptions {
     /// on the pool: the same mailbox and backpressure (its `tell`s and
     /// `ctx.send`s park and suspend it rather than block), supervision, watch
     /// and shutdown. The thread, named `{system}-pin-{n}`, waits between
-    /// turns and ends with the actor.
+    /// turns and ends with the actor. Being no pool worker, it may block:
+    /// [`Addr::ask`](crate::Addr::ask) from its handlers waits for the
+    /// answer there.
     ///
     /// On the pool a handler holds its worker until it returns, and a turn
     /// handles up to [`throughput`](SpawnOptions::throughput) messages, so a
