@@ -81,7 +81,6 @@ fn blocking_actors_on_dedicated_threads_leave_the_pool_to_the_others() {
 /// Counts what it handles; fails on 0.
 struct Picky {
     handled: Arc<AtomicU64>,
-    stopped: crossbeam_channel::Sender<()>,
 }
 
 impl Actor for Picky {
@@ -93,9 +92,6 @@ impl Actor for Picky {
         self.handled.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
-    fn stopped(&mut self, _: &mut Context<Self>) {
-        let _ = self.stopped.send(());
-    }
 }
 
 #[test]
@@ -103,17 +99,13 @@ fn a_dedicated_actor_has_the_pools_mailbox_failure_and_shutdown_semantics() {
     common::init_log();
     let system = System::builder().workers(1).name("pinB").build().unwrap();
     let handled = Arc::new(AtomicU64::new(0));
-    let (stopped_tx, stopped) = crossbeam_channel::unbounded();
     let h = handled.clone();
     let options = SpawnOptions::new()
         .dedicated_thread()
         .mailbox_capacity(2)
         .name("picky");
     let picky = system
-        .spawn_with(options, move || Picky {
-            handled: h.clone(),
-            stopped: stopped_tx.clone(),
-        })
+        .spawn_with(options, move || Picky { handled: h.clone() })
         .unwrap();
     // A blocking tell from outside waits for room in the small mailbox.
     for n in 1..=50 {
@@ -126,7 +118,6 @@ fn a_dedicated_actor_has_the_pools_mailbox_failure_and_shutdown_semantics() {
     picky.tell(0).unwrap();
     common::wait_until("it stopped", || !picky.is_alive());
     common::wait_until("its thread ended", || threads_named("pinB-pin-") == 0);
-    drop(stopped);
     system.shutdown_timeout(LIMIT).unwrap();
 }
 
@@ -186,4 +177,98 @@ fn a_child_spawned_by_a_handler_can_run_on_a_dedicated_thread() {
     assert_eq!(handled.load(Ordering::SeqCst), 3);
     system.shutdown_timeout(LIMIT).unwrap();
     assert_eq!(threads_named("pinD-pin-"), 0);
+}
+
+/// Counts numbers in order.
+struct Ordered {
+    next: u64,
+    in_order: bool,
+}
+
+impl Actor for Ordered {
+    type Msg = (u64, Option<Reply<(u64, bool)>>);
+    fn handle(&mut self, _: &mut Context<Self>, (n, report): Self::Msg) -> Result<(), ActorError> {
+        if let Some(r) = report {
+            let _ = r.send((self.next, self.in_order));
+            return Ok(());
+        }
+        self.in_order &= n == self.next;
+        self.next = n + 1;
+        Ok(())
+    }
+}
+
+/// On its own thread, tells a burst to a small pool actor from one handler.
+struct Burst {
+    to: playhouse::Addr<Ordered>,
+}
+
+impl Actor for Burst {
+    type Msg = u64;
+    fn handle(&mut self, _: &mut Context<Self>, n: u64) -> Result<(), ActorError> {
+        for i in 0..n {
+            self.to.tell((i, None))?;
+        }
+        Ok(())
+    }
+}
+
+/// Reports the notice of the actor it watches.
+struct Watcher {
+    out: crossbeam_channel::Sender<playhouse::Terminated>,
+}
+
+impl Actor for Watcher {
+    type Msg = WatcherMsg;
+    fn handle(&mut self, ctx: &mut Context<Self>, m: WatcherMsg) -> Result<(), ActorError> {
+        match m {
+            WatcherMsg::Watch(a) => ctx.watch(&a),
+            WatcherMsg::Gone(t) => {
+                let _ = self.out.send(t);
+            }
+        }
+        Ok(())
+    }
+}
+
+enum WatcherMsg {
+    Watch(playhouse::Addr<Burst>),
+    Gone(playhouse::Terminated),
+}
+
+impl From<playhouse::Terminated> for WatcherMsg {
+    fn from(t: playhouse::Terminated) -> Self {
+        WatcherMsg::Gone(t)
+    }
+}
+
+#[test]
+fn a_dedicated_actor_feels_backpressure_and_is_watched_as_any_other() {
+    let system = System::builder().workers(1).name("pinE").build().unwrap();
+    let ordered = system
+        .spawn_with(SpawnOptions::new().mailbox_capacity(2), || Ordered {
+            next: 0,
+            in_order: true,
+        })
+        .unwrap();
+    let to = ordered.clone();
+    let burst = system
+        .spawn_with(SpawnOptions::new().dedicated_thread(), move || Burst {
+            to: to.clone(),
+        })
+        .unwrap();
+    let (out, notices) = crossbeam_channel::bounded(1);
+    let watcher = system.spawn(move || Watcher { out: out.clone() }).unwrap();
+    watcher.tell(WatcherMsg::Watch(burst.clone())).unwrap();
+    // A hundred times the capacity from one handler: each full mailbox
+    // suspends the dedicated actor, as `ctx.send` would, and nothing fails.
+    burst.tell(200).unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    let report = ordered.ask(|r| (0, Some(r)), LIMIT).unwrap();
+    assert_eq!(report, (200, true));
+    burst.stop();
+    let notice = notices.recv_timeout(LIMIT).expect("the watcher was told");
+    assert_eq!(notice.id, burst.id());
+    system.shutdown_timeout(LIMIT).unwrap();
+    assert_eq!(threads_named("pinE-pin-"), 0);
 }
