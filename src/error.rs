@@ -155,9 +155,11 @@ message_error! {
     SendError {
         /// The actor has stopped (or the system is shutting down).
         Closed => "sending to a stopped actor",
-        /// The mailbox is full and the caller is a pool worker, which must never
-        /// block; inside an actor use `Context::send`, which suspends the sending
-        /// actor instead.
+        /// The mailbox is full and the caller is a pool worker where no actor
+        /// of the target's system runs (a handler of another system, a plain
+        /// pool job), which must never block. Inside an actor of the target's
+        /// system a `tell` parks and suspends the sender instead, as
+        /// `Context::send` does.
         WouldBlockWorker => "sending would block a pool worker thread",
     }
 }
@@ -169,8 +171,8 @@ message_error! {
         Timeout => "timed out sending on a full mailbox",
         /// The actor has stopped (or the system is shutting down).
         Closed => "sending to a stopped actor",
-        /// The mailbox is full and the caller is a pool worker, which must never
-        /// block.
+        /// The mailbox is full and the caller is a pool worker where no actor
+        /// of the target's system runs, which must never block.
         WouldBlockWorker => "sending would block a pool worker thread",
     }
 }
