@@ -115,6 +115,10 @@ impl<A: Actor> Addr<A> {
         } else {
             deadline
         };
+        #[cfg(not(loom))]
+        if let Some(sim) = &self.cell.shared.sim {
+            return ask_simulated(&self.cell, sim, request, ask, &slot, deadline);
+        }
         match self
             .cell
             .deliver_blocking(request, Some(ask), Some(room_deadline), |m| m)
@@ -305,6 +309,10 @@ fn send_with<A: Actor, T>(
     }
     // A worker never waits: a full mailbox is refused at once.
     let blocking = !matches!(wait, Wait::No) && !on_worker;
+    #[cfg(not(loom))]
+    if blocking && let Some(sim) = &cell.shared.sim {
+        return send_simulated(cell, sim, value, wait, map);
+    }
     let result = match wait {
         Wait::Forever if blocking => cell.deliver_blocking(value, None, None, map),
         Wait::Until(d) if blocking => cell.deliver_blocking(value, None, Some(d), map),
@@ -319,6 +327,117 @@ fn send_with<A: Actor, T>(
         };
         (v, why)
     })
+}
+
+/// [`Addr::ask`] in a simulation: the request goes in when there is room and
+/// the answer is awaited by driving steps, time jumping to deadlines (the
+/// ask's own timeout is a timer entry like any other).
+#[cfg(not(loom))]
+fn ask_simulated<A: Actor, R: Send + 'static>(
+    cell: &Arc<Cell<A>>,
+    sim: &crate::system::sim::Sim,
+    request: A::Msg,
+    ask: Arc<dyn AskState>,
+    slot: &Arc<Slot<R>>,
+    deadline: std::time::Instant,
+) -> Result<R, AskError> {
+    use crate::system::sim::Jump;
+    let shared = &cell.shared;
+    let timer = &shared.timer;
+    let mut request = Some(request);
+    let mut ask = Some(ask);
+    let mut refused = None;
+    let room = sim.drive(shared, Jump::Until(deadline), || {
+        let Some(m) = request.take() else { return true };
+        match cell.deliver_try(m, ask.take(), |m| m) {
+            Ok(()) => true,
+            Err((m, Refused::Full)) => {
+                request = Some(m);
+                ask = Some(slot.clone());
+                false
+            }
+            Err((_, why)) => {
+                refused = Some(why);
+                true
+            }
+        }
+    });
+    if refused.is_some() {
+        return Err(AskError::Closed);
+    }
+    if room.is_err() {
+        // No room before the deadline (or nothing left to run): the request
+        // comes back, as a threaded ask's does.
+        return Err(if timer.now() >= deadline {
+            AskError::Timeout
+        } else {
+            AskError::Stalled
+        });
+    }
+    let expiry_slot = slot.clone();
+    let expiry = timer.once(deadline, move || {
+        let _ = expiry_slot.complete(Err(AskError::Timeout));
+    });
+    let mut outcome = None;
+    let _ = sim.drive(shared, Jump::Any, || {
+        outcome = slot.try_take();
+        outcome.is_some()
+    });
+    expiry.cancel();
+    outcome.unwrap_or_else(|| {
+        slot.give_up();
+        Err(AskError::Stalled)
+    })
+}
+
+/// A blocking send from the thread driving a simulation: steps run until the
+/// mailbox has room (time may jump only up to the send's own deadline).
+/// With nothing left to run first, a send without deadline fails as closed,
+/// one with a deadline as timed out.
+#[cfg(not(loom))]
+fn send_simulated<A: Actor, T>(
+    cell: &Arc<Cell<A>>,
+    sim: &crate::system::sim::Sim,
+    value: T,
+    wait: Wait,
+    map: impl FnOnce(T) -> A::Msg,
+) -> Result<(), (T, Failed)> {
+    use crate::system::sim::Jump;
+    let jump = match wait {
+        Wait::Until(d) => Jump::Until(
+            cell.shared.timer.now() + d.saturating_duration_since(std::time::Instant::now()),
+        ),
+        _ => Jump::Any,
+    };
+    let mut value = Some(value);
+    let mut map = Some(map);
+    let mut failed = None;
+    let drove = sim.drive(&cell.shared, jump, || {
+        let Some(v) = value.take() else { return true };
+        // The map runs only for the message that goes in.
+        match cell.deliver_try(v, None, |v| map.take().expect("mapped once")(v)) {
+            Ok(()) => true,
+            Err((v, Refused::Full)) => {
+                value = Some(v);
+                false
+            }
+            Err((v, _)) => {
+                failed = Some(v);
+                true
+            }
+        }
+    });
+    if let Some(v) = failed {
+        return Err((v, Failed::Closed));
+    }
+    match (value, drove) {
+        (None, _) => Ok(()),
+        (Some(v), _) if matches!(wait, Wait::Until(_)) => Err((v, Failed::Timeout)),
+        (Some(v), _) => {
+            log::warn!("playhouse simulation: a blocking send found nothing left to run");
+            Err((v, Failed::Closed))
+        }
+    }
 }
 
 fn tell_with<A: Actor, T>(

@@ -201,6 +201,9 @@ pub enum AskError {
     WouldBlockWorker,
     /// An actor asked itself: it could never answer while it waits.
     SelfAsk,
+    /// In a simulation, nothing was left to run (or the step budget ran
+    /// out) before the answer came: waiting longer could never end.
+    Stalled,
 }
 
 impl fmt::Display for AskError {
@@ -211,6 +214,7 @@ impl fmt::Display for AskError {
             AskError::ReplyDropped => "asked actor dropped the reply without answering",
             AskError::WouldBlockWorker => "asking would block a pool worker thread",
             AskError::SelfAsk => "an actor cannot ask itself",
+            AskError::Stalled => "the simulation has nothing left to run before the answer",
         })
     }
 }
@@ -229,6 +233,9 @@ pub enum SpawnError {
     NameTaken(String),
     /// The spawn options are invalid (for example a zero mailbox capacity).
     Config(BuildError),
+    /// The option needs real threads, which a simulated system does not
+    /// have (for example [`crate::SpawnOptions::dedicated_thread`]).
+    NotSimulated(&'static str),
 }
 
 impl fmt::Display for SpawnError {
@@ -238,6 +245,12 @@ impl fmt::Display for SpawnError {
             SpawnError::ParentStopping => f.write_str("the parent actor is stopping"),
             SpawnError::NameTaken(n) => write!(f, "an actor named {n:?} is already running"),
             SpawnError::Config(e) => write!(f, "invalid spawn options: {e}"),
+            SpawnError::NotSimulated(what) => {
+                write!(
+                    f,
+                    "{what} cannot run in a simulation (it needs a real thread)"
+                )
+            }
         }
     }
 }

@@ -110,6 +110,30 @@ impl<T: Send> Slot<T> {
         }
     }
 
+    /// The outcome, if the slot is decided; never blocks (a simulation's
+    /// asker, which drives steps between looks).
+    #[cfg(not(loom))]
+    pub(crate) fn try_take(&self) -> Option<Result<T, AskError>> {
+        let mut state = self.state.lock();
+        match std::mem::replace(&mut *state, State::Finished) {
+            State::Ready(outcome) => Some(outcome),
+            State::Finished => Some(Err(AskError::Closed)),
+            other => {
+                *state = other;
+                None
+            }
+        }
+    }
+
+    /// Gives up on a thread slot still undecided: a late answer is discarded.
+    #[cfg(not(loom))]
+    pub(crate) fn give_up(&self) {
+        let mut state = self.state.lock();
+        if matches!(*state, State::WaitingThread) {
+            *state = State::Finished;
+        }
+    }
+
     /// Blocks until the slot is decided or `deadline` passes (with no deadline,
     /// until decided: a timer entry enforces it); on timeout the slot is marked
     /// abandoned, so a late answer is discarded.

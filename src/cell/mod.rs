@@ -556,6 +556,10 @@ impl<A: Actor> Runnable for Cell<A> {
         self.drop_user_lane();
     }
 
+    fn label(&self) -> Option<(u64, Option<String>)> {
+        Some((self.id, self.name().map(str::to_owned)))
+    }
+
     fn run(self: Arc<Self>, worker: usize) -> Option<Arc<dyn Runnable>> {
         // `self` is the run token's reference (see `Cell::submit`).
         match self.turn(worker) {

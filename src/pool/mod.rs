@@ -15,6 +15,8 @@ mod idle;
 pub(crate) mod park;
 pub(crate) mod queue;
 mod shared;
+#[cfg(not(loom))]
+pub(crate) mod sim;
 mod staged;
 mod watch;
 mod worker;
@@ -45,6 +47,12 @@ pub(crate) trait Runnable: Send + Sync + 'static {
     /// senders are released and queued messages become dead letters, even if
     /// it never runs again. Nothing for other tasks.
     fn abandon(&self) {}
+
+    /// The actor this task is a turn of (id and name), for a simulation's
+    /// trace; `None` for other tasks. Never called by the threaded pool.
+    fn label(&self) -> Option<(u64, Option<String>)> {
+        None
+    }
 }
 
 /// One submission to the pool: a closure run once, or an actor's turn.
@@ -82,6 +90,12 @@ impl Task {
     /// An actor's turn (or any task that may run again).
     pub(crate) fn turn(turn: Arc<dyn Runnable>) -> Self {
         Task(turn)
+    }
+
+    /// What [`Runnable::label`] says of the task.
+    #[cfg(not(loom))]
+    fn label(&self) -> Option<(u64, Option<String>)> {
+        self.0.label()
     }
 
     /// Another reference to the same task, to look at it outside the queues.
@@ -253,6 +267,27 @@ impl PoolBuilder {
             }
         }
         Ok(pool)
+    }
+}
+
+impl PoolBuilder {
+    /// A simulated pool (see [`sim`]): one worker slot and no thread; the
+    /// returned runner runs its tasks on the caller's thread.
+    #[cfg(not(loom))]
+    pub(crate) fn build_simulated(self) -> (ThreadPool, sim::SimRunner) {
+        let (local, steal) = queue::local();
+        let pool = ThreadPool {
+            shared: Arc::new(Shared::new(
+                vec![format!("{}-0", self.name_prefix)],
+                vec![steal],
+                self.release,
+            )),
+            slots: Mutex::new(Slots {
+                handles: Vec::new(),
+                terminated: false,
+            }),
+        };
+        (pool, sim::SimRunner::new(local))
     }
 }
 

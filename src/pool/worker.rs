@@ -127,6 +127,20 @@ pub(super) fn push_local(shared: &Arc<Shared>, task: Task, yielded: bool) -> Res
     }
 }
 
+/// Runs `f` with `worker` as the current worker of the calling thread, which
+/// must not be a worker already (a simulated step, on the test's thread).
+#[cfg(not(loom))]
+pub(super) fn run_as_worker<R>(worker: &Worker, f: impl FnOnce() -> R) -> R {
+    debug_assert!(
+        !on_worker_thread(),
+        "a simulated step runs outside any worker"
+    );
+    CURRENT.with(|p| p.set(&raw const *worker));
+    // Nulls the pointer before `worker` can go, on unwind too.
+    let _clear = ClearCurrent;
+    f()
+}
+
 /// The index of the calling thread in `shared`'s pool, if it is one of its workers.
 pub(crate) fn current_index(shared: &Arc<Shared>) -> Option<usize> {
     with_current(|w| {

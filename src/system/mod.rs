@@ -34,6 +34,15 @@ use std::time::{Duration, Instant};
 mod dead_letter;
 mod registry;
 mod shutdown;
+#[cfg(not(loom))]
+pub(crate) mod sim;
+#[cfg(loom)]
+pub(crate) mod sim {
+    //! Simulation is not built under loom; the field is always `None`.
+    /// Never constructed under loom.
+    #[derive(Debug)]
+    pub(crate) enum Sim {}
+}
 mod spawn;
 mod wait_graph;
 
@@ -112,6 +121,9 @@ pub(crate) struct Shared {
     on_dead_letter: Option<DeadLetterHook>,
     capacity: usize,
     throughput: usize,
+    /// The scheduler of a simulated system (see [`sim`]); `None` otherwise.
+    /// Looked at only where a thread outside the pool would block.
+    pub(crate) sim: Option<sim::Sim>,
 }
 
 impl Shared {
@@ -196,6 +208,19 @@ impl Shared {
 
     /// Waits for quiescence until `deadline` (for ever when `None`).
     fn await_quiescent(&self, deadline: Option<Instant>) -> Result<(), QuiescenceTimeout> {
+        #[cfg(not(loom))]
+        if let Some(sim) = &self.sim {
+            // Steps run until nothing is ready and no timer is due; time
+            // does not move, as with a manual clock on threads.
+            return if sim.drive(self, sim::Jump::No, || false).is_ok() && self.quiet.count() == 0 {
+                Ok(())
+            } else {
+                Err(QuiescenceTimeout {
+                    in_flight: self.quiet.count(),
+                    on_worker: false,
+                })
+            };
+        }
         self.quiet
             .wait_idle(deadline, || {
                 // The timer is asked without the count's lock held: it may drop
@@ -334,7 +359,7 @@ impl SystemBuilder {
     ///
     /// # Errors
     /// Zero workers, capacity or throughput; a thread the OS refused to start.
-    pub fn build(self) -> Result<System, BuildError> {
+    pub fn build(mut self) -> Result<System, BuildError> {
         if self.capacity == 0 {
             return Err(BuildError::zero("mailbox capacity"));
         }
@@ -349,10 +374,47 @@ impl SystemBuilder {
         let released = Arc::clone(&quiet);
         let pool = pool.on_release(move |n| released.done(n)).build()?;
         let timer_name = format!("{}-timer", self.name);
-        let timer = match self.clock {
+        let timer = match self.clock.take() {
             Some(clock) => Timer::start_with_clock(timer_name, Arc::new(clock))?,
             None => Timer::start(timer_name)?,
         };
+        Ok(self.assemble(pool, quiet, timer, None))
+    }
+
+    /// A system whose actors run only when a simulation steps them (see
+    /// [`sim`]), scheduled by a generator seeded with `seed`. The clock is
+    /// always manual: the one given to [`SystemBuilder::clock`], or a new one.
+    ///
+    /// # Errors
+    /// Zero capacity or throughput.
+    #[cfg(not(loom))]
+    pub(crate) fn build_simulated(mut self, seed: u64) -> Result<System, BuildError> {
+        if self.capacity == 0 {
+            return Err(BuildError::zero("mailbox capacity"));
+        }
+        if self.throughput == 0 {
+            return Err(BuildError::zero("throughput"));
+        }
+        let quiet = Arc::new(Quiet::new());
+        let released = Arc::clone(&quiet);
+        let (pool, runner) = ThreadPool::builder()
+            .thread_name_prefix(format!("{}-sim", self.name))
+            .on_release(move |n| released.done(n))
+            .build_simulated();
+        let clock = self.clock.take().unwrap_or_default();
+        let timer = Timer::inline(format!("{}-timer", self.name), clock.clone());
+        let sim = sim::Sim::new(seed, runner, clock);
+        Ok(self.assemble(pool, quiet, timer, Some(sim)))
+    }
+
+    /// The system around a built pool and timer.
+    fn assemble(
+        self,
+        pool: ThreadPool,
+        quiet: Arc<Quiet>,
+        timer: Timer,
+        sim: Option<sim::Sim>,
+    ) -> System {
         let shared = Arc::new(Shared {
             pool: pool.handle(),
             timer,
@@ -369,14 +431,15 @@ impl SystemBuilder {
             on_dead_letter: self.on_dead_letter,
             capacity: self.capacity,
             throughput: self.throughput,
+            sim,
         });
-        Ok(System {
+        System {
             shared,
             pool: Arc::new(pool),
             shutdown_timeout: self.shutdown_timeout,
             name: self.name,
             done: AtomicBool::new(false),
-        })
+        }
     }
 }
 

@@ -60,6 +60,16 @@ impl Shared {
     }
 
     pub(super) fn await_all_stopped(&self, deadline: Option<Instant>) -> bool {
+        #[cfg(not(loom))]
+        if let Some(sim) = &self.sim {
+            // Stopping may wait on timers (child shutdown timeouts): time
+            // jumps to them when nothing else is ready.
+            let _ = sim.drive(self, super::sim::Jump::Any, || {
+                // ORDERING: as below.
+                self.alive.load(Ordering::Acquire) == 0
+            });
+            return self.alive.load(Ordering::Acquire) == 0;
+        }
         // ORDERING: Acquire pairs with the AcqRel decrement in actor_stopped,
         // which notifies under the same lock this is checked under.
         self.quiet
@@ -240,6 +250,10 @@ fn stop_now(s: &Shared, pool: &ThreadPool, timeout: Duration) -> Result<(), Shut
         // Actors not registered yet (their first turn is still queued
         // behind the stuck handlers) are found through the queues.
         pool.abandon_queued();
+        #[cfg(not(loom))]
+        if let Some(sim) = &s.sim {
+            sim.abandon();
+        }
         for c in &left {
             abandoned.push(c.label());
             if let Some(w) = c.running_on() {

@@ -137,6 +137,9 @@ impl Shared {
         if self.is_closing() {
             return Err(SpawnError::SystemStopped);
         }
+        if self.sim.is_some() {
+            return Err(SpawnError::NotSimulated("a dedicated thread"));
+        }
         let mut runners = self.runners.lock();
         let (done, live): (Vec<_>, Vec<_>) = std::mem::take(&mut *runners)
             .into_iter()

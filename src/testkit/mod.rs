@@ -133,6 +133,8 @@ mod dead_letters;
 mod error;
 mod inbox;
 mod probe;
+#[cfg(not(loom))]
+mod simulation;
 mod wait;
 
 #[cfg(loom)]
@@ -142,4 +144,6 @@ pub use crate::timer::ManualClock;
 pub use dead_letters::DeadLetters;
 pub use error::{ExpectError, WaitError};
 pub use probe::Probe;
+#[cfg(not(loom))]
+pub use simulation::{SEED_VAR, SimFailure, Simulation, TraceKind, TraceStep, simulate};
 pub use wait::{await_children, await_children_running, await_stopped};

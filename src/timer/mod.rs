@@ -270,6 +270,75 @@ impl Timer {
         })
     }
 
+    /// A timer without a thread, for a simulation: entries fire only when
+    /// [`Timer::fire_due`] is called, on the caller's thread.
+    #[cfg(not(loom))]
+    pub(crate) fn inline(name: String, clock: ManualClock) -> Timer {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                heap: BinaryHeap::new(),
+                next_seq: 0,
+                firing: 0,
+                shutdown: false,
+            }),
+            cond: Condvar::new(),
+            clock: Arc::new(clock),
+            cancels: Arc::new(AtomicUsize::new(0)),
+            name,
+        });
+        Timer {
+            shared,
+            // No timer thread: `shutdown` joins nothing (the handle is None).
+            thread_id: thread::current().id(),
+            join: Mutex::new(None),
+            manual: true,
+        }
+    }
+
+    /// Fires, on the calling thread, every entry due on the clock now, in
+    /// `(deadline, seq)` order (protocol step 3 without a thread); returns
+    /// how many it popped. For a timer built by [`Timer::inline`].
+    #[cfg(not(loom))]
+    pub(crate) fn fire_due(&self) -> usize {
+        let shared = &*self.shared;
+        let mut guard = shared.state.lock();
+        if guard.shutdown {
+            return 0;
+        }
+        let now = shared.clock.now();
+        let mut batch = Vec::new();
+        while guard
+            .heap
+            .peek()
+            .is_some_and(|Reverse(top)| top.deadline <= now)
+        {
+            if let Some(Reverse(entry)) = guard.heap.pop() {
+                batch.push(entry);
+            }
+        }
+        let popped = batch.len();
+        guard.firing += popped;
+        drop(guard);
+        let rearm: Vec<Entry> = batch
+            .into_iter()
+            .filter_map(|entry| fire(entry, shared))
+            .collect();
+        let mut guard = shared.state.lock();
+        guard.firing -= popped;
+        if guard.shutdown {
+            drop(guard);
+            for entry in rearm {
+                entry.state.try_finish();
+                discard(entry, &shared.name);
+            }
+            return popped;
+        }
+        for entry in rearm {
+            guard.push(entry);
+        }
+        popped
+    }
+
     /// Runs `f` on the timer thread at `at` (at once if `at` has passed).
     pub(crate) fn once(&self, at: Instant, f: impl FnOnce() + Send + 'static) -> TimerHandle {
         self.schedule(at, Task::Once(Box::new(f)))

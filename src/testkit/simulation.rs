@@ -1,0 +1,393 @@
+//! Deterministic simulation: a [`System`] whose actors run on the test's own
+//! thread, one turn at a time, in an order drawn from a seed.
+
+use crate::error::BuildError;
+use crate::system::sim::{Event, Jump, MAX_STEPS, Stepped};
+use crate::timer::ManualClock;
+use crate::{System, SystemBuilder};
+use std::fmt;
+use std::ops::Deref;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
+
+/// The environment variable [`simulate`] reads: when set to a seed, only
+/// that seed runs (to replay a failure).
+pub const SEED_VAR: &str = "PLAYHOUSE_SEED";
+
+/// A simulated actor system: every actor runs on the thread that drives it,
+/// one turn per step, the next turn drawn from a generator seeded with
+/// [`Simulation::seed`]. One program under one seed runs the same way every
+/// time; other seeds explore other orders.
+///
+/// It dereferences to the [`System`], so actors are spawned and addressed as
+/// usual. Nothing runs until the simulation is driven: by
+/// [`Simulation::run_until_idle`], [`Simulation::run`],
+/// [`Simulation::run_for`] or [`Simulation::step`], or by a call that would
+/// block a thread outside the pool ([`Addr::ask`](crate::Addr::ask), a
+/// [`tell`](crate::Addr::tell) into a full mailbox,
+/// [`await_quiescent`](System::await_quiescent), shutdown), which runs steps
+/// until it can go on, and fails with its error (for an ask,
+/// [`AskError::Stalled`](crate::AskError::Stalled)) instead of hanging when
+/// nothing is left to run.
+///
+/// Time is a [`ManualClock`] that moves only when the simulation is idle and
+/// allowed to jump to the next deadline ([`Simulation::run`],
+/// [`Simulation::run_for`], an ask waiting for its answer) or when the test
+/// advances it ([`Simulation::clock`]). A timer entry that is due fires at a
+/// seeded point among the turns that are ready.
+///
+/// What needs real threads is refused:
+/// [`SpawnOptions::dedicated_thread`](crate::SpawnOptions::dedicated_thread)
+/// fails with [`SpawnError::NotSimulated`](crate::SpawnError::NotSimulated).
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::testkit::Simulation;
+/// use playhouse::{Actor, ActorError, Context, Reply};
+/// use std::time::Duration;
+///
+/// enum Msg { Add(u64), Get(Reply<u64>) }
+/// struct Counter(u64);
+/// impl Actor for Counter {
+///     type Msg = Msg;
+///     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+///         match msg {
+///             Msg::Add(n) => self.0 += n,
+///             Msg::Get(reply) => { let _ = reply.send(self.0); }
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let sim = Simulation::new(7);
+/// let counter = sim.spawn(|| Counter(0))?;
+/// counter.tell(Msg::Add(2))?;
+/// counter.tell(Msg::Add(3))?;
+/// // The ask runs the simulation on this thread until the answer comes.
+/// assert_eq!(counter.ask(Msg::Get, Duration::from_secs(1))?, 5);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Simulation {
+    system: System,
+    seed: u64,
+}
+
+impl Simulation {
+    /// A simulated system with the default settings, scheduled by `seed`.
+    pub fn new(seed: u64) -> Simulation {
+        Simulation::with_builder(seed, System::builder()).expect("the default settings are valid")
+    }
+
+    /// A simulated system with the settings of `builder` (its worker count
+    /// is ignored: a simulation has one, the driving thread; a clock given to
+    /// [`SystemBuilder::clock`] becomes the simulation's).
+    ///
+    /// # Errors
+    /// A zero mailbox capacity or throughput.
+    pub fn with_builder(seed: u64, builder: SystemBuilder) -> Result<Simulation, BuildError> {
+        Ok(Simulation {
+            system: builder.name("sim").build_simulated(seed)?,
+            seed,
+        })
+    }
+
+    /// The seed this simulation was built with.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The simulated system.
+    pub fn system(&self) -> &System {
+        &self.system
+    }
+
+    /// The simulation's clock; advancing it makes the entries it passes due.
+    pub fn clock(&self) -> &ManualClock {
+        self.sim().clock()
+    }
+
+    /// Runs one step: a due timer or a ready turn. Time does not move.
+    /// Returns `false` if nothing was ready or due.
+    pub fn step(&self) -> bool {
+        self.system.sim_step(Jump::No) == Stepped::Ran
+    }
+
+    /// Runs steps until nothing is ready and no timer is due (the system is
+    /// quiescent; time has not moved). Returns the steps run.
+    ///
+    /// # Panics
+    /// If the actors never go quiet (a livelock: a million steps ran).
+    pub fn run_until_idle(&self) -> u64 {
+        self.drive(Jump::No)
+    }
+
+    /// As [`Simulation::run_until_idle`], and when idle, jumps time to the
+    /// next deadline and goes on, until no timer entry is left.
+    ///
+    /// # Panics
+    /// If it never ends (a periodic timer keeps it going for a million
+    /// steps): use [`Simulation::run_for`] then.
+    pub fn run(&self) -> u64 {
+        self.drive(Jump::Any)
+    }
+
+    /// As [`Simulation::run`] for deadlines up to `d` from now; then the
+    /// clock stands `d` after where it started. Returns the steps run.
+    ///
+    /// # Panics
+    /// As [`Simulation::run_until_idle`].
+    pub fn run_for(&self, d: Duration) -> u64 {
+        let until = self.clock().now() + d;
+        let steps = self.drive(Jump::Until(until));
+        let now = self.clock().now();
+        if until > now {
+            self.clock().advance(until - now);
+            return steps + self.drive(Jump::No);
+        }
+        steps
+    }
+
+    /// Steps run so far.
+    pub fn steps(&self) -> u64 {
+        self.sim().steps()
+    }
+
+    /// The last steps (up to 64), oldest first.
+    pub fn trace(&self) -> Vec<TraceStep> {
+        self.sim()
+            .trace()
+            .into_iter()
+            .map(|(step, event)| TraceStep {
+                step,
+                kind: match event {
+                    Event::Turn(ran) => {
+                        let (id, name) = match ran.actor {
+                            Some((id, name)) => (Some(id), name),
+                            None => (None, None),
+                        };
+                        TraceKind::Turn {
+                            actor: id,
+                            name,
+                            messages: ran.messages,
+                        }
+                    }
+                    Event::Timers { fired, at } => TraceKind::Timers { fired, at },
+                },
+            })
+            .collect()
+    }
+
+    fn sim(&self) -> &crate::system::sim::Sim {
+        self.system.sim().expect("built simulated")
+    }
+
+    fn drive(&self, jump: Jump) -> u64 {
+        let before = self.steps();
+        for _ in 0..MAX_STEPS {
+            if self.system.sim_step(jump) == Stepped::Idle {
+                return self.steps() - before;
+            }
+        }
+        panic!(
+            "simulation (seed {}) still busy after {MAX_STEPS} steps: a livelock, or a periodic timer (use run_for)",
+            self.seed
+        );
+    }
+}
+
+impl Deref for Simulation {
+    type Target = System;
+    fn deref(&self) -> &System {
+        &self.system
+    }
+}
+
+impl fmt::Debug for Simulation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Simulation")
+            .field("seed", &self.seed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One step of a simulation, as [`Simulation::trace`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TraceStep {
+    /// The step's number, from 1.
+    pub step: u64,
+    /// What ran.
+    pub kind: TraceKind,
+}
+
+/// What one simulated step ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TraceKind {
+    /// An actor's turn.
+    Turn {
+        /// The actor's id ([`Addr::id`](crate::Addr::id)); `None` for a task
+        /// that is not an actor's.
+        actor: Option<u64>,
+        /// Its name, if it has one.
+        name: Option<String>,
+        /// User messages the turn handled.
+        messages: u64,
+    },
+    /// Timer entries fired (delayed and periodic messages, ask timeouts...).
+    Timers {
+        /// How many.
+        fired: usize,
+        /// The simulated time since the simulation started.
+        at: Duration,
+    },
+}
+
+impl fmt::Display for TraceStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            TraceKind::Turn {
+                actor,
+                name,
+                messages,
+            } => {
+                write!(f, "#{} turn of ", self.step)?;
+                match (actor, name) {
+                    (Some(id), Some(name)) => write!(f, "actor {id} {name:?}")?,
+                    (Some(id), None) => write!(f, "actor {id}")?,
+                    _ => f.write_str("a job")?,
+                }
+                write!(f, ": {messages} message(s)")
+            }
+            TraceKind::Timers { fired, at } => {
+                write!(f, "#{} {fired} timer(s) fired at {at:?}", self.step)
+            }
+        }
+    }
+}
+
+/// A seed under which the test of [`simulate`] panicked.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SimFailure {
+    /// The seed: `PLAYHOUSE_SEED=<seed>` replays exactly this run.
+    pub seed: u64,
+    /// The panic's message.
+    pub message: String,
+    /// The last steps before the panic, oldest first.
+    pub trace: Vec<TraceStep>,
+}
+
+impl fmt::Display for SimFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "simulation failed with seed {}: {}",
+            self.seed, self.message
+        )?;
+        writeln!(f, "replay it with {SEED_VAR}={} (same test)", self.seed)?;
+        writeln!(f, "last {} steps:", self.trace.len())?;
+        for step in &self.trace {
+            writeln!(f, "  {step}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SimFailure {}
+
+/// Runs `test` on a fresh [`Simulation`] for each seed of `seeds`, in order,
+/// and stops at the first that panics. Returns how many seeds ran.
+///
+/// When the environment variable [`SEED_VAR`] (`PLAYHOUSE_SEED`) holds a
+/// number, only that seed runs: set it to the seed of a failure to replay
+/// it exactly (the same test, the same order of every turn and timer).
+///
+/// # Errors
+/// [`SimFailure`]: the seed that failed, the panic's message, and the last
+/// steps before it; its `Display` says how to replay it.
+///
+/// # Examples
+///
+/// A check-then-act race: two withdrawals each ask the balance, then debit.
+/// Some seeds let both checks pass before either debit.
+///
+/// ```
+/// use playhouse::testkit::simulate;
+/// use playhouse::{Actor, ActorError, Addr, Context, Reply};
+/// use std::time::Duration;
+///
+/// enum Bank { Balance(Reply<i64>), Debit(i64) }
+/// struct Account(i64);
+/// impl Actor for Account {
+///     type Msg = Bank;
+///     fn handle(&mut self, _: &mut Context<Self>, m: Bank) -> Result<(), ActorError> {
+///         match m {
+///             Bank::Balance(r) => { let _ = r.send(self.0); }
+///             Bank::Debit(n) => self.0 -= n,
+///         }
+///         Ok(())
+///     }
+/// }
+/// struct Withdraw(Addr<Account>);
+/// impl Actor for Withdraw {
+///     type Msg = i64;
+///     fn handle(&mut self, ctx: &mut Context<Self>, n: i64) -> Result<(), ActorError> {
+///         let bank = self.0.clone();
+///         ctx.ask(&self.0, Bank::Balance, Duration::from_secs(1), move |_, ctx, balance| {
+///             if balance.is_ok_and(|b| b >= n) {
+///                 let _ = ctx.send(&bank, Bank::Debit(n));
+///             }
+///         })?;
+///         Ok(())
+///     }
+/// }
+///
+/// let failure = simulate(0..200, |sim| {
+///     let bank = sim.spawn(|| Account(100)).unwrap();
+///     for _ in 0..2 {
+///         let b = bank.clone();
+///         sim.spawn(move || Withdraw(b.clone())).unwrap().tell(80).unwrap();
+///     }
+///     sim.run_until_idle();
+///     let balance = bank.ask(Bank::Balance, Duration::from_secs(1)).unwrap();
+///     assert!(balance >= 0, "overdrawn: {balance}");
+/// })
+/// .unwrap_err();
+/// assert!(failure.message.contains("overdrawn"));
+/// println!("{failure}"); // the seed, how to replay it, the last steps
+/// ```
+pub fn simulate(
+    seeds: impl IntoIterator<Item = u64>,
+    test: impl Fn(&Simulation),
+) -> Result<u64, SimFailure> {
+    let replay = std::env::var(SEED_VAR)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let seeds: Box<dyn Iterator<Item = u64>> = match replay {
+        Some(seed) => Box::new(std::iter::once(seed)),
+        None => Box::new(seeds.into_iter()),
+    };
+    let mut ran = 0;
+    for seed in seeds {
+        let sim = Simulation::new(seed);
+        let outcome = catch_unwind(AssertUnwindSafe(|| test(&sim)));
+        ran += 1;
+        if let Err(payload) = outcome {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "(non-string panic payload)".into());
+            let failure = SimFailure {
+                seed,
+                message,
+                trace: sim.trace(),
+            };
+            log::error!("{failure}");
+            return Err(failure);
+        }
+    }
+    Ok(ran)
+}
