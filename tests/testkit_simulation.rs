@@ -1,8 +1,8 @@
 //! The deterministic simulation mode: one seed gives one trace, seeds explore orders, a planted race is found and replays, and failures, restarts, backpressure and timers behave as on threads.
 
-use playhouse::testkit::{SimFailure, Simulation, TraceKind, TraceStep, simulate};
+use playhouse::testkit::{SEED_VAR, SimFailure, Simulation, TraceKind, TraceStep, simulate};
 use playhouse::{
-    Actor, ActorError, Addr, AskError, ChildSpec, Context, Reply, SpawnError, SpawnOptions,
+    Actor, ActorError, Addr, AskError, ChildSpec, Context, Flow, Reply, SpawnError, SpawnOptions,
     Supervisor,
 };
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -256,14 +256,17 @@ impl Actor for Sink {
     }
 }
 
-/// Sends 0..n to the sink in one turn: it is suspended whenever the sink is full.
-struct Producer(Addr<Sink>);
+/// Sends 0..n to the sink in one turn, counting the sends after which it
+/// was suspended (a send parked on the full mailbox).
+struct Producer(Addr<Sink>, Arc<Mutex<u32>>);
 
 impl Actor for Producer {
     type Msg = u32;
     fn handle(&mut self, ctx: &mut Context<Self>, n: u32) -> Result<(), ActorError> {
         for i in 0..n {
-            ctx.send(&self.0, i)?;
+            if ctx.send_flow(&self.0, i)? == Flow::Suspended {
+                *self.1.lock().unwrap() += 1;
+            }
         }
         Ok(())
     }
@@ -280,7 +283,9 @@ fn a_full_mailbox_suspends_the_sender_and_loses_nothing() {
             })
             .unwrap();
         let s = sink.clone();
-        let producer = sim.spawn(move || Producer(s.clone())).unwrap();
+        let suspended = Arc::new(Mutex::new(0));
+        let n = suspended.clone();
+        let producer = sim.spawn(move || Producer(s.clone(), n.clone())).unwrap();
         producer.tell(20).unwrap();
         // From the test thread, a tell into the full mailbox runs steps
         // until there is room instead of blocking.
@@ -293,6 +298,7 @@ fn a_full_mailbox_suspends_the_sender_and_loses_nothing() {
         let from_producer: Vec<String> = got.iter().filter(|s| s.len() < 3).cloned().collect();
         let expected: Vec<String> = (0..20).map(|i| i.to_string()).collect();
         assert_eq!(from_producer, expected, "in send order");
+        assert!(*suspended.lock().unwrap() > 0, "the producer was suspended");
     })
     .unwrap();
 }
@@ -361,4 +367,42 @@ fn dedicated_threads_are_refused() {
         "{refused:?}"
     );
     assert!(Simulation::with_builder(0, playhouse::System::builder().mailbox_capacity(0)).is_err());
+}
+
+#[test]
+fn playhouse_seed_replays_only_the_reported_seed() {
+    let failure = simulate(0..1000, |sim| transfers(sim, false)).unwrap_err();
+    // In a process of its own, as a user replays: the same test, the seed
+    // in the environment.
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "replay_under_playhouse_seed",
+            "--ignored",
+            "--quiet",
+        ])
+        .env(SEED_VAR, failure.seed.to_string())
+        .env("EXPECTED_SEED", failure.seed.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success(), "the replay failed its checks: {status}");
+}
+
+/// Run by `playhouse_seed_replays_only_the_reported_seed` with the seed set.
+#[test]
+#[ignore = "run by playhouse_seed_replays_only_the_reported_seed"]
+fn replay_under_playhouse_seed() {
+    let expected: u64 = std::env::var("EXPECTED_SEED").unwrap().parse().unwrap();
+    let seen = Mutex::new(Vec::new());
+    let failure = simulate(0..1000, |sim| {
+        seen.lock().unwrap().push(sim.seed());
+        transfers(sim, false)
+    })
+    .unwrap_err();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![expected],
+        "only the seed given ran"
+    );
+    assert_eq!(failure.seed, expected);
 }

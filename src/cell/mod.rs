@@ -561,8 +561,25 @@ impl<A: Actor> Runnable for Cell<A> {
     }
 
     fn run(self: Arc<Self>, worker: usize) -> Option<Arc<dyn Runnable>> {
+        let throughput = self.throughput();
+        self.run_with(worker, throughput)
+    }
+
+    #[cfg(not(loom))]
+    fn run_drawn(self: Arc<Self>, worker: usize, draw: u64) -> Option<Arc<dyn Runnable>> {
+        // From 1 to the actor's throughput: never more than on threads.
+        let throughput = 1 + (draw % self.throughput() as u64) as usize;
+        self.run_with(worker, throughput)
+    }
+}
+
+impl<A: Actor> Cell<A> {
+    /// A turn taking at most `throughput` items, and what becomes of the run
+    /// token's reference after it.
+    #[inline]
+    fn run_with(self: Arc<Self>, worker: usize, throughput: usize) -> Option<Arc<dyn Runnable>> {
         // `self` is the run token's reference (see `Cell::submit`).
-        match self.turn(worker) {
+        match self.turn(worker, throughput) {
             TurnEnd::Again => Some(self),
             TurnEnd::Idle => {
                 // The unit stays with the parked token.

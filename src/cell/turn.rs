@@ -14,9 +14,11 @@ use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 impl<A: Actor> Cell<A> {
-    /// One turn on worker `worker`: up to `throughput` items, then go idle or
-    /// return [`TurnEnd::Again`] (the caller queues the actor again).
-    pub(super) fn turn(self: &Arc<Self>, worker: usize) -> TurnEnd {
+    /// One turn on worker `worker`: up to `throughput` items (the actor's
+    /// own setting on threads; a simulation draws it per turn), then go idle
+    /// or return [`TurnEnd::Again`] (the caller queues the actor again).
+    #[inline]
+    pub(super) fn turn(self: &Arc<Self>, worker: usize, throughput: usize) -> TurnEnd {
         self.mailbox.transition_to_running();
         // ORDERING: Relaxed; only read for shutdown's stuck report.
         self.running_on
@@ -36,7 +38,8 @@ impl<A: Actor> Cell<A> {
             // The units this worker kept from its earlier turns are this
             // turn's credit for its sends (see `Shared::turn_done`).
             ctx.credit.add(self.shared.turn_credit(worker));
-            let (items, credit, user, drained, accept_user) = self.turn_items(actor, st, ctx);
+            let (items, credit, user, drained, accept_user) =
+                self.turn_items(actor, st, ctx, throughput);
             (items, credit, user, drained, accept_user, st.dead)
         });
 
@@ -93,6 +96,7 @@ impl<A: Actor> Cell<A> {
         actor: &mut Option<A>,
         st: &mut CtxState<A>,
         mut ctx: Context<A>,
+        throughput: usize,
     ) -> (usize, usize, u64, bool, bool) {
         let mut wakers = Vec::new();
         let mut items = 0;
@@ -121,7 +125,7 @@ impl<A: Actor> Cell<A> {
             }
         }
         let mut drained = false;
-        while items < self.throughput() && !ctx.st.dead {
+        while items < throughput && !ctx.st.dead {
             let Some((item, more)) = self.mailbox.pop_hinted(ctx.st.accepts_user(), &mut wakers)
             else {
                 drained = true;

@@ -48,6 +48,15 @@ pub(crate) trait Runnable: Send + Sync + 'static {
     /// it never runs again. Nothing for other tasks.
     fn abandon(&self) {}
 
+    /// [`Runnable::run`] for a simulation, with `draw` (a random number) to
+    /// vary the run: an actor's turn takes at most `1 + draw % throughput`
+    /// messages. Never called by the threaded pool.
+    #[cfg(not(loom))]
+    fn run_drawn(self: Arc<Self>, worker: usize, draw: u64) -> Option<Arc<dyn Runnable>> {
+        let _ = draw;
+        self.run(worker)
+    }
+
     /// The actor this task is a turn of (id and name), for a simulation's
     /// trace; `None` for other tasks. Never called by the threaded pool.
     fn label(&self) -> Option<(u64, Option<String>)> {
@@ -96,6 +105,12 @@ impl Task {
     #[cfg(not(loom))]
     fn label(&self) -> Option<(u64, Option<String>)> {
         self.0.label()
+    }
+
+    /// [`Runnable::run_drawn`] on the task.
+    #[cfg(not(loom))]
+    fn run_drawn(self, worker: usize, draw: u64) -> Option<Task> {
+        self.0.run_drawn(worker, draw).map(Task)
     }
 
     /// Another reference to the same task, to look at it outside the queues.

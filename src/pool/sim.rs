@@ -72,10 +72,11 @@ impl SimRunner {
     }
 
     /// Runs ready task `index` (below the count [`SimRunner::collect`]
-    /// returned) as worker 0, on the calling thread. A task that wants to run
+    /// returned) as worker 0, on the calling thread, varied by `draw` (see
+    /// `Runnable::run_drawn`). A task that wants to run
     /// again goes back on the ready list. A panic is caught and logged, as a
     /// worker does.
-    pub(crate) fn run(&mut self, handle: &super::PoolHandle, index: usize) -> Ran {
+    pub(crate) fn run(&mut self, handle: &super::PoolHandle, index: usize, draw: u64) -> Ran {
         let shared: &Arc<Shared> = &handle.shared;
         let task = self.ready.swap_remove(index);
         let actor = task.label();
@@ -89,7 +90,7 @@ impl SimRunner {
                 .expect("a simulated step is not re-entered"),
         };
         let outcome = run_as_worker(&worker, || {
-            catch_unwind(AssertUnwindSafe(|| task.run_on(0)))
+            catch_unwind(AssertUnwindSafe(|| task.run_drawn(0, draw)))
         });
         self.local = Some(worker.local);
         match outcome {

@@ -9,7 +9,9 @@
 //! 2. If a timer entry is due, it fires (inline, on this thread) when nothing
 //!    is ready, or else with probability 1/4: so a timeout or a tick lands at
 //!    a seeded point among the turns that were ready when it came due.
-//! 3. Otherwise a ready task drawn uniformly runs as worker 0.
+//! 3. Otherwise a ready task drawn uniformly runs as worker 0; an actor's
+//!    turn takes at most a number of messages drawn from 1 to its
+//!    throughput, so batching varies too.
 //! 4. With nothing ready and nothing due, time jumps to the next deadline if
 //!    the caller allows it ([`Jump`]); else the step reports idle.
 //!
@@ -137,8 +139,9 @@ impl Sim {
             Some(self.timers(fired))
         } else if ready > 0 {
             let pick = st.rng.below(ready);
+            let draw = st.rng.next();
             drop(st);
-            let ran = runner.run(&shared.pool, pick);
+            let ran = runner.run(&shared.pool, pick, draw);
             st = self.state.lock();
             Some(Event::Turn(ran))
         } else {
