@@ -556,6 +556,7 @@ impl<A: Actor> Runnable for Cell<A> {
         self.drop_user_lane();
     }
 
+    #[cfg(not(loom))]
     fn label(&self) -> Option<(u64, Option<String>)> {
         Some((self.id, self.name().map(str::to_owned)))
     }

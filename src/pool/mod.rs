@@ -6,7 +6,8 @@
 //! `watch.rs` (watching a stuck owner's run-next slot), `counters.rs`
 //! (per-worker counters), `queue.rs` (local queues and the injector),
 //! `idle.rs` (searching and sleeping workers, the no-lost-wake-up argument),
-//! `park.rs` (the per-worker parker). This file holds the public face:
+//! `park.rs` (the per-worker parker), `sim.rs` (the thread-less pool of a
+//! simulation, run step by step). This file holds the public face:
 //! [`ThreadPool`], [`PoolBuilder`], [`PoolMetrics`], and the crate-internal
 //! [`PoolHandle`] the actor runtime schedules through.
 
@@ -59,6 +60,7 @@ pub(crate) trait Runnable: Send + Sync + 'static {
 
     /// The actor this task is a turn of (id and name), for a simulation's
     /// trace; `None` for other tasks. Never called by the threaded pool.
+    #[cfg(not(loom))]
     fn label(&self) -> Option<(u64, Option<String>)> {
         None
     }

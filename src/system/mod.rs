@@ -15,6 +15,7 @@
 //! - `wait_graph.rs`: which actors are suspended on which.
 //! - `spawn.rs`: [`SpawnOptions`] and building an actor's cell.
 //! - `shutdown.rs`: shutdown's steps and its report.
+//! - `sim.rs`: the seeded scheduler of a simulated system (`testkit::Simulation`).
 
 use crate::actor::Actor;
 use crate::addr::Addr;

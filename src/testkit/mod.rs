@@ -66,6 +66,96 @@
 //! Actors that read the time themselves should read [`Context::now`](crate::Context::now),
 //! which follows the system's clock.
 //!
+//! # Simulating your actors under many seeds
+//!
+//! A [`Simulation`] is a [`System`](crate::System) whose actors all run on
+//! the test's own thread, one turn per step, the next turn drawn from a
+//! seeded generator, and so are the number of messages a turn takes (up to
+//! the actor's throughput) and the moment a due timer fires among the ready
+//! turns. Time is a [`ManualClock`] that jumps to the next deadline when
+//! nothing else is ready. One program under one seed runs exactly the same
+//! way every time; [`simulate`] runs a test under many seeds (thousands a
+//! second for a few actors) and stops at the first that panics:
+//!
+//! ```
+//! use playhouse::testkit::simulate;
+//! use playhouse::{Actor, ActorError, Context, Reply};
+//! use std::time::Duration;
+//!
+//! enum Msg { Add(u64), Get(Reply<u64>) }
+//! struct Sum(u64);
+//! impl Actor for Sum {
+//!     type Msg = Msg;
+//!     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+//!         match msg {
+//!             Msg::Add(n) => self.0 += n,
+//!             Msg::Get(r) => { let _ = r.send(self.0); }
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let seeds = simulate(0..500, |sim| {
+//!     let sum = sim.spawn(|| Sum(0)).unwrap();
+//!     for n in 1..=4 {
+//!         sum.tell(Msg::Add(n)).unwrap();
+//!     }
+//!     sim.run_until_idle();
+//!     assert_eq!(sum.ask(Msg::Get, Duration::from_secs(1)).unwrap(), 10);
+//! })?;
+//! assert_eq!(seeds, 500);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The simulated system is the real runtime (mailboxes, suspension of a
+//! sender on a full mailbox, asks, failures, supervisors and restarts, timers
+//! and backoff); only the threads are gone. What needs a thread is refused:
+//! a [`dedicated_thread`](crate::SpawnOptions::dedicated_thread) spawn fails
+//! with [`SpawnError::NotSimulated`](crate::SpawnError::NotSimulated). A call
+//! that would block the test thread runs the simulation until it can go on,
+//! and fails with its error (an ask with
+//! [`AskError::Stalled`](crate::AskError::Stalled)) rather than hang when
+//! nothing is left to run. Probes work, but their waits are on wall time:
+//! run the simulation ([`Simulation::run_until_idle`]) before expecting, and
+//! expect with a zero timeout.
+//!
+//! **Simulation or loom?** Simulate first: it is fast, so it covers large
+//! programs, long runs and thousands of orders of turns, timers and
+//! batching, and finds ordering bugs between actors (a check-then-act across
+//! an ask, a reply that comes after a timeout, a restart between two
+//! messages). It does not interleave threads inside a turn: it cannot find
+//! a race on memory shared outside messages (an `Arc<Mutex<_>>` between
+//! actors, an atomic), nor bugs in what a dedicated thread does. Loom can,
+//! for tiny programs, by trying every interleaving of the threads up to a
+//! preemption bound; use it when correctness depends on such sharing.
+//!
+//! # Reading and replaying a failing seed
+//!
+//! A failure is a [`SimFailure`]: the seed, the panic's message, and the
+//! last steps ([`TraceStep`]: which actor's turn ran, by id and name, and
+//! how many messages it took; which timers fired at what simulated time).
+//! Its `Display` prints all three and the replay line, for example
+//!
+//! ```text
+//! simulation failed with seed 17: overdrawn: -20
+//! replay it with PLAYHOUSE_SEED=17 (same test)
+//! last 8 steps:
+//!   #1 turn of actor 2: 1 message(s)
+//!   #2 turn of actor 3: 1 message(s)
+//!   #3 turn of actor 1: 2 message(s)
+//!   ...
+//! ```
+//!
+//! Run the same test with `PLAYHOUSE_SEED=17` in the environment ([`SEED_VAR`])
+//! and [`simulate`] runs only that seed, exactly as it failed, as often as
+//! you like while you add logging; or build `Simulation::new(17)` and step
+//! it ([`Simulation::step`]) to look at the actors between turns. Name the
+//! actors ([`SpawnOptions::name`](crate::SpawnOptions::name)) to read the
+//! trace by name. A seed replays the same run only for the same program:
+//! a change to the test or the actors (or to playhouse) may give the seed a
+//! different order, so keep a seed that found a bug as a regression test of
+//! its own only alongside the many-seed run.
+//!
 //! # Model checking your actors with loom
 //!
 //! A test thread, a probe and a timer cannot show a race that needs an
