@@ -419,3 +419,28 @@ fn replay_under_playhouse_seed() {
     );
     assert_eq!(failure.seed, expected);
 }
+
+#[test]
+fn a_probe_reads_what_the_simulation_delivered() {
+    let sim = Simulation::new(3);
+    let probe = playhouse::testkit::Probe::<u32>::new(&sim).unwrap();
+    let out = probe.recipient();
+    let relay = sim.spawn(move || Teller(out.clone())).unwrap();
+    relay.tell(3).unwrap();
+    assert_eq!(probe.queued(), 0, "nothing runs until the simulation does");
+    sim.run_until_idle();
+    assert_eq!(probe.receive_n(3, Duration::ZERO).unwrap(), vec![0, 1, 2]);
+}
+
+/// Tells 0..n to a recipient.
+struct Teller(playhouse::Recipient<u32>);
+
+impl Actor for Teller {
+    type Msg = u32;
+    fn handle(&mut self, _: &mut Context<Self>, n: u32) -> Result<(), ActorError> {
+        for i in 0..n {
+            self.0.tell(i)?;
+        }
+        Ok(())
+    }
+}
