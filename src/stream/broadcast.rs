@@ -92,11 +92,11 @@ impl<T: Clone + Send + 'static> BroadcastActor<T> {
             self.stop(ctx, || Down::End);
             return;
         }
-        let n = self.window.grant(self.input.len() as u64);
-        if n > 0
-            && let Some(up) = self.up.clone()
-        {
-            let _ = ctx.send(&up, Up::Demand(n));
+        if let Some(up) = self.up.clone() {
+            let n = self.window.grant(self.input.len() as u64);
+            if n > 0 {
+                let _ = ctx.send(&up, Up::Demand(n));
+            }
         }
     }
 }

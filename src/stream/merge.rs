@@ -131,14 +131,13 @@ impl<T: Send + 'static> MergeActor<T> {
             return;
         }
         for p in &mut self.ports {
-            if p.ended {
+            // No grant before the port is wired: a credit counted as
+            // outstanding must have been sent.
+            let Some(up) = p.up.clone().filter(|_| !p.ended) else {
                 continue;
-            }
+            };
             let n = p.window.grant(p.input.len() as u64);
-            if n > 0
-                && let Some(up) = &p.up
-            {
-                let up = up.clone();
+            if n > 0 {
                 let _ = ctx.send(&up, Up::Demand(n));
             }
         }

@@ -11,7 +11,6 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::hash::Hash;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::Duration;
 
 /// What a sink did with one element.
 pub(super) enum Sunk<T> {
@@ -19,14 +18,19 @@ pub(super) enum Sunk<T> {
     Next,
     /// Consumed; want no more (cancel upstream, complete).
     Stop,
-    /// Not taken now: hold it and retry after a pause.
-    Retry(T),
+    /// Not taken now: hold it and retry at the next message (the logic
+    /// arranges for one to come).
+    Wait(T),
 }
 
 /// The logic of a sink actor.
 pub(super) trait SinkLogic<T: Send + 'static, R: Send + 'static>: Send + 'static {
     fn push(&mut self, ctx: &mut Context<SinkActor<T, R>>, x: T) -> Result<Sunk<T>, ActorError>;
     fn finish(&mut self) -> R;
+    /// Runs when the sink actor starts; `wake` makes it retry a held element.
+    fn start(&mut self, wake: Box<dyn Fn() + Send + Sync>) {
+        let _ = wake;
+    }
 }
 
 /// Where a pipeline ends; its result `R` is what [`super::StreamHandle::wait`]
@@ -40,8 +44,7 @@ pub(super) trait SinkLogic<T: Send + 'static, R: Send + 'static>: Send + 'static
 /// ```
 /// use playhouse::stream::{Sink, Source};
 /// use playhouse::System;
-/// use std::time::Duration;
-///
+/// ///
 /// let system = System::new();
 /// let (tx, rx) = crossbeam_channel::bounded(1);
 /// let handle = Source::from_iter(0..10u32).to(Sink::to_sender(tx)).run(&system)?;
@@ -103,16 +106,46 @@ impl<T: Send + 'static> SinkLogic<T, ()> for ToRecipient<T> {
     fn finish(&mut self) {}
 }
 
-struct ToSender<T>(Sender<T>);
+/// Hands elements to a thread of the sink's own, which blocks on the user's
+/// channel (never a pool worker) and wakes the sink after each element.
+struct ToSender<T> {
+    to: Option<Sender<T>>,
+    handoff: Sender<T>,
+    from: Option<crossbeam_channel::Receiver<T>>,
+}
+
 impl<T: Send + 'static> SinkLogic<T, ()> for ToSender<T> {
     fn push(&mut self, _: &mut Context<SinkActor<T, ()>>, x: T) -> Result<Sunk<T>, ActorError> {
-        match self.0.try_send(x) {
+        match self.handoff.try_send(x) {
             Ok(()) => Ok(Sunk::Next),
-            Err(TrySendError::Full(x)) => Ok(Sunk::Retry(x)),
-            Err(TrySendError::Disconnected(_)) => Err("the sink's channel receiver was dropped".into()),
+            Err(TrySendError::Full(x)) => Ok(Sunk::Wait(x)),
+            Err(TrySendError::Disconnected(_)) => {
+                Err("the sink's channel receiver was dropped".into())
+            }
         }
     }
     fn finish(&mut self) {}
+    fn start(&mut self, wake: Box<dyn Fn() + Send + Sync>) {
+        let (Some(to), Some(from)) = (self.to.take(), self.from.take()) else {
+            return;
+        };
+        // The thread ends once the sink actor is gone (its handoff sender
+        // dropped) and what it handed off is delivered, or at once when the
+        // user's receiver is dropped; it then drops the user's sender.
+        let spawned = crate::sync::thread::Builder::new()
+            .name("playhouse-stream-send".into())
+            .spawn(move || {
+                for x in from.iter() {
+                    if to.send(x).is_err() {
+                        break;
+                    }
+                    wake();
+                }
+            });
+        if let Err(e) = spawned {
+            log::error!("stream sender sink could not start its thread: {e}");
+        }
+    }
 }
 
 struct ToBus<E: Clone + Send + 'static, K: Eq + Hash + Clone + Send + 'static>(Addr<EventBus<E, K>>);
@@ -163,15 +196,21 @@ impl<T: Send + 'static> Sink<T, ()> {
         }
     }
 
-    /// Sends each element into a channel for a plain thread. A full channel
-    /// holds the element (the sink retries after a short pause, never
-    /// blocking its worker) and stops granting demand. When the stream ends
-    /// the sender is dropped, so the reader's loop ends. The stream fails if
-    /// the receiver is dropped.
+    /// Sends each element into a channel for a plain thread. A thread of the
+    /// sink's own does the blocking sends (one element in hand, one handed
+    /// off to it), so a full channel stops the sink granting demand without
+    /// holding a pool worker. When the stream ends and the elements are
+    /// delivered, the sender is dropped, so the reader's loop ends. The
+    /// stream fails if the receiver is dropped.
     pub fn to_sender(tx: Sender<T>) -> Self {
+        let (handoff, from) = crossbeam_channel::bounded(1);
         Sink {
             name: "to_sender",
-            logic: Box::new(ToSender(tx)),
+            logic: Box::new(ToSender {
+                to: Some(tx),
+                handoff,
+                from: Some(from),
+            }),
         }
     }
 }
@@ -211,7 +250,6 @@ impl<T: Send + 'static, R: Send + 'static> Sink<T, R> {
             window: CreditWindow::new(capacity as u64, capacity as u64 / 2),
             input: VecDeque::new(),
             pending: None,
-            retrying: false,
             upstream_done: false,
         };
         let addr = b.spawn(actor, capacity)?;
@@ -244,8 +282,7 @@ pub(super) struct SinkActor<T: Send + 'static, R: Send + 'static> {
     window: CreditWindow,
     input: VecDeque<T>,
     /// An element the logic handed back, retried first.
-    pending: Option<(T, Duration)>,
-    retrying: bool,
+    pending: Option<T>,
     upstream_done: bool,
 }
 
@@ -264,7 +301,7 @@ impl<T: Send + 'static, R: Send + 'static> SinkActor<T, R> {
     }
 
     fn pump(&mut self, ctx: &mut Context<Self>) {
-        while self.done_tx.is_some() && !self.retrying {
+        while self.done_tx.is_some() {
             if ctx.is_suspended() {
                 // A send parked on a full mailbox: once it is in and the
                 // sink resumes, this note brings it back here.
@@ -272,10 +309,10 @@ impl<T: Send + 'static, R: Send + 'static> SinkActor<T, R> {
                 let _ = ctx.send(&me, StageMsg::Tick(std::time::Instant::now()));
                 break;
             }
-            let (x, delay) = match self.pending.take() {
-                Some(p) => p,
+            let x = match self.pending.take() {
+                Some(x) => x,
                 None => match self.input.pop_front() {
-                    Some(x) => (x, Duration::from_micros(50)),
+                    Some(x) => x,
                     None => {
                         if self.upstream_done {
                             let r = catch_unwind(AssertUnwindSafe(|| self.logic.finish()));
@@ -295,25 +332,23 @@ impl<T: Send + 'static, R: Send + 'static> SinkActor<T, R> {
                     let r = self.logic.finish();
                     self.complete(ctx, Ok(r));
                 }
-                Ok(Ok(Sunk::Retry(x))) => {
-                    self.pending = Some((x, (delay * 2).min(Duration::from_millis(5))));
-                    self.retrying = true;
-                    ctx.run_after(delay, |a: &mut Self, ctx| {
-                        a.retrying = false;
-                        a.pump(ctx);
-                        Ok(())
-                    });
+                Ok(Ok(Sunk::Wait(x))) => {
+                    self.pending = Some(x);
+                    break;
                 }
                 Ok(Err(e)) => self.fail(ctx, e.to_string()),
                 Err(p) => self.fail(ctx, format!("panicked: {}", panic_message(&*p))),
             }
         }
-        if self.done_tx.is_some() && !self.upstream_done {
+        // No grant before the upstream is wired: a credit counted as
+        // outstanding must have been sent.
+        if self.done_tx.is_some()
+            && !self.upstream_done
+            && let Some(up) = self.up.clone()
+        {
             let held = self.input.len() + usize::from(self.pending.is_some());
             let n = self.window.grant(held as u64);
-            if n > 0
-                && let Some(up) = self.up.clone()
-            {
+            if n > 0 {
                 let _ = ctx.send(&up, Up::Demand(n));
             }
         }
@@ -336,6 +371,15 @@ impl<T: Send + 'static, R: Send + 'static> SinkActor<T, R> {
 
 impl<T: Send + 'static, R: Send + 'static> Actor for SinkActor<T, R> {
     type Msg = StageMsg<T>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+        let me = ctx.addr();
+        self.logic.start(Box::new(move || {
+            // A full mailbox already holds a message that retries.
+            let _ = me.try_tell(StageMsg::Tick(std::time::Instant::now()));
+        }));
+        Ok(())
+    }
 
     fn handle(&mut self, ctx: &mut Context<Self>, msg: StageMsg<T>) -> Result<(), ActorError> {
         if self.done_tx.is_none() {
