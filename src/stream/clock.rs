@@ -101,6 +101,12 @@ impl ManualClock {
         }
     }
 
+    /// How many stage tickers are registered: a time-based stage registers
+    /// as it starts, so a test can wait for this before advancing.
+    pub fn tickers(&self) -> usize {
+        self.inner.state.lock().tickers.len()
+    }
+
     fn register(&self, period: Duration, fire: Fire) {
         let mut st = self.inner.state.lock();
         st.next_id += 1;
