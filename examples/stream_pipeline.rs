@@ -62,7 +62,12 @@ fn sensors(system: &System) -> Result<(), String> {
         .filter(|(_, f)| *f <= ANOMALY_F)
         .key_by(|(sensor, _)| *sensor)
         .window(Window::time(MINUTE))
-        .map(|(sensor, readings)| (sensor, readings.into_iter().map(|r| r.1).collect::<Vec<f64>>()))
+        .map(|(sensor, readings)| {
+            (
+                sensor,
+                readings.into_iter().map(|r| r.1).collect::<Vec<f64>>(),
+            )
+        })
         .stats_per_key()
         .to(Sink::collect())
         .run(system)
@@ -85,7 +90,10 @@ fn sensors(system: &System) -> Result<(), String> {
                 taken += 1;
             }
         }
-        want.extend(per.into_iter().map(|(s, v)| (s, Stats::of(v).expect("non-empty"))));
+        want.extend(
+            per.into_iter()
+                .map(|(s, v)| (s, Stats::of(v).expect("non-empty"))),
+        );
         for r in readings {
             queue.push(r).map_err(|e| e.to_string())?;
         }
@@ -112,7 +120,10 @@ fn sensors(system: &System) -> Result<(), String> {
     if got != want {
         return Err(format!("sensor windows: got {got:?}, want {want:?}"));
     }
-    println!("sensor windows: {} per-sensor minutes, as computed directly", got.len());
+    println!(
+        "sensor windows: {} per-sensor minutes, as computed directly",
+        got.len()
+    );
     Ok(())
 }
 
@@ -155,7 +166,14 @@ fn events(system: &System) -> Result<(), String> {
         let ids: Vec<u32> = kept
             .iter()
             .filter(|e| e.starts_with(name))
-            .map(|e| e[name.len() + 1..].split(':').next().unwrap().parse().unwrap())
+            .map(|e| {
+                e[name.len() + 1..]
+                    .split(':')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            })
             .collect();
         if !ids.windows(2).all(|w| w[0] < w[1]) {
             return Err(format!("events of {name} out of order: {ids:?}"));

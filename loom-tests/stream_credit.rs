@@ -44,7 +44,9 @@ fn downstream(
     loop {
         match elems.recv().unwrap() {
             Down::Elem(x) => {
-                window.received().expect("an element arrived without credit");
+                window
+                    .received()
+                    .expect("an element arrived without credit");
                 held.push(x);
                 assert!(
                     held.len() as u64 + window.outstanding() <= capacity,

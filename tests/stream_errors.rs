@@ -16,7 +16,13 @@ fn resume_drops_failing_elements_to_dead_letters_and_goes_on() {
         let (system, dead) = system_with_letters(workers);
         let handle = Source::from_iter(0..100u32)
             .on_error(ErrorPolicy::Resume)
-            .try_map(|n| if n % 10 == 3 { Err(format!("bad {n}")) } else { Ok(n) })
+            .try_map(|n| {
+                if n % 10 == 3 {
+                    Err(format!("bad {n}"))
+                } else {
+                    Ok(n)
+                }
+            })
             .to(Sink::collect())
             .run(&system)
             .unwrap();
@@ -42,7 +48,10 @@ fn panic_mid_stream_accounts_for_every_element() {
         .run(&system)
         .unwrap();
     let out = handle.wait(LIMIT).unwrap();
-    assert_eq!(out.len() + letters(&dead, DeadLetterReason::HandlerFailed), 1000);
+    assert_eq!(
+        out.len() + letters(&dead, DeadLetterReason::HandlerFailed),
+        1000
+    );
     assert_eq!(out, (0..1000).filter(|n| *n != 500).collect::<Vec<_>>());
     system.shutdown().unwrap();
 }
@@ -149,10 +158,17 @@ fn overflow_fail_stops_the_stream() {
         .unwrap();
     // The sink holds its first element; four more fill the buffer, and
     // the sixth overflows it.
-    wait_until("the buffer overflowed", || handle.metrics()[1].elements_in >= 6);
+    wait_until("the buffer overflowed", || {
+        handle.metrics()[1].elements_in >= 6
+    });
     gate.open();
     let outcome = handle.wait(LIMIT);
-    assert_eq!(outcome, Err(StreamError::Overflow { stage: "2:buffer".into() }));
+    assert_eq!(
+        outcome,
+        Err(StreamError::Overflow {
+            stage: "2:buffer".into()
+        })
+    );
     system.shutdown().unwrap();
 }
 

@@ -29,7 +29,10 @@ fn slow_sink_gets_every_element_once_in_order() {
             .run(&system)
             .unwrap();
         let got: Vec<u64> = rx.iter().collect();
-        let want: Vec<u64> = (0..5_000u64).map(|n| n * 2).filter(|n| n % 3 != 0).collect();
+        let want: Vec<u64> = (0..5_000u64)
+            .map(|n| n * 2)
+            .filter(|n| n % 3 != 0)
+            .collect();
         assert_eq!(got.len(), want.len(), "on {workers} workers");
         assert_eq!(got, want, "on {workers} workers");
         handle.wait(LIMIT).unwrap();
@@ -77,7 +80,10 @@ fn in_flight_stays_within_the_buffers_under_a_slow_sink() {
         let p = pulled.load(Ordering::SeqCst);
         let in_flight = p - received - rejected.load(Ordering::SeqCst).min(p - received);
         peak = peak.max(in_flight);
-        assert!(in_flight <= bound, "{in_flight} in flight, more than {bound}");
+        assert!(
+            in_flight <= bound,
+            "{in_flight} in flight, more than {bound}"
+        );
     }
     assert_eq!(received, 100_000);
     assert!(peak > 0);
@@ -112,7 +118,11 @@ fn endless_source_is_pulled_lazily_and_take_completes() {
     .unwrap();
     assert_eq!(out, (0..10).collect::<Vec<_>>());
     // The take stage's buffer of 4 plus its one credit refill at most.
-    assert!(pulled.load(Ordering::SeqCst) <= 10 + 4, "pulled {}", pulled.load(Ordering::SeqCst));
+    assert!(
+        pulled.load(Ordering::SeqCst) <= 10 + 4,
+        "pulled {}",
+        pulled.load(Ordering::SeqCst)
+    );
     system.shutdown().unwrap();
 }
 
@@ -149,7 +159,10 @@ fn operators_compose() {
         .wait(LIMIT)
         .unwrap();
     assert_eq!(total, vec![5050]);
-    let count = Source::from_iter(0..77).to(Sink::count()).run(&system).unwrap();
+    let count = Source::from_iter(0..77)
+        .to(Sink::count())
+        .run(&system)
+        .unwrap();
     assert_eq!(count.wait(LIMIT).unwrap(), 77);
     system.shutdown().unwrap();
 }
@@ -165,7 +178,10 @@ fn count_windows_flush_the_partial_last() {
         .unwrap()
         .wait(LIMIT)
         .unwrap();
-    assert_eq!(out.iter().map(Vec::len).collect::<Vec<_>>(), vec![10, 10, 5]);
+    assert_eq!(
+        out.iter().map(Vec::len).collect::<Vec<_>>(),
+        vec![10, 10, 5]
+    );
     assert_eq!(out.concat(), (0..25).collect::<Vec<_>>());
     let sliding = Source::from_iter(1..=7)
         .window(Window::sliding_count(3, 2))
@@ -201,7 +217,11 @@ fn cancel_stops_the_source_and_every_stage() {
     let after = pulled.load(Ordering::SeqCst);
     // Drain what was delivered before the cancel; the sender then drops.
     while rx.recv_timeout(LIMIT).is_ok() {}
-    assert_eq!(pulled.load(Ordering::SeqCst), after, "the source was pulled after cancel");
+    assert_eq!(
+        pulled.load(Ordering::SeqCst),
+        after,
+        "the source was pulled after cancel"
+    );
     assert_eq!(handle.wait(LIMIT), Err(StreamError::Cancelled));
     system.shutdown().unwrap();
 }
@@ -276,11 +296,12 @@ fn queue_push_from_an_actor_suspends_it() {
     let (source, queue) = Source::<u32>::queue(&system, 1).unwrap();
     let (tx, rx) = crossbeam_channel::bounded(1);
     let handle = source.to(Sink::to_sender(tx)).run(&system).unwrap();
-    let producer = system.spawn({
-        let q = std::sync::Mutex::new(Some(queue));
-        move || Producer(q.lock().unwrap().take())
-    })
-    .unwrap();
+    let producer = system
+        .spawn({
+            let q = std::sync::Mutex::new(Some(queue));
+            move || Producer(q.lock().unwrap().take())
+        })
+        .unwrap();
     let reader = std::thread::spawn(move || rx.iter().collect::<Vec<u32>>());
     for n in 0..200 {
         producer.tell(Msg::Push(n)).unwrap();
@@ -358,13 +379,61 @@ fn bad_settings_are_typed_errors_and_spawn_nothing() {
     let system = system(1);
     let before = system.metrics().actors_alive;
     let cases: Vec<(&str, Result<_, StartError>)> = vec![
-        ("batch size", Source::from_iter(0..1).batch(0).to(Sink::ignore()).run(&system).map(drop)),
-        ("window size", Source::from_iter(0..1).window(Window::count(0)).to(Sink::ignore()).run(&system).map(drop)),
-        ("window period", Source::from_iter(0..1).window(Window::time(Duration::ZERO)).to(Sink::ignore()).run(&system).map(drop)),
-        ("buffer size", Source::from_iter(0..1).buffer_size(0).to(Sink::ignore()).run(&system).map(drop)),
-        ("throttle rate", Source::from_iter(0..1).throttle(0, Duration::from_secs(1)).to(Sink::ignore()).run(&system).map(drop)),
-        ("ticker period", Source::ticker(Duration::ZERO).to(Sink::ignore()).run(&system).map(drop)),
-        ("buffer watermarks", Source::from_iter(0..1).buffer_watermarks(4, 4).to(Sink::ignore()).run(&system).map(drop)),
+        (
+            "batch size",
+            Source::from_iter(0..1)
+                .batch(0)
+                .to(Sink::ignore())
+                .run(&system)
+                .map(drop),
+        ),
+        (
+            "window size",
+            Source::from_iter(0..1)
+                .window(Window::count(0))
+                .to(Sink::ignore())
+                .run(&system)
+                .map(drop),
+        ),
+        (
+            "window period",
+            Source::from_iter(0..1)
+                .window(Window::time(Duration::ZERO))
+                .to(Sink::ignore())
+                .run(&system)
+                .map(drop),
+        ),
+        (
+            "buffer size",
+            Source::from_iter(0..1)
+                .buffer_size(0)
+                .to(Sink::ignore())
+                .run(&system)
+                .map(drop),
+        ),
+        (
+            "throttle rate",
+            Source::from_iter(0..1)
+                .throttle(0, Duration::from_secs(1))
+                .to(Sink::ignore())
+                .run(&system)
+                .map(drop),
+        ),
+        (
+            "ticker period",
+            Source::ticker(Duration::ZERO)
+                .to(Sink::ignore())
+                .run(&system)
+                .map(drop),
+        ),
+        (
+            "buffer watermarks",
+            Source::from_iter(0..1)
+                .buffer_watermarks(4, 4)
+                .to(Sink::ignore())
+                .run(&system)
+                .map(drop),
+        ),
     ];
     for (setting, outcome) in cases {
         match outcome {
@@ -394,7 +463,10 @@ fn handle_reports_per_stage_metrics() {
     let m = handle.metrics();
     assert_eq!(m.len(), 3);
     assert_eq!((m[0].name.as_str(), m[0].elements_out), ("1:iter", 100));
-    assert_eq!((m[1].name.as_str(), m[1].elements_in, m[1].elements_out), ("2:filter", 100, 25));
+    assert_eq!(
+        (m[1].name.as_str(), m[1].elements_in, m[1].elements_out),
+        ("2:filter", 100, 25)
+    );
     assert_eq!(handle.wait(LIMIT).unwrap(), 25);
     system.shutdown().unwrap();
 }

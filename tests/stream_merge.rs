@@ -66,7 +66,11 @@ fn strict_priority_takes_every_high_element_first() {
 fn weighted_fairness_serves_low_priority_in_proportion() {
     let rest = merged_after_gate(Fairness::Weighted, 3);
     // While both inputs are ready, weights 3 and 1 give H H L H, repeating.
-    assert_eq!(&rest[..8], &['H', 'H', 'L', 'H', 'H', 'H', 'L', 'H'], "{rest:?}");
+    assert_eq!(
+        &rest[..8],
+        &['H', 'H', 'L', 'H', 'H', 'H', 'L', 'H'],
+        "{rest:?}"
+    );
 }
 
 #[test]

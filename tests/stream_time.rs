@@ -27,7 +27,11 @@ fn run<T, O>(
     clock: &ManualClock,
     tickers: usize,
     stages: impl FnOnce(Source<T>) -> Source<O>,
-) -> (QueueHandle<T>, crossbeam_channel::Receiver<O>, StreamHandle<()>)
+) -> (
+    QueueHandle<T>,
+    crossbeam_channel::Receiver<O>,
+    StreamHandle<()>,
+)
 where
     T: Send + 'static,
     O: Send + 'static,
@@ -38,7 +42,9 @@ where
         .to(Sink::to_sender(tx))
         .run(system)
         .unwrap();
-    wait_until("the time-based stages started", || clock.tickers() == tickers);
+    wait_until("the time-based stages started", || {
+        clock.tickers() == tickers
+    });
     (queue, rx, handle)
 }
 
@@ -91,7 +97,10 @@ fn sliding_time_windows_overlap() {
     assert_eq!(rx.recv_timeout(LIMIT).unwrap(), vec!['b']);
     drop(queue);
     handle.wait(LIMIT).unwrap();
-    assert!(rx.recv_timeout(LIMIT).is_err(), "an empty window is not emitted");
+    assert!(
+        rx.recv_timeout(LIMIT).is_err(),
+        "an empty window is not emitted"
+    );
     system.shutdown().unwrap();
 }
 
@@ -158,10 +167,24 @@ fn throttle_passes_n_per_interval() {
     taken(&handle, 1, 5);
     // Every element has reached the throttle and been offered: two passed.
     assert_eq!(handle.metrics()[1].elements_out, 2);
-    assert_eq!((rx.recv_timeout(LIMIT).unwrap(), rx.recv_timeout(LIMIT).unwrap()), (0, 1));
+    assert_eq!(
+        (
+            rx.recv_timeout(LIMIT).unwrap(),
+            rx.recv_timeout(LIMIT).unwrap()
+        ),
+        (0, 1)
+    );
     clock.advance(sec);
-    assert_eq!((rx.recv_timeout(LIMIT).unwrap(), rx.recv_timeout(LIMIT).unwrap()), (2, 3));
-    wait_until("the throttle passed four", || handle.metrics()[1].elements_out == 4);
+    assert_eq!(
+        (
+            rx.recv_timeout(LIMIT).unwrap(),
+            rx.recv_timeout(LIMIT).unwrap()
+        ),
+        (2, 3)
+    );
+    wait_until("the throttle passed four", || {
+        handle.metrics()[1].elements_out == 4
+    });
     clock.advance(sec);
     assert_eq!(rx.recv_timeout(LIMIT).unwrap(), 4);
     drop(queue);
@@ -184,7 +207,10 @@ fn ticker_emits_the_clock_time_on_each_tick() {
     wait_until("the ticker started", || clock.tickers() == 1);
     for k in 1..=3u32 {
         clock.advance(Duration::from_secs(5));
-        assert_eq!(rx.recv_timeout(LIMIT).unwrap() - t0, Duration::from_secs(5) * k);
+        assert_eq!(
+            rx.recv_timeout(LIMIT).unwrap() - t0,
+            Duration::from_secs(5) * k
+        );
     }
     handle.wait(LIMIT).unwrap();
     system.shutdown().unwrap();

@@ -47,7 +47,11 @@ pub fn playhouse(n: u64) -> (u64, Duration) {
         .wait(Duration::from_secs(600))
         .expect("the pipeline completes");
     let elapsed = start.elapsed();
-    assert_eq!((count, sum), expected(n), "stream pipeline lost or changed elements");
+    assert_eq!(
+        (count, sum),
+        expected(n),
+        "stream pipeline lost or changed elements"
+    );
     system.shutdown().expect("clean shutdown");
     (count, elapsed)
 }
@@ -97,6 +101,10 @@ pub fn baseline(n: u64) -> (u64, Duration) {
     filter.join().unwrap();
     let (count, sum) = sink.join().unwrap();
     let elapsed = start.elapsed();
-    assert_eq!((count, sum), expected(n), "baseline pipeline lost or changed elements");
+    assert_eq!(
+        (count, sum),
+        expected(n),
+        "baseline pipeline lost or changed elements"
+    );
     (count, elapsed)
 }

@@ -258,7 +258,10 @@ impl<I: Send + 'static, O: Send + 'static> Actor for StageActor<I, O> {
             StageMsg::Wire(up) => self.up = Some(up),
             StageMsg::Down(Down::Elem(x)) => {
                 if self.window.received().is_err() {
-                    log::error!("stream stage {} got an element without credit", self.counters.name);
+                    log::error!(
+                        "stream stage {} got an element without credit",
+                        self.counters.name
+                    );
                     debug_assert!(false, "stream credit overrun");
                 }
                 self.counters.count_in();

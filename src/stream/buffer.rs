@@ -13,4 +13,3 @@ pub enum Overflow {
     /// Fail the stream with [`super::StreamError::Overflow`].
     Fail,
 }
-

@@ -1,8 +1,8 @@
 //! The fluent builder: [`Source`] -> stages -> [`Sink`], then [`Runnable::run`] on a system.
 
 use super::actor::{StageActor, StageSpec};
-use super::buffer::Overflow;
 use super::broadcast::{BroadcastActor, BroadcastMsg};
+use super::buffer::Overflow;
 use super::clock::{Clock, ManualClock};
 use super::error::StartError;
 use super::handle::{StreamHandle, Waiter};
@@ -104,7 +104,11 @@ impl<T: Send + 'static> fmt::Debug for Source<T> {
 }
 
 /// A source actor made at start from `pull`.
-fn pulling<T: Send + 'static>(op: &'static str, pull: Box<dyn Pull<T>>, mut settings: Settings) -> Source<T> {
+fn pulling<T: Send + 'static>(
+    op: &'static str,
+    pull: Box<dyn Pull<T>>,
+    mut settings: Settings,
+) -> Source<T> {
     let name = settings.name(op);
     let capacity = settings.buffer;
     Source {
@@ -136,12 +140,19 @@ impl<T: Send + 'static> Source<T> {
     /// Elements from an iterator, pulled one per credit: an endless or huge
     /// iterator is read only as fast as the stream consumes it. A panic in
     /// the iterator fails the stream.
+    // Not `FromIterator`: that would have to consume the iterator to build
+    // the source, and the point is to pull it lazily.
+    #[allow(clippy::should_implement_trait)]
     pub fn from_iter<I>(iter: I) -> Self
     where
         I: IntoIterator<Item = T>,
         I::IntoIter: Send + 'static,
     {
-        pulling("iter", Box::new(IterPull(iter.into_iter())), Settings::default())
+        pulling(
+            "iter",
+            Box::new(IterPull(iter.into_iter())),
+            Settings::default(),
+        )
     }
 
     /// A source fed through a [`QueueHandle`] holding up to `capacity`
@@ -256,7 +267,10 @@ impl<T: Send + 'static> Source<T> {
         O: Send + 'static,
         S: Stage<T, O>,
     {
-        self.stage(name, Arc::new(move || Box::new(make()) as Box<dyn Stage<T, O>>))
+        self.stage(
+            name,
+            Arc::new(move || Box::new(make()) as Box<dyn Stage<T, O>>),
+        )
     }
 
     /// Transforms each element.
@@ -273,13 +287,19 @@ impl<T: Send + 'static> Source<T> {
         E: Into<crate::ActorError> + 'static,
     {
         let f = Arc::new(f);
-        self.stage("try_map", Arc::new(move || Box::new(basic::TryMap(f.clone()))))
+        self.stage(
+            "try_map",
+            Arc::new(move || Box::new(basic::TryMap(f.clone()))),
+        )
     }
 
     /// Keeps the elements for which `f` is true.
     pub fn filter(self, f: impl Fn(&T) -> bool + Send + Sync + 'static) -> Source<T> {
         let f = Arc::new(f);
-        self.stage("filter", Arc::new(move || Box::new(basic::Filter(f.clone()))))
+        self.stage(
+            "filter",
+            Arc::new(move || Box::new(basic::Filter(f.clone()))),
+        )
     }
 
     /// Transforms each element, keeping the `Some`s.
@@ -288,13 +308,19 @@ impl<T: Send + 'static> Source<T> {
         f: impl Fn(T) -> Option<O> + Send + Sync + 'static,
     ) -> Source<O> {
         let f = Arc::new(f);
-        self.stage("filter_map", Arc::new(move || Box::new(basic::FilterMap(f.clone()))))
+        self.stage(
+            "filter_map",
+            Arc::new(move || Box::new(basic::FilterMap(f.clone()))),
+        )
     }
 
     /// Calls `f` on each element as it passes.
     pub fn inspect(self, f: impl Fn(&T) + Send + Sync + 'static) -> Source<T> {
         let f = Arc::new(f);
-        self.stage("inspect", Arc::new(move || Box::new(basic::Inspect(f.clone()))))
+        self.stage(
+            "inspect",
+            Arc::new(move || Box::new(basic::Inspect(f.clone()))),
+        )
     }
 
     /// The first `n` elements; then the upstream is cancelled and the stream
@@ -315,7 +341,10 @@ impl<T: Send + 'static> Source<T> {
     /// cancelled and the stream completes.
     pub fn take_while(self, f: impl Fn(&T) -> bool + Send + Sync + 'static) -> Source<T> {
         let f = Arc::new(f);
-        self.stage("take_while", Arc::new(move || Box::new(limit::TakeWhile(f.clone()))))
+        self.stage(
+            "take_while",
+            Arc::new(move || Box::new(limit::TakeWhile(f.clone()))),
+        )
     }
 
     /// Runs `f` over a state starting at `init`, emitting the state after
@@ -358,7 +387,10 @@ impl<T: Send + 'static> Source<T> {
     pub fn batch(mut self, n: usize) -> Source<Vec<T>> {
         self.settings.check((n == 0).then_some("batch size"));
         let n = n.max(1);
-        self.stage("batch", Arc::new(move || Box::new(batch::Batch { n, buf: Vec::new() })))
+        self.stage(
+            "batch",
+            Arc::new(move || Box::new(batch::Batch { n, buf: Vec::new() })),
+        )
     }
 
     /// Chunks of at most `n`, a partial one emitted at every tick of
@@ -366,7 +398,8 @@ impl<T: Send + 'static> Source<T> {
     /// at the end.
     pub fn grouped_within(mut self, n: usize, within: Duration) -> Source<Vec<T>> {
         self.settings.check((n == 0).then_some("batch size"));
-        self.settings.check(within.is_zero().then_some("grouped_within duration"));
+        self.settings
+            .check(within.is_zero().then_some("grouped_within duration"));
         let n = n.max(1);
         let within = within.max(Duration::from_nanos(1));
         self.stage(
@@ -384,7 +417,8 @@ impl<T: Send + 'static> Source<T> {
     /// (backpressure). Zero `n` or `per` is refused when the pipeline starts.
     pub fn throttle(mut self, n: u64, per: Duration) -> Source<T> {
         self.settings.check((n == 0).then_some("throttle rate"));
-        self.settings.check(per.is_zero().then_some("throttle interval"));
+        self.settings
+            .check(per.is_zero().then_some("throttle interval"));
         let per = per.max(Duration::from_nanos(1));
         self.stage(
             "throttle",
@@ -646,7 +680,9 @@ pub struct Keyed<T: Send + 'static, K, F> {
 
 impl<T: Send + 'static, K, F> fmt::Debug for Keyed<T, K, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Keyed").field("source", &self.source).finish()
+        f.debug_struct("Keyed")
+            .field("source", &self.source)
+            .finish()
     }
 }
 
@@ -669,9 +705,12 @@ where
     }
 }
 
+/// Spawns a whole pipeline and returns how to wait for its sink(s).
+type SpawnAll<R> = Box<dyn FnOnce(&mut Build<'_>) -> Result<Waiter<R>, StartError> + Send>;
+
 /// A complete pipeline, ready to run; made by [`Source::to`].
 pub struct Runnable<R> {
-    spawn: Box<dyn FnOnce(&mut Build<'_>) -> Result<Waiter<R>, StartError> + Send>,
+    spawn: SpawnAll<R>,
     settings: Settings,
 }
 

@@ -67,7 +67,9 @@ pub enum StreamError {
 impl fmt::Display for StreamError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StreamError::Failed { stage, reason } => write!(f, "stream stage {stage} failed: {reason}"),
+            StreamError::Failed { stage, reason } => {
+                write!(f, "stream stage {stage} failed: {reason}")
+            }
             StreamError::Overflow { stage } => write!(f, "stream buffer {stage} overflowed"),
             StreamError::Cancelled => f.write_str("stream cancelled"),
             StreamError::Timeout => f.write_str("stream did not complete in time"),

@@ -75,7 +75,11 @@ impl Build<'_> {
 
     /// Spawns `actor` with room for `capacity` elements plus control traffic,
     /// and records how to stop it.
-    pub(super) fn spawn<A: Actor>(&mut self, actor: A, capacity: usize) -> Result<Addr<A>, StartError> {
+    pub(super) fn spawn<A: Actor>(
+        &mut self,
+        actor: A,
+        capacity: usize,
+    ) -> Result<Addr<A>, StartError> {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let _ = tx.send(actor);
         // Stage actors are never restarted by a supervisor, so the factory

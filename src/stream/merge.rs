@@ -78,14 +78,21 @@ impl<T: Send + 'static> MergeActor<T> {
 
     /// The port to take from next, among those with an element waiting.
     fn pick(&mut self) -> Option<usize> {
-        let ready = self.ports.iter().enumerate().filter(|(_, p)| !p.input.is_empty());
+        let ready = self
+            .ports
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.input.is_empty());
         match self.fairness {
             Fairness::Strict => ready
                 .max_by_key(|(i, p)| (p.priority, std::cmp::Reverse(*i)))
                 .map(|(i, _)| i),
             Fairness::Weighted => {
                 let ready: Vec<usize> = ready.map(|(i, _)| i).collect();
-                let total: i64 = ready.iter().map(|&i| i64::from(self.ports[i].priority)).sum();
+                let total: i64 = ready
+                    .iter()
+                    .map(|&i| i64::from(self.ports[i].priority))
+                    .sum();
                 for &i in &ready {
                     self.ports[i].current += i64::from(self.ports[i].priority);
                 }
@@ -113,7 +120,10 @@ impl<T: Send + 'static> MergeActor<T> {
     fn pump(&mut self, ctx: &mut Context<Self>) {
         while !self.done && self.credit.available() > 0 {
             let Some(i) = self.pick() else { break };
-            let x = self.ports[i].input.pop_front().expect("picked a ready port");
+            let x = self.ports[i]
+                .input
+                .pop_front()
+                .expect("picked a ready port");
             let _ = self.credit.take();
             if ctx.send(&self.down, Down::Elem(x)).is_err() {
                 self.cancel_all(ctx);

@@ -86,7 +86,10 @@ impl<T: Send + 'static, R: Send + 'static, F: FnMut(R, T) -> R + Send + 'static>
     for FoldSink<R, F>
 {
     fn push(&mut self, _: &mut Context<SinkActor<T, R>>, x: T) -> Result<Sunk<T>, ActorError> {
-        let acc = self.0.take().expect("a fold holds its value until it finishes");
+        let acc = self
+            .0
+            .take()
+            .expect("a fold holds its value until it finishes");
         self.0 = Some((self.1)(acc, x));
         Ok(Sunk::Next)
     }
@@ -148,7 +151,9 @@ impl<T: Send + 'static> SinkLogic<T, ()> for ToSender<T> {
     }
 }
 
-struct ToBus<E: Clone + Send + 'static, K: Eq + Hash + Clone + Send + 'static>(Addr<EventBus<E, K>>);
+struct ToBus<E: Clone + Send + 'static, K: Eq + Hash + Clone + Send + 'static>(
+    Addr<EventBus<E, K>>,
+);
 impl<E, K> SinkLogic<E, ()> for ToBus<E, K>
 where
     E: Clone + Send + 'static,
@@ -362,7 +367,10 @@ impl<T: Send + 'static, R: Send + 'static> SinkActor<T, R> {
     }
 
     fn fail(&mut self, ctx: &mut Context<Self>, reason: String) {
-        log::error!("stream sink {} failed, stopping the stream: {reason}", self.counters.name);
+        log::error!(
+            "stream sink {} failed, stopping the stream: {reason}",
+            self.counters.name
+        );
         let e = self.failure(reason);
         self.cancel_upstream(ctx);
         self.complete(ctx, Err(e));

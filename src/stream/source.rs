@@ -68,7 +68,9 @@ impl<T: Send + 'static> SourceActor<T> {
     }
 
     fn pump(&mut self, ctx: &mut Context<Self>) {
-        let Some(down) = self.down.clone() else { return };
+        let Some(down) = self.down.clone() else {
+            return;
+        };
         while !self.done && self.credit.available() > 0 {
             let pulled = match catch_unwind(AssertUnwindSafe(|| self.pull.pull())) {
                 Ok(p) => p,

@@ -104,10 +104,24 @@ impl Window {
 
 /// One window's state.
 enum State<T> {
-    Count { n: usize, buf: Vec<T> },
-    Sliding { size: usize, step: usize, buf: VecDeque<T>, fresh: usize },
-    Time { buf: Vec<T> },
-    SlidingTime { slides: usize, buckets: VecDeque<Vec<T>>, current: Vec<T> },
+    Count {
+        n: usize,
+        buf: Vec<T>,
+    },
+    Sliding {
+        size: usize,
+        step: usize,
+        buf: VecDeque<T>,
+        fresh: usize,
+    },
+    Time {
+        buf: Vec<T>,
+    },
+    SlidingTime {
+        slides: usize,
+        buckets: VecDeque<Vec<T>>,
+        current: Vec<T>,
+    },
 }
 
 impl<T: Clone> State<T> {
@@ -137,7 +151,12 @@ impl<T: Clone> State<T> {
                     emit(std::mem::take(buf));
                 }
             }
-            State::Sliding { size, step, buf, fresh } => {
+            State::Sliding {
+                size,
+                step,
+                buf,
+                fresh,
+            } => {
                 buf.push_back(x);
                 *fresh += 1;
                 if buf.len() >= *size {
@@ -154,7 +173,11 @@ impl<T: Clone> State<T> {
     fn tick(&mut self, emit: &mut dyn FnMut(Vec<T>)) {
         match self {
             State::Time { buf } if !buf.is_empty() => emit(std::mem::take(buf)),
-            State::SlidingTime { slides, buckets, current } => {
+            State::SlidingTime {
+                slides,
+                buckets,
+                current,
+            } => {
                 buckets.push_back(std::mem::take(current));
                 while buckets.len() > *slides {
                     buckets.pop_front();
@@ -176,7 +199,11 @@ impl<T: Clone> State<T> {
                 emit(buf.drain(..).collect());
                 *fresh = 0;
             }
-            State::SlidingTime { slides, buckets, current } if !current.is_empty() => {
+            State::SlidingTime {
+                slides,
+                buckets,
+                current,
+            } if !current.is_empty() => {
                 while buckets.len() >= *slides {
                     buckets.pop_front();
                 }
@@ -191,9 +218,9 @@ impl<T: Clone> State<T> {
         match self {
             State::Count { buf, .. } | State::Time { buf } => buf.is_empty(),
             State::Sliding { buf, .. } => buf.is_empty(),
-            State::SlidingTime { buckets, current, .. } => {
-                current.is_empty() && buckets.iter().all(Vec::is_empty)
-            }
+            State::SlidingTime {
+                buckets, current, ..
+            } => current.is_empty() && buckets.iter().all(Vec::is_empty),
         }
     }
 }

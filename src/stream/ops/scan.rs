@@ -32,7 +32,10 @@ where
     F: Fn(S, T) -> S + Send + Sync + 'static,
 {
     fn push(&mut self, x: T, _out: &mut Emitter<'_, S>) -> Result<(), ActorError> {
-        let s = self.state.take().expect("a fold holds its state between elements");
+        let s = self
+            .state
+            .take()
+            .expect("a fold holds its state between elements");
         self.state = Some((self.f)(s, x));
         Ok(())
     }
