@@ -94,8 +94,7 @@ impl<I: Send + 'static, O: Send + 'static> StageActor<I, O> {
         now: Option<std::time::Instant>,
         f: impl FnOnce(&mut dyn Stage<I, O>, &mut Emitter<'_, O>) -> Result<(), ActorError>,
     ) {
-        let now = now.unwrap_or_else(|| self.clock.now());
-        let mut out = Emitter::new(&mut self.output, now);
+        let mut out = Emitter::new(&mut self.output, &self.clock, now);
         let stage = &mut *self.stage;
         let outcome = match catch_unwind(AssertUnwindSafe(|| f(stage, &mut out))) {
             Ok(Ok(())) => None,

@@ -1,7 +1,9 @@
 //! The [`Stage`] trait: the logic one stage actor runs, for the built-in operators and for user stages added with `via`.
 
+use super::clock::Clock;
 use crate::ActorError;
 use std::collections::VecDeque;
+use std::fmt;
 use std::time::{Duration, Instant};
 
 /// What to do when a stage fails on an element: its function returned an
@@ -20,7 +22,9 @@ pub enum ErrorPolicy {
     /// old state held (a partial window, a running total) is dropped.
     Restart,
     /// Stop the stream: every stage stops and the handle returns
-    /// [`crate::stream::StreamError::Failed`].
+    /// [`crate::stream::StreamError::Failed`]. The failing element goes to
+    /// dead letters; elements still in flight between stages are dropped,
+    /// as on cancel.
     #[default]
     Stop,
 }
@@ -30,18 +34,29 @@ pub enum ErrorPolicy {
 /// Whatever a stage emits is sent downstream as downstream demand allows; the
 /// stage actor takes no new input while output is waiting, so a stage that
 /// emits at most a few elements per input needs no flow control of its own.
-#[derive(Debug)]
 pub struct Emitter<'a, O> {
     out: &'a mut VecDeque<O>,
-    now: Instant,
+    clock: &'a Clock,
+    /// A tick's time; otherwise the clock is read only if asked.
+    at: Option<Instant>,
     complete: bool,
 }
 
+impl<O> fmt::Debug for Emitter<'_, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emitter")
+            .field("queued", &self.out.len())
+            .field("complete", &self.complete)
+            .finish()
+    }
+}
+
 impl<'a, O> Emitter<'a, O> {
-    pub(super) fn new(out: &'a mut VecDeque<O>, now: Instant) -> Self {
+    pub(super) fn new(out: &'a mut VecDeque<O>, clock: &'a Clock, at: Option<Instant>) -> Self {
         Emitter {
             out,
-            now,
+            clock,
+            at,
             complete: false,
         }
     }
@@ -54,7 +69,7 @@ impl<'a, O> Emitter<'a, O> {
     /// The stream clock's time: the time an element is handled, or the time
     /// a tick was due.
     pub fn now(&self) -> Instant {
-        self.now
+        self.at.unwrap_or_else(|| self.clock.now())
     }
 
     /// Ends this stage's input: upstream is cancelled, then the stage is
