@@ -473,3 +473,20 @@ fn handle_reports_per_stage_metrics() {
     assert_eq!(handle.wait(LIMIT).unwrap(), 25);
     system.shutdown().unwrap();
 }
+
+/// A stream that does not complete in time is cancelled by `wait`.
+#[test]
+fn wait_past_its_deadline_cancels_the_stream() {
+    let system = system(1);
+    let (source, queue) = Source::<u32>::queue(&system, 4).unwrap();
+    let handle = source.map(|n| n + 1).to(Sink::ignore()).run(&system).unwrap();
+    let canceller = handle.canceller();
+    queue.push(1).unwrap();
+    assert_eq!(handle.wait(Duration::from_millis(20)), Err(StreamError::Timeout));
+    // Every stage was stopped: the queue is closed.
+    wait_until("the queue is closed", || {
+        matches!(queue.try_push(2), Err(PushError::Closed(2)))
+    });
+    canceller.cancel();
+    system.shutdown().unwrap();
+}

@@ -108,3 +108,23 @@ fn broadcast_gives_every_branch_every_element() {
     assert_eq!(out, vec![want.clone(), want.clone(), want]);
     system.shutdown().unwrap();
 }
+
+/// A branch that wants no more is detached; the others get every element.
+#[test]
+fn broadcast_goes_on_without_a_branch_that_stopped() {
+    let system = system();
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let handle = Source::from_iter(0..300u32)
+        .broadcast(vec![
+            Sink::for_each_while(move |n| {
+                tx.send(n).unwrap();
+                n < 9
+            }),
+            Sink::for_each(|_| {}),
+        ])
+        .run(&system)
+        .unwrap();
+    assert_eq!(handle.wait(LIMIT).unwrap(), vec![(), ()]);
+    assert_eq!(rx.iter().collect::<Vec<_>>(), (0..10).collect::<Vec<_>>());
+    system.shutdown().unwrap();
+}
