@@ -44,7 +44,8 @@ pub(super) trait SinkLogic<T: Send + 'static, R: Send + 'static>: Send + 'static
 /// ```
 /// use playhouse::stream::{Sink, Source};
 /// use playhouse::System;
-/// ///
+/// use std::time::Duration;
+///
 /// let system = System::new();
 /// let (tx, rx) = crossbeam_channel::bounded(1);
 /// let handle = Source::from_iter(0..10u32).to(Sink::to_sender(tx)).run(&system)?;

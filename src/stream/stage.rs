@@ -11,6 +11,36 @@ use std::time::{Duration, Instant};
 ///
 /// Set with [`crate::stream::Source::on_error`]; it applies to the stages
 /// added after it. The default is [`ErrorPolicy::Stop`].
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::stream::{ErrorPolicy, Sink, Source, StreamError};
+/// use playhouse::System;
+/// use std::time::Duration;
+///
+/// let system = System::new();
+/// let parse = |s: &str| s.parse::<u32>();
+/// let lines = ["1", "two", "3"];
+///
+/// // Resume: the bad line goes to dead letters, the rest goes on.
+/// let ok = Source::from_iter(lines)
+///     .on_error(ErrorPolicy::Resume)
+///     .try_map(parse)
+///     .to(Sink::collect())
+///     .run(&system)?
+///     .wait(Duration::from_secs(5))?;
+/// assert_eq!(ok, vec![1, 3]);
+///
+/// // Stop (the default): the stream fails with the stage and the reason.
+/// let failed = Source::from_iter(lines)
+///     .try_map(parse)
+///     .to(Sink::collect())
+///     .run(&system)?
+///     .wait(Duration::from_secs(5));
+/// assert!(matches!(failed, Err(StreamError::Failed { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ErrorPolicy {
     /// Drop the element to dead letters (with
