@@ -490,3 +490,36 @@ fn wait_past_its_deadline_cancels_the_stream() {
     canceller.cancel();
     system.shutdown().unwrap();
 }
+
+/// `push` called on a pool worker never blocks it: with no demand it hands
+/// the element back.
+#[test]
+fn blocking_push_on_a_worker_hands_the_element_back() {
+    struct Pusher(playhouse::stream::QueueHandle<u32>);
+    impl Actor for Pusher {
+        type Msg = (u32, Reply<Result<(), PushError<u32>>>);
+        fn handle(&mut self, _: &mut Context<Self>, (n, r): Self::Msg) -> Result<(), ActorError> {
+            let _ = r.send(self.0.push(n));
+            Ok(())
+        }
+    }
+    let system = system(1);
+    let (source, queue) = Source::<u32>::queue(&system, 1).unwrap();
+    queue.try_push(1).unwrap();
+    let q = std::sync::Mutex::new(Some(queue.clone()));
+    let pusher = system
+        .spawn(move || Pusher(q.lock().unwrap().take().unwrap()))
+        .unwrap();
+    assert_eq!(
+        pusher.ask(|r| (2, r), LIMIT).unwrap(),
+        Err(PushError::NoDemand(2))
+    );
+    // Once the stream runs there is demand again, and the push goes in.
+    let handle = source.to(Sink::collect()).run(&system).unwrap();
+    assert_eq!(queue.push(3), Ok(()));
+    drop(queue);
+    // The pusher holds the last handle: stopping it closes the queue.
+    pusher.stop();
+    assert_eq!(handle.wait(LIMIT).unwrap(), vec![1, 3]);
+    system.shutdown().unwrap();
+}

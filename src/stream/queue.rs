@@ -57,14 +57,31 @@ impl<T: Send + 'static> QueueHandle<T> {
         let _ = self.source.try_tell(SourceMsg::Wake);
     }
 
-    /// Pushes `item`, waiting while the stream has no demand. For plain
-    /// threads: on a pool worker this would block the worker; inside an
-    /// actor use [`QueueHandle::push_from`].
+    /// Whether the calling thread may block: not on a pool worker. Asked
+    /// only when a push would wait. The public API says so through an ask,
+    /// which refuses at once on a worker and is answered at once elsewhere.
+    fn may_block(&self) -> bool {
+        !matches!(
+            self.source.ask(SourceMsg::Probe, Duration::from_secs(1)),
+            Err(crate::AskError::WouldBlockWorker)
+        )
+    }
+
+    /// Pushes `item`, waiting while the stream has no demand. Never blocks a
+    /// pool worker: there it returns [`PushError::NoDemand`] instead (inside
+    /// an actor, [`QueueHandle::push_from`] suspends the actor).
     ///
     /// # Errors
     /// [`PushError::Closed`] with the element once the stream has completed
-    /// or was cancelled.
+    /// or was cancelled; [`PushError::NoDemand`] on a pool worker.
     pub fn push(&self, item: T) -> Result<(), PushError<T>> {
+        let item = match self.try_push(item) {
+            Err(PushError::NoDemand(item)) => item,
+            done => return done,
+        };
+        if !self.may_block() {
+            return Err(PushError::NoDemand(item));
+        }
         self.tx()
             .send(item)
             .map_err(|e| PushError::Closed(e.into_inner()))?;
@@ -72,11 +89,20 @@ impl<T: Send + 'static> QueueHandle<T> {
         Ok(())
     }
 
-    /// Pushes `item`, waiting at most `timeout` for demand.
+    /// Pushes `item`, waiting at most `timeout` for demand (as
+    /// [`QueueHandle::push`], never on a pool worker).
     ///
     /// # Errors
-    /// [`PushError::Timeout`] or [`PushError::Closed`], with the element.
+    /// [`PushError::Timeout`] or [`PushError::Closed`], with the element;
+    /// [`PushError::NoDemand`] on a pool worker.
     pub fn push_timeout(&self, item: T, timeout: Duration) -> Result<(), PushError<T>> {
+        let item = match self.try_push(item) {
+            Err(PushError::NoDemand(item)) => item,
+            done => return done,
+        };
+        if !self.may_block() {
+            return Err(PushError::NoDemand(item));
+        }
         self.tx().send_timeout(item, timeout).map_err(|e| match e {
             crossbeam_channel::SendTimeoutError::Timeout(t) => PushError::Timeout(t),
             crossbeam_channel::SendTimeoutError::Disconnected(t) => PushError::Closed(t),

@@ -44,6 +44,9 @@ pub(super) enum SourceMsg<T: Send + 'static> {
     /// Elements may be ready (a queue push, a channel forward).
     Wake,
     Tick(Instant),
+    /// Answered at once: lets a pusher learn (from the ask's refusal) that
+    /// it is on a pool worker, where it must not block.
+    Probe(crate::Reply<()>),
 }
 
 pub(super) struct SourceActor<T: Send + 'static> {
@@ -152,6 +155,9 @@ impl<T: Send + 'static> Actor for SourceActor<T> {
             }
             SourceMsg::Wake => {}
             SourceMsg::Tick(at) => self.pull.tick(at),
+            SourceMsg::Probe(r) => {
+                let _ = r.send(());
+            }
         }
         self.pump(ctx);
         Ok(())
