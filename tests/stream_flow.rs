@@ -97,7 +97,10 @@ fn in_flight_stays_within_the_buffers_under_a_slow_sink() {
     // frees it.
     drop(rx);
     wait_until("every stage stopped", || handle.is_stopped());
-    assert!(pulled.load(Ordering::SeqCst) < N, "the whole source was read");
+    assert!(
+        pulled.load(Ordering::SeqCst) < N,
+        "the whole source was read"
+    );
     assert_eq!(handle.wait(LIMIT), Err(StreamError::Cancelled));
     system.shutdown().unwrap();
 }
@@ -479,10 +482,17 @@ fn handle_reports_per_stage_metrics() {
 fn wait_past_its_deadline_cancels_the_stream() {
     let system = system(1);
     let (source, queue) = Source::<u32>::queue(&system, 4).unwrap();
-    let handle = source.map(|n| n + 1).to(Sink::ignore()).run(&system).unwrap();
+    let handle = source
+        .map(|n| n + 1)
+        .to(Sink::ignore())
+        .run(&system)
+        .unwrap();
     let canceller = handle.canceller();
     queue.push(1).unwrap();
-    assert_eq!(handle.wait(Duration::from_millis(20)), Err(StreamError::Timeout));
+    assert_eq!(
+        handle.wait(Duration::from_millis(20)),
+        Err(StreamError::Timeout)
+    );
     // Every stage was stopped: the queue is closed.
     wait_until("the queue is closed", || {
         matches!(queue.try_push(2), Err(PushError::Closed(2)))

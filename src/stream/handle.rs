@@ -111,7 +111,9 @@ pub struct StreamHandle<R> {
 impl<R> StreamHandle<R> {
     /// Waits up to `timeout` for the stream to complete, with the sink's
     /// result, or the error that ended it. On timeout the stream is
-    /// cancelled.
+    /// cancelled. It blocks the calling thread: call it from a thread
+    /// outside the pool (an actor can hand the handle to one, or poll
+    /// [`StreamHandle::is_stopped`]).
     ///
     /// # Errors
     /// [`StreamError::Failed`] or [`StreamError::Overflow`] from a stage,
