@@ -15,14 +15,15 @@ fn system(workers: usize) -> System {
 }
 
 /// Every element arrives once, in order, through a sink slower than the
-/// source (a channel of one the test drains), on one and on two workers.
+/// source (a channel of one the test drains), on one and on two workers,
+/// with buffers of one (every element waits for its own credit) and eight.
 #[test]
 fn slow_sink_gets_every_element_once_in_order() {
-    for workers in [1, 2] {
+    for (workers, buffer) in [(1, 1), (1, 8), (2, 1), (2, 8)] {
         let system = system(workers);
         let (tx, rx) = crossbeam_channel::bounded(1);
         let handle = Source::from_iter(0..5_000u64)
-            .buffer_size(8)
+            .buffer_size(buffer)
             .map(|n| n * 2)
             .filter(|n| n % 3 != 0)
             .to(Sink::to_sender(tx))
