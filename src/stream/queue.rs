@@ -1,4 +1,15 @@
 //! Sources fed from outside: a [`QueueHandle`] that threads and actors push into, and a `crossbeam_channel::Receiver`.
+//!
+//! # Protocol
+//!
+//! The queue is a bounded channel the source actor drains with `try_recv`,
+//! only while it has credit. A pusher puts an element in, then tells the
+//! source `Wake` with `try_tell`. No wake-up is lost: the element is in the
+//! channel before the `Wake` is sent, and the source pulls after every
+//! message it handles; a `Wake` refused because the mailbox is full finds a
+//! message already queued, which the source will handle after the push. A
+//! dropped handle disconnects its sender before its `Wake`, so the source
+//! sees the end once the last handle is gone.
 
 use super::error::PushError;
 use super::source::{Pull, Pulled, SourceActor, SourceMsg};
