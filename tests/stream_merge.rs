@@ -73,24 +73,31 @@ fn weighted_fairness_serves_low_priority_in_proportion() {
     );
 }
 
+/// Every element of every input arrives once, each input's in order, with
+/// buffers of one and of the default size.
 #[test]
 fn merge_completes_when_every_input_has() {
     let system = system();
-    let mut out = Source::merge(
-        vec![
-            (2, Source::from_iter(0..100)),
-            (1, Source::from_iter(100..150)),
-            (1, Source::from_iter(150..151)),
-        ],
-        Fairness::Weighted,
-    )
-    .to(Sink::collect())
-    .run(&system)
-    .unwrap()
-    .wait(LIMIT)
-    .unwrap();
-    out.sort_unstable();
-    assert_eq!(out, (0..151).collect::<Vec<_>>());
+    for buffer in [1, 32] {
+        let out = Source::merge(
+            vec![
+                (2, Source::from_iter(0..100).buffer_size(buffer)),
+                (1, Source::from_iter(100..150).buffer_size(buffer)),
+                (1, Source::from_iter(150..151).buffer_size(buffer)),
+            ],
+            Fairness::Weighted,
+        )
+        .to(Sink::collect())
+        .run(&system)
+        .unwrap()
+        .wait(LIMIT)
+        .unwrap();
+        for range in [0..100, 100..150, 150..151] {
+            let part: Vec<i32> = out.iter().copied().filter(|n| range.contains(n)).collect();
+            assert_eq!(part, range.collect::<Vec<_>>());
+        }
+        assert_eq!(out.len(), 151);
+    }
     system.shutdown().unwrap();
 }
 
@@ -98,6 +105,7 @@ fn merge_completes_when_every_input_has() {
 fn broadcast_gives_every_branch_every_element() {
     let system = system();
     let out = Source::from_iter(0..500u32)
+        .buffer_size(1)
         .map(|n| n + 1)
         .broadcast(vec![Sink::collect(), Sink::collect(), Sink::collect()])
         .run(&system)
