@@ -69,7 +69,9 @@ fn in_flight_stays_within_the_buffers_under_a_slow_sink() {
         keep
     })
     // Once the test stops reading, the sink drops what it gets.
-    .to(Sink::for_each(move |n| drop(tx.send(n))))
+    .to(Sink::for_each(move |n| {
+        let _ = tx.send(n);
+    }))
     .run(&system)
     .unwrap();
     let bound = 3 * BUFFER + 1 + CHANNEL;
