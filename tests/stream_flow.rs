@@ -536,3 +536,44 @@ fn blocking_push_on_a_worker_hands_the_element_back() {
     assert_eq!(handle.wait(LIMIT).unwrap(), vec![1, 3]);
     system.shutdown().unwrap();
 }
+
+/// A fused chain gives what the same operators give as separate stages, in
+/// one stage actor, under that stage's error policy.
+#[test]
+fn fused_operators_match_separate_stages() {
+    let system = system(2);
+    let separate = Source::from_iter(0..1000u32)
+        .map(|n| n * 7)
+        .filter(|n| n % 3 != 0)
+        .filter_map(|n| (n % 5 != 0).then_some(n / 2))
+        .to(Sink::collect())
+        .run(&system)
+        .unwrap()
+        .wait(LIMIT)
+        .unwrap();
+    let handle = Source::from_iter(0..1000u32)
+        .fused(|f| {
+            f.map(|n| n * 7)
+                .filter(|n| n % 3 != 0)
+                .filter_map(|n| (n % 5 != 0).then_some(n / 2))
+        })
+        .to(Sink::collect())
+        .run(&system)
+        .unwrap();
+    assert_eq!(handle.metrics().len(), 3);
+    assert_eq!(handle.wait(LIMIT).unwrap(), separate);
+    let resumed = Source::from_iter(0..10u32)
+        .on_error(playhouse::stream::ErrorPolicy::Resume)
+        .fused(|f| {
+            f.try_map(|n| if n == 3 { Err("three") } else { Ok(n) })
+                .map(|n| {
+                    assert!(n != 6, "six");
+                    n
+                })
+        })
+        .to(Sink::collect())
+        .run(&system)
+        .unwrap();
+    assert_eq!(resumed.wait(LIMIT).unwrap(), vec![0, 1, 2, 4, 5, 7, 8, 9]);
+    system.shutdown().unwrap();
+}

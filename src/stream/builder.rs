@@ -8,6 +8,7 @@ use super::error::StartError;
 use super::handle::{StreamHandle, Waiter};
 use super::link::{Build, Down, Inlet, SpawnFn, StageMsg, Stoppable};
 use super::merge::{Fairness, MergeActor, MergeMsg};
+use super::ops::fused::{Fused, FusedStage};
 use super::ops::{basic, batch, limit, scan};
 use super::queue::{Forward, QueueHandle, QueuePull, spawn_queue};
 use super::sink::Sink;
@@ -290,6 +291,19 @@ impl<T: Send + 'static> Source<T> {
         self.stage(
             "try_map",
             Arc::new(move || Box::new(basic::TryMap(f.clone()))),
+        )
+    }
+
+    /// Runs a chain of stateless operators, built by `chain` on a [`Fused`],
+    /// in one stage actor (see [`Fused`]).
+    pub fn fused<O: Send + 'static>(
+        self,
+        chain: impl FnOnce(Fused<T, T>) -> Fused<T, O>,
+    ) -> Source<O> {
+        let chain = chain(Fused::identity()).chain;
+        self.stage(
+            "fused",
+            Arc::new(move || Box::new(FusedStage(chain.clone()))),
         )
     }
 

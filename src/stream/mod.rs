@@ -59,8 +59,13 @@
 //! (from the handle, a `take`, or a sink that wants no more) stops the source
 //! and every stage; nothing keeps running or holding elements.
 //!
-//! Each stage is one actor; neighbouring stateless stages are not fused into
-//! one, so every stage costs a message hop per element.
+//! # Fusion
+//!
+//! Each stage is one actor, so every stage costs a message hop per element
+//! and neighbouring stages run in parallel. Stateless neighbours (map,
+//! filter, filter_map, inspect, try_map) can be fused into one actor with
+//! [`Source::fused`], which saves the hops; fusion is explicit, never
+//! automatic, so leaving it out is switching it off.
 
 mod actor;
 mod aggregate;
@@ -89,6 +94,7 @@ pub use demand::{Credit, CreditWindow, Overrun};
 pub use error::{PushError, StartError, StreamError};
 pub use handle::{Canceller, StageMetrics, StreamHandle};
 pub use merge::Fairness;
+pub use ops::fused::Fused;
 pub use queue::QueueHandle;
 pub use sink::Sink;
 pub use stage::{Emitter, ErrorPolicy, Stage};

@@ -2,5 +2,6 @@
 
 pub(super) mod basic;
 pub(super) mod batch;
+pub(super) mod fused;
 pub(super) mod limit;
 pub(super) mod scan;
