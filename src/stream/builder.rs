@@ -1,5 +1,6 @@
 //! The fluent builder: [`Source`] -> stages -> [`Sink`], then [`Runnable::run`] on a system.
 
+use super::Stats;
 use super::actor::{StageActor, StageSpec};
 use super::broadcast::{BroadcastActor, BroadcastMsg};
 use super::buffer::Overflow;
@@ -16,7 +17,6 @@ use super::source::{IterPull, Pull, SourceActor, SourceMsg, TickPull};
 use super::stage::{ErrorPolicy, MakeStage, Stage};
 use super::throttle::Throttle;
 use super::window::{KeyedWindows, Window, Windowed};
-use super::{Stats, StreamError};
 use crate::sync::Arc;
 use crate::{Addr, EventBus, Subscribe, SubscribeError, System};
 use crossbeam_channel::Receiver;
@@ -772,12 +772,5 @@ impl<R: Send + 'static> Runnable<R> {
                 Err(e)
             }
         }
-    }
-}
-
-impl StreamError {
-    /// Whether the stream was cancelled (from its handle, or by a timeout).
-    pub fn is_cancelled(&self) -> bool {
-        matches!(self, StreamError::Cancelled | StreamError::Timeout)
     }
 }

@@ -77,6 +77,13 @@ impl fmt::Display for StreamError {
     }
 }
 
+impl StreamError {
+    /// Whether the stream was cancelled (from its handle, or by a timeout).
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, StreamError::Cancelled | StreamError::Timeout)
+    }
+}
+
 impl std::error::Error for StreamError {}
 
 /// Why [`crate::stream::QueueHandle`] did not take an element; each variant

@@ -120,7 +120,7 @@ impl<R> StreamHandle<R> {
     /// [`StreamError::Cancelled`] if it was cancelled, [`StreamError::Timeout`]
     /// if it did not complete in time.
     pub fn wait(self, timeout: Duration) -> Result<R, StreamError> {
-        let deadline = crate_deadline(timeout);
+        let deadline = deadline_after(timeout);
         let outcome = (self.waiter)(deadline);
         if outcome.is_err() {
             stop_all(&self.actors);
@@ -188,7 +188,7 @@ fn stop_all(actors: &[Box<dyn Stoppable>]) {
     }
 }
 
-fn crate_deadline(timeout: Duration) -> Instant {
+fn deadline_after(timeout: Duration) -> Instant {
     let now = Instant::now();
     now.checked_add(timeout)
         .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
