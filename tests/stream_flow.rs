@@ -577,3 +577,27 @@ fn fused_operators_match_separate_stages() {
     assert_eq!(resumed.wait(LIMIT).unwrap(), vec![0, 1, 2, 4, 5, 7, 8, 9]);
     system.shutdown().unwrap();
 }
+
+/// Many streams at once on a pool of two: each completes with its own
+/// elements (stages waiting for credit hold no worker).
+#[test]
+fn many_streams_share_the_pool() {
+    let system = system(2);
+    let handles: Vec<_> = (0..40u64)
+        .map(|k| {
+            Source::from_iter(0..500u64)
+                .buffer_size(4)
+                .map(move |n| n + k)
+                .window(Window::count(7))
+                .map(|w| w.iter().sum::<u64>())
+                .to(Sink::fold(0u64, |a, s| a + s))
+                .run(&system)
+                .unwrap()
+        })
+        .collect();
+    for (k, h) in handles.into_iter().enumerate() {
+        let k = k as u64;
+        assert_eq!(h.wait(LIMIT).unwrap(), (0..500).map(|n| n + k).sum::<u64>());
+    }
+    system.shutdown().unwrap();
+}
