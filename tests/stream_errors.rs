@@ -133,42 +133,43 @@ fn shed(overflow: Overflow) -> (Vec<u32>, u64, usize) {
 #[test]
 fn drop_newest_keeps_the_oldest() {
     let (got, dropped, letters) = shed(Overflow::DropNewest);
-    assert_eq!(got, vec![0, 1, 2, 3, 4]);
-    assert_eq!((dropped, letters), (15, 15));
+    // The buffer keeps four, plus the one the sink took if its credit came
+    // before the fifth element did.
+    assert!(got.len() == 4 || got.len() == 5, "{got:?}");
+    assert_eq!(got, (0..got.len() as u32).collect::<Vec<_>>());
+    assert_eq!(got.len() as u64 + dropped, 20);
+    assert_eq!(letters as u64, dropped);
 }
 
 #[test]
 fn drop_oldest_keeps_the_newest() {
     let (got, dropped, letters) = shed(Overflow::DropOldest);
+    assert!(got.len() == 4 || got.len() == 5, "{got:?}");
     assert_eq!(got.len() as u64 + dropped, 20);
     assert_eq!(letters as u64, dropped);
     assert_eq!(&got[got.len() - 4..], &[16, 17, 18, 19]);
 }
 
+/// A buffer of four under `Fail` ahead of a sink whose channel nobody
+/// reads: once the sink and its thread hold what they can, the buffer
+/// overflows and the stream fails with the buffer's name.
 #[test]
 fn overflow_fail_stops_the_stream() {
     let (system, _dead) = system_with_letters(2);
-    let gate = Gate::new();
-    let g = gate.clone();
+    let (tx, rx) = crossbeam_channel::bounded(1);
     let handle = Source::from_iter(0..20u32)
         .buffer(4, Overflow::Fail)
         .buffer_size(1)
-        .to(Sink::for_each(move |_| g.wait()))
+        .to(Sink::to_sender(tx))
         .run(&system)
         .unwrap();
-    // The sink holds its first element; four more fill the buffer, and
-    // the sixth overflows it.
-    wait_until("the buffer overflowed", || {
-        handle.metrics()[1].elements_in >= 6
-    });
-    gate.open();
-    let outcome = handle.wait(LIMIT);
     assert_eq!(
-        outcome,
+        handle.wait(LIMIT),
         Err(StreamError::Overflow {
             stage: "2:buffer".into()
         })
     );
+    drop(rx);
     system.shutdown().unwrap();
 }
 
