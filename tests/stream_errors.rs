@@ -121,8 +121,14 @@ fn shed(overflow: Overflow) -> (Vec<u32>, u64, usize) {
     wait_until("the buffer took every element", || {
         handle.metrics()[1].elements_in == 20
     });
-    let dropped = handle.metrics()[1].dropped;
     gate.open();
+    // Read once the buffer has handled every element (its counts are
+    // bumped after the element is in).
+    wait_until("the sink has what the buffer kept", || {
+        let m = handle.metrics();
+        m[1].elements_out + m[1].dropped == 20 && m[2].elements_out == m[1].elements_out
+    });
+    let dropped = handle.metrics()[1].dropped;
     handle.wait(LIMIT).unwrap();
     let got: Vec<u32> = rx.iter().collect();
     let letters = letters(&dead, DeadLetterReason::Shed);

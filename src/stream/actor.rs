@@ -38,6 +38,7 @@ pub(super) struct StageSpec {
 }
 
 pub(super) struct StageActor<I: Send + 'static, O: Send + 'static> {
+    alive: Option<super::link::Alive>,
     make: MakeStage<I, O>,
     stage: Box<dyn Stage<I, O>>,
     spec: StageSpec,
@@ -63,6 +64,7 @@ impl<I: Send + 'static, O: Send + 'static> StageActor<I, O> {
         down: Recipient<Down<O>>,
     ) -> Self {
         StageActor {
+            alive: None,
             stage: make(),
             make,
             window: CreditWindow::new(spec.capacity as u64, spec.low as u64),
@@ -242,6 +244,10 @@ impl<I: Send + 'static, O: Send + 'static> StageActor<I, O> {
 impl<I: Send + 'static, O: Send + 'static> Actor for StageActor<I, O> {
     type Msg = StageMsg<I>;
 
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.alive = None;
+    }
+
     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
         if let Some(period) = self.stage.tick_every() {
             self.clock.every(ctx, period, StageMsg::Tick);
@@ -287,5 +293,11 @@ impl<I: Send + 'static, O: Send + 'static> Actor for StageActor<I, O> {
         }
         self.pump(ctx);
         Ok(())
+    }
+}
+
+impl<I: Send + 'static, O: Send + 'static> super::link::Tracked for StageActor<I, O> {
+    fn track(&mut self, alive: super::link::Alive) {
+        self.alive = Some(alive);
     }
 }

@@ -21,6 +21,7 @@ struct Branch<T: Send + 'static> {
 }
 
 pub(super) struct BroadcastActor<T: Send + 'static> {
+    alive: Option<super::link::Alive>,
     branches: Vec<Branch<T>>,
     up: Option<Recipient<Up>>,
     window: CreditWindow,
@@ -37,6 +38,7 @@ impl<T: Clone + Send + 'static> BroadcastActor<T> {
         counters: Arc<StageCounters>,
     ) -> Self {
         BroadcastActor {
+            alive: None,
             branches: downs
                 .into_iter()
                 .map(|d| Branch {
@@ -104,6 +106,10 @@ impl<T: Clone + Send + 'static> BroadcastActor<T> {
 impl<T: Clone + Send + 'static> Actor for BroadcastActor<T> {
     type Msg = BroadcastMsg<T>;
 
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.alive = None;
+    }
+
     fn handle(&mut self, ctx: &mut Context<Self>, msg: BroadcastMsg<T>) -> Result<(), ActorError> {
         if self.done {
             return Ok(());
@@ -128,5 +134,11 @@ impl<T: Clone + Send + 'static> Actor for BroadcastActor<T> {
         }
         self.pump(ctx);
         Ok(())
+    }
+}
+
+impl<T: Clone + Send + 'static> super::link::Tracked for BroadcastActor<T> {
+    fn track(&mut self, alive: super::link::Alive) {
+        self.alive = Some(alive);
     }
 }

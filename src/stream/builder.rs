@@ -180,7 +180,8 @@ impl<T: Send + 'static> Source<T> {
                 let counters = b.counters(&name);
                 b.actors.push(Box::new(addr.clone()) as Box<dyn Stoppable>);
                 (inlet.wire)(addr.recipient_with(SourceMsg::Up));
-                let _ = addr.tell(SourceMsg::Wire(inlet.down, Some(counters)));
+                let alive = Some(b.alive.clone());
+                let _ = addr.tell(SourceMsg::Wire(inlet.down, Some((counters, alive))));
                 Ok(())
             }),
         };
@@ -753,17 +754,20 @@ impl<R: Send + 'static> Runnable<R> {
         if let Some(s) = self.settings.invalid {
             return Err(StartError::Invalid(s));
         }
+        let (alive, alive_rx) = crossbeam_channel::bounded(0);
         let mut b = Build {
             system,
             clock: self.settings.clock.clone(),
             actors: Vec::new(),
             counters: Vec::new(),
+            alive,
         };
         match (self.spawn)(&mut b) {
             Ok(waiter) => Ok(StreamHandle {
                 waiter,
                 actors: Arc::new(b.actors),
                 counters: b.counters,
+                alive: alive_rx,
             }),
             Err(e) => {
                 for a in &b.actors {

@@ -106,12 +106,15 @@ pub struct StreamHandle<R> {
     pub(super) waiter: Waiter<R>,
     pub(super) actors: Arc<Vec<Box<dyn Stoppable>>>,
     pub(super) counters: Vec<Arc<StageCounters>>,
+    /// Disconnects once every actor of the stream has stopped.
+    pub(super) alive: Receiver<()>,
 }
 
 impl<R> StreamHandle<R> {
     /// Waits up to `timeout` for the stream to complete, with the sink's
-    /// result, or the error that ended it. On timeout the stream is
-    /// cancelled. It blocks the calling thread: call it from a thread
+    /// result, or the error that ended it, and (within the same deadline)
+    /// until every actor of the stream has stopped, so nothing of it runs
+    /// after this returns. On timeout the stream is cancelled. It blocks the calling thread: call it from a thread
     /// outside the pool (an actor can hand the handle to one, or poll
     /// [`StreamHandle::is_stopped`]).
     ///
@@ -125,6 +128,9 @@ impl<R> StreamHandle<R> {
         if outcome.is_err() {
             stop_all(&self.actors);
         }
+        // Nothing is ever sent on it: this returns once every actor has
+        // dropped its end, or at the deadline.
+        let _ = self.alive.recv_deadline(deadline);
         outcome
     }
 
@@ -145,7 +151,10 @@ impl<R> StreamHandle<R> {
     /// Whether every actor of the stream has stopped (completed, failed or
     /// cancelled).
     pub fn is_stopped(&self) -> bool {
-        self.actors.iter().all(|a| !a.is_alive())
+        matches!(
+            self.alive.try_recv(),
+            Err(crossbeam_channel::TryRecvError::Disconnected)
+        )
     }
 
     /// Per-stage counters, source first, sink last.

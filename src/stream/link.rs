@@ -62,6 +62,9 @@ pub(super) struct Build<'a> {
     pub(super) system: &'a System,
     pub(super) clock: Clock,
     pub(super) actors: Vec<Box<dyn Stoppable>>,
+    /// Cloned into every actor, which drops it once it has stopped: the
+    /// handle learns that every actor is gone when the channel disconnects.
+    pub(super) alive: Alive,
     pub(super) counters: Vec<Arc<StageCounters>>,
 }
 
@@ -75,11 +78,12 @@ impl Build<'_> {
 
     /// Spawns `actor` with room for `capacity` elements plus control traffic,
     /// and records how to stop it.
-    pub(super) fn spawn<A: Actor>(
+    pub(super) fn spawn<A: Actor + Tracked>(
         &mut self,
-        actor: A,
+        mut actor: A,
         capacity: usize,
     ) -> Result<Addr<A>, StartError> {
+        actor.track(self.alive.clone());
         let (tx, rx) = crossbeam_channel::bounded(1);
         let _ = tx.send(actor);
         // Stage actors are never restarted by a supervisor, so the factory
@@ -100,14 +104,19 @@ pub(super) type SpawnFn<T> =
 /// One actor of a pipeline, as the handle sees it.
 pub(super) trait Stoppable: Send + Sync {
     fn stop(&self);
-    fn is_alive(&self) -> bool;
 }
 
 impl<A: Actor> Stoppable for Addr<A> {
     fn stop(&self) {
         Addr::stop(self);
     }
-    fn is_alive(&self) -> bool {
-        Addr::is_alive(self)
-    }
+}
+
+/// Held by each actor of a pipeline until its `stopped` hook (which runs after
+/// its queued messages went to dead letters); never sent on.
+pub(super) type Alive = crossbeam_channel::Sender<()>;
+
+/// An actor of a pipeline, which holds an [`Alive`] token while it runs.
+pub(super) trait Tracked {
+    fn track(&mut self, alive: Alive);
 }

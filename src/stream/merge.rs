@@ -39,6 +39,7 @@ struct Port<T> {
 }
 
 pub(super) struct MergeActor<T: Send + 'static> {
+    alive: Option<super::link::Alive>,
     ports: Vec<Port<T>>,
     fairness: Fairness,
     down: Recipient<Down<T>>,
@@ -67,6 +68,7 @@ impl<T: Send + 'static> MergeActor<T> {
             })
             .collect();
         MergeActor {
+            alive: None,
             ports,
             fairness,
             down,
@@ -157,6 +159,10 @@ impl<T: Send + 'static> MergeActor<T> {
 impl<T: Send + 'static> Actor for MergeActor<T> {
     type Msg = MergeMsg<T>;
 
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.alive = None;
+    }
+
     fn handle(&mut self, ctx: &mut Context<Self>, msg: MergeMsg<T>) -> Result<(), ActorError> {
         if self.done {
             return Ok(());
@@ -189,5 +195,11 @@ impl<T: Send + 'static> Actor for MergeActor<T> {
         }
         self.pump(ctx);
         Ok(())
+    }
+}
+
+impl<T: Send + 'static> super::link::Tracked for MergeActor<T> {
+    fn track(&mut self, alive: super::link::Alive) {
+        self.alive = Some(alive);
     }
 }

@@ -249,6 +249,7 @@ impl<T: Send + 'static, R: Send + 'static> Sink<T, R> {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let counters = b.counters(&format!("sink:{}", self.name));
         let actor = SinkActor {
+            alive: None,
             logic: self.logic,
             counters,
             done_tx: Some(tx),
@@ -281,6 +282,7 @@ impl<T: Send + 'static> Sink<T, u64> {
 }
 
 pub(super) struct SinkActor<T: Send + 'static, R: Send + 'static> {
+    alive: Option<super::link::Alive>,
     logic: Box<dyn SinkLogic<T, R>>,
     counters: Arc<StageCounters>,
     done_tx: Option<Sender<Result<R, StreamError>>>,
@@ -381,6 +383,10 @@ impl<T: Send + 'static, R: Send + 'static> SinkActor<T, R> {
 impl<T: Send + 'static, R: Send + 'static> Actor for SinkActor<T, R> {
     type Msg = StageMsg<T>;
 
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.alive = None;
+    }
+
     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
         let me = ctx.addr();
         self.logic.start(Box::new(move || {
@@ -418,5 +424,11 @@ impl<T: Send + 'static, R: Send + 'static> Actor for SinkActor<T, R> {
         }
         self.pump(ctx);
         Ok(())
+    }
+}
+
+impl<T: Send + 'static, R: Send + 'static> super::link::Tracked for SinkActor<T, R> {
+    fn track(&mut self, alive: super::link::Alive) {
+        self.alive = Some(alive);
     }
 }

@@ -38,9 +38,12 @@ pub(super) trait Pull<T>: Send + 'static {
 
 pub(super) enum SourceMsg<T: Send + 'static> {
     Up(Up),
-    /// Where to send, once the downstream is spawned, and the counters (for
-    /// a source spawned before the pipeline starts).
-    Wire(Recipient<Down<T>>, Option<Arc<StageCounters>>),
+    /// Where to send, once the downstream is spawned, and the counters and
+    /// alive token (for a source spawned before the pipeline starts).
+    Wire(
+        Recipient<Down<T>>,
+        Option<(Arc<StageCounters>, Option<super::link::Alive>)>,
+    ),
     /// Elements may be ready (a queue push, a channel forward).
     Wake,
     Tick(Instant),
@@ -50,6 +53,7 @@ pub(super) enum SourceMsg<T: Send + 'static> {
 }
 
 pub(super) struct SourceActor<T: Send + 'static> {
+    alive: Option<super::link::Alive>,
     pull: Box<dyn Pull<T>>,
     clock: Clock,
     counters: Option<Arc<StageCounters>>,
@@ -61,6 +65,7 @@ pub(super) struct SourceActor<T: Send + 'static> {
 impl<T: Send + 'static> SourceActor<T> {
     pub(super) fn new(pull: Box<dyn Pull<T>>) -> Self {
         SourceActor {
+            alive: None,
             pull,
             clock: Clock::System,
             counters: None,
@@ -126,6 +131,10 @@ impl<T: Send + 'static> SourceActor<T> {
 impl<T: Send + 'static> Actor for SourceActor<T> {
     type Msg = SourceMsg<T>;
 
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.alive = None;
+    }
+
     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
         let addr = ctx.addr();
         self.pull.start(Box::new(move || {
@@ -147,10 +156,11 @@ impl<T: Send + 'static> Actor for SourceActor<T> {
                 self.stop(ctx);
                 return Ok(());
             }
-            SourceMsg::Wire(down, counters) => {
+            SourceMsg::Wire(down, early) => {
                 self.down = Some(down);
-                if counters.is_some() {
-                    self.counters = counters;
+                if let Some((counters, alive)) = early {
+                    self.counters = Some(counters);
+                    self.alive = alive;
                 }
             }
             SourceMsg::Wake => {}
@@ -192,5 +202,11 @@ impl Pull<Instant> for TickPull {
     }
     fn tick(&mut self, at: Instant) {
         self.pending = Some(at);
+    }
+}
+
+impl<T: Send + 'static> super::link::Tracked for SourceActor<T> {
+    fn track(&mut self, alive: super::link::Alive) {
+        self.alive = Some(alive);
     }
 }
