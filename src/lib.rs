@@ -91,6 +91,7 @@ pub mod stream;
 mod supervisor;
 mod sync;
 mod system;
+pub mod testkit;
 mod timer;
 mod watch;
 
