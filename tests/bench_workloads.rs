@@ -1,6 +1,6 @@
-//! Every workload of `examples/bench.rs` at a tiny size, so the benchmark cannot rot: counts only, no timing.
+//! Every workload of `examples/bench/` at a tiny size, so the benchmark cannot rot: counts only, no timing.
 
-#[path = "../examples/bench.rs"]
+#[path = "../examples/bench/main.rs"]
 #[allow(dead_code)] // the example's `main` and table helpers
 mod bench;
 
