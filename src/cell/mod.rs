@@ -28,6 +28,7 @@ use crate::actor::Actor;
 use crate::context::{Context, CtxState, Factory};
 use crate::error::{ActorError, Failure};
 use crate::mailbox::{Mailbox, Refused, Schedule, SendWaker, Sent};
+use crate::panic::panic_message;
 use crate::pool::Runnable;
 use crate::quiet::{Credit, Quiet};
 use crate::reply::AskState;
@@ -640,17 +641,6 @@ impl Drop for InFlight<'_> {
 pub(crate) fn contain(label: impl FnOnce() -> String, what: &str, f: impl FnOnce()) {
     if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         log::error!("actor {}: {what} panicked: {}", label(), panic_message(&*p));
-    }
-}
-
-/// The message of a caught panic payload.
-pub(crate) fn panic_message(p: &(dyn Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_string()
     }
 }
 

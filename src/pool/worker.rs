@@ -56,6 +56,7 @@ use super::Task;
 use super::queue::{From, Local, Pending, Retire};
 use super::shared::{Remote, Shared};
 use super::watch::{WATCH_MIN, WATCH_QUIET_LOOKS};
+use crate::panic::panic_message;
 use crate::sync::{Arc, Backoff, Ordering, random_seed, thread};
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -435,11 +436,7 @@ impl Worker {
 
     /// Logs a task's panic; the worker carries on.
     fn log_panic(&self, remote: &Remote, payload: &(dyn std::any::Any + Send)) {
-        let message = payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("(non-string panic payload)");
+        let message = panic_message(payload);
         log::error!(
             "playhouse pool: a task panicked on {}: {message}",
             remote.name
