@@ -107,7 +107,7 @@ fn credit_keeps_the_count_above_a_message_handled_before_its_turn_ends() {
 
 /// A worker keeps its turns' units (their items and unused credit) as credit
 /// for its next turns, and gives them back only when it runs out of work
-/// (`Shared::turn_done` and the pool's release hook). Here its first turn
+/// (`Shared::turn_done` and the pool's idle hook, `Quiet::worker_idle`). Here its first turn
 /// sends from a fresh chunk, its second sends from the units the first kept,
 /// with no count update of its own, and another worker handles both
 /// messages. The waiter returns only once both messages are handled and the
@@ -136,7 +136,7 @@ fn units_a_worker_keeps_hold_the_count_until_it_runs_out_of_work() {
                 held = 1 + credit.take_left();
             }
             o.store(true, Ordering::SeqCst);
-            q.done(held); // out of work: the release hook
+            q.done(held); // out of work: the idle hook
         });
         let (q, h) = (quiet.clone(), handled.clone());
         let second = thread::spawn(move || {

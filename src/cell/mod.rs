@@ -337,7 +337,7 @@ impl<A: Actor> Cell<A> {
     /// the run token is the creator's. The one reference this clones is the
     /// token's, which the cell keeps until its final turn (see [`Cell::submit`]).
     pub(crate) fn submit_first(self: &Arc<Self>) {
-        self.shared.pool.schedule_start(self.clone());
+        self.shared.pool.submit_batched(self.clone());
     }
 
     /// Queues the actor on the pool; the caller has just taken the run token
@@ -368,7 +368,7 @@ impl<A: Actor> Cell<A> {
         // pointer is the one `Arc::into_raw` would give for this cell.
         #[allow(unsafe_code)]
         let task = unsafe { Arc::from_raw(Arc::as_ptr(self)) };
-        self.shared.pool.schedule(task);
+        self.shared.pool.submit(task);
     }
 
     fn after_push(self: &Arc<Self>, s: Schedule) {

@@ -45,7 +45,7 @@ impl<A: Actor> Cell<A> {
         let before = self.handled.load(Ordering::Relaxed);
         if user > 0 {
             self.handled.store(before + user, Ordering::Relaxed);
-            self.shared.pool.count_messages(worker, user);
+            self.shared.quiet().count_messages(worker, user);
         }
         // The items taken are uncounted only after their effects (sends) and
         // the counters above, so whoever sees quiescence sees both. They stay

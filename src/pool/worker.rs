@@ -249,9 +249,10 @@ impl Worker {
             let task = match self.next_task(&mut st) {
                 Some(task) => task,
                 None => {
-                    // Out of work: what this worker's turns hold goes back
-                    // before it searches, sleeps, watches or retires.
-                    self.shared.release_held(self.index);
+                    // Out of work: the layer above settles what it keeps
+                    // for this worker before it searches, sleeps, watches
+                    // or retires.
+                    self.shared.run_idle_hook(self.index);
                     if !self.shared.is_shutting_down() {
                         self.idle(&mut st);
                         continue;
