@@ -2,9 +2,9 @@
 //!
 //! # Invariants
 //!
-//! - `run` is locked only by the worker running the actor's turn, which the
-//!   mailbox's scheduling state makes exclusive, so the lock is never contended;
-//!   it stands in for an `UnsafeCell` without `unsafe`.
+//! - `run` is an `UnsafeCell` reached only by the worker running the actor's
+//!   turn, which the mailbox's run token makes exclusive: turns never overlap,
+//!   and each happens before the next (see the `Sync` impl of [`Cell`]).
 //! - Every item pushed into a mailbox (either lane, or parked) was counted in the
 //!   system's in-flight count first, and is uncounted exactly once: after it is
 //!   handled, or when it is dropped (refused push, dead letter, drained control).

@@ -6,7 +6,9 @@
 //! `watch.rs` (watching a stuck owner's run-next slot), `counters.rs`
 //! (per-worker counters), `queue.rs` (local queues and the injector),
 //! `idle.rs` (searching and sleeping workers, the no-lost-wake-up argument),
-//! `park.rs` (the per-worker parker). This file holds the public face:
+//! `park.rs` (the per-worker parker). The idle protocol (searching,
+//! sleeping, waking, and why no wake-up is lost) is argued at length in
+//! `src/pool/README.md`. This file holds the public face:
 //! [`ThreadPool`], [`PoolBuilder`], [`PoolMetrics`], and the crate-internal
 //! [`PoolHandle`] the actor runtime schedules through.
 
@@ -50,9 +52,9 @@ pub(crate) trait Runnable: Send + Sync + 'static {
 /// One submission to the pool: a closure run once, or an actor's turn.
 ///
 /// A single fat pointer (16 bytes), so that it moves between the queues and
-/// the run loop in two registers: as an enum with a closure variant it was
-/// 24 bytes, copied through the stack in pieces whose reloads the store
-/// buffer could not forward (`perf annotate` of the run loop).
+/// the run loop in two registers; a larger task (an enum with a closure
+/// variant is 24 bytes) is copied through the stack in pieces whose reloads
+/// the store buffer cannot forward.
 #[cfg_attr(not(loom), allow(unreachable_pub))]
 #[cfg_attr(loom, allow(private_interfaces))]
 pub struct Task(Arc<dyn Runnable>);
