@@ -123,3 +123,13 @@ impl playhouse::Actor for BlocksOnZero {
         Ok(())
     }
 }
+
+/// A system of `workers` workers, with the test logger on: the setup every
+/// bus test starts from.
+pub fn system(workers: usize) -> playhouse::System {
+    init_log();
+    playhouse::System::builder()
+        .workers(workers)
+        .build()
+        .expect("the system starts")
+}
