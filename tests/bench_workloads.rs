@@ -80,7 +80,15 @@ fn reports_carry_the_documented_json_keys() {
     let names: Vec<&str> = bench::workloads().iter().map(|w| w.name).collect();
     assert_eq!(
         names,
-        ["ping-pong", "fan-in", "ring", "spawn", "fan-out", "idle"]
+        [
+            "ping-pong",
+            "fan-in",
+            "ring",
+            "spawn",
+            "fan-out",
+            "idle",
+            "breaker"
+        ]
     );
     for w in bench::workloads() {
         let report = bench::measure(w, &sizes);

@@ -42,6 +42,8 @@ pub struct Sizes {
     pub spawn_threads: usize,
     /// Messages of fan-out, per subscriber.
     pub fan_out: u64,
+    /// Calls of the breaker workload.
+    pub breaker: u64,
     /// Actors (and baseline threads) of the idle workload.
     pub idle_actors: usize,
     /// How long the idle workload sits idle.
@@ -60,6 +62,7 @@ impl Sizes {
             spawn_actors: 200_000,
             spawn_threads: 2_000,
             fan_out: 200_000,
+            breaker: 100_000,
             idle_actors: 1000,
             idle_for: Duration::from_secs(2),
         }
@@ -75,6 +78,7 @@ impl Sizes {
             spawn_actors: 50_000,
             spawn_threads: 1_000,
             fan_out: 50_000,
+            breaker: 20_000,
             ..Sizes::full()
         }
     }
@@ -90,6 +94,7 @@ impl Sizes {
             spawn_actors: 2_000,
             spawn_threads: 50,
             fan_out: 1_000,
+            breaker: 200,
             idle_actors: 200,
             idle_for: Duration::from_millis(20),
         }
@@ -105,6 +110,7 @@ impl Sizes {
         self.spawn_actors = s(self.spawn_actors as u64) as usize;
         self.spawn_threads = s(self.spawn_threads as u64) as usize;
         self.fan_out = s(self.fan_out);
+        self.breaker = s(self.breaker);
         self
     }
 }

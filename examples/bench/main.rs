@@ -44,6 +44,8 @@
 //! - **idle**: 1000 idle actors for 2 s: CPU seconds per wall second of the
 //!   whole process (utime + stime from `/proc/self/stat`); baseline: 1000
 //!   threads blocked on `recv`.
+//! - **breaker**: N asks from a plain thread through a closed circuit breaker
+//!   actor to an echo actor; baseline: N direct asks of the same echo actor.
 //!
 //! # Files
 //!
@@ -56,14 +58,17 @@
 //! Write `examples/bench/<name>.rs` (a `//!` line saying what it measures,
 //! a playhouse side and a baseline that each check their own counts), then
 //! add one `pub mod <name>;` line below and one [`Workload`] entry to
-//! [`workloads`], whose closures read the sizes and call the two sides. A
-//! side returning `(items, elapsed)` becomes a sample with
-//! `Sample::timed(items, elapsed)`.
-//! `tests/bench_workloads.rs` includes this file, so the new workload also
-//! gets a line there, running both sides at a tiny size.
+//! [`workloads`], whose closures read the sizes and call the two sides; its
+//! size is a field of `Sizes` (`harness.rs`), set in `full`, `quick`, `tiny`
+//! and `scaled`. A side returning `(items, elapsed)` becomes a sample with
+//! `Sample::timed(items, elapsed)`, as the breaker entry shows.
+//! `tests/bench_workloads.rs` includes this file: add the workload's name to
+//! the list its JSON test expects.
 
 mod harness;
 mod probes;
+
+pub mod breaker;
 
 pub mod fan_in;
 pub mod fan_out;
@@ -84,8 +89,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// Every workload, in the order of the table.
-pub fn workloads() -> [Workload; 6] {
-    [
+pub fn workloads() -> Vec<Workload> {
+    vec![
         Workload {
             name: "ping-pong",
             unit: "round trips/s",
@@ -147,6 +152,25 @@ pub fn workloads() -> [Workload; 6] {
                 format!(
                     "{} actors / threads idle for {:?}",
                     s.idle_actors, s.idle_for
+                )
+            },
+        },
+        Workload {
+            name: "breaker",
+            unit: "calls/s",
+            playhouse: |s| {
+                let (items, elapsed) = breaker::playhouse(s.breaker);
+                Sample::timed(items, elapsed)
+            },
+            baseline: |s| {
+                let (items, elapsed) = breaker::baseline(s.breaker);
+                Sample::timed(items, elapsed)
+            },
+            floor: None,
+            note: |s| {
+                format!(
+                    "{} asks through a breaker; baseline: direct asks",
+                    s.breaker
                 )
             },
         },
