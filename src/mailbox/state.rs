@@ -73,7 +73,7 @@ pub(super) const COUNT_SHIFT: u32 = 40;
 pub(super) const ONE_COUNT: u64 = 1 << COUNT_SHIFT;
 /// The largest capacity the 24-bit count can hold; larger ones are clamped
 /// to it (16.7 million messages, unbounded for any practical purpose).
-pub(super) const MAX_CAPACITY: usize = (1 << (64 - COUNT_SHIFT)) - 1;
+pub(crate) const MAX_CAPACITY: usize = (1 << (64 - COUNT_SHIFT)) - 1;
 
 pub(super) fn pos(t: u64) -> u64 {
     (t >> POS_SHIFT) & POS_MASK
