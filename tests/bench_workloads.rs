@@ -1,6 +1,6 @@
-//! Every workload of `examples/bench.rs` at a tiny size, so the benchmark cannot rot: counts only, no timing.
+//! Every workload of `examples/bench/` at a tiny size, so the benchmark cannot rot: counts only, no timing.
 
-#[path = "../examples/bench.rs"]
+#[path = "../examples/bench/main.rs"]
 #[allow(dead_code)] // the example's `main` and table helpers
 mod bench;
 
@@ -80,7 +80,16 @@ fn reports_carry_the_documented_json_keys() {
     let names: Vec<&str> = bench::workloads().iter().map(|w| w.name).collect();
     assert_eq!(
         names,
-        ["ping-pong", "fan-in", "ring", "spawn", "fan-out", "idle"]
+        [
+            "ping-pong",
+            "fan-in",
+            "ring",
+            "spawn",
+            "fan-out",
+            "idle",
+            "breaker",
+            "stream"
+        ]
     );
     for w in bench::workloads() {
         let report = bench::measure(w, &sizes);
@@ -102,4 +111,20 @@ fn reports_carry_the_documented_json_keys() {
         assert!(json.contains(&format!("\"workload\":\"{}\"", w.name)));
         assert!(!bench::table_row(&report).is_empty());
     }
+}
+
+#[test]
+fn breaker_counts_every_call_on_both_sides() {
+    let n = Sizes::tiny().breaker;
+    assert_eq!(bench::breaker::playhouse(n).0, n);
+    assert_eq!(bench::breaker::baseline(n).0, n);
+}
+
+#[test]
+fn stream_delivers_the_same_elements_on_both_sides() {
+    let n = Sizes::tiny().stream;
+    let (ours, _) = bench::stream::playhouse(n);
+    let (theirs, _) = bench::stream::baseline(n);
+    assert_eq!(ours, theirs);
+    assert!(ours > n / 2, "the filter keeps two elements in three");
 }

@@ -31,14 +31,9 @@ use crate::sync::Arc;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-/// What one simulated step ran.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Ran {
-    /// The actor's id and name, for an actor's turn (`None` for a job).
-    pub(crate) actor: Option<(u64, Option<String>)>,
-    /// User messages the turn handled.
-    pub(crate) messages: u64,
-}
+/// What one simulated step ran: the actor's id and name, for an actor's
+/// turn (`None` for a job).
+pub(crate) type Ran = Option<(u64, Option<String>)>;
 
 /// The thread-less worker 0 of a simulated pool and its ready list.
 pub(crate) struct SimRunner {
@@ -80,7 +75,6 @@ impl SimRunner {
         let shared: &Arc<Shared> = &handle.shared;
         let task = self.ready.swap_remove(index);
         let actor = task.label();
-        let before = shared.messages();
         let worker = Worker {
             shared: Arc::clone(shared),
             index: 0,
@@ -98,13 +92,11 @@ impl SimRunner {
             Ok(None) => {}
             Err(_) => log::error!("playhouse simulation: a task panicked"),
         }
-        // A worker gives back what its turns hold when it runs out of work;
-        // here every step ends that way, so the in-flight count stays exact.
-        shared.release_held(0);
-        Ran {
-            actor,
-            messages: shared.messages() - before,
-        }
+        // A worker runs its idle hook (which gives back what its turns
+        // hold) when it runs out of work; here every step ends that way, so
+        // the in-flight count stays exact.
+        shared.run_idle_hook(0);
+        actor
     }
 
     /// Calls [`super::Runnable::abandon`] on every ready task and drops them.

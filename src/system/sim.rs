@@ -59,7 +59,7 @@ pub(crate) enum Jump {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Event {
     /// An actor's turn (or a job): who ran and how many messages it took.
-    Turn(Ran),
+    Turn { actor: Ran, messages: u64 },
     /// Timer entries fired, at this simulated time since the start.
     Timers { fired: usize, at: Duration },
 }
@@ -141,9 +141,13 @@ impl Sim {
             let pick = st.rng.below(ready);
             let draw = st.rng.next();
             drop(st);
-            let ran = runner.run(&shared.pool, pick, draw);
+            let before = shared.quiet.messages();
+            let actor = runner.run(&shared.pool, pick, draw);
             st = self.state.lock();
-            Some(Event::Turn(ran))
+            Some(Event::Turn {
+                actor,
+                messages: shared.quiet.messages() - before,
+            })
         } else {
             match (shared.timer.next_deadline(), jump) {
                 (Some(at), Jump::Any) => Some(self.jump_to(shared, at)),

@@ -161,15 +161,15 @@ impl Simulation {
             .map(|(step, event)| TraceStep {
                 step,
                 kind: match event {
-                    Event::Turn(ran) => {
-                        let (id, name) = match ran.actor {
+                    Event::Turn { actor, messages } => {
+                        let (id, name) = match actor {
                             Some((id, name)) => (Some(id), name),
                             None => (None, None),
                         };
                         TraceKind::Turn {
                             actor: id,
                             name,
-                            messages: ran.messages,
+                            messages,
                         }
                     }
                     Event::Timers { fired, at } => TraceKind::Timers { fired, at },
