@@ -87,7 +87,7 @@ impl Simulation {
     /// A zero mailbox capacity or throughput.
     pub fn with_builder(seed: u64, builder: SystemBuilder) -> Result<Simulation, BuildError> {
         Ok(Simulation {
-            system: builder.name("sim").build_simulated(seed)?,
+            system: builder.build_simulated(seed)?,
             seed,
         })
     }
