@@ -5,7 +5,7 @@
 
 use playhouse::{
     Actor, ActorError, Addr, ChildSpec, Context, EventBus, Reply, SpawnOptions, Subscribe,
-    Supervisor, System, TrySendError,
+    Supervisor, SupervisorExt, System, TrySendError,
 };
 use std::time::{Duration, Instant};
 

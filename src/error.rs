@@ -24,6 +24,7 @@ pub struct BuildError {
 
 enum BuildErrorKind {
     Zero(&'static str),
+    Invalid(String),
     Thread(std::io::Error),
 }
 
@@ -31,6 +32,25 @@ impl BuildError {
     pub(crate) fn zero(setting: &'static str) -> Self {
         BuildError {
             kind: BuildErrorKind::Zero(setting),
+        }
+    }
+
+    /// A configuration that cannot work, described by `what` (a lowercase
+    /// phrase, no final period). For builders outside the core (patterns,
+    /// user code) as much as for the core's own.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::BuildError;
+    ///
+    /// let e = BuildError::invalid("backoff minimum above its maximum");
+    /// assert_eq!(e.to_string(), "invalid configuration: backoff minimum above its maximum");
+    /// assert_eq!(e.setting(), None);
+    /// ```
+    pub fn invalid(what: impl Into<String>) -> Self {
+        BuildError {
+            kind: BuildErrorKind::Invalid(what.into()),
         }
     }
 
@@ -42,12 +62,12 @@ impl BuildError {
 
     /// The setting that was zero (`"workers"`, `"mailbox capacity"`,
     /// `"throughput"`, `"stack size"`, `"period"`, `"restart period"`,
-    /// `"backoff"`), or `None` when a thread could not be
-    /// started.
+    /// `"backoff"`), or `None` for any other invalid configuration and when
+    /// a thread could not be started.
     pub fn setting(&self) -> Option<&'static str> {
         match self.kind {
             BuildErrorKind::Zero(s) => Some(s),
-            BuildErrorKind::Thread(_) => None,
+            BuildErrorKind::Invalid(_) | BuildErrorKind::Thread(_) => None,
         }
     }
 }
@@ -56,6 +76,7 @@ impl fmt::Debug for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             BuildErrorKind::Zero(s) => f.debug_tuple("BuildError").field(s).finish(),
+            BuildErrorKind::Invalid(s) => f.debug_tuple("BuildError").field(s).finish(),
             BuildErrorKind::Thread(e) => f.debug_tuple("BuildError").field(e).finish(),
         }
     }
@@ -65,6 +86,7 @@ impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             BuildErrorKind::Zero(s) => write!(f, "invalid configuration: {s} must be at least 1"),
+            BuildErrorKind::Invalid(s) => write!(f, "invalid configuration: {s}"),
             BuildErrorKind::Thread(e) => write!(f, "could not start a thread: {e}"),
         }
     }
@@ -74,7 +96,7 @@ impl Error for BuildError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match &self.kind {
             BuildErrorKind::Thread(e) => Some(e),
-            BuildErrorKind::Zero(_) => None,
+            BuildErrorKind::Zero(_) | BuildErrorKind::Invalid(_) => None,
         }
     }
 }
@@ -385,13 +407,24 @@ pub enum SupervisorError {
     Ask(AskError),
     /// The child could not be spawned (taken name, bad options, stopping).
     Spawn(SpawnError),
+    /// A child failed its first start (its factory or `started` failed), so
+    /// the supervisor stopped the children it had started and exited.
+    ChildStart {
+        /// The child's name.
+        child: String,
+        /// Its failure.
+        reason: String,
+    },
 }
 
 impl fmt::Display for SupervisorError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SupervisorError::Ask(e) => write!(f, "supervisor did not answer: {e}"),
-            SupervisorError::Spawn(e) => write!(f, "could not add child: {e}"),
+            SupervisorError::Spawn(e) => write!(f, "could not spawn: {e}"),
+            SupervisorError::ChildStart { child, reason } => {
+                write!(f, "child {child} failed to start: {reason}")
+            }
         }
     }
 }
@@ -401,6 +434,7 @@ impl Error for SupervisorError {
         match self {
             SupervisorError::Ask(e) => Some(e),
             SupervisorError::Spawn(e) => Some(e),
+            SupervisorError::ChildStart { .. } => None,
         }
     }
 }

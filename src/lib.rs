@@ -91,7 +91,7 @@ mod system;
 mod timer;
 mod watch;
 
-pub use actor::{Actor, ExitReason, Terminated};
+pub use actor::{Actor, ChildEvent, ExitReason, Terminated};
 pub use addr::{ActorMetrics, Addr, Recipient, Target};
 pub use bus::{
     BusMsg, BusStats, EventBus, EventBusBuilder, Overflow, Subscribe, SubscribeError,
@@ -105,8 +105,8 @@ pub use error::{
 pub use pool::{PoolBuilder, PoolMetrics, ThreadPool};
 pub use reply::Reply;
 pub use supervisor::{
-    ChildInfo, ChildSpec, DEFAULT_CHILD_SHUTDOWN, GaveUp, Restart, Strategy, Supervisor,
-    SupervisorBuilder, SupervisorMsg,
+    ChildInfo, ChildSpec, DEFAULT_CHILD_SHUTDOWN, Restart, Strategy, Supervisor, SupervisorBuilder,
+    SupervisorExt, SupervisorMsg,
 };
 pub use system::{
     DEFAULT_MAILBOX_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_THROUGHPUT, DeadLetter,

@@ -34,7 +34,6 @@ use crate::context::UNREGISTERED;
 use crate::error::{BuildError, QuiescenceTimeout, ShutdownError, SpawnError, StuckActor};
 use crate::pool::{PoolHandle, ThreadPool};
 use crate::quiet::Quiet;
-use crate::supervisor::Supervisor;
 use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering, thread};
 use crate::timer::Timer;
 use std::collections::HashMap;
@@ -313,9 +312,9 @@ impl Shared {
         let config = CellConfig {
             capacity,
             throughput,
-            supervised: false,
-            ordered_stop: false,
-            shutdown_timeout: None,
+            supervised: options.supervised,
+            ordered_stop: options.ordered_stop,
+            shutdown_timeout: options.shutdown_timeout,
         };
         Ok((options.name, config))
     }
@@ -493,6 +492,9 @@ pub struct SpawnOptions {
     name: Option<String>,
     capacity: Option<usize>,
     throughput: Option<usize>,
+    supervised: bool,
+    ordered_stop: bool,
+    shutdown_timeout: Option<Duration>,
 }
 
 impl SpawnOptions {
@@ -524,6 +526,36 @@ impl SpawnOptions {
     /// (at least 1).
     pub fn throughput(mut self, throughput: usize) -> Self {
         self.throughput = Some(throughput);
+        self
+    }
+
+    /// Links the child to its parent as a supervised child (children only,
+    /// see [`crate::Context::spawn_with`]): when an instance ends (a failure,
+    /// a `stop`) the child keeps its mailbox and address, reports
+    /// [`crate::ChildEvent::Exited`] to its parent's
+    /// [`crate::Actor::on_child`], and waits for the parent to restart it
+    /// with a fresh instance from its factory, or to stop it. It also
+    /// reports each successful start.
+    ///
+    /// See [`crate::Actor::on_child`] for an example.
+    pub fn supervised(mut self) -> Self {
+        self.supervised = true;
+        self
+    }
+
+    /// When the actor stops (or halts), its children stop one at a time,
+    /// newest first, each after the previous one has stopped (OTP's
+    /// supervisor shutdown order), instead of all at once.
+    pub fn ordered_stop(mut self) -> Self {
+        self.ordered_stop = true;
+        self
+    }
+
+    /// How long its parent, when the parent stops, waits for this actor to
+    /// stop before abandoning it with an error log (default: as long as it
+    /// takes). Children only.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = Some(timeout);
         self
     }
 }
@@ -748,6 +780,10 @@ impl System {
         options: SpawnOptions,
         factory: impl Fn() -> A + Send + Sync + 'static,
     ) -> Result<Addr<A>, SpawnError> {
+        if options.supervised {
+            // A top-level actor has no parent to report its exits to.
+            return Err(BuildError::invalid("a top-level actor cannot be supervised").into());
+        }
         let (name, config) = self.shared.cell_config(options)?;
         self.spawn_root(name, config, factory)
     }
@@ -771,17 +807,6 @@ impl System {
     /// The running actor registered under `name`, if it is of type `A`.
     pub fn lookup<A: Actor>(&self, name: &str) -> Option<Addr<A>> {
         self.shared.lookup(name)
-    }
-
-    /// Spawns a top-level supervisor (its children stop newest first).
-    pub(crate) fn spawn_supervisor(
-        &self,
-        name: Option<String>,
-        factory: impl Fn() -> Supervisor + Send + Sync + 'static,
-    ) -> Result<Addr<Supervisor>, SpawnError> {
-        let (_, mut config) = self.shared.cell_config(SpawnOptions::new())?;
-        config.ordered_stop = true;
-        self.spawn_root(name, config, factory)
     }
 
     /// The system's counters.

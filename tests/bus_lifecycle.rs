@@ -7,7 +7,7 @@ use crossbeam_channel::TryRecvError;
 use crossbeam_channel::{Sender, unbounded};
 use playhouse::{
     Actor, ActorError, AskError, ChildSpec, Context, EventBus, Overflow, Reply, Restart, SendError,
-    SpawnOptions, Strategy, Subscribe, SubscribeError, Supervisor, System,
+    SpawnOptions, Strategy, Subscribe, SubscribeError, Supervisor, SupervisorExt, System,
 };
 use std::time::Duration;
 

@@ -5,7 +5,7 @@ mod common;
 use common::{Gate, LIMIT, system_with_letters};
 use playhouse::{
     Actor, ActorError, Addr, ChildSpec, Context, DeadLetterReason, Reply, Restart, Strategy,
-    Supervisor, System,
+    Supervisor, SupervisorExt, System,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -168,6 +168,52 @@ fn rest_for_one_restarts_the_failed_child_and_those_started_after_it() {
         group_restart(Strategy::RestForOne),
         ["stop:c", "start:b", "start:c"]
     );
+}
+
+/// OTP's `temporary_bystander`: a temporary sibling stopped by a group
+/// restart is removed, never started again.
+fn temporary_bystander(strategy: Strategy) {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let sup = Supervisor::builder()
+        .strategy(strategy)
+        .intensity(5, Duration::from_secs(60))
+        .child(probe("a", &log))
+        .child(probe("temp", &log).restart(Restart::Temporary))
+        .spawn(&system)
+        .unwrap();
+    let temp = sup.child::<Probe>("temp").unwrap();
+    sup.child::<Probe>("a").unwrap().tell(P::Panic).unwrap();
+    common::wait_until("a restarted", || {
+        sup.children(LIMIT)
+            .unwrap()
+            .iter()
+            .any(|c| c.name == "a" && c.restarts == 1 && c.running)
+    });
+    system.await_quiescent(LIMIT).unwrap();
+    let kids = sup.children(LIMIT).unwrap();
+    assert_eq!(
+        kids.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["a"],
+        "the temporary bystander was removed"
+    );
+    assert!(!temp.is_alive());
+    assert_eq!(
+        events(&log).iter().filter(|e| *e == "start:temp").count(),
+        1,
+        "started once, never again"
+    );
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn a_temporary_bystander_of_one_for_all_is_removed_not_restarted() {
+    temporary_bystander(Strategy::OneForAll);
+}
+
+#[test]
+fn a_temporary_bystander_of_rest_for_one_is_removed_not_restarted() {
+    temporary_bystander(Strategy::RestForOne);
 }
 
 #[test]
@@ -346,18 +392,23 @@ fn backoff_delays_restarts_and_caps_the_delay() {
     system.shutdown().unwrap();
 }
 
+/// Fails its `started` from its `fail_from`th start on, and fails any message.
 struct FailsToStart {
     starts: Arc<AtomicU64>,
+    fail_from: u64,
 }
 
 impl Actor for FailsToStart {
     type Msg = ();
     fn started(&mut self, _: &mut Context<Self>) -> Result<(), ActorError> {
-        self.starts.fetch_add(1, Ordering::SeqCst);
-        panic!("cannot start");
+        let n = self.starts.fetch_add(1, Ordering::SeqCst) + 1;
+        if n >= self.fail_from {
+            panic!("cannot start");
+        }
+        Ok(())
     }
     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
-        Ok(())
+        Err("asked to fail".into())
     }
 }
 
@@ -370,8 +421,13 @@ fn panic_in_started_counts_toward_intensity() {
         .intensity(3, Duration::from_secs(60))
         .child(ChildSpec::new("broken", move || FailsToStart {
             starts: s.clone(),
+            fail_from: 2,
         }))
         .spawn(&system)
+        .unwrap();
+    sup.child::<FailsToStart>("broken")
+        .unwrap()
+        .tell(())
         .unwrap();
     common::wait_until("the supervisor gave up", || !sup.is_alive());
     assert_eq!(
@@ -379,6 +435,97 @@ fn panic_in_started_counts_toward_intensity() {
         4,
         "first start + 3 restarts, no storm"
     );
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn static_children_have_started_when_spawn_returns() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let sup = Supervisor::builder()
+        .name("eager")
+        .child(probe("a", &log))
+        .child(probe("b", &log))
+        .spawn(&system)
+        .unwrap();
+    // No wait: OTP's start_link returns once the children are up.
+    assert!(sup.child::<Probe>("a").is_some());
+    assert!(sup.child::<Probe>("b").is_some());
+    assert!(sup.children(LIMIT).unwrap().iter().all(|c| c.running));
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn a_child_failing_its_first_start_fails_the_spawn_and_nothing_stays_running() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let starts = Arc::new(AtomicU64::new(0));
+    let s = starts.clone();
+    let result = Supervisor::builder()
+        .name("doomed")
+        .intensity(5, Duration::from_secs(60))
+        .child(probe("first", &log))
+        .child(ChildSpec::new("broken", move || FailsToStart {
+            starts: s.clone(),
+            fail_from: 1,
+        }))
+        .child(probe("never", &log))
+        .spawn(&system);
+    match result {
+        Err(playhouse::SupervisorError::ChildStart { child, reason }) => {
+            assert_eq!(child, "broken");
+            assert!(reason.contains("cannot start"), "{reason}");
+        }
+        other => panic!("expected ChildStart, got {other:?}"),
+    }
+    // Started once, never restarted; its elder sibling stopped, the younger
+    // never started.
+    assert_eq!(starts.load(Ordering::SeqCst), 1);
+    assert!(system.lookup::<Probe>("doomed/first").is_none());
+    assert!(system.lookup::<Probe>("doomed/never").is_none());
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(system.metrics().actors_alive, 0);
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn duplicate_child_names_and_an_inverted_backoff_are_build_errors() {
+    let (system, _) = system_with_letters(1);
+    let log: Log = Arc::default();
+    let dup = Supervisor::builder()
+        .child(probe("same", &log))
+        .child(probe("same", &log))
+        .spawn(&system);
+    assert!(
+        matches!(&dup, Err(playhouse::SupervisorError::Spawn(playhouse::SpawnError::Config(e))) if e.to_string().contains("\"same\"")),
+        "{dup:?}"
+    );
+    let nested = Supervisor::builder()
+        .child(ChildSpec::supervisor(
+            "inner",
+            Supervisor::builder()
+                .child(probe("x", &log))
+                .child(probe("x", &log)),
+        ))
+        .spawn(&system);
+    assert!(
+        matches!(nested, Err(playhouse::SupervisorError::Spawn(_))),
+        "{nested:?}"
+    );
+    let backoff = Supervisor::builder()
+        .backoff(Duration::from_secs(2), Duration::from_secs(1))
+        .spawn(&system);
+    assert!(
+        matches!(
+            backoff,
+            Err(playhouse::SupervisorError::Spawn(
+                playhouse::SpawnError::Config(_)
+            ))
+        ),
+        "{backoff:?}"
+    );
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(system.metrics().actors_alive, 0, "nothing was spawned");
     system.shutdown().unwrap();
 }
 

@@ -451,7 +451,7 @@ where
                 topics: topics.clone(),
                 overflow: spec.overflow,
             };
-            let carried = ctx.carried_mut::<KeptSubs<E, K>>();
+            let carried = ctx.kept_mut::<KeptSubs<E, K>>();
             carried.next_sub = self.next_sub;
             carried.subs.insert(id, kept);
         }
@@ -506,7 +506,7 @@ where
     /// After a restart: subscribes again everything the old instance had,
     /// under the same ids (`keep.rs`).
     fn restore(&mut self, ctx: &mut Context<Self>) {
-        let Some(kept) = ctx.carried::<KeptSubs<E, K>>().cloned() else {
+        let Some(kept) = ctx.kept::<KeptSubs<E, K>>().cloned() else {
             return;
         };
         self.next_sub = kept.next_sub;
@@ -521,14 +521,14 @@ where
                             "event bus {}: subscription {id} lost in the restart: {e}",
                             label(ctx)
                         );
-                        ctx.carried_mut::<KeptSubs<E, K>>().subs.remove(&id);
+                        ctx.kept_mut::<KeptSubs<E, K>>().subs.remove(&id);
                         gone += 1;
                         continue;
                     }
                 },
             };
             if !recipient.is_alive() {
-                ctx.carried_mut::<KeptSubs<E, K>>().subs.remove(&id);
+                ctx.kept_mut::<KeptSubs<E, K>>().subs.remove(&id);
                 gone += 1;
                 continue;
             }
@@ -571,7 +571,7 @@ where
             return;
         };
         if ctx.is_supervised() {
-            ctx.carried_mut::<KeptSubs<E, K>>().subs.remove(&id);
+            ctx.kept_mut::<KeptSubs<E, K>>().subs.remove(&id);
         }
         match &sub.topics {
             Topics::All => self.all.retain(|s| *s != id),

@@ -25,7 +25,6 @@ use super::{Cell, ChildNotice, Command, Control, Envelope, Exit, StopReason, pan
 use crate::actor::{Actor, ExitReason, Terminated};
 use crate::context::Context;
 use crate::error::{AskError, Failure};
-use crate::supervisor::GaveUp;
 use crate::sync::{Arc, Ordering};
 use crate::system::DeadLetterReason;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -34,7 +33,9 @@ impl<A: Actor> Cell<A> {
     /// Step 1: builds and starts a fresh instance.
     pub(super) fn start_instance(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>) {
         if ctx.st.live || ctx.st.winding_down() {
-            debug_assert!(false, "start of an actor that is not waiting to start");
+            // A parent's `restart_child` of a child that is not waiting for
+            // one: nothing to do.
+            log::debug!("actor {}: start while not waiting to start", self.label());
             return;
         }
         let made = if let Some(factory) = self.factory_for_start() {
@@ -58,7 +59,8 @@ impl<A: Actor> Cell<A> {
             Ok(a) => a,
             Err(p) => return self.fail(actor, ctx, Failure::Panic(p)),
         };
-        if ctx.st.halted().is_some() {
+        let restarted = ctx.st.halted().is_some();
+        if restarted {
             ctx.st.rel().halted = None;
         }
         ctx.st.forget_dead_watched();
@@ -71,7 +73,9 @@ impl<A: Actor> Cell<A> {
         if self.supervised
             && let Some(parent) = &ctx.st.parent
         {
-            parent.clone().notice(ChildNotice::Started(self.id));
+            parent
+                .clone()
+                .notice(ChildNotice::Started(self.id, restarted));
         }
         self.after_handler(actor, ctx);
     }
@@ -83,16 +87,41 @@ impl<A: Actor> Cell<A> {
         ctx: &mut Context<A>,
         failure: Failure,
     ) {
-        let gave_up = matches!(&failure, Failure::Error(e) if e.is::<GaveUp>());
-        let what = if self.supervised {
-            "reporting to its supervisor"
+        if self.supervised {
+            // Its parent decides what the failure calls for, and logs it with
+            // that decision: one line per failure.
+            log::debug!("actor {} {failure}; reporting to its parent", self.label());
         } else {
-            "stopping it"
-        };
-        log::error!("actor {} {failure}; {what}", self.label());
+            log::error!("actor {} {failure}; stopping it", self.label());
+        }
+        self.end_failed(actor, ctx, ExitReason::Failed(failure.to_string()));
+    }
+
+    /// Step 2, for an instance that ended itself with a failing reason
+    /// (`Context::exit`): it said why, so nothing is logged above debug.
+    pub(super) fn exit_failed(
+        self: &Arc<Self>,
+        actor: &mut Option<A>,
+        ctx: &mut Context<A>,
+        reason: ExitReason,
+    ) {
+        log::debug!("actor {} exits: {reason:?}", self.label());
+        self.end_failed(actor, ctx, reason);
+    }
+
+    fn end_failed(
+        self: &Arc<Self>,
+        actor: &mut Option<A>,
+        ctx: &mut Context<A>,
+        reason: ExitReason,
+    ) {
         self.drop_instance(actor);
         ctx.st.live = false;
-        let desc = failure.to_string();
+        let gave_up = reason == ExitReason::GaveUp;
+        let desc = match reason {
+            ExitReason::Failed(s) => s,
+            other => format!("{other:?}"),
+        };
         match (self.supervised, gave_up) {
             (true, true) => self.begin_halt(actor, ctx, Exit::GaveUp),
             (true, false) => self.begin_halt(actor, ctx, Exit::Failed(desc)),
@@ -306,7 +335,7 @@ impl<A: Actor> Cell<A> {
         self.drop_instance(actor);
         // What it kept for a restart that will not come (`Relations::carry`);
         // recipients in it may hold user closures, whose drops are user code.
-        let carry = ctx.st.rel().carry.take();
+        let carry = std::mem::take(&mut ctx.st.rel().carry);
         super::contain(
             || self.label(),
             "dropping what it kept for a restart",
@@ -342,9 +371,10 @@ impl<A: Actor> Cell<A> {
             reason: exit_reason(&reason, ctx.st.halted()),
         };
         log::debug!("actor {} stopped: {:?}", self.label(), notice.reason);
+        let reason = notice.reason.clone();
         self.watchers.end(notice);
         if let Some(parent) = ctx.st.parent.take() {
-            parent.notice(ChildNotice::Stopped(self.id));
+            parent.notice(ChildNotice::Stopped(self.id, reason));
         }
         self.shared.actor_stopped();
     }

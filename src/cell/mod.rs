@@ -24,7 +24,7 @@ mod turn;
 
 use crate::watch::{Notify, Watchers};
 
-use crate::actor::Actor;
+use crate::actor::{Actor, ChildEvent, ExitReason};
 use crate::context::{Context, CtxState, Factory};
 use crate::error::{ActorError, Failure};
 use crate::mailbox::{Mailbox, Refused, Schedule, SendWaker, Sent};
@@ -74,18 +74,44 @@ pub(crate) enum Exit {
     Halted,
 }
 
-/// What a child tells its parent, through the parent's control lane.
+impl Exit {
+    /// The exit as the parent's [`crate::ChildEvent::Exited`] tells it.
+    pub(crate) fn reason(&self) -> ExitReason {
+        match self {
+            Exit::Normal => ExitReason::Normal,
+            Exit::Failed(s) => ExitReason::Failed(s.clone()),
+            Exit::GaveUp => ExitReason::GaveUp,
+            Exit::Halted => ExitReason::Shutdown,
+        }
+    }
+}
+
+/// What a child tells its parent, through the parent's control lane; the
+/// parent's turn hands it to `Actor::on_child` as a `ChildEvent`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ChildNotice {
-    /// A supervised child finished `started` successfully.
-    Started(u64),
+    /// A supervised child finished `started` successfully (again, if `true`).
+    Started(u64, bool),
     /// A supervised child's instance is gone; it waits for a decision.
     Exited(u64, Exit),
     /// A child stopped for good.
-    Stopped(u64),
+    Stopped(u64, ExitReason),
 }
 
-/// What a supervisor asks of a supervised child.
+impl ChildNotice {
+    pub(crate) fn event(self) -> ChildEvent {
+        match self {
+            ChildNotice::Started(id, restarted) => ChildEvent::Started { id, restarted },
+            ChildNotice::Exited(id, exit) => ChildEvent::Exited {
+                id,
+                reason: exit.reason(),
+            },
+            ChildNotice::Stopped(id, reason) => ChildEvent::Stopped { id, reason },
+        }
+    }
+}
+
+/// What a parent asks of a child (`Context::restart_child` and friends).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Command {
     /// Build a fresh instance and start it (after an exit).
