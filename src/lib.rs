@@ -94,7 +94,7 @@ mod watch;
 pub use actor::{Actor, ChildEvent, ExitReason, Terminated};
 pub use addr::{ActorMetrics, Addr, Recipient, Target};
 pub use bus::{
-    BusMsg, BusStats, EventBus, EventBusBuilder, Overflow, Subscribe, SubscribeError,
+    BusMsg, BusStats, EventBus, EventBusBuilder, EventBusExt, Overflow, Subscribe, SubscribeError,
     SubscriberStats, Subscription,
 };
 pub use context::Context;

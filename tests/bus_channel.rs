@@ -4,7 +4,7 @@ mod common;
 
 use common::{LIMIT, init_log};
 use crossbeam_channel::{RecvTimeoutError, bounded, select};
-use playhouse::{Addr, EventBus, SendTimeoutError, Subscribe, System, TrySendError};
+use playhouse::{Addr, EventBus, EventBusExt, SendTimeoutError, Subscribe, System, TrySendError};
 use std::time::Duration;
 
 const EVENTS: u64 = 5_000;

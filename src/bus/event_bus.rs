@@ -6,13 +6,11 @@ use super::msg::{BusMsg, Inner};
 use super::subscribe::{
     BusStats, Overflow, Subscribe, SubscribeError, SubscriberStats, Subscription, Topics,
 };
-use crate::actor::{Actor, ExitReason};
-use crate::addr::Recipient;
-use crate::context::Context;
-use crate::error::{ActorError, TrySendError};
-use crate::reply::Reply;
 use crate::sync::Arc;
-use crate::system::{DeadLetterReason, SpawnOptions};
+use crate::{
+    Actor, ActorError, Context, DeadLetterReason, ExitReason, Recipient, Reply, SpawnOptions,
+    TrySendError,
+};
 use crossbeam_channel::Sender;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
@@ -115,7 +113,7 @@ pub(super) type TopicFn<E, K> = Arc<dyn Fn(&E) -> K + Send + Sync>;
 /// # Examples
 ///
 /// ```
-/// use playhouse::{Actor, ActorError, Context, EventBus, Reply, System};
+/// use playhouse::{Actor, ActorError, Context, EventBus, EventBusExt, Reply, System};
 /// use std::time::Duration;
 ///
 /// #[derive(Clone, Debug)]
@@ -451,9 +449,9 @@ where
                 topics: topics.clone(),
                 overflow: spec.overflow,
             };
-            let carried = ctx.kept_mut::<KeptSubs<E, K>>();
-            carried.next_sub = self.next_sub;
-            carried.subs.insert(id, kept);
+            let kept_subs = ctx.kept_mut::<KeptSubs<E, K>>();
+            kept_subs.next_sub = self.next_sub;
+            kept_subs.subs.insert(id, kept);
         }
         self.insert(ctx, id, topics, spec.overflow, recipient, owned);
         Ok(Subscription { bus: ctx.id(), id })

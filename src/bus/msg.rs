@@ -1,9 +1,7 @@
 //! [`BusMsg`]: the messages an [`crate::EventBus`] handles, with constructors for sending them from inside actors.
 
 use super::subscribe::{BusStats, Subscribe, SubscribeError, Subscription};
-use crate::actor::Terminated;
-use crate::addr::Recipient;
-use crate::reply::Reply;
+use crate::{Recipient, Reply, Terminated};
 use crossbeam_channel::Sender;
 use std::fmt;
 
@@ -22,7 +20,7 @@ use std::fmt;
 /// suspended, not its worker.
 ///
 /// ```
-/// use playhouse::{Actor, ActorError, Addr, BusMsg, Context, EventBus, System};
+/// use playhouse::{Actor, ActorError, Addr, BusMsg, Context, EventBus, EventBusExt, System};
 /// use std::time::Duration;
 ///
 /// struct Ticker {
