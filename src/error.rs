@@ -195,6 +195,8 @@ pub enum AskError {
     Closed,
     /// The actor dropped the [`crate::Reply`] without answering.
     ReplyDropped,
+    /// The actor's handler failed (panicked or returned `Err`) on the request.
+    Failed,
     /// The caller is a pool worker, which must never block; inside an actor use
     /// `Context::ask`, which delivers the answer as a continuation.
     WouldBlockWorker,
@@ -208,6 +210,7 @@ impl fmt::Display for AskError {
             AskError::Timeout => "ask timed out",
             AskError::Closed => "asked actor stopped before answering",
             AskError::ReplyDropped => "asked actor dropped the reply without answering",
+            AskError::Failed => "asked actor failed while handling the request",
             AskError::WouldBlockWorker => "asking would block a pool worker thread",
             AskError::SelfAsk => "an actor cannot ask itself",
         })

@@ -6,6 +6,7 @@ use super::{
 use crate::actor::Actor;
 use crate::context::{Context, CtxState, UNREGISTERED};
 use crate::mailbox::{Idle, Popped};
+use crate::reply::Handling;
 use crate::sync::{Arc, Ordering};
 use crate::system::DeadLetterReason;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -188,8 +189,13 @@ impl<A: Actor> Cell<A> {
                 .dead_letter::<A::Msg>(&self.label(), DeadLetterReason::Stopped);
             return;
         };
+        let handling = env.ask.map(Handling::begin);
         let outcome = catch_unwind(AssertUnwindSafe(|| a.handle(ctx, env.msg)));
-        if let Some(failure) = failure_of(outcome) {
+        let failure = failure_of(outcome);
+        if let Some(h) = handling {
+            h.finish(failure.is_some());
+        }
+        if let Some(failure) = failure {
             self.shared
                 .dead_letter::<A::Msg>(&self.label(), DeadLetterReason::HandlerFailed);
             self.fail(actor, ctx, failure);
