@@ -81,6 +81,7 @@ mod cell;
 mod context;
 mod error;
 mod mailbox;
+mod panic_hook;
 mod pool;
 mod quiet;
 mod reply;

@@ -24,8 +24,8 @@
 
 use crate::error::AskError;
 use crate::sync::{Arc, Condvar, Mutex};
-use std::cell::Cell;
 use crate::timer::TimerHandle;
+use std::cell::Cell;
 use std::fmt;
 use std::time::Instant;
 

@@ -94,10 +94,19 @@ pub struct DeadLetter {
 pub struct SystemMetrics {
     /// Actors spawned and not yet stopped.
     pub actors_alive: usize,
-    /// User messages handled by all actors.
+    /// User messages handled by all actors, counted at the end of each turn.
+    /// A message whose handler failed counts too (it was taken and handled,
+    /// unsuccessfully); it is also a dead letter and a handler failure.
     pub messages_handled: u64,
     /// Messages that went to dead letters.
     pub dead_letters: u64,
+    /// Failures of actors: a handler, `started`, `on_child` or a continuation
+    /// that panicked or returned `Err`, or a factory that panicked.
+    pub failures: u64,
+    /// Restarts: starts of a supervised actor after an earlier instance of
+    /// it exited (by a [`crate::Supervisor`] or any parent using
+    /// [`crate::Context::restart_child`]).
+    pub restarts: u64,
     /// Tasks workers took from one another.
     pub steals: u64,
     /// Times a worker went to sleep for lack of work.
@@ -223,6 +232,8 @@ pub(crate) struct Shared {
     quiet: Arc<Quiet>,
     alive: AtomicUsize,
     dead_letters: AtomicU64,
+    failures: AtomicU64,
+    restarts: AtomicU64,
     on_dead_letter: Option<DeadLetterHook>,
     capacity: usize,
     throughput: usize,
@@ -271,6 +282,18 @@ impl Shared {
     /// The in-flight count, for a turn's [`Credit`](crate::quiet::Credit).
     pub(crate) fn quiet(&self) -> &Quiet {
         &self.quiet
+    }
+
+    /// Counts an actor's failure (only on the failure path).
+    pub(crate) fn count_failure(&self) {
+        // ORDERING: Relaxed; a statistic.
+        self.failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a restart of a supervised actor (only on the restart path).
+    pub(crate) fn count_restart(&self) {
+        // ORDERING: Relaxed; a statistic.
+        self.restarts.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn dead_letter<M>(&self, recipient: &str, reason: DeadLetterReason) {
@@ -626,6 +649,7 @@ impl SystemBuilder {
     /// # Errors
     /// Zero workers, capacity or throughput; a thread the OS refused to start.
     pub fn build(self) -> Result<System, BuildError> {
+        crate::panic_hook::install();
         if self.capacity == 0 {
             return Err(BuildError::zero("mailbox capacity"));
         }
@@ -649,6 +673,8 @@ impl SystemBuilder {
             quiet,
             alive: AtomicUsize::new(0),
             dead_letters: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            restarts: AtomicU64::new(0),
             on_dead_letter: self.on_dead_letter,
             capacity: self.capacity,
             throughput: self.throughput,
@@ -818,6 +844,8 @@ impl System {
             actors_alive: s.alive.load(Ordering::Relaxed),
             messages_handled: s.pool.messages(),
             dead_letters: s.dead_letters.load(Ordering::Relaxed),
+            failures: s.failures.load(Ordering::Relaxed),
+            restarts: s.restarts.load(Ordering::Relaxed),
             steals: pool.steals,
             parks: pool.parks,
         }

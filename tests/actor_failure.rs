@@ -4,6 +4,7 @@ mod common;
 
 use common::{LIMIT, system_with_letters};
 use playhouse::{Actor, ActorError, Context, DeadLetterReason, Reply, SendError};
+use std::sync::{Arc, Mutex};
 
 enum Msg {
     Panic,
@@ -85,5 +86,41 @@ fn failure_in_started_stops_the_actor() {
     assert!(matches!(a.tell(()), Err(SendError::Closed(()))));
     system.await_quiescent(LIMIT).unwrap();
     assert_eq!(system.metrics().actors_alive, 0);
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn metrics_count_failures_and_failed_messages_as_handled() {
+    let (system, _) = system_with_letters(1);
+    let a = system.spawn(|| Fragile).unwrap();
+    let b = system.spawn(|| Fragile).unwrap();
+    assert_eq!(a.ask(Msg::Ping, LIMIT), Ok(1));
+    a.tell(Msg::Fail).unwrap();
+    b.tell(Msg::Panic).unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    let m = system.metrics();
+    assert_eq!(m.failures, 2, "one Err, one panic");
+    assert_eq!(m.restarts, 0, "nothing supervised");
+    assert_eq!(
+        m.messages_handled, 3,
+        "the failed messages count as handled"
+    );
+    assert_eq!(m.dead_letters, 2, "and as dead letters");
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn dead_letters_name_an_unnamed_actor_by_type_and_id() {
+    let recipients = Arc::new(Mutex::new(Vec::new()));
+    let r = recipients.clone();
+    let system = playhouse::System::builder()
+        .workers(1)
+        .on_dead_letter(move |d| r.lock().unwrap().push(d.recipient.clone()))
+        .build()
+        .unwrap();
+    let a = system.spawn(|| Fragile).unwrap();
+    a.tell(Msg::Fail).unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(*recipients.lock().unwrap(), [format!("Fragile#{}", a.id())]);
     system.shutdown().unwrap();
 }

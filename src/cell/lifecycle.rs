@@ -62,6 +62,7 @@ impl<A: Actor> Cell<A> {
         let restarted = ctx.st.halted().is_some();
         if restarted {
             ctx.st.rel().halted = None;
+            self.shared.count_restart();
         }
         ctx.st.forget_dead_watched();
         let started = catch_unwind(AssertUnwindSafe(|| fresh.started(ctx)));
@@ -87,6 +88,7 @@ impl<A: Actor> Cell<A> {
         ctx: &mut Context<A>,
         failure: Failure,
     ) {
+        self.shared.count_failure();
         if self.supervised {
             // Its parent decides what the failure calls for, and logs it with
             // that decision: one line per failure.

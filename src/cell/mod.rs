@@ -340,10 +340,16 @@ impl<A: Actor> Cell<A> {
         self.throughput as usize
     }
 
+    /// How logs, dead letters and shutdown reports name the actor: its name,
+    /// or its type and id (`Worker#12`).
     pub(crate) fn label(&self) -> String {
         match self.name() {
             Some(n) => n.to_string(),
-            None => format!("#{}", self.id),
+            None => format!(
+                "{}#{}",
+                short_type_name(std::any::type_name::<A>()),
+                self.id
+            ),
         }
     }
 
@@ -669,6 +675,29 @@ pub(crate) fn contain(label: impl FnOnce() -> String, what: &str, f: impl FnOnce
     }
 }
 
+/// A type name without its module paths: `my_app::jobs::Worker<my_app::Job>`
+/// becomes `Worker<Job>`.
+pub(crate) fn short_type_name(full: &str) -> String {
+    let mut out = String::with_capacity(full.len());
+    let mut ident = String::new();
+    let mut chars = full.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_alphanumeric() || c == '_' {
+            ident.push(c);
+        } else if c == ':' && chars.peek() == Some(&':') {
+            // `ident::` is a path segment: drop it.
+            chars.next();
+            ident.clear();
+        } else {
+            out.push_str(&ident);
+            ident.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(&ident);
+    out
+}
+
 /// The message of a caught panic payload.
 pub(crate) fn panic_message(p: &(dyn Any + Send)) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
@@ -692,6 +721,17 @@ mod tests {
         fn handle(&mut self, _: &mut Context<Self>, _: u64) -> Result<(), ActorError> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn type_names_lose_their_module_paths() {
+        use super::short_type_name;
+        assert_eq!(short_type_name("app::jobs::Worker"), "Worker");
+        assert_eq!(
+            short_type_name("app::Bus<u64, app::topic::Key>"),
+            "Bus<u64, Key>"
+        );
+        assert_eq!(short_type_name("(a::B, [c::D; 2])"), "(B, [D; 2])");
     }
 
     /// An idle actor's footprint is its cell (plus its registry slot and
