@@ -46,16 +46,21 @@
 //! [`Addr::ask`] blocks an outside thread for the answer; [`Context::ask`] hands
 //! it to a continuation that runs later on the asking actor. The deadline
 //! travels with the request: a request whose asker gave up is not handled. A
-//! dropped [`Reply`] fails the ask at once.
+//! dropped [`Reply`] fails the ask at once, and a failed handler fails it with
+//! [`AskError::Failed`].
 //!
 //! # Failure and supervision
 //!
-//! A panic or an `Err` from a handler is a failure: it is caught and logged, and
-//! the message goes to dead letters. Without a supervisor the actor stops. Under
-//! a [`Supervisor`] (Erlang/OTP strategies, restart kinds, intensity, backoff)
-//! it is restarted with fresh state and keeps its mailbox and address.
-//! [`Context::watch`] delivers a [`Terminated`] notice when an actor stops for
-//! good.
+//! A panic or an `Err` from a handler is a failure: it is caught and logged
+//! once (the first system built installs a panic hook that keeps caught
+//! handler panics off stderr), and the message goes to dead letters. Without
+//! a supervisor the actor stops. A child spawned [`SpawnOptions::supervised`]
+//! reports its starts and exits to its parent's [`Actor::on_child`] and waits
+//! for it to restart or stop it; [`Supervisor`] (Erlang/OTP strategies,
+//! restart kinds, intensity, backoff) is an ordinary actor built on that hook.
+//! A restarted actor gets fresh state and keeps its mailbox, its address and
+//! what it put in [`Context::kept_mut`]. [`Context::watch`] delivers a
+//! [`Terminated`] notice when an actor stops for good.
 //!
 //! # Patterns as actors
 //!
