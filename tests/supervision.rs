@@ -882,3 +882,259 @@ fn a_restarted_actor_that_watches_again_hears_of_a_stop_made_while_it_was_down()
     assert_eq!(seen.recv_timeout(LIMIT), Ok(target.id()));
     system.shutdown().unwrap();
 }
+
+/// A plain actor (no `Supervisor`) supervising one child through the public
+/// hook: it records the events and restarts the child after a failure, once.
+struct Parent {
+    events: Arc<Mutex<Vec<String>>>,
+    restarted: bool,
+}
+
+impl Actor for Parent {
+    type Msg = ();
+    fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+        let opts = playhouse::SpawnOptions::new()
+            .name("hooked-child")
+            .supervised();
+        ctx.spawn_with(opts, || Counter)?;
+        Ok(())
+    }
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        Ok(())
+    }
+    fn on_child(
+        &mut self,
+        ctx: &mut Context<Self>,
+        event: playhouse::ChildEvent,
+    ) -> Result<(), ActorError> {
+        use playhouse::ChildEvent;
+        let line = match &event {
+            ChildEvent::Started { restarted, .. } => format!("started restarted={restarted}"),
+            ChildEvent::Exited { reason, .. } => format!("exited failure={}", reason.is_failure()),
+            ChildEvent::Stopped { reason, .. } => format!("stopped {reason:?}"),
+            _ => "other".into(),
+        };
+        self.events.lock().unwrap().push(line);
+        if let ChildEvent::Exited { id, .. } = event {
+            if self.restarted {
+                assert!(ctx.stop_child(id));
+            } else {
+                self.restarted = true;
+                assert!(ctx.restart_child(id));
+            }
+        }
+        Ok(())
+    }
+}
+
+enum C {
+    Fail,
+    Seen(Reply<(u64, bool)>),
+}
+
+/// Counts the messages it saw over all its instances in kept state.
+struct Counter;
+
+#[derive(Default)]
+struct Seen(u64);
+
+impl Actor for Counter {
+    type Msg = C;
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: C) -> Result<(), ActorError> {
+        ctx.kept_mut::<Seen>().0 += 1;
+        match msg {
+            C::Fail => Err("asked to fail".into()),
+            C::Seen(r) => {
+                let _ = r.send((ctx.kept::<Seen>().unwrap().0, ctx.is_supervised()));
+                Ok(())
+            }
+        }
+    }
+}
+
+#[test]
+fn any_actor_supervises_its_children_through_the_public_hook() {
+    let (system, _) = system_with_letters(2);
+    let events: Arc<Mutex<Vec<String>>> = Arc::default();
+    let e = events.clone();
+    let parent = system
+        .spawn(move || Parent {
+            events: e.clone(),
+            restarted: false,
+        })
+        .unwrap();
+    common::wait_until("the child started", || events.lock().unwrap().len() == 1);
+    let child = system.lookup::<Counter>("hooked-child").unwrap();
+    child.tell(C::Fail).unwrap();
+    // Same address, fresh instance, and the count kept across the restart.
+    assert_eq!(child.ask(C::Seen, LIMIT), Ok((2, true)));
+    child.tell(C::Fail).unwrap();
+    common::wait_until("the child stopped", || !child.is_alive());
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            "started restarted=false",
+            "exited failure=true",
+            "started restarted=true",
+            "exited failure=true",
+            "stopped Failed(\"failed: asked to fail\")",
+        ]
+    );
+    assert_eq!(system.metrics().restarts, 1);
+    assert!(parent.is_alive(), "a child's failure is not the parent's");
+    system.shutdown().unwrap();
+}
+
+/// Spawns one supervised child and leaves `on_child` to its default.
+struct Neglectful;
+
+impl Actor for Neglectful {
+    type Msg = ();
+    fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+        let opts = playhouse::SpawnOptions::new()
+            .name("neglected")
+            .supervised();
+        ctx.spawn_with(opts, || Counter)?;
+        Ok(())
+    }
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn the_default_hook_stops_an_exited_supervised_child() {
+    let (system, _) = system_with_letters(2);
+    system.spawn(|| Neglectful).unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    let child = system.lookup::<Counter>("neglected").unwrap();
+    child.tell(C::Fail).unwrap();
+    common::wait_until("the child stopped", || !child.is_alive());
+    assert_eq!(system.metrics().restarts, 0);
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn a_top_level_actor_cannot_be_supervised() {
+    let system = System::new();
+    let r = system.spawn_with(playhouse::SpawnOptions::new().supervised(), || Counter);
+    assert!(matches!(r, Err(playhouse::SpawnError::Config(_))));
+    system.shutdown().unwrap();
+}
+
+/// Exits with the reason it is told.
+struct Quitter;
+
+impl Actor for Quitter {
+    type Msg = playhouse::ExitReason;
+    fn handle(
+        &mut self,
+        ctx: &mut Context<Self>,
+        reason: playhouse::ExitReason,
+    ) -> Result<(), ActorError> {
+        ctx.exit(reason);
+        Ok(())
+    }
+}
+
+enum W {
+    Watch(Addr<Quitter>),
+    Down(playhouse::Terminated),
+    Seen(Reply<Option<playhouse::ExitReason>>),
+}
+
+impl From<playhouse::Terminated> for W {
+    fn from(t: playhouse::Terminated) -> Self {
+        W::Down(t)
+    }
+}
+
+struct ExitWatcher(Option<playhouse::ExitReason>);
+
+impl Actor for ExitWatcher {
+    type Msg = W;
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: W) -> Result<(), ActorError> {
+        match msg {
+            W::Watch(a) => ctx.watch(&a),
+            W::Down(t) => self.0 = Some(t.reason),
+            W::Seen(r) => {
+                let _ = r.send(self.0.clone());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn exit_with_a_reason_is_what_watchers_see() {
+    use playhouse::ExitReason;
+    let (system, _) = system_with_letters(2);
+    for reason in [
+        ExitReason::GaveUp,
+        ExitReason::Failed("mine".into()),
+        ExitReason::Normal,
+    ] {
+        let q = system.spawn(|| Quitter).unwrap();
+        let w = system.spawn(|| ExitWatcher(None)).unwrap();
+        w.tell(W::Watch(q.clone())).unwrap();
+        system.await_quiescent(LIMIT).unwrap();
+        q.tell(reason.clone()).unwrap();
+        system.await_quiescent(LIMIT).unwrap();
+        assert_eq!(w.ask(W::Seen, LIMIT), Ok(Some(reason)));
+    }
+    system.shutdown().unwrap();
+}
+
+/// Records its stop in the shared log.
+struct Stopping(u32, Log);
+
+impl Actor for Stopping {
+    type Msg = ();
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        Ok(())
+    }
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.1.lock().unwrap().push(format!("stop:{}", self.0));
+    }
+}
+
+/// Spawns four children, oldest first.
+struct Elder(Log);
+
+impl Actor for Elder {
+    type Msg = ();
+    fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+        for i in 1..=4 {
+            let log = self.0.clone();
+            ctx.spawn(move || Stopping(i, log.clone()))?;
+        }
+        Ok(())
+    }
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        Ok(())
+    }
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.0.lock().unwrap().push("stop:parent".into());
+    }
+}
+
+#[test]
+fn ordered_stop_stops_any_actors_children_newest_first_then_it() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let l = log.clone();
+    let elder = system
+        .spawn_with(playhouse::SpawnOptions::new().ordered_stop(), move || {
+            Elder(l.clone())
+        })
+        .unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    elder.stop();
+    common::wait_until("the parent stopped", || !elder.is_alive());
+    assert_eq!(
+        events(&log),
+        ["stop:4", "stop:3", "stop:2", "stop:1", "stop:parent"]
+    );
+    system.shutdown().unwrap();
+}
