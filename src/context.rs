@@ -276,10 +276,10 @@ impl<A: Actor> Context<A> {
     /// Starts a fresh instance of the supervised child `id` that has exited
     /// (see [`crate::ChildEvent::Exited`]), built by the factory it was
     /// spawned with. It keeps its mailbox and address. Returns whether `id`
-    /// is a child of this actor that has not stopped for good; a child that
-    /// is not waiting for a start ignores it.
+    /// is a supervised child of this actor that has not stopped for good; a
+    /// child that is not waiting for a start ignores it.
     pub fn restart_child(&mut self, id: u64) -> bool {
-        self.command_child(id, Command::Start)
+        self.command_supervised(id, Command::Start)
     }
 
     /// Ends the running instance of the supervised child `id` gracefully
@@ -287,9 +287,10 @@ impl<A: Actor> Context<A> {
     /// good: it then reports [`crate::ChildEvent::Exited`] with
     /// [`ExitReason::Shutdown`] and waits for [`Context::restart_child`] or
     /// [`Context::stop_child`], as after a failure. Returns whether `id` is a
-    /// child of this actor that has not stopped for good.
+    /// supervised child of this actor that has not stopped for good (only
+    /// such a child can be halted).
     pub fn halt_child(&mut self, id: u64) -> bool {
-        self.command_child(id, Command::Halt)
+        self.command_supervised(id, Command::Halt)
     }
 
     /// Stops the child `id` for good: its queued messages go to dead
@@ -299,6 +300,16 @@ impl<A: Actor> Context<A> {
     /// actor that has not stopped for good.
     pub fn stop_child(&mut self, id: u64) -> bool {
         self.command_child(id, Command::Stop(StopReason::Decided))
+    }
+
+    fn command_supervised(&mut self, id: u64, command: Command) -> bool {
+        match self.child(id) {
+            Some(child) if child.is_supervised() => {
+                child.command(command);
+                true
+            }
+            _ => false,
+        }
     }
 
     fn command_child(&mut self, id: u64, command: Command) -> bool {

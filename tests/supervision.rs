@@ -1138,3 +1138,35 @@ fn ordered_stop_stops_any_actors_children_newest_first_then_it() {
     );
     system.shutdown().unwrap();
 }
+
+/// Tries the decisions on a child that is not supervised, and on no child.
+struct Misuser(crossbeam_channel::Sender<[bool; 4]>);
+
+impl Actor for Misuser {
+    type Msg = ();
+    fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+        let plain = ctx.spawn(|| Counter)?.id();
+        let r = [
+            ctx.halt_child(plain),
+            ctx.restart_child(plain),
+            ctx.stop_child(plain + 1_000_000),
+            ctx.stop_child(plain),
+        ];
+        let _ = self.0.send(r);
+        Ok(())
+    }
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn only_supervised_children_are_halted_or_restarted() {
+    let (system, _) = system_with_letters(2);
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    system.spawn(move || Misuser(tx.clone())).unwrap();
+    assert_eq!(rx.recv_timeout(LIMIT).unwrap(), [false, false, false, true]);
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(system.metrics().actors_alive, 1, "the plain child stopped");
+    system.shutdown().unwrap();
+}

@@ -248,6 +248,8 @@ pub(crate) trait AnyCell: Send + Sync {
     fn id(&self) -> u64;
     fn label(&self) -> String;
     fn is_root(&self) -> bool;
+    /// Spawned supervised: its exits wait for its parent's decision.
+    fn is_supervised(&self) -> bool;
     fn shutdown_timeout(&self) -> Option<Duration>;
     /// The worker running the actor now, if one is.
     fn running_on(&self) -> Option<usize>;
@@ -588,6 +590,9 @@ impl<A: Actor> AnyCell for Cell<A> {
     }
     fn is_root(&self) -> bool {
         self.is_root
+    }
+    fn is_supervised(&self) -> bool {
+        self.supervised
     }
     fn shutdown_timeout(&self) -> Option<Duration> {
         self.extra.as_ref()?.shutdown_timeout
