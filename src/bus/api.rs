@@ -16,7 +16,7 @@ use std::time::Duration;
 impl<E: Clone + Send + 'static> EventBus<E> {
     /// A builder for a bus of `E` events. Without [`EventBusBuilder::topic_fn`]
     /// every event has the topic `()`, and subscribers use
-    /// [`Addr::subscribe_all`].
+    /// [`EventBusExt::subscribe_all`].
     pub fn builder() -> EventBusBuilder<E> {
         EventBusBuilder {
             topic: Arc::new(|_: &E| ()),

@@ -37,7 +37,7 @@ pub(super) type TopicFn<E, K> = Arc<dyn Fn(&E) -> K + Send + Sync>;
 /// subscription that covers the topic ([`Subscribe::topic`], [`Subscribe::topics`])
 /// or covers every event ([`Subscribe::all`]). Subscribers are [`Recipient`]s,
 /// so any actor type can subscribe, and a plain thread can subscribe a
-/// `crossbeam_channel::Sender` ([`Addr::subscribe_channel`]).
+/// `crossbeam_channel::Sender` ([`EventBusExt::subscribe_channel`]).
 ///
 /// ```text
 ///  publish ──► bus mailbox ──► EventBus ──ctx.send──► subscriber (Backpressure)
@@ -61,8 +61,8 @@ pub(super) type TopicFn<E, K> = Arc<dyn Fn(&E) -> K + Send + Sync>;
 /// - [`Overflow::Backpressure`] uses [`Context::send`]. When the subscriber's
 ///   mailbox is full the event is parked with the subscriber and the *bus* is
 ///   suspended: it takes no more events, its mailbox fills, and publishers
-///   outside the pool block in [`Addr::publish`] (or get `Full` from
-///   [`Addr::try_publish`]), while publishing actors are suspended in turn.
+///   outside the pool block in [`EventBusExt::publish`] (or get `Full` from
+///   [`EventBusExt::try_publish`]), while publishing actors are suspended in turn.
 ///   Nothing is lost, and the whole bus goes at the pace of its slowest such
 ///   subscriber.
 /// - [`Overflow::DropNewest`] and [`Overflow::Fail`] use `try_tell`; on `Full`
@@ -108,7 +108,7 @@ pub(super) type TopicFn<E, K> = Arc<dyn Fn(&E) -> K + Send + Sync>;
 ///
 /// - [`System::await_quiescent`] counts messages in mailboxes, not events
 ///   held in a `DropOldest` buffer or by a channel forwarder waiting for room;
-///   use [`Addr::flush`] to wait for the buffers.
+///   use [`EventBusExt::flush`] to wait for the buffers.
 ///
 /// # Examples
 ///
@@ -173,10 +173,10 @@ pub(super) type TopicFn<E, K> = Arc<dyn Fn(&E) -> K + Send + Sync>;
 ///
 /// [`System::await_quiescent`]: crate::System::await_quiescent
 /// [`Recipient`]: crate::Recipient
-/// [`Addr::subscribe_channel`]: crate::Addr::subscribe_channel
-/// [`Addr::publish`]: crate::Addr::publish
-/// [`Addr::try_publish`]: crate::Addr::try_publish
-/// [`Addr::flush`]: crate::Addr::flush
+/// [`EventBusExt::subscribe_channel`]: crate::EventBusExt::subscribe_channel
+/// [`EventBusExt::publish`]: crate::EventBusExt::publish
+/// [`EventBusExt::try_publish`]: crate::EventBusExt::try_publish
+/// [`EventBusExt::flush`]: crate::EventBusExt::flush
 /// [`Context::send`]: crate::Context::send
 /// [`Context::run_after`]: crate::Context::run_after
 /// [`Context::watch_with`]: crate::Context::watch_with
@@ -194,7 +194,7 @@ pub struct EventBus<E: Send + 'static, K = ()> {
     /// A flush continuation is scheduled.
     flush_armed: bool,
     flush_delay: Duration,
-    /// [`crate::Addr::flush`] callers waiting for every buffer to empty.
+    /// [`crate::EventBusExt::flush`] callers waiting for every buffer to empty.
     flush_waiters: Vec<Reply<()>>,
     /// Reused list of the subscriptions one event goes to.
     scratch: Vec<u64>,

@@ -111,7 +111,7 @@ impl<K> Subscribe<K> {
 }
 
 /// The handle of one subscription, returned when subscribing; give it to
-/// [`crate::Addr::unsubscribe`] to end the subscription. Dropping it does not
+/// [`crate::EventBusExt::unsubscribe`] to end the subscription. Dropping it does not
 /// unsubscribe.
 ///
 /// # Examples
@@ -152,7 +152,7 @@ impl Subscription {
     }
 }
 
-/// The bus's counters, read with [`crate::Addr::stats`].
+/// The bus's counters, read with [`crate::EventBusExt::stats`].
 ///
 /// Every event a subscription matched is, once the bus has handled it, either
 /// *delivered* (in the subscriber's mailbox, or parked for it under
