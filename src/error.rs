@@ -1,4 +1,4 @@
-//! Every public error type of the crate.
+//! The public error types of the core (a pattern keeps its own beside it).
 //!
 //! Errors of operations that carry a message hand the message back (as
 //! crossbeam-channel does), so nothing a caller sends is silently lost. Their
@@ -401,43 +401,3 @@ impl fmt::Display for Failure {
 }
 
 impl Error for Failure {}
-
-/// Why a supervisor could not add a child.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum SupervisorError {
-    /// The supervisor did not answer.
-    Ask(AskError),
-    /// The child could not be spawned (taken name, bad options, stopping).
-    Spawn(SpawnError),
-    /// A child failed its first start (its factory or `started` failed), so
-    /// the supervisor stopped the children it had started and exited.
-    ChildStart {
-        /// The child's name.
-        child: String,
-        /// Its failure.
-        reason: String,
-    },
-}
-
-impl fmt::Display for SupervisorError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SupervisorError::Ask(e) => write!(f, "supervisor did not answer: {e}"),
-            SupervisorError::Spawn(e) => write!(f, "could not spawn: {e}"),
-            SupervisorError::ChildStart { child, reason } => {
-                write!(f, "child {child} failed to start: {reason}")
-            }
-        }
-    }
-}
-
-impl Error for SupervisorError {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        match self {
-            SupervisorError::Ask(e) => Some(e),
-            SupervisorError::Spawn(e) => Some(e),
-            SupervisorError::ChildStart { .. } => None,
-        }
-    }
-}

@@ -106,13 +106,13 @@ pub use bus::{
 pub use context::Context;
 pub use error::{
     ActorError, AskError, BuildError, Failure, QuiescenceTimeout, SendError, SendTimeoutError,
-    ShutdownError, SpawnError, StuckActor, SupervisorError, TrySendError,
+    ShutdownError, SpawnError, StuckActor, TrySendError,
 };
 pub use pool::{PoolBuilder, PoolMetrics, ThreadPool};
 pub use reply::Reply;
 pub use supervisor::{
     ChildInfo, ChildSpec, DEFAULT_CHILD_SHUTDOWN, Restart, Strategy, Supervisor, SupervisorBuilder,
-    SupervisorExt, SupervisorMsg,
+    SupervisorError, SupervisorExt, SupervisorMsg,
 };
 pub use system::{
     DEFAULT_MAILBOX_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_THROUGHPUT, DeadLetter,

@@ -56,12 +56,14 @@
 //! [`crate::Context::stop_child`]. Nothing here is private to the crate.
 
 mod builder;
+mod error;
 mod ext;
 mod intensity;
 mod server;
 mod spec;
 
 pub use builder::{Strategy, SupervisorBuilder};
+pub use error::SupervisorError;
 pub use ext::SupervisorExt;
 pub use server::{ChildInfo, Supervisor, SupervisorMsg};
 pub use spec::{ChildSpec, DEFAULT_CHILD_SHUTDOWN, Restart};
