@@ -90,8 +90,11 @@ pub trait Actor: Sized + Send + 'static {
     /// address and waits for this actor's decision:
     /// [`Context::restart_child`] or [`Context::stop_child`].
     ///
-    /// The default stops an exited child for good, so a supervised child of an
-    /// actor that does not override this ends as an unsupervised one would.
+    /// The default stops an exited child for good (logging a failure at
+    /// error), so a supervised child of an actor that does not override this
+    /// ends as an unsupervised one would. An override logs the failures it
+    /// handles: the runtime logs a supervised child's failure at debug only,
+    /// so that each failure is logged once, with what was done about it.
     ///
     /// # Errors
     /// An `Err` (or a panic) is a failure of this actor.
@@ -140,7 +143,16 @@ pub trait Actor: Sized + Send + 'static {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     fn on_child(&mut self, ctx: &mut Context<Self>, event: ChildEvent) -> Result<(), ActorError> {
-        if let ChildEvent::Exited { id, .. } = event {
+        if let ChildEvent::Exited { id, reason } = event {
+            if reason.is_failure() {
+                // The runtime leaves a supervised failure for its parent to
+                // log with its decision; this is that decision.
+                log::error!(
+                    "actor {}#{}: supervised child #{id} exited ({reason:?}); stopping it",
+                    ctx.name().unwrap_or("unnamed"),
+                    ctx.id()
+                );
+            }
             ctx.stop_child(id);
         }
         Ok(())

@@ -49,6 +49,23 @@ impl Actor for Fragile {
     }
 }
 
+/// Spawns a supervised child and leaves `on_child` to its default.
+struct Neglectful;
+
+impl Actor for Neglectful {
+    type Msg = ();
+    fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+        let opts = playhouse::SpawnOptions::new()
+            .name("neglected")
+            .supervised();
+        ctx.spawn_with(opts, || Fragile)?;
+        Ok(())
+    }
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        Ok(())
+    }
+}
+
 /// Warnings and errors that mention `needle`.
 fn loud_lines(needle: &str) -> Vec<String> {
     RECORDS
@@ -107,7 +124,19 @@ fn each_failure_is_reported_once_and_names_its_actor() {
     assert_eq!(system.metrics().restarts, 1);
     assert_eq!(system.metrics().failures, 2);
 
-    // Neither caught panic reached the hook; a panic elsewhere still does.
+    // A supervised child of an actor that leaves `on_child` to its default:
+    // one line, from the default's decision.
+    system.spawn(|| Neglectful).unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    let child = system.lookup::<Fragile>("neglected").unwrap();
+    child.tell(Msg::Panic("neglected failure")).unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    assert!(!child.is_alive());
+    let lines = loud_lines("neglected failure");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("stopping it"), "{lines:?}");
+
+    // No caught panic reached the hook; a panic elsewhere still does.
     let outside = std::thread::spawn(|| panic!("outside the pool"));
     assert!(outside.join().is_err());
     assert_eq!(*hooked.lock().unwrap(), ["outside the pool"]);

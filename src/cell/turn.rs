@@ -1,7 +1,7 @@
 //! One turn of an actor on a worker: take up to `throughput` items, control first.
 
 use super::{
-    Cell, ChildNotice, Command, Control, Envelope, RunState, StopReason, TurnEnd, failure_of,
+    Cell, ChildNotice, Command, Control, Envelope, Exit, RunState, StopReason, TurnEnd, failure_of,
 };
 use crate::actor::Actor;
 use crate::context::{Context, CtxState, UNREGISTERED};
@@ -261,7 +261,14 @@ impl<A: Actor> Cell<A> {
         }
         if !ctx.st.live || ctx.st.winding_down() {
             // No instance to tell: a stopping parent stops its children
-            // anyway, and a halted one is restarted or stopped with them.
+            // anyway, and a halted one is restarted or stopped with them. A
+            // failure no parent will log is logged here.
+            if let ChildNotice::Exited(id, Exit::Failed(why)) = &notice {
+                log::warn!(
+                    "actor {}: child #{id} failed while no instance could decide: {why}",
+                    self.label()
+                );
+            }
             return;
         }
         let Some(a) = actor.as_mut() else { return };
