@@ -263,6 +263,37 @@ impl<A: Actor> Context<A> {
     /// failed handler would (a supervised actor reports the reason to its
     /// parent, any other stops and its watchers see the reason), logged at
     /// debug only, since the actor has said why. A supervisor gives up so.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, ExitReason, System};
+    /// use std::time::Duration;
+    ///
+    /// /// Gives up after three bad inputs in a row.
+    /// struct Patient(u32);
+    /// impl Actor for Patient {
+    ///     type Msg = bool;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, good: bool) -> Result<(), ActorError> {
+    ///         self.0 = if good { 0 } else { self.0 + 1 };
+    ///         if self.0 == 3 {
+    ///             ctx.exit(ExitReason::GaveUp);
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let p = system.spawn(|| Patient(0))?;
+    /// for _ in 0..3 {
+    ///     p.tell(false)?;
+    /// }
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// assert!(!p.is_alive());
+    /// assert_eq!(system.metrics().failures, 0, "a chosen exit is not a handler failure");
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn exit(&mut self, reason: ExitReason) {
         self.st.stop_requested = true;
         self.st.rel().exit = Some(reason);
