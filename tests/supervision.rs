@@ -1170,3 +1170,63 @@ fn only_supervised_children_are_halted_or_restarted() {
     assert_eq!(system.metrics().actors_alive, 1, "the plain child stopped");
     system.shutdown().unwrap();
 }
+
+#[test]
+fn a_nested_tree_has_started_when_the_top_level_spawn_returns() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let root = Supervisor::builder()
+        .name("deep")
+        .child(ChildSpec::supervisor(
+            "mid",
+            Supervisor::builder().child(ChildSpec::supervisor(
+                "low",
+                Supervisor::builder().child(probe("leaf", &log)),
+            )),
+        ))
+        .child(probe("after", &log))
+        .spawn(&system)
+        .unwrap();
+    // No wait: every level reports its start once its children started.
+    let mid = root.child::<Supervisor>("mid").unwrap();
+    let low = mid.child::<Supervisor>("low").unwrap();
+    assert!(low.child::<Probe>("leaf").is_some());
+    assert_eq!(events(&log), ["start:leaf", "start:after"], "in tree order");
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn a_deep_child_failing_its_first_start_fails_the_top_level_spawn() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let starts = Arc::new(AtomicU64::new(0));
+    let s = starts.clone();
+    let result = Supervisor::builder()
+        .name("deep-fail")
+        .intensity(5, Duration::from_secs(60))
+        .child(probe("first", &log))
+        .child(ChildSpec::supervisor(
+            "mid",
+            Supervisor::builder().child(ChildSpec::new("broken", move || FailsToStart {
+                starts: s.clone(),
+                fail_from: 1,
+            })),
+        ))
+        .child(probe("never", &log))
+        .spawn(&system);
+    match result {
+        Err(playhouse::SupervisorError::ChildStart { child, reason }) => {
+            assert_eq!(child, "mid");
+            assert!(
+                reason.contains("broken") && reason.contains("cannot start"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected ChildStart, got {other:?}"),
+    }
+    assert_eq!(starts.load(Ordering::SeqCst), 1, "never restarted");
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(system.metrics().actors_alive, 0);
+    assert_eq!(events(&log), ["start:first", "stop:first"]);
+    system.shutdown().unwrap();
+}

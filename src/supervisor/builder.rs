@@ -171,8 +171,9 @@ impl SupervisorBuilder {
 
     /// Spawns the supervisor as a top-level actor and starts its children in
     /// order; returns once they have all started (OTP's `start_link`), so
-    /// [`super::SupervisorExt::child`] finds them at once. A nested supervisor's own
-    /// children start right after it.
+    /// [`super::SupervisorExt::child`] finds them at once. A nested
+    /// supervisor's start is complete once its own children have started, so
+    /// the whole tree is up.
     ///
     /// If a child fails its first start (its factory or `started` fails),
     /// the children started before it are stopped, newest first, the

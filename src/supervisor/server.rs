@@ -76,9 +76,15 @@ struct Child {
     entry: Entry,
     /// The child's actor, from its spawn until it stops for good.
     id: Option<u64>,
+    /// A nested supervisor's address, asked whether its children started.
+    nested: Option<Addr<Supervisor>>,
     running: bool,
     restarts: u64,
 }
+
+/// How long a supervisor waits for a nested supervisor's children to start
+/// before it goes on without that answer.
+const NESTED_START_TIMEOUT: Duration = Duration::from_secs(60);
 
 type AddReply = Reply<Result<Box<dyn Any + Send>, SpawnError>>;
 
@@ -103,6 +109,8 @@ enum AfterStop {
 
 enum Wait {
     Started(u64),
+    /// A nested supervisor started; its own children are starting.
+    Ready(u64),
     Exited(u64),
     Stopped(u64, String, AfterStop),
     Delay,
@@ -144,6 +152,7 @@ impl Supervisor {
                 .map(|e| Child {
                     entry: e.clone(),
                     id: None,
+                    nested: None,
                     running: false,
                     restarts: 0,
                 })
@@ -354,6 +363,9 @@ impl Supervisor {
             Ok((id, addr)) => {
                 self.waiting = Some(Wait::Started(id));
                 self.children[i].id = Some(id);
+                if entry.nested {
+                    self.children[i].nested = addr.downcast_ref::<Addr<Supervisor>>().cloned();
+                }
                 if let Some(r) = reply {
                     let _ = r.send(Ok(addr));
                 }
@@ -406,13 +418,47 @@ impl Supervisor {
         ctx.stop_child(id);
     }
 
-    fn on_started(&mut self, id: u64) {
-        if let Some(i) = self.index_of_id(id) {
-            self.children[i].running = true;
+    fn on_started(&mut self, ctx: &mut Context<Self>, id: u64) -> Result<(), ActorError> {
+        let Some(i) = self.index_of_id(id) else {
+            return Ok(());
+        };
+        self.children[i].running = true;
+        if !matches!(self.waiting, Some(Wait::Started(w)) if w == id) {
+            return Ok(());
         }
-        if matches!(self.waiting, Some(Wait::Started(w)) if w == id) {
-            self.waiting = None;
-        }
+        self.waiting = None;
+        let Some(nested) = self.children[i].nested.clone() else {
+            return Ok(());
+        };
+        // Its start is complete once its own children have started: its
+        // answer (or its exit, as a start failure) ends the wait.
+        self.waiting = Some(Wait::Ready(id));
+        ctx.ask(
+            &nested,
+            |r| SupervisorMsg(Request::Ready(r)),
+            NESTED_START_TIMEOUT,
+            move |sup: &mut Supervisor, ctx, outcome| {
+                let waiting = matches!(sup.waiting, Some(Wait::Ready(w)) if w == id);
+                match outcome {
+                    Ok(()) if waiting => sup.waiting = None,
+                    Err(AskError::Timeout) if waiting => {
+                        log::warn!(
+                            "supervisor {}: nested supervisor #{id} did not start its children \
+                             within {NESTED_START_TIMEOUT:?}; going on",
+                            label(ctx)
+                        );
+                        sup.waiting = None;
+                    }
+                    // It exited, or stopped: its exit event, which follows,
+                    // ends the wait.
+                    _ => {}
+                }
+                if let Err(e) = sup.pump(ctx) {
+                    log::error!("supervisor {}: {e}", label(ctx));
+                }
+            },
+        )?;
+        Ok(())
     }
 
     fn on_exited(
@@ -429,7 +475,7 @@ impl Supervisor {
             // A halt we asked for (or the child went down by itself just
             // before it arrived: one group restart either way).
             Some(Wait::Exited(w)) if w == id => self.waiting = None,
-            Some(Wait::Started(w)) if w == id => {
+            Some(Wait::Started(w) | Wait::Ready(w)) if w == id => {
                 self.waiting = None;
                 if self.booting {
                     let name = self.children[i].entry.name.clone();
@@ -447,6 +493,9 @@ impl Supervisor {
         if let Some(i) = self.index_of_id(id) {
             self.children[i].id = None;
             self.children[i].running = false;
+        }
+        if matches!(self.waiting, Some(Wait::Ready(w)) if w == id) {
+            self.waiting = None;
         }
         if matches!(self.waiting, Some(Wait::Stopped(w, ..)) if w == id)
             && let Some(Wait::Stopped(_, name, after)) = self.waiting.take()
@@ -523,6 +572,7 @@ impl Actor for Supervisor {
                     self.children.push(Child {
                         entry,
                         id: None,
+                        nested: None,
                         running: false,
                         restarts: 0,
                     });
@@ -550,7 +600,7 @@ impl Actor for Supervisor {
 
     fn on_child(&mut self, ctx: &mut Context<Self>, event: ChildEvent) -> Result<(), ActorError> {
         match event {
-            ChildEvent::Started { id, .. } => self.on_started(id),
+            ChildEvent::Started { id, .. } => self.on_started(ctx, id)?,
             ChildEvent::Exited { id, reason } => self.on_exited(ctx, id, reason)?,
             ChildEvent::Stopped { id, .. } => self.on_stopped(id),
         }

@@ -88,6 +88,9 @@ pub(super) struct Entry {
     /// Why a nested supervisor's builder is invalid, for the outer builder
     /// to report.
     pub(super) invalid: Option<String>,
+    /// A nested supervisor: its start is complete once its own children
+    /// have started.
+    pub(super) nested: bool,
 }
 
 impl Entry {
@@ -125,6 +128,7 @@ impl<A: Actor> ChildSpec<A> {
                 ordered_stop: false,
                 start: Arc::new(Factory::<A>(Arc::new(factory))),
                 invalid: None,
+                nested: false,
             },
             _actor: PhantomData,
         }
@@ -165,13 +169,15 @@ impl<A: Actor> ChildSpec<A> {
 
 impl ChildSpec<Supervisor> {
     /// A nested supervisor as a child, waiting however long its tree takes to
-    /// stop. It reports its start as soon as it runs; its own children start
-    /// right after, in order.
+    /// stop. Its start, for its parent, is complete once its own children
+    /// have started (a whole tree has started when the top-level spawn
+    /// returns), and a child of it failing its first start fails its start.
     pub fn supervisor(name: impl Into<String>, builder: SupervisorBuilder) -> Self {
         let invalid = builder.validate().err().map(|e| e.to_string());
         let mut spec = ChildSpec::new(name, move || Supervisor::from_builder(&builder));
         spec.entry.shutdown = None;
         spec.entry.ordered_stop = true;
+        spec.entry.nested = true;
         spec.entry.invalid = invalid;
         spec
     }
