@@ -85,6 +85,7 @@ pub mod breaker;
 mod bus;
 mod cell;
 mod context;
+mod dedicated;
 mod error;
 mod mailbox;
 mod panic_hook;
@@ -104,7 +105,7 @@ pub use bus::{
     BusMsg, BusStats, EventBus, EventBusBuilder, EventBusExt, Overflow, Subscribe, SubscribeError,
     SubscriberStats, Subscription,
 };
-pub use context::Context;
+pub use context::{Context, Flow};
 pub use error::{
     ActorError, AskError, BuildError, Failure, QuiescenceTimeout, SendError, SendTimeoutError,
     ShutdownError, SpawnError, StuckActor, TrySendError,

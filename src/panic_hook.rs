@@ -5,9 +5,10 @@
 //! and handled. Rust's default hook would also print it to stderr, so an
 //! expected, supervised failure would be reported twice. The hook installed
 //! here (once per process, by the first system built) prints nothing for a
-//! panic on a pool worker, whose tasks all run inside `catch_unwind`; it logs
-//! the panic's location at debug. Every other panic goes to the hook that was
-//! installed before, unchanged.
+//! panic on a pool worker, whose tasks all run inside `catch_unwind`, nor for
+//! one inside an actor's turn on a dedicated thread, whose user code does;
+//! it logs the panic's location at debug. Every other panic goes to the hook
+//! that was installed before, unchanged.
 
 #[cfg(not(loom))]
 use crate::sync::Once;
@@ -19,7 +20,7 @@ pub(crate) fn install() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if crate::pool::on_worker_thread() {
+            if crate::pool::on_worker_thread() || crate::cell::current::in_turn() {
                 if let Some(at) = info.location() {
                     log::debug!("panic on a pool worker at {at} (caught by the runtime)");
                 }

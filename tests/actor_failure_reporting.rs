@@ -136,6 +136,16 @@ fn each_failure_is_reported_once_and_names_its_actor() {
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("stopping it"), "{lines:?}");
 
+    // A handler on a dedicated thread: caught and logged the same way.
+    let pinned = system
+        .spawn_with(playhouse::SpawnOptions::new().dedicated_thread(), || {
+            Fragile
+        })
+        .unwrap();
+    pinned.tell(Msg::Panic("pinned failure")).unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(loud_lines("pinned failure").len(), 1);
+
     // No caught panic reached the hook; a panic elsewhere still does.
     let outside = std::thread::spawn(|| panic!("outside the pool"));
     assert!(outside.join().is_err());

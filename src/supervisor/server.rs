@@ -370,6 +370,14 @@ impl Supervisor {
                     let _ = r.send(Ok(addr));
                 }
             }
+            Err(e @ (SpawnError::SystemStopped | SpawnError::ParentStopping)) => {
+                // The system (or this supervisor) is stopping, and its stop
+                // takes every child: not a failure to act on.
+                log::debug!("supervisor {}: child {name} not started: {e}", label(ctx));
+                if let Some(r) = reply {
+                    let _ = r.send(Err(e));
+                }
+            }
             Err(e) => {
                 if self.booting {
                     return self.abort(ctx, name.to_string(), e.to_string());
