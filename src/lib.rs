@@ -88,7 +88,6 @@ mod context;
 mod dedicated;
 mod error;
 mod mailbox;
-mod panic_hook;
 mod pool;
 mod quiet;
 mod reply;

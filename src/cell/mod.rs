@@ -21,6 +21,7 @@
 
 pub(crate) mod current;
 mod lifecycle;
+pub(crate) mod panic_hook;
 mod turn;
 
 use crate::watch::{Notify, Watchers};

@@ -309,7 +309,7 @@ impl SystemBuilder {
     /// # Errors
     /// Zero workers, capacity or throughput; a thread the OS refused to start.
     pub fn build(self) -> Result<System, BuildError> {
-        crate::panic_hook::install();
+        crate::cell::panic_hook::install();
         if self.capacity == 0 {
             return Err(BuildError::zero("mailbox capacity"));
         }

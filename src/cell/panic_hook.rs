@@ -20,7 +20,7 @@ pub(crate) fn install() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if crate::pool::on_worker_thread() || crate::cell::current::in_turn() {
+            if crate::pool::on_worker_thread() || super::current::in_turn() {
                 if let Some(at) = info.location() {
                     log::debug!("panic on a pool worker at {at} (caught by the runtime)");
                 }
