@@ -95,6 +95,7 @@ mod spare;
 mod supervisor;
 mod sync;
 mod system;
+pub mod testkit;
 mod timer;
 mod watch;
 

@@ -3,7 +3,10 @@
 mod common;
 
 use common::{LIMIT, system_with_letters};
-use playhouse::{Actor, ActorError, Context, DeadLetterReason, Reply, SendError};
+use playhouse::testkit::{DeadLetters, await_stopped};
+use playhouse::{
+    Actor, ActorError, Context, DeadLetterReason, ExitReason, Reply, SendError, System,
+};
 use std::sync::{Arc, Mutex};
 
 enum Msg {
@@ -30,22 +33,32 @@ impl Actor for Fragile {
 
 #[test]
 fn panicking_handler_stops_its_actor_but_not_the_worker() {
-    let (system, letters) = system_with_letters(1);
+    common::init_log();
+    let letters = DeadLetters::new();
+    let system = System::builder()
+        .workers(1)
+        .on_dead_letter(letters.hook())
+        .build()
+        .unwrap();
     let fragile = system.spawn(|| Fragile).unwrap();
     let healthy = system.spawn(|| Fragile).unwrap();
     fragile.tell(Msg::Panic).unwrap();
     // The single worker survived: another actor still answers.
     assert_eq!(healthy.ask(Msg::Ping, LIMIT), Ok(1));
-    common::wait_until("the failed actor stopped", || !fragile.is_alive());
+    let end = await_stopped(&system, &fragile, LIMIT).unwrap();
+    assert!(
+        matches!(&end.reason, ExitReason::Failed(why) if why.contains("boom")),
+        "{end:?}"
+    );
     match fragile.tell(Msg::Fail) {
         Err(SendError::Closed(Msg::Fail)) => {}
         other => panic!("expected Closed(Fail), got {other:?}"),
     }
-    assert_eq!(
-        *letters.lock().unwrap(),
-        vec![DeadLetterReason::HandlerFailed]
-    );
+    let letter = letters.expect_next(LIMIT).unwrap();
+    assert_eq!(letter.reason, DeadLetterReason::HandlerFailed);
+    assert_eq!(letter.recipient, format!("Fragile#{}", fragile.id()));
     system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(letters.queued(), 0, "one dead letter only");
     assert_eq!(system.metrics().actors_alive, 1);
     system.shutdown().unwrap();
 }
@@ -82,7 +95,11 @@ impl Actor for FailsToStart {
 fn failure_in_started_stops_the_actor() {
     let (system, _) = system_with_letters(1);
     let a = system.spawn(|| FailsToStart).unwrap();
-    common::wait_until("the actor stopped", || !a.is_alive());
+    let end = await_stopped(&system, &a, LIMIT).unwrap();
+    assert!(
+        matches!(&end.reason, ExitReason::Failed(why) if why.contains("no config")),
+        "{end:?}"
+    );
     assert!(matches!(a.tell(()), Err(SendError::Closed(()))));
     system.await_quiescent(LIMIT).unwrap();
     assert_eq!(system.metrics().actors_alive, 0);

@@ -264,7 +264,7 @@ impl<A: Actor> Cell<A> {
             let me = self.clone();
             self.shared
                 .timer
-                .once(crate::system::deadline_after(timeout), move || {
+                .once(self.shared.timer.deadline_after(timeout), move || {
                     let _ = me.push_control(Control::ChildStopTimeout(id));
                 });
         }

@@ -19,7 +19,7 @@ use crossbeam_channel::Sender;
 use std::any::Any;
 use std::collections::VecDeque;
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// One child as [`super::SupervisorExt::children`] reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,7 +204,7 @@ impl Supervisor {
             log_exit(ctx, &name, &reason, "its group restart is under way");
             return Ok(());
         }
-        if self.intensity.exceeded_by_restart(Instant::now()) {
+        if self.intensity.exceeded_by_restart(ctx.now()) {
             log_exit(ctx, &name, &reason, "one restart too many");
             return self.give_up(ctx);
         }

@@ -25,7 +25,7 @@ use crate::error::{BuildError, QuiescenceTimeout, ShutdownError, SpawnError, Stu
 use crate::pool::{PoolHandle, ThreadPool};
 use crate::quiet::Quiet;
 use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering, thread};
-use crate::timer::Timer;
+use crate::timer::{ManualClock, Timer};
 use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -229,6 +229,10 @@ impl Shared {
                 let busy = self.timer.due_or_firing();
                 let next = if busy {
                     Some(Instant::now() + Duration::from_millis(1))
+                } else if self.timer.is_manual() {
+                    // A manual deadline comes due only when the clock is
+                    // advanced, not with wall time: no point looking then.
+                    None
                 } else {
                     self.timer
                         .next_deadline()
@@ -262,6 +266,7 @@ pub struct SystemBuilder {
     name: String,
     shutdown_timeout: Duration,
     on_dead_letter: Option<DeadLetterHook>,
+    clock: Option<ManualClock>,
 }
 
 impl SystemBuilder {
@@ -304,6 +309,49 @@ impl SystemBuilder {
         self
     }
 
+    /// Reads time from `clock` instead of the operating system: delayed and
+    /// periodic messages, ask timeouts (of [`crate::Addr::ask`] too), child
+    /// shutdown timeouts, restart backoff and the circuit breaker's timeouts
+    /// then move only when the clock is advanced. Blocking sends ([`crate::Addr::tell_timeout`]) and shutdown
+    /// still wait on real time: they bound how long a thread is held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::{ManualClock, Probe};
+    /// use playhouse::{Actor, ActorError, Context, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Alarm(playhouse::Recipient<&'static str>);
+    /// impl Actor for Alarm {
+    ///     type Msg = &'static str;
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         ctx.schedule_once(Duration::from_secs(60), "ring");
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, m: &'static str) -> Result<(), ActorError> {
+    ///         let _ = self.0.tell(m);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let clock = ManualClock::new();
+    /// let system = System::builder().clock(clock.clone()).build()?;
+    /// let probe = Probe::new(&system)?;
+    /// let recipient = probe.recipient();
+    /// system.spawn(move || Alarm(recipient.clone()))?;
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// probe.expect_no_msg(Duration::from_millis(10))?;
+    /// clock.advance(Duration::from_secs(60));
+    /// assert_eq!(probe.expect_msg("ring", Duration::from_secs(5))?, "ring");
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn clock(mut self, clock: ManualClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
     /// Starts the workers and the timer.
     ///
     /// # Errors
@@ -323,7 +371,11 @@ impl SystemBuilder {
         let quiet = Arc::new(Quiet::new());
         let released = Arc::clone(&quiet);
         let pool = pool.on_release(move |n| released.done(n)).build()?;
-        let timer = Timer::start(format!("{}-timer", self.name))?;
+        let timer_name = format!("{}-timer", self.name);
+        let timer = match self.clock {
+            Some(clock) => Timer::start_with_clock(timer_name, Arc::new(clock))?,
+            None => Timer::start(timer_name)?,
+        };
         let shared = Arc::new(Shared {
             pool: pool.handle(),
             timer,
@@ -416,6 +468,7 @@ impl System {
             name: "playhouse".into(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             on_dead_letter: None,
+            clock: None,
         }
     }
 
