@@ -88,6 +88,7 @@ mod context;
 mod dedicated;
 mod error;
 mod mailbox;
+mod panic;
 mod pool;
 mod quiet;
 mod reply;

@@ -141,3 +141,58 @@ fn dead_letters_name_an_unnamed_actor_by_type_and_id() {
     assert_eq!(*recipients.lock().unwrap(), [format!("Fragile#{}", a.id())]);
     system.shutdown().unwrap();
 }
+
+// User code panicking on a runtime path (a dead-letter hook, an actor's
+// `Drop`) does not leave the actor wedged in a turn.
+
+struct PanicsOnDrop;
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("drop panicked");
+        }
+    }
+}
+
+impl Actor for PanicsOnDrop {
+    type Msg = u32;
+    fn handle(&mut self, _: &mut Context<Self>, n: u32) -> Result<(), ActorError> {
+        if n == 0 {
+            return Err("fail".into());
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn panics_in_drops_and_hooks_do_not_wedge_actors() {
+    let system = System::builder()
+        .workers(1)
+        .on_dead_letter(|_| panic!("hook panicked"))
+        .build()
+        .unwrap();
+    let a = system.spawn(|| PanicsOnDrop).unwrap();
+    let b = system.spawn(|| PanicsOnDrop).unwrap();
+    a.tell(0).unwrap(); // fails: dead letter (hook panics), instance dropped (Drop panics)
+    b.stop(); // stops: instance dropped (Drop panics)
+    system.await_quiescent(LIMIT).unwrap();
+    assert!(!a.is_alive() && !b.is_alive());
+    system.shutdown_timeout(LIMIT).unwrap();
+}
+
+// A panicking message mapping leaves no count of work in flight behind.
+
+#[test]
+fn a_panicking_mapping_leaves_no_work_in_flight() {
+    let system = System::builder().workers(1).build().unwrap();
+    let a = system.spawn(|| PanicsOnDrop).unwrap();
+    // Idle first, so the failing send is the one that schedules the actor:
+    // its panic must not leave the actor scheduled but never queued.
+    system.await_quiescent(LIMIT).unwrap();
+    let r = a.recipient_with(|x: u32| if x == 0 { panic!("bad mapping") } else { x });
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.try_tell(0)));
+    assert!(caught.is_err());
+    r.tell(1).unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+}

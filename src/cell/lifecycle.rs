@@ -21,10 +21,11 @@
 //!    `stopped` runs, the mailbox closes, watchers get `Terminated`, and the
 //!    parent gets `Stopped`.
 
-use super::{Cell, ChildNotice, Command, Control, Envelope, Exit, StopReason, panic_message};
+use super::{Cell, ChildNotice, Command, Control, Envelope, Exit, StopReason};
 use crate::actor::{Actor, ExitReason, Terminated};
 use crate::context::Context;
 use crate::error::{AskError, Failure};
+use crate::panic::panic_message;
 use crate::sync::{Arc, Ordering};
 use crate::system::DeadLetterReason;
 use std::panic::{AssertUnwindSafe, catch_unwind};

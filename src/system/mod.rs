@@ -103,8 +103,8 @@ pub(crate) struct Shared {
     pub(crate) waits: WaitGraph,
     registry: Mutex<Registry>,
     closing: AtomicBool,
-    /// Shared with the pool, whose workers give back through it the units
-    /// their turns hold (see `Shared::turn_done`).
+    /// Shared with the pool, whose idle hook gives back the units a
+    /// worker's turns hold (see `Shared::turn_done`).
     quiet: Arc<Quiet>,
     alive: AtomicUsize,
     dead_letters: AtomicU64,
@@ -155,7 +155,7 @@ impl Shared {
     /// The end of a turn on worker `worker`: its `n` units (its items and
     /// the credit its sends did not use) stay with the worker, as credit
     /// for its next turns, instead of being uncounted now. The worker gives
-    /// them back when it runs out of work (the pool's release hook), so the
+    /// them back when it runs out of work (the pool's idle hook), so the
     /// count stays above the work in flight and reaches zero only once every
     /// worker is out of work. A worker keeps at most [`HELD_MAX`]; the rest
     /// is uncounted at once, so the count is never high by much.
@@ -168,10 +168,10 @@ impl Shared {
             return;
         }
         if n > HELD_MAX {
-            self.pool.hold(worker, CREDIT_KEPT);
+            self.quiet.hold(worker, CREDIT_KEPT);
             self.quiet.done(n - CREDIT_KEPT);
         } else {
-            self.pool.hold(worker, n);
+            self.quiet.hold(worker, n);
         }
     }
 
@@ -182,7 +182,7 @@ impl Shared {
         if worker == DEDICATED {
             return 0;
         }
-        self.pool.take_held(worker)
+        self.quiet.take_held(worker)
     }
 
     /// Counts `n` user messages handled by a turn on `worker`.
@@ -192,7 +192,7 @@ impl Shared {
             // ORDERING: Relaxed; a statistic.
             self.dedicated_messages.fetch_add(n, Ordering::Relaxed);
         } else {
-            self.pool.count_messages(worker, n);
+            self.quiet.count_messages(worker, n);
         }
     }
 
@@ -364,13 +364,14 @@ impl SystemBuilder {
         if self.throughput == 0 {
             return Err(BuildError::zero("throughput"));
         }
-        let mut pool = ThreadPool::builder().thread_name_prefix(format!("{}-worker", self.name));
-        if let Some(n) = self.workers {
-            pool = pool.threads(n);
-        }
-        let quiet = Arc::new(Quiet::new());
-        let released = Arc::clone(&quiet);
-        let pool = pool.on_release(move |n| released.done(n)).build()?;
+        let workers = self.workers.unwrap_or_else(crate::sync::num_cpus);
+        let quiet = Arc::new(Quiet::with_workers(workers));
+        let idle = Arc::clone(&quiet);
+        let pool = ThreadPool::builder()
+            .thread_name_prefix(format!("{}-worker", self.name))
+            .threads(workers)
+            .on_idle(move |worker| idle.worker_idle(worker))
+            .build()?;
         let timer_name = format!("{}-timer", self.name);
         let timer = match self.clock {
             Some(clock) => Timer::start_with_clock(timer_name, Arc::new(clock))?,
@@ -560,7 +561,7 @@ impl System {
         SystemMetrics {
             actors_alive: s.alive.load(Ordering::Relaxed),
             // ORDERING: Relaxed; a statistic.
-            messages_handled: s.pool.messages() + s.dedicated_messages.load(Ordering::Relaxed),
+            messages_handled: s.quiet.messages() + s.dedicated_messages.load(Ordering::Relaxed),
             dead_letters: s.dead_letters.load(Ordering::Relaxed),
             failures: s.failures.load(Ordering::Relaxed),
             restarts: s.restarts.load(Ordering::Relaxed),

@@ -85,8 +85,8 @@ pub use self::clock::ManualClock;
 pub(crate) use self::clock::{Clock, SystemClock};
 use self::heap::{Entry, State, Task};
 use crate::error::BuildError;
+use crate::panic::panic_message;
 use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, Ordering, thread};
-use std::any::Any;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fmt;
@@ -588,16 +588,6 @@ fn run_caught(f: impl FnOnce(), name: &str) -> bool {
             );
             false
         }
-    }
-}
-
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        s
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s
-    } else {
-        "non-string panic payload"
     }
 }
 
