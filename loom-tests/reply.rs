@@ -75,7 +75,7 @@ fn continuation_runs_once() {
 /// inside the handler waits for the handler's outcome).
 #[test]
 fn failed_handler_decides_failed_not_reply_dropped() {
-    loom::model(|| {
+    model(|| {
         let slot = LoomSlot::for_thread();
         let handled = slot.clone_slot();
         let turn = thread::spawn(move || handled.handle_dropping_reply(true));
@@ -95,7 +95,7 @@ fn failed_handler_decides_failed_not_reply_dropped() {
 /// `ReplyDropped`, once the handler returns.
 #[test]
 fn handler_dropping_its_reply_decides_reply_dropped() {
-    loom::model(|| {
+    model(|| {
         let slot = LoomSlot::for_thread();
         let handled = slot.clone_slot();
         let turn = thread::spawn(move || handled.handle_dropping_reply(false));
