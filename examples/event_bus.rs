@@ -11,8 +11,8 @@
 
 use crossbeam_channel::{Receiver, bounded, select};
 use playhouse::{
-    Actor, ActorError, Addr, BusMsg, Context, EventBus, Overflow, Reply, SpawnOptions, Subscribe,
-    System, TrySendError,
+    Actor, ActorError, Addr, BusMsg, Context, EventBus, EventBusExt, Overflow, Reply, SpawnOptions,
+    Subscribe, System, TrySendError,
 };
 use std::collections::BTreeSet;
 use std::time::Duration;

@@ -4,7 +4,8 @@
 //! supervisors' decisions).
 
 use playhouse::{
-    Actor, ActorError, ChildSpec, Context, Reply, Restart, Strategy, Supervisor, System,
+    Actor, ActorError, ChildSpec, Context, Reply, Restart, Strategy, Supervisor, SupervisorExt,
+    System,
 };
 use std::time::Duration;
 

@@ -4,8 +4,8 @@
 //! runtime's log).
 
 use playhouse::{
-    Actor, ActorError, Addr, ChildSpec, Context, EventBus, Reply, SpawnOptions, Subscribe,
-    Supervisor, System, TrySendError,
+    Actor, ActorError, Addr, ChildSpec, Context, EventBus, EventBusExt, Reply, SpawnOptions,
+    Subscribe, Supervisor, SupervisorExt, System, TrySendError,
 };
 use std::time::{Duration, Instant};
 

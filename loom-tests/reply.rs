@@ -69,3 +69,38 @@ fn continuation_runs_once() {
         assert_eq!(sink.load(Ordering::SeqCst), expected);
     });
 }
+
+/// A handler that drops the reply and then fails races the asker's deadline:
+/// the asker sees the failure or its timeout, never `ReplyDropped` (the drop
+/// inside the handler waits for the handler's outcome).
+#[test]
+fn failed_handler_decides_failed_not_reply_dropped() {
+    model(|| {
+        let slot = LoomSlot::for_thread();
+        let handled = slot.clone_slot();
+        let turn = thread::spawn(move || handled.handle_dropping_reply(true));
+        let outcome = slot.abandon();
+        turn.join().unwrap();
+        assert!(
+            matches!(
+                outcome,
+                Err(playhouse::AskError::Failed | playhouse::AskError::Timeout)
+            ),
+            "{outcome:?}"
+        );
+    });
+}
+
+/// The same handler returning normally: the dropped reply then decides
+/// `ReplyDropped`, once the handler returns.
+#[test]
+fn handler_dropping_its_reply_decides_reply_dropped() {
+    model(|| {
+        let slot = LoomSlot::for_thread();
+        let handled = slot.clone_slot();
+        let turn = thread::spawn(move || handled.handle_dropping_reply(false));
+        let outcome = slot.wait();
+        turn.join().unwrap();
+        assert_eq!(outcome, Err(playhouse::AskError::ReplyDropped));
+    });
+}

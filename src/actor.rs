@@ -76,6 +76,129 @@ pub trait Actor: Sized + Send + 'static {
     fn stopped(&mut self, ctx: &mut Context<Self>) {
         let _ = ctx;
     }
+
+    /// Handles a lifecycle event of one of this actor's children (OTP's
+    /// `trap_exit`, ractor's `handle_supervisor_evt`). Events come through the
+    /// control lane, ahead of user messages, and only while an instance is
+    /// live and not stopping.
+    ///
+    /// Every child reports [`ChildEvent::Stopped`]. A child spawned with
+    /// [`crate::SpawnOptions::supervised`] also reports
+    /// [`ChildEvent::Started`] after each successful start and
+    /// [`ChildEvent::Exited`] when an instance ends (a failure, a `stop`, or a
+    /// halt this actor asked for). An exited child keeps its mailbox and
+    /// address and waits for this actor's decision:
+    /// [`Context::restart_child`] or [`Context::stop_child`].
+    ///
+    /// The default stops an exited child for good (logging a failure at
+    /// error), so a supervised child of an actor that does not override this
+    /// ends as an unsupervised one would. An override logs the failures it
+    /// handles: the runtime logs a supervised child's failure at debug only,
+    /// so that each failure is logged once, with what was done about it.
+    ///
+    /// # Errors
+    /// An `Err` (or a panic) is a failure of this actor.
+    ///
+    /// # Examples
+    ///
+    /// A parent that restarts its one child after each failure:
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, ChildEvent, Context, ExitReason, SpawnOptions, System};
+    ///
+    /// struct Flaky;
+    /// impl Actor for Flaky {
+    ///     type Msg = bool;
+    ///     fn handle(&mut self, _: &mut Context<Self>, fail: bool) -> Result<(), ActorError> {
+    ///         if fail { Err("asked to fail".into()) } else { Ok(()) }
+    ///     }
+    /// }
+    ///
+    /// struct Parent { restarts: u32 }
+    /// impl Actor for Parent {
+    ///     type Msg = ();
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         ctx.spawn_with(SpawnOptions::new().name("flaky").supervised(), || Flaky)?;
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    ///     fn on_child(&mut self, ctx: &mut Context<Self>, event: ChildEvent) -> Result<(), ActorError> {
+    ///         if let ChildEvent::Exited { id, reason: ExitReason::Failed(_) } = event {
+    ///             self.restarts += 1;
+    ///             ctx.restart_child(id);
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let _parent = system.spawn(|| Parent { restarts: 0 })?;
+    /// system.await_quiescent(std::time::Duration::from_secs(5))?;
+    /// let flaky = system.lookup::<Flaky>("flaky").expect("started by its parent");
+    /// flaky.tell(true)?; // fails, and its parent restarts it
+    /// flaky.tell(false)?;
+    /// system.await_quiescent(std::time::Duration::from_secs(5))?;
+    /// assert!(flaky.is_alive());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn on_child(&mut self, ctx: &mut Context<Self>, event: ChildEvent) -> Result<(), ActorError> {
+        if let ChildEvent::Exited { id, reason } = event {
+            if reason.is_failure() {
+                // The runtime leaves a supervised failure for its parent to
+                // log with its decision; this is that decision.
+                log::error!(
+                    "actor {}#{}: supervised child #{id} exited ({reason:?}); stopping it",
+                    ctx.name().unwrap_or("unnamed"),
+                    ctx.id()
+                );
+            }
+            ctx.stop_child(id);
+        }
+        Ok(())
+    }
+}
+
+/// A lifecycle event of a child, handed to its parent's [`Actor::on_child`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChildEvent {
+    /// A supervised child finished `started` successfully; `restarted` says
+    /// whether an earlier instance of it had exited.
+    Started {
+        /// The child's id ([`crate::Addr::id`]).
+        id: u64,
+        /// Not its first start.
+        restarted: bool,
+    },
+    /// A supervised child's instance ended. The child takes no messages (they
+    /// wait in its mailbox) until the parent restarts or stops it. A halt the
+    /// parent asked for ([`Context::halt_child`]) ends with
+    /// [`ExitReason::Shutdown`].
+    Exited {
+        /// The child's id.
+        id: u64,
+        /// Why the instance ended.
+        reason: ExitReason,
+    },
+    /// A child stopped for good (any child, supervised or not).
+    Stopped {
+        /// The child's id.
+        id: u64,
+        /// Why it stopped, as its watchers see it.
+        reason: ExitReason,
+    },
+}
+
+impl ChildEvent {
+    /// The id of the child the event is about.
+    pub fn id(&self) -> u64 {
+        match self {
+            ChildEvent::Started { id, .. }
+            | ChildEvent::Exited { id, .. }
+            | ChildEvent::Stopped { id, .. } => *id,
+        }
+    }
 }
 
 /// The notice a watcher gets, exactly once, when a watched actor stops for good
@@ -98,8 +221,17 @@ pub enum ExitReason {
     Normal,
     /// It failed (panic or error), with the failure's description.
     Failed(String),
-    /// It was a supervisor that gave up after too many restarts.
+    /// It gave up: a supervisor that saw more restarts than its intensity
+    /// allows (see [`Context::exit`]). Its parent judges it as a failure.
     GaveUp,
     /// Its parent, its supervisor or the system stopped it.
     Shutdown,
+}
+
+impl ExitReason {
+    /// Whether this exit is a failure ([`ExitReason::Failed`] or
+    /// [`ExitReason::GaveUp`]), which a transient child is restarted after.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, ExitReason::Failed(_) | ExitReason::GaveUp)
+    }
 }

@@ -170,8 +170,9 @@ impl<A: Actor> Addr<A> {
         self.cell.id
     }
 
-    /// The running actor registered under `name` in this actor's system.
-    pub(crate) fn lookup<B: Actor>(&self, name: &str) -> Option<Addr<B>> {
+    /// The running actor registered under `name` in this actor's system, if
+    /// it is of type `B` (as [`crate::System::lookup`]).
+    pub fn lookup<B: Actor>(&self, name: &str) -> Option<Addr<B>> {
         self.cell.shared.lookup(name)
     }
 

@@ -1,10 +1,9 @@
 //! [`Context`]: what a running actor can do besides changing its own state.
 
-use crate::actor::Actor;
-use crate::actor::Terminated;
+use crate::actor::{Actor, ExitReason, Terminated};
 use crate::addr::{Addr, Target};
 use crate::cell::{
-    AnyCell, Cell, CellConfig, Continuation, Control, Exit, SendFrom, Start, StopReason,
+    AnyCell, Cell, CellConfig, Command, Continuation, Control, Exit, SendFrom, Start, StopReason,
 };
 use crate::error::{ActorError, AskError, BuildError, SendError, SpawnError};
 use crate::mailbox::{SendWaker, Sent};
@@ -66,10 +65,12 @@ pub(crate) struct Relations {
     /// The panic message of a factory the spawner ran, for the first turn to
     /// fail the actor with.
     pub(crate) build_failed: Option<String>,
-    /// What the runtime's own actors keep across restarts (an event bus's
-    /// subscriptions, which its subscribers would never make again): kept by
-    /// failures and halts, dropped when the actor stops for good.
-    pub(crate) carry: Option<Box<dyn Any + Send>>,
+    /// What the actor keeps across restarts (`Context::kept_mut`), one value
+    /// per type: kept by failures and halts, dropped when the actor stops
+    /// for good.
+    pub(crate) carry: Vec<Box<dyn Any + Send>>,
+    /// The reason given to `Context::exit`, for the end of the handler.
+    pub(crate) exit: Option<ExitReason>,
 }
 
 impl<A: Actor> CtxState<A> {
@@ -121,13 +122,18 @@ impl<A: Actor> CtxState<A> {
         self.rel.as_ref().map_or(&[], |r| &r.watching)
     }
 
-    /// Whether the actor takes user messages now.
+    /// The reason given to `Context::exit`, if one was.
+    pub(crate) fn take_exit(&mut self) -> Option<ExitReason> {
+        self.rel.as_mut()?.exit.take()
+    }
+
     /// Nothing here needs a drop: no parent, no relations (what
     /// `CtxState::default` holds).
     pub(crate) fn holds_nothing(&self) -> bool {
         self.parent.is_none() && self.rel.is_none()
     }
 
+    /// Whether the actor takes user messages now.
     pub(crate) fn accepts_user(&self) -> bool {
         self.live && self.parked_sends == 0 && !self.suspended && !self.winding_down()
     }
@@ -175,30 +181,188 @@ pub struct Context<A: Actor> {
 }
 
 impl<A: Actor> Context<A> {
-    /// Whether a supervisor restarts this actor (only such an actor ever
+    /// Whether this actor was spawned [`SpawnOptions::supervised`]: its
+    /// exits go to its parent, which may restart it (only such an actor ever
     /// needs what it keeps across restarts).
-    pub(crate) fn is_supervised(&self) -> bool {
+    pub fn is_supervised(&self) -> bool {
         self.cell.supervised
     }
 
-    /// The state of type `T` this actor keeps across restarts (see
-    /// `Relations::carry`), made with `T::default()` on first use.
-    pub(crate) fn carried_mut<T: Default + Send + 'static>(&mut self) -> &mut T {
-        let carry = self
-            .st
-            .rel()
-            .carry
-            .get_or_insert_with(|| Box::new(T::default()));
-        if !carry.is::<T>() {
-            debug_assert!(false, "an actor carries one type of state");
-            *carry = Box::new(T::default());
-        }
-        carry.downcast_mut::<T>().expect("checked just above")
+    /// The value of type `T` this actor keeps across restarts, made with
+    /// `T::default()` on first use.
+    ///
+    /// A supervised actor's instance is dropped when it fails or is halted,
+    /// and its parent may build a fresh one; what the old instance put here
+    /// is what the new one finds (an event bus keeps its subscriptions so,
+    /// since its subscribers would never make them again). It is dropped
+    /// when the actor stops for good. An actor keeps one value per type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// use std::time::Duration;
+    ///
+    /// /// How many messages this actor saw over all its instances.
+    /// #[derive(Default)]
+    /// struct Seen(u64);
+    ///
+    /// enum Msg { Fail, Count(Reply<u64>) }
+    /// struct Worker;
+    /// impl Actor for Worker {
+    ///     type Msg = Msg;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    ///         ctx.kept_mut::<Seen>().0 += 1;
+    ///         match msg {
+    ///             Msg::Fail => Err("restart me".into()),
+    ///             Msg::Count(r) => { let _ = r.send(ctx.kept::<Seen>().map_or(0, |s| s.0)); Ok(()) }
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// # use playhouse::{ChildEvent};
+    /// struct Parent;
+    /// impl Actor for Parent {
+    ///     type Msg = ();
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         ctx.spawn_with(SpawnOptions::new().name("worker").supervised(), || Worker)?;
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    ///     fn on_child(&mut self, ctx: &mut Context<Self>, e: ChildEvent) -> Result<(), ActorError> {
+    ///         if let ChildEvent::Exited { id, .. } = e { ctx.restart_child(id); }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// system.spawn(|| Parent)?;
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// let worker = system.lookup::<Worker>("worker").unwrap();
+    /// worker.tell(Msg::Fail)?;
+    /// assert_eq!(worker.ask(Msg::Count, Duration::from_secs(5))?, 2);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn kept_mut<T: Default + Send + 'static>(&mut self) -> &mut T {
+        let carry = &mut self.st.rel().carry;
+        let i = match carry.iter().position(|b| b.is::<T>()) {
+            Some(i) => i,
+            None => {
+                carry.push(Box::new(T::default()));
+                carry.len() - 1
+            }
+        };
+        carry[i].downcast_mut::<T>().expect("found by its type")
     }
 
-    /// The state of type `T` this actor keeps across restarts, if any.
-    pub(crate) fn carried<T: Send + 'static>(&self) -> Option<&T> {
-        self.st.rel.as_ref()?.carry.as_ref()?.downcast_ref::<T>()
+    /// The value of type `T` this actor keeps across restarts, if it made one
+    /// (see [`Context::kept_mut`]).
+    pub fn kept<T: Send + 'static>(&self) -> Option<&T> {
+        self.st
+            .rel
+            .as_ref()?
+            .carry
+            .iter()
+            .find_map(|b| b.downcast_ref::<T>())
+    }
+
+    /// Ends this instance once the current handler returns, with `reason`.
+    ///
+    /// [`ExitReason::Normal`] and [`ExitReason::Shutdown`] are
+    /// [`Context::stop`]. A failing reason ([`ExitReason::Failed`],
+    /// [`ExitReason::GaveUp`]) is a failure the actor chose: it ends as a
+    /// failed handler would (a supervised actor reports the reason to its
+    /// parent, any other stops and its watchers see the reason), logged at
+    /// debug only, since the actor has said why. A supervisor gives up so.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, ExitReason, System};
+    /// use std::time::Duration;
+    ///
+    /// /// Gives up after three bad inputs in a row.
+    /// struct Patient(u32);
+    /// impl Actor for Patient {
+    ///     type Msg = bool;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, good: bool) -> Result<(), ActorError> {
+    ///         self.0 = if good { 0 } else { self.0 + 1 };
+    ///         if self.0 == 3 {
+    ///             ctx.exit(ExitReason::GaveUp);
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let p = system.spawn(|| Patient(0))?;
+    /// for _ in 0..3 {
+    ///     p.tell(false)?;
+    /// }
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// assert!(!p.is_alive());
+    /// assert_eq!(system.metrics().failures, 0, "a chosen exit is not a handler failure");
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn exit(&mut self, reason: ExitReason) {
+        self.st.stop_requested = true;
+        self.st.rel().exit = Some(reason);
+    }
+
+    /// The live child with id `id`, if this actor has one.
+    fn child(&self, id: u64) -> Option<Arc<dyn AnyCell>> {
+        self.st.children().iter().find(|c| c.id() == id).cloned()
+    }
+
+    /// Starts a fresh instance of the supervised child `id` that has exited
+    /// (see [`crate::ChildEvent::Exited`]), built by the factory it was
+    /// spawned with. It keeps its mailbox and address. Returns whether `id`
+    /// is a supervised child of this actor that has not stopped for good; a
+    /// child that is not waiting for a start ignores it.
+    pub fn restart_child(&mut self, id: u64) -> bool {
+        self.command_supervised(id, Command::Start)
+    }
+
+    /// Ends the running instance of the supervised child `id` gracefully
+    /// (its children stop, its `stopped` hook runs) without stopping it for
+    /// good: it then reports [`crate::ChildEvent::Exited`] with
+    /// [`ExitReason::Shutdown`] and waits for [`Context::restart_child`] or
+    /// [`Context::stop_child`], as after a failure. Returns whether `id` is a
+    /// supervised child of this actor that has not stopped for good (only
+    /// such a child can be halted).
+    pub fn halt_child(&mut self, id: u64) -> bool {
+        self.command_supervised(id, Command::Halt)
+    }
+
+    /// Stops the child `id` for good: its queued messages go to dead
+    /// letters, its children stop, and this actor gets
+    /// [`crate::ChildEvent::Stopped`]. A child waiting after an exit stops
+    /// with that exit as its reason. Returns whether `id` is a child of this
+    /// actor that has not stopped for good.
+    pub fn stop_child(&mut self, id: u64) -> bool {
+        self.command_child(id, Command::Stop(StopReason::Decided))
+    }
+
+    fn command_supervised(&mut self, id: u64, command: Command) -> bool {
+        match self.child(id) {
+            Some(child) if child.is_supervised() => {
+                child.command(command);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn command_child(&mut self, id: u64, command: Command) -> bool {
+        match self.child(id) {
+            Some(child) => {
+                child.command(command);
+                true
+            }
+            None => false,
+        }
     }
 
     /// A context for a turn of `cell`, sharing the turn's reference to it
@@ -671,31 +835,8 @@ impl<A: Actor> Context<A> {
             })
     }
 
-    /// Fills a configuration's capacity and throughput from `capacity` and
-    /// `throughput`, or the system's defaults, and checks them.
-    pub(crate) fn defaults(
-        &self,
-        capacity: Option<usize>,
-        throughput: Option<usize>,
-        config: CellConfig,
-    ) -> Result<CellConfig, SpawnError> {
-        let mut options = SpawnOptions::new();
-        if let Some(c) = capacity {
-            options = options.mailbox_capacity(c);
-        }
-        if let Some(t) = throughput {
-            options = options.throughput(t);
-        }
-        let (_, base) = self.cell.shared.cell_config(options)?;
-        Ok(CellConfig {
-            capacity: base.capacity,
-            throughput: base.throughput,
-            ..config
-        })
-    }
-
-    /// Spawns a child with an explicit cell configuration (supervisors).
-    pub(crate) fn spawn_configured<B: Actor>(
+    /// Spawns a child with a checked cell configuration.
+    fn spawn_configured<B: Actor>(
         &mut self,
         name: Option<String>,
         config: CellConfig,
@@ -738,8 +879,13 @@ impl<A: Actor> Context<A> {
         factory: impl Fn() -> B + Send + Sync + 'static,
     ) -> Result<Addr<B>, SpawnError> {
         let (name, config) = self.cell.shared.cell_config(options)?;
-        let named = name.is_some();
-        let child = self.spawn_configured(name, config, || Start::first(named, factory))?;
+        let child = if config.supervised {
+            // Every start builds a fresh instance with the factory.
+            self.spawn_configured(name, config, || Start::Factory(Arc::new(factory)))?
+        } else {
+            let named = name.is_some();
+            self.spawn_configured(name, config, || Start::first(named, factory))?
+        };
         Ok(Addr::from_cell(child))
     }
 }

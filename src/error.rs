@@ -1,4 +1,4 @@
-//! Every public error type of the crate.
+//! The public error types of the core (a pattern keeps its own beside it).
 //!
 //! Errors of operations that carry a message hand the message back (as
 //! crossbeam-channel does), so nothing a caller sends is silently lost. Their
@@ -24,6 +24,7 @@ pub struct BuildError {
 
 enum BuildErrorKind {
     Zero(&'static str),
+    Invalid(String),
     Thread(std::io::Error),
     /// A low watermark not below its mailbox's capacity.
     Watermark {
@@ -36,6 +37,25 @@ impl BuildError {
     pub(crate) fn zero(setting: &'static str) -> Self {
         BuildError {
             kind: BuildErrorKind::Zero(setting),
+        }
+    }
+
+    /// A configuration that cannot work, described by `what` (a lowercase
+    /// phrase, no final period). For builders outside the core (patterns,
+    /// user code) as much as for the core's own.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::BuildError;
+    ///
+    /// let e = BuildError::invalid("backoff minimum above its maximum");
+    /// assert_eq!(e.to_string(), "invalid configuration: backoff minimum above its maximum");
+    /// assert_eq!(e.setting(), None);
+    /// ```
+    pub fn invalid(what: impl Into<String>) -> Self {
+        BuildError {
+            kind: BuildErrorKind::Invalid(what.into()),
         }
     }
 
@@ -53,13 +73,13 @@ impl BuildError {
 
     /// The setting that was zero (`"workers"`, `"mailbox capacity"`,
     /// `"throughput"`, `"stack size"`, `"period"`, `"restart period"`,
-    /// `"backoff"`), or `None` when a thread could not be
-    /// started.
+    /// `"backoff"`), or `None` for any other invalid configuration and when
+    /// a thread could not be started.
     pub fn setting(&self) -> Option<&'static str> {
         match self.kind {
             BuildErrorKind::Zero(s) => Some(s),
             BuildErrorKind::Watermark { .. } => Some("low watermark"),
-            BuildErrorKind::Thread(_) => None,
+            BuildErrorKind::Invalid(_) | BuildErrorKind::Thread(_) => None,
         }
     }
 }
@@ -68,6 +88,7 @@ impl fmt::Debug for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             BuildErrorKind::Zero(s) => f.debug_tuple("BuildError").field(s).finish(),
+            BuildErrorKind::Invalid(s) => f.debug_tuple("BuildError").field(s).finish(),
             BuildErrorKind::Watermark { low, capacity } => f
                 .debug_struct("BuildError")
                 .field("low_watermark", low)
@@ -82,6 +103,7 @@ impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             BuildErrorKind::Zero(s) => write!(f, "invalid configuration: {s} must be at least 1"),
+            BuildErrorKind::Invalid(s) => write!(f, "invalid configuration: {s}"),
             BuildErrorKind::Watermark { low, capacity } => write!(
                 f,
                 "invalid configuration: low watermark {low} must be below the mailbox capacity {capacity}"
@@ -95,7 +117,9 @@ impl Error for BuildError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match &self.kind {
             BuildErrorKind::Thread(e) => Some(e),
-            BuildErrorKind::Zero(_) | BuildErrorKind::Watermark { .. } => None,
+            BuildErrorKind::Zero(_)
+            | BuildErrorKind::Invalid(_)
+            | BuildErrorKind::Watermark { .. } => None,
         }
     }
 }
@@ -196,6 +220,8 @@ pub enum AskError {
     Closed,
     /// The actor dropped the [`crate::Reply`] without answering.
     ReplyDropped,
+    /// The actor's handler failed (panicked or returned `Err`) on the request.
+    Failed,
     /// The caller is a pool worker, which must never block; inside an actor use
     /// `Context::ask`, which delivers the answer as a continuation.
     WouldBlockWorker,
@@ -212,6 +238,7 @@ impl fmt::Display for AskError {
             AskError::Timeout => "ask timed out",
             AskError::Closed => "asked actor stopped before answering",
             AskError::ReplyDropped => "asked actor dropped the reply without answering",
+            AskError::Failed => "asked actor failed while handling the request",
             AskError::WouldBlockWorker => "asking would block a pool worker thread",
             AskError::SelfAsk => "an actor cannot ask itself",
             AskError::Stalled => "the simulation has nothing left to run before the answer",
@@ -467,31 +494,3 @@ impl fmt::Display for Failure {
 }
 
 impl Error for Failure {}
-
-/// Why a supervisor could not add a child.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum SupervisorError {
-    /// The supervisor did not answer.
-    Ask(AskError),
-    /// The child could not be spawned (taken name, bad options, stopping).
-    Spawn(SpawnError),
-}
-
-impl fmt::Display for SupervisorError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SupervisorError::Ask(e) => write!(f, "supervisor did not answer: {e}"),
-            SupervisorError::Spawn(e) => write!(f, "could not add child: {e}"),
-        }
-    }
-}
-
-impl Error for SupervisorError {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        match self {
-            SupervisorError::Ask(e) => Some(e),
-            SupervisorError::Spawn(e) => Some(e),
-        }
-    }
-}

@@ -46,16 +46,21 @@
 //! [`Addr::ask`] blocks an outside thread for the answer; [`Context::ask`] hands
 //! it to a continuation that runs later on the asking actor. The deadline
 //! travels with the request: a request whose asker gave up is not handled. A
-//! dropped [`Reply`] fails the ask at once.
+//! dropped [`Reply`] fails the ask at once, and a failed handler fails it with
+//! [`AskError::Failed`].
 //!
 //! # Failure and supervision
 //!
-//! A panic or an `Err` from a handler is a failure: it is caught and logged, and
-//! the message goes to dead letters. Without a supervisor the actor stops. Under
-//! a [`Supervisor`] (Erlang/OTP strategies, restart kinds, intensity, backoff)
-//! it is restarted with fresh state and keeps its mailbox and address.
-//! [`Context::watch`] delivers a [`Terminated`] notice when an actor stops for
-//! good.
+//! A panic or an `Err` from a handler is a failure: it is caught and logged
+//! once (the first system built installs a panic hook that keeps caught
+//! handler panics off stderr), and the message goes to dead letters. Without
+//! a supervisor the actor stops. A child spawned [`SpawnOptions::supervised`]
+//! reports its starts and exits to its parent's [`Actor::on_child`] and waits
+//! for it to restart or stop it; [`Supervisor`] (Erlang/OTP strategies,
+//! restart kinds, intensity, backoff) is an ordinary actor built on that hook.
+//! A restarted actor gets fresh state and keeps its mailbox, its address and
+//! what it put in [`Context::kept_mut`]. [`Context::watch`] delivers a
+//! [`Terminated`] notice when an actor stops for good.
 //!
 //! # Patterns as actors
 //!
@@ -96,22 +101,22 @@ pub mod testkit;
 mod timer;
 mod watch;
 
-pub use actor::{Actor, ExitReason, Terminated};
+pub use actor::{Actor, ChildEvent, ExitReason, Terminated};
 pub use addr::{ActorMetrics, Addr, Recipient, Target};
 pub use bus::{
-    BusMsg, BusStats, EventBus, EventBusBuilder, Overflow, Subscribe, SubscribeError,
+    BusMsg, BusStats, EventBus, EventBusBuilder, EventBusExt, Overflow, Subscribe, SubscribeError,
     SubscriberStats, Subscription,
 };
 pub use context::{Context, Flow};
 pub use error::{
     ActorError, AskError, BuildError, Failure, QuiescenceTimeout, SendError, SendTimeoutError,
-    ShutdownError, SpawnError, StuckActor, SupervisorError, TrySendError,
+    ShutdownError, SpawnError, StuckActor, TrySendError,
 };
 pub use pool::{PoolBuilder, PoolMetrics, ThreadPool};
 pub use reply::Reply;
 pub use supervisor::{
-    ChildInfo, ChildSpec, DEFAULT_CHILD_SHUTDOWN, GaveUp, Restart, Strategy, Supervisor,
-    SupervisorBuilder, SupervisorMsg,
+    ChildInfo, ChildSpec, DEFAULT_CHILD_SHUTDOWN, Restart, Strategy, Supervisor, SupervisorBuilder,
+    SupervisorError, SupervisorExt, SupervisorMsg,
 };
 pub use system::{
     DEFAULT_MAILBOX_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_THROUGHPUT, DeadLetter,

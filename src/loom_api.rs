@@ -275,6 +275,15 @@ impl LoomSlot {
     pub fn abandon(&self) -> Result<u32, AskError> {
         self.inner.abandon()
     }
+
+    /// A turn handling this slot's request, as `on_message` does: the
+    /// handler drops the reply unanswered, then fails (or not); the slot is
+    /// decided when the handler returns.
+    pub fn handle_dropping_reply(&self, failed: bool) {
+        let handling = crate::reply::Handling::begin(self.inner.clone());
+        drop(crate::reply::Reply::new(self.inner.clone()));
+        handling.finish(failed);
+    }
 }
 
 /// The graph of suspended actors.

@@ -10,6 +10,13 @@
 //! 4. the deadline: the blocked asker giving up, or the timer firing for an
 //!    asking actor (`Timeout`).
 //!
+//! While the asked actor's handler runs on the request, a [`Reply`] of that
+//! request dropped unanswered does not decide the slot at once: the handler
+//! may yet fail (the drop may be its unwinding), and then the asker gets
+//! `Failed`, decided by the turn after the handler returns; otherwise the turn
+//! decides `ReplyDropped` then (see [`Handling`]). Only the thread running the
+//! handler defers so, and only for that request's slot.
+//!
 //! Whatever comes later finds the slot decided and is discarded (a late reply
 //! comes back to the replier as `Err(value)`). A thread asker waits on the slot's
 //! condition variable; an asking actor registered a callback, run once, outside
@@ -18,6 +25,7 @@
 use crate::error::AskError;
 use crate::sync::{Arc, Condvar, Mutex};
 use crate::timer::TimerHandle;
+use std::cell::Cell;
 use std::fmt;
 use std::time::Instant;
 
@@ -184,11 +192,58 @@ impl<T: Send> AskState for Slot<T> {
     }
 }
 
+crate::sync::thread_local! {
+    /// The slot of the request whose handler runs on this thread, if it is an
+    /// ask, and whether its `Reply` was dropped unanswered meanwhile.
+    static HANDLING: Cell<(*const (), bool)> = Cell::new((std::ptr::null(), false));
+}
+
+/// The handling of one asked request on this thread: set up by the turn
+/// before the handler runs, finished with its outcome after.
+pub(crate) struct Handling {
+    slot: Arc<dyn AskState>,
+}
+
+impl Handling {
+    /// Marks `slot` as the request being handled on this thread.
+    pub(crate) fn begin(slot: Arc<dyn AskState>) -> Self {
+        let key = Arc::as_ptr(&slot) as *const ();
+        HANDLING.with(|h| h.set((key, false)));
+        Handling { slot }
+    }
+
+    /// The handler returned: a failure decides the slot `Failed` (a dropped
+    /// or stored reply alike: the request failed); a reply dropped unanswered
+    /// decides it `ReplyDropped`. A reply kept for later stays undecided.
+    pub(crate) fn finish(self, failed: bool) {
+        let (_, dropped) = HANDLING.with(|h| h.replace((std::ptr::null(), false)));
+        if failed {
+            self.slot.fail(AskError::Failed);
+        } else if dropped {
+            self.slot.fail(AskError::ReplyDropped);
+        }
+    }
+}
+
+/// Whether `slot` is the one being handled on this thread; if so, records
+/// that its reply was dropped unanswered, for [`Handling::finish`].
+fn defer_drop(slot: *const ()) -> bool {
+    HANDLING.with(|h| {
+        let (current, _) = h.get();
+        let ours = current == slot;
+        if ours {
+            h.set((current, true));
+        }
+        ours
+    })
+}
+
 /// The handle an asked actor answers with, exactly once.
 ///
 /// It arrives inside the request message built by `ask`'s closure. Dropping it
-/// unanswered tells the asker at once ([`AskError::ReplyDropped`]) instead of
-/// letting it wait for its timeout. It may be moved to another thread or actor
+/// unanswered tells the asker ([`AskError::ReplyDropped`], as soon as the
+/// handler returns) instead of letting it wait for its timeout; if the
+/// handler fails (a panic or an `Err`), the asker gets [`AskError::Failed`]. It may be moved to another thread or actor
 /// and answered from there.
 ///
 /// # Examples
@@ -251,6 +306,10 @@ impl<T: Send + 'static> Reply<T> {
 impl<T: Send + 'static> Drop for Reply<T> {
     fn drop(&mut self) {
         if let Some(slot) = self.slot.take() {
+            if defer_drop(Arc::as_ptr(&slot) as *const ()) {
+                // Decided when its handler returns (see `Handling`).
+                return;
+            }
             let _ = slot.complete(Err(AskError::ReplyDropped));
         }
     }

@@ -17,6 +17,10 @@
 pub(crate) use std::sync::Arc;
 pub(crate) use std::sync::atomic::Ordering;
 
+/// Runs the panic hook's installation once per process (not modelled: no
+/// protocol of the crate depends on it).
+#[cfg(not(loom))]
+pub(crate) use std::sync::Once;
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{
     AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, fence,

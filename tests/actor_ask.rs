@@ -260,3 +260,74 @@ fn an_answer_for_an_asker_that_stopped_is_a_dead_letter() {
         "the answer was dead-lettered"
     );
 }
+
+enum Faulty {
+    Panic(Reply<u32>),
+    Fail(Reply<u32>),
+    KeepThenFail(Reply<u32>),
+    Ask(Addr<Flawed>, Reply<Result<u32, AskError>>),
+}
+
+/// Fails on every request it is asked.
+struct Flawed {
+    kept: Vec<Reply<u32>>,
+}
+
+impl Actor for Flawed {
+    type Msg = Faulty;
+    fn handle(&mut self, _: &mut Context<Self>, msg: Faulty) -> Result<(), ActorError> {
+        match msg {
+            Faulty::Panic(_r) => panic!("handler panicked"),
+            Faulty::Fail(r) => {
+                drop(r);
+                Err("handler failed".into())
+            }
+            Faulty::KeepThenFail(r) => {
+                self.kept.push(r);
+                Err("failed after keeping the reply".into())
+            }
+            Faulty::Ask(..) => Ok(()),
+        }
+    }
+}
+
+#[test]
+fn ask_whose_handler_fails_is_failed_not_reply_dropped() {
+    let system = System::builder().workers(2).build().unwrap();
+    for make in [Faulty::Panic, Faulty::Fail, Faulty::KeepThenFail] {
+        let flawed = system.spawn(|| Flawed { kept: Vec::new() }).unwrap();
+        // With a long timeout, only the failure can end the ask.
+        assert_eq!(
+            flawed.ask(make, Duration::from_secs(600)),
+            Err(AskError::Failed)
+        );
+    }
+    system.shutdown().unwrap();
+}
+
+/// Asks a `Flawed` from inside an actor and reports what its continuation got.
+struct Asker;
+
+impl Actor for Asker {
+    type Msg = Faulty;
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: Faulty) -> Result<(), ActorError> {
+        if let Faulty::Ask(target, report) = msg {
+            ctx.ask(&target, Faulty::Fail, LIMIT, move |_, _, outcome| {
+                let _ = report.send(outcome);
+            })?;
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn an_actors_ask_whose_handler_fails_gets_failed() {
+    let system = System::builder().workers(2).build().unwrap();
+    let flawed = system.spawn(|| Flawed { kept: Vec::new() }).unwrap();
+    let asker = system.spawn(|| Asker).unwrap();
+    assert_eq!(
+        asker.ask(|r| Faulty::Ask(flawed, r), LIMIT),
+        Ok(Err(AskError::Failed))
+    );
+    system.shutdown().unwrap();
+}

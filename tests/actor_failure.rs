@@ -7,6 +7,7 @@ use playhouse::testkit::{DeadLetters, await_stopped};
 use playhouse::{
     Actor, ActorError, Context, DeadLetterReason, ExitReason, Reply, SendError, System,
 };
+use std::sync::{Arc, Mutex};
 
 enum Msg {
     Panic,
@@ -55,7 +56,7 @@ fn panicking_handler_stops_its_actor_but_not_the_worker() {
     }
     let letter = letters.expect_next(LIMIT).unwrap();
     assert_eq!(letter.reason, DeadLetterReason::HandlerFailed);
-    assert_eq!(letter.recipient, format!("#{}", fragile.id()));
+    assert_eq!(letter.recipient, format!("Fragile#{}", fragile.id()));
     system.await_quiescent(LIMIT).unwrap();
     assert_eq!(letters.queued(), 0, "one dead letter only");
     assert_eq!(system.metrics().actors_alive, 1);
@@ -102,6 +103,42 @@ fn failure_in_started_stops_the_actor() {
     assert!(matches!(a.tell(()), Err(SendError::Closed(()))));
     system.await_quiescent(LIMIT).unwrap();
     assert_eq!(system.metrics().actors_alive, 0);
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn metrics_count_failures_and_failed_messages_as_handled() {
+    let (system, _) = system_with_letters(1);
+    let a = system.spawn(|| Fragile).unwrap();
+    let b = system.spawn(|| Fragile).unwrap();
+    assert_eq!(a.ask(Msg::Ping, LIMIT), Ok(1));
+    a.tell(Msg::Fail).unwrap();
+    b.tell(Msg::Panic).unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    let m = system.metrics();
+    assert_eq!(m.failures, 2, "one Err, one panic");
+    assert_eq!(m.restarts, 0, "nothing supervised");
+    assert_eq!(
+        m.messages_handled, 3,
+        "the failed messages count as handled"
+    );
+    assert_eq!(m.dead_letters, 2, "and as dead letters");
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn dead_letters_name_an_unnamed_actor_by_type_and_id() {
+    let recipients = Arc::new(Mutex::new(Vec::new()));
+    let r = recipients.clone();
+    let system = playhouse::System::builder()
+        .workers(1)
+        .on_dead_letter(move |d| r.lock().unwrap().push(d.recipient.clone()))
+        .build()
+        .unwrap();
+    let a = system.spawn(|| Fragile).unwrap();
+    a.tell(Msg::Fail).unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(*recipients.lock().unwrap(), [format!("Fragile#{}", a.id())]);
     system.shutdown().unwrap();
 }
 

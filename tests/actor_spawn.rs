@@ -130,7 +130,7 @@ fn names_and_registry_places_of_stopped_actors_are_reused() {
 /// its restarts (the supervisor's spec holds the other copy).
 #[test]
 fn a_stopped_actors_cell_is_freed_after_idle_turns_and_restarts() {
-    use playhouse::{ChildSpec, Supervisor};
+    use playhouse::{ChildSpec, Supervisor, SupervisorExt};
     enum Msg {
         Bump,
         Count(Reply<u32>),

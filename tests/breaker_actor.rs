@@ -8,7 +8,9 @@ use playhouse::breaker::{
     BreakerAddr, BreakerConfig, BreakerEvent, BreakerMsg, CallError, CallOutcome, CircuitBreaker,
     Listeners, Outcome, Reason, Rejected, ServiceRequest, State, Transition,
 };
-use playhouse::{Actor, ActorError, Addr, Context, EventBus, Reply, Subscribe, System};
+use playhouse::{
+    Actor, ActorError, Addr, Context, EventBus, EventBusExt, Reply, Subscribe, System,
+};
 use std::time::Duration;
 
 type Req = ServiceRequest<u32, u32, String>;

@@ -7,7 +7,9 @@ use playhouse::breaker::{
     BreakerAddr, BreakerConfig, CallError, CircuitBreaker, Listeners, Outcome, ServiceRequest,
     State,
 };
-use playhouse::{Actor, ActorError, AskError, ChildSpec, Context, Supervisor, System};
+use playhouse::{
+    Actor, ActorError, AskError, ChildSpec, Context, Supervisor, SupervisorExt, System,
+};
 
 /// The only test here that starts operation threads, so the count is its own.
 #[test]
@@ -81,10 +83,10 @@ fn a_supervised_breaker_restarts_closed_at_the_same_address() {
         Err(CallError::Failed("zero".into()))
     );
     assert_eq!(breaker.breaker_metrics(LIMIT).unwrap().state, State::Open);
-    // The rejection fails the instance; its caller's reply is dropped.
+    // The rejection fails the instance, and with it its caller's ask.
     assert_eq!(
         breaker.call(5, LIMIT),
-        Err(CallError::Breaker(AskError::ReplyDropped))
+        Err(CallError::Breaker(AskError::Failed))
     );
     // The restarted instance, at the same address, starts closed and fresh.
     assert_eq!(breaker.call(5, LIMIT), Ok(10));

@@ -5,8 +5,8 @@ mod common;
 use common::{Gate, LIMIT, init_log};
 use crossbeam_channel::{Sender, bounded};
 use playhouse::{
-    Actor, ActorError, Addr, Context, EventBus, Overflow, Reply, SendTimeoutError, SpawnOptions,
-    Subscribe, System, TrySendError,
+    Actor, ActorError, Addr, Context, EventBus, EventBusExt, Overflow, Reply, SendTimeoutError,
+    SpawnOptions, Subscribe, System, TrySendError,
 };
 use std::time::Duration;
 

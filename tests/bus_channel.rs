@@ -4,7 +4,7 @@ mod common;
 
 use common::LIMIT;
 use crossbeam_channel::{RecvTimeoutError, bounded, select};
-use playhouse::{Addr, EventBus, SendTimeoutError, Subscribe, TrySendError};
+use playhouse::{Addr, EventBus, EventBusExt, SendTimeoutError, Subscribe, TrySendError};
 use std::time::Duration;
 
 const EVENTS: u64 = 5_000;

@@ -6,8 +6,9 @@ use common::{LIMIT, init_log};
 use crossbeam_channel::TryRecvError;
 use crossbeam_channel::{Sender, unbounded};
 use playhouse::{
-    Actor, ActorError, AskError, ChildSpec, Context, EventBus, Overflow, Reply, Restart, SendError,
-    SpawnOptions, Strategy, Subscribe, SubscribeError, Supervisor, System,
+    Actor, ActorError, AskError, ChildSpec, Context, EventBus, EventBusExt, Overflow, Reply,
+    Restart, SendError, SpawnOptions, Strategy, Subscribe, SubscribeError, Supervisor,
+    SupervisorExt, System,
 };
 use std::time::Duration;
 

@@ -4,8 +4,8 @@ mod common;
 
 use common::{LIMIT, init_log};
 use playhouse::{
-    Actor, ActorError, Addr, BusMsg, Context, EventBus, Recipient, Reply, Subscribe, Subscription,
-    System,
+    Actor, ActorError, Addr, BusMsg, Context, EventBus, EventBusExt, Recipient, Reply, Subscribe,
+    Subscription, System,
 };
 use std::collections::HashMap;
 

@@ -5,8 +5,8 @@ mod common;
 use common::{Gate, LIMIT};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use playhouse::{
-    Actor, ActorError, Addr, Context, EventBus, Overflow, Recipient, Reply, SpawnOptions,
-    Subscribe, SubscribeError, System,
+    Actor, ActorError, Addr, Context, EventBus, EventBusExt, Overflow, Recipient, Reply,
+    SpawnOptions, Subscribe, SubscribeError, System,
 };
 
 const EVENTS: u64 = 1_000;

@@ -4,7 +4,7 @@ mod common;
 
 use common::{LIMIT, init_log, wait_until};
 use playhouse::stream::{PushError, Sink, Source, StartError, StreamError, Window};
-use playhouse::{Actor, ActorError, Context, EventBus, Reply, Subscribe, System};
+use playhouse::{Actor, ActorError, Context, EventBus, EventBusExt, Reply, Subscribe, System};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

@@ -5,7 +5,7 @@ mod common;
 use common::{Gate, LIMIT, system_with_letters};
 use playhouse::{
     Actor, ActorError, Addr, ChildSpec, Context, DeadLetterReason, Reply, Restart, Strategy,
-    Supervisor, System,
+    Supervisor, SupervisorExt, System,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -168,6 +168,52 @@ fn rest_for_one_restarts_the_failed_child_and_those_started_after_it() {
         group_restart(Strategy::RestForOne),
         ["stop:c", "start:b", "start:c"]
     );
+}
+
+/// OTP's `temporary_bystander`: a temporary sibling stopped by a group
+/// restart is removed, never started again.
+fn temporary_bystander(strategy: Strategy) {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let sup = Supervisor::builder()
+        .strategy(strategy)
+        .intensity(5, Duration::from_secs(60))
+        .child(probe("a", &log))
+        .child(probe("temp", &log).restart(Restart::Temporary))
+        .spawn(&system)
+        .unwrap();
+    let temp = sup.child::<Probe>("temp").unwrap();
+    sup.child::<Probe>("a").unwrap().tell(P::Panic).unwrap();
+    common::wait_until("a restarted", || {
+        sup.children(LIMIT)
+            .unwrap()
+            .iter()
+            .any(|c| c.name == "a" && c.restarts == 1 && c.running)
+    });
+    system.await_quiescent(LIMIT).unwrap();
+    let kids = sup.children(LIMIT).unwrap();
+    assert_eq!(
+        kids.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["a"],
+        "the temporary bystander was removed"
+    );
+    assert!(!temp.is_alive());
+    assert_eq!(
+        events(&log).iter().filter(|e| *e == "start:temp").count(),
+        1,
+        "started once, never again"
+    );
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn a_temporary_bystander_of_one_for_all_is_removed_not_restarted() {
+    temporary_bystander(Strategy::OneForAll);
+}
+
+#[test]
+fn a_temporary_bystander_of_rest_for_one_is_removed_not_restarted() {
+    temporary_bystander(Strategy::RestForOne);
 }
 
 #[test]
@@ -346,18 +392,23 @@ fn backoff_delays_restarts_and_caps_the_delay() {
     system.shutdown().unwrap();
 }
 
+/// Fails its `started` from its `fail_from`th start on, and fails any message.
 struct FailsToStart {
     starts: Arc<AtomicU64>,
+    fail_from: u64,
 }
 
 impl Actor for FailsToStart {
     type Msg = ();
     fn started(&mut self, _: &mut Context<Self>) -> Result<(), ActorError> {
-        self.starts.fetch_add(1, Ordering::SeqCst);
-        panic!("cannot start");
+        let n = self.starts.fetch_add(1, Ordering::SeqCst) + 1;
+        if n >= self.fail_from {
+            panic!("cannot start");
+        }
+        Ok(())
     }
     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
-        Ok(())
+        Err("asked to fail".into())
     }
 }
 
@@ -370,8 +421,13 @@ fn panic_in_started_counts_toward_intensity() {
         .intensity(3, Duration::from_secs(60))
         .child(ChildSpec::new("broken", move || FailsToStart {
             starts: s.clone(),
+            fail_from: 2,
         }))
         .spawn(&system)
+        .unwrap();
+    sup.child::<FailsToStart>("broken")
+        .unwrap()
+        .tell(())
         .unwrap();
     common::wait_until("the supervisor gave up", || !sup.is_alive());
     assert_eq!(
@@ -379,6 +435,97 @@ fn panic_in_started_counts_toward_intensity() {
         4,
         "first start + 3 restarts, no storm"
     );
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn static_children_have_started_when_spawn_returns() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let sup = Supervisor::builder()
+        .name("eager")
+        .child(probe("a", &log))
+        .child(probe("b", &log))
+        .spawn(&system)
+        .unwrap();
+    // No wait: OTP's start_link returns once the children are up.
+    assert!(sup.child::<Probe>("a").is_some());
+    assert!(sup.child::<Probe>("b").is_some());
+    assert!(sup.children(LIMIT).unwrap().iter().all(|c| c.running));
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn a_child_failing_its_first_start_fails_the_spawn_and_nothing_stays_running() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let starts = Arc::new(AtomicU64::new(0));
+    let s = starts.clone();
+    let result = Supervisor::builder()
+        .name("doomed")
+        .intensity(5, Duration::from_secs(60))
+        .child(probe("first", &log))
+        .child(ChildSpec::new("broken", move || FailsToStart {
+            starts: s.clone(),
+            fail_from: 1,
+        }))
+        .child(probe("never", &log))
+        .spawn(&system);
+    match result {
+        Err(playhouse::SupervisorError::ChildStart { child, reason }) => {
+            assert_eq!(child, "broken");
+            assert!(reason.contains("cannot start"), "{reason}");
+        }
+        other => panic!("expected ChildStart, got {other:?}"),
+    }
+    // Started once, never restarted; its elder sibling stopped, the younger
+    // never started.
+    assert_eq!(starts.load(Ordering::SeqCst), 1);
+    assert!(system.lookup::<Probe>("doomed/first").is_none());
+    assert!(system.lookup::<Probe>("doomed/never").is_none());
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(system.metrics().actors_alive, 0);
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn duplicate_child_names_and_an_inverted_backoff_are_build_errors() {
+    let (system, _) = system_with_letters(1);
+    let log: Log = Arc::default();
+    let dup = Supervisor::builder()
+        .child(probe("same", &log))
+        .child(probe("same", &log))
+        .spawn(&system);
+    assert!(
+        matches!(&dup, Err(playhouse::SupervisorError::Spawn(playhouse::SpawnError::Config(e))) if e.to_string().contains("\"same\"")),
+        "{dup:?}"
+    );
+    let nested = Supervisor::builder()
+        .child(ChildSpec::supervisor(
+            "inner",
+            Supervisor::builder()
+                .child(probe("x", &log))
+                .child(probe("x", &log)),
+        ))
+        .spawn(&system);
+    assert!(
+        matches!(nested, Err(playhouse::SupervisorError::Spawn(_))),
+        "{nested:?}"
+    );
+    let backoff = Supervisor::builder()
+        .backoff(Duration::from_secs(2), Duration::from_secs(1))
+        .spawn(&system);
+    assert!(
+        matches!(
+            backoff,
+            Err(playhouse::SupervisorError::Spawn(
+                playhouse::SpawnError::Config(_)
+            ))
+        ),
+        "{backoff:?}"
+    );
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(system.metrics().actors_alive, 0, "nothing was spawned");
     system.shutdown().unwrap();
 }
 
@@ -733,5 +880,353 @@ fn a_restarted_actor_that_watches_again_hears_of_a_stop_made_while_it_was_down()
     // The first instance's notice came while no instance was live, and was
     // dropped; the new instance's watch must bring it.
     assert_eq!(seen.recv_timeout(LIMIT), Ok(target.id()));
+    system.shutdown().unwrap();
+}
+
+/// A plain actor (no `Supervisor`) supervising one child through the public
+/// hook: it records the events and restarts the child after a failure, once.
+struct Parent {
+    events: Arc<Mutex<Vec<String>>>,
+    restarted: bool,
+}
+
+impl Actor for Parent {
+    type Msg = ();
+    fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+        let opts = playhouse::SpawnOptions::new()
+            .name("hooked-child")
+            .supervised();
+        ctx.spawn_with(opts, || Counter)?;
+        Ok(())
+    }
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        Ok(())
+    }
+    fn on_child(
+        &mut self,
+        ctx: &mut Context<Self>,
+        event: playhouse::ChildEvent,
+    ) -> Result<(), ActorError> {
+        use playhouse::ChildEvent;
+        let line = match &event {
+            ChildEvent::Started { restarted, .. } => format!("started restarted={restarted}"),
+            ChildEvent::Exited { reason, .. } => format!("exited failure={}", reason.is_failure()),
+            ChildEvent::Stopped { reason, .. } => format!("stopped {reason:?}"),
+            _ => "other".into(),
+        };
+        self.events.lock().unwrap().push(line);
+        if let ChildEvent::Exited { id, .. } = event {
+            if self.restarted {
+                assert!(ctx.stop_child(id));
+            } else {
+                self.restarted = true;
+                assert!(ctx.restart_child(id));
+            }
+        }
+        Ok(())
+    }
+}
+
+enum C {
+    Fail,
+    Seen(Reply<(u64, bool)>),
+}
+
+/// Counts the messages it saw over all its instances in kept state.
+struct Counter;
+
+#[derive(Default)]
+struct Seen(u64);
+
+impl Actor for Counter {
+    type Msg = C;
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: C) -> Result<(), ActorError> {
+        ctx.kept_mut::<Seen>().0 += 1;
+        match msg {
+            C::Fail => Err("asked to fail".into()),
+            C::Seen(r) => {
+                let _ = r.send((ctx.kept::<Seen>().unwrap().0, ctx.is_supervised()));
+                Ok(())
+            }
+        }
+    }
+}
+
+#[test]
+fn any_actor_supervises_its_children_through_the_public_hook() {
+    let (system, _) = system_with_letters(2);
+    let events: Arc<Mutex<Vec<String>>> = Arc::default();
+    let e = events.clone();
+    let parent = system
+        .spawn(move || Parent {
+            events: e.clone(),
+            restarted: false,
+        })
+        .unwrap();
+    common::wait_until("the child started", || events.lock().unwrap().len() == 1);
+    let child = system.lookup::<Counter>("hooked-child").unwrap();
+    child.tell(C::Fail).unwrap();
+    // Same address, fresh instance, and the count kept across the restart.
+    assert_eq!(child.ask(C::Seen, LIMIT), Ok((2, true)));
+    child.tell(C::Fail).unwrap();
+    common::wait_until("the child stopped", || !child.is_alive());
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            "started restarted=false",
+            "exited failure=true",
+            "started restarted=true",
+            "exited failure=true",
+            "stopped Failed(\"failed: asked to fail\")",
+        ]
+    );
+    assert_eq!(system.metrics().restarts, 1);
+    assert!(parent.is_alive(), "a child's failure is not the parent's");
+    system.shutdown().unwrap();
+}
+
+/// Spawns one supervised child and leaves `on_child` to its default.
+struct Neglectful;
+
+impl Actor for Neglectful {
+    type Msg = ();
+    fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+        let opts = playhouse::SpawnOptions::new()
+            .name("neglected")
+            .supervised();
+        ctx.spawn_with(opts, || Counter)?;
+        Ok(())
+    }
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn the_default_hook_stops_an_exited_supervised_child() {
+    let (system, _) = system_with_letters(2);
+    system.spawn(|| Neglectful).unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    let child = system.lookup::<Counter>("neglected").unwrap();
+    child.tell(C::Fail).unwrap();
+    common::wait_until("the child stopped", || !child.is_alive());
+    assert_eq!(system.metrics().restarts, 0);
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn a_top_level_actor_cannot_be_supervised() {
+    let system = System::new();
+    let r = system.spawn_with(playhouse::SpawnOptions::new().supervised(), || Counter);
+    assert!(matches!(r, Err(playhouse::SpawnError::Config(_))));
+    system.shutdown().unwrap();
+}
+
+/// Exits with the reason it is told.
+struct Quitter;
+
+impl Actor for Quitter {
+    type Msg = playhouse::ExitReason;
+    fn handle(
+        &mut self,
+        ctx: &mut Context<Self>,
+        reason: playhouse::ExitReason,
+    ) -> Result<(), ActorError> {
+        ctx.exit(reason);
+        Ok(())
+    }
+}
+
+enum W {
+    Watch(Addr<Quitter>),
+    Down(playhouse::Terminated),
+    Seen(Reply<Option<playhouse::ExitReason>>),
+}
+
+impl From<playhouse::Terminated> for W {
+    fn from(t: playhouse::Terminated) -> Self {
+        W::Down(t)
+    }
+}
+
+struct ExitWatcher(Option<playhouse::ExitReason>);
+
+impl Actor for ExitWatcher {
+    type Msg = W;
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: W) -> Result<(), ActorError> {
+        match msg {
+            W::Watch(a) => ctx.watch(&a),
+            W::Down(t) => self.0 = Some(t.reason),
+            W::Seen(r) => {
+                let _ = r.send(self.0.clone());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn exit_with_a_reason_is_what_watchers_see() {
+    use playhouse::ExitReason;
+    let (system, _) = system_with_letters(2);
+    for reason in [
+        ExitReason::GaveUp,
+        ExitReason::Failed("mine".into()),
+        ExitReason::Normal,
+    ] {
+        let q = system.spawn(|| Quitter).unwrap();
+        let w = system.spawn(|| ExitWatcher(None)).unwrap();
+        w.tell(W::Watch(q.clone())).unwrap();
+        system.await_quiescent(LIMIT).unwrap();
+        q.tell(reason.clone()).unwrap();
+        system.await_quiescent(LIMIT).unwrap();
+        assert_eq!(w.ask(W::Seen, LIMIT), Ok(Some(reason)));
+    }
+    system.shutdown().unwrap();
+}
+
+/// Records its stop in the shared log.
+struct Stopping(u32, Log);
+
+impl Actor for Stopping {
+    type Msg = ();
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        Ok(())
+    }
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.1.lock().unwrap().push(format!("stop:{}", self.0));
+    }
+}
+
+/// Spawns four children, oldest first.
+struct Elder(Log);
+
+impl Actor for Elder {
+    type Msg = ();
+    fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+        for i in 1..=4 {
+            let log = self.0.clone();
+            ctx.spawn(move || Stopping(i, log.clone()))?;
+        }
+        Ok(())
+    }
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        Ok(())
+    }
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.0.lock().unwrap().push("stop:parent".into());
+    }
+}
+
+#[test]
+fn ordered_stop_stops_any_actors_children_newest_first_then_it() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let l = log.clone();
+    let elder = system
+        .spawn_with(playhouse::SpawnOptions::new().ordered_stop(), move || {
+            Elder(l.clone())
+        })
+        .unwrap();
+    system.await_quiescent(LIMIT).unwrap();
+    elder.stop();
+    common::wait_until("the parent stopped", || !elder.is_alive());
+    assert_eq!(
+        events(&log),
+        ["stop:4", "stop:3", "stop:2", "stop:1", "stop:parent"]
+    );
+    system.shutdown().unwrap();
+}
+
+/// Tries the decisions on a child that is not supervised, and on no child.
+struct Misuser(crossbeam_channel::Sender<[bool; 4]>);
+
+impl Actor for Misuser {
+    type Msg = ();
+    fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+        let plain = ctx.spawn(|| Counter)?.id();
+        let r = [
+            ctx.halt_child(plain),
+            ctx.restart_child(plain),
+            ctx.stop_child(plain + 1_000_000),
+            ctx.stop_child(plain),
+        ];
+        let _ = self.0.send(r);
+        Ok(())
+    }
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn only_supervised_children_are_halted_or_restarted() {
+    let (system, _) = system_with_letters(2);
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    system.spawn(move || Misuser(tx.clone())).unwrap();
+    assert_eq!(rx.recv_timeout(LIMIT).unwrap(), [false, false, false, true]);
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(system.metrics().actors_alive, 1, "the plain child stopped");
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn a_nested_tree_has_started_when_the_top_level_spawn_returns() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let root = Supervisor::builder()
+        .name("deep")
+        .child(ChildSpec::supervisor(
+            "mid",
+            Supervisor::builder().child(ChildSpec::supervisor(
+                "low",
+                Supervisor::builder().child(probe("leaf", &log)),
+            )),
+        ))
+        .child(probe("after", &log))
+        .spawn(&system)
+        .unwrap();
+    // No wait: every level reports its start once its children started.
+    let mid = root.child::<Supervisor>("mid").unwrap();
+    let low = mid.child::<Supervisor>("low").unwrap();
+    assert!(low.child::<Probe>("leaf").is_some());
+    assert_eq!(events(&log), ["start:leaf", "start:after"], "in tree order");
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn a_deep_child_failing_its_first_start_fails_the_top_level_spawn() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let starts = Arc::new(AtomicU64::new(0));
+    let s = starts.clone();
+    let result = Supervisor::builder()
+        .name("deep-fail")
+        .intensity(5, Duration::from_secs(60))
+        .child(probe("first", &log))
+        .child(ChildSpec::supervisor(
+            "mid",
+            Supervisor::builder().child(ChildSpec::new("broken", move || FailsToStart {
+                starts: s.clone(),
+                fail_from: 1,
+            })),
+        ))
+        .child(probe("never", &log))
+        .spawn(&system);
+    match result {
+        Err(playhouse::SupervisorError::ChildStart { child, reason }) => {
+            assert_eq!(child, "mid");
+            assert!(
+                reason.contains("broken") && reason.contains("cannot start"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected ChildStart, got {other:?}"),
+    }
+    assert_eq!(starts.load(Ordering::SeqCst), 1, "never restarted");
+    system.await_quiescent(LIMIT).unwrap();
+    assert_eq!(system.metrics().actors_alive, 0);
+    assert_eq!(events(&log), ["start:first", "stop:first"]);
     system.shutdown().unwrap();
 }

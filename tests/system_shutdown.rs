@@ -267,7 +267,7 @@ fn a_shutdown_out_of_time_abandons_an_actor_whose_first_turn_never_came() {
     let letter = letters
         .try_recv()
         .expect("the queued message was dead-lettered");
-    assert!(letter.starts_with('#'), "the unnamed sink's: {letter}");
+    assert_eq!(letter, format!("Sink#{}", sink.id()), "the unnamed sink's");
     assert_eq!(sink.tell(2), Err(SendError::Closed(2)));
     gate.open();
 }

@@ -2,7 +2,8 @@
 
 use playhouse::testkit::{ManualClock, Probe, await_children};
 use playhouse::{
-    Actor, ActorError, AskError, ChildSpec, Context, Recipient, Reply, Supervisor, System,
+    Actor, ActorError, AskError, ChildSpec, Context, Recipient, Reply, Supervisor, SupervisorExt,
+    System,
 };
 use std::time::Duration;
 

@@ -6,7 +6,7 @@ use playhouse::testkit::{
 };
 use playhouse::{
     Actor, ActorError, ChildSpec, Context, DeadLetterReason, ExitReason, Recipient, Supervisor,
-    System,
+    SupervisorExt, System,
 };
 use std::time::Duration;
 
@@ -202,7 +202,7 @@ fn dead_letters_are_collected_in_order_and_close_with_the_system() {
     let letter = letters.expect_next(T).unwrap();
     assert_eq!(letter.reason, DeadLetterReason::HandlerFailed);
     assert_eq!(letter.message_type, "u32");
-    assert_eq!(letter.recipient, format!("#{}", fragile.id()));
+    assert_eq!(letter.recipient, format!("Fragile#{}", fragile.id()));
     await_stopped(&system, &fragile, T).unwrap();
     letters.expect_none(SHORT).unwrap();
     system.shutdown().unwrap();

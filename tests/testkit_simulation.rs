@@ -4,7 +4,7 @@
 use playhouse::testkit::{SEED_VAR, SimFailure, Simulation, TraceKind, TraceStep, simulate};
 use playhouse::{
     Actor, ActorError, Addr, AskError, ChildSpec, Context, Flow, Reply, SpawnError, SpawnOptions,
-    Supervisor,
+    Supervisor, SupervisorExt,
 };
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};

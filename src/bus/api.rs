@@ -3,10 +3,11 @@
 use super::event_bus::{EventBus, TopicFn};
 use super::msg::BusMsg;
 use super::subscribe::{BusStats, Subscribe, SubscribeError, Subscription};
-use crate::addr::{Addr, Recipient};
-use crate::error::{AskError, SendError, SendTimeoutError, SpawnError, TrySendError};
 use crate::sync::Arc;
-use crate::system::{SpawnOptions, System};
+use crate::{
+    Addr, AskError, Recipient, SendError, SendTimeoutError, SpawnError, SpawnOptions, System,
+    TrySendError,
+};
 use crossbeam_channel::Sender;
 use std::fmt;
 use std::hash::Hash;
@@ -15,7 +16,7 @@ use std::time::Duration;
 impl<E: Clone + Send + 'static> EventBus<E> {
     /// A builder for a bus of `E` events. Without [`EventBusBuilder::topic_fn`]
     /// every event has the topic `()`, and subscribers use
-    /// [`Addr::subscribe_all`].
+    /// [`EventBusExt::subscribe_all`].
     pub fn builder() -> EventBusBuilder<E> {
         EventBusBuilder {
             topic: Arc::new(|_: &E| ()),
@@ -30,7 +31,7 @@ impl<E: Clone + Send + 'static> EventBus<E> {
 /// # Examples
 ///
 /// ```
-/// use playhouse::{EventBus, System};
+/// use playhouse::{EventBus, EventBusExt, System};
 ///
 /// #[derive(Clone)]
 /// struct Event {
@@ -120,11 +121,25 @@ impl<E, K> fmt::Debug for EventBusBuilder<E, K> {
     }
 }
 
-impl<E, K> Addr<EventBus<E, K>>
-where
-    E: Clone + Send + 'static,
-    K: Eq + Hash + Clone + Send + 'static,
-{
+/// Operations on an event bus's address: publish, subscribe, unsubscribe,
+/// read its counters, flush. Each is a message to the bus (an `ask` where an
+/// answer comes back), so any crate could write them.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{EventBus, EventBusExt, System};
+/// use std::time::Duration;
+///
+/// let system = System::new();
+/// let bus = EventBus::<u32>::builder().spawn(&system)?;
+/// bus.publish(7)?;
+/// bus.flush(Duration::from_secs(5))?;
+/// assert_eq!(bus.stats(Duration::from_secs(5))?.published, 1);
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait EventBusExt<E: Send + 'static, K> {
     /// Publishes `event`, waiting for room while the bus's mailbox is full
     /// (which is how backpressure from a slow subscriber reaches a publisher).
     ///
@@ -132,45 +147,24 @@ where
     /// As [`Addr::tell`], with the event: [`SendError::Closed`] if the bus has
     /// stopped, [`SendError::WouldBlockWorker`] when called on a pool worker
     /// with the bus full (inside an actor, publish with [`crate::Context::send`]).
-    pub fn publish(&self, event: E) -> Result<(), SendError<E>> {
-        self.tell(BusMsg::publish(event)).map_err(|e| match e {
-            SendError::Closed(m) => SendError::Closed(m.into_event()),
-            SendError::WouldBlockWorker(m) => SendError::WouldBlockWorker(m.into_event()),
-        })
-    }
+    fn publish(&self, event: E) -> Result<(), SendError<E>>;
 
     /// Publishes `event` if the bus has room now.
     ///
     /// # Errors
     /// [`TrySendError::Full`] or [`TrySendError::Closed`], with the event.
-    pub fn try_publish(&self, event: E) -> Result<(), TrySendError<E>> {
-        self.try_tell(BusMsg::publish(event)).map_err(|e| match e {
-            TrySendError::Full(m) => TrySendError::Full(m.into_event()),
-            TrySendError::Closed(m) => TrySendError::Closed(m.into_event()),
-        })
-    }
+    fn try_publish(&self, event: E) -> Result<(), TrySendError<E>>;
 
     /// Publishes `event`, waiting at most `timeout` for room.
     ///
     /// # Errors
     /// As [`Addr::tell_timeout`], with the event.
-    pub fn publish_timeout(&self, event: E, timeout: Duration) -> Result<(), SendTimeoutError<E>> {
-        self.tell_timeout(BusMsg::publish(event), timeout)
-            .map_err(|e| match e {
-                SendTimeoutError::Timeout(m) => SendTimeoutError::Timeout(m.into_event()),
-                SendTimeoutError::Closed(m) => SendTimeoutError::Closed(m.into_event()),
-                SendTimeoutError::WouldBlockWorker(m) => {
-                    SendTimeoutError::WouldBlockWorker(m.into_event())
-                }
-            })
-    }
+    fn publish_timeout(&self, event: E, timeout: Duration) -> Result<(), SendTimeoutError<E>>;
 
     /// A [`Recipient`] that publishes the events sent to it: hand it to code
     /// that should publish without knowing the bus, or use it with
     /// [`crate::Context::send`].
-    pub fn publisher(&self) -> Recipient<E> {
-        self.recipient()
-    }
+    fn publisher(&self) -> Recipient<E>;
 
     /// Subscribes `recipient` to the events of `topic`, with
     /// [`Overflow::Backpressure`](super::Overflow::Backpressure).
@@ -178,26 +172,22 @@ where
     /// # Errors
     /// [`SubscribeError::Stopped`] if the recipient's actor has stopped;
     /// [`SubscribeError::Ask`] if the bus did not answer within `timeout`.
-    pub fn subscribe(
+    fn subscribe(
         &self,
         topic: K,
         recipient: Recipient<E>,
         timeout: Duration,
-    ) -> Result<Subscription, SubscribeError> {
-        self.subscribe_with(Subscribe::topic(topic), recipient, timeout)
-    }
+    ) -> Result<Subscription, SubscribeError>;
 
     /// Subscribes `recipient` to every event, with [`Overflow::Backpressure`](super::Overflow::Backpressure).
     ///
     /// # Errors
-    /// As [`Addr::subscribe`].
-    pub fn subscribe_all(
+    /// As [`EventBusExt::subscribe`].
+    fn subscribe_all(
         &self,
         recipient: Recipient<E>,
         timeout: Duration,
-    ) -> Result<Subscription, SubscribeError> {
-        self.subscribe_with(Subscribe::all(), recipient, timeout)
-    }
+    ) -> Result<Subscription, SubscribeError>;
 
     /// Subscribes `recipient` as `spec` says: its topics and its overflow
     /// policy. An actor subscribed several times gets each event once per
@@ -206,15 +196,12 @@ where
     /// # Errors
     /// [`SubscribeError::Stopped`], [`SubscribeError::NoTopics`],
     /// [`SubscribeError::ZeroBuffer`], or [`SubscribeError::Ask`].
-    pub fn subscribe_with(
+    fn subscribe_with(
         &self,
         spec: Subscribe<K>,
         recipient: Recipient<E>,
         timeout: Duration,
-    ) -> Result<Subscription, SubscribeError> {
-        self.ask(|r| BusMsg::subscribe(spec, recipient, r), timeout)
-            .map_err(SubscribeError::Ask)?
-    }
+    ) -> Result<Subscription, SubscribeError>;
 
     /// Subscribes a channel, so a plain thread can `recv` (or `select!`) bus
     /// events. The bus spawns a small forwarding actor, its child, that moves
@@ -225,13 +212,13 @@ where
     /// subscription ends, the channel is disconnected.
     ///
     /// # Errors
-    /// As [`Addr::subscribe_with`], and [`SubscribeError::Spawn`] if the bus is
+    /// As [`EventBusExt::subscribe_with`], and [`SubscribeError::Spawn`] if the bus is
     /// stopping.
     ///
     /// # Examples
     ///
     /// ```
-    /// use playhouse::{EventBus, Subscribe, System};
+    /// use playhouse::{EventBus, EventBusExt, Subscribe, System};
     /// use std::time::Duration;
     ///
     /// let system = System::new();
@@ -246,7 +233,100 @@ where
     /// system.shutdown()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn subscribe_channel(
+    fn subscribe_channel(
+        &self,
+        spec: Subscribe<K>,
+        tx: Sender<E>,
+        timeout: Duration,
+    ) -> Result<Subscription, SubscribeError>;
+
+    /// Ends a subscription. Returns whether it existed (it may have been
+    /// removed already because its subscriber stopped). Events already handed
+    /// to the subscriber stay in its mailbox; events the bus buffered for it
+    /// are dropped.
+    ///
+    /// # Errors
+    /// As [`Addr::ask`].
+    fn unsubscribe(&self, subscription: Subscription, timeout: Duration) -> Result<bool, AskError>;
+
+    /// The bus's counters: published, unrouted, delivered, dropped, pruned, and
+    /// per subscription. Counts every event published before the call.
+    ///
+    /// # Errors
+    /// As [`Addr::ask`].
+    fn stats(&self, timeout: Duration) -> Result<BusStats, AskError>;
+
+    /// Waits until every event published before the call has been handed to
+    /// its subscribers' mailboxes or dropped, `DropOldest` buffers included.
+    ///
+    /// # Errors
+    /// As [`Addr::ask`]; [`AskError::Timeout`] if a subscriber makes no room
+    /// in time.
+    fn flush(&self, timeout: Duration) -> Result<(), AskError>;
+}
+
+impl<E, K> EventBusExt<E, K> for Addr<EventBus<E, K>>
+where
+    E: Clone + Send + 'static,
+    K: Eq + Hash + Clone + Send + 'static,
+{
+    fn publish(&self, event: E) -> Result<(), SendError<E>> {
+        self.tell(BusMsg::publish(event)).map_err(|e| match e {
+            SendError::Closed(m) => SendError::Closed(m.into_event()),
+            SendError::WouldBlockWorker(m) => SendError::WouldBlockWorker(m.into_event()),
+        })
+    }
+
+    fn try_publish(&self, event: E) -> Result<(), TrySendError<E>> {
+        self.try_tell(BusMsg::publish(event)).map_err(|e| match e {
+            TrySendError::Full(m) => TrySendError::Full(m.into_event()),
+            TrySendError::Closed(m) => TrySendError::Closed(m.into_event()),
+        })
+    }
+
+    fn publish_timeout(&self, event: E, timeout: Duration) -> Result<(), SendTimeoutError<E>> {
+        self.tell_timeout(BusMsg::publish(event), timeout)
+            .map_err(|e| match e {
+                SendTimeoutError::Timeout(m) => SendTimeoutError::Timeout(m.into_event()),
+                SendTimeoutError::Closed(m) => SendTimeoutError::Closed(m.into_event()),
+                SendTimeoutError::WouldBlockWorker(m) => {
+                    SendTimeoutError::WouldBlockWorker(m.into_event())
+                }
+            })
+    }
+
+    fn publisher(&self) -> Recipient<E> {
+        self.recipient()
+    }
+
+    fn subscribe(
+        &self,
+        topic: K,
+        recipient: Recipient<E>,
+        timeout: Duration,
+    ) -> Result<Subscription, SubscribeError> {
+        self.subscribe_with(Subscribe::topic(topic), recipient, timeout)
+    }
+
+    fn subscribe_all(
+        &self,
+        recipient: Recipient<E>,
+        timeout: Duration,
+    ) -> Result<Subscription, SubscribeError> {
+        self.subscribe_with(Subscribe::all(), recipient, timeout)
+    }
+
+    fn subscribe_with(
+        &self,
+        spec: Subscribe<K>,
+        recipient: Recipient<E>,
+        timeout: Duration,
+    ) -> Result<Subscription, SubscribeError> {
+        self.ask(|r| BusMsg::subscribe(spec, recipient, r), timeout)
+            .map_err(SubscribeError::Ask)?
+    }
+
+    fn subscribe_channel(
         &self,
         spec: Subscribe<K>,
         tx: Sender<E>,
@@ -256,37 +336,15 @@ where
             .map_err(SubscribeError::Ask)?
     }
 
-    /// Ends a subscription. Returns whether it existed (it may have been
-    /// removed already because its subscriber stopped). Events already handed
-    /// to the subscriber stay in its mailbox; events the bus buffered for it
-    /// are dropped.
-    ///
-    /// # Errors
-    /// As [`Addr::ask`].
-    pub fn unsubscribe(
-        &self,
-        subscription: Subscription,
-        timeout: Duration,
-    ) -> Result<bool, AskError> {
+    fn unsubscribe(&self, subscription: Subscription, timeout: Duration) -> Result<bool, AskError> {
         self.ask(|r| BusMsg::unsubscribe_reply(subscription, r), timeout)
     }
 
-    /// The bus's counters: published, unrouted, delivered, dropped, pruned, and
-    /// per subscription. Counts every event published before the call.
-    ///
-    /// # Errors
-    /// As [`Addr::ask`].
-    pub fn stats(&self, timeout: Duration) -> Result<BusStats, AskError> {
+    fn stats(&self, timeout: Duration) -> Result<BusStats, AskError> {
         self.ask(BusMsg::stats, timeout)
     }
 
-    /// Waits until every event published before the call has been handed to
-    /// its subscribers' mailboxes or dropped, `DropOldest` buffers included.
-    ///
-    /// # Errors
-    /// As [`Addr::ask`]; [`AskError::Timeout`] if a subscriber makes no room
-    /// in time.
-    pub fn flush(&self, timeout: Duration) -> Result<(), AskError> {
+    fn flush(&self, timeout: Duration) -> Result<(), AskError> {
         self.ask(BusMsg::flush, timeout)
     }
 }

@@ -19,10 +19,8 @@
 //! has stopped and the bus has stopped for good or dropped the subscription;
 //! a forwarder stopped by its bus's restart is replaced by a new one.
 
-use crate::actor::Actor;
-use crate::context::Context;
-use crate::error::ActorError;
 use crate::sync::Mutex;
+use crate::{Actor, ActorError, Context};
 use crossbeam_channel::{Sender, TrySendError};
 use std::time::Duration;
 

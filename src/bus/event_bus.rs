@@ -6,13 +6,11 @@ use super::msg::{BusMsg, Inner};
 use super::subscribe::{
     BusStats, Overflow, Subscribe, SubscribeError, SubscriberStats, Subscription, Topics,
 };
-use crate::actor::{Actor, ExitReason};
-use crate::addr::Recipient;
-use crate::context::Context;
-use crate::error::{ActorError, TrySendError};
-use crate::reply::Reply;
 use crate::sync::Arc;
-use crate::system::{DeadLetterReason, SpawnOptions};
+use crate::{
+    Actor, ActorError, Context, DeadLetterReason, ExitReason, Recipient, Reply, SpawnOptions,
+    TrySendError,
+};
 use crossbeam_channel::Sender;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
@@ -39,7 +37,7 @@ pub(super) type TopicFn<E, K> = Arc<dyn Fn(&E) -> K + Send + Sync>;
 /// subscription that covers the topic ([`Subscribe::topic`], [`Subscribe::topics`])
 /// or covers every event ([`Subscribe::all`]). Subscribers are [`Recipient`]s,
 /// so any actor type can subscribe, and a plain thread can subscribe a
-/// `crossbeam_channel::Sender` ([`Addr::subscribe_channel`]).
+/// `crossbeam_channel::Sender` ([`EventBusExt::subscribe_channel`]).
 ///
 /// ```text
 ///  publish ──► bus mailbox ──► EventBus ──ctx.send──► subscriber (Backpressure)
@@ -63,8 +61,8 @@ pub(super) type TopicFn<E, K> = Arc<dyn Fn(&E) -> K + Send + Sync>;
 /// - [`Overflow::Backpressure`] uses [`Context::send`]. When the subscriber's
 ///   mailbox is full the event is parked with the subscriber and the *bus* is
 ///   suspended: it takes no more events, its mailbox fills, and publishers
-///   outside the pool block in [`Addr::publish`] (or get `Full` from
-///   [`Addr::try_publish`]), while publishing actors are suspended in turn.
+///   outside the pool block in [`EventBusExt::publish`] (or get `Full` from
+///   [`EventBusExt::try_publish`]), while publishing actors are suspended in turn.
 ///   Nothing is lost, and the whole bus goes at the pace of its slowest such
 ///   subscriber.
 /// - [`Overflow::DropNewest`] and [`Overflow::Fail`] use `try_tell`; on `Full`
@@ -111,12 +109,12 @@ pub(super) type TopicFn<E, K> = Arc<dyn Fn(&E) -> K + Send + Sync>;
 ///
 /// - [`System::await_quiescent`] counts messages in mailboxes, not events
 ///   held in a `DropOldest` buffer or by a channel forwarder waiting for room;
-///   use [`Addr::flush`] to wait for the buffers.
+///   use [`EventBusExt::flush`] to wait for the buffers.
 ///
 /// # Examples
 ///
 /// ```
-/// use playhouse::{Actor, ActorError, Context, EventBus, Reply, System};
+/// use playhouse::{Actor, ActorError, Context, EventBus, EventBusExt, Reply, System};
 /// use std::time::Duration;
 ///
 /// #[derive(Clone, Debug)]
@@ -176,10 +174,10 @@ pub(super) type TopicFn<E, K> = Arc<dyn Fn(&E) -> K + Send + Sync>;
 ///
 /// [`System::await_quiescent`]: crate::System::await_quiescent
 /// [`Recipient`]: crate::Recipient
-/// [`Addr::subscribe_channel`]: crate::Addr::subscribe_channel
-/// [`Addr::publish`]: crate::Addr::publish
-/// [`Addr::try_publish`]: crate::Addr::try_publish
-/// [`Addr::flush`]: crate::Addr::flush
+/// [`EventBusExt::subscribe_channel`]: crate::EventBusExt::subscribe_channel
+/// [`EventBusExt::publish`]: crate::EventBusExt::publish
+/// [`EventBusExt::try_publish`]: crate::EventBusExt::try_publish
+/// [`EventBusExt::flush`]: crate::EventBusExt::flush
 /// [`Context::send`]: crate::Context::send
 /// [`Context::run_after`]: crate::Context::run_after
 /// [`Context::watch_with`]: crate::Context::watch_with
@@ -197,7 +195,7 @@ pub struct EventBus<E: Send + 'static, K = ()> {
     /// A flush continuation is scheduled.
     flush_armed: bool,
     flush_delay: Duration,
-    /// [`crate::Addr::flush`] callers waiting for every buffer to empty.
+    /// [`crate::EventBusExt::flush`] callers waiting for every buffer to empty.
     flush_waiters: Vec<Reply<()>>,
     /// Reused list of the subscriptions one event goes to.
     scratch: Vec<u64>,
@@ -452,9 +450,9 @@ where
                 topics: topics.clone(),
                 overflow: spec.overflow,
             };
-            let carried = ctx.carried_mut::<KeptSubs<E, K>>();
-            carried.next_sub = self.next_sub;
-            carried.subs.insert(id, kept);
+            let kept_subs = ctx.kept_mut::<KeptSubs<E, K>>();
+            kept_subs.next_sub = self.next_sub;
+            kept_subs.subs.insert(id, kept);
         }
         self.insert(ctx, id, topics, spec.overflow, recipient, owned);
         Ok(Subscription { bus: ctx.id(), id })
@@ -507,7 +505,7 @@ where
     /// After a restart: subscribes again everything the old instance had,
     /// under the same ids (`keep.rs`).
     fn restore(&mut self, ctx: &mut Context<Self>) {
-        let Some(kept) = ctx.carried::<KeptSubs<E, K>>().cloned() else {
+        let Some(kept) = ctx.kept::<KeptSubs<E, K>>().cloned() else {
             return;
         };
         self.next_sub = kept.next_sub;
@@ -522,14 +520,14 @@ where
                             "event bus {}: subscription {id} lost in the restart: {e}",
                             label(ctx)
                         );
-                        ctx.carried_mut::<KeptSubs<E, K>>().subs.remove(&id);
+                        ctx.kept_mut::<KeptSubs<E, K>>().subs.remove(&id);
                         gone += 1;
                         continue;
                     }
                 },
             };
             if !recipient.is_alive() {
-                ctx.carried_mut::<KeptSubs<E, K>>().subs.remove(&id);
+                ctx.kept_mut::<KeptSubs<E, K>>().subs.remove(&id);
                 gone += 1;
                 continue;
             }
@@ -572,7 +570,7 @@ where
             return;
         };
         if ctx.is_supervised() {
-            ctx.carried_mut::<KeptSubs<E, K>>().subs.remove(&id);
+            ctx.kept_mut::<KeptSubs<E, K>>().subs.remove(&id);
         }
         match &sub.topics {
             Topics::All => self.all.retain(|s| *s != id),

@@ -2,11 +2,11 @@
 //!
 //! A restarted bus keeps its address, and its subscribers get no notice of
 //! the restart: they would never subscribe again. So a supervised bus (no
-//! other is ever restarted) writes its subscriptions through to state the
-//! runtime keeps for the actor across its
-//! restarts, whatever ends the instance (a failure, or a halt by the
-//! supervisor: a sibling's failure under `OneForAll`, say) and drops when the
-//! actor stops for good (`Context::carried_mut`). The instance a restart
+//! other is ever restarted) writes its subscriptions through to the state
+//! any actor can keep across its restarts ([`crate::Context::kept_mut`]),
+//! which outlives whatever ends the instance (a failure, or a halt by the
+//! supervisor: a sibling's failure under `OneForAll`, say) and is dropped
+//! when the actor stops for good. The instance a restart
 //! builds reads them back in its `started` hook. The subscriptions keep
 //! their ids, so a [`Subscription`](super::Subscription) from before the
 //! restart still unsubscribes. What is lost is what lived only in the ended
@@ -15,7 +15,7 @@
 //! instance) had not yet handed to its channel.
 
 use super::subscribe::{Overflow, Topics};
-use crate::addr::Recipient;
+use crate::Recipient;
 use crossbeam_channel::Sender;
 use std::collections::BTreeMap;
 

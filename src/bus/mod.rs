@@ -10,7 +10,7 @@ mod keep;
 mod msg;
 mod subscribe;
 
-pub use api::EventBusBuilder;
+pub use api::{EventBusBuilder, EventBusExt};
 pub use event_bus::EventBus;
 pub use msg::BusMsg;
 pub use subscribe::{BusStats, Overflow, Subscribe, SubscribeError, SubscriberStats, Subscription};

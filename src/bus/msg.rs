@@ -1,9 +1,7 @@
 //! [`BusMsg`]: the messages an [`crate::EventBus`] handles, with constructors for sending them from inside actors.
 
 use super::subscribe::{BusStats, Subscribe, SubscribeError, Subscription};
-use crate::actor::Terminated;
-use crate::addr::Recipient;
-use crate::reply::Reply;
+use crate::{Recipient, Reply, Terminated};
 use crossbeam_channel::Sender;
 use std::fmt;
 
@@ -13,7 +11,7 @@ use std::fmt;
 /// (subscribe, stats, flush), which never block the worker.
 ///
 /// An event converts into a publish message with `From`, so
-/// `ctx.send(&bus, event.into())` publishes, and [`crate::Addr::publisher`] gives a
+/// `ctx.send(&bus, event.into())` publishes, and [`crate::EventBusExt::publisher`] gives a
 /// [`Recipient`] of plain events.
 ///
 /// # Examples
@@ -22,7 +20,7 @@ use std::fmt;
 /// suspended, not its worker.
 ///
 /// ```
-/// use playhouse::{Actor, ActorError, Addr, BusMsg, Context, EventBus, System};
+/// use playhouse::{Actor, ActorError, Addr, BusMsg, Context, EventBus, EventBusExt, System};
 /// use std::time::Duration;
 ///
 /// struct Ticker {
@@ -72,7 +70,7 @@ impl<E: Send + 'static, K> BusMsg<E, K> {
     }
 
     /// Subscribes `recipient` as `spec` says; the answer is the subscription's
-    /// handle (see [`crate::Addr::subscribe_with`]).
+    /// handle (see [`crate::EventBusExt::subscribe_with`]).
     pub fn subscribe(
         spec: Subscribe<K>,
         recipient: Recipient<E>,
@@ -81,7 +79,7 @@ impl<E: Send + 'static, K> BusMsg<E, K> {
         BusMsg(Inner::Subscribe(spec, recipient, reply))
     }
 
-    /// Subscribes a channel (see [`crate::Addr::subscribe_channel`]).
+    /// Subscribes a channel (see [`crate::EventBusExt::subscribe_channel`]).
     pub fn subscribe_channel(
         spec: Subscribe<K>,
         tx: Sender<E>,
@@ -100,13 +98,13 @@ impl<E: Send + 'static, K> BusMsg<E, K> {
         BusMsg(Inner::Unsubscribe(subscription, Some(reply)))
     }
 
-    /// Asks for the bus's counters (see [`crate::Addr::stats`]).
+    /// Asks for the bus's counters (see [`crate::EventBusExt::stats`]).
     pub fn stats(reply: Reply<BusStats>) -> Self {
         BusMsg(Inner::Stats(reply))
     }
 
     /// Asks to be answered once every `DropOldest` buffer is empty (see
-    /// [`crate::Addr::flush`]).
+    /// [`crate::EventBusExt::flush`]).
     pub fn flush(reply: Reply<()>) -> Self {
         BusMsg(Inner::Flush(reply))
     }

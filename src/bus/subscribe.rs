@@ -1,6 +1,6 @@
 //! What a subscription is made of: its topics, its overflow policy, its handle, its counters and its errors.
 
-use crate::error::{AskError, SpawnError};
+use crate::{AskError, SpawnError};
 use std::error::Error;
 use std::fmt;
 
@@ -11,7 +11,7 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use playhouse::{Actor, ActorError, Context, EventBus, Overflow, Subscribe, System};
+/// use playhouse::{Actor, ActorError, Context, EventBus, EventBusExt, Overflow, Subscribe, System};
 /// use std::time::Duration;
 ///
 /// struct Metrics(u64);
@@ -111,13 +111,13 @@ impl<K> Subscribe<K> {
 }
 
 /// The handle of one subscription, returned when subscribing; give it to
-/// [`crate::Addr::unsubscribe`] to end the subscription. Dropping it does not
+/// [`crate::EventBusExt::unsubscribe`] to end the subscription. Dropping it does not
 /// unsubscribe.
 ///
 /// # Examples
 ///
 /// ```
-/// use playhouse::{EventBus, Subscribe, System};
+/// use playhouse::{EventBus, EventBusExt, Subscribe, System};
 /// use std::time::Duration;
 ///
 /// let timeout = Duration::from_secs(5);
@@ -152,7 +152,7 @@ impl Subscription {
     }
 }
 
-/// The bus's counters, read with [`crate::Addr::stats`].
+/// The bus's counters, read with [`crate::EventBusExt::stats`].
 ///
 /// Every event a subscription matched is, once the bus has handled it, either
 /// *delivered* (in the subscriber's mailbox, or parked for it under
@@ -163,7 +163,7 @@ impl Subscription {
 /// # Examples
 ///
 /// ```
-/// use playhouse::{Actor, ActorError, Context, EventBus, Overflow, SpawnOptions, Subscribe, System};
+/// use playhouse::{Actor, ActorError, Context, EventBus, EventBusExt, Overflow, SpawnOptions, Subscribe, System};
 /// use std::time::Duration;
 ///
 /// struct Sink;
@@ -239,7 +239,7 @@ pub struct SubscriberStats {
 /// # Examples
 ///
 /// ```
-/// use playhouse::{Actor, ActorError, Context, EventBus, SubscribeError, System};
+/// use playhouse::{Actor, ActorError, Context, EventBus, EventBusExt, SubscribeError, System};
 /// use std::time::Duration;
 ///
 /// struct Sink;

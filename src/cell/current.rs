@@ -36,6 +36,13 @@ crate::sync::thread_local! {
     static CURRENT: StdCell<*const Current<'static>> = StdCell::new(ptr::null());
 }
 
+/// Whether a turn runs on this thread now (on a pool worker or a dedicated
+/// thread): a panic here is inside the turn, whose handlers and hooks run
+/// under `catch_unwind`.
+pub(crate) fn in_turn() -> bool {
+    CURRENT.with(|c| !c.get().is_null())
+}
+
 impl<'a> Current<'a> {
     pub(crate) fn new(
         id: u64,

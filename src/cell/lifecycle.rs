@@ -26,7 +26,6 @@ use crate::actor::{Actor, ExitReason, Terminated};
 use crate::context::Context;
 use crate::error::{AskError, Failure};
 use crate::panic::panic_message;
-use crate::supervisor::GaveUp;
 use crate::sync::{Arc, Ordering};
 use crate::system::DeadLetterReason;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -35,7 +34,9 @@ impl<A: Actor> Cell<A> {
     /// Step 1: builds and starts a fresh instance.
     pub(super) fn start_instance(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>) {
         if ctx.st.live || ctx.st.winding_down() {
-            debug_assert!(false, "start of an actor that is not waiting to start");
+            // A parent's `restart_child` of a child that is not waiting for
+            // one: nothing to do.
+            log::debug!("actor {}: start while not waiting to start", self.label());
             return;
         }
         let made = if let Some(factory) = self.factory_for_start() {
@@ -59,8 +60,10 @@ impl<A: Actor> Cell<A> {
             Ok(a) => a,
             Err(p) => return self.fail(actor, ctx, Failure::Panic(p)),
         };
-        if ctx.st.halted().is_some() {
+        let restarted = ctx.st.halted().is_some();
+        if restarted {
             ctx.st.rel().halted = None;
+            self.shared.count_restart();
         }
         ctx.st.forget_dead_watched();
         let started = catch_unwind(AssertUnwindSafe(|| fresh.started(ctx)));
@@ -72,7 +75,9 @@ impl<A: Actor> Cell<A> {
         if self.supervised
             && let Some(parent) = &ctx.st.parent
         {
-            parent.clone().notice(ChildNotice::Started(self.id));
+            parent
+                .clone()
+                .notice(ChildNotice::Started(self.id, restarted));
         }
         self.after_handler(actor, ctx);
     }
@@ -84,16 +89,42 @@ impl<A: Actor> Cell<A> {
         ctx: &mut Context<A>,
         failure: Failure,
     ) {
-        let gave_up = matches!(&failure, Failure::Error(e) if e.is::<GaveUp>());
-        let what = if self.supervised {
-            "reporting to its supervisor"
+        self.shared.count_failure();
+        if self.supervised {
+            // Its parent decides what the failure calls for, and logs it with
+            // that decision: one line per failure.
+            log::debug!("actor {} {failure}; reporting to its parent", self.label());
         } else {
-            "stopping it"
-        };
-        log::error!("actor {} {failure}; {what}", self.label());
+            log::error!("actor {} {failure}; stopping it", self.label());
+        }
+        self.end_failed(actor, ctx, ExitReason::Failed(failure.to_string()));
+    }
+
+    /// Step 2, for an instance that ended itself with a failing reason
+    /// (`Context::exit`): it said why, so nothing is logged above debug.
+    pub(super) fn exit_failed(
+        self: &Arc<Self>,
+        actor: &mut Option<A>,
+        ctx: &mut Context<A>,
+        reason: ExitReason,
+    ) {
+        log::debug!("actor {} exits: {reason:?}", self.label());
+        self.end_failed(actor, ctx, reason);
+    }
+
+    fn end_failed(
+        self: &Arc<Self>,
+        actor: &mut Option<A>,
+        ctx: &mut Context<A>,
+        reason: ExitReason,
+    ) {
         self.drop_instance(actor);
         ctx.st.live = false;
-        let desc = failure.to_string();
+        let gave_up = reason == ExitReason::GaveUp;
+        let desc = match reason {
+            ExitReason::Failed(s) => s,
+            other => format!("{other:?}"),
+        };
         match (self.supervised, gave_up) {
             (true, true) => self.begin_halt(actor, ctx, Exit::GaveUp),
             (true, false) => self.begin_halt(actor, ctx, Exit::Failed(desc)),
@@ -307,7 +338,7 @@ impl<A: Actor> Cell<A> {
         self.drop_instance(actor);
         // What it kept for a restart that will not come (`Relations::carry`);
         // recipients in it may hold user closures, whose drops are user code.
-        let carry = ctx.st.rel().carry.take();
+        let carry = std::mem::take(&mut ctx.st.rel().carry);
         super::contain(
             || self.label(),
             "dropping what it kept for a restart",
@@ -343,9 +374,10 @@ impl<A: Actor> Cell<A> {
             reason: exit_reason(&reason, ctx.st.halted()),
         };
         log::debug!("actor {} stopped: {:?}", self.label(), notice.reason);
+        let reason = notice.reason.clone();
         self.watchers.end(notice);
         if let Some(parent) = ctx.st.parent.take() {
-            parent.notice(ChildNotice::Stopped(self.id));
+            parent.notice(ChildNotice::Stopped(self.id, reason));
         }
         self.shared.actor_stopped();
     }

@@ -21,11 +21,12 @@
 
 pub(crate) mod current;
 mod lifecycle;
+pub(crate) mod panic_hook;
 mod turn;
 
 use crate::watch::{Notify, Watchers};
 
-use crate::actor::Actor;
+use crate::actor::{Actor, ChildEvent, ExitReason};
 use crate::context::{Context, CtxState, Factory};
 use crate::dedicated::RunnerHandle;
 use crate::error::{ActorError, Failure};
@@ -77,18 +78,44 @@ pub(crate) enum Exit {
     Halted,
 }
 
-/// What a child tells its parent, through the parent's control lane.
+impl Exit {
+    /// The exit as the parent's [`crate::ChildEvent::Exited`] tells it.
+    pub(crate) fn reason(&self) -> ExitReason {
+        match self {
+            Exit::Normal => ExitReason::Normal,
+            Exit::Failed(s) => ExitReason::Failed(s.clone()),
+            Exit::GaveUp => ExitReason::GaveUp,
+            Exit::Halted => ExitReason::Shutdown,
+        }
+    }
+}
+
+/// What a child tells its parent, through the parent's control lane; the
+/// parent's turn hands it to `Actor::on_child` as a `ChildEvent`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ChildNotice {
-    /// A supervised child finished `started` successfully.
-    Started(u64),
+    /// A supervised child finished `started` successfully (again, if `true`).
+    Started(u64, bool),
     /// A supervised child's instance is gone; it waits for a decision.
     Exited(u64, Exit),
     /// A child stopped for good.
-    Stopped(u64),
+    Stopped(u64, ExitReason),
 }
 
-/// What a supervisor asks of a supervised child.
+impl ChildNotice {
+    pub(crate) fn event(self) -> ChildEvent {
+        match self {
+            ChildNotice::Started(id, restarted) => ChildEvent::Started { id, restarted },
+            ChildNotice::Exited(id, exit) => ChildEvent::Exited {
+                id,
+                reason: exit.reason(),
+            },
+            ChildNotice::Stopped(id, reason) => ChildEvent::Stopped { id, reason },
+        }
+    }
+}
+
+/// What a parent asks of a child (`Context::restart_child` and friends).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Command {
     /// Build a fresh instance and start it (after an exit).
@@ -231,6 +258,8 @@ pub(crate) trait AnyCell: Send + Sync {
     fn id(&self) -> u64;
     fn label(&self) -> String;
     fn is_root(&self) -> bool;
+    /// Spawned supervised: its exits wait for its parent's decision.
+    fn is_supervised(&self) -> bool;
     fn shutdown_timeout(&self) -> Option<Duration>;
     /// The worker running the actor now, if one is.
     fn running_on(&self) -> Option<usize>;
@@ -331,10 +360,16 @@ impl<A: Actor> Cell<A> {
         self.throughput as usize
     }
 
+    /// How logs, dead letters and shutdown reports name the actor: its name,
+    /// or its type and id (`Worker#12`).
     pub(crate) fn label(&self) -> String {
         match self.name() {
             Some(n) => n.to_string(),
-            None => format!("#{}", self.id),
+            None => format!(
+                "{}#{}",
+                short_type_name(std::any::type_name::<A>()),
+                self.id
+            ),
         }
     }
 
@@ -629,6 +664,9 @@ impl<A: Actor> AnyCell for Cell<A> {
     fn is_root(&self) -> bool {
         self.is_root
     }
+    fn is_supervised(&self) -> bool {
+        self.supervised
+    }
     fn shutdown_timeout(&self) -> Option<Duration> {
         self.extra.as_ref()?.shutdown_timeout
     }
@@ -721,6 +759,29 @@ pub(crate) fn contain(label: impl FnOnce() -> String, what: &str, f: impl FnOnce
     }
 }
 
+/// A type name without its module paths: `my_app::jobs::Worker<my_app::Job>`
+/// becomes `Worker<Job>`.
+pub(crate) fn short_type_name(full: &str) -> String {
+    let mut out = String::with_capacity(full.len());
+    let mut ident = String::new();
+    let mut chars = full.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_alphanumeric() || c == '_' {
+            ident.push(c);
+        } else if c == ':' && chars.peek() == Some(&':') {
+            // `ident::` is a path segment: drop it.
+            chars.next();
+            ident.clear();
+        } else {
+            out.push_str(&ident);
+            ident.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(&ident);
+    out
+}
+
 #[cfg(all(test, not(loom), target_pointer_width = "64"))]
 mod tests {
     use super::{Cell, Control, Envelope, Mailbox};
@@ -733,6 +794,17 @@ mod tests {
         fn handle(&mut self, _: &mut Context<Self>, _: u64) -> Result<(), ActorError> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn type_names_lose_their_module_paths() {
+        use super::short_type_name;
+        assert_eq!(short_type_name("app::jobs::Worker"), "Worker");
+        assert_eq!(
+            short_type_name("app::Bus<u64, app::topic::Key>"),
+            "Bus<u64, Key>"
+        );
+        assert_eq!(short_type_name("(a::B, [c::D; 2])"), "(B, [D; 2])");
     }
 
     /// An idle actor's footprint is its cell (plus its registry slot and

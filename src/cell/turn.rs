@@ -2,15 +2,14 @@
 
 use super::current::Current;
 use super::{
-    Cell, ChildNotice, Command, Control, Envelope, RunState, StopReason, TurnEnd, failure_of,
+    Cell, ChildNotice, Command, Control, Envelope, Exit, RunState, StopReason, TurnEnd, failure_of,
 };
 use crate::actor::Actor;
 use crate::context::{Context, CtxState, UNREGISTERED};
 use crate::mailbox::{Idle, Popped};
-use crate::supervisor::Supervisor;
+use crate::reply::Handling;
 use crate::sync::{Arc, Ordering};
 use crate::system::DeadLetterReason;
-use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 impl<A: Actor> Cell<A> {
@@ -211,8 +210,13 @@ impl<A: Actor> Cell<A> {
                 .dead_letter::<A::Msg>(&self.label(), DeadLetterReason::Stopped);
             return;
         };
+        let handling = env.ask.map(Handling::begin);
         let outcome = catch_unwind(AssertUnwindSafe(|| a.handle(ctx, env.msg)));
-        if let Some(failure) = failure_of(outcome) {
+        let failure = failure_of(outcome);
+        if let Some(h) = handling {
+            h.finish(failure.is_some());
+        }
+        if let Some(failure) = failure {
             self.shared
                 .dead_letter::<A::Msg>(&self.label(), DeadLetterReason::HandlerFailed);
             self.fail(actor, ctx, failure);
@@ -224,7 +228,10 @@ impl<A: Actor> Cell<A> {
     /// Acts on a `Context::stop` made by the code that just ran.
     pub(super) fn after_handler(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>) {
         if std::mem::take(&mut ctx.st.stop_requested) {
-            self.begin_stop(actor, ctx, super::StopReason::Requested);
+            match ctx.st.take_exit() {
+                Some(reason) if reason.is_failure() => self.exit_failed(actor, ctx, reason),
+                _ => self.begin_stop(actor, ctx, super::StopReason::Requested),
+            }
         }
     }
 
@@ -232,6 +239,11 @@ impl<A: Actor> Cell<A> {
         match item {
             Control::Command(Command::Start) => self.start_instance(actor, ctx),
             Control::Command(Command::Halt) => self.begin_halt(actor, ctx, super::Exit::Halted),
+            Control::Command(Command::Stop(StopReason::Decided)) if ctx.st.halted().is_none() => {
+                // The parent stopped a child that had not exited: it ends
+                // as any child its parent stops.
+                self.begin_stop(actor, ctx, StopReason::Parent)
+            }
             Control::Command(Command::Stop(reason)) => self.begin_stop(actor, ctx, reason),
             Control::Resumed => {
                 debug_assert!(ctx.st.parked_sends > 0);
@@ -265,22 +277,24 @@ impl<A: Actor> Cell<A> {
         ctx: &mut Context<A>,
         notice: ChildNotice,
     ) {
-        if let ChildNotice::Stopped(id) = notice {
+        if let ChildNotice::Stopped(id, _) = notice {
             self.child_gone(actor, ctx, id);
         }
         if !ctx.st.live || ctx.st.winding_down() {
+            // No instance to tell: a stopping parent stops its children
+            // anyway, and a halted one is restarted or stopped with them. A
+            // failure no parent will log is logged here.
+            if let ChildNotice::Exited(id, Exit::Failed(why)) = &notice {
+                log::warn!(
+                    "actor {}: child #{id} failed while no instance could decide: {why}",
+                    self.label()
+                );
+            }
             return;
         }
-        // Supervisors are the actors that act on their children's exits.
         let Some(a) = actor.as_mut() else { return };
-        let (a_any, ctx_any): (&mut dyn Any, &mut dyn Any) = (a, ctx);
-        let (Some(sup), Some(sup_ctx)) = (
-            a_any.downcast_mut::<Supervisor>(),
-            ctx_any.downcast_mut::<Context<Supervisor>>(),
-        ) else {
-            return;
-        };
-        let outcome = catch_unwind(AssertUnwindSafe(|| sup.on_child(sup_ctx, notice)));
+        let event = notice.event();
+        let outcome = catch_unwind(AssertUnwindSafe(|| a.on_child(ctx, event)));
         if let Some(failure) = failure_of(outcome) {
             self.fail(actor, ctx, failure);
         } else {

@@ -18,7 +18,7 @@ use super::stage::{ErrorPolicy, MakeStage, Stage};
 use super::throttle::Throttle;
 use super::window::{KeyedWindows, Window, Windowed};
 use crate::sync::Arc;
-use crate::{Addr, EventBus, Subscribe, SubscribeError, System};
+use crate::{Addr, EventBus, EventBusExt, Subscribe, SubscribeError, System};
 use crossbeam_channel::Receiver;
 use std::fmt;
 use std::hash::Hash;

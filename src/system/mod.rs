@@ -25,7 +25,6 @@ use crate::dedicated::DEDICATED;
 use crate::error::{BuildError, QuiescenceTimeout, ShutdownError, SpawnError, StuckActor};
 use crate::pool::{PoolHandle, ThreadPool};
 use crate::quiet::Quiet;
-use crate::supervisor::Supervisor;
 use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering, thread};
 use crate::timer::{ManualClock, Timer};
 use std::collections::HashMap;
@@ -75,10 +74,19 @@ pub(crate) fn deadline_after(d: Duration) -> Instant {
 pub struct SystemMetrics {
     /// Actors spawned and not yet stopped.
     pub actors_alive: usize,
-    /// User messages handled by all actors.
+    /// User messages handled by all actors, counted at the end of each turn.
+    /// A message whose handler failed counts too (it was taken and handled,
+    /// unsuccessfully); it is also a dead letter and a handler failure.
     pub messages_handled: u64,
     /// Messages that went to dead letters.
     pub dead_letters: u64,
+    /// Failures of actors: a handler, `started`, `on_child` or a continuation
+    /// that panicked or returned `Err`, or a factory that panicked.
+    pub failures: u64,
+    /// Restarts: starts of a supervised actor after an earlier instance of
+    /// it exited (by a [`crate::Supervisor`] or any parent using
+    /// [`crate::Context::restart_child`]).
+    pub restarts: u64,
     /// Tasks workers took from one another.
     pub steals: u64,
     /// Times a worker went to sleep for lack of work.
@@ -110,6 +118,8 @@ pub(crate) struct Shared {
     quiet: Arc<Quiet>,
     alive: AtomicUsize,
     dead_letters: AtomicU64,
+    failures: AtomicU64,
+    restarts: AtomicU64,
     /// Dead letters of accepted messages whose actor stopped
     /// ([`DeadLetterReason::Stopped`]): what a shutdown reports as lost.
     lost: AtomicU64,
@@ -128,6 +138,18 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Counts an actor's failure (only on the failure path).
+    pub(crate) fn count_failure(&self) {
+        // ORDERING: Relaxed; a statistic.
+        self.failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a restart of a supervised actor (only on the restart path).
+    pub(crate) fn count_restart(&self) {
+        // ORDERING: Relaxed; a statistic.
+        self.restarts.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn is_closing(&self) -> bool {
         // ORDERING: Acquire pairs with the Release in `System::shutdown_timeout`;
         // a refused sender needs nothing else from the shutting-down thread, so
@@ -361,6 +383,7 @@ impl SystemBuilder {
     /// # Errors
     /// Zero workers, capacity or throughput; a thread the OS refused to start.
     pub fn build(mut self) -> Result<System, BuildError> {
+        crate::cell::panic_hook::install();
         if self.capacity == 0 {
             return Err(BuildError::zero("mailbox capacity"));
         }
@@ -391,6 +414,7 @@ impl SystemBuilder {
     /// Zero capacity or throughput.
     #[cfg(not(loom))]
     pub(crate) fn build_simulated(mut self, seed: u64) -> Result<System, BuildError> {
+        crate::cell::panic_hook::install();
         if self.capacity == 0 {
             return Err(BuildError::zero("mailbox capacity"));
         }
@@ -426,6 +450,8 @@ impl SystemBuilder {
             quiet,
             alive: AtomicUsize::new(0),
             dead_letters: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            restarts: AtomicU64::new(0),
             lost: AtomicU64::new(0),
             dedicated_messages: AtomicU64::new(0),
             runners: Mutex::new(Vec::new()),
@@ -563,6 +589,10 @@ impl System {
         options: SpawnOptions,
         factory: impl Fn() -> A + Send + Sync + 'static,
     ) -> Result<Addr<A>, SpawnError> {
+        if options.is_supervised() {
+            // A top-level actor has no parent to report its exits to.
+            return Err(BuildError::invalid("a top-level actor cannot be supervised").into());
+        }
         let (name, config) = self.shared.cell_config(options)?;
         self.spawn_root(name, config, factory)
     }
@@ -588,17 +618,6 @@ impl System {
         self.shared.lookup(name)
     }
 
-    /// Spawns a top-level supervisor (its children stop newest first).
-    pub(crate) fn spawn_supervisor(
-        &self,
-        name: Option<String>,
-        factory: impl Fn() -> Supervisor + Send + Sync + 'static,
-    ) -> Result<Addr<Supervisor>, SpawnError> {
-        let (_, mut config) = self.shared.cell_config(SpawnOptions::new())?;
-        config.ordered_stop = true;
-        self.spawn_root(name, config, factory)
-    }
-
     /// The system's counters.
     pub fn metrics(&self) -> SystemMetrics {
         let pool = self.pool.metrics();
@@ -609,6 +628,8 @@ impl System {
             // ORDERING: Relaxed; a statistic.
             messages_handled: s.quiet.messages() + s.dedicated_messages.load(Ordering::Relaxed),
             dead_letters: s.dead_letters.load(Ordering::Relaxed),
+            failures: s.failures.load(Ordering::Relaxed),
+            restarts: s.restarts.load(Ordering::Relaxed),
             steals: pool.steals,
             parks: pool.parks,
         }

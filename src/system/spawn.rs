@@ -33,6 +33,9 @@ pub struct SpawnOptions {
     name: Option<String>,
     capacity: Option<usize>,
     throughput: Option<usize>,
+    supervised: bool,
+    ordered_stop: bool,
+    shutdown_timeout: Option<Duration>,
     low_watermark: Option<usize>,
     dedicated: bool,
 }
@@ -70,6 +73,40 @@ impl SpawnOptions {
     pub fn throughput(mut self, throughput: usize) -> Self {
         self.throughput = Some(throughput);
         self
+    }
+
+    /// Links the child to its parent as a supervised child (children only,
+    /// see [`crate::Context::spawn_with`]): when an instance ends (a failure,
+    /// a `stop`) the child keeps its mailbox and address, reports
+    /// [`crate::ChildEvent::Exited`] to its parent's
+    /// [`crate::Actor::on_child`], and waits for the parent to restart it
+    /// with a fresh instance from its factory, or to stop it. It also
+    /// reports each successful start.
+    ///
+    /// See [`crate::Actor::on_child`] for an example.
+    pub fn supervised(mut self) -> Self {
+        self.supervised = true;
+        self
+    }
+
+    /// When the actor stops (or halts), its children stop one at a time,
+    /// newest first, each after the previous one has stopped (OTP's
+    /// supervisor shutdown order), instead of all at once.
+    pub fn ordered_stop(mut self) -> Self {
+        self.ordered_stop = true;
+        self
+    }
+
+    /// How long its parent, when the parent stops, waits for this actor to
+    /// stop before abandoning it with an error log (default: as long as it
+    /// takes). Children only.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = Some(timeout);
+        self
+    }
+
+    pub(super) fn is_supervised(&self) -> bool {
+        self.supervised
     }
 
     /// The queue length at which actors suspended on this actor's full
@@ -179,9 +216,9 @@ impl Shared {
         let config = CellConfig {
             capacity,
             throughput,
-            supervised: false,
-            ordered_stop: false,
-            shutdown_timeout: None,
+            supervised: options.supervised,
+            ordered_stop: options.ordered_stop,
+            shutdown_timeout: options.shutdown_timeout,
             low_watermark,
             dedicated: if options.dedicated {
                 Some(self.start_runner()?)

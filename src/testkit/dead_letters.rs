@@ -170,7 +170,7 @@ impl DeadLetters {
     /// let failed = letters.fish_for(Duration::from_secs(5), |l| {
     ///     l.reason == DeadLetterReason::HandlerFailed
     /// })?;
-    /// assert_eq!(failed.recipient, format!("#{}", fragile.id()));
+    /// assert_eq!(failed.recipient, format!("Fragile#{}", fragile.id()));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn fish_for(

@@ -4,7 +4,7 @@ use super::error::{ExpectError, WaitError};
 use super::inbox::wall_deadline;
 use super::probe::Probe;
 use crate::sync::thread;
-use crate::{Addr, AskError, ChildInfo, Supervisor, System, Target, Terminated};
+use crate::{Addr, AskError, ChildInfo, Supervisor, SupervisorExt, System, Target, Terminated};
 use std::time::{Duration, Instant};
 
 /// Waits until `target` has stopped for good and returns its [`Terminated`]
@@ -73,7 +73,7 @@ where
 ///
 /// ```
 /// use playhouse::testkit::await_children;
-/// use playhouse::{Actor, ActorError, ChildSpec, Context, Supervisor, System};
+/// use playhouse::{Actor, ActorError, ChildSpec, Context, Supervisor, SupervisorExt, System};
 /// use std::time::Duration;
 ///
 /// struct Worker;
