@@ -41,7 +41,7 @@
 //! Use streams for event processing that has a shape (transform, filter,
 //! window, aggregate) and must keep a bounded footprint under load. For
 //! one-off fan-out without ordering or flow control, an
-//! [`crate::EventBus`] is simpler.
+//! [`crate::bus::EventBus`] is simpler.
 //!
 //! # Time
 //!
