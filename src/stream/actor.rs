@@ -43,7 +43,7 @@ pub(super) struct StageActor<I: Send + 'static, O: Send + 'static> {
     spec: StageSpec,
     /// When the actor started, read from the system's clock just before its
     /// timer was armed: every tick fires at or after the boundary it marks.
-    origin: std::time::Instant,
+    origin: Option<std::time::Instant>,
     counters: Arc<StageCounters>,
     down: Recipient<Down<O>>,
     up: Option<Recipient<Up>>,
@@ -69,8 +69,7 @@ impl<I: Send + 'static, O: Send + 'static> StageActor<I, O> {
             make,
             window: CreditWindow::new(spec.capacity as u64, spec.low as u64),
             spec,
-            // Set in `started`, before any call into the stage.
-            origin: std::time::Instant::now(),
+            origin: None,
             counters,
             down,
             up: None,
@@ -255,7 +254,7 @@ impl<I: Send + 'static, O: Send + 'static> Actor for StageActor<I, O> {
     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
         // Read before the timer is armed, so every tick fires at or after
         // the boundary it marks.
-        self.origin = ctx.now();
+        self.origin = Some(ctx.now());
         if let Some(period) = self.stage.tick_every()
             && let Err(e) = ctx.schedule_every(period, || StageMsg::Tick)
         {

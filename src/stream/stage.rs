@@ -69,8 +69,9 @@ pub struct Emitter<'a, O> {
     /// called when the stage asks.
     clock: &'a dyn Fn() -> Instant,
     /// When the stage actor started: time-based stages count their period
-    /// boundaries from here, as the actor's timer does.
-    origin: Instant,
+    /// boundaries from here, as the actor's timer does. Always set once the
+    /// actor has started, which is before any call into the stage.
+    origin: Option<Instant>,
     complete: bool,
 }
 
@@ -87,7 +88,7 @@ impl<'a, O> Emitter<'a, O> {
     pub(super) fn new(
         out: &'a mut VecDeque<O>,
         clock: &'a dyn Fn() -> Instant,
-        origin: Instant,
+        origin: Option<Instant>,
     ) -> Self {
         Emitter {
             out,
@@ -110,7 +111,7 @@ impl<'a, O> Emitter<'a, O> {
 
     /// When the stage actor started, on the system's clock.
     pub(in crate::stream) fn origin(&self) -> Instant {
-        self.origin
+        self.origin.unwrap_or_else(|| self.now())
     }
 
     /// Ends this stage's input: upstream is cancelled, then the stage is
