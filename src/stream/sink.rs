@@ -315,7 +315,7 @@ impl<T: Send + 'static, R: Send + 'static> SinkActor<T, R> {
                 // A send parked on a full mailbox: once it is in and the
                 // sink resumes, this note brings it back here.
                 let me = ctx.addr();
-                let _ = ctx.send(&me, StageMsg::Tick(std::time::Instant::now()));
+                let _ = ctx.send(&me, StageMsg::Tick);
                 break;
             }
             let x = match self.pending.take() {
@@ -392,7 +392,7 @@ impl<T: Send + 'static, R: Send + 'static> Actor for SinkActor<T, R> {
         let me = ctx.addr();
         self.logic.start(Box::new(move || {
             // A full mailbox already holds a message that retries.
-            let _ = me.try_tell(StageMsg::Tick(std::time::Instant::now()));
+            let _ = me.try_tell(StageMsg::Tick);
         }));
         Ok(())
     }
@@ -421,7 +421,7 @@ impl<T: Send + 'static, R: Send + 'static> Actor for SinkActor<T, R> {
                 self.complete(ctx, Err(StreamError::Cancelled));
                 return Ok(());
             }
-            StageMsg::Up(Up::Demand(_)) | StageMsg::Tick(_) => {}
+            StageMsg::Up(Up::Demand(_)) | StageMsg::Tick => {}
         }
         self.pump(ctx);
         Ok(())
