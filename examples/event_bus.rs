@@ -10,10 +10,8 @@
 //! shutdown.
 
 use crossbeam_channel::{Receiver, bounded, select};
-use playhouse::{
-    Actor, ActorError, Addr, BusMsg, Context, EventBus, EventBusExt, Overflow, Reply, SpawnOptions,
-    Subscribe, System, TrySendError,
-};
+use playhouse::bus::{BusMsg, EventBus, EventBusExt, Overflow, Subscribe};
+use playhouse::{Actor, ActorError, Addr, Context, Reply, SpawnOptions, System, TrySendError};
 use std::collections::BTreeSet;
 use std::time::Duration;
 

@@ -5,16 +5,17 @@
 //!
 //! The first pipeline converts readings from Celsius to Fahrenheit, drops
 //! anomalies above a threshold, and aggregates one-minute windows per sensor
-//! to count, mean, min and max. A manual clock compresses the three minutes
-//! of readings into moments: the example advances it by a minute once a
-//! minute's readings are in. The second merges an urgent feed and a bulk
+//! to count, mean, min and max. The system runs on the testkit's manual
+//! clock, which compresses the three minutes of readings into moments: the
+//! example advances it by a minute once a minute's readings are in. The second merges an urgent feed and a bulk
 //! feed by priority (weighted, so the bulk feed is not starved), keeps the
 //! high-severity events, processes them and batches them by five. Each
 //! pipeline checks its results against a direct computation and the example
 //! exits non-zero if one is wrong.
 
 use playhouse::System;
-use playhouse::stream::{Fairness, ManualClock, Sink, Source, Stats, StreamHandle, Window};
+use playhouse::stream::{Fairness, Sink, Source, Stats, StreamHandle, Window};
+use playhouse::testkit::ManualClock;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -53,11 +54,16 @@ fn wait_until(mut cond: impl FnMut() -> bool) -> Result<(), String> {
     Ok(())
 }
 
-fn sensors(system: &System) -> Result<(), String> {
-    let clock = ManualClock::new();
+/// Waits until every actor of `system` is idle.
+fn quiescent(system: &System) -> Result<(), String> {
+    system
+        .await_quiescent(Duration::from_secs(30))
+        .map_err(|e| e.to_string())
+}
+
+fn sensors(system: &System, clock: &ManualClock) -> Result<(), String> {
     let (source, queue) = Source::queue(system, 64).map_err(|e| e.to_string())?;
     let handle: StreamHandle<Vec<(&str, Stats)>> = source
-        .clock(&clock)
         .map(|(sensor, c): (&'static str, f64)| (sensor, fahrenheit(c)))
         .filter(|(_, f)| *f <= ANOMALY_F)
         .key_by(|(sensor, _)| *sensor)
@@ -72,7 +78,8 @@ fn sensors(system: &System) -> Result<(), String> {
         .to(Sink::collect())
         .run(system)
         .map_err(|e| e.to_string())?;
-    wait_until(|| clock.tickers() == 1)?;
+    // Every stage has started (the window stage's minutes count from here).
+    quiescent(system)?;
     let mut want: Vec<(&str, Stats)> = Vec::new();
     let mut taken = 0;
     for m in 0..3 {
@@ -104,7 +111,9 @@ fn sensors(system: &System) -> Result<(), String> {
                 .find(|s| s.name.ends_with("key_window"))
                 .map_or(0, |s| s.elements_in)
         };
+        // Received, then handled (stamped with this minute's time).
         wait_until(|| window_stage(&handle) == taken)?;
+        quiescent(system)?;
         clock.advance(MINUTE);
     }
     drop(queue);
@@ -190,8 +199,17 @@ fn events(system: &System) -> Result<(), String> {
 
 fn main() -> ExitCode {
     env_logger::init();
-    let system = System::new();
-    let outcome = sensors(&system).and_then(|()| events(&system));
+    // Timers, and so the time windows, move only when the example advances
+    // the clock.
+    let clock = ManualClock::new();
+    let system = match System::builder().clock(clock.clone()).build() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("stream_pipeline: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = sensors(&system, &clock).and_then(|()| events(&system));
     if let Err(e) = system.shutdown() {
         eprintln!("shutdown: {e}");
         return ExitCode::FAILURE;

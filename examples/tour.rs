@@ -3,9 +3,10 @@
 //! Run it with `cargo run --example tour` (add `RUST_LOG=debug` to see the
 //! runtime's log).
 
+use playhouse::bus::{EventBus, EventBusExt, Subscribe};
 use playhouse::{
-    Actor, ActorError, Addr, ChildSpec, Context, EventBus, EventBusExt, Reply, SpawnOptions,
-    Subscribe, Supervisor, SupervisorExt, System, TrySendError,
+    Actor, ActorError, Addr, ChildSpec, Context, Reply, SpawnOptions, Supervisor, SupervisorExt,
+    System, TrySendError,
 };
 use std::time::{Duration, Instant};
 

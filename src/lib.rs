@@ -64,11 +64,19 @@
 //!
 //! # Patterns as actors
 //!
-//! The classic event-driven patterns are built from the public actor API and
-//! wired by addresses. [`EventBus`] routes events by topic to any
-//! [`Recipient`], with a per-subscriber [`Overflow`] policy (backpressure or
-//! shedding), prunes stopped subscribers through watch, and can feed a plain
-//! thread through a bounded channel.
+//! The classic event-driven patterns are built only from the public actor API
+//! and wired by addresses, each in a public module of its own:
+//!
+//! - [`bus`]: an event bus routing events by topic to any [`Recipient`], with a
+//!   per-subscriber overflow policy (backpressure or shedding); stopped
+//!   subscribers are pruned through watch; a plain thread can subscribe
+//!   through a bounded channel.
+//! - [`breaker`]: a circuit breaker in front of a service actor or a blocking
+//!   operation, failing fast while open and probing to close.
+//! - [`stream`]: demand-driven pipelines of stage actors (map, filter,
+//!   windows, aggregates, batches, priorities) that never overrun a stage.
+//! - [`testkit`]: probes, a manual clock, deterministic simulation and loom
+//!   models for checking your own actors.
 //!
 //! # Shutdown
 //!
@@ -82,7 +90,7 @@
 mod actor;
 mod addr;
 pub mod breaker;
-mod bus;
+pub mod bus;
 mod cell;
 mod context;
 mod dedicated;
@@ -103,10 +111,6 @@ mod watch;
 
 pub use actor::{Actor, ChildEvent, ExitReason, Terminated};
 pub use addr::{ActorMetrics, Addr, Recipient, Target};
-pub use bus::{
-    BusMsg, BusStats, EventBus, EventBusBuilder, EventBusExt, Overflow, Subscribe, SubscribeError,
-    SubscriberStats, Subscription,
-};
 pub use context::{Context, Flow};
 pub use error::{
     ActorError, AskError, BuildError, Failure, QuiescenceTimeout, SendError, SendTimeoutError,

@@ -8,9 +8,8 @@ use playhouse::breaker::{
     BreakerAddr, BreakerConfig, BreakerEvent, BreakerMsg, CallError, CallOutcome, CircuitBreaker,
     Listeners, Outcome, Reason, Rejected, ServiceRequest, State, Transition,
 };
-use playhouse::{
-    Actor, ActorError, Addr, Context, EventBus, EventBusExt, Reply, Subscribe, System,
-};
+use playhouse::bus::{EventBus, EventBusExt, Subscribe};
+use playhouse::{Actor, ActorError, Addr, Context, Reply, System};
 use std::time::Duration;
 
 type Req = ServiceRequest<u32, u32, String>;

@@ -4,9 +4,9 @@ mod common;
 
 use common::{Gate, LIMIT, init_log};
 use crossbeam_channel::{Sender, bounded};
+use playhouse::bus::{EventBus, EventBusExt, Overflow, Subscribe};
 use playhouse::{
-    Actor, ActorError, Addr, Context, EventBus, EventBusExt, Overflow, Reply, SendTimeoutError,
-    SpawnOptions, Subscribe, System, TrySendError,
+    Actor, ActorError, Addr, Context, Reply, SendTimeoutError, SpawnOptions, System, TrySendError,
 };
 use std::time::Duration;
 
@@ -185,7 +185,7 @@ fn on_a_single_worker_backpressure_suspends_actors_instead_of_blocking() {
         bus.subscribe_all(s.recipient_with(Msg::Ev), LIMIT).unwrap();
     }
     let (tx, rx) = bounded(1);
-    bus.subscribe_channel(playhouse::Subscribe::all(), tx, LIMIT)
+    bus.subscribe_channel(playhouse::bus::Subscribe::all(), tx, LIMIT)
         .unwrap();
     let reader = std::thread::spawn(move || {
         let mut next = 0;

@@ -4,7 +4,8 @@ mod common;
 
 use common::LIMIT;
 use crossbeam_channel::{RecvTimeoutError, bounded, select};
-use playhouse::{Addr, EventBus, EventBusExt, SendTimeoutError, Subscribe, TrySendError};
+use playhouse::bus::{EventBus, EventBusExt, Subscribe};
+use playhouse::{Addr, SendTimeoutError, TrySendError};
 use std::time::Duration;
 
 const EVENTS: u64 = 5_000;

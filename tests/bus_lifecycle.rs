@@ -5,10 +5,10 @@ mod common;
 use common::{LIMIT, init_log};
 use crossbeam_channel::TryRecvError;
 use crossbeam_channel::{Sender, unbounded};
+use playhouse::bus::{EventBus, EventBusExt, Overflow, Subscribe, SubscribeError};
 use playhouse::{
-    Actor, ActorError, AskError, ChildSpec, Context, EventBus, EventBusExt, Overflow, Reply,
-    Restart, SendError, SpawnOptions, Strategy, Subscribe, SubscribeError, Supervisor,
-    SupervisorExt, System,
+    Actor, ActorError, AskError, ChildSpec, Context, Reply, Restart, SendError, SpawnOptions,
+    Strategy, Supervisor, SupervisorExt, System,
 };
 use std::time::Duration;
 

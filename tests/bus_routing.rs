@@ -3,10 +3,8 @@
 mod common;
 
 use common::{LIMIT, init_log};
-use playhouse::{
-    Actor, ActorError, Addr, BusMsg, Context, EventBus, EventBusExt, Recipient, Reply, Subscribe,
-    Subscription, System,
-};
+use playhouse::bus::{BusMsg, EventBus, EventBusExt, Subscribe, Subscription};
+use playhouse::{Actor, ActorError, Addr, Context, Recipient, Reply, System};
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -4,10 +4,8 @@ mod common;
 
 use common::{Gate, LIMIT};
 use crossbeam_channel::{Receiver, Sender, bounded};
-use playhouse::{
-    Actor, ActorError, Addr, Context, EventBus, EventBusExt, Overflow, Recipient, Reply,
-    SpawnOptions, Subscribe, SubscribeError, System,
-};
+use playhouse::bus::{EventBus, EventBusExt, Overflow, Subscribe, SubscribeError};
+use playhouse::{Actor, ActorError, Addr, Context, Recipient, Reply, SpawnOptions, System};
 
 const EVENTS: u64 = 1_000;
 

@@ -3,8 +3,9 @@
 mod common;
 
 use common::{LIMIT, init_log, wait_until};
+use playhouse::bus::{EventBus, EventBusExt, Subscribe};
 use playhouse::stream::{PushError, Sink, Source, StartError, StreamError, Window};
-use playhouse::{Actor, ActorError, Context, EventBus, EventBusExt, Reply, Subscribe, System};
+use playhouse::{Actor, ActorError, Context, Reply, System};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

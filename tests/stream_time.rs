@@ -1,31 +1,39 @@
-//! Time-based stages driven by a manual clock: tumbling, sliding and keyed time windows, grouped_within, throttle, the ticker; no sleeps.
+//! Time-based stages on a system built with the testkit's manual clock: tumbling, sliding and keyed time windows, grouped_within, throttle, the ticker; no sleeps.
 
 mod common;
 
 use common::{LIMIT, init_log, wait_until};
 use playhouse::System;
-use playhouse::stream::{ManualClock, QueueHandle, Sink, Source, Stats, StreamHandle, Window};
+use playhouse::stream::{QueueHandle, Sink, Source, Stats, StreamHandle, Window};
+use playhouse::testkit::ManualClock;
 use std::time::Duration;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
-fn system() -> System {
+/// A system whose timers, and so whose streams' time, move only with `clock`.
+fn system(clock: &ManualClock) -> System {
     init_log();
-    System::builder().workers(2).build().unwrap()
+    System::builder()
+        .workers(2)
+        .clock(clock.clone())
+        .build()
+        .unwrap()
 }
 
-/// Waits until the stage at `index` (source first) has taken `n` elements.
-fn taken<R>(handle: &StreamHandle<R>, index: usize, n: u64) {
+/// Waits until the stage at `index` (source first) has received `n`
+/// elements and the system is quiescent: the stage has handled them, each
+/// stamped with the clock's current time, so the next `advance` comes after.
+fn taken<R>(system: &System, handle: &StreamHandle<R>, index: usize, n: u64) {
     wait_until("the stage has its input", || {
         handle.metrics()[index].elements_in == n
     });
+    system.await_quiescent(LIMIT).unwrap();
 }
 
-/// A queue-fed pipeline `stages` on a manual clock, into a channel.
+/// A queue-fed pipeline `stages` into a channel, returned once every stage
+/// has started (and so has armed its timer at the clock's current time).
 fn run<T, O>(
     system: &System,
-    clock: &ManualClock,
-    tickers: usize,
     stages: impl FnOnce(Source<T>) -> Source<O>,
 ) -> (
     QueueHandle<T>,
@@ -38,33 +46,28 @@ where
 {
     let (source, queue) = Source::queue(system, 16).unwrap();
     let (tx, rx) = crossbeam_channel::unbounded();
-    let handle = stages(source.clock(clock))
-        .to(Sink::to_sender(tx))
-        .run(system)
-        .unwrap();
-    wait_until("the time-based stages started", || {
-        clock.tickers() == tickers
-    });
+    let handle = stages(source).to(Sink::to_sender(tx)).run(system).unwrap();
+    system.await_quiescent(LIMIT).unwrap();
     (queue, rx, handle)
 }
 
 #[test]
 fn tumbling_time_windows_close_on_clock_ticks_and_flush_at_the_end() {
-    let system = system();
     let clock = ManualClock::new();
-    let (queue, rx, handle) = run(&system, &clock, 1, |s| s.window(Window::time(MINUTE)));
+    let system = system(&clock);
+    let (queue, rx, handle) = run(&system, |s| s.window(Window::time(MINUTE)));
     for n in [1, 2, 3] {
         queue.push(n).unwrap();
     }
-    taken(&handle, 1, 3);
+    taken(&system, &handle, 1, 3);
     clock.advance(MINUTE);
     assert_eq!(rx.recv_timeout(LIMIT).unwrap(), vec![1, 2, 3]);
     queue.push(4).unwrap();
-    taken(&handle, 1, 4);
+    taken(&system, &handle, 1, 4);
     clock.advance(MINUTE / 2);
     // Half a minute later the window is still open: 5 joins it.
     queue.push(5).unwrap();
-    taken(&handle, 1, 5);
+    taken(&system, &handle, 1, 5);
     clock.advance(MINUTE / 2);
     assert_eq!(rx.recv_timeout(LIMIT).unwrap(), vec![4, 5]);
     // An empty minute emits nothing; the end flushes the partial window.
@@ -79,18 +82,16 @@ fn tumbling_time_windows_close_on_clock_ticks_and_flush_at_the_end() {
 
 #[test]
 fn sliding_time_windows_overlap() {
-    let system = system();
     let clock = ManualClock::new();
+    let system = system(&clock);
     let sec = Duration::from_secs(1);
-    let (queue, rx, handle) = run(&system, &clock, 1, |s| {
-        s.window(Window::sliding_time(2 * sec, sec))
-    });
+    let (queue, rx, handle) = run(&system, |s| s.window(Window::sliding_time(2 * sec, sec)));
     queue.push('a').unwrap();
-    taken(&handle, 1, 1);
+    taken(&system, &handle, 1, 1);
     clock.advance(sec);
     assert_eq!(rx.recv_timeout(LIMIT).unwrap(), vec!['a']);
     queue.push('b').unwrap();
-    taken(&handle, 1, 2);
+    taken(&system, &handle, 1, 2);
     clock.advance(sec);
     assert_eq!(rx.recv_timeout(LIMIT).unwrap(), vec!['a', 'b']);
     clock.advance(sec);
@@ -108,9 +109,9 @@ fn sliding_time_windows_overlap() {
 /// first-seen order.
 #[test]
 fn keyed_time_windows_aggregate_per_key() {
-    let system = system();
     let clock = ManualClock::new();
-    let (queue, rx, handle) = run(&system, &clock, 1, |s| {
+    let system = system(&clock);
+    let (queue, rx, handle) = run(&system, |s| {
         s.key_by(|r: &(&'static str, f64)| r.0)
             .window(Window::time(MINUTE))
             .map(|(k, w)| (k, w.into_iter().map(|r| r.1).collect::<Vec<f64>>()))
@@ -119,7 +120,7 @@ fn keyed_time_windows_aggregate_per_key() {
     for r in [("b", 1.0), ("a", 10.0), ("b", 3.0), ("a", 20.0), ("b", 2.0)] {
         queue.push(r).unwrap();
     }
-    taken(&handle, 1, 5);
+    taken(&system, &handle, 1, 5);
     clock.advance(MINUTE);
     let (k1, s1) = rx.recv_timeout(LIMIT).unwrap();
     let (k2, s2) = rx.recv_timeout(LIMIT).unwrap();
@@ -137,16 +138,14 @@ fn keyed_time_windows_aggregate_per_key() {
 
 #[test]
 fn grouped_within_emits_full_batches_at_once_and_partial_ones_on_the_tick() {
-    let system = system();
     let clock = ManualClock::new();
-    let (queue, rx, handle) = run(&system, &clock, 1, |s| {
-        s.grouped_within(3, Duration::from_secs(10))
-    });
+    let system = system(&clock);
+    let (queue, rx, handle) = run(&system, |s| s.grouped_within(3, Duration::from_secs(10)));
     for n in 1..=4 {
         queue.push(n).unwrap();
     }
     assert_eq!(rx.recv_timeout(LIMIT).unwrap(), vec![1, 2, 3]);
-    taken(&handle, 1, 4);
+    taken(&system, &handle, 1, 4);
     clock.advance(Duration::from_secs(10));
     assert_eq!(rx.recv_timeout(LIMIT).unwrap(), vec![4]);
     drop(queue);
@@ -157,14 +156,14 @@ fn grouped_within_emits_full_batches_at_once_and_partial_ones_on_the_tick() {
 /// Two elements per second: the rest wait for the next tick.
 #[test]
 fn throttle_passes_n_per_interval() {
-    let system = system();
     let clock = ManualClock::new();
+    let system = system(&clock);
     let sec = Duration::from_secs(1);
-    let (queue, rx, handle) = run(&system, &clock, 1, |s| s.throttle(2, sec));
+    let (queue, rx, handle) = run(&system, |s| s.throttle(2, sec));
     for n in 0..5 {
         queue.push(n).unwrap();
     }
-    taken(&handle, 1, 5);
+    taken(&system, &handle, 1, 5);
     // Every element has reached the throttle and been offered: two passed.
     assert_eq!(handle.metrics()[1].elements_out, 2);
     assert_eq!(
@@ -194,17 +193,16 @@ fn throttle_passes_n_per_interval() {
 
 #[test]
 fn ticker_emits_the_clock_time_on_each_tick() {
-    let system = system();
     let clock = ManualClock::new();
+    let system = system(&clock);
     let t0 = clock.now();
     let (tx, rx) = crossbeam_channel::unbounded();
     let handle = Source::ticker(Duration::from_secs(5))
-        .clock(&clock)
         .take(3)
         .to(Sink::to_sender(tx))
         .run(&system)
         .unwrap();
-    wait_until("the ticker started", || clock.tickers() == 1);
+    system.await_quiescent(LIMIT).unwrap();
     for k in 1..=3u32 {
         clock.advance(Duration::from_secs(5));
         assert_eq!(
@@ -213,5 +211,57 @@ fn ticker_emits_the_clock_time_on_each_tick() {
         );
     }
     handle.wait(LIMIT).unwrap();
+    system.shutdown().unwrap();
+}
+
+/// The system timer skips the periods it missed, yet no window is lost: one
+/// jump of the clock past several window ends closes each of them, in order,
+/// as stepping through them would.
+#[test]
+fn a_jump_past_several_window_ends_closes_each_window_in_order() {
+    let clock = ManualClock::new();
+    let system = system(&clock);
+    let sec = Duration::from_secs(1);
+    let (queue, rx, handle) = run(&system, |s| s.window(Window::sliding_time(2 * sec, sec)));
+    queue.push('a').unwrap();
+    taken(&system, &handle, 1, 1);
+    // Three slides at once: the windows ending at 1s and 2s hold 'a', the
+    // one ending at 3s is empty and not emitted.
+    clock.advance(3 * sec);
+    assert_eq!(rx.recv_timeout(LIMIT).unwrap(), vec!['a']);
+    assert_eq!(rx.recv_timeout(LIMIT).unwrap(), vec!['a']);
+    // 'b' is taken at 3s: it opens the window after the jump, alone.
+    queue.push('b').unwrap();
+    taken(&system, &handle, 1, 2);
+    clock.advance(sec);
+    assert_eq!(rx.recv_timeout(LIMIT).unwrap(), vec!['b']);
+    drop(queue);
+    handle.wait(LIMIT).unwrap();
+    // The window ending at 5s would hold 'b' again, but the stream ended
+    // first: the end flushes only a window with fresh elements.
+    assert!(rx.recv_timeout(LIMIT).is_err(), "nothing after the end");
+    system.shutdown().unwrap();
+}
+
+/// Tumbling windows across a jump: the element taken before it closes with
+/// the first window, the one taken after it lands in the window open at the
+/// new time.
+#[test]
+fn tumbling_windows_across_a_jump() {
+    let clock = ManualClock::new();
+    let system = system(&clock);
+    let (queue, rx, handle) = run(&system, |s| s.window(Window::time(MINUTE)));
+    queue.push(1).unwrap();
+    taken(&system, &handle, 1, 1);
+    clock.advance(MINUTE * 5 / 2);
+    assert_eq!(rx.recv_timeout(LIMIT).unwrap(), vec![1]);
+    queue.push(2).unwrap();
+    taken(&system, &handle, 1, 2);
+    // The window [2m, 3m) ends half a minute later.
+    clock.advance(MINUTE / 2);
+    assert_eq!(rx.recv_timeout(LIMIT).unwrap(), vec![2]);
+    drop(queue);
+    handle.wait(LIMIT).unwrap();
+    assert!(rx.recv_timeout(LIMIT).is_err(), "nothing after the end");
     system.shutdown().unwrap();
 }

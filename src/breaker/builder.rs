@@ -63,7 +63,7 @@ where
     }
 
     /// Sends every [`BreakerEvent`] to `to`, for example an event bus's
-    /// [`publisher`](crate::EventBusExt::publisher), with the backpressure of
+    /// [`publisher`](crate::bus::EventBusExt::publisher), with the backpressure of
     /// [`crate::Context::send`].
     pub fn publish_to(mut self, to: Recipient<BreakerEvent>) -> Self {
         self.settings.publish = Some(to);

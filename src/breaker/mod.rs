@@ -61,7 +61,7 @@
 //!
 //! [`Listeners`] hear every transition (with its [`Reason`]) and every call's
 //! [`CallOutcome`]; the actor can also send them as [`BreakerEvent`]s to any
-//! recipient, such as an [`EventBus`](crate::EventBus) publisher.
+//! recipient, such as an [`EventBus`](crate::bus::EventBus) publisher.
 //! [`BreakerMetrics`] counts calls, successes, failures, timeouts, rejections
 //! and late answers, with the state and the window's rates.
 

@@ -31,7 +31,8 @@ impl<E: Clone + Send + 'static> EventBus<E> {
 /// # Examples
 ///
 /// ```
-/// use playhouse::{EventBus, EventBusExt, System};
+/// use playhouse::System;
+/// use playhouse::bus::{EventBus, EventBusExt};
 ///
 /// #[derive(Clone)]
 /// struct Event {
@@ -128,7 +129,8 @@ impl<E, K> fmt::Debug for EventBusBuilder<E, K> {
 /// # Examples
 ///
 /// ```
-/// use playhouse::{EventBus, EventBusExt, System};
+/// use playhouse::System;
+/// use playhouse::bus::{EventBus, EventBusExt};
 /// use std::time::Duration;
 ///
 /// let system = System::new();
@@ -218,7 +220,8 @@ pub trait EventBusExt<E: Send + 'static, K> {
     /// # Examples
     ///
     /// ```
-    /// use playhouse::{EventBus, EventBusExt, Subscribe, System};
+    /// use playhouse::System;
+    /// use playhouse::bus::{EventBus, EventBusExt, Subscribe};
     /// use std::time::Duration;
     ///
     /// let system = System::new();

@@ -114,7 +114,8 @@ pub(super) type TopicFn<E, K> = Arc<dyn Fn(&E) -> K + Send + Sync>;
 /// # Examples
 ///
 /// ```
-/// use playhouse::{Actor, ActorError, Context, EventBus, EventBusExt, Reply, System};
+/// use playhouse::{Actor, ActorError, Context, Reply, System};
+/// use playhouse::bus::{EventBus, EventBusExt};
 /// use std::time::Duration;
 ///
 /// #[derive(Clone, Debug)]
@@ -174,15 +175,15 @@ pub(super) type TopicFn<E, K> = Arc<dyn Fn(&E) -> K + Send + Sync>;
 ///
 /// [`System::await_quiescent`]: crate::System::await_quiescent
 /// [`Recipient`]: crate::Recipient
-/// [`EventBusExt::subscribe_channel`]: crate::EventBusExt::subscribe_channel
-/// [`EventBusExt::publish`]: crate::EventBusExt::publish
-/// [`EventBusExt::try_publish`]: crate::EventBusExt::try_publish
-/// [`EventBusExt::flush`]: crate::EventBusExt::flush
+/// [`EventBusExt::subscribe_channel`]: crate::bus::EventBusExt::subscribe_channel
+/// [`EventBusExt::publish`]: crate::bus::EventBusExt::publish
+/// [`EventBusExt::try_publish`]: crate::bus::EventBusExt::try_publish
+/// [`EventBusExt::flush`]: crate::bus::EventBusExt::flush
 /// [`Context::send`]: crate::Context::send
 /// [`Context::run_after`]: crate::Context::run_after
 /// [`Context::watch_with`]: crate::Context::watch_with
-/// [`EventBusBuilder::topic_fn`]: crate::EventBusBuilder::topic_fn
-/// [`EventBusBuilder::factory`]: crate::EventBusBuilder::factory
+/// [`EventBusBuilder::topic_fn`]: crate::bus::EventBusBuilder::topic_fn
+/// [`EventBusBuilder::factory`]: crate::bus::EventBusBuilder::factory
 pub struct EventBus<E: Send + 'static, K = ()> {
     topic: TopicFn<E, K>,
     subs: BTreeMap<u64, Sub<E, K>>,
@@ -195,7 +196,7 @@ pub struct EventBus<E: Send + 'static, K = ()> {
     /// A flush continuation is scheduled.
     flush_armed: bool,
     flush_delay: Duration,
-    /// [`crate::EventBusExt::flush`] callers waiting for every buffer to empty.
+    /// [`crate::bus::EventBusExt::flush`] callers waiting for every buffer to empty.
     flush_waiters: Vec<Reply<()>>,
     /// Reused list of the subscriptions one event goes to.
     scratch: Vec<u64>,

@@ -1,17 +1,17 @@
-//! [`BusMsg`]: the messages an [`crate::EventBus`] handles, with constructors for sending them from inside actors.
+//! [`BusMsg`]: the messages an [`crate::bus::EventBus`] handles, with constructors for sending them from inside actors.
 
 use super::subscribe::{BusStats, Subscribe, SubscribeError, Subscription};
 use crate::{Recipient, Reply, Terminated};
 use crossbeam_channel::Sender;
 use std::fmt;
 
-/// A message to an [`crate::EventBus`]. Outside the pool the methods on
+/// A message to an [`crate::bus::EventBus`]. Outside the pool the methods on
 /// `Addr<EventBus<E, K>>` build and send these for you; inside an actor, send
 /// them with [`crate::Context::send`] (publish, unsubscribe) or [`crate::Context::ask`]
 /// (subscribe, stats, flush), which never block the worker.
 ///
 /// An event converts into a publish message with `From`, so
-/// `ctx.send(&bus, event.into())` publishes, and [`crate::EventBusExt::publisher`] gives a
+/// `ctx.send(&bus, event.into())` publishes, and [`crate::bus::EventBusExt::publisher`] gives a
 /// [`Recipient`] of plain events.
 ///
 /// # Examples
@@ -20,7 +20,8 @@ use std::fmt;
 /// suspended, not its worker.
 ///
 /// ```
-/// use playhouse::{Actor, ActorError, Addr, BusMsg, Context, EventBus, EventBusExt, System};
+/// use playhouse::{Actor, ActorError, Addr, Context, System};
+/// use playhouse::bus::{BusMsg, EventBus, EventBusExt};
 /// use std::time::Duration;
 ///
 /// struct Ticker {
@@ -70,7 +71,7 @@ impl<E: Send + 'static, K> BusMsg<E, K> {
     }
 
     /// Subscribes `recipient` as `spec` says; the answer is the subscription's
-    /// handle (see [`crate::EventBusExt::subscribe_with`]).
+    /// handle (see [`crate::bus::EventBusExt::subscribe_with`]).
     pub fn subscribe(
         spec: Subscribe<K>,
         recipient: Recipient<E>,
@@ -79,7 +80,7 @@ impl<E: Send + 'static, K> BusMsg<E, K> {
         BusMsg(Inner::Subscribe(spec, recipient, reply))
     }
 
-    /// Subscribes a channel (see [`crate::EventBusExt::subscribe_channel`]).
+    /// Subscribes a channel (see [`crate::bus::EventBusExt::subscribe_channel`]).
     pub fn subscribe_channel(
         spec: Subscribe<K>,
         tx: Sender<E>,
@@ -98,13 +99,13 @@ impl<E: Send + 'static, K> BusMsg<E, K> {
         BusMsg(Inner::Unsubscribe(subscription, Some(reply)))
     }
 
-    /// Asks for the bus's counters (see [`crate::EventBusExt::stats`]).
+    /// Asks for the bus's counters (see [`crate::bus::EventBusExt::stats`]).
     pub fn stats(reply: Reply<BusStats>) -> Self {
         BusMsg(Inner::Stats(reply))
     }
 
     /// Asks to be answered once every `DropOldest` buffer is empty (see
-    /// [`crate::EventBusExt::flush`]).
+    /// [`crate::bus::EventBusExt::flush`]).
     pub fn flush(reply: Reply<()>) -> Self {
         BusMsg(Inner::Flush(reply))
     }

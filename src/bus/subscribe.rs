@@ -11,7 +11,8 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use playhouse::{Actor, ActorError, Context, EventBus, EventBusExt, Overflow, Subscribe, System};
+/// use playhouse::{Actor, ActorError, Context, System};
+/// use playhouse::bus::{EventBus, EventBusExt, Overflow, Subscribe};
 /// use std::time::Duration;
 ///
 /// struct Metrics(u64);
@@ -64,7 +65,7 @@ pub(super) enum Topics<K> {
 /// # Examples
 ///
 /// ```
-/// use playhouse::{Overflow, Subscribe};
+/// use playhouse::bus::{Overflow, Subscribe};
 ///
 /// let orders = Subscribe::topic("orders");
 /// let billing = Subscribe::topics(["orders", "payments"]).overflow(Overflow::Fail);
@@ -111,13 +112,14 @@ impl<K> Subscribe<K> {
 }
 
 /// The handle of one subscription, returned when subscribing; give it to
-/// [`crate::EventBusExt::unsubscribe`] to end the subscription. Dropping it does not
+/// [`crate::bus::EventBusExt::unsubscribe`] to end the subscription. Dropping it does not
 /// unsubscribe.
 ///
 /// # Examples
 ///
 /// ```
-/// use playhouse::{EventBus, EventBusExt, Subscribe, System};
+/// use playhouse::System;
+/// use playhouse::bus::{EventBus, EventBusExt, Subscribe};
 /// use std::time::Duration;
 ///
 /// let timeout = Duration::from_secs(5);
@@ -152,7 +154,7 @@ impl Subscription {
     }
 }
 
-/// The bus's counters, read with [`crate::EventBusExt::stats`].
+/// The bus's counters, read with [`crate::bus::EventBusExt::stats`].
 ///
 /// Every event a subscription matched is, once the bus has handled it, either
 /// *delivered* (in the subscriber's mailbox, or parked for it under
@@ -163,7 +165,8 @@ impl Subscription {
 /// # Examples
 ///
 /// ```
-/// use playhouse::{Actor, ActorError, Context, EventBus, EventBusExt, Overflow, SpawnOptions, Subscribe, System};
+/// use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+/// use playhouse::bus::{EventBus, EventBusExt, Overflow, Subscribe};
 /// use std::time::Duration;
 ///
 /// struct Sink;
@@ -239,7 +242,8 @@ pub struct SubscriberStats {
 /// # Examples
 ///
 /// ```
-/// use playhouse::{Actor, ActorError, Context, EventBus, EventBusExt, SubscribeError, System};
+/// use playhouse::{Actor, ActorError, Context, System};
+/// use playhouse::bus::{EventBus, EventBusExt, SubscribeError};
 /// use std::time::Duration;
 ///
 /// struct Sink;

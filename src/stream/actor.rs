@@ -17,7 +17,6 @@
 //! (which ends the sink with the error) and `Cancel` upstream.
 
 use super::buffer::Overflow;
-use super::clock::Clock;
 use super::demand::{Credit, CreditWindow};
 use super::error::{StreamError, panic_message};
 use super::handle::StageCounters;
@@ -42,7 +41,9 @@ pub(super) struct StageActor<I: Send + 'static, O: Send + 'static> {
     make: MakeStage<I, O>,
     stage: Box<dyn Stage<I, O>>,
     spec: StageSpec,
-    clock: Clock,
+    /// When the actor started, read from the system's clock just before its
+    /// timer was armed: every tick fires at or after the boundary it marks.
+    origin: Option<std::time::Instant>,
     counters: Arc<StageCounters>,
     down: Recipient<Down<O>>,
     up: Option<Recipient<Up>>,
@@ -59,7 +60,6 @@ impl<I: Send + 'static, O: Send + 'static> StageActor<I, O> {
     pub(super) fn new(
         make: MakeStage<I, O>,
         spec: StageSpec,
-        clock: Clock,
         counters: Arc<StageCounters>,
         down: Recipient<Down<O>>,
     ) -> Self {
@@ -69,7 +69,7 @@ impl<I: Send + 'static, O: Send + 'static> StageActor<I, O> {
             make,
             window: CreditWindow::new(spec.capacity as u64, spec.low as u64),
             spec,
-            clock,
+            origin: None,
             counters,
             down,
             up: None,
@@ -86,24 +86,27 @@ impl<I: Send + 'static, O: Send + 'static> StageActor<I, O> {
         self.spec.overflow != Overflow::Backpressure
     }
 
-    /// Runs one call into the stage under the error policy, at `now` (or the
-    /// clock's time). `element` says an element was consumed by the call (so
-    /// a failure drops it).
+    /// Runs one call into the stage under the error policy; the stage reads
+    /// the time through the context. `element` says an element was consumed
+    /// by the call (so a failure drops it).
     fn call(
         &mut self,
         ctx: &mut Context<Self>,
         element: bool,
-        now: Option<std::time::Instant>,
         f: impl FnOnce(&mut dyn Stage<I, O>, &mut Emitter<'_, O>) -> Result<(), ActorError>,
     ) {
-        let mut out = Emitter::new(&mut self.output, &self.clock, now);
-        let stage = &mut *self.stage;
-        let outcome = match catch_unwind(AssertUnwindSafe(|| f(stage, &mut out))) {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(e.to_string()),
-            Err(p) => Some(format!("panicked: {}", panic_message(&*p))),
+        let (outcome, completed) = {
+            let reader: &Context<Self> = ctx;
+            let clock = || reader.now();
+            let mut out = Emitter::new(&mut self.output, &clock, self.origin);
+            let stage = &mut *self.stage;
+            let outcome = match catch_unwind(AssertUnwindSafe(|| f(stage, &mut out))) {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(p) => Some(format!("panicked: {}", panic_message(&*p))),
+            };
+            (outcome, out.completed())
         };
-        let completed = out.completed();
         if let Some(reason) = outcome {
             self.failed(ctx, element, reason);
         }
@@ -179,7 +182,7 @@ impl<I: Send + 'static, O: Send + 'static> StageActor<I, O> {
             if self.stage.ready()
                 && let Some(x) = self.input.pop_front()
             {
-                self.call(ctx, true, None, |s, out| s.push(x, out));
+                self.call(ctx, true, |s, out| s.push(x, out));
                 if self.sheds() && self.output.len() > self.spec.capacity {
                     self.overflowed(ctx);
                 }
@@ -188,7 +191,7 @@ impl<I: Send + 'static, O: Send + 'static> StageActor<I, O> {
             if self.upstream_done && self.input.is_empty() {
                 if !self.finished {
                     self.finished = true;
-                    self.call(ctx, false, None, |s, out| s.finish(out));
+                    self.call(ctx, false, |s, out| s.finish(out));
                     continue;
                 }
                 if self.output.is_empty() {
@@ -249,8 +252,13 @@ impl<I: Send + 'static, O: Send + 'static> Actor for StageActor<I, O> {
     }
 
     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
-        if let Some(period) = self.stage.tick_every() {
-            self.clock.every(ctx, period, StageMsg::Tick);
+        // Read before the timer is armed, so every tick fires at or after
+        // the boundary it marks.
+        self.origin = Some(ctx.now());
+        if let Some(period) = self.stage.tick_every()
+            && let Err(e) = ctx.schedule_every(period, || StageMsg::Tick)
+        {
+            log::error!("stream stage {} timer refused: {e}", self.counters.name);
         }
         Ok(())
     }
@@ -281,14 +289,14 @@ impl<I: Send + 'static, O: Send + 'static> Actor for StageActor<I, O> {
             }
             StageMsg::Up(Up::Demand(n)) => self.credit.add(n),
             StageMsg::Up(Up::Cancel) => self.cancel(ctx),
-            StageMsg::Tick(at) => {
+            StageMsg::Tick => {
                 // Input that arrived before the tick belongs before it.
                 while self.stage.ready()
                     && let Some(x) = self.input.pop_front()
                 {
-                    self.call(ctx, true, None, |s, out| s.push(x, out));
+                    self.call(ctx, true, |s, out| s.push(x, out));
                 }
-                self.call(ctx, false, Some(at), |s, out| s.tick(out));
+                self.call(ctx, false, |s, out| s.tick(out));
             }
         }
         self.pump(ctx);

@@ -4,7 +4,6 @@ use super::Stats;
 use super::actor::{StageActor, StageSpec};
 use super::broadcast::{BroadcastActor, BroadcastMsg};
 use super::buffer::Overflow;
-use super::clock::{Clock, ManualClock};
 use super::error::StartError;
 use super::handle::{StreamHandle, Waiter};
 use super::link::{Build, Down, Inlet, SpawnFn, StageMsg, Stoppable};
@@ -17,8 +16,9 @@ use super::source::{IterPull, Pull, SourceActor, SourceMsg, TickPull};
 use super::stage::{ErrorPolicy, MakeStage, Stage};
 use super::throttle::Throttle;
 use super::window::{KeyedWindows, Window, Windowed};
+use crate::bus::{EventBus, EventBusExt, Subscribe, SubscribeError};
 use crate::sync::Arc;
-use crate::{Addr, EventBus, EventBusExt, Subscribe, SubscribeError, System};
+use crate::{Addr, System};
 use crossbeam_channel::Receiver;
 use std::fmt;
 use std::hash::Hash;
@@ -31,7 +31,6 @@ pub const DEFAULT_BUFFER: usize = 32;
 /// the first invalid setting met.
 #[derive(Clone, Debug)]
 struct Settings {
-    clock: Clock,
     buffer: usize,
     policy: ErrorPolicy,
     invalid: Option<&'static str>,
@@ -41,7 +40,6 @@ struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            clock: Clock::System,
             buffer: DEFAULT_BUFFER,
             policy: ErrorPolicy::Stop,
             invalid: None,
@@ -117,7 +115,7 @@ fn pulling<T: Send + 'static>(
         spawn: Box::new(move |b, inlet| {
             let counters = b.counters(&name);
             let mut actor = SourceActor::new(pull);
-            actor.configure(b.clock.clone(), counters);
+            actor.configure(counters);
             let addr = b.spawn(actor, capacity)?;
             (inlet.wire)(addr.recipient_with(SourceMsg::Up));
             let _ = addr.tell(SourceMsg::Wire(inlet.down, None));
@@ -206,13 +204,6 @@ impl<T: Send + 'static> Source<T> {
         pulling("receiver", Box::new(pull), Settings::default())
     }
 
-    /// Sets the clock of the whole pipeline's time-based stages (windows by
-    /// time, `grouped_within`, throttle, ticker) to a [`ManualClock`].
-    pub fn clock(mut self, clock: &ManualClock) -> Self {
-        self.settings.clock = Clock::Manual(clock.clone());
-        self
-    }
-
     /// The buffer of each stage added after this (and of the sink): how many
     /// elements it may hold, and so the credit it grants upstream.
     pub fn buffer_size(mut self, n: usize) -> Self {
@@ -254,7 +245,7 @@ impl<T: Send + 'static> Source<T> {
             spawn: Box::new(move |b, inlet| {
                 let counters = b.counters(&name);
                 let capacity = spec.capacity;
-                let actor = StageActor::new(make, spec, b.clock.clone(), counters, inlet.down);
+                let actor = StageActor::new(make, spec, counters, inlet.down);
                 let addr = b.spawn(actor, capacity)?;
                 (inlet.wire)(addr.recipient_with(StageMsg::Up));
                 upstream(b, Inlet::of(&addr))
@@ -619,7 +610,8 @@ impl<T: Send + 'static> Source<T> {
 }
 
 impl Source<Instant> {
-    /// The stream clock's instant every `period`, for as long as the stream
+    /// The instant of each `period` boundary on the system's clock (counted
+    /// from the ticker's start), for as long as the stream
     /// runs; a tick that finds no demand is skipped, not queued. A zero
     /// period is refused when the pipeline starts.
     pub fn ticker(period: Duration) -> Self {
@@ -738,12 +730,6 @@ impl<R> fmt::Debug for Runnable<R> {
 }
 
 impl<R: Send + 'static> Runnable<R> {
-    /// Sets the pipeline's clock (as [`Source::clock`]).
-    pub fn clock(mut self, clock: &ManualClock) -> Self {
-        self.settings.clock = Clock::Manual(clock.clone());
-        self
-    }
-
     /// Spawns every stage on `system` and starts the flow.
     ///
     /// # Errors
@@ -757,7 +743,6 @@ impl<R: Send + 'static> Runnable<R> {
         let (alive, alive_rx) = crossbeam_channel::bounded(0);
         let mut b = Build {
             system,
-            clock: self.settings.clock.clone(),
             actors: Vec::new(),
             counters: Vec::new(),
             alive,

@@ -1,11 +1,9 @@
 //! How actors of one pipeline are wired: the messages on a link, the inlet a stage is spawned against, and the start-up context.
 
-use super::clock::Clock;
 use super::error::StartError;
 use super::handle::StageCounters;
 use crate::sync::Arc;
 use crate::{Actor, Addr, Recipient, SpawnOptions, System};
-use std::time::Instant;
 
 /// What travels downstream on a link.
 pub(super) enum Down<T> {
@@ -33,8 +31,9 @@ pub(super) enum StageMsg<T> {
     Up(Up),
     /// The upstream's address, once it is spawned: grant it credit.
     Wire(Recipient<Up>),
-    /// A clock tick, stamped with its time.
-    Tick(Instant),
+    /// A tick of the stage's timer (the time is read from the system's
+    /// clock as it is handled).
+    Tick,
 }
 
 /// Where a stage sends: the downstream's inbox, and how to tell the
@@ -57,10 +56,9 @@ impl<T: Send + 'static> Inlet<T> {
     }
 }
 
-/// The start-up context: the system, the clock, and what the handle collects.
+/// The start-up context: the system, and what the handle collects.
 pub(super) struct Build<'a> {
     pub(super) system: &'a System,
-    pub(super) clock: Clock,
     pub(super) actors: Vec<Box<dyn Stoppable>>,
     /// Cloned into every actor, which drops it once it has stopped: the
     /// handle learns that every actor is gone when the channel disconnects.

@@ -41,13 +41,45 @@
 //! Use streams for event processing that has a shape (transform, filter,
 //! window, aggregate) and must keep a bounded footprint under load. For
 //! one-off fan-out without ordering or flow control, an
-//! [`crate::EventBus`] is simpler.
+//! [`crate::bus::EventBus`] is simpler.
 //!
 //! # Time
 //!
-//! Time windows, `grouped_within`, `throttle` and the ticker run on ticks of
-//! the stream clock: the system timer, or a [`ManualClock`] set with
-//! [`Source::clock`], which tests advance by hand.
+//! Time windows, `grouped_within`, `throttle` and the ticker read the time
+//! of the system they run on ([`crate::Context::now`], or [`Emitter::now`] in
+//! a [`Stage`]) and get their ticks from its timer. A system built with a
+//! [`crate::testkit::ManualClock`] ([`crate::SystemBuilder::clock`]) moves
+//! them only when a test advances that clock, together with every other
+//! timer of the system; after an advance,
+//! [`crate::System::await_quiescent`] waits until what came due is handled.
+//! A time window closes by timestamp, not by counting ticks: when the clock
+//! jumps past several window ends at once (the timer skips the periods it
+//! missed), every window that ended closes, in order.
+//!
+//! ```
+//! use playhouse::stream::{Sink, Source, Window};
+//! use playhouse::testkit::ManualClock;
+//! use playhouse::System;
+//! use std::time::Duration;
+//!
+//! let clock = ManualClock::new();
+//! let system = System::builder().clock(clock.clone()).build()?;
+//! let (source, queue) = Source::queue(&system, 8)?;
+//! let (tx, rx) = crossbeam_channel::unbounded();
+//! let stream = source
+//!     .window(Window::time(Duration::from_secs(60)))
+//!     .to(Sink::to_sender(tx))
+//!     .run(&system)?;
+//! system.await_quiescent(Duration::from_secs(5))?; // every stage started
+//! queue.push(1)?;
+//! queue.push(2)?;
+//! system.await_quiescent(Duration::from_secs(5))?; // both in the window
+//! clock.advance(Duration::from_secs(60));
+//! assert_eq!(rx.recv_timeout(Duration::from_secs(5))?, vec![1, 2]);
+//! drop(queue);
+//! stream.wait(Duration::from_secs(5))?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Completion, failure, cancel
 //!
@@ -72,7 +104,6 @@ mod aggregate;
 mod broadcast;
 mod buffer;
 mod builder;
-mod clock;
 mod demand;
 mod error;
 mod handle;
@@ -89,7 +120,6 @@ mod window;
 pub use aggregate::Stats;
 pub use buffer::Overflow;
 pub use builder::{DEFAULT_BUFFER, Keyed, Runnable, Source};
-pub use clock::ManualClock;
 pub use demand::{Credit, CreditWindow, Overrun};
 pub use error::{PushError, StartError, StreamError};
 pub use handle::{Canceller, StageMetrics, StreamHandle};

@@ -4,8 +4,9 @@ use super::demand::CreditWindow;
 use super::error::{StartError, StreamError, panic_message};
 use super::handle::{StageCounters, Waiter, wait_on};
 use super::link::{Build, Down, Inlet, StageMsg, Up};
+use crate::bus::{BusMsg, EventBus};
 use crate::sync::Arc;
-use crate::{Actor, ActorError, Addr, BusMsg, Context, EventBus, Recipient};
+use crate::{Actor, ActorError, Addr, Context, Recipient};
 use crossbeam_channel::{Sender, TrySendError};
 use std::collections::VecDeque;
 use std::fmt;
@@ -314,7 +315,7 @@ impl<T: Send + 'static, R: Send + 'static> SinkActor<T, R> {
                 // A send parked on a full mailbox: once it is in and the
                 // sink resumes, this note brings it back here.
                 let me = ctx.addr();
-                let _ = ctx.send(&me, StageMsg::Tick(std::time::Instant::now()));
+                let _ = ctx.send(&me, StageMsg::Tick);
                 break;
             }
             let x = match self.pending.take() {
@@ -391,7 +392,7 @@ impl<T: Send + 'static, R: Send + 'static> Actor for SinkActor<T, R> {
         let me = ctx.addr();
         self.logic.start(Box::new(move || {
             // A full mailbox already holds a message that retries.
-            let _ = me.try_tell(StageMsg::Tick(std::time::Instant::now()));
+            let _ = me.try_tell(StageMsg::Tick);
         }));
         Ok(())
     }
@@ -420,7 +421,7 @@ impl<T: Send + 'static, R: Send + 'static> Actor for SinkActor<T, R> {
                 self.complete(ctx, Err(StreamError::Cancelled));
                 return Ok(());
             }
-            StageMsg::Up(Up::Demand(_)) | StageMsg::Tick(_) => {}
+            StageMsg::Up(Up::Demand(_)) | StageMsg::Tick => {}
         }
         self.pump(ctx);
         Ok(())

@@ -1,10 +1,10 @@
 //! The source actor: pulls elements from an iterator, a queue, a channel or a clock, only as downstream credit allows.
 
-use super::clock::Clock;
 use super::demand::Credit;
 use super::error::{StreamError, panic_message};
 use super::handle::StageCounters;
 use super::link::{Down, Up};
+use super::stage::{boundary, periods_since};
 use crate::sync::Arc;
 use crate::{Actor, ActorError, Context, Recipient};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -30,7 +30,7 @@ pub(super) trait Pull<T>: Send + 'static {
     fn tick_every(&self) -> Option<Duration> {
         None
     }
-    /// A tick of the stream clock.
+    /// A tick of the source's timer, with the period boundary it marks.
     fn tick(&mut self, at: Instant) {
         let _ = at;
     }
@@ -46,7 +46,8 @@ pub(super) enum SourceMsg<T: Send + 'static> {
     ),
     /// Elements may be ready (a queue push, a channel forward).
     Wake,
-    Tick(Instant),
+    /// A tick of the source's timer (for a ticker).
+    Tick,
     /// Answered at once: lets a pusher learn (from the ask's refusal) that
     /// it is on a pool worker, where it must not block.
     Probe(crate::Reply<()>),
@@ -55,7 +56,9 @@ pub(super) enum SourceMsg<T: Send + 'static> {
 pub(super) struct SourceActor<T: Send + 'static> {
     alive: Option<super::link::Alive>,
     pull: Box<dyn Pull<T>>,
-    clock: Clock,
+    /// When the actor started, read from the system's clock: a ticker's
+    /// ticks are the period boundaries counted from here.
+    origin: Option<Instant>,
     counters: Option<Arc<StageCounters>>,
     down: Option<Recipient<Down<T>>>,
     credit: Credit,
@@ -67,7 +70,7 @@ impl<T: Send + 'static> SourceActor<T> {
         SourceActor {
             alive: None,
             pull,
-            clock: Clock::System,
+            origin: None,
             counters: None,
             down: None,
             credit: Credit::default(),
@@ -122,8 +125,7 @@ impl<T: Send + 'static> SourceActor<T> {
         ctx.stop();
     }
 
-    pub(super) fn configure(&mut self, clock: Clock, counters: Arc<StageCounters>) {
-        self.clock = clock;
+    pub(super) fn configure(&mut self, counters: Arc<StageCounters>) {
         self.counters = Some(counters);
     }
 }
@@ -141,7 +143,12 @@ impl<T: Send + 'static> Actor for SourceActor<T> {
             let _ = addr.try_tell(SourceMsg::Wake);
         }));
         if let Some(period) = self.pull.tick_every() {
-            self.clock.every(ctx, period, SourceMsg::Tick);
+            // The origin is read before the timer is armed, so every tick
+            // fires at or after the boundary it marks.
+            self.origin = Some(ctx.now());
+            if let Err(e) = ctx.schedule_every(period, || SourceMsg::Tick) {
+                log::error!("stream source {} timer refused: {e}", self.name());
+            }
         }
         Ok(())
     }
@@ -164,7 +171,14 @@ impl<T: Send + 'static> Actor for SourceActor<T> {
                 }
             }
             SourceMsg::Wake => {}
-            SourceMsg::Tick(at) => self.pull.tick(at),
+            SourceMsg::Tick => {
+                if let (Some(origin), Some(period)) = (self.origin, self.pull.tick_every()) {
+                    // The last boundary passed: the timer skips periods it
+                    // missed, and a ticker skips ticks without demand anyway.
+                    let n = periods_since(origin, period, ctx.now());
+                    self.pull.tick(boundary(origin, period, n));
+                }
+            }
             SourceMsg::Probe(r) => {
                 let _ = r.send(());
             }
@@ -186,8 +200,8 @@ impl<I: Iterator + Send + 'static> Pull<I::Item> for IterPull<I> {
     }
 }
 
-/// Ticks of the stream clock: the tick's instant, while there is demand;
-/// ticks without demand are skipped, not queued.
+/// Ticks of the system's clock: the instant of the period boundary passed,
+/// while there is demand; ticks without demand are skipped, not queued.
 pub(super) struct TickPull {
     pub(super) period: Duration,
     pub(super) pending: Option<Instant>,

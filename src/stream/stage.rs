@@ -1,6 +1,5 @@
 //! The [`Stage`] trait: the logic one stage actor runs, for the built-in operators and for user stages added with `via`.
 
-use super::clock::Clock;
 use crate::ActorError;
 use std::collections::VecDeque;
 use std::fmt;
@@ -66,9 +65,13 @@ pub enum ErrorPolicy {
 /// emits at most a few elements per input needs no flow control of its own.
 pub struct Emitter<'a, O> {
     out: &'a mut VecDeque<O>,
-    clock: &'a Clock,
-    /// A tick's time; otherwise the clock is read only if asked.
-    at: Option<Instant>,
+    /// Reads the system's clock through the stage actor's context; only
+    /// called when the stage asks.
+    clock: &'a dyn Fn() -> Instant,
+    /// When the stage actor started: time-based stages count their period
+    /// boundaries from here, as the actor's timer does. Always set once the
+    /// actor has started, which is before any call into the stage.
+    origin: Option<Instant>,
     complete: bool,
 }
 
@@ -82,11 +85,15 @@ impl<O> fmt::Debug for Emitter<'_, O> {
 }
 
 impl<'a, O> Emitter<'a, O> {
-    pub(super) fn new(out: &'a mut VecDeque<O>, clock: &'a Clock, at: Option<Instant>) -> Self {
+    pub(super) fn new(
+        out: &'a mut VecDeque<O>,
+        clock: &'a dyn Fn() -> Instant,
+        origin: Option<Instant>,
+    ) -> Self {
         Emitter {
             out,
             clock,
-            at,
+            origin,
             complete: false,
         }
     }
@@ -96,10 +103,15 @@ impl<'a, O> Emitter<'a, O> {
         self.out.push_back(item);
     }
 
-    /// The stream clock's time: the time an element is handled, or the time
-    /// a tick was due.
+    /// The system's clock ([`crate::Context::now`]) as the stage runs: wall
+    /// time, or the [`crate::testkit::ManualClock`] the system was built with.
     pub fn now(&self) -> Instant {
-        self.at.unwrap_or_else(|| self.clock.now())
+        (self.clock)()
+    }
+
+    /// When the stage actor started, on the system's clock.
+    pub(in crate::stream) fn origin(&self) -> Instant {
+        self.origin.unwrap_or_else(|| self.now())
     }
 
     /// Ends this stage's input: upstream is cancelled, then the stage is
@@ -164,12 +176,16 @@ pub trait Stage<I, O>: Send + 'static {
         true
     }
 
-    /// The period of [`Stage::tick`], if the stage needs ticks.
+    /// The period of [`Stage::tick`], if the stage needs ticks. The stage
+    /// actor arms a periodic timer on the system's clock as it starts; a
+    /// timer that falls behind skips the periods it missed rather than
+    /// bunching them, so a stage that counts periods reads
+    /// [`Emitter::now`] rather than counting ticks.
     fn tick_every(&self) -> Option<Duration> {
         None
     }
 
-    /// A tick of the stream clock (see [`Stage::tick_every`]).
+    /// A tick of the stage's timer (see [`Stage::tick_every`]).
     ///
     /// # Errors
     /// As [`Stage::push`] (the policy applies, with no element to drop).
@@ -191,3 +207,16 @@ pub trait Stage<I, O>: Send + 'static {
 /// Builds a stage's logic afresh: once at start, and again for each restart
 /// under [`ErrorPolicy::Restart`].
 pub(super) type MakeStage<I, O> = crate::sync::Arc<dyn Fn() -> Box<dyn Stage<I, O>> + Send + Sync>;
+
+/// How many whole `period`s lie between `origin` and `now` (none if `now` is
+/// not later).
+pub(super) fn periods_since(origin: Instant, period: Duration, now: Instant) -> u64 {
+    let elapsed = now.saturating_duration_since(origin).as_nanos();
+    u64::try_from(elapsed / period.as_nanos().max(1)).unwrap_or(u64::MAX)
+}
+
+/// The end of the `n`th `period` after `origin`.
+pub(super) fn boundary(origin: Instant, period: Duration, n: u64) -> Instant {
+    let nanos = period.as_nanos().saturating_mul(u128::from(n));
+    origin + Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+}

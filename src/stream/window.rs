@@ -1,6 +1,6 @@
 //! Windows: tumbling and sliding, by count and by time, for the whole stream or one per key.
 
-use super::stage::{Emitter, Stage};
+use super::stage::{Emitter, Stage, periods_since};
 use crate::ActorError;
 use crate::sync::Arc;
 use std::collections::{HashMap, VecDeque};
@@ -10,10 +10,13 @@ use std::time::Duration;
 /// How elements are grouped into windows (see
 /// [`crate::stream::Source::window`] and [`crate::stream::Keyed::window`]).
 ///
-/// Time windows close on ticks of the stream clock (the system timer, or a
-/// [`crate::stream::ManualClock`]); an element belongs to the window that is
-/// open when its stage takes it. Empty windows are not emitted. When the
-/// stream ends, the open window is emitted even if it is partial.
+/// Time windows are measured on the system's clock (wall time, or the
+/// [`crate::testkit::ManualClock`] the system was built with), from the
+/// moment the stage starts: an element belongs to the window that is open
+/// when its stage takes it, and a window closes at the first tick or element
+/// after its end. When the clock has moved past several ends at once, every
+/// window that ended closes, in order. Empty windows are not emitted. When
+/// the stream ends, the open window is emitted even if it is partial.
 ///
 /// # Examples
 ///
@@ -170,6 +173,20 @@ impl<T: Clone> State<T> {
         }
     }
 
+    /// Closes `n` consecutive windows (slides), the first holding what came
+    /// in so far, the rest empty.
+    fn close(&mut self, n: u64, emit: &mut dyn FnMut(Vec<T>)) {
+        // Past this many closings every window is empty: the rest emit
+        // nothing and change nothing.
+        let enough = match self {
+            State::SlidingTime { slides, .. } => *slides as u64 + 1,
+            _ => 1,
+        };
+        for _ in 0..n.min(enough) {
+            self.tick(emit);
+        }
+    }
+
     fn tick(&mut self, emit: &mut dyn FnMut(Vec<T>)) {
         match self {
             State::Time { buf } if !buf.is_empty() => emit(std::mem::take(buf)),
@@ -225,9 +242,28 @@ impl<T: Clone> State<T> {
     }
 }
 
+/// Which time window (slide) is open, counted in periods from the stage's
+/// start.
+#[derive(Default)]
+struct Epoch(u64);
+
+impl Epoch {
+    /// How many windows (slides) ended since the last call, by the clock: the
+    /// open window moves to the one holding `out.now()`. Zero for count
+    /// windows.
+    fn ended<O>(&mut self, spec: Window, out: &Emitter<'_, O>) -> u64 {
+        let Some(period) = spec.tick() else { return 0 };
+        let now = periods_since(out.origin(), period, out.now());
+        let ended = now.saturating_sub(self.0);
+        self.0 = self.0.max(now);
+        ended
+    }
+}
+
 /// Windows over the whole stream.
 pub(super) struct Windowed<T> {
     spec: Window,
+    epoch: Epoch,
     state: State<T>,
 }
 
@@ -235,13 +271,21 @@ impl<T: Clone> Windowed<T> {
     pub(super) fn new(spec: Window) -> Self {
         Windowed {
             spec,
+            epoch: Epoch::default(),
             state: State::new(spec),
         }
+    }
+
+    /// Closes the windows that ended by now.
+    fn catch_up(&mut self, out: &mut Emitter<'_, Vec<T>>) {
+        let ended = self.epoch.ended(self.spec, out);
+        self.state.close(ended, &mut |w| out.emit(w));
     }
 }
 
 impl<T: Clone + Send + 'static> Stage<T, Vec<T>> for Windowed<T> {
     fn push(&mut self, x: T, out: &mut Emitter<'_, Vec<T>>) -> Result<(), ActorError> {
+        self.catch_up(out);
         self.state.push(x, &mut |w| out.emit(w));
         Ok(())
     }
@@ -249,7 +293,7 @@ impl<T: Clone + Send + 'static> Stage<T, Vec<T>> for Windowed<T> {
         self.spec.tick()
     }
     fn tick(&mut self, out: &mut Emitter<'_, Vec<T>>) -> Result<(), ActorError> {
-        self.state.tick(&mut |w| out.emit(w));
+        self.catch_up(out);
         Ok(())
     }
     fn finish(&mut self, out: &mut Emitter<'_, Vec<T>>) -> Result<(), ActorError> {
@@ -261,6 +305,7 @@ impl<T: Clone + Send + 'static> Stage<T, Vec<T>> for Windowed<T> {
 /// One set of windows per key, keys visited in first-seen order.
 pub(super) struct KeyedWindows<T, K, F> {
     spec: Window,
+    epoch: Epoch,
     key: Arc<F>,
     order: Vec<K>,
     states: HashMap<K, State<T>>,
@@ -270,6 +315,7 @@ impl<T, K, F> KeyedWindows<T, K, F> {
     pub(super) fn new(spec: Window, key: Arc<F>) -> Self {
         KeyedWindows {
             spec,
+            epoch: Epoch::default(),
             key,
             order: Vec::new(),
             states: HashMap::new(),
@@ -284,6 +330,7 @@ where
     F: Fn(&T) -> K + Send + Sync + 'static,
 {
     fn push(&mut self, x: T, out: &mut Emitter<'_, (K, Vec<T>)>) -> Result<(), ActorError> {
+        self.catch_up(out);
         let k = (self.key)(&x);
         let spec = self.spec;
         let state = self.states.entry(k.clone()).or_insert_with(|| {
@@ -297,9 +344,33 @@ where
         self.spec.tick()
     }
     fn tick(&mut self, out: &mut Emitter<'_, (K, Vec<T>)>) -> Result<(), ActorError> {
+        self.catch_up(out);
+        Ok(())
+    }
+    fn finish(&mut self, out: &mut Emitter<'_, (K, Vec<T>)>) -> Result<(), ActorError> {
         for k in &self.order {
             if let Some(s) = self.states.get_mut(k) {
-                s.tick(&mut |w| out.emit((k.clone(), w)));
+                s.finish(&mut |w| out.emit((k.clone(), w)));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<T, K, F> KeyedWindows<T, K, F>
+where
+    T: Clone + Send + 'static,
+    K: Eq + Hash + Clone + Send + 'static,
+{
+    /// Closes, key by key in first-seen order, the windows that ended by now.
+    fn catch_up(&mut self, out: &mut Emitter<'_, (K, Vec<T>)>) {
+        let ended = self.epoch.ended(self.spec, out);
+        if ended == 0 {
+            return;
+        }
+        for k in &self.order {
+            if let Some(s) = self.states.get_mut(k) {
+                s.close(ended, &mut |w| out.emit((k.clone(), w)));
             }
         }
         // Keys whose windows are all empty hold nothing: forget them, so
@@ -312,14 +383,5 @@ where
             }
             keep
         });
-        Ok(())
-    }
-    fn finish(&mut self, out: &mut Emitter<'_, (K, Vec<T>)>) -> Result<(), ActorError> {
-        for k in &self.order {
-            if let Some(s) = self.states.get_mut(k) {
-                s.finish(&mut |w| out.emit((k.clone(), w)));
-            }
-        }
-        Ok(())
     }
 }
