@@ -81,6 +81,7 @@ mod cell;
 mod context;
 mod error;
 mod mailbox;
+pub mod persist;
 mod pool;
 mod quiet;
 mod reply;
