@@ -13,3 +13,7 @@ pub use file::{
 };
 pub use journal::{AppendDone, AppendListener, Journal, JournalError, PersistedEvent};
 pub use memory::MemoryJournal;
+
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_api;

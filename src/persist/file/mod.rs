@@ -30,7 +30,7 @@ mod storage;
 mod writer;
 
 #[cfg(loom)]
-pub(crate) use commit::{CommitQueue, completion};
+pub(crate) use commit::{CommitQueue, Completer, Completion, completion};
 pub(crate) use frame::{Decoded, Record, decode, encode_snapshot};
 pub use recovery::TornTail;
 pub(crate) use recovery::scan;
