@@ -2,17 +2,31 @@
 //!
 //! TODO module docs
 
+mod codec;
+mod error;
+mod eventsourced;
 mod file;
 mod index;
 mod journal;
 mod memory;
+mod persistence;
+mod port;
+mod snapshot;
 
 pub use file::{
     DEFAULT_SEGMENT_SIZE, FileJournal, FileJournalBuilder, FsyncPolicy, StdStorage, Storage,
     StorageFile, TornTail,
 };
+pub use error::{CommandError, PersistError};
+pub use eventsourced::{
+    DEFAULT_WRITE_TIMEOUT, EventSourced, EventSourcedActor, EventSourcedAddr, EventSourcedBuilder,
+    EventSourcedMsg,
+};
 pub use journal::{AppendDone, AppendListener, Journal, JournalError, PersistedEvent};
+pub use codec::{Codec, CodecError};
 pub use memory::MemoryJournal;
+pub use persistence::Persistence;
+pub use snapshot::{FileSnapshotStore, MemorySnapshotStore, Snapshot, SnapshotStore};
 
 #[cfg(loom)]
 #[doc(hidden)]

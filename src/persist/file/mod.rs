@@ -34,7 +34,9 @@ pub(crate) use commit::{CommitQueue, Completer, Completion, completion};
 pub(crate) use frame::{Decoded, Record, decode, encode_snapshot};
 pub use recovery::TornTail;
 pub(crate) use recovery::scan;
+pub(crate) use lock::DirLock;
 pub(crate) use segment::{
+    read_at,
     HEADER_LEN, SNAPSHOT_MAGIC, header as segment_header, path as segment_path,
 };
 pub use storage::{StdStorage, Storage, StorageFile};
@@ -45,7 +47,6 @@ use super::journal::{
 };
 use crate::sync::{Arc, Mutex, thread};
 use commit::completion as oneshot;
-use lock::DirLock;
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
