@@ -26,9 +26,7 @@ use super::error::{CommandError, PersistError};
 use super::journal::JournalError;
 use super::persistence::Persistence;
 use super::port::{Port, PortMsg};
-use crate::{
-    Actor, ActorError, Addr, AskError, Context, Reply, SpawnOptions, System,
-};
+use crate::{Actor, ActorError, Addr, AskError, Context, Reply, SpawnOptions, System};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -125,10 +123,7 @@ pub trait EventSourced: Send + 'static {
 pub enum EventSourcedMsg<E: EventSourced> {
     /// Carry out a command; answered with the stream's seq after its events
     /// are persisted and applied.
-    Command(
-        E::Command,
-        Reply<Result<u64, CommandError<E::Rejection>>>,
-    ),
+    Command(E::Command, Reply<Result<u64, CommandError<E::Rejection>>>),
     /// Run a function on the current state and seq (a query on the write
     /// side; prefer a projection for anything heavier).
     Inspect(Box<dyn FnOnce(&E::State, u64) + Send>),
@@ -220,11 +215,14 @@ impl<E: EventSourced> EventSourcedActor<E> {
                 break;
             };
             for e in batch {
-                let event = s.events.decode(&e.payload).map_err(|error| PersistError::Codec {
-                    stream: s.stream.clone(),
-                    seq: e.seq,
-                    error,
-                })?;
+                let event = s
+                    .events
+                    .decode(&e.payload)
+                    .map_err(|error| PersistError::Codec {
+                        stream: s.stream.clone(),
+                        seq: e.seq,
+                        error,
+                    })?;
                 self.aggregate.apply(&mut self.state, &event);
             }
             self.seq = last;
@@ -266,7 +264,10 @@ impl<E: EventSourced> EventSourcedActor<E> {
                 }
             }
         }
-        let port = self.port.clone().ok_or("event-sourced actor has no journal port")?;
+        let port = self
+            .port
+            .clone()
+            .ok_or("event-sourced actor has no journal port")?;
         let (stream, expected, token) = (self.settings.stream.clone(), self.seq, self.token);
         ctx.suspend();
         ctx.ask(
@@ -330,7 +331,11 @@ impl<E: EventSourced> EventSourcedActor<E> {
         ctx.run_after(Duration::ZERO, move |_, _| Err(Box::new(error)));
     }
 
-    fn snapshot(&mut self, ctx: &mut Context<Self>, reply: Option<Reply<Result<u64, PersistError>>>) {
+    fn snapshot(
+        &mut self,
+        ctx: &mut Context<Self>,
+        reply: Option<Reply<Result<u64, PersistError>>>,
+    ) {
         let fail = |reply: Option<Reply<Result<u64, PersistError>>>, e: PersistError| {
             if let Some(r) = reply {
                 let _ = r.send(Err(e));
@@ -348,7 +353,10 @@ impl<E: EventSourced> EventSourcedActor<E> {
         let state = match codec.encode(&self.state) {
             Ok(s) => s,
             Err(error) => {
-                log::warn!("state of {:?} does not encode: {error}", self.settings.stream);
+                log::warn!(
+                    "state of {:?} does not encode: {error}",
+                    self.settings.stream
+                );
                 return fail(
                     reply,
                     PersistError::Codec {
@@ -379,6 +387,9 @@ impl<E: EventSourced> Actor for EventSourcedActor<E> {
 
     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
         let s = Arc::clone(&self.settings);
+        // A restarted instance starts with no write in flight, whatever its
+        // failed predecessor was waiting for: the suspension is not its own.
+        ctx.resume();
         self.token = s.persistence.acquire(&s.stream, ctx.id())?;
         self.recover()?;
         let (journal, snapshots) = (
@@ -389,7 +400,11 @@ impl<E: EventSourced> Actor for EventSourcedActor<E> {
             journal: Arc::clone(&journal),
             snapshots: snapshots.clone(),
         })?);
-        log::debug!("event-sourced actor {:?} recovered at seq {}", s.stream, self.seq);
+        log::debug!(
+            "event-sourced actor {:?} recovered at seq {}",
+            s.stream,
+            self.seq
+        );
         Ok(())
     }
 
@@ -484,7 +499,8 @@ impl<E: EventSourced> EventSourcedBuilder<E> {
     /// snapshot interval, or snapshots without a store or state codec.
     pub fn factory(
         &self,
-    ) -> Result<impl Fn() -> EventSourcedActor<E> + Send + Sync + Clone + 'static, PersistError> {
+    ) -> Result<impl Fn() -> EventSourcedActor<E> + Send + Sync + Clone + 'static, PersistError>
+    {
         if self.stream.is_empty() {
             return Err(PersistError::EmptyStreamId);
         }

@@ -13,17 +13,17 @@ mod persistence;
 mod port;
 mod snapshot;
 
-pub use file::{
-    DEFAULT_SEGMENT_SIZE, FileJournal, FileJournalBuilder, FsyncPolicy, StdStorage, Storage,
-    StorageFile, TornTail,
-};
+pub use codec::{Codec, CodecError};
 pub use error::{CommandError, PersistError};
 pub use eventsourced::{
     DEFAULT_WRITE_TIMEOUT, EventSourced, EventSourcedActor, EventSourcedAddr, EventSourcedBuilder,
     EventSourcedMsg,
 };
+pub use file::{
+    DEFAULT_SEGMENT_SIZE, FileJournal, FileJournalBuilder, FsyncPolicy, StdStorage, Storage,
+    StorageFile, TornTail,
+};
 pub use journal::{AppendDone, AppendListener, Journal, JournalError, PersistedEvent};
-pub use codec::{Codec, CodecError};
 pub use memory::MemoryJournal;
 pub use persistence::Persistence;
 pub use snapshot::{FileSnapshotStore, MemorySnapshotStore, Snapshot, SnapshotStore};

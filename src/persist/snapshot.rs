@@ -147,20 +147,25 @@ impl FileSnapshotStore {
         std::fs::create_dir_all(dir).map_err(|e| JournalError::io("create dir", dir, &e))?;
         let lock = super::file::DirLock::acquire(dir)?;
         let mut index: HashMap<String, Vec<(u64, u64, usize)>> = HashMap::new();
-        let scanned = scan(dir, "snapshot", SNAPSHOT_MAGIC, |_, path, pos, record, frame| {
-            let Record::Snapshot { stream, seq, .. } = record else {
-                return Err(JournalError::Corruption {
-                    file: path.to_owned(),
-                    offset: pos,
-                    reason: "not a snapshot record".into(),
-                });
-            };
-            let v = index.entry(stream).or_default();
-            v.push((seq, pos, frame.len()));
-            v.sort_by_key(|s| s.0);
-            keep_newest(v);
-            Ok(())
-        })?;
+        let scanned = scan(
+            dir,
+            "snapshot",
+            SNAPSHOT_MAGIC,
+            |_, path, pos, record, frame| {
+                let Record::Snapshot { stream, seq, .. } = record else {
+                    return Err(JournalError::Corruption {
+                        file: path.to_owned(),
+                        offset: pos,
+                        reason: "not a snapshot record".into(),
+                    });
+                };
+                let v = index.entry(stream).or_default();
+                v.push((seq, pos, frame.len()));
+                v.sort_by_key(|s| s.0);
+                keep_newest(v);
+                Ok(())
+            },
+        )?;
         let storage = StdStorage;
         let (path, file, len) = match scanned.last {
             Some((_, path, len)) => {
@@ -245,7 +250,13 @@ impl SnapshotStore for FileSnapshotStore {
             let frame = super::file::read_at(&inner.reader, pos, len)
                 .map_err(|e| JournalError::io("read", &self.path, &e))?;
             match decode(&frame) {
-                Decoded::Record(Record::Snapshot { payload: (start, n), .. }, _) => {
+                Decoded::Record(
+                    Record::Snapshot {
+                        payload: (start, n),
+                        ..
+                    },
+                    _,
+                ) => {
                     out.push(Snapshot {
                         seq,
                         payload: frame[start..start + n].to_vec(),

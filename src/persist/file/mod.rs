@@ -32,12 +32,11 @@ mod writer;
 #[cfg(loom)]
 pub(crate) use commit::{CommitQueue, Completer, Completion, completion};
 pub(crate) use frame::{Decoded, Record, decode, encode_snapshot};
+pub(crate) use lock::DirLock;
 pub use recovery::TornTail;
 pub(crate) use recovery::scan;
-pub(crate) use lock::DirLock;
 pub(crate) use segment::{
-    read_at,
-    HEADER_LEN, SNAPSHOT_MAGIC, header as segment_header, path as segment_path,
+    HEADER_LEN, SNAPSHOT_MAGIC, header as segment_header, path as segment_path, read_at,
 };
 pub use storage::{StdStorage, Storage, StorageFile};
 
