@@ -210,11 +210,17 @@ fn listeners_hear_appends(j: &dyn Journal) {
     let (tx, rx) = std::sync::mpsc::channel();
     j.subscribe(Box::new(move |offset| {
         let _ = tx.send(offset);
+        offset < 3
     }));
     j.append("a", 0, vec![ev(1), ev(2)]).unwrap();
     j.append("b", 0, vec![ev(1)]).unwrap();
+    j.append("b", 1, vec![ev(2)]).unwrap();
     let heard: Vec<u64> = rx.try_iter().collect();
-    assert_eq!(heard, vec![2, 3], "listeners run before the append returns");
+    assert_eq!(
+        heard,
+        vec![2, 3],
+        "listeners run before the append returns, until done"
+    );
 }
 
 macro_rules! kit {

@@ -25,8 +25,9 @@ pub struct PersistedEvent {
 pub type AppendDone = Box<dyn FnOnce(Result<u64, JournalError>) + Send + 'static>;
 
 /// A listener for new appends (see [`Journal::subscribe`]): called with the
-/// journal's highest global offset after each acknowledged append.
-pub type AppendListener = Box<dyn Fn(u64) + Send + Sync + 'static>;
+/// journal's highest global offset after each acknowledged append; returns
+/// whether it wants to hear more (`false` removes it).
+pub type AppendListener = Box<dyn Fn(u64) -> bool + Send + Sync + 'static>;
 
 /// A durable store of event streams, the ground truth of event sourcing.
 ///
@@ -123,7 +124,8 @@ pub trait Journal: Send + Sync + 'static {
     fn highest_offset(&self) -> u64;
 
     /// Calls `listener` with the highest global offset after every
-    /// acknowledged append, until the journal is dropped. It runs on the
+    /// acknowledged append, until it returns `false` or the journal is
+    /// dropped. It runs on the
     /// appending thread (or the journal's writer thread): keep it short and
     /// non-blocking, e.g. a `try_tell` to a projection.
     fn subscribe(&self, listener: AppendListener);

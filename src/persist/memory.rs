@@ -52,11 +52,15 @@ impl fmt::Debug for MemoryJournal {
     }
 }
 
-/// Calls every listener with `offset`, outside any lock of the journal.
+/// Calls every listener with `offset`, outside any lock of the journal, and
+/// removes those that are done.
 pub(crate) fn notify(listeners: &Mutex<Vec<Arc<AppendListener>>>, offset: u64) {
-    let listeners: Vec<_> = listeners.lock().iter().cloned().collect();
-    for l in listeners {
-        l(offset);
+    let current: Vec<_> = listeners.lock().iter().cloned().collect();
+    let done: Vec<_> = current.into_iter().filter(|l| !l(offset)).collect();
+    if !done.is_empty() {
+        listeners
+            .lock()
+            .retain(|l| !done.iter().any(|d| Arc::ptr_eq(d, l)));
     }
 }
 

@@ -11,6 +11,8 @@ mod journal;
 mod memory;
 mod persistence;
 mod port;
+mod projection;
+mod query;
 mod snapshot;
 
 pub use codec::{Codec, CodecError};
@@ -26,6 +28,8 @@ pub use file::{
 pub use journal::{AppendDone, AppendListener, Journal, JournalError, PersistedEvent};
 pub use memory::MemoryJournal;
 pub use persistence::Persistence;
+pub use projection::{Projection, ProjectionActor, ProjectionBuilder, ProjectionMsg};
+pub use query::{ProjectionAddr, ReadAfter};
 pub use snapshot::{FileSnapshotStore, MemorySnapshotStore, Snapshot, SnapshotStore};
 
 #[cfg(loom)]
