@@ -351,16 +351,16 @@ impl Drop for TempDir {
 fn main() -> ExitCode {
     env_logger::init();
     let args: Vec<String> = std::env::args().collect();
-    if let [_, flag, dir] = args.as_slice() {
-        if flag == "--second-run" {
-            return match second_run(Path::new(dir)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("second run: {e}");
-                    ExitCode::FAILURE
-                }
-            };
-        }
+    if let [_, flag, dir] = args.as_slice()
+        && flag == "--second-run"
+    {
+        return match second_run(Path::new(dir)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("second run: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let dir = TempDir(
         std::env::temp_dir().join(format!("playhouse-event-sourcing-{}", std::process::id())),

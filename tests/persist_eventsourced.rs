@@ -89,10 +89,13 @@ fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// An append held back: stream, expected seq, events, and whom to tell.
+type Held = (String, u64, Vec<Vec<u8>>, AppendDone);
+
 /// A journal that holds appends until the test releases them, or fails them.
 struct Gated {
     inner: MemoryJournal,
-    held: Mutex<Vec<(String, u64, Vec<Vec<u8>>, AppendDone)>>,
+    held: Mutex<Vec<Held>>,
     fail_next: AtomicBool,
     hold: AtomicBool,
 }

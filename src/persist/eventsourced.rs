@@ -118,6 +118,9 @@ pub trait EventSourced: Send + 'static {
     fn apply(&self, state: &mut Self::State, event: &Self::Event);
 }
 
+/// A function run on an event-sourced actor's state and seq.
+pub type Inspection<S> = Box<dyn FnOnce(&S, u64) + Send>;
+
 /// The messages of an [`EventSourcedActor`]. [`EventSourcedAddr`] wraps
 /// the usual asks.
 pub enum EventSourcedMsg<E: EventSourced> {
@@ -126,7 +129,7 @@ pub enum EventSourcedMsg<E: EventSourced> {
     Command(E::Command, Reply<Result<u64, CommandError<E::Rejection>>>),
     /// Run a function on the current state and seq (a query on the write
     /// side; prefer a projection for anything heavier).
-    Inspect(Box<dyn FnOnce(&E::State, u64) + Send>),
+    Inspect(Inspection<E::State>),
     /// Snapshot the current state now; answered with its seq once saved.
     Snapshot(Reply<Result<u64, PersistError>>),
 }
@@ -306,10 +309,10 @@ impl<E: EventSourced> EventSourcedActor<E> {
                 self.seq = highest;
                 let _ = reply.send(Ok(highest));
                 ctx.resume();
-                if let Some(every) = self.settings.snapshot_every {
-                    if self.seq - self.last_snapshot >= every {
-                        self.snapshot(ctx, None);
-                    }
+                if let Some(every) = self.settings.snapshot_every
+                    && self.seq - self.last_snapshot >= every
+                {
+                    self.snapshot(ctx, None);
                 }
                 return;
             }
@@ -374,10 +377,10 @@ impl<E: EventSourced> EventSourcedActor<E> {
             state,
             reply,
         };
-        if let Err(e) = ctx.send(port, msg) {
-            if let PortMsg::Snapshot { reply, .. } = e.into_inner() {
-                fail(reply, PersistError::Spawn("journal port stopped".into()));
-            }
+        if let Err(e) = ctx.send(port, msg)
+            && let PortMsg::Snapshot { reply, .. } = e.into_inner()
+        {
+            fail(reply, PersistError::Spawn("journal port stopped".into()));
         }
     }
 }

@@ -72,12 +72,12 @@ impl Persistence {
     /// Takes `stream` for the instance of actor `actor`; returns its token.
     pub(crate) fn acquire(&self, stream: &str, actor: u64) -> Result<u64, PersistError> {
         let mut leases = self.leases.lock();
-        if let Some(&(holder, _)) = leases.held.get(stream) {
-            if holder != actor {
-                return Err(PersistError::StreamInUse {
-                    stream: stream.to_owned(),
-                });
-            }
+        if let Some(&(holder, _)) = leases.held.get(stream)
+            && holder != actor
+        {
+            return Err(PersistError::StreamInUse {
+                stream: stream.to_owned(),
+            });
         }
         leases.next_token += 1;
         let token = leases.next_token;

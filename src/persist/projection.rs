@@ -84,6 +84,9 @@ pub trait Projection: Send + 'static {
     fn apply(&mut self, stream: &str, seq: u64, event: Self::Event);
 }
 
+/// A query run on a projection's model, or told why it could not be.
+pub type Query<P> = Box<dyn FnOnce(Result<&P, PersistError>) + Send>;
+
 /// The messages of a [`ProjectionActor`]; [`crate::persist::ProjectionAddr`]
 /// wraps them.
 pub enum ProjectionMsg<P: Projection> {
@@ -97,7 +100,7 @@ pub enum ProjectionMsg<P: Projection> {
         /// How long to wait for it.
         timeout: Duration,
         /// The query.
-        run: Box<dyn FnOnce(Result<&P, PersistError>) + Send>,
+        run: Query<P>,
     },
 }
 
@@ -131,7 +134,7 @@ struct Waiter<P> {
     after: ReadAfter,
     /// The global offset `after` stands for, once known.
     offset: Option<u64>,
-    run: Box<dyn FnOnce(Result<&P, PersistError>) + Send>,
+    run: Query<P>,
 }
 
 /// Runs a [`Projection`] as an actor; made by [`ProjectionBuilder`].
@@ -224,10 +227,10 @@ impl<P: Projection> ProjectionActor<P> {
     fn advance(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
         let more = self.catch_up()?;
         self.answer_waiters()?;
-        if let Some(every) = self.settings.snapshot_every {
-            if self.offset - self.last_snapshot >= every {
-                self.snapshot(ctx);
-            }
+        if let Some(every) = self.settings.snapshot_every
+            && self.offset - self.last_snapshot >= every
+        {
+            self.snapshot(ctx);
         }
         if more {
             ctx.send(&ctx.addr(), ProjectionMsg::Wake)
@@ -274,7 +277,7 @@ impl<P: Projection> ProjectionActor<P> {
         ctx: &mut Context<Self>,
         after: ReadAfter,
         timeout: Duration,
-        run: Box<dyn FnOnce(Result<&P, PersistError>) + Send>,
+        run: Query<P>,
     ) -> Result<(), ActorError> {
         self.next_waiter += 1;
         let id = self.next_waiter;

@@ -119,10 +119,10 @@ impl Writer {
     /// it) and starts the next one with a synced header and directory entry.
     fn rotate(&mut self) -> Result<(), JournalError> {
         let old = self.seg_path();
-        if self.policy != FsyncPolicy::Never {
-            if let Err(e) = self.file.sync_data() {
-                return Err(self.fail(JournalError::io("fsync", old, &e)));
-            }
+        if self.policy != FsyncPolicy::Never
+            && let Err(e) = self.file.sync_data()
+        {
+            return Err(self.fail(JournalError::io("fsync", old, &e)));
         }
         let (file, n) = create_segment(&*self.storage, &self.shared.dir, self.seg_n + 1)
             .map_err(|e| self.fail(e))?;
@@ -233,11 +233,12 @@ impl Writer {
         if staged.is_empty() {
             return;
         }
-        if self.failed.is_none() && self.policy != FsyncPolicy::Never {
-            if let Err(e) = self.file.sync_data() {
-                let path = self.seg_path();
-                batch_error = Some(self.fail(JournalError::io("fsync", path, &e)));
-            }
+        if self.failed.is_none()
+            && self.policy != FsyncPolicy::Never
+            && let Err(e) = self.file.sync_data()
+        {
+            let path = self.seg_path();
+            batch_error = Some(self.fail(JournalError::io("fsync", path, &e)));
         }
         if let Some(cause) = &self.failed {
             let e = batch_error.unwrap_or(JournalError::Failed {
