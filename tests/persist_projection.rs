@@ -270,6 +270,9 @@ fn offset_survives_a_restart_on_files() {
         Persistence::new(journal.clone()).with_snapshots(store),
         journal,
     );
+    // Nothing the stopped projection left behind keeps the journal (and its
+    // lock) alive.
+    FileJournal::open(dir.path().join("j")).expect("the journal was released");
 }
 
 struct Watcher<A: Actor>(Addr<A>, mpsc::Sender<Terminated>);

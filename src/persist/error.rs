@@ -39,9 +39,9 @@ pub enum PersistError {
     },
     /// The actor could not be spawned.
     Spawn(String),
-    /// The journal did not answer a write in time: whether it was stored is
+    /// An ask got no answer. For a journal write this means its outcome is
     /// unknown, so the actor restarts and replays what is really stored.
-    WriteUnanswered(AskError),
+    Unanswered(AskError),
     /// A wait for a projection to reach an offset ran out of time.
     Timeout,
 }
@@ -61,9 +61,7 @@ impl fmt::Display for PersistError {
                 write!(f, "invalid setting {setting}: {reason}")
             }
             PersistError::Spawn(e) => write!(f, "cannot spawn: {e}"),
-            PersistError::WriteUnanswered(e) => {
-                write!(f, "journal write unanswered, outcome unknown: {e}")
-            }
+            PersistError::Unanswered(e) => write!(f, "no answer: {e}"),
             PersistError::Timeout => f.write_str("timed out"),
         }
     }
@@ -74,7 +72,7 @@ impl Error for PersistError {
         match self {
             PersistError::Journal(e) => Some(e),
             PersistError::Codec { error, .. } => Some(error),
-            PersistError::WriteUnanswered(e) => Some(e),
+            PersistError::Unanswered(e) => Some(e),
             _ => None,
         }
     }

@@ -322,7 +322,7 @@ impl<E: EventSourced> EventSourcedActor<E> {
                 actual: highest,
             }),
             Ok(Err(e)) => PersistError::Journal(e),
-            Err(e) => PersistError::WriteUnanswered(e),
+            Err(e) => PersistError::Unanswered(e),
         };
         log::error!(
             "event-sourced actor {:?}: persisting failed ({error}); failing so it replays",
@@ -621,6 +621,6 @@ impl<E: EventSourced> EventSourcedAddr<E> for Addr<EventSourcedActor<E>> {
 
     fn snapshot(&self, timeout: Duration) -> Result<u64, PersistError> {
         self.ask(EventSourcedMsg::Snapshot, timeout)
-            .map_err(PersistError::WriteUnanswered)?
+            .map_err(PersistError::Unanswered)?
     }
 }

@@ -21,6 +21,7 @@ use super::error::PersistError;
 use super::persistence::Persistence;
 use super::port::{Port, PortMsg};
 use super::query::ReadAfter;
+use crate::sync::Mutex;
 use crate::{Actor, ActorError, Addr, Context, SpawnOptions, System};
 use std::fmt;
 use std::sync::Arc;
@@ -149,6 +150,7 @@ pub struct ProjectionActor<P: Projection> {
     waiters: Vec<Waiter<P>>,
     next_waiter: u64,
     port: Option<Addr<Port>>,
+    listener: Option<Listener<P>>,
 }
 
 impl<P: Projection> fmt::Debug for ProjectionActor<P> {
@@ -162,11 +164,24 @@ impl<P: Projection> fmt::Debug for ProjectionActor<P> {
 
 impl<P: Projection> Drop for ProjectionActor<P> {
     fn drop(&mut self) {
+        // Unhooks this instance's journal listener (see `Listener`).
+        if let Some(listener) = &self.listener {
+            listener.lock().take();
+        }
         if let Some(port) = &self.port {
             port.stop();
         }
     }
 }
+
+/// The address an instance's journal listener wakes, until the instance is
+/// dropped. The listener must not own the address for good: the address
+/// keeps the actor's factory, which keeps the journal, which keeps its
+/// listeners, and that cycle would keep a file journal (and its lock) alive
+/// after the projection is gone. Each instance registers its own listener
+/// in `started` and empties it when dropped; an emptied listener removes
+/// itself on the next append.
+type Listener<P> = Arc<Mutex<Option<Addr<ProjectionActor<P>>>>>;
 
 impl<P: Projection> ProjectionActor<P> {
     fn restore(&mut self) -> Result<(), PersistError> {
@@ -335,6 +350,23 @@ impl<P: Projection> Actor for ProjectionActor<P> {
             journal: Arc::clone(persistence.journal()),
             snapshots: persistence.snapshots().cloned(),
         })?);
+        let listener: Listener<P> = Arc::new(Mutex::new(Some(ctx.addr())));
+        self.listener = Some(Arc::clone(&listener));
+        self.settings
+            .persistence
+            .journal()
+            .subscribe(Box::new(move |_| {
+                let Some(addr) = listener.lock().clone() else {
+                    return false;
+                };
+                match addr.try_tell(ProjectionMsg::Wake) {
+                    Ok(()) => true,
+                    // Full: the projection catches up before its next query.
+                    Err(crate::TrySendError::Full(_)) => true,
+                    Err(_) => false,
+                }
+            }));
+        // Catch up with what was appended before the listener was in place.
         ctx.send(&ctx.addr(), ProjectionMsg::Wake)
             .map_err(|_| "projection cannot wake itself")?;
         Ok(())
@@ -456,17 +488,9 @@ impl<P: Projection> ProjectionBuilder<P> {
                 waiters: Vec::new(),
                 next_waiter: 0,
                 port: None,
+                listener: None,
             })
             .map_err(|e| PersistError::Spawn(e.to_string()))?;
-        let wake = addr.clone();
-        self.persistence.journal().subscribe(Box::new(move |_| {
-            match wake.try_tell(ProjectionMsg::Wake) {
-                Ok(()) => true,
-                // Full: the projection catches up before its next query.
-                Err(crate::TrySendError::Full(_)) => true,
-                Err(_) => false,
-            }
-        }));
         Ok(addr)
     }
 }

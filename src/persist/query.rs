@@ -30,7 +30,7 @@ pub trait ProjectionAddr<P: Projection> {
     ///
     /// # Errors
     /// [`PersistError::Timeout`] if the projection did not get there within
-    /// `timeout`; [`PersistError::WriteUnanswered`] (with the ask error) if
+    /// `timeout`; [`PersistError::Unanswered`] (with the ask error) if
     /// the projection did not answer at all.
     fn query<T: Send + 'static>(
         &self,
@@ -60,6 +60,6 @@ impl<P: Projection> ProjectionAddr<P> for Addr<ProjectionActor<P>> {
             },
             timeout,
         )
-        .map_err(PersistError::WriteUnanswered)?
+        .map_err(PersistError::Unanswered)?
     }
 }
