@@ -2,11 +2,11 @@
 
 mod persist_common;
 
-use persist_common::TempDir;
+use persist_common::{Faulty, FaultyStorage, TempDir};
 use playhouse::persist::{
     AppendDone, AppendListener, Codec, CodecError, CommandError, EventSourced, EventSourcedActor,
-    EventSourcedAddr, FileJournal, FileSnapshotStore, Journal, JournalError, MemoryJournal,
-    MemorySnapshotStore, PersistError, PersistedEvent, Persistence,
+    EventSourcedAddr, FileJournal, FileSnapshotStore, FsyncPolicy, Journal, JournalError,
+    MemoryJournal, MemorySnapshotStore, PersistError, PersistedEvent, Persistence,
 };
 use playhouse::{
     Actor, ActorError, Addr, ChildSpec, Context, ExitReason, Supervisor, System, Terminated,
@@ -315,7 +315,7 @@ fn a_failed_write_fails_the_command_and_the_actor_replays_under_its_supervisor()
 }
 
 #[test]
-fn a_failed_fsync_stops_an_unsupervised_actor() {
+fn a_failed_write_stops_an_unsupervised_actor() {
     let system = System::new();
     let journal = Gated::new(false);
     let p = Persistence::new(journal.clone());
@@ -494,4 +494,55 @@ fn a_snapshot_that_does_not_decode_falls_back_to_an_older_one() {
         .unwrap();
     assert_eq!(state(&log), strings(&["a", "b", "c"]));
     system.shutdown().unwrap();
+}
+
+#[test]
+fn a_failed_fsync_on_the_file_journal_stops_the_actor_and_nothing_unsynced_is_acknowledged() {
+    let dir = TempDir::new("es-fsync");
+    let system = System::new();
+    // Sync 1 is the new segment's header; sync 4 is the third command's.
+    let faults = Arc::new(Faulty {
+        fail_sync: Some(4),
+        ..Faulty::default()
+    });
+    let journal = Arc::new(
+        FileJournal::builder(dir.path())
+            .fsync(FsyncPolicy::EveryAppend)
+            .storage(Arc::new(FaultyStorage(faults)))
+            .open()
+            .unwrap(),
+    );
+    let p = Persistence::new(journal.clone());
+    let log = p.event_sourced("fs", || Log, Text).spawn(&system).unwrap();
+    let ended = watch(&system, &log);
+    let mut acked = Vec::new();
+    for i in 0..5 {
+        match log.execute(Cmd::Add(format!("e{i}")), T) {
+            Ok(seq) => acked.push((seq, format!("e{i}"))),
+            Err(CommandError::Failed(PersistError::Journal(JournalError::Io { op, .. }))) => {
+                assert_eq!(op, "fsync");
+                break;
+            }
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(acked.len(), 2);
+    let t = ended.recv_timeout(T).unwrap();
+    assert!(matches!(t.reason, ExitReason::Failed(_)), "{t:?}");
+    // The journal refuses everything until reopened.
+    assert!(matches!(
+        journal.append("fs", 2, vec![b"x".to_vec()]),
+        Err(JournalError::Failed { .. })
+    ));
+    system.shutdown().unwrap();
+    drop((log, p, journal));
+    let journal = FileJournal::open(dir.path()).unwrap();
+    let events = journal.read("fs", 1, u64::MAX, usize::MAX).unwrap();
+    for (seq, payload) in &acked {
+        assert_eq!(
+            events[*seq as usize - 1].payload,
+            payload.as_bytes(),
+            "acknowledged event lost"
+        );
+    }
 }

@@ -2,14 +2,11 @@
 
 mod persist_common;
 
-use persist_common::TempDir;
-use playhouse::persist::{
-    FileJournal, FsyncPolicy, Journal, JournalError, StdStorage, Storage, StorageFile,
-};
-use std::io;
+use persist_common::{Faulty, FaultyStorage, TempDir};
+use playhouse::persist::{FileJournal, FsyncPolicy, Journal, JournalError};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, mpsc};
 
 fn ev(n: u64) -> Vec<u8> {
     format!("payload {n}").into_bytes()
@@ -259,66 +256,6 @@ fn bad_settings_are_typed_errors() {
     );
     let e = FileJournal::open(file.join("below-a-file")).unwrap_err();
     assert!(matches!(e, JournalError::Io { .. }), "{e}");
-}
-
-/// Storage that fails the n-th write (after writing half of it) or the n-th
-/// sync, and counts syncs; a sync can be held at a gate.
-#[derive(Debug, Default)]
-struct Faulty {
-    fail_write: Option<usize>,
-    fail_sync: Option<usize>,
-    writes: AtomicUsize,
-    syncs: AtomicUsize,
-    gate: Mutex<Option<(mpsc::Sender<()>, mpsc::Receiver<()>)>>,
-}
-
-#[derive(Debug)]
-struct FaultyFile {
-    inner: Box<dyn StorageFile>,
-    faults: Arc<Faulty>,
-}
-
-impl StorageFile for FaultyFile {
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        let n = self.faults.writes.fetch_add(1, Ordering::SeqCst) + 1;
-        if Some(n) == self.faults.fail_write {
-            self.inner.write_all(&buf[..buf.len() / 2])?;
-            return Err(io::Error::other("injected write failure"));
-        }
-        self.inner.write_all(buf)
-    }
-    fn sync_data(&mut self) -> io::Result<()> {
-        let n = self.faults.syncs.fetch_add(1, Ordering::SeqCst) + 1;
-        if let Some((entered, release)) = &*self.faults.gate.lock().unwrap() {
-            entered.send(()).unwrap();
-            release.recv().unwrap();
-        }
-        if Some(n) == self.faults.fail_sync {
-            return Err(io::Error::other("injected fsync failure"));
-        }
-        self.inner.sync_data()
-    }
-}
-
-#[derive(Debug)]
-struct FaultyStorage(Arc<Faulty>);
-
-impl Storage for FaultyStorage {
-    fn create(&self, path: &Path) -> io::Result<Box<dyn StorageFile>> {
-        Ok(Box::new(FaultyFile {
-            inner: StdStorage.create(path)?,
-            faults: self.0.clone(),
-        }))
-    }
-    fn open_append(&self, path: &Path) -> io::Result<Box<dyn StorageFile>> {
-        Ok(Box::new(FaultyFile {
-            inner: StdStorage.open_append(path)?,
-            faults: self.0.clone(),
-        }))
-    }
-    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        StdStorage.sync_dir(dir)
-    }
 }
 
 fn faulty_journal(dir: &Path, faults: Faulty, policy: FsyncPolicy) -> (FileJournal, Arc<Faulty>) {
