@@ -1,4 +1,4 @@
-//! Persist workload: appends per second to a file journal with an fsync per append, against a raw thread doing write + fdatasync of the same bytes; plus group commit under concurrent writers.
+//! Persist workload: appends per second to a file journal with an fsync per append, against a raw thread doing write + fdatasync of the same bytes; plus group commit under concurrent writers, and replay against a raw sequential read.
 
 use playhouse::persist::{FileJournal, FsyncPolicy, Journal};
 use std::io::Write;
@@ -97,4 +97,60 @@ pub fn group_commit(n: u64, writers: u64) -> (u64, Duration) {
     let elapsed = start.elapsed();
     assert_eq!(journal.highest_offset(), each * writers);
     (each * writers, elapsed)
+}
+
+/// Writes `n` events of one stream (not timed) and returns the journal's
+/// directory with the journal closed.
+fn filled(n: u64) -> Scratch {
+    let dir = Scratch::new("replay");
+    let journal = FileJournal::builder(&dir.0)
+        .fsync(FsyncPolicy::Never)
+        .open()
+        .expect("open journal");
+    let mut seq = 0;
+    while seq < n {
+        let batch = (n - seq).min(256);
+        let events = (0..batch).map(|_| PAYLOAD.to_vec()).collect();
+        seq = journal.append("bench", seq, events).expect("append");
+    }
+    dir
+}
+
+/// Replays `n` events: opening (recovery scans and indexes the segment)
+/// and reading them all back in batches, as an event-sourced actor does.
+pub fn replay(n: u64) -> (u64, Duration) {
+    let dir = filled(n);
+    let start = Instant::now();
+    let journal = FileJournal::open(&dir.0).expect("reopen");
+    let mut read = 0;
+    loop {
+        let batch = journal
+            .read("bench", read + 1, u64::MAX, 1024)
+            .expect("read");
+        let Some(last) = batch.last() else { break };
+        assert_eq!(last.payload.len(), PAYLOAD.len());
+        read = last.seq;
+    }
+    let elapsed = start.elapsed();
+    assert_eq!(read, n);
+    (read, elapsed)
+}
+
+/// A raw sequential read of the same segment files.
+pub fn replay_baseline(n: u64) -> (u64, Duration) {
+    let dir = filled(n);
+    let mut files: Vec<_> = std::fs::read_dir(&dir.0)
+        .expect("list")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "journal"))
+        .collect();
+    files.sort();
+    let start = Instant::now();
+    let bytes: usize = files
+        .iter()
+        .map(|f| std::fs::read(f).expect("read").len())
+        .sum();
+    let elapsed = start.elapsed();
+    assert!(bytes as u64 >= n * PAYLOAD.len() as u64);
+    (n, elapsed)
 }
