@@ -394,3 +394,55 @@ fn never_policy_does_not_sync_appends() {
     drop(j);
     check_acknowledged_survive(dir.path(), 5);
 }
+
+#[test]
+fn appends_in_one_batch_see_each_other_for_conflicts() {
+    let dir = TempDir::new("batch-conflict");
+    let (j, faults) = faulty_journal(dir.path(), Faulty::default(), FsyncPolicy::GroupCommit);
+    let (entered_tx, entered) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel();
+    *faults.gate.lock().unwrap() = Some((entered_tx, release_rx));
+    let (done_tx, done) = mpsc::channel();
+    let tx = done_tx.clone();
+    j.append_with(
+        "s",
+        0,
+        vec![ev(1)],
+        Box::new(move |r| tx.send((0, r)).unwrap()),
+    );
+    entered.recv().unwrap();
+    // Queued while the first sync runs: one batch of three.
+    for (i, expected) in [(1, 1), (2, 1), (3, 2)] {
+        let tx = done_tx.clone();
+        j.append_with(
+            "s",
+            expected,
+            vec![ev(i + 1)],
+            Box::new(move |r| tx.send((i, r)).unwrap()),
+        );
+    }
+    release.send(()).unwrap();
+    entered.recv().unwrap();
+    release.send(()).unwrap();
+    let mut results: Vec<_> = (0..4).map(|_| done.recv().unwrap()).collect();
+    results.sort_by_key(|r| r.0);
+    assert_eq!(results[0].1, Ok(1));
+    assert_eq!(results[1].1, Ok(2));
+    assert!(matches!(
+        results[2].1,
+        Err(JournalError::Conflict {
+            expected: 1,
+            actual: 2,
+            ..
+        })
+    ));
+    assert_eq!(results[3].1, Ok(3), "the batch's own earlier append counts");
+    *faults.gate.lock().unwrap() = None;
+    let payloads: Vec<_> = j
+        .read("s", 1, u64::MAX, 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.payload)
+        .collect();
+    assert_eq!(payloads, vec![ev(1), ev(2), ev(4)]);
+}

@@ -26,9 +26,9 @@ use super::error::{CommandError, PersistError};
 use super::journal::JournalError;
 use super::persistence::Persistence;
 use super::port::{Port, PortMsg};
+use crate::sync::Arc;
 use crate::{Actor, ActorError, Addr, AskError, Context, Reply, SpawnOptions, System};
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// How many events replay reads per journal call.

@@ -9,8 +9,8 @@
 //! - `deleted_to <= highest`, and only grows.
 
 use super::journal::JournalError;
+use crate::sync::Arc;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 #[derive(Debug, Default)]
 struct StreamIdx {

@@ -2,9 +2,9 @@
 
 use super::index::Index;
 use super::journal::{AppendListener, Journal, JournalError, PersistedEvent, check_stream};
+use crate::sync::Arc;
 use crate::sync::Mutex;
 use std::fmt;
-use std::sync::Arc;
 
 /// A [`Journal`] in memory: the same semantics as the file journal, nothing
 /// durable. For tests and for event-sourced actors whose state may be lost.

@@ -13,9 +13,9 @@
 use super::error::PersistError;
 use super::journal::{Journal, JournalError};
 use super::snapshot::SnapshotStore;
+use crate::sync::Arc;
 use crate::{Actor, ActorError, Context, Reply};
 use std::fmt;
-use std::sync::Arc;
 
 pub(crate) struct Port {
     pub(crate) journal: Arc<dyn Journal>,

@@ -21,10 +21,10 @@ use super::error::PersistError;
 use super::persistence::Persistence;
 use super::port::{Port, PortMsg};
 use super::query::ReadAfter;
+use crate::sync::Arc;
 use crate::sync::Mutex;
 use crate::{Actor, ActorError, Addr, Context, SpawnOptions, System};
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// How many events a projection applies per turn.
