@@ -328,22 +328,53 @@ impl FileJournal {
         }
     }
 
-    fn payload(&self, loc: Loc) -> Result<Vec<u8>, JournalError> {
-        let path = segment::path(&self.shared.dir, loc.segment, "journal");
-        let file = {
-            let mut readers = self.shared.readers.lock();
-            match readers.get(&loc.segment) {
-                Some(f) => Arc::clone(f),
-                None => {
-                    let f = Arc::new(
-                        File::open(&path).map_err(|e| JournalError::io("open", &path, &e))?,
-                    );
-                    readers.insert(loc.segment, Arc::clone(&f));
-                    f
+    /// The payloads at `locs`, in order. Neighbours in one segment (events
+    /// written one after the other) are read with one call, so a replay
+    /// reads its stream in large sequential chunks.
+    fn payloads(&self, locs: &[Loc]) -> Result<Vec<Vec<u8>>, JournalError> {
+        /// The most bytes one read covers, and the widest gap it bridges.
+        const SPAN: u64 = 1 << 20;
+        const GAP: u64 = 4 << 10;
+        let mut out = Vec::with_capacity(locs.len());
+        let mut i = 0;
+        while i < locs.len() {
+            let first = locs[i];
+            let mut end = first.pos + first.len as u64;
+            let mut j = i + 1;
+            while j < locs.len() {
+                let l = locs[j];
+                let l_end = l.pos + l.len as u64;
+                if l.segment != first.segment
+                    || l.pos < end
+                    || l.pos - end > GAP
+                    || l_end - first.pos > SPAN
+                {
+                    break;
                 }
+                end = l_end;
+                j += 1;
             }
-        };
-        segment::read_at(&file, loc.pos, loc.len).map_err(|e| JournalError::io("read", &path, &e))
+            let path = segment::path(&self.shared.dir, first.segment, "journal");
+            let file = self.reader(first.segment, &path)?;
+            let span = segment::read_at(&file, first.pos, (end - first.pos) as usize)
+                .map_err(|e| JournalError::io("read", &path, &e))?;
+            for l in &locs[i..j] {
+                let at = (l.pos - first.pos) as usize;
+                out.push(span[at..at + l.len].to_vec());
+            }
+            i = j;
+        }
+        Ok(out)
+    }
+
+    fn reader(&self, segment: u64, path: &Path) -> Result<Arc<File>, JournalError> {
+        let mut readers = self.shared.readers.lock();
+        if let Some(f) = readers.get(&segment) {
+            return Ok(Arc::clone(f));
+        }
+        let f = Arc::new(File::open(path).map_err(|e| JournalError::io("open", path, &e))?);
+        readers.insert(segment, Arc::clone(&f));
+        Ok(f)
     }
 }
 
@@ -416,16 +447,17 @@ impl Journal for FileJournal {
             .into_iter()
             .map(|(seq, offset, loc)| (seq, offset, *loc))
             .collect();
-        locs.into_iter()
-            .map(|(seq, offset, loc)| {
-                Ok(PersistedEvent {
-                    stream: stream.to_owned(),
-                    seq,
-                    offset,
-                    payload: self.payload(loc)?,
-                })
+        let payloads = self.payloads(&locs.iter().map(|l| l.2).collect::<Vec<_>>())?;
+        Ok(locs
+            .into_iter()
+            .zip(payloads)
+            .map(|((seq, offset, _), payload)| PersistedEvent {
+                stream: stream.to_owned(),
+                seq,
+                offset,
+                payload,
             })
-            .collect()
+            .collect())
     }
 
     fn highest_seq(&self, stream: &str) -> Result<u64, JournalError> {
@@ -453,17 +485,17 @@ impl Journal for FileJournal {
             .into_iter()
             .map(|(offset, e)| (offset, e.stream.to_string(), e.seq, e.item))
             .collect();
-        entries
+        let payloads = self.payloads(&entries.iter().map(|e| e.3).collect::<Vec<_>>())?;
+        Ok(entries
             .into_iter()
-            .map(|(offset, stream, seq, loc)| {
-                Ok(PersistedEvent {
-                    stream,
-                    seq,
-                    offset,
-                    payload: self.payload(loc)?,
-                })
+            .zip(payloads)
+            .map(|((offset, stream, seq, _), payload)| PersistedEvent {
+                stream,
+                seq,
+                offset,
+                payload,
             })
-            .collect()
+            .collect())
     }
 
     fn highest_offset(&self) -> u64 {
