@@ -446,3 +446,51 @@ fn appends_in_one_batch_see_each_other_for_conflicts() {
         .collect();
     assert_eq!(payloads, vec![ev(1), ev(2), ev(4)]);
 }
+
+#[test]
+fn snapshot_store_recovers_a_torn_tail_and_saves_off_thread() {
+    use playhouse::persist::{FileSnapshotStore, SnapshotStore};
+    let dir = TempDir::new("snapstore");
+    let store = FileSnapshotStore::open(dir.path()).unwrap();
+    store.save("s", 1, b"one".to_vec()).unwrap();
+    let (tx, rx) = mpsc::channel();
+    store.save_with(
+        "s",
+        2,
+        b"two".to_vec(),
+        Box::new(move |r| tx.send(r).unwrap()),
+    );
+    assert_eq!(rx.recv().unwrap(), Ok(()));
+    assert!(
+        FileSnapshotStore::open(dir.path()).is_err(),
+        "one writer per directory"
+    );
+    drop(store);
+    let file = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "snapshot"))
+        .unwrap();
+    let len = std::fs::metadata(&file).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_len(len - 2)
+        .unwrap();
+    let store = FileSnapshotStore::open(dir.path()).unwrap();
+    let snaps = store.load("s").unwrap();
+    assert_eq!(
+        snaps.iter().map(|s| s.seq).collect::<Vec<_>>(),
+        vec![1],
+        "the torn save is cut"
+    );
+    store.save("s", 3, b"three".to_vec()).unwrap();
+    drop(store);
+    let store = FileSnapshotStore::open(dir.path()).unwrap();
+    let snaps = store.load("s").unwrap();
+    assert_eq!(
+        (snaps[0].seq, snaps[0].payload.as_slice()),
+        (3, &b"three"[..])
+    );
+}

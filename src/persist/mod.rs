@@ -39,8 +39,8 @@
 //! **Blocking.** The file journal's writes and fsyncs run on a writer thread
 //! of its own. An actor hands it its append through a small child actor and
 //! hears the outcome as an ask continuation, so no pool worker waits for a
-//! disk. Replay on start reads the journal on the actor's worker, and a
-//! snapshot save blocks the child's worker for one write and sync.
+//! disk; snapshot saves run on the file snapshot store's writer thread the
+//! same way. Replay on start reads the journal on the actor's worker.
 //!
 //! # The read side
 //!
@@ -83,7 +83,7 @@ pub use memory::MemoryJournal;
 pub use persistence::Persistence;
 pub use projection::{Projection, ProjectionActor, ProjectionBuilder, ProjectionMsg, Query};
 pub use query::{ProjectionAddr, ReadAfter};
-pub use snapshot::{FileSnapshotStore, MemorySnapshotStore, Snapshot, SnapshotStore};
+pub use snapshot::{FileSnapshotStore, MemorySnapshotStore, SaveDone, Snapshot, SnapshotStore};
 
 #[cfg(loom)]
 #[doc(hidden)]

@@ -5,10 +5,9 @@
 //! worker across an fsync. The port hands each append to
 //! [`Journal::append_with`]; the file journal queues it for its writer
 //! thread and returns at once, and the writer answers the ask's [`Reply`]
-//! after the sync. The port's handler thus never blocks on a journal with
-//! a writer thread. Snapshot saves are rarer and go through
-//! [`SnapshotStore::save`], which does block the port's worker for one
-//! write and sync.
+//! after the sync. Snapshot saves go the same way through
+//! [`SnapshotStore::save_with`]. The port's handler thus never blocks on a
+//! store with a writer thread.
 
 use super::error::PersistError;
 use super::journal::{Journal, JournalError};
@@ -70,19 +69,30 @@ impl Actor for Port {
                 state,
                 reply,
             } => {
-                let outcome = match &self.snapshots {
-                    Some(store) => store.save(&stream, seq, state).map(|()| seq).map_err(|e| {
-                        log::warn!("snapshot of {stream:?} at seq {seq} not saved: {e}");
-                        PersistError::from(e)
-                    }),
-                    None => Err(PersistError::Config {
-                        setting: "snapshots",
-                        reason: "no snapshot store",
-                    }),
+                let Some(store) = &self.snapshots else {
+                    if let Some(reply) = reply {
+                        let _ = reply.send(Err(PersistError::Config {
+                            setting: "snapshots",
+                            reason: "no snapshot store",
+                        }));
+                    }
+                    return Ok(());
                 };
-                if let Some(reply) = reply {
-                    let _ = reply.send(outcome);
-                }
+                let name = stream.clone();
+                store.save_with(
+                    &stream,
+                    seq,
+                    state,
+                    Box::new(move |outcome| {
+                        let outcome = outcome.map(|()| seq).map_err(|e| {
+                            log::warn!("snapshot of {name:?} at seq {seq} not saved: {e}");
+                            PersistError::from(e)
+                        });
+                        if let Some(reply) = reply {
+                            let _ = reply.send(outcome);
+                        }
+                    }),
+                );
             }
         }
         Ok(())

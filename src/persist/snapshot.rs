@@ -1,12 +1,13 @@
 //! Snapshot stores: the latest states of event-sourced actors, so replay
 //! need not start from the first event.
 
+use super::file::CommitQueue;
 use super::file::{
     Decoded, HEADER_LEN, Record, SNAPSHOT_MAGIC, StdStorage, Storage, StorageFile, decode,
     encode_snapshot, scan, segment_header, segment_path,
 };
 use super::journal::{JournalError, check_stream};
-use crate::sync::Mutex;
+use crate::sync::{Arc, Mutex, thread};
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
@@ -15,6 +16,9 @@ use std::path::{Path, PathBuf};
 /// How many snapshots per stream a store keeps offering (older ones are
 /// only fallbacks for a snapshot that no longer decodes).
 const KEEP: usize = 3;
+
+/// What is called with the outcome of a [`SnapshotStore::save_with`].
+pub type SaveDone = Box<dyn FnOnce(Result<(), JournalError>) + Send + 'static>;
 
 /// One stored snapshot: the state after event `seq`, encoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +40,13 @@ pub trait SnapshotStore: Send + Sync + 'static {
     /// # Errors
     /// [`JournalError::EmptyStreamId`], or a storage failure.
     fn save(&self, stream: &str, seq: u64, payload: Vec<u8>) -> Result<(), JournalError>;
+
+    /// Like [`SnapshotStore::save`], but hands the outcome to `done`; a
+    /// store with a writer thread runs the save there, so the caller never
+    /// blocks on I/O. The default saves here, then calls `done`.
+    fn save_with(&self, stream: &str, seq: u64, payload: Vec<u8>, done: SaveDone) {
+        done(self.save(stream, seq, payload));
+    }
 
     /// The snapshots of `stream`, newest first (a few at most).
     ///
@@ -99,7 +110,9 @@ impl SnapshotStore for MemorySnapshotStore {
 /// A [`SnapshotStore`] in one append-only file, with the journal's framing:
 /// a versioned header, then records with length and CRC-32; recovery cuts a
 /// torn tail and refuses damage before it. Each save is synced before it
-/// returns. It holds the directory's lock like a journal.
+/// is acknowledged; [`SnapshotStore::save_with`] runs on the store's writer
+/// thread. It holds the directory's lock like a journal. The file is never
+/// compacted: it keeps every snapshot ever saved.
 ///
 /// # Examples
 ///
@@ -117,9 +130,24 @@ impl SnapshotStore for MemorySnapshotStore {
 /// # Ok::<(), playhouse::persist::JournalError>(())
 /// ```
 pub struct FileSnapshotStore {
+    shared: Arc<FileShared>,
+    queue: Arc<CommitQueue<SaveRequest>>,
+    writer: Mutex<Option<thread::JoinHandle<()>>>,
+}
+
+/// What the store's handle and its writer thread share.
+struct FileShared {
     path: PathBuf,
     inner: Mutex<FileInner>,
     _lock: super::file::DirLock,
+}
+
+/// A save handed to the writer thread.
+struct SaveRequest {
+    stream: String,
+    seq: u64,
+    payload: Vec<u8>,
+    done: SaveDone,
 }
 
 struct FileInner {
@@ -187,7 +215,7 @@ impl FileSnapshotStore {
             }
         };
         let reader = File::open(&path).map_err(|e| JournalError::io("open", &path, &e))?;
-        Ok(FileSnapshotStore {
+        let shared = Arc::new(FileShared {
             path,
             inner: Mutex::new(FileInner {
                 file,
@@ -197,19 +225,47 @@ impl FileSnapshotStore {
                 failed: None,
             }),
             _lock: lock,
+        });
+        let queue = Arc::new(CommitQueue::<SaveRequest>::new());
+        let (s, q) = (Arc::clone(&shared), Arc::clone(&queue));
+        let writer = thread::spawn(move || {
+            while let Some(batch) = q.take(64) {
+                for r in batch {
+                    (r.done)(s.save(&r.stream, r.seq, r.payload));
+                }
+            }
+        });
+        Ok(FileSnapshotStore {
+            shared,
+            queue,
+            writer: Mutex::new(Some(writer)),
         })
+    }
+}
+
+impl Drop for FileSnapshotStore {
+    fn drop(&mut self) {
+        self.queue.close();
+        if let Some(h) = self.writer.lock().take() {
+            // The last handle may go with a callback run on the writer.
+            #[cfg(not(loom))]
+            if h.thread().id() == thread::current().id() {
+                return;
+            }
+            let _ = h.join();
+        }
     }
 }
 
 impl fmt::Debug for FileSnapshotStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FileSnapshotStore")
-            .field("path", &self.path)
+            .field("path", &self.shared.path)
             .finish()
     }
 }
 
-impl SnapshotStore for FileSnapshotStore {
+impl FileShared {
     fn save(&self, stream: &str, seq: u64, payload: Vec<u8>) -> Result<(), JournalError> {
         check_stream(stream)?;
         let mut frame = Vec::new();
@@ -238,17 +294,36 @@ impl SnapshotStore for FileSnapshotStore {
         keep_newest(v);
         Ok(())
     }
+}
+
+impl SnapshotStore for FileSnapshotStore {
+    fn save(&self, stream: &str, seq: u64, payload: Vec<u8>) -> Result<(), JournalError> {
+        self.shared.save(stream, seq, payload)
+    }
+
+    fn save_with(&self, stream: &str, seq: u64, payload: Vec<u8>, done: SaveDone) {
+        let request = SaveRequest {
+            stream: stream.to_owned(),
+            seq,
+            payload,
+            done,
+        };
+        if let Err(r) = self.queue.submit(request) {
+            (r.done)(Err(JournalError::Closed));
+        }
+    }
 
     fn load(&self, stream: &str) -> Result<Vec<Snapshot>, JournalError> {
         check_stream(stream)?;
-        let inner = self.inner.lock();
+        let path = &self.shared.path;
+        let inner = self.shared.inner.lock();
         let Some(entries) = inner.index.get(stream) else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
         for &(seq, pos, len) in entries.iter().rev() {
             let frame = super::file::read_at(&inner.reader, pos, len)
-                .map_err(|e| JournalError::io("read", &self.path, &e))?;
+                .map_err(|e| JournalError::io("read", path, &e))?;
             match decode(&frame) {
                 Decoded::Record(
                     Record::Snapshot {
@@ -264,7 +339,7 @@ impl SnapshotStore for FileSnapshotStore {
                 }
                 _ => {
                     return Err(JournalError::Corruption {
-                        file: self.path.clone(),
+                        file: path.clone(),
                         offset: pos,
                         reason: "snapshot record changed on disk".into(),
                     });

@@ -29,8 +29,9 @@ mod segment;
 mod storage;
 mod writer;
 
+pub(crate) use commit::CommitQueue;
 #[cfg(loom)]
-pub(crate) use commit::{CommitQueue, Completer, Completion, completion};
+pub(crate) use commit::{Completer, Completion, completion};
 pub(crate) use frame::{Decoded, Record, decode, encode_snapshot};
 pub(crate) use lock::DirLock;
 pub use recovery::TornTail;
