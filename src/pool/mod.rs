@@ -1,21 +1,28 @@
 //! A work-stealing thread pool of hand-rolled worker threads.
 //!
-//! The pieces, one per file: `worker.rs` (shared state, run loop, shutdown,
-//! current-worker thread-local), `queue.rs` (local queues and the injector),
+//! The pieces, one per file: `worker.rs` (run loop, shutdown, current-worker
+//! thread-local), `shared.rs` (what all workers share: submission, wake-ups,
+//! the shutdown flag), `staged.rs` (starts from outside the pool, batched),
+//! `watch.rs` (watching a stuck owner's run-next slot), `counters.rs`
+//! (per-worker counters), `queue.rs` (local queues and the injector),
 //! `idle.rs` (searching and sleeping workers, the no-lost-wake-up argument),
 //! `park.rs` (the per-worker parker). This file holds the public face:
 //! [`ThreadPool`], [`PoolBuilder`], [`PoolMetrics`], and the crate-internal
 //! [`PoolHandle`] the actor runtime schedules through.
 
+mod counters;
 mod idle;
 pub(crate) mod park;
 pub(crate) mod queue;
+mod shared;
+mod staged;
+mod watch;
 mod worker;
 
 #[cfg(all(test, not(loom)))]
 mod tests;
 
-use self::worker::Shared;
+use self::shared::Shared;
 use crate::error::BuildError;
 use crate::sync::{Arc, Mutex, num_cpus, thread};
 use std::fmt;
@@ -185,7 +192,7 @@ pub struct PoolBuilder {
     threads: Option<usize>,
     name_prefix: String,
     stack_size: Option<usize>,
-    release: Option<worker::Release>,
+    release: Option<shared::Release>,
 }
 
 impl PoolBuilder {
@@ -207,7 +214,7 @@ impl PoolBuilder {
     /// Gives the units a worker holds for its system (`PoolHandle::hold`) to
     /// `release` whenever that worker runs out of work.
     pub(crate) fn on_release(mut self, release: impl Fn(usize) + Send + Sync + 'static) -> Self {
-        self.release = Some(worker::Release(Arc::new(release)));
+        self.release = Some(shared::Release(Arc::new(release)));
         self
     }
     /// Starts the workers.

@@ -27,47 +27,11 @@
 //!    sleep as described in [`super::idle`]; but if the only work left is in
 //!    run-next slots, watch instead of sleeping (see `Worker::watch`).
 //!
-//! Staged starts: the first turn of an actor spawned by a thread outside the
-//! pool is not pushed to the injector at once but staged
-//! ([`Shared::submit_start`], [`Staged`]), and the staging area reaches the
-//! injector as one batch:
 //!
-//! - by the spawner whose start fills it ([`Staged::BATCH`] starts): one
-//!   injector push and one wake-up check for the batch, where each start used
-//!   to pay both (the start's hand-off was the largest single cost of a
-//!   thread spawning many actors: see the spawn workload in the README);
-//! - by a worker, in every look that decides to sleep (idle protocol step
-//!   5), after a wake-up, after a watch, before retiring, and with step 1's
-//!   periodic look at the injector, so a pool whose workers never run out of
-//!   work still gets to them.
-//!
-//! A move holds the injector's lock and then the staging lock
-//! ([`Injector::take_staged`]), so a start is always in one of the two;
-//! every retiring worker moves what is staged, and the last one closes the
-//! staging area in the same critical section ([`Injector::retire`]).
-//!
-//! Only the start staged into an empty area is announced like a push
-//! (`after_push`): it makes some worker due to look, and that look takes
-//! every start staged by then; a start staged after the look finds the area
-//! empty and is announced in turn. Moving staged starts to the injector is
-//! itself announced like a push: the mover takes only its share, and one
-//! that moves them in its last look before sleeping is not searching, so
-//! finding work wakes nobody else (`src/pool/tests.rs`,
-//! `staged_starts_moved_to_the_injector_are_announced_to_the_sleepers`,
-//! fails without it). The look before sleeping takes the staging lock, so
-//! the no-lost-wake-up argument of [`super::idle`] covers staged starts as
-//! it covers the queues. Messages told to such an actor wait in its
-//! mailbox: its run token is out (queued and running are one state), so
-//! their sends submit nothing. Modelled in `loom-tests/pool_park.rs`
-//! (`staged_start_*`, `a_start_staged_*`, `a_full_batch_*`).
-//!
-//! A task submitted by a worker goes into its run-next slot: the actor a
-//! handler just sent to runs next on the same core, with its message still in
-//! cache, and no other worker is woken to steal it (which would bounce the
-//! pair between cores). The push still wakes a sleeper when nobody is
-//! searching, as every push does, so a worker blocked inside a task cannot
-//! strand its run-next task: the woken worker watches until it sees the owner
-//! stuck, then takes the task.
+//! Where the rest lives: [`super::shared`] (the state all workers share,
+//! submission, wake-ups, shutdown), [`super::staged`] (staged starts),
+//! [`super::watch`] (watching a stuck owner's run-next slot),
+//! [`super::counters`] (per-worker counters and held units).
 //!
 //! Shutdown, started by `ThreadPool::terminate`:
 //!
@@ -88,19 +52,15 @@
 //! sleeper-list lock (or its parker token), see `begin_shutdown`. The counters
 //! are `Relaxed`: see [`Counters`].
 
-use super::idle::Idle;
-use super::park::Parker;
-use super::queue::{From, Injector, Local, Pending, Retire, Stage, Staged, Steal};
-use super::{PoolMetrics, Task};
-use crate::sync::{
-    Arc, AtomicBool, AtomicU64, AtomicUsize, Backoff, CachePadded, Condvar, Mutex, Ordering,
-    random_seed, thread,
-};
+use super::queue::{From, Local, Pending, Retire};
+use super::shared::{Remote, Shared};
+use super::watch::{WATCH_MIN, WATCH_QUIET_LOOKS};
+use super::Task;
+use crate::sync::{Arc, Backoff, Ordering, random_seed, thread};
 use std::cell::Cell;
-use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A worker takes one task from the injector before its local queue every
 /// this many ticks (one tick per look for a task). Prime, as in tokio, so it
@@ -112,17 +72,6 @@ const GLOBAL_QUEUE_INTERVAL: u32 = 61;
 /// back and forth through the slot cannot starve the rest of the queue.
 const MAX_NEXT_STREAK: u32 = 16;
 
-/// How long a watching worker (see the module docs) first sleeps between
-/// looks, and the longest it sleeps once the owners keep making progress.
-const WATCH_MIN: Duration = Duration::from_micros(20);
-const WATCH_MAX: Duration = Duration::from_micros(500);
-
-/// How many watches in a row a worker keeps up after it last saw a run-next
-/// task, before it sleeps until woken. Between two messages of a ping-pong
-/// the slot is empty half of the time; a worker that slept then would be
-/// woken by the very next push, a futex call on the sender's path per message.
-const WATCH_QUIET_LOOKS: u32 = 4;
-
 crate::sync::thread_local! {
     /// The worker running on this thread, if it is a pool worker: set and
     /// cleared by `Worker::main`, null elsewhere. A plain pointer rather than
@@ -132,351 +81,6 @@ crate::sync::thread_local! {
     /// copies (16-byte loads of a fat pointer just written in two halves,
     /// which the store buffer cannot forward).
     static CURRENT: Cell<*const Worker> = Cell::new(ptr::null());
-}
-
-/// What all workers of one pool (and its handles) share.
-pub(crate) struct Shared {
-    pub(crate) injector: Injector,
-    /// Starts of actors spawned outside the pool, on their way to the
-    /// injector in batches (module docs, "Staged starts").
-    pub(crate) staged: Staged,
-    idle: Idle,
-    pub(crate) workers: Box<[Remote]>,
-    shutdown: AtomicBool,
-    /// `exits[i]`: worker `i` has left its run loop.
-    exits: Mutex<Vec<bool>>,
-    exited: Condvar,
-    /// Gives back units a worker holds (see `Counters::held`).
-    release: Option<Release>,
-}
-
-/// The pool's hook for units its workers hold for the system it runs (the
-/// in-flight count behind `System::await_quiescent`).
-#[derive(Clone)]
-pub(crate) struct Release(pub(crate) Arc<dyn Fn(usize) + Send + Sync>);
-
-impl fmt::Debug for Release {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Release { .. }")
-    }
-}
-
-/// The part of a worker that other threads use.
-pub(crate) struct Remote {
-    pub(crate) steal: Steal,
-    parker: Parker,
-    counters: CachePadded<Counters>,
-    /// The worker is watching: sleeping for a short while because the only
-    /// work it saw was other workers' run-next tasks (see the module docs).
-    watching: AtomicBool,
-    pub(crate) name: String,
-}
-
-/// Statistics of one worker, padded to its own cache line so workers do not
-/// contend on them.
-///
-/// Every access is `Relaxed`: each counter is an independent tally that no
-/// decision depends on and that publishes no other data; only its own worker
-/// writes it, and readers ([`Shared::metrics`]) want a recent value, not a
-/// consistent snapshot.
-///
-/// `tasks_run` doubles as the worker's tick: a thief that sees the same value
-/// before and after a watch knows the owner has been inside one task all that
-/// time. That is a liveness heuristic, not a safety property: a stale read only
-/// delays or hastens a steal, and the queue lock decides who gets the task.
-#[derive(Default)]
-struct Counters {
-    tasks_run: AtomicU64,
-    steals: AtomicU64,
-    parks: AtomicU64,
-    /// User messages that actor turns on this worker handled (for the
-    /// system's metrics): a tally per worker instead of one shared counter,
-    /// so a turn adds to it without a read-modify-write.
-    messages: AtomicU64,
-    /// Units of the system's in-flight count that this worker's turns hold
-    /// (see `PoolHandle::hold`); given back through the pool's release hook
-    /// whenever the worker runs out of work.
-    held: AtomicUsize,
-}
-
-impl Shared {
-    /// Shared state for workers named `names`, with the steal sides of their
-    /// queues, and `release` to give back what a worker holds when it runs
-    /// out of work.
-    pub(crate) fn new(names: Vec<String>, steals: Vec<Steal>, release: Option<Release>) -> Self {
-        let workers: Box<[Remote]> = names
-            .into_iter()
-            .zip(steals)
-            .map(|(name, steal)| Remote {
-                steal,
-                parker: Parker::new(),
-                counters: CachePadded::new(Counters::default()),
-                watching: AtomicBool::new(false),
-                name,
-            })
-            .collect();
-        let n = workers.len();
-        Shared {
-            injector: Injector::new(n),
-            staged: Staged::new(),
-            idle: Idle::new(n),
-            workers,
-            shutdown: AtomicBool::new(false),
-            exits: Mutex::new(vec![false; n]),
-            exited: Condvar::new(),
-            release,
-        }
-    }
-
-    /// Queues `task`: on the caller's local queue if it is a worker of this
-    /// pool, else on the injector; then wakes a sleeper if needed. A task
-    /// submitted after every worker has retired is logged and dropped.
-    ///
-    /// On a worker, `task` goes into the run-next slot unless `yielded` (a task
-    /// that wants to run again after the others goes to the back of the FIFO).
-    #[inline]
-    pub(crate) fn submit(self: &Arc<Self>, task: Task, yielded: bool) {
-        let (task, backlog) = match push_local(self, task, yielded) {
-            Ok(backlog) => (None, backlog),
-            Err(task) => (self.injector.push(task).err(), true),
-        };
-        if let Some(task) = task {
-            log::warn!("playhouse pool: task submitted after shutdown was dropped");
-            drop(task);
-            return;
-        }
-        self.after_push(backlog);
-    }
-
-    /// Queues the first turn of an actor just spawned: like [`Shared::submit`]
-    /// on one of this pool's workers; from any other thread, staged, so that
-    /// a thread spawning many actors hands them to the workers
-    /// [`Staged::BATCH`] at a time (module docs, "Staged starts").
-    pub(crate) fn submit_start(self: &Arc<Self>, task: Task) {
-        let task = match push_local(self, task, false) {
-            Ok(backlog) => return self.after_push(backlog),
-            Err(task) => task,
-        };
-        match self.staged.push(task) {
-            Stage::First => self.after_push(true),
-            Stage::Behind => {}
-            Stage::Full => {
-                // None moved: a worker took them first, and announces them.
-                if self.injector.take_staged(&self.staged, true) > 0 {
-                    self.after_push(true);
-                }
-            }
-            Stage::Refused(task) => {
-                log::warn!("playhouse pool: a start submitted after shutdown was dropped");
-                drop(task);
-            }
-        }
-    }
-
-    /// Moves every staged start to the injector, then does what a push does
-    /// next ([`Shared::after_push`]): only the first start staged was
-    /// announced, and the others may need another worker. `locked_look` as
-    /// in [`Injector::take_staged`]. Returns whether it moved any.
-    ///
-    /// Never called by a worker on the sleeper list, whom the wake-up could
-    /// pick.
-    fn flush_staged(&self, locked_look: bool) -> bool {
-        if self.injector.take_staged(&self.staged, locked_look) == 0 {
-            return false;
-        }
-        self.after_push(true);
-        true
-    }
-
-    /// What every push does next: wake a sleeper if nobody is searching, else
-    /// cut a watcher's sleep short if the push left work anyone may take.
-    fn after_push(&self, backlog: bool) {
-        if !self.notify_parked() && backlog {
-            self.unpark_watchers();
-        }
-    }
-
-    /// Wakes one sleeping worker if no worker is searching (idle protocol step
-    /// 1). Returns whether it woke one.
-    fn notify_parked(&self) -> bool {
-        match self.idle.worker_to_notify() {
-            Some(index) => {
-                self.workers[index].parker.unpark();
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Cuts short the sleep of every watching worker, so that a task anyone
-    /// may take does not wait for the end of a watch.
-    fn unpark_watchers(&self) {
-        for worker in self.workers.iter() {
-            // ORDERING: Relaxed. Our push was a critical section on a queue
-            // lock that a watcher takes after setting its flag (see `watch`):
-            // either its look sees the task, or its flag store happens before
-            // this load.
-            if worker.watching.load(Ordering::Relaxed) {
-                worker.parker.unpark();
-            }
-        }
-    }
-
-    /// The most urgent work any queue held when looked at (idle protocol step
-    /// 5). Staged starts count as queued: the caller moves them to the
-    /// injector once it is off the sleeper list.
-    fn pending(&self) -> Pending {
-        if !self.staged.is_empty() || !self.injector.is_empty() {
-            return Pending::Queued;
-        }
-        let mut pending = Pending::Nothing;
-        for worker in self.workers.iter() {
-            match worker.steal.pending() {
-                Pending::Queued => return Pending::Queued,
-                Pending::NextOnly => pending = Pending::NextOnly,
-                Pending::Nothing => {}
-            }
-        }
-        pending
-    }
-
-    #[cfg(test)]
-    pub(crate) fn sleeping_workers(&self) -> usize {
-        self.idle.sleeping_workers()
-    }
-
-    fn is_shutting_down(&self) -> bool {
-        // ORDERING: Acquire, pairs with the Release store in `begin_shutdown`.
-        // The flag publishes nothing else; timeliness comes from the locks and
-        // tokens named there.
-        self.shutdown.load(Ordering::Acquire)
-    }
-
-    /// Shutdown step 1: tells every worker to drain and exit. Idempotent.
-    pub(crate) fn begin_shutdown(&self) {
-        // ORDERING: Release, pairs with the Acquire load in `is_shutting_down`.
-        // A worker registering to sleep after `unregister_all` below takes
-        // the same lock, so it sees the flag in its re-check; a worker that
-        // registered earlier is taken off the list and unparked, and its
-        // token's Acquire makes the flag visible after `park`.
-        self.shutdown.store(true, Ordering::Release);
-        self.idle.unregister_all();
-        for worker in self.workers.iter() {
-            worker.parker.unpark();
-        }
-    }
-
-    /// Waits until every worker in `0..started` except `skip` has exited, or
-    /// until `deadline`. Returns the indices still running.
-    pub(crate) fn wait_exited(
-        &self,
-        started: usize,
-        skip: Option<usize>,
-        deadline: Option<Instant>,
-    ) -> Vec<usize> {
-        let mut exits = self.exits.lock();
-        loop {
-            let running: Vec<usize> = (0..started)
-                .filter(|&i| Some(i) != skip && !exits[i])
-                .collect();
-            if running.is_empty() {
-                return running;
-            }
-            exits = match deadline {
-                None => self.exited.wait(exits),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return running;
-                    }
-                    self.exited.wait_timeout(exits, deadline - now)
-                }
-            };
-        }
-    }
-
-    /// Adds `n` user messages handled by a turn on worker `worker`; only that
-    /// worker's thread calls it.
-    /// Takes the units worker `worker` holds; called only from that
-    /// worker's thread.
-    #[inline]
-    pub(crate) fn take_held(&self, worker: usize) -> usize {
-        let held = &self.workers[worker].counters.held;
-        // ORDERING: Relaxed, see `Counters`; only this worker touches it, so
-        // a load and a store, not an RMW.
-        let n = held.load(Ordering::Relaxed);
-        if n != 0 {
-            held.store(0, Ordering::Relaxed);
-        }
-        n
-    }
-
-    /// Makes worker `worker` hold `n` units; called only from that worker's
-    /// thread, which holds none (it took them with `take_held`).
-    #[inline]
-    pub(crate) fn hold(&self, worker: usize, n: usize) {
-        // ORDERING: Relaxed, as in `take_held`.
-        self.workers[worker]
-            .counters
-            .held
-            .store(n, Ordering::Relaxed);
-    }
-
-    /// Gives back what this worker holds, through the release hook.
-    fn release_held(&self, worker: usize) {
-        if let Some(release) = &self.release {
-            let n = self.take_held(worker);
-            if n != 0 {
-                (release.0)(n);
-            }
-        }
-    }
-
-    pub(crate) fn count_messages(&self, worker: usize, n: u64) {
-        let c = &self.workers[worker].counters.messages;
-        // ORDERING: Relaxed, see `Counters`; a load and a store, not an RMW,
-        // since only this worker writes it.
-        c.store(c.load(Ordering::Relaxed) + n, Ordering::Relaxed);
-    }
-
-    /// User messages handled on all workers (see `count_messages`).
-    pub(crate) fn messages(&self) -> u64 {
-        // ORDERING: Relaxed, see `Counters`.
-        self.workers
-            .iter()
-            .map(|w| w.counters.messages.load(Ordering::Relaxed))
-            .sum()
-    }
-
-    /// The counters of all workers, summed.
-    pub(crate) fn metrics(&self) -> PoolMetrics {
-        let mut metrics = PoolMetrics::default();
-        for worker in self.workers.iter() {
-            let c = &worker.counters;
-            // ORDERING: Relaxed, see `Counters`.
-            metrics.tasks_run += c.tasks_run.load(Ordering::Relaxed);
-            metrics.steals += c.steals.load(Ordering::Relaxed);
-            metrics.parks += c.parks.load(Ordering::Relaxed);
-        }
-        metrics
-    }
-}
-
-impl Remote {
-    /// The worker's tick: the number of tasks it has finished.
-    fn tick(&self) -> u64 {
-        // ORDERING: Relaxed, see `Counters`.
-        self.counters.tasks_run.load(Ordering::Relaxed)
-    }
-}
-
-impl fmt::Debug for Shared {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Shared")
-            .field("workers", &self.workers.len())
-            .field("idle", &self.idle)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Starts worker `index` of `shared` on a thread of its own.
@@ -505,7 +109,7 @@ pub(crate) fn spawn(
 /// Not through [`with_current`]: the task moved into its closure was copied
 /// through the stack in pieces (see [`CURRENT`]), which cost measurably here.
 #[inline]
-fn push_local(shared: &Arc<Shared>, task: Task, yielded: bool) -> Result<bool, Task> {
+pub(super) fn push_local(shared: &Arc<Shared>, task: Task, yielded: bool) -> Result<bool, Task> {
     let worker = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
     // SAFETY: as in `with_current`; the reference lives only in this call.
     #[allow(unsafe_code)]
@@ -558,10 +162,10 @@ fn with_current<R>(f: impl FnOnce(Option<&Worker>) -> R) -> R {
 }
 
 /// One worker: the owner of a local queue, living on its own thread.
-struct Worker {
-    shared: Arc<Shared>,
-    index: usize,
-    local: Local,
+pub(super) struct Worker {
+    pub(super) shared: Arc<Shared>,
+    pub(super) index: usize,
+    pub(super) local: Local,
 }
 
 /// Shutdown step 3, on the way out of [`Worker::main`]: a drop guard, so that
@@ -590,7 +194,7 @@ impl Drop for ClearCurrent {
 }
 
 /// The state of one worker's run loop that no other thread sees.
-struct LoopState {
+pub(super) struct LoopState {
     searching: bool,
     tick: u32,
     rng: XorShift,
@@ -599,9 +203,9 @@ struct LoopState {
     next_streak: u32,
     /// Each worker's tick when this one last started a watch (`u64::MAX`:
     /// not watched since it last found work).
-    seen: Vec<u64>,
+    pub(super) seen: Vec<u64>,
     /// How long the next watch sleeps.
-    watch_for: Duration,
+    pub(super) watch_for: Duration,
     /// Watches in a row that saw no run-next task.
     quiet_looks: u32,
     /// Tasks on their way from the injector or a victim into the local
@@ -732,40 +336,6 @@ impl Worker {
             // A stale token from a wake-up that raced step 5 earlier.
         }
     }
-
-    /// Watching: the only work in sight is run-next tasks of workers busy
-    /// with a task. Their owners will most likely run them in a moment, and
-    /// taking them would move an actor away from the core its message is on;
-    /// but an owner's task may also block for good (synchronous handlers do
-    /// I/O). So instead of sleeping until woken, sleep a short while, then look
-    /// again; `steal` takes a run-next task whose owner's tick has not moved
-    /// since the watch began. The sleep doubles up to [`WATCH_MAX`] while owners
-    /// keep making progress, so a long busy spell costs few wake-ups; and a
-    /// watcher keeps watching for [`WATCH_QUIET_LOOKS`] looks after the slots
-    /// empty, so an owner passing messages back and forth does not wake it
-    /// with each push. Only then does it sleep until woken.
-    ///
-    /// A watcher is neither searching nor sleeping for the idle protocol, so
-    /// pushes to run-next slots do not wake it. Pushes that leave a backlog cut
-    /// its sleep short (`Shared::unpark_watchers`); the queue locks make
-    /// either the watcher's look see the task or the pusher see its flag.
-    fn watch(&self, st: &mut LoopState) {
-        let remote = &self.shared.workers[self.index];
-        for (seen, worker) in st.seen.iter_mut().zip(self.shared.workers.iter()) {
-            *seen = worker.tick();
-        }
-        // ORDERING: Relaxed. The look below takes the queue locks after this
-        // store, which orders it before any push that look misses.
-        remote.watching.store(true, Ordering::Relaxed);
-        if self.shared.pending() != Pending::Queued && !self.shared.is_shutting_down() {
-            remote.parker.park_timeout(st.watch_for);
-        }
-        // ORDERING: Relaxed; a late-seen clear only costs a spurious unpark.
-        remote.watching.store(false, Ordering::Relaxed);
-        self.shared.flush_staged(false);
-        st.watch_for = (st.watch_for * 2).min(WATCH_MAX);
-    }
-
     /// Finds the next task, in the order of the module's run-loop protocol.
     fn next_task(&self, st: &mut LoopState) -> Option<Task> {
         st.tick = st.tick.wrapping_add(1);

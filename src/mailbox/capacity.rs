@@ -1,0 +1,234 @@
+//! Capacity and backpressure: the bound, parked sends of actors, blocked outside
+//! senders, and the low watermark that lets them in.
+//!
+//! # Protocol
+//!
+//!
+//! Capacity: a pop of a counted message subtracts it from `tail`. If the
+//! previous word had `PARKED` or `BLOCKED` and the count is now at the low
+//! watermark, the consumer takes the lock, moves parked sends in (their
+//! wakers are returned) and wakes the blocked senders in one batch. A blocked
+//! sender sets `BLOCKED` with a CAS on the very word whose count it found full,
+//! under the lock it then waits on, so a pop either comes before (the CAS fails
+//! and the sender looks again) or sees the flag and notifies after the sender
+//! waits. Parking sets `PARKED` the same way.
+
+use super::*;
+
+/// The consumer gives places back in batches of `capacity >> RELEASE_SHIFT`
+/// (at least one): each give-back is an RMW on the line all senders fight
+/// over. The bound still holds, but a sender may find the lane full up to
+/// that many places early, also while the actor is idle (it keeps fewer than
+/// a batch). A sender still blocks only while the lane holds messages the
+/// consumer has yet to take: with `count >= capacity` and fewer than a batch
+/// held back, at least one is queued. Taking them all gives back enough
+/// batches to reach the low watermark, which moves parked sends in and wakes
+/// blocked senders. A consumer that stops taking user messages (suspended)
+/// gives back what it holds at once, and a close gives back everything.
+#[cfg(not(loom))]
+pub(super) const RELEASE_SHIFT: u32 = 5;
+/// Under loom, batches of half the capacity, so small models batch.
+#[cfg(loom)]
+pub(super) const RELEASE_SHIFT: u32 = 1;
+
+impl<M, C> Mailbox<M, C> {
+    /// Pushes a user message if there is room, mapping it only once it is sure
+    /// to be accepted, so a refusal hands back the caller's own value.
+    /// `resubmit` queues the actor if `map` panics after the push scheduled it
+    /// (see `write`).
+    pub(crate) fn try_push_with<T>(
+        &self,
+        value: T,
+        map: impl FnOnce(T) -> M,
+        resubmit: &dyn Fn(),
+    ) -> Result<Schedule, (T, Refused)> {
+        match self.claim(Admit::Counted) {
+            Ok(c) => Ok(self.write(c, value, map, resubmit)),
+            Err(why) => Err((value, why)),
+        }
+    }
+
+    /// Pushes a user message, waiting for room until `deadline` (for ever when
+    /// `None`). For threads outside the pool only. `resubmit` as for
+    /// [`try_push_with`](Mailbox::try_push_with).
+    #[inline]
+    pub(crate) fn push_blocking_with<T>(
+        &self,
+        value: T,
+        deadline: Option<Instant>,
+        map: impl FnOnce(T) -> M,
+        resubmit: &dyn Fn(),
+    ) -> Result<Schedule, (T, Refused)> {
+        let claim = match self.claim(Admit::Counted) {
+            Ok(c) => c,
+            Err(Refused::Full) => {
+                let mut slow = self.slow.lock();
+                loop {
+                    if slow.user_closed {
+                        return Err((value, Refused::Closed));
+                    }
+                    // With no room this sets BLOCKED under the lock we hold
+                    // until we wait, so the pop that frees room notifies after.
+                    match self.claim(Admit::CountedOrFlag(BLOCKED)) {
+                        Ok(c) => break c,
+                        Err(Refused::Full) => {}
+                        Err(why) => return Err((value, why)),
+                    }
+                    slow = match deadline {
+                        None => self.room.wait(slow),
+                        Some(d) => {
+                            let now = Instant::now();
+                            if now >= d {
+                                // BLOCKED may stay set: it costs the consumer
+                                // one look under the lock, which clears it.
+                                return Err((value, Refused::Timeout));
+                            }
+                            self.room.wait_timeout(slow, d - now)
+                        }
+                    };
+                }
+            }
+            Err(why) => return Err((value, why)),
+        };
+        Ok(self.write(claim, value, map, resubmit))
+    }
+
+    /// Pushes a user message from an actor running on a pool worker, which must
+    /// not block. A send to self (`to_self`) goes in whatever the room and does
+    /// not count toward capacity: the actor could never drain its own mailbox
+    /// while waiting on it. Otherwise, with no room, `park` decides: `Some(waker)`
+    /// parks the message here and `waker` is woken once it has moved into the
+    /// lane (the sending actor stays suspended until then); `None` pushes it in
+    /// without counting it, for a send that would close a cycle of suspended
+    /// actors. `resubmit` as for [`try_push_with`](Mailbox::try_push_with).
+    #[inline]
+    pub(crate) fn push_or_park<T>(
+        &self,
+        value: T,
+        to_self: bool,
+        park: impl FnOnce() -> Option<crate::sync::Arc<dyn SendWaker>>,
+        map: impl FnOnce(T) -> M,
+        resubmit: &dyn Fn(),
+    ) -> Result<Sent, T> {
+        let admit = if to_self {
+            Admit::Exempt
+        } else {
+            Admit::Counted
+        };
+        match self.claim(admit) {
+            Ok(c) => return Ok(Sent::Pushed(self.write(c, value, map, resubmit))),
+            Err(Refused::Full) => {}
+            Err(_) => return Err(value),
+        }
+        let mut slow = self.slow.lock();
+        if slow.user_closed {
+            return Err(value);
+        }
+        // Mapped before deciding, so a panicking mapping leaves no trace.
+        let item = map(value);
+        // The lock is held: the lane cannot close under the claims below.
+        let open = "the user lane closes only under the lock";
+        // With no room this sets PARKED, so newcomers queue behind us, and the
+        // pop that frees room sees it.
+        let schedule = match self.claim(Admit::CountedOrFlag(PARKED)) {
+            Ok(c) => self.write(c, item, |m| m, &|| {}),
+            Err(Refused::Full) => {
+                if let Some(waker) = park() {
+                    slow.queues().parked.push_back(Parked { item, waker });
+                    return Ok(Sent::Parked);
+                }
+                let c = self.claim(Admit::Exempt).expect(open);
+                let s = self.write(c, item, |m| m, &|| {});
+                if slow.parked_len() == 0 {
+                    // ORDERING: Relaxed; under the lock, like every change of
+                    // PARKED.
+                    self.tail.fetch_and(!PARKED, Ordering::Relaxed);
+                }
+                s
+            }
+            Err(_) => unreachable!("{open}"),
+        };
+        Ok(Sent::Pushed(schedule))
+    }
+
+    /// Gives back the places taken and not yet given back, as a `pop` that
+    /// does not accept user messages does: a runner whose handler suspended
+    /// the actor calls it, so a suspended actor holds no places back.
+    pub(crate) fn give_back(&self, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
+        // ORDERING: Relaxed; only the consumer role (this runner) writes it.
+        if self.pending.load(Ordering::Relaxed) != 0 {
+            let role = self.consumer();
+            self.flush(&role, wakers);
+        }
+    }
+
+    /// Gives back the places taken and not yet given back.
+    pub(super) fn flush(
+        &self,
+        _role: &Consumer<'_>,
+        wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>,
+    ) {
+        // ORDERING: Relaxed; only the consumer role touches it.
+        let n = self.pending.load(Ordering::Relaxed);
+        if n != 0 {
+            // ORDERING: Relaxed, as above.
+            self.pending.store(0, Ordering::Relaxed);
+            self.release(n as usize, wakers);
+        }
+    }
+
+    /// Gives back the places of `n` counted messages the consumer took.
+    pub(super) fn release(&self, n: usize, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
+        // ORDERING: Relaxed; a count. A PARKED or BLOCKED set by a CAS on an
+        // earlier value is in the word we get back (one location), and the
+        // lock taken below orders the rest. No claim publishes through it.
+        let prev = self.tail.fetch_sub(n as u64 * ONE_COUNT, Ordering::Relaxed);
+        let now = count(prev) - n;
+        if prev & (PARKED | BLOCKED) != 0 && now <= self.low_watermark {
+            self.make_room(wakers);
+        }
+    }
+
+    /// At the low watermark: moves parked sends in and wakes blocked senders.
+    pub(super) fn make_room(&self, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
+        let mut slow = self.slow.lock();
+        while let Some(p) = slow.pop_parked() {
+            // The lock is held, so the lane is open.
+            let c = match self.claim(Admit::Parked) {
+                Ok(c) => c,
+                Err(why) => {
+                    debug_assert_eq!(why, Refused::Full);
+                    slow.queues().parked.push_front(p);
+                    break;
+                }
+            };
+            // The actor is running (the consumer calls this), so the claim
+            // schedules nothing. Checked in release builds too: a token taken
+            // here would never be queued (and its reference never released).
+            let s = self.write(c, p.item, |m| m, &|| {});
+            assert_eq!(
+                s,
+                Schedule::DoNothing,
+                "a parked send moved in by the running actor took its run token"
+            );
+            wakers.push(p.waker);
+        }
+        slow.tidy();
+        if slow.parked_len() == 0 {
+            // ORDERING: Relaxed; PARKED changes only under the lock.
+            self.tail.fetch_and(!PARKED, Ordering::Relaxed);
+        }
+        // ORDERING: Relaxed; BLOCKED changes only under the lock.
+        let t = self.tail.load(Ordering::Relaxed);
+        // Blocked outside senders are woken in a batch once the lane has
+        // drained to the low watermark, not one per message: a futex wake per
+        // pop would cost more than the message. A sender whose deadline comes
+        // first re-checks the room before giving up, so none times out while
+        // there is room.
+        if t & BLOCKED != 0 && t & PARKED == 0 && count(t) <= self.low_watermark {
+            // ORDERING: Relaxed; under the lock, as above.
+            self.tail.fetch_and(!BLOCKED, Ordering::Relaxed);
+            self.room.notify_all();
+        }
+    }
+}

@@ -1,0 +1,478 @@
+//! An actor's bounded mailbox (a lock-free user lane and a locked control lane) and its scheduling state.
+//!
+//! # Invariants
+//!
+//! - The user lane never holds more than `capacity` messages, except for
+//!   messages that could never get in otherwise: an actor's sends to itself, and
+//!   a send that would close a cycle of suspended actors (see
+//!   [`Mailbox::push_or_park`]).
+//! - The control lane is unbounded: stop requests, resume notices and ask
+//!   continuations must get through a full user lane, and each is created by a
+//!   bounded event (one per stop, per parked send, per ask).
+//! - An actor is in at most one run queue and run by at most one worker: only the
+//!   caller that moves the state from `IDLE` to `SCHEDULED` submits it, only
+//!   the worker that pops it runs it, and only that runner moves it back.
+//! - Storage grows lazily: a new mailbox owns no buffer, and one whose actor
+//!   goes idle after its first turn with messages frees its block (an actor
+//!   that handled messages before keeps one, so waking it does not allocate).
+//!   Messages live in blocks of `BLOCK_CAP` slots, allocated by the senders
+//!   as the lane grows and freed by the consumer as it passes them (into the
+//!   process's spare blocks, `crate::spare`, which the next allocation takes
+//!   from), except the first message of a lap that begins with no block,
+//!   which goes in the mailbox's own slot (`first`): an actor spawned and
+//!   sent one message never allocates a block. The control and parked queues
+//!   are boxed only while in use.
+//! - One consumer at a time: taking user messages, closing and freeing blocks
+//!   need the consumer role (`consumer`), which the runner takes for each pop,
+//!   so a close from outside the pool (shutdown abandoning a stuck actor) never
+//!   races the runner.
+//!
+//!
+//! # Map
+//!
+//! - `state.rs`: the scheduling state word (`tail`) and the run token's protocol.
+//! - `lane.rs`: the lock-free user lane (blocks, claims, the consumer role) and its memory ordering.
+//! - `capacity.rs`: the bound, parked and blocked senders, the low watermark.
+//! - `control.rs`: the control lane, the lock that guards the rare paths, and closing.
+
+#![allow(unsafe_code)] // the lane's slots: see the SAFETY comments below
+
+use crate::sync::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Backoff, Condvar, Mutex, Ordering,
+    UnsafeCell,
+};
+use std::alloc::Layout;
+use std::collections::VecDeque;
+use std::mem::MaybeUninit;
+use std::ptr::{self, NonNull};
+use std::time::Instant;
+
+mod capacity;
+mod control;
+mod lane;
+mod state;
+
+use capacity::*;
+use control::*;
+use lane::*;
+use state::*;
+
+/// What a sender must do after a successful push.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(unreachable_pub)] // `pub` so loom_api can re-export it to the loom models
+pub enum Schedule {
+    /// The mailbox was idle: the caller now owns the only run token and must
+    /// submit the actor to a run queue.
+    Submit,
+    /// The actor is queued or running and will see the message.
+    DoNothing,
+}
+
+/// What the runner must do at the end of a turn.
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(unreachable_pub)] // `pub` so loom_api can re-export it to the loom models
+pub enum Idle {
+    /// Work remains: the actor is `SCHEDULED` again and must be requeued.
+    Reschedule,
+    /// The actor is idle; the next push schedules it.
+    Done,
+}
+
+/// Why a push did not go through; the item is handed back beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    Full,
+    Closed,
+    Timeout,
+}
+
+/// Wakes an actor suspended by a parked send once its message is in the target
+/// mailbox (`delivered == true`) or was dropped because the target stopped.
+pub(crate) trait SendWaker: Send + Sync {
+    /// `target` is the id of the actor the message was parked with.
+    fn wake(self: crate::sync::Arc<Self>, target: u64, delivered: bool);
+}
+
+/// A message whose sender (an actor on a pool worker) is suspended until it fits.
+pub(crate) struct Parked<M> {
+    pub(crate) item: M,
+    pub(crate) waker: crate::sync::Arc<dyn SendWaker>,
+}
+
+/// One item taken from a mailbox: control items come first.
+pub(crate) enum Popped<M, C> {
+    Control(C),
+    User(M),
+}
+
+/// Everything a mailbox held when it was closed.
+pub(crate) struct Drained<M, C> {
+    pub(crate) user: Vec<M>,
+    pub(crate) control: Vec<C>,
+    pub(crate) parked: Vec<Parked<M>>,
+}
+
+/// The result of [`Mailbox::push_or_park`].
+pub(crate) enum Sent {
+    Pushed(Schedule),
+    Parked,
+}
+
+/// A bounded two-lane mailbox with its scheduling state.
+///
+/// `repr(C)` with a gap: the words every pop touches (first), the rarely
+/// written middle, then the words every sender's claim touches (last), at
+/// least a cache line past the consumer's last word wherever the mailbox
+/// lies (it is 8-byte aligned). Sharing a line, each claim would take it
+/// from the consumer and each pop back from the senders, even for a word
+/// only read on the other side. Between the two sits `first`, which both
+/// sides touch, but only for the first message of a lap that began with no
+/// block, and which therefore makes most of the gap: with the word of
+/// padding before it, at least 24 bytes for any message of 8 bytes or more
+/// (every mailbox of an actor: its envelope alone is 16), checked when the
+/// mailbox type is built. The gap cost 24 bytes per actor before `first`
+/// took its place; fan-in and fan-out ran 15-25% faster with it (`cargo
+/// run --release --example bench`, alternating runs). `tail` comes last so
+/// that, with the mailbox last in its `Cell` (also `repr(C)`), no
+/// runner-written cell word shares its line.
+#[repr(C)]
+pub(crate) struct Mailbox<M, C> {
+    /// The consumer's position; written only by the consumer role, read by `len`.
+    head: AtomicU64,
+    /// The block holding the head position. Written by the consumer role, and
+    /// by the sender that installs the first block after it was null.
+    head_block: AtomicPtr<Block<M>>,
+    /// Items in the control lane, so a pop need not lock to find none.
+    controls: AtomicUsize,
+    /// Counted messages taken but not yet given back (fewer than `batch`, see
+    /// `RELEASE_SHIFT`); only the consumer role touches it.
+    pending: AtomicU32,
+    /// Places given back at once (`capacity >> RELEASE_SHIFT`, at least one);
+    /// here rather than computed from `capacity`, which is on the senders' line.
+    batch: u32,
+    /// The head is the first position of a lap that began with no block: its
+    /// message is in `first`. Only the consumer role touches it.
+    head_in_first: AtomicBool,
+    /// The consumer role is taken. The consumer's last word (see `GAP_WORDS`).
+    consumer: AtomicBool,
+    /// Signalled when the user lane drains to the low watermark or closes.
+    room: Condvar,
+    slow: Mutex<Slow<M, C>>,
+    low_watermark: usize,
+    /// With `first`, keeps `capacity` a cache line past `consumer` (a test
+    /// checks it).
+    _gap: [u64; GAP_WORDS],
+    /// The slot of the first position of a lap that began with no block
+    /// (`FIRST`): an actor spawned and sent one message needs no block.
+    /// Written by the claimant and emptied by the consumer, who takes it
+    /// before anything can claim it again (a new lap with `FIRST` begins
+    /// only once the lane is empty).
+    first: Slot<M>,
+    /// Read by every claim.
+    capacity: usize,
+    /// The block holding the tail position. In a lap that began with no
+    /// block (`FIRST`), null until a sender installs one, usually the one
+    /// claiming its second position; a sender that read `tail` before a free
+    /// may install it earlier (see `claim`).
+    tail_block: AtomicPtr<Block<M>>,
+    /// Scheduling state, `CLOSED`, `FIRST`, `PARKED`, `BLOCKED`, the next
+    /// position and the counted messages (see the module docs).
+    tail: AtomicU64,
+}
+
+/// Words of padding between the consumer's words and the senders' (see
+/// [`Mailbox`]). Loom's atomics are larger, and its models need no padding.
+#[cfg(not(loom))]
+const GAP_WORDS: usize = 1;
+#[cfg(loom)]
+const GAP_WORDS: usize = 0;
+
+// SAFETY: the raw block pointers are owned by the mailbox: messages go in from
+// any sender and come out in the consumer role, so the mailbox moves `M`s
+// between threads (`M: Send`) and never shares one (no `&M` escapes).
+unsafe impl<M: Send, C: Send> Send for Mailbox<M, C> {}
+// SAFETY: as above; every shared access goes through atomics, the lock, or a
+// slot the protocol gives one thread at a time.
+unsafe impl<M: Send, C: Send> Sync for Mailbox<M, C> {}
+
+impl<M, C> Mailbox<M, C> {
+    /// A mailbox holding at most `capacity` user messages (`capacity >= 1`). Parked
+    /// senders resume when the lane drains to `capacity / 2`.
+    pub(crate) fn new(capacity: usize) -> Self {
+        debug_assert!(capacity >= 1);
+        // `first` and the gap keep the senders' words a cache line from the
+        // consumer's (see `Mailbox`). Every actor's message is an envelope of
+        // at least 16 bytes.
+        #[cfg(not(loom))]
+        const {
+            assert!(std::mem::size_of::<Slot<M>>() >= 16);
+        }
+        // Beyond this no process could hold the messages anyway.
+        let capacity = capacity.min(MAX_CAPACITY);
+        Mailbox {
+            tail: AtomicU64::new(IDLE | FIRST),
+            tail_block: AtomicPtr::new(ptr::null_mut()),
+            first: Slot {
+                msg: UnsafeCell::new(MaybeUninit::uninit()),
+                state: AtomicUsize::new(0),
+            },
+            head_in_first: AtomicBool::new(true),
+            head: AtomicU64::new(0),
+            head_block: AtomicPtr::new(ptr::null_mut()),
+            pending: AtomicU32::new(0),
+            consumer: AtomicBool::new(false),
+            batch: (capacity >> RELEASE_SHIFT).max(1) as u32,
+            controls: AtomicUsize::new(0),
+            _gap: [0; GAP_WORDS],
+            slow: Mutex::new(Slow {
+                queues: None,
+                user_closed: false,
+                closed: false,
+            }),
+            room: Condvar::new(),
+            capacity,
+            low_watermark: capacity / 2,
+        }
+    }
+
+    /// A mailbox that starts out `SCHEDULED`: its creator must submit it.
+    pub(crate) fn new_scheduled(capacity: usize) -> Self {
+        let mb = Mailbox::new(capacity);
+        // ORDERING: Relaxed. The mailbox is not shared yet; submitting it to a run
+        // queue publishes it. (The one plain store to `tail`.)
+        mb.tail.store(SCHEDULED | FIRST, Ordering::Relaxed);
+        mb
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// User messages queued now (parked ones included).
+    pub(crate) fn len(&self) -> usize {
+        // ORDERING: Acquire; a snapshot for statistics, but a `tail` moved by
+        // a free (a Release RMW, or a claim after it) must come with the
+        // `head` the free stored before it, not an older one that would
+        // count the freed lap as queued (`loom-tests/mailbox.rs`).
+        let t = self.tail.load(Ordering::Acquire);
+        // ORDERING: Relaxed; only a snapshot, ordered after `t` above.
+        let h = self.head.load(Ordering::Relaxed);
+        // Positions from the head to the tail, less the markers among them.
+        // While the consumer frees a block, `head` is already past `tail`
+        // (see `free_if_empty`): a wrapped distance, read as none.
+        let d = pos(t).wrapping_sub(h) & POS_MASK;
+        let queued = if d > POS_MASK / 2 {
+            0
+        } else {
+            (d - (offset(h) as u64 + d) / LAP) as usize
+        };
+        let parked = if t & PARKED != 0 {
+            self.slow.lock().parked_len()
+        } else {
+            0
+        };
+        queued + parked
+    }
+}
+
+impl<M, C> Drop for Mailbox<M, C> {
+    fn drop(&mut self) {
+        // `&mut self`: no other thread is left, so Relaxed reads see all.
+        // ORDERING: Relaxed, as said.
+        let end = pos(self.tail.load(Ordering::Relaxed));
+        // ORDERING: Relaxed, as said.
+        let mut p = self.head.load(Ordering::Relaxed);
+        // ORDERING: Relaxed, as said.
+        let mut block = self.head_block.load(Ordering::Relaxed);
+        // ORDERING: Relaxed, as said.
+        if p != end && self.head_in_first.load(Ordering::Relaxed) {
+            // ORDERING: Relaxed, as said.
+            let state = self.first.state.load(Ordering::Relaxed);
+            if state & WRITTEN != 0 && state & HOLE == 0 {
+                // SAFETY: written and never taken (the head is on it).
+                self.first
+                    .msg
+                    .with_mut(|m| unsafe { (*m).assume_init_drop() });
+            }
+            p = next_pos(p);
+        }
+        while p != end && !block.is_null() {
+            let off = offset(p);
+            if off == BLOCK_CAP {
+                // SAFETY: a live block of this mailbox.
+                // ORDERING: Relaxed, as said.
+                let next = unsafe { (*block).next.load(Ordering::Relaxed) };
+                // SAFETY: passed for good.
+                unsafe { Block::free(block) };
+                block = next;
+            } else {
+                // SAFETY: a live block of this mailbox.
+                let slot = unsafe { &(*block).slots[off] };
+                // ORDERING: Relaxed, as said.
+                let state = slot.state.load(Ordering::Relaxed);
+                if state & WRITTEN != 0 && state & HOLE == 0 {
+                    // SAFETY: written and never taken (it is past the head).
+                    slot.msg.with_mut(|m| unsafe { (*m).assume_init_drop() });
+                }
+            }
+            p = next_pos(p);
+        }
+        if !block.is_null() {
+            // SAFETY: the last block, reached by no one else.
+            unsafe { Block::free(block) };
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{Idle, LAP, Mailbox, Popped, Schedule};
+    use crate::sync::Ordering;
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn senders_words_are_a_cache_line_past_the_consumers() {
+        use std::mem::{align_of, offset_of};
+        type Mb = Mailbox<u64, u64>;
+        // The mailbox is 8-byte aligned, so none of its 8-byte-aligned words
+        // straddles a 64-byte line, and two of them share none, wherever the
+        // mailbox lies, once they are 64 bytes apart.
+        assert!(align_of::<Mb>() >= 8);
+        let consumer_last_word = offset_of!(Mb, consumer) & !7;
+        for sender_word in [
+            offset_of!(Mb, capacity),
+            offset_of!(Mb, tail_block),
+            offset_of!(Mb, tail),
+        ] {
+            assert!(sender_word >= consumer_last_word + 64, "{sender_word}");
+        }
+        for consumer_word in [
+            offset_of!(Mb, head),
+            offset_of!(Mb, head_block),
+            offset_of!(Mb, controls),
+            offset_of!(Mb, pending),
+            offset_of!(Mb, batch),
+            offset_of!(Mb, head_in_first),
+        ] {
+            assert!(consumer_word < offset_of!(Mb, consumer));
+        }
+    }
+
+    fn push(mb: &Mailbox<u32, ()>, v: u32) -> Schedule {
+        mb.try_push_with(v, |v| v, &|| {})
+            .map_err(|_| "refused")
+            .unwrap()
+    }
+
+    /// Pops every user message the runner may take now.
+    fn pop_all(mb: &Mailbox<u32, ()>) -> Vec<u32> {
+        let mut wakers = Vec::new();
+        let mut out = Vec::new();
+        while let Some(p) = mb.pop(true, &mut wakers) {
+            match p {
+                Popped::User(v) => out.push(v),
+                Popped::Control(()) => panic!("no control item was sent"),
+            }
+        }
+        out
+    }
+
+    /// A mailbox with the messages `0..n` handled, at the end of the turn
+    /// that handled them.
+    fn after_messages(n: u32) -> Mailbox<u32, ()> {
+        let mb = Mailbox::new(64);
+        for v in 0..n {
+            let s = push(&mb, v);
+            assert_eq!(s == Schedule::Submit, v == 0);
+        }
+        mb.transition_to_running();
+        assert_eq!(pop_all(&mb), (0..n).collect::<Vec<_>>());
+        mb
+    }
+
+    fn has_block(mb: &Mailbox<u32, ()>) -> bool {
+        // ORDERING: Relaxed; single-threaded test.
+        !mb.head_block.load(Ordering::Relaxed).is_null()
+            // ORDERING: Relaxed, as above.
+            || !mb.tail_block.load(Ordering::Relaxed).is_null()
+    }
+
+    #[test]
+    fn going_idle_frees_the_block_unless_asked_to_keep_it() {
+        let mb = after_messages(2);
+        assert!(has_block(&mb), "the second message was queued in a block");
+        assert_eq!(mb.transition_to_idle(true, true, false), Idle::Done);
+        assert!(!has_block(&mb), "an idle, empty mailbox owns no block");
+
+        let mb = after_messages(2);
+        assert_eq!(mb.transition_to_idle(true, true, true), Idle::Done);
+        assert!(has_block(&mb), "a kept block stays for the next message");
+        // And the kept block takes the next message without a new one.
+        let before = mb.head_block.load(Ordering::Relaxed);
+        let _ = push(&mb, 8);
+        assert_eq!(mb.head_block.load(Ordering::Relaxed), before);
+    }
+
+    #[test]
+    fn a_lone_message_needs_no_block() {
+        let mb = after_messages(1);
+        assert!(!has_block(&mb), "the first message went in the first slot");
+        assert_eq!(mb.transition_to_idle(true, true, false), Idle::Done);
+        // The next one, in the same lap, is in a block.
+        assert_eq!(push(&mb, 1), Schedule::Submit);
+        assert!(has_block(&mb));
+        mb.transition_to_running();
+        assert_eq!(pop_all(&mb), vec![1]);
+        // Freeing it begins a lap in the first slot again.
+        assert_eq!(mb.transition_to_idle(true, true, false), Idle::Done);
+        assert!(!has_block(&mb));
+        assert_eq!(push(&mb, 2), Schedule::Submit);
+        assert!(!has_block(&mb), "a lap after a freed block");
+        mb.transition_to_running();
+        assert_eq!(pop_all(&mb), vec![2]);
+    }
+
+    #[test]
+    fn order_holds_across_the_first_slot_and_the_blocks() {
+        let mb = Mailbox::new(64);
+        let mut next = 0;
+        // Bursts of every length up to three blocks, each taken whole and
+        // followed by the free that begins the next lap in the first slot.
+        for burst in 1..=3 * LAP as u32 {
+            for v in next..next + burst {
+                let _ = push(&mb, v);
+            }
+            assert_eq!(mb.len(), burst as usize);
+            mb.transition_to_running();
+            assert_eq!(pop_all(&mb), (next..next + burst).collect::<Vec<_>>());
+            assert_eq!(mb.len(), 0);
+            assert_eq!(mb.transition_to_idle(true, true, false), Idle::Done);
+            assert!(!has_block(&mb));
+            next += burst;
+        }
+    }
+
+    #[test]
+    fn closing_or_dropping_gives_back_the_first_slots_message() {
+        use std::sync::Arc;
+        let token = Arc::new(());
+        for n in [1, 2, LAP as usize + 1] {
+            let mb: Mailbox<Arc<()>, ()> = Mailbox::new(64);
+            for _ in 0..n {
+                let _ = mb.try_push_with(token.clone(), |v| v, &|| {});
+            }
+            assert_eq!(Arc::strong_count(&token), 1 + n);
+            drop(mb);
+            assert_eq!(Arc::strong_count(&token), 1, "dropped with {n} queued");
+
+            let mb: Mailbox<Arc<()>, ()> = Mailbox::new(64);
+            for _ in 0..n {
+                let _ = mb.try_push_with(token.clone(), |v| v, &|| {});
+            }
+            assert_eq!(mb.close().user.len(), n, "closed with {n} queued");
+            assert_eq!(Arc::strong_count(&token), 1);
+        }
+    }
+}
