@@ -494,3 +494,20 @@ fn snapshot_store_recovers_a_torn_tail_and_saves_off_thread() {
         (3, &b"three"[..])
     );
 }
+
+#[test]
+fn a_blocking_append_from_a_listener_is_refused_not_deadlocked() {
+    let dir = TempDir::new("listener");
+    let j = Arc::new(FileJournal::open(dir.path()).unwrap());
+    let (tx, rx) = mpsc::channel();
+    let weak = Arc::downgrade(&j);
+    j.subscribe(Box::new(move |_| {
+        if let Some(j) = weak.upgrade() {
+            tx.send(j.append("echo", 0, vec![ev(1)])).unwrap();
+        }
+        false
+    }));
+    j.append("s", 0, vec![ev(1)]).unwrap();
+    assert_eq!(rx.recv().unwrap(), Err(JournalError::WouldBlockWriter));
+    assert_eq!(j.highest_seq("echo").unwrap(), 0);
+}

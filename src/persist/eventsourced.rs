@@ -497,6 +497,47 @@ impl<E: EventSourced> EventSourcedBuilder<E> {
     /// Checks the settings and returns the actor's factory, for a
     /// supervisor's [`crate::ChildSpec`]; every instance replays on start.
     ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{
+    ///     Codec, CodecError, EventSourced, EventSourcedActor, EventSourcedAddr, MemoryJournal,
+    ///     Persistence,
+    /// };
+    /// use playhouse::{ChildSpec, Supervisor, System};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    ///
+    /// struct Tally;
+    /// impl EventSourced for Tally {
+    ///     type Command = ();
+    ///     type Event = ();
+    ///     type State = u32;
+    ///     type Rejection = ();
+    ///     fn decide(&self, _: &u32, _: ()) -> Result<Vec<()>, ()> { Ok(vec![()]) }
+    ///     fn apply(&self, n: &mut u32, _: &()) { *n += 1; }
+    /// }
+    /// struct Unit;
+    /// impl Codec<()> for Unit {
+    ///     fn encode(&self, _: &()) -> Result<Vec<u8>, CodecError> { Ok(vec![0]) }
+    ///     fn decode(&self, _: &[u8]) -> Result<(), CodecError> { Ok(()) }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+    /// let factory = persistence.event_sourced("tally", || Tally, Unit).factory()?;
+    /// let sup = Supervisor::builder()
+    ///     .child(ChildSpec::new("tally", factory))
+    ///     .name("tallies")
+    ///     .spawn(&system)?;
+    /// # let mut tally = None;
+    /// # while tally.is_none() { tally = sup.child::<EventSourcedActor<Tally>>("tally"); }
+    /// # let tally = tally.unwrap();
+    /// assert_eq!(tally.execute((), Duration::from_secs(5)), Ok(1));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// [`PersistError::EmptyStreamId`]; [`PersistError::Config`] for a zero
     /// snapshot interval, or snapshots without a store or state codec.

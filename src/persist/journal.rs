@@ -193,6 +193,10 @@ pub enum JournalError {
         /// What was too large.
         what: &'static str,
     },
+    /// A blocking call (`append`, `delete_to`) from the journal's own writer
+    /// thread, in a listener or an `append_with` callback: it would wait for
+    /// itself. Use `append_with` there.
+    WouldBlockWriter,
     /// The journal has been closed.
     Closed,
 }
@@ -246,6 +250,9 @@ impl fmt::Display for JournalError {
                 write!(f, "invalid journal setting {setting}: {reason}")
             }
             JournalError::TooLarge { what } => write!(f, "{what} is too large to store"),
+            JournalError::WouldBlockWriter => {
+                f.write_str("a blocking journal call on the journal's writer thread would deadlock")
+            }
             JournalError::Closed => f.write_str("journal is closed"),
         }
     }

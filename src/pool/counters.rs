@@ -97,7 +97,8 @@ impl Shared {
             metrics.parks += c.parks.load(Ordering::Relaxed);
         }
         metrics
-    }}
+    }
+}
 
 impl Remote {
     /// The worker's tick: the number of tasks it has finished.

@@ -190,7 +190,8 @@ impl Shared {
                 }
             };
         }
-    }}
+    }
+}
 
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

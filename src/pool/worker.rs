@@ -52,10 +52,10 @@
 //! sleeper-list lock (or its parker token), see `begin_shutdown`. The counters
 //! are `Relaxed`: see [`Counters`].
 
+use super::Task;
 use super::queue::{From, Local, Pending, Retire};
 use super::shared::{Remote, Shared};
 use super::watch::{WATCH_MIN, WATCH_QUIET_LOOKS};
-use super::Task;
 use crate::sync::{Arc, Backoff, Ordering, random_seed, thread};
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -1,9 +1,9 @@
 //! Where the timer reads the time: the system's monotonic clock, or a manual
 //! clock that moves only when told (tests and loom models).
 
+use crate::sync::Arc;
 #[cfg(any(test, loom))]
 use crate::sync::Mutex;
-use crate::sync::Arc;
 #[cfg(any(test, loom))]
 use std::fmt;
 use std::time::{Duration, Instant};

@@ -209,6 +209,8 @@ impl FileJournalBuilder {
         Ok(FileJournal {
             shared,
             queue,
+            #[cfg(not(loom))]
+            writer_id: handle.thread().id(),
             writer: Mutex::new(Some(handle)),
             torn: scanned.torn,
         })
@@ -288,6 +290,9 @@ pub struct FileJournal {
     shared: Arc<Shared>,
     queue: Arc<commit::CommitQueue<Request>>,
     writer: Mutex<Option<thread::JoinHandle<()>>>,
+    /// The writer thread, which must never wait for itself.
+    #[cfg(not(loom))]
+    writer_id: std::thread::ThreadId,
     torn: Option<TornTail>,
 }
 
@@ -313,6 +318,16 @@ impl FileJournal {
     /// The torn tail recovery cut off when opening, if there was one.
     pub fn torn_tail(&self) -> Option<&TornTail> {
         self.torn.as_ref()
+    }
+
+    /// Refuses a blocking call from the writer thread (a listener or an
+    /// `append_with` callback), which would wait for itself for ever.
+    fn refuse_writer_thread(&self) -> Result<(), JournalError> {
+        #[cfg(not(loom))]
+        if std::thread::current().id() == self.writer_id {
+            return Err(JournalError::WouldBlockWriter);
+        }
+        Ok(())
     }
 
     /// The journal's directory.
@@ -410,6 +425,7 @@ impl Journal for FileJournal {
         expected_seq: u64,
         events: Vec<Vec<u8>>,
     ) -> Result<u64, JournalError> {
+        self.refuse_writer_thread()?;
         let (tx, rx) = oneshot();
         self.append_with(
             stream,
@@ -468,6 +484,7 @@ impl Journal for FileJournal {
 
     fn delete_to(&self, stream: &str, seq: u64) -> Result<(), JournalError> {
         check_stream(stream)?;
+        self.refuse_writer_thread()?;
         let (tx, rx) = oneshot();
         self.submit(Request::Delete {
             stream: stream.to_owned(),
