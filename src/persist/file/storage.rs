@@ -6,9 +6,49 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Where a file journal (or snapshot store) writes: opening segments,
-/// writing, syncing. Reads and recovery use `std::fs` directly. Replace it to
-/// inject faults in tests; [`StdStorage`] is the real thing.
+/// Where a file journal writes: opening segments, writing, syncing. Reads
+/// and recovery use `std::fs` directly. Replace it to inject faults in
+/// tests; [`StdStorage`] is the real thing.
+///
+/// # Examples
+///
+/// A storage whose syncs fail, and what the journal makes of it:
+///
+/// ```
+/// use playhouse::persist::{FileJournal, Journal, JournalError, StdStorage, Storage, StorageFile};
+/// use std::io;
+/// use std::path::Path;
+/// use std::sync::Arc;
+///
+/// #[derive(Debug)]
+/// struct NoSync(Box<dyn StorageFile>);
+/// impl StorageFile for NoSync {
+///     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> { self.0.write_all(buf) }
+///     fn sync_data(&mut self) -> io::Result<()> { Err(io::Error::other("disk on fire")) }
+/// }
+///
+/// #[derive(Debug)]
+/// struct Failing;
+/// impl Storage for Failing {
+///     fn create(&self, p: &Path) -> io::Result<Box<dyn StorageFile>> { StdStorage.create(p) }
+///     fn open_append(&self, p: &Path) -> io::Result<Box<dyn StorageFile>> {
+///         Ok(Box::new(NoSync(StdStorage.open_append(p)?)))
+///     }
+///     fn sync_dir(&self, d: &Path) -> io::Result<()> { StdStorage.sync_dir(d) }
+/// }
+///
+/// # let dir = std::env::temp_dir().join(format!("playhouse-doc-storage-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// FileJournal::open(&dir)?; // creates the first segment with the real storage
+/// let journal = FileJournal::builder(&dir).storage(Arc::new(Failing)).open()?;
+/// let first = journal.append("s", 0, vec![b"e".to_vec()]);
+/// assert!(matches!(first, Err(JournalError::Io { op: "fsync", .. })));
+/// // Never retried into a false success: the journal refuses from now on.
+/// assert!(matches!(journal.append("s", 0, vec![b"e".to_vec()]), Err(JournalError::Failed { .. })));
+/// # drop(journal);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), JournalError>(())
+/// ```
 pub trait Storage: Send + Sync + fmt::Debug + 'static {
     /// Creates `path`, which must not exist, for appending.
     ///
