@@ -154,8 +154,27 @@ struct Settings<E: EventSourced> {
     write_timeout: Duration,
 }
 
-/// Runs an [`EventSourced`] aggregate as an actor on one journal stream.
-/// Made by [`EventSourcedBuilder`]; see the module docs for the protocol.
+/// Runs an [`EventSourced`] aggregate as an actor on one journal stream;
+/// made by [`EventSourcedBuilder`].
+///
+/// One command:
+/// 1. `decide` on the current state: a rejection is answered at once and
+///    changes nothing; no events are answered at once.
+/// 2. The events are encoded and sent as **one** append, expecting the
+///    actor's current seq. The actor suspends: commands that arrive
+///    meanwhile wait in its bounded mailbox, in order, and their senders
+///    feel backpressure. No pool worker waits for the disk.
+/// 3. Once the journal acknowledges (after its fsync), the events are
+///    applied, the command is answered with the new seq, a snapshot may be
+///    taken, and the actor resumes.
+/// 4. If the write fails, times out or conflicts, nothing is applied, the
+///    command is answered with [`CommandError::Failed`], and the actor
+///    fails: its supervisor restarts it, and it replays what the journal
+///    really holds; unsupervised, it stops.
+///
+/// On start and on every restart it takes the stream's lease (one live
+/// writer per stream), loads the newest snapshot that decodes and replays
+/// the events after it (on its worker, before its first command).
 pub struct EventSourcedActor<E: EventSourced> {
     settings: Arc<Settings<E>>,
     aggregate: E,

@@ -139,6 +139,15 @@ struct Waiter<P> {
 }
 
 /// Runs a [`Projection`] as an actor; made by [`ProjectionBuilder`].
+///
+/// It starts from the newest snapshot of its model and offset (saved
+/// together, so they always agree) or from a fresh model at offset 0,
+/// catches up with the journal in batches (answering queries between them),
+/// then follows live appends through a journal listener. Every N events (see
+/// [`ProjectionBuilder::snapshot_every`]) it saves the model with its
+/// offset, so a restart neither re-applies nor skips an event. An event
+/// that does not decode fails it, with [`PersistError::Codec`]; it is never
+/// skipped.
 pub struct ProjectionActor<P: Projection> {
     settings: Arc<Settings<P>>,
     factory: Arc<dyn Fn() -> P + Send + Sync>,
