@@ -270,6 +270,10 @@ fn apply(
 /// one-writer lock. See the module docs of `playhouse::persist` for the
 /// guarantees.
 ///
+/// Opening scans and checks every record, and keeps an index entry per
+/// event in memory (about 60 bytes), so both grow with the journal; deleted
+/// events stay on disk (there is no compaction).
+///
 /// # Examples
 ///
 /// ```
