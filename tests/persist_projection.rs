@@ -365,3 +365,82 @@ fn bad_settings_are_typed_errors() {
     );
     system.shutdown().unwrap();
 }
+
+/// Per stream, the last seq seen, and whether any arrived out of order.
+#[derive(Default)]
+struct Order {
+    last: std::collections::HashMap<String, u64>,
+    total: u64,
+    out_of_order: u64,
+}
+
+impl Projection for Order {
+    type Event = String;
+    fn apply(&mut self, stream: &str, seq: u64, _: String) {
+        let last = self.last.entry(stream.to_owned()).or_default();
+        if seq != *last + 1 {
+            self.out_of_order += 1;
+        }
+        *last = seq;
+        self.total += 1;
+    }
+}
+
+#[test]
+fn many_writers_and_a_live_projection_agree_on_every_event_once() {
+    struct Append;
+    impl EventSourced for Append {
+        type Command = String;
+        type Event = String;
+        type State = u64;
+        type Rejection = ();
+        fn decide(&self, _: &u64, c: String) -> Result<Vec<String>, ()> {
+            Ok(vec![c])
+        }
+        fn apply(&self, n: &mut u64, _: &String) {
+            *n += 1;
+        }
+    }
+    const WRITERS: usize = 6;
+    const EACH: u64 = 40;
+    let dir = TempDir::new("proj-stress");
+    let system = System::new();
+    let journal = Arc::new(FileJournal::open(dir.path()).unwrap());
+    let p = Persistence::new(journal.clone());
+    let proj = p
+        .projection("order", Order::default, Text)
+        .spawn(&system)
+        .unwrap();
+    let threads: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let actor = p
+                .event_sourced(format!("w{w}"), || Append, Text)
+                .spawn(&system)
+                .unwrap();
+            let proj = proj.clone();
+            std::thread::spawn(move || {
+                for i in 0..EACH {
+                    let seq = actor.execute(format!("{w}-{i}"), T).unwrap();
+                    assert_eq!(seq, i + 1);
+                    if i % 10 == 9 {
+                        let after = ReadAfter::Event {
+                            stream: format!("w{w}"),
+                            seq,
+                        };
+                        let seen =
+                            proj.query(after, move |o| o.last.get(&format!("w{w}")).copied(), T);
+                        assert!(seen.unwrap().unwrap() >= seq, "read your writes");
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let (total, out_of_order) = proj
+        .query(ReadAfter::Now, |o| (o.total, o.out_of_order), T)
+        .unwrap();
+    assert_eq!((total, out_of_order), (WRITERS as u64 * EACH, 0));
+    system.shutdown().unwrap();
+}
