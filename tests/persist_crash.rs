@@ -11,14 +11,19 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 const CHILD_ENV: &str = "PLAYHOUSE_CRASH_CHILD_DIR";
+const POLICY_ENV: &str = "PLAYHOUSE_CRASH_CHILD_POLICY";
 const STREAMS: usize = 2;
 
-/// In the child: append forever from two threads (group commit), printing
+/// In the child: append forever from two threads, printing
 /// `ack <stream> <seq> <payload>` once each append is acknowledged.
 fn child(dir: &str) -> ! {
+    let policy = match std::env::var(POLICY_ENV).as_deref() {
+        Ok("every") => FsyncPolicy::EveryAppend,
+        _ => FsyncPolicy::GroupCommit,
+    };
     let journal = std::sync::Arc::new(
         FileJournal::builder(dir)
-            .fsync(FsyncPolicy::GroupCommit)
+            .fsync(policy)
             .segment_size(4096)
             .open()
             .expect("child opens the journal"),
@@ -70,6 +75,8 @@ fn sigkilled_writer_loses_no_acknowledged_event() {
     let exe = std::env::current_exe().unwrap();
     // seq -> payload, per stream, of everything any child acknowledged.
     let mut acked: Vec<HashMap<u64, String>> = vec![HashMap::new(); STREAMS];
+    // A fixed seed: the same moments every run.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     for round in 0..16u64 {
         let mut child = Command::new(&exe)
             .args([
@@ -78,6 +85,7 @@ fn sigkilled_writer_loses_no_acknowledged_event() {
                 "--nocapture",
             ])
             .env(CHILD_ENV, dir.path())
+            .env(POLICY_ENV, if round % 3 == 0 { "every" } else { "group" })
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -92,18 +100,27 @@ fn sigkilled_writer_loses_no_acknowledged_event() {
                 }
             }
         });
-        // Kill at a different moment each round: before any ack (mid-open or
-        // mid-append), or after a varying number of acks.
-        let kill_after = round * 37 % 200;
-        let mut seen = 0;
-        while seen < kill_after {
-            match rx.recv_timeout(Duration::from_secs(30)) {
-                Ok(line) => {
-                    record(&mut acked, &line);
-                    seen += 1;
+        // Kill at a different moment each round: in even rounds after a
+        // varying number of acks, in odd ones after a pseudo-random delay
+        // (possibly mid-open, mid-recovery or mid-batch). The assertions
+        // below hold whenever the kill lands.
+        if round % 2 == 0 {
+            let kill_after = round * 37 % 200;
+            let mut seen = 0;
+            while seen < kill_after {
+                match rx.recv_timeout(Duration::from_secs(30)) {
+                    Ok(line) => {
+                        record(&mut acked, &line);
+                        seen += 1;
+                    }
+                    Err(e) => panic!("child stopped acknowledging: {e}"),
                 }
-                Err(e) => panic!("child stopped acknowledging: {e}"),
             }
+        } else {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            std::thread::sleep(Duration::from_micros(seed % 40_000));
         }
         child.kill().unwrap();
         child.wait().unwrap();
