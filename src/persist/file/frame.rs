@@ -213,6 +213,11 @@ pub(crate) fn decode(buf: &[u8]) -> Decoded {
     let Some(body) = buf.get(FRAME_HEADER..FRAME_HEADER + len) else {
         return Decoded::Incomplete;
     };
+    // A cheap test before the checksum, which matters when recovery looks
+    // for a valid frame at every offset of a damaged region.
+    if !matches!(body[0], KIND_EVENTS | KIND_DELETE | KIND_SNAPSHOT) {
+        return Decoded::Bad("unknown record kind");
+    }
     let stored = u32::from_le_bytes(buf[4..8].try_into().expect("4 bytes"));
     if crc(&buf[0..4], body) != stored {
         return Decoded::Bad("checksum mismatch");
