@@ -511,3 +511,28 @@ fn a_blocking_append_from_a_listener_is_refused_not_deadlocked() {
     assert_eq!(rx.recv().unwrap(), Err(JournalError::WouldBlockWriter));
     assert_eq!(j.highest_seq("echo").unwrap(), 0);
 }
+
+#[test]
+fn a_torn_record_carrying_journal_bytes_is_still_a_torn_tail() {
+    let dir = TempDir::new("embedded");
+    let j = FileJournal::open(dir.path()).unwrap();
+    let seg = segments(dir.path())[0].clone();
+    let start = std::fs::metadata(&seg).unwrap().len() as usize;
+    j.append("s", 0, vec![ev(1)]).unwrap();
+    // The first record's exact bytes, carried as the payload of the last.
+    let record = std::fs::read(&seg).unwrap()[start..].to_vec();
+    let before = std::fs::metadata(&seg).unwrap().len();
+    j.append("s", 1, vec![record.clone(), ev(3)]).unwrap();
+    drop(j);
+    let after = std::fs::metadata(&seg).unwrap().len();
+    // Cut the last record just before its end: the copy is intact inside it.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&seg)
+        .unwrap()
+        .set_len(after - 3)
+        .unwrap();
+    let j = FileJournal::open(dir.path()).expect("a torn tail, not corruption");
+    assert_eq!(j.torn_tail().map(|t| t.offset), Some(before));
+    assert_eq!(j.highest_seq("s").unwrap(), 1);
+}

@@ -1,7 +1,7 @@
 //! Snapshot stores: the latest states of event-sourced actors, so replay
 //! need not start from the first event.
 
-use super::file::CommitQueue;
+use super::file::{CommitQueue, frame};
 use super::file::{
     Decoded, HEADER_LEN, Record, SNAPSHOT_MAGIC, StdStorage, Storage, StorageFile, decode,
     encode_snapshot, scan, segment_header, segment_path,
@@ -277,6 +277,7 @@ impl FileShared {
                 cause: cause.clone(),
             });
         }
+        frame::seal(&mut frame, inner.len);
         let written = inner
             .file
             .write_all(&frame)
@@ -324,7 +325,7 @@ impl SnapshotStore for FileSnapshotStore {
         for &(seq, pos, len) in entries.iter().rev() {
             let frame = super::file::read_at(&inner.reader, pos, len)
                 .map_err(|e| JournalError::io("read", path, &e))?;
-            match decode(&frame) {
+            match decode(&frame, pos) {
                 Decoded::Record(
                     Record::Snapshot {
                         payload: (start, n),

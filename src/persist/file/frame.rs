@@ -1,6 +1,10 @@
 //! Record framing: every record on disk is `len: u32 LE | crc: u32 LE | body`,
-//! where `crc` is CRC-32 (IEEE, via `crc32fast`) over the four length bytes
-//! and the body, so a torn or flipped length is caught like a flipped body.
+//! where `crc` is CRC-32 (IEEE, via `crc32fast`) over the frame's position
+//! in its file (u64 LE), the four length bytes and the body. A torn or
+//! flipped length is caught like a flipped body, and a frame is valid only
+//! where it was written: a copy of one inside a payload (an event that
+//! carries journal bytes) never passes for a record when recovery searches
+//! a damaged region for one.
 //!
 //! Bodies (all integers little-endian):
 //! - events: `1 | stream_len: u16 | stream | first_seq: u64 | first_offset: u64
@@ -50,21 +54,30 @@ pub(crate) enum Decoded {
     Bad(&'static str),
 }
 
-fn crc(len: &[u8], body: &[u8]) -> u32 {
+fn crc(pos: u64, len: &[u8], body: &[u8]) -> u32 {
     let mut h = crc32fast::Hasher::new();
+    h.update(&pos.to_le_bytes());
     h.update(len);
     h.update(body);
     h.finalize()
 }
 
-/// Appends the frame of `body` to `out`; `None` if the body is too large.
+/// Fills in the checksum of `frame` (one whole frame) for position `pos`:
+/// called once the writer knows where the frame goes.
+pub(crate) fn seal(frame: &mut [u8], pos: u64) {
+    let (head, body) = frame.split_at_mut(FRAME_HEADER);
+    let c = crc(pos, &head[0..4], body);
+    head[4..8].copy_from_slice(&c.to_le_bytes());
+}
+
+/// Appends the frame of `body` to `out`, its checksum still to be
+/// [`seal`]ed; `None` if the body is too large.
 fn frame(body: &[u8], out: &mut Vec<u8>) -> Option<()> {
     if body.is_empty() || body.len() > MAX_BODY {
         return None;
     }
-    let len = (body.len() as u32).to_le_bytes();
-    out.extend_from_slice(&len);
-    out.extend_from_slice(&crc(&len, body).to_le_bytes());
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
     out.extend_from_slice(body);
     Some(())
 }
@@ -201,8 +214,8 @@ fn parse_body(body: &[u8]) -> Option<Record> {
     (c.pos == body.len()).then_some(record)
 }
 
-/// Decodes the frame at the start of `buf`.
-pub(crate) fn decode(buf: &[u8]) -> Decoded {
+/// Decodes the frame at the start of `buf`, which starts at `pos` in its file.
+pub(crate) fn decode(buf: &[u8], pos: u64) -> Decoded {
     if buf.len() < FRAME_HEADER {
         return Decoded::Incomplete;
     }
@@ -219,7 +232,7 @@ pub(crate) fn decode(buf: &[u8]) -> Decoded {
         return Decoded::Bad("unknown record kind");
     }
     let stored = u32::from_le_bytes(buf[4..8].try_into().expect("4 bytes"));
-    if crc(&buf[0..4], body) != stored {
+    if crc(pos, &buf[0..4], body) != stored {
         return Decoded::Bad("checksum mismatch");
     }
     match parse_body(body) {
@@ -228,10 +241,11 @@ pub(crate) fn decode(buf: &[u8]) -> Decoded {
     }
 }
 
-/// Whether a valid frame starts anywhere in `buf` (used to tell a torn tail,
-/// after which nothing valid follows, from damage in the middle).
-pub(crate) fn any_valid_frame(buf: &[u8]) -> bool {
-    (0..buf.len()).any(|p| matches!(decode(&buf[p..]), Decoded::Record(..)))
+/// Whether a valid frame starts anywhere in `file` after position `from`
+/// (used to tell a torn tail, after which nothing valid follows, from damage
+/// in the middle).
+pub(crate) fn any_valid_frame(file: &[u8], from: usize) -> bool {
+    (from..file.len()).any(|p| matches!(decode(&file[p..], p as u64), Decoded::Record(..)))
 }
 
 #[cfg(test)]
@@ -242,6 +256,7 @@ mod tests {
     fn events_round_trip_and_every_flip_is_caught() {
         let mut out = Vec::new();
         let starts = encode_events("s", 3, 9, &[b"ab".to_vec(), b"c".to_vec()], &mut out).unwrap();
+        seal(&mut out, 100);
         let Decoded::Record(
             Record::Events {
                 stream,
@@ -250,7 +265,7 @@ mod tests {
                 payloads,
             },
             n,
-        ) = decode(&out)
+        ) = decode(&out, 100)
         else {
             panic!("not decoded");
         };
@@ -264,12 +279,26 @@ mod tests {
             let mut bad = out.clone();
             bad[i] ^= 0x40;
             assert!(
-                !matches!(decode(&bad), Decoded::Record(..)),
+                !matches!(decode(&bad, 100), Decoded::Record(..)),
                 "flip at {i} undetected"
             );
         }
         for cut in 0..out.len() {
-            assert!(!matches!(decode(&out[..cut]), Decoded::Record(..)));
+            assert!(!matches!(decode(&out[..cut], 100), Decoded::Record(..)));
         }
+    }
+
+    #[test]
+    fn a_frame_is_valid_only_where_it_was_written() {
+        let mut frame = Vec::new();
+        encode_delete("s", 4, &mut frame).unwrap();
+        seal(&mut frame, 16);
+        assert!(matches!(decode(&frame, 16), Decoded::Record(..)));
+        assert_eq!(decode(&frame, 17), Decoded::Bad("checksum mismatch"));
+        // A copy of the frame inside a payload elsewhere is not a record.
+        let mut host = Vec::new();
+        encode_events("t", 1, 1, std::slice::from_ref(&frame), &mut host).unwrap();
+        seal(&mut host, 16);
+        assert!(!any_valid_frame(&host, 1));
     }
 }

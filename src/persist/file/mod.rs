@@ -22,7 +22,7 @@
 //! are ever read.
 
 mod commit;
-mod frame;
+pub(crate) mod frame;
 mod lock;
 mod recovery;
 mod segment;

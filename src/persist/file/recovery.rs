@@ -69,17 +69,17 @@ pub(crate) fn scan(
         segment::check_header(magic, &path, &bytes)?;
         let mut pos = HEADER_LEN;
         while pos < bytes.len() {
-            match frame::decode(&bytes[pos..]) {
+            match frame::decode(&bytes[pos..], pos as u64) {
                 Decoded::Record(record, len) => {
                     visit(n, &path, pos as u64, record, &bytes[pos..pos + len])?;
                     pos += len;
                 }
                 Decoded::Incomplete | Decoded::Bad(_) => {
-                    let reason = match frame::decode(&bytes[pos..]) {
+                    let reason = match frame::decode(&bytes[pos..], pos as u64) {
                         Decoded::Bad(r) => r,
                         _ => "record cut short",
                     };
-                    if !is_last || frame::any_valid_frame(&bytes[pos + 1..]) {
+                    if !is_last || frame::any_valid_frame(&bytes, pos + 1) {
                         return Err(JournalError::Corruption {
                             file: path,
                             offset: pos as u64,

@@ -102,10 +102,11 @@ impl Writer {
 
     /// Writes `buf` at the end of the current segment (rotating first if it
     /// would grow past the segment size); returns where it starts.
-    fn write(&mut self, buf: &[u8]) -> Result<(u64, u64), JournalError> {
+    fn write(&mut self, buf: &mut [u8]) -> Result<(u64, u64), JournalError> {
         if self.seg_len > HEADER_LEN as u64 && self.seg_len + buf.len() as u64 > self.segment_size {
             self.rotate()?;
         }
+        frame::seal(buf, self.seg_len);
         let path = self.seg_path();
         if let Err(e) = self.file.write_all(buf) {
             return Err(self.fail(JournalError::io("write", path, &e)));
@@ -182,7 +183,7 @@ impl Writer {
                         done(Err(JournalError::TooLarge { what: "append" }));
                         continue;
                     };
-                    match self.write(&buf) {
+                    match self.write(&mut buf) {
                         Ok((segment, pos)) => {
                             let locs = starts
                                 .iter()
@@ -216,7 +217,7 @@ impl Writer {
                         done(Err(JournalError::TooLarge { what: "stream id" }));
                         continue;
                     }
-                    match self.write(&buf) {
+                    match self.write(&mut buf) {
                         Ok(_) => staged.push(Staged::Delete {
                             stream,
                             to_seq,
