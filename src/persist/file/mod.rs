@@ -64,9 +64,10 @@ pub enum FsyncPolicy {
     /// syncs under concurrent writers. The default.
     #[default]
     GroupCommit,
-    /// Never sync: acknowledged appends sit in the OS page cache and **are
-    /// lost if the machine crashes** (a process crash alone loses nothing).
-    /// Not durable; for tests and data that can be rebuilt.
+    /// Never sync appends (only a segment being sealed and a new segment's
+    /// header): acknowledged appends sit in the OS page cache and **are lost
+    /// if the machine crashes** (a process crash alone loses nothing). Not
+    /// durable; for tests and data that can be rebuilt.
     Never,
 }
 

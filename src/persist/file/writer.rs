@@ -116,13 +116,13 @@ impl Writer {
         Ok((self.seg_n, pos))
     }
 
-    /// Seals the current segment (synced, so no later segment exists without
-    /// it) and starts the next one with a synced header and directory entry.
+    /// Seals the current segment (synced whatever the policy, so no later
+    /// segment exists without all of it, and only the last segment can end
+    /// torn) and starts the next one with a synced header and directory
+    /// entry.
     fn rotate(&mut self) -> Result<(), JournalError> {
         let old = self.seg_path();
-        if self.policy != FsyncPolicy::Never
-            && let Err(e) = self.file.sync_data()
-        {
+        if let Err(e) = self.file.sync_data() {
             return Err(self.fail(JournalError::io("fsync", old, &e)));
         }
         let (file, n) = create_segment(&*self.storage, &self.shared.dir, self.seg_n + 1)
