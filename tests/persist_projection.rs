@@ -444,3 +444,60 @@ fn many_writers_and_a_live_projection_agree_on_every_event_once() {
     assert_eq!((total, out_of_order), (WRITERS as u64 * EACH, 0));
     system.shutdown().unwrap();
 }
+
+/// `Seen`, except that it panics once on the event "boom".
+struct Fragile(Seen, Arc<std::sync::atomic::AtomicBool>);
+
+impl Projection for Fragile {
+    type Event = String;
+    fn apply(&mut self, stream: &str, seq: u64, event: String) {
+        if event == "boom" && self.1.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            panic!("projection failed on purpose");
+        }
+        self.0.apply(stream, seq, event);
+    }
+}
+
+#[test]
+fn a_supervised_projection_restarts_and_rebuilds_without_duplicates() {
+    use playhouse::{ChildSpec, Supervisor};
+    let system = System::new();
+    let journal = Arc::new(MemoryJournal::new());
+    let p = Persistence::new(journal.clone());
+    let armed = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let a = armed.clone();
+    let factory = p
+        .projection("fragile", move || Fragile(Seen::default(), a.clone()), Text)
+        .factory()
+        .unwrap();
+    let sup = Supervisor::builder()
+        .child(ChildSpec::new("fragile", factory))
+        .name("projections")
+        .spawn(&system)
+        .unwrap();
+    wait_until("the projection started", || {
+        sup.child::<playhouse::persist::ProjectionActor<Fragile>>("fragile")
+            .is_some()
+    });
+    let proj = sup
+        .child::<playhouse::persist::ProjectionActor<Fragile>>("fragile")
+        .unwrap();
+    append(&*journal, "s", &["a", "boom", "c"]);
+    wait_until("it failed once", || {
+        !armed.load(std::sync::atomic::Ordering::SeqCst)
+    });
+    let seen = proj.query(ReadAfter::Now, |f| f.0.clone(), T).unwrap();
+    let want: Vec<_> = ["a", "boom", "c"]
+        .iter()
+        .enumerate()
+        .map(|(i, e)| ("s".to_string(), i as u64 + 1, e.to_string()))
+        .collect();
+    assert_eq!(seen.0, want, "rebuilt after the restart, each event once");
+    append(&*journal, "s", &["d"]);
+    assert_eq!(
+        proj.query(ReadAfter::Now, |f| f.0.0.len(), T),
+        Ok(4),
+        "follows live appends again"
+    );
+    system.shutdown().unwrap();
+}

@@ -455,12 +455,16 @@ impl<P: Projection> ProjectionBuilder<P> {
         self
     }
 
-    /// Spawns the projection on `system` and subscribes it to the journal.
+    /// Checks the settings and returns the actor's factory, for a
+    /// supervisor's [`crate::ChildSpec`]: every instance resumes from the
+    /// newest snapshot and subscribes to the journal itself.
     ///
     /// # Errors
     /// [`PersistError::Config`] for an empty name, a zero snapshot interval
-    /// or snapshots without a store; [`PersistError::Spawn`].
-    pub fn spawn(self, system: &System) -> Result<Addr<ProjectionActor<P>>, PersistError> {
+    /// or snapshots without a store.
+    pub fn factory(
+        &self,
+    ) -> Result<impl Fn() -> ProjectionActor<P> + Send + Sync + Clone + 'static, PersistError> {
         if self.name.is_empty() {
             return Err(PersistError::Config {
                 setting: "name",
@@ -481,25 +485,33 @@ impl<P: Projection> ProjectionBuilder<P> {
         }
         let settings = Arc::new(Settings {
             persistence: self.persistence.clone(),
-            name: self.name,
-            events: self.events,
-            models: self.models,
+            name: self.name.clone(),
+            events: Arc::clone(&self.events),
+            models: self.models.clone(),
             snapshot_every: self.snapshot_every,
         });
-        let factory = self.factory;
-        let addr = system
-            .spawn_with(self.options, move || ProjectionActor {
-                settings: Arc::clone(&settings),
-                factory: Arc::clone(&factory),
-                model: factory(),
-                offset: 0,
-                last_snapshot: 0,
-                waiters: Vec::new(),
-                next_waiter: 0,
-                port: None,
-                listener: None,
-            })
-            .map_err(|e| PersistError::Spawn(e.to_string()))?;
-        Ok(addr)
+        let factory = Arc::clone(&self.factory);
+        Ok(move || ProjectionActor {
+            settings: Arc::clone(&settings),
+            factory: Arc::clone(&factory),
+            model: factory(),
+            offset: 0,
+            last_snapshot: 0,
+            waiters: Vec::new(),
+            next_waiter: 0,
+            port: None,
+            listener: None,
+        })
+    }
+
+    /// Spawns the projection on `system`.
+    ///
+    /// # Errors
+    /// As [`ProjectionBuilder::factory`]; [`PersistError::Spawn`].
+    pub fn spawn(self, system: &System) -> Result<Addr<ProjectionActor<P>>, PersistError> {
+        let factory = self.factory()?;
+        system
+            .spawn_with(self.options, factory)
+            .map_err(|e| PersistError::Spawn(e.to_string()))
     }
 }
