@@ -380,6 +380,11 @@ fn appends_arriving_during_an_fsync_share_the_next_one() {
     assert_eq!(faults.syncs.load(Ordering::SeqCst) - syncs_before, 2);
     *faults.gate.lock().unwrap() = None;
     assert_eq!(j.highest_offset(), 8);
+    let stats = j.stats();
+    assert_eq!(
+        (stats.appends, stats.events, stats.batches, stats.syncs),
+        (8, 8, 2, 2)
+    );
 }
 
 #[test]

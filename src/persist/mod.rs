@@ -75,8 +75,8 @@ pub use eventsourced::{
     EventSourcedMsg, Inspection,
 };
 pub use file::{
-    DEFAULT_SEGMENT_SIZE, FileJournal, FileJournalBuilder, FsyncPolicy, StdStorage, Storage,
-    StorageFile, TornTail,
+    DEFAULT_SEGMENT_SIZE, FileJournal, FileJournalBuilder, FileJournalStats, FsyncPolicy,
+    StdStorage, Storage, StorageFile, TornTail,
 };
 pub use journal::{AppendDone, AppendListener, Journal, JournalError, PersistedEvent};
 pub use memory::MemoryJournal;

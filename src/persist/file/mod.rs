@@ -71,6 +71,26 @@ pub enum FsyncPolicy {
     Never,
 }
 
+/// What a [`FileJournal`] has done since it was opened.
+///
+/// `appends / syncs` is how many appends shared each fsync: about 1 under
+/// [`FsyncPolicy::EveryAppend`], more under [`FsyncPolicy::GroupCommit`]
+/// with concurrent writers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FileJournalStats {
+    /// Appends acknowledged (each one atomic, of one or more events).
+    pub appends: u64,
+    /// Events acknowledged.
+    pub events: u64,
+    /// Batches the writer committed (each ended by at most one sync).
+    pub batches: u64,
+    /// `fdatasync` calls on segments, sealing ones included.
+    pub syncs: u64,
+    /// Segments created.
+    pub segments_created: u64,
+}
+
 /// Where one event's payload is: segment number, byte position, length.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Loc {
@@ -85,6 +105,7 @@ pub(crate) struct Shared {
     index: Mutex<Index<Loc>>,
     listeners: Mutex<Vec<Arc<AppendListener>>>,
     readers: Mutex<HashMap<u64, Arc<File>>>,
+    stats: Mutex<FileJournalStats>,
     /// Held as long as the writer thread may write, which can outlive the
     /// handle (see `Drop for FileJournal`).
     _lock: DirLock,
@@ -192,6 +213,7 @@ impl FileJournalBuilder {
             index: Mutex::new(index),
             listeners: Mutex::new(Vec::new()),
             readers: Mutex::new(HashMap::new()),
+            stats: Mutex::new(FileJournalStats::default()),
             _lock: lock,
         });
         let writer = Writer {
@@ -333,6 +355,11 @@ impl FileJournal {
             return Err(JournalError::WouldBlockWriter);
         }
         Ok(())
+    }
+
+    /// What the journal has done since it was opened.
+    pub fn stats(&self) -> FileJournalStats {
+        *self.shared.stats.lock()
     }
 
     /// The journal's directory.

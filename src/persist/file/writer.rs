@@ -127,6 +127,9 @@ impl Writer {
         }
         let (file, n) = create_segment(&*self.storage, &self.shared.dir, self.seg_n + 1)
             .map_err(|e| self.fail(e))?;
+        let mut stats = self.shared.stats.lock();
+        stats.syncs += 1;
+        stats.segments_created += 1;
         self.file = file;
         self.seg_n = n;
         self.seg_len = HEADER_LEN as u64;
@@ -234,12 +237,12 @@ impl Writer {
         if staged.is_empty() {
             return;
         }
-        if self.failed.is_none()
-            && self.policy != FsyncPolicy::Never
-            && let Err(e) = self.file.sync_data()
-        {
-            let path = self.seg_path();
-            batch_error = Some(self.fail(JournalError::io("fsync", path, &e)));
+        if self.failed.is_none() && self.policy != FsyncPolicy::Never {
+            self.shared.stats.lock().syncs += 1;
+            if let Err(e) = self.file.sync_data() {
+                let path = self.seg_path();
+                batch_error = Some(self.fail(JournalError::io("fsync", path, &e)));
+            }
         }
         if let Some(cause) = &self.failed {
             let e = batch_error.unwrap_or(JournalError::Failed {
@@ -265,6 +268,16 @@ impl Writer {
             }
             index.highest_offset()
         };
+        {
+            let mut stats = self.shared.stats.lock();
+            stats.batches += 1;
+            for s in &staged {
+                if let Staged::Events { locs, .. } = s {
+                    stats.appends += 1;
+                    stats.events += locs.len() as u64;
+                }
+            }
+        }
         crate::persist::memory::notify(&self.shared.listeners, offset);
         for s in staged {
             match s {
