@@ -3,7 +3,7 @@
 
 use super::error::PersistError;
 use super::projection::{Projection, ProjectionActor, ProjectionMsg};
-use crate::{Addr, Reply};
+use crate::{Addr, AskError, Reply};
 use std::time::Duration;
 
 /// What a query must see before it is answered.
@@ -29,9 +29,9 @@ pub trait ProjectionAddr<P: Projection> {
     /// Runs `f` on the read model once it has seen `after`.
     ///
     /// # Errors
-    /// [`PersistError::Timeout`] if the projection did not get there within
-    /// `timeout`; [`PersistError::Unanswered`] (with the ask error) if
-    /// the projection did not answer at all.
+    /// [`PersistError::Timeout`] if the projection did not get there (or
+    /// did not answer) within `timeout`; [`PersistError::Unanswered`] with
+    /// the ask error if the projection stopped.
     fn query<T: Send + 'static>(
         &self,
         after: ReadAfter,
@@ -60,6 +60,9 @@ impl<P: Projection> ProjectionAddr<P> for Addr<ProjectionActor<P>> {
             },
             timeout,
         )
-        .map_err(PersistError::Unanswered)?
+        .map_err(|e| match e {
+            AskError::Timeout => PersistError::Timeout,
+            e => PersistError::Unanswered(e),
+        })?
     }
 }
