@@ -76,6 +76,7 @@
 
 mod actor;
 mod addr;
+pub mod breaker;
 mod bus;
 mod cell;
 mod context;

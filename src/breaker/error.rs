@@ -1,0 +1,70 @@
+//! [`CallError`]: why a call through a breaker did not return a value.
+
+use super::state::Rejected;
+use crate::AskError;
+use std::error::Error;
+use std::fmt;
+
+/// Why a call through a breaker did not return a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallError<E> {
+    /// The breaker refused the call; the service saw nothing.
+    Rejected(Rejected),
+    /// The call took longer than the call timeout (a failure). A late answer
+    /// is counted in the metrics only.
+    Timeout,
+    /// The service answered with this error.
+    Failed(E),
+    /// The service could not answer: it stopped, or dropped the reply (an
+    /// operation that panicked does this). Counted as a failure.
+    Unavailable(AskError),
+    /// The caller's ask of the breaker actor itself failed (it stopped, or the
+    /// caller's deadline passed first); the call may still have been made.
+    Breaker(AskError),
+}
+
+impl<E> CallError<E> {
+    /// The answer of an ask of a breaker actor, flattened: the ask's own
+    /// failure becomes [`CallError::Breaker`]. For the continuation of
+    /// [`crate::Context::ask`].
+    pub fn flatten<T>(
+        answer: Result<Result<T, CallError<E>>, AskError>,
+    ) -> Result<T, CallError<E>> {
+        answer.unwrap_or_else(|e| Err(CallError::Breaker(e)))
+    }
+
+    /// Whether the breaker refused the call.
+    pub fn is_rejected(&self) -> bool {
+        matches!(self, CallError::Rejected(_))
+    }
+}
+
+impl<E> From<Rejected> for CallError<E> {
+    fn from(r: Rejected) -> Self {
+        CallError::Rejected(r)
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for CallError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::Rejected(r) => r.fmt(f),
+            CallError::Timeout => f.write_str("call through the circuit breaker timed out"),
+            CallError::Failed(e) => write!(f, "call through the circuit breaker failed: {e}"),
+            CallError::Unavailable(e) => write!(f, "protected service unavailable: {e}"),
+            CallError::Breaker(e) => write!(f, "circuit breaker did not answer: {e}"),
+        }
+    }
+}
+
+impl<E: Error + 'static> Error for CallError<E> {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            CallError::Failed(e) => Some(e),
+            CallError::Unavailable(e) | CallError::Breaker(e) => Some(e),
+            CallError::Rejected(r) => Some(r),
+            CallError::Timeout => None,
+        }
+    }
+}
