@@ -546,3 +546,24 @@ fn a_failed_fsync_on_the_file_journal_stops_the_actor_and_nothing_unsynced_is_ac
         );
     }
 }
+
+#[test]
+fn a_long_stream_is_replayed_in_batches_before_the_first_command() {
+    let system = System::new();
+    let journal = Arc::new(MemoryJournal::new());
+    for i in 0..2500u64 {
+        journal
+            .append("long", i, vec![format!("e{i}").into_bytes()])
+            .unwrap();
+    }
+    let p = Persistence::new(journal.clone());
+    let log = p
+        .event_sourced("long", || Log, Text)
+        .spawn(&system)
+        .unwrap();
+    // Sent at once: it waits until every batch is replayed.
+    assert_eq!(log.execute(Cmd::Add("next".into()), T), Ok(2501));
+    let (len, last_replayed) = log.inspect(|s, _| (s.len(), s[2499].clone()), T).unwrap();
+    assert_eq!((len, last_replayed.as_str()), (2501, "e2499"));
+    system.shutdown().unwrap();
+}

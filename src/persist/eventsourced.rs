@@ -18,8 +18,11 @@
 //!
 //! # Start and restart
 //! `started` takes the stream's lease (one live writer per stream), loads
-//! the newest snapshot that decodes, replays the events after it, and
-//! spawns its journal port. Replay reads the journal on the actor's worker.
+//! the newest snapshot that decodes, spawns its journal port and replays
+//! the events after the snapshot, one batch per turn: the actor stays
+//! suspended (commands wait) until the last batch, and each batch after the
+//! first runs as a `run_after` continuation, so a long stream never holds a
+//! worker for one long turn.
 
 use super::codec::Codec;
 use super::error::{CommandError, PersistError};
@@ -174,7 +177,7 @@ struct Settings<E: EventSourced> {
 ///
 /// On start and on every restart it takes the stream's lease (one live
 /// writer per stream), loads the newest snapshot that decodes and replays
-/// the events after it (on its worker, before its first command).
+/// the events after it, a batch per turn, before its first command.
 pub struct EventSourcedActor<E: EventSourced> {
     settings: Arc<Settings<E>>,
     aggregate: E,
@@ -210,48 +213,70 @@ impl<E: EventSourced> Drop for EventSourcedActor<E> {
 }
 
 impl<E: EventSourced> EventSourcedActor<E> {
-    /// Loads the newest snapshot that decodes, then replays the events after it.
-    fn recover(&mut self) -> Result<(), PersistError> {
+    /// Loads the newest snapshot that decodes, if snapshots are on.
+    fn load_snapshot(&mut self) -> Result<(), PersistError> {
         let s = &*self.settings;
-        if let (Some(store), Some(codec)) = (s.persistence.snapshots(), &s.states) {
-            for snap in store.load(&s.stream)? {
-                match codec.decode(&snap.payload) {
-                    Ok(state) => {
-                        self.state = state;
-                        self.seq = snap.seq;
-                        self.last_snapshot = snap.seq;
-                        break;
-                    }
-                    Err(e) => log::warn!(
-                        "snapshot of {:?} at seq {} does not decode ({e}); trying an older one",
-                        s.stream,
-                        snap.seq
-                    ),
+        let (Some(store), Some(codec)) = (s.persistence.snapshots(), &s.states) else {
+            return Ok(());
+        };
+        for snap in store.load(&s.stream)? {
+            match codec.decode(&snap.payload) {
+                Ok(state) => {
+                    self.state = state;
+                    self.seq = snap.seq;
+                    self.last_snapshot = snap.seq;
+                    return Ok(());
                 }
+                Err(e) => log::warn!(
+                    "snapshot of {:?} at seq {} does not decode ({e}); trying an older one",
+                    s.stream,
+                    snap.seq
+                ),
             }
         }
+        Ok(())
+    }
+
+    /// Replays the next batch of events; whether replay is complete.
+    fn replay_batch(&mut self) -> Result<bool, PersistError> {
+        let s = &*self.settings;
         let journal = s.persistence.journal();
-        loop {
-            let batch = journal.read(&s.stream, self.seq + 1, u64::MAX, REPLAY_BATCH)?;
-            let Some(last) = batch.last().map(|e| e.seq) else {
-                break;
-            };
-            for e in batch {
-                let event = s
-                    .events
-                    .decode(&e.payload)
-                    .map_err(|error| PersistError::Codec {
-                        stream: s.stream.clone(),
-                        seq: e.seq,
-                        error,
-                    })?;
-                self.aggregate.apply(&mut self.state, &event);
-            }
-            self.seq = last;
+        let batch = journal.read(&s.stream, self.seq + 1, u64::MAX, REPLAY_BATCH)?;
+        let Some(last) = batch.last().map(|e| e.seq) else {
+            // Events deleted without a snapshot leave nothing to replay, but
+            // their numbers stay taken.
+            self.seq = self.seq.max(journal.highest_seq(&s.stream)?);
+            log::debug!(
+                "event-sourced actor {:?} recovered at seq {}",
+                s.stream,
+                self.seq
+            );
+            return Ok(true);
+        };
+        for e in batch {
+            let event = s
+                .events
+                .decode(&e.payload)
+                .map_err(|error| PersistError::Codec {
+                    stream: s.stream.clone(),
+                    seq: e.seq,
+                    error,
+                })?;
+            self.aggregate.apply(&mut self.state, &event);
         }
-        // Events deleted without a snapshot leave nothing to replay, but
-        // their numbers stay taken.
-        self.seq = self.seq.max(journal.highest_seq(&s.stream)?);
+        self.seq = last;
+        Ok(false)
+    }
+
+    /// Replays one more batch per turn, suspended (so commands wait) until
+    /// the stream is replayed; a long stream does not hold a worker for one
+    /// long turn.
+    fn replay_more(me: &mut Self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+        if me.replay_batch()? {
+            ctx.resume();
+        } else {
+            ctx.run_after(Duration::ZERO, Self::replay_more);
+        }
         Ok(())
     }
 
@@ -413,7 +438,7 @@ impl<E: EventSourced> Actor for EventSourcedActor<E> {
         // failed predecessor was waiting for: the suspension is not its own.
         ctx.resume();
         self.token = s.persistence.acquire(&s.stream, ctx.id())?;
-        self.recover()?;
+        self.load_snapshot()?;
         let (journal, snapshots) = (
             Arc::clone(s.persistence.journal()),
             s.persistence.snapshots().cloned(),
@@ -422,11 +447,10 @@ impl<E: EventSourced> Actor for EventSourcedActor<E> {
             journal: Arc::clone(&journal),
             snapshots: snapshots.clone(),
         })?);
-        log::debug!(
-            "event-sourced actor {:?} recovered at seq {}",
-            s.stream,
-            self.seq
-        );
+        if !self.replay_batch()? {
+            ctx.suspend();
+            ctx.run_after(Duration::ZERO, Self::replay_more);
+        }
         Ok(())
     }
 

@@ -40,7 +40,8 @@
 //! of its own. An actor hands it its append through a small child actor and
 //! hears the outcome as an ask continuation, so no pool worker waits for a
 //! disk; snapshot saves run on the file snapshot store's writer thread the
-//! same way. Replay on start reads the journal on the actor's worker.
+//! same way. Replay on start reads the journal on the actor's worker, one
+//! batch per turn, so a long stream never holds a worker for long.
 //!
 //! # The read side
 //!
