@@ -24,11 +24,18 @@ pub struct ActorMetrics {
 
 /// The address of an actor of type `A`: cheap to clone, usable from any thread.
 ///
-/// From a thread outside the pool, [`Addr::tell`] blocks while the mailbox is
-/// full; [`Addr::try_tell`] never blocks and [`Addr::tell_timeout`] waits up to a
-/// deadline. On a pool worker (inside an actor) a full mailbox never blocks: the
-/// blocking calls return `WouldBlockWorker` with the message, and
-/// [`crate::Context::send`] is the way to send with backpressure.
+/// # Where a send waits
+///
+/// | caller | [`tell`](Addr::tell) / [`tell_timeout`](Addr::tell_timeout) on a full mailbox |
+/// |---|---|
+/// | a thread outside any pool | blocks until there is room (or the deadline) |
+/// | a handler or hook of an actor of the *same* system (on a pool worker or a dedicated thread) | as [`crate::Context::send`]: the message is parked, the calling actor is suspended, the thread never waits, and the call never fails for a full mailbox |
+/// | a handler of another system, or a plain pool job ([`crate::ThreadPool::execute`]) | `WouldBlockWorker` with the message: no actor of the target's system can be suspended there, and the worker must not block |
+///
+/// [`Addr::try_tell`] never waits anywhere. A handler that sends many
+/// messages in one call should watch for suspension and yield (see
+/// [`crate::Context::send_flow`]): each parked message is held until the
+/// target drains.
 pub struct Addr<A: Actor> {
     cell: Arc<Cell<A>>,
 }
@@ -38,12 +45,15 @@ impl<A: Actor> Addr<A> {
         Addr { cell }
     }
 
-    /// Sends `msg`, waiting for room if the mailbox is full.
+    /// Sends `msg`, waiting for room if the mailbox is full; inside a handler
+    /// of the same system, parking it and suspending the calling actor
+    /// instead (see [where a send waits](Addr#where-a-send-waits)).
     ///
     /// # Errors
     /// [`SendError::Closed`] if the actor has stopped or the system is shutting
-    /// down; [`SendError::WouldBlockWorker`] if the mailbox is full and the caller
-    /// is a pool worker. The message comes back in the error.
+    /// down (to a sender outside the pool); [`SendError::WouldBlockWorker`] if
+    /// the mailbox is full and the caller is a worker where no actor of this
+    /// system runs. The message comes back in the error.
     pub fn tell(&self, msg: A::Msg) -> Result<(), SendError<A::Msg>> {
         tell_with(&self.cell, msg, |m| m)
     }
@@ -56,7 +66,9 @@ impl<A: Actor> Addr<A> {
         try_tell_with(&self.cell, msg, |m| m)
     }
 
-    /// Sends `msg`, waiting at most `timeout` for room.
+    /// Sends `msg`, waiting at most `timeout` for room; inside a handler of
+    /// the same system, as [`Addr::tell`] (the message is parked, whatever
+    /// `timeout`).
     ///
     /// # Errors
     /// [`SendTimeoutError::Timeout`], [`SendTimeoutError::Closed`] or
@@ -252,6 +264,20 @@ fn send_with<A: Actor, T>(
     wait: Wait,
     map: impl FnOnce(T) -> A::Msg,
 ) -> Result<(), (T, Failed)> {
+    // Inside a turn of the target's system, a send that may wait parks as
+    // `Context::send` does: it suspends the sending actor, never its thread,
+    // and never fails for a full mailbox.
+    if !matches!(wait, Wait::No)
+        && let Some(turn) = crate::cell::current::running_turn(&cell.shared)
+    {
+        return match cell.deliver_from_actor(value, None, &turn.from(), map) {
+            Ok(sent) => {
+                turn.sent(&sent);
+                Ok(())
+            }
+            Err(v) => Err((v, Failed::Closed)),
+        };
+    }
     let on_worker = crate::pool::on_worker_thread();
     // Intake from outside the pool stops when shutdown begins; actors keep
     // talking to each other while they drain.

@@ -149,6 +149,18 @@ impl<A: Actor> Default for CtxState<A> {
     }
 }
 
+/// Whether an actor may go on producing, from [`Context::send_flow`].
+#[must_use]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// The message is in the target's mailbox and nothing this actor sent is
+    /// parked: go on.
+    Continue,
+    /// A send of this actor is parked on a full mailbox and the actor is
+    /// suspended: stop producing and go on in a later turn.
+    Suspended,
+}
+
 /// What a running actor can do besides changing its own state: send without
 /// blocking its worker, ask with a continuation, schedule messages to itself,
 /// spawn children, and stop.
@@ -291,8 +303,11 @@ impl<A: Actor> Context<A> {
     ///
     /// If the target's mailbox is full the message is parked with the target and
     /// this actor is *suspended*: it finishes the current handler but takes no
-    /// more messages until the target has drained to half its capacity and the
-    /// message is in. Pressure thus travels upstream to whoever feeds this actor,
+    /// more messages until the target has drained to its low watermark (half
+    /// its capacity unless [`crate::SpawnOptions::low_watermark`] says
+    /// otherwise) and the message is in. Further sends from the same handler
+    /// park too: to produce a large amount, use [`Context::send_flow`] and
+    /// yield when it says so. Pressure thus travels upstream to whoever feeds this actor,
     /// and order from this actor to the target is kept.
     ///
     /// Two kinds of send go in over capacity instead of parking, because parking
@@ -314,6 +329,68 @@ impl<A: Actor> Context<A> {
             }
             Err(m) => Err(SendError::Closed(m)),
         }
+    }
+
+    /// Sends as [`Context::send`] and says whether this actor may go on
+    /// producing: [`Flow::Suspended`] once a send of its own is parked (this
+    /// one or an earlier one), and every further send would park as well.
+    ///
+    /// # The producer's rule
+    ///
+    /// A handler that sends many messages in one call stops at
+    /// [`Flow::Suspended`], remembers where it was, and sends itself a
+    /// message to go on (a message to oneself always goes in, and a
+    /// suspended actor takes it only once its parked send is in). Memory then
+    /// stays bounded by the target's capacity plus one parked message, instead
+    /// of growing with everything produced in the call.
+    ///
+    /// # Errors
+    /// [`SendError::Closed`] with the message if the target has stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Addr, Context, Flow, SpawnOptions, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Sink;
+    /// impl Actor for Sink {
+    ///     type Msg = u64;
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: u64) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    ///
+    /// /// Produces `left` numbers, a mailbox's worth at a time.
+    /// struct Producer { to: Addr<Sink>, left: u64 }
+    /// impl Actor for Producer {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+    ///         while self.left > 0 {
+    ///             self.left -= 1;
+    ///             if ctx.send_flow(&self.to, self.left)? == Flow::Suspended {
+    ///                 // Go on in a later turn, once the sink has drained.
+    ///                 ctx.send(&ctx.addr(), ())?;
+    ///                 break;
+    ///             }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let sink = system.spawn_with(SpawnOptions::new().mailbox_capacity(8), || Sink)?;
+    /// let producer = system.spawn(move || Producer { to: sink.clone(), left: 1000 })?;
+    /// producer.tell(())?;
+    /// system.await_quiescent(Duration::from_secs(10))?;
+    /// assert!(system.metrics().messages_handled > 1000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn send_flow<M, T: Target<M>>(&mut self, to: &T, msg: M) -> Result<Flow, SendError<M>> {
+        self.send(to, msg)?;
+        Ok(if self.st.parked_sends > 0 {
+            Flow::Suspended
+        } else {
+            Flow::Continue
+        })
     }
 
     /// Asks an actor without blocking: the answer (or [`AskError::Timeout`],

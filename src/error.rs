@@ -25,12 +25,23 @@ pub struct BuildError {
 enum BuildErrorKind {
     Zero(&'static str),
     Thread(std::io::Error),
+    /// A low watermark not below its mailbox's capacity.
+    Watermark {
+        low: usize,
+        capacity: usize,
+    },
 }
 
 impl BuildError {
     pub(crate) fn zero(setting: &'static str) -> Self {
         BuildError {
             kind: BuildErrorKind::Zero(setting),
+        }
+    }
+
+    pub(crate) fn watermark(low: usize, capacity: usize) -> Self {
+        BuildError {
+            kind: BuildErrorKind::Watermark { low, capacity },
         }
     }
 
@@ -47,6 +58,7 @@ impl BuildError {
     pub fn setting(&self) -> Option<&'static str> {
         match self.kind {
             BuildErrorKind::Zero(s) => Some(s),
+            BuildErrorKind::Watermark { .. } => Some("low watermark"),
             BuildErrorKind::Thread(_) => None,
         }
     }
@@ -56,6 +68,11 @@ impl fmt::Debug for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             BuildErrorKind::Zero(s) => f.debug_tuple("BuildError").field(s).finish(),
+            BuildErrorKind::Watermark { low, capacity } => f
+                .debug_struct("BuildError")
+                .field("low_watermark", low)
+                .field("capacity", capacity)
+                .finish(),
             BuildErrorKind::Thread(e) => f.debug_tuple("BuildError").field(e).finish(),
         }
     }
@@ -65,6 +82,10 @@ impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             BuildErrorKind::Zero(s) => write!(f, "invalid configuration: {s} must be at least 1"),
+            BuildErrorKind::Watermark { low, capacity } => write!(
+                f,
+                "invalid configuration: low watermark {low} must be below the mailbox capacity {capacity}"
+            ),
             BuildErrorKind::Thread(e) => write!(f, "could not start a thread: {e}"),
         }
     }
@@ -74,7 +95,7 @@ impl Error for BuildError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match &self.kind {
             BuildErrorKind::Thread(e) => Some(e),
-            BuildErrorKind::Zero(_) => None,
+            BuildErrorKind::Zero(_) | BuildErrorKind::Watermark { .. } => None,
         }
     }
 }
@@ -134,9 +155,11 @@ message_error! {
     SendError {
         /// The actor has stopped (or the system is shutting down).
         Closed => "sending to a stopped actor",
-        /// The mailbox is full and the caller is a pool worker, which must never
-        /// block; inside an actor use `Context::send`, which suspends the sending
-        /// actor instead.
+        /// The mailbox is full and the caller is a pool worker where no actor
+        /// of the target's system runs (a handler of another system, a plain
+        /// pool job), which must never block. Inside an actor of the target's
+        /// system a `tell` parks and suspends the sender instead, as
+        /// `Context::send` does.
         WouldBlockWorker => "sending would block a pool worker thread",
     }
 }
@@ -148,8 +171,8 @@ message_error! {
         Timeout => "timed out sending on a full mailbox",
         /// The actor has stopped (or the system is shutting down).
         Closed => "sending to a stopped actor",
-        /// The mailbox is full and the caller is a pool worker, which must never
-        /// block.
+        /// The mailbox is full and the caller is a pool worker where no actor
+        /// of the target's system runs, which must never block.
         WouldBlockWorker => "sending would block a pool worker thread",
     }
 }
@@ -243,7 +266,8 @@ pub struct StuckActor {
     pub worker: String,
 }
 
-/// Shutdown did not finish within its timeout, or could not wait for itself.
+/// Shutdown lost work (accepted messages went to dead letters unhandled), did
+/// not finish within its timeout, or could not wait for itself.
 ///
 /// Rust cannot kill a thread: a handler that never returns keeps its worker.
 /// Every other thread was stopped and joined; the stuck workers were detached.
@@ -258,15 +282,55 @@ pub struct StuckActor {
 pub struct ShutdownError {
     pub(crate) timeout: Duration,
     pub(crate) stuck: Vec<StuckActor>,
+    /// Actors that still had work when the drain ran out of time.
+    pub(crate) busy: Vec<String>,
+    /// Actors not stopped by the deadline, whose lanes were closed.
+    pub(crate) abandoned: Vec<String>,
+    /// Accepted messages that went to dead letters during the shutdown.
+    pub(crate) dead_letters: u64,
     pub(crate) background: bool,
     /// The call came from a worker of another system.
     pub(crate) other_system: bool,
 }
 
 impl ShutdownError {
+    /// A report with nothing in it yet.
+    pub(crate) fn empty(timeout: Duration) -> Self {
+        ShutdownError {
+            timeout,
+            stuck: Vec::new(),
+            busy: Vec::new(),
+            abandoned: Vec::new(),
+            dead_letters: 0,
+            background: false,
+            other_system: false,
+        }
+    }
+
     /// The actors still running when the timeout expired, with their workers.
     pub fn stuck(&self) -> &[StuckActor] {
         &self.stuck
+    }
+
+    /// How many messages a mailbox had accepted and that went to dead letters
+    /// during the shutdown, unhandled (queued or parked when their actor
+    /// stopped or was abandoned).
+    pub fn dead_letters(&self) -> u64 {
+        self.dead_letters
+    }
+
+    /// The actors that still had messages queued, or a handler running, when
+    /// draining ran out of time (names, or `#id`).
+    pub fn busy(&self) -> &[String] {
+        &self.busy
+    }
+
+    /// The actors that had not stopped by the deadline (those in
+    /// [`stuck`](ShutdownError::stuck) among them): their mailboxes were
+    /// closed and their messages went to dead letters, and their `stopped`
+    /// hooks may not have run.
+    pub fn abandoned(&self) -> &[String] {
+        &self.abandoned
     }
 
     /// Whether shutdown was called on a pool worker (one of the system's
@@ -297,9 +361,23 @@ impl fmt::Display for ShutdownError {
                 self.timeout
             );
         }
-        write!(f, "shutdown did not finish within {:?}", self.timeout)?;
+        write!(
+            f,
+            "shutdown within {:?} lost work: {} accepted messages went to dead letters",
+            self.timeout, self.dead_letters
+        )?;
+        if !self.busy.is_empty() {
+            write!(
+                f,
+                "; still busy when draining ended: {}",
+                self.busy.join(", ")
+            )?;
+        }
+        if !self.abandoned.is_empty() {
+            write!(f, "; abandoned: {}", self.abandoned.join(", "))?;
+        }
         for (i, s) in self.stuck.iter().enumerate() {
-            let sep = if i == 0 { ": " } else { ", " };
+            let sep = if i == 0 { "; " } else { ", " };
             write!(f, "{sep}actor {} is still running on {}", s.actor, s.worker)?;
         }
         Ok(())

@@ -80,6 +80,7 @@ pub mod breaker;
 mod bus;
 mod cell;
 mod context;
+mod dedicated;
 mod error;
 mod mailbox;
 pub mod persist;
@@ -99,7 +100,7 @@ pub use bus::{
     BusMsg, BusStats, EventBus, EventBusBuilder, Overflow, Subscribe, SubscribeError,
     SubscriberStats, Subscription,
 };
-pub use context::Context;
+pub use context::{Context, Flow};
 pub use error::{
     ActorError, AskError, BuildError, Failure, QuiescenceTimeout, SendError, SendTimeoutError,
     ShutdownError, SpawnError, StuckActor, SupervisorError, TrySendError,

@@ -71,7 +71,7 @@ pub enum PushOutcome {
 impl LoomMailbox {
     /// A mailbox whose actor is running (a worker popped it).
     pub fn running(capacity: usize) -> Self {
-        let inner = Mailbox::new_scheduled(capacity);
+        let inner = Mailbox::new_scheduled(capacity, None);
         inner.transition_to_running();
         LoomMailbox { inner }
     }
@@ -79,7 +79,7 @@ impl LoomMailbox {
     /// A mailbox whose actor is queued but not yet running.
     pub fn scheduled(capacity: usize) -> Self {
         LoomMailbox {
-            inner: Mailbox::new_scheduled(capacity),
+            inner: Mailbox::new_scheduled(capacity, None),
         }
     }
 
@@ -286,3 +286,6 @@ pub use crate::quiet::{Credit, Quiet};
 
 /// The watchers of one actor.
 pub use crate::watch::Watchers;
+
+/// The one-task slot between a dedicated actor's senders and its thread.
+pub use crate::dedicated::Runner;

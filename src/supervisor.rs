@@ -710,6 +710,8 @@ impl Supervisor {
             supervised: true,
             ordered_stop: e.ordered_stop,
             shutdown_timeout: e.shutdown,
+            low_watermark: None,
+            dedicated: None,
         };
         let registered = format!("{}/{}", label(ctx), e.name);
         let start = e.start.clone();

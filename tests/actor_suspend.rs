@@ -164,3 +164,89 @@ fn a_parked_send_moved_in_as_its_target_suspends_resumes_its_sender() {
         .expect("the flooder resumed once its parked item moved in");
     system.shutdown().unwrap();
 }
+
+/// Handles numbers slowly (a little work each), checks their order, and
+/// records the longest its mailbox got.
+struct SlowCounter {
+    next: u64,
+    in_order: bool,
+    peak: usize,
+    done: crossbeam_channel::Sender<(u64, bool, usize)>,
+    total: u64,
+}
+
+impl Actor for SlowCounter {
+    type Msg = u64;
+    fn handle(&mut self, ctx: &mut Context<Self>, n: u64) -> Result<(), ActorError> {
+        self.in_order &= n == self.next;
+        self.next = n + 1;
+        self.peak = self.peak.max(ctx.addr().metrics().mailbox_len);
+        let mut x = n;
+        for _ in 0..20 {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+        if self.next == self.total {
+            let _ = self.done.send((self.next, self.in_order, self.peak));
+        }
+        Ok(())
+    }
+}
+
+/// Produces `total` numbers, yielding whenever `send_flow` says suspended.
+struct Producer {
+    to: playhouse::Addr<SlowCounter>,
+    sent: u64,
+    total: u64,
+    yields: u64,
+}
+
+impl Actor for Producer {
+    type Msg = ();
+    fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        while self.sent < self.total {
+            let n = self.sent;
+            self.sent += 1;
+            if ctx.send_flow(&self.to, n)? == playhouse::Flow::Suspended {
+                self.yields += 1;
+                ctx.send(&ctx.addr(), ())?;
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_producer_that_yields_when_suspended_keeps_the_queue_near_capacity() {
+    const TOTAL: u64 = 1_000_000;
+    const CAPACITY: usize = 256;
+    let system = System::builder().workers(2).build().unwrap();
+    let (done_tx, done) = crossbeam_channel::bounded(1);
+    let counter = system
+        .spawn_with(SpawnOptions::new().mailbox_capacity(CAPACITY), move || {
+            SlowCounter {
+                next: 0,
+                in_order: true,
+                peak: 0,
+                done: done_tx.clone(),
+                total: TOTAL,
+            }
+        })
+        .unwrap();
+    let producer = system
+        .spawn(move || Producer {
+            to: counter.clone(),
+            sent: 0,
+            total: TOTAL,
+            yields: 0,
+        })
+        .unwrap();
+    producer.tell(()).unwrap();
+    let (handled, in_order, peak) = done.recv_timeout(LIMIT).expect("all handled");
+    assert_eq!(handled, TOTAL);
+    assert!(in_order);
+    // The capacity, and the one send parked when the producer learns it is
+    // suspended; without yielding the producer would park nearly all of them.
+    assert!(peak <= CAPACITY + 1, "peak queue {peak}");
+    system.shutdown().unwrap();
+}

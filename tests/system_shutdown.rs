@@ -530,3 +530,101 @@ fn dropping_the_last_share_of_the_system_inside_a_handler_shuts_it_down() {
     assert_eq!(handled.load(Ordering::SeqCst), 1);
     assert_eq!(*stops.lock().unwrap(), vec!["counter".to_string()]);
 }
+
+/// Posts to itself for ever: never quiescent.
+struct Poller;
+
+impl Actor for Poller {
+    type Msg = ();
+    fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        ctx.send(&ctx.addr(), ())?;
+        Ok(())
+    }
+}
+
+#[test]
+fn shutdown_that_drops_queued_work_is_an_error_naming_the_busy_actor() {
+    let system = System::builder().workers(1).build().unwrap();
+    let poller = system
+        .spawn_with(SpawnOptions::new().name("poller"), || Poller)
+        .unwrap();
+    poller.tell(()).unwrap();
+    let err = system
+        .shutdown_timeout(Duration::from_secs(1))
+        .expect_err("the poller's last message went to dead letters");
+    assert!(err.dead_letters() >= 1, "{err}");
+    assert_eq!(err.busy(), ["poller"], "{err}");
+    assert!(err.stuck().is_empty(), "{err}");
+    assert!(err.abandoned().is_empty(), "it stopped when asked: {err}");
+}
+
+#[test]
+fn shutdown_with_a_stuck_handler_returns_by_its_deadline() {
+    let system = System::builder().workers(2).name("sdT").build().unwrap();
+    let gate = Gate::new();
+    let g = gate.clone();
+    let addr = system
+        .spawn_with(SpawnOptions::new().name("forever"), move || Stuck {
+            gate: g.clone(),
+        })
+        .unwrap();
+    addr.tell(()).unwrap();
+    common::wait_until("the handler is running", || addr.metrics().mailbox_len == 0);
+    let (done_tx, done) = crossbeam_channel::bounded(1);
+    std::thread::spawn(move || {
+        let _ = done_tx.send(system.shutdown_timeout(Duration::from_millis(100)));
+    });
+    // No fixed grace for a worker known to be stuck: the call returns
+    // within its timeout and a small margin, far inside this bound.
+    let err = done
+        .recv_timeout(Duration::from_secs(1))
+        .expect("shutdown returned by its deadline")
+        .unwrap_err();
+    assert_eq!(err.stuck().len(), 1, "{err}");
+    assert_eq!(err.stuck()[0].actor, "forever");
+    gate.open();
+}
+
+#[test]
+fn a_zero_timeout_shutdown_names_the_actors_it_abandons() {
+    let system = System::builder().workers(1).build().unwrap();
+    let gate = Arc::new(Gate::new());
+    let (entered_tx, entered) = crossbeam_channel::bounded(1);
+    let g = gate.clone();
+    let blocker = system
+        .spawn_with(SpawnOptions::new().name("blocker"), move || GateBlocker {
+            entered: entered_tx.clone(),
+            gate: g.clone(),
+        })
+        .unwrap();
+    blocker.tell(()).unwrap();
+    entered.recv_timeout(LIMIT).unwrap();
+    let waiting = system
+        .spawn_with(SpawnOptions::new().name("waiting"), || Sink)
+        .unwrap();
+    waiting.tell(1).unwrap();
+    let err = system.shutdown_timeout(Duration::ZERO).unwrap_err();
+    for name in ["blocker", "waiting"] {
+        assert!(err.abandoned().iter().any(|a| a == name), "{name}: {err}");
+    }
+    assert_eq!(err.dead_letters(), 1, "the waiting actor's message: {err}");
+    assert_eq!(err.stuck()[0].actor, "blocker", "{err}");
+    gate.open();
+}
+
+#[test]
+fn shutdown_inside_a_handler_closes_intake_before_it_returns() {
+    // The race the call used to lose (the thread it starts closing intake
+    // later) shows up within a few rounds.
+    for _ in 0..20 {
+        let system = System::builder().workers(1).build().unwrap();
+        let sink = system.spawn(|| Sink).unwrap();
+        let slot = Arc::new(Mutex::new(None));
+        let (stopper, answer) = spawn_stopper(&system, slot.clone());
+        *slot.lock().unwrap() = Some(system);
+        stopper.tell(()).unwrap();
+        let returned = answer.recv_timeout(LIMIT).expect("the handler returned");
+        assert!(returned.is_err());
+        assert_eq!(sink.tell(7), Err(SendError::Closed(7)));
+    }
+}

@@ -19,6 +19,7 @@
 //! The turn itself is in `turn.rs`; stopping, halting for a restart, and watch
 //! notices are in `lifecycle.rs`.
 
+pub(crate) mod current;
 mod lifecycle;
 mod turn;
 
@@ -26,6 +27,7 @@ use crate::watch::{Notify, Watchers};
 
 use crate::actor::Actor;
 use crate::context::{Context, CtxState, Factory};
+use crate::dedicated::RunnerHandle;
 use crate::error::{ActorError, Failure};
 use crate::mailbox::{Mailbox, Refused, Schedule, SendWaker, Sent};
 use crate::pool::Runnable;
@@ -124,6 +126,10 @@ pub(crate) struct CellConfig {
     pub(crate) ordered_stop: bool,
     /// How long a stopping parent waits for this actor before abandoning it.
     pub(crate) shutdown_timeout: Option<Duration>,
+    /// Where parked and blocked senders resume (default half the capacity).
+    pub(crate) low_watermark: Option<usize>,
+    /// Runs on a thread of its own (already started) instead of the pool.
+    pub(crate) dedicated: Option<RunnerHandle>,
 }
 
 /// How a new cell gets its first instance.
@@ -165,6 +171,8 @@ struct Extra<A> {
     /// the first (only) start of any other; absent when the spawner built the
     /// instance (see [`Start`]). Locked only by a start.
     factory: Mutex<Option<Factory<A>>>,
+    /// The thread of its own, for an actor spawned on one.
+    runner: Option<RunnerHandle>,
 }
 
 /// One actor as the runtime sees it.
@@ -225,6 +233,10 @@ pub(crate) trait AnyCell: Send + Sync {
     fn shutdown_timeout(&self) -> Option<Duration>;
     /// The worker running the actor now, if one is.
     fn running_on(&self) -> Option<usize>;
+    /// User messages in its mailbox now (parked sends included).
+    fn queued(&self) -> usize;
+    /// The name of its own thread, for an actor spawned on one.
+    fn thread_name(&self) -> Option<String>;
     /// Not stopped for good yet (a restart is not a stop).
     fn is_alive(&self) -> bool;
     /// Pushes a command into the control lane (ignored once stopped).
@@ -255,20 +267,24 @@ impl<A: Actor> Cell<A> {
         start: Start<A>,
         parent: Option<Arc<dyn AnyCell>>,
     ) -> Arc<Self> {
-        let mailbox = Mailbox::new_scheduled(config.capacity);
+        let mailbox = Mailbox::new_scheduled(config.capacity, config.low_watermark);
         let (actor, factory, build_failed) = match start {
             Start::Built(Ok(a)) => (Some(a), None, None),
             Start::Built(Err(panic)) => (None, None, Some(panic)),
             Start::Factory(f) => (None, Some(f), None),
         };
-        let extra = (name.is_some() || config.shutdown_timeout.is_some() || factory.is_some())
-            .then(|| {
-                Box::new(Extra {
-                    name,
-                    shutdown_timeout: config.shutdown_timeout,
-                    factory: Mutex::new(factory),
-                })
-            });
+        let extra = (name.is_some()
+            || config.shutdown_timeout.is_some()
+            || factory.is_some()
+            || config.dedicated.is_some())
+        .then(|| {
+            Box::new(Extra {
+                name,
+                shutdown_timeout: config.shutdown_timeout,
+                factory: Mutex::new(factory),
+                runner: config.dedicated,
+            })
+        });
         let mut st = CtxState::new(parent.clone());
         if build_failed.is_some() {
             st.rel().build_failed = build_failed;
@@ -336,7 +352,31 @@ impl<A: Actor> Cell<A> {
     /// the run token is the creator's. The one reference this clones is the
     /// token's, which the cell keeps until its final turn (see [`Cell::submit`]).
     pub(crate) fn submit_first(self: &Arc<Self>) {
-        self.shared.pool.schedule_start(self.clone());
+        match self.runner() {
+            Some(r) => self.run_on_own_thread(r, self.clone()),
+            None => self.shared.pool.schedule_start(self.clone()),
+        }
+    }
+
+    /// The thread of its own, for an actor spawned on one.
+    #[inline]
+    fn runner(&self) -> Option<&RunnerHandle> {
+        self.extra.as_ref()?.runner.as_ref()
+    }
+
+    /// The name of the actor's own thread, if it has one.
+    pub(crate) fn thread_name(&self) -> Option<&str> {
+        self.runner().map(|r| r.1.as_str())
+    }
+
+    /// Hands the run token's task to the actor's own thread. A thread that
+    /// has exited (shutdown gave up on it) refuses it: the task is dropped
+    /// as a pool past shutdown drops one, its user lane closed first.
+    #[cold]
+    fn run_on_own_thread(&self, r: &RunnerHandle, task: Arc<dyn Runnable>) {
+        if let Err(task) = r.0.submit(task) {
+            task.abandon();
+        }
     }
 
     /// Queues the actor on the pool; the caller has just taken the run token
@@ -367,7 +407,10 @@ impl<A: Actor> Cell<A> {
         // pointer is the one `Arc::into_raw` would give for this cell.
         #[allow(unsafe_code)]
         let task = unsafe { Arc::from_raw(Arc::as_ptr(self)) };
-        self.shared.pool.schedule(task);
+        match self.runner() {
+            None => self.shared.pool.schedule(task),
+            Some(r) => self.run_on_own_thread(r, task),
+        }
     }
 
     fn after_push(self: &Arc<Self>, s: Schedule) {
@@ -522,8 +565,14 @@ impl<A: Actor> Runnable for Cell<A> {
                 std::mem::forget(self);
                 None
             }
-            // The final turn: the token is never taken again; its unit goes.
-            TurnEnd::Ended => None,
+            // The final turn: the token is never taken again; its unit goes,
+            // and so does the actor's own thread, if it has one.
+            TurnEnd::Ended => {
+                if let Some(r) = self.runner() {
+                    r.0.close();
+                }
+                None
+            }
         }
     }
 }
@@ -566,6 +615,12 @@ impl<A: Actor> AnyCell for Cell<A> {
     }
     fn is_alive(&self) -> bool {
         self.alive()
+    }
+    fn queued(&self) -> usize {
+        self.mailbox.len()
+    }
+    fn thread_name(&self) -> Option<String> {
+        Cell::thread_name(self).map(str::to_string)
     }
     fn abandon(&self) {
         self.drop_user_lane();

@@ -1,5 +1,6 @@
 //! One turn of an actor on a worker: take up to `throughput` items, control first.
 
+use super::current::Current;
 use super::{
     Cell, ChildNotice, Command, Control, Envelope, RunState, StopReason, TurnEnd, failure_of,
 };
@@ -45,7 +46,7 @@ impl<A: Actor> Cell<A> {
         let before = self.handled.load(Ordering::Relaxed);
         if user > 0 {
             self.handled.store(before + user, Ordering::Relaxed);
-            self.shared.pool.count_messages(worker, user);
+            self.shared.count_messages(worker, user);
         }
         // The items taken are uncounted only after their effects (sends) and
         // the counters above, so whoever sees quiescence sees both. They stay
@@ -96,11 +97,23 @@ impl<A: Actor> Cell<A> {
         let mut wakers = Vec::new();
         let mut items = 0;
         let mut user = 0;
+        // A `tell` made by this turn's code parks like `ctx.send` (see
+        // `current.rs`); its parked sends are folded in after each item.
+        let waker = || Arc::clone(self) as Arc<dyn crate::mailbox::SendWaker>;
+        let current = Current::new(self.id, &self.shared, &waker);
+        let _entered = current.enter();
+        let fold = |ctx: &mut Context<A>| {
+            let parked = current.take_parked();
+            if parked != 0 {
+                ctx.st.parked_sends += parked as usize;
+            }
+        };
         if std::mem::take(&mut ctx.st.unstarted) {
             // The spawn counted this start in flight.
             items += 1;
             let sealed = self.register_first();
             self.start_instance(actor, &mut ctx);
+            fold(&mut ctx);
             if sealed && self.is_root && !ctx.st.dead {
                 // Shutdown took its list of actors to stop before this one
                 // was on it: stop as that list's actors are stopped.
@@ -121,10 +134,14 @@ impl<A: Actor> Cell<A> {
             }
             items += 1;
             match item {
-                Popped::Control(c) => self.on_control(actor, &mut ctx, c),
+                Popped::Control(c) => {
+                    self.on_control(actor, &mut ctx, c);
+                    fold(&mut ctx);
+                }
                 Popped::User(env) => {
                     user += 1;
                     self.on_message(actor, &mut ctx, env);
+                    fold(&mut ctx);
                     // Nothing was behind this message and nothing is now: the
                     // turn is drained without another, empty, pop (anything
                     // that arrives from now on fails the idle transition's
@@ -157,7 +174,7 @@ impl<A: Actor> Cell<A> {
         // state holds nothing (checked in debug builds), so it is forgotten
         // rather than dropped field by field on every turn.
         std::mem::swap(st, &mut ctx.st);
-        let credit = ctx.credit.take_left();
+        let credit = ctx.credit.take_left() + current.take_credit();
         debug_assert!(
             ctx.st.holds_nothing(),
             "the state left behind was not empty"

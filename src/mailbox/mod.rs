@@ -55,6 +55,7 @@ mod state;
 use capacity::*;
 use control::*;
 use lane::*;
+pub(crate) use state::MAX_CAPACITY;
 use state::*;
 
 /// What a sender must do after a successful push.
@@ -132,9 +133,7 @@ pub(crate) enum Sent {
 /// block, and which therefore makes most of the gap: with the word of
 /// padding before it, at least 24 bytes for any message of 8 bytes or more
 /// (every mailbox of an actor: its envelope alone is 16), checked when the
-/// mailbox type is built. The gap cost 24 bytes per actor before `first`
-/// took its place; fan-in and fan-out ran 15-25% faster with it (`cargo
-/// run --release --example bench`, alternating runs). `tail` comes last so
+/// mailbox type is built. `tail` comes last so
 /// that, with the mailbox last in its `Cell` (also `repr(C)`), no
 /// runner-written cell word shares its line.
 #[repr(C)]
@@ -238,8 +237,13 @@ impl<M, C> Mailbox<M, C> {
     }
 
     /// A mailbox that starts out `SCHEDULED`: its creator must submit it.
-    pub(crate) fn new_scheduled(capacity: usize) -> Self {
-        let mb = Mailbox::new(capacity);
+    /// `low`, below the capacity, replaces the default low watermark.
+    pub(crate) fn new_scheduled(capacity: usize, low: Option<usize>) -> Self {
+        let mut mb = Mailbox::new(capacity);
+        if let Some(low) = low {
+            debug_assert!(low < mb.capacity, "checked by the spawn");
+            mb.low_watermark = low;
+        }
         // ORDERING: Relaxed. The mailbox is not shared yet; submitting it to a run
         // queue publishes it. (The one plain store to `tail`.)
         mb.tail.store(SCHEDULED | FIRST, Ordering::Relaxed);
@@ -473,6 +477,47 @@ mod tests {
             }
             assert_eq!(mb.close().user.len(), n, "closed with {n} queued");
             assert_eq!(Arc::strong_count(&token), 1);
+        }
+    }
+
+    /// Records that it was woken.
+    struct Woken(std::sync::atomic::AtomicBool);
+
+    impl super::SendWaker for Woken {
+        fn wake(self: crate::sync::Arc<Self>, _: u64, delivered: bool) {
+            assert!(delivered);
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_parked_send_moves_in_at_the_actors_own_low_watermark() {
+        for (low, pops_before_resume) in [(None, 4), (Some(1), 7), (Some(6), 2)] {
+            let mb: Mailbox<u32, ()> = Mailbox::new_scheduled(8, low);
+            for v in 0..8 {
+                assert!(mb.try_push_with(v, |v| v, &|| {}).is_ok());
+            }
+            let woken = crate::sync::Arc::new(Woken(Default::default()));
+            let w = woken.clone();
+            let sent = mb.push_or_park(8, false, || Some(w as _), |v| v, &|| {});
+            assert!(matches!(sent, Ok(super::Sent::Parked)));
+            let mut wakers = Vec::new();
+            for popped in 1..=8 {
+                assert!(mb.pop(true, &mut wakers).is_some());
+                let resumed = !wakers.is_empty();
+                assert_eq!(
+                    resumed,
+                    popped >= pops_before_resume,
+                    "{low:?} after {popped}"
+                );
+                if resumed {
+                    break;
+                }
+            }
+            for w in wakers.drain(..) {
+                w.wake(0, true);
+            }
+            assert!(woken.0.load(Ordering::SeqCst));
         }
     }
 }

@@ -55,8 +55,7 @@ pub(super) const SCHEDULED: u64 = 2;
 /// The lap at the position began with no block (a new mailbox, or the
 /// consumer freed the last block), and its first position, still unclaimed,
 /// is the mailbox's own slot (`Mailbox::first`). Cleared by the claim of that
-/// position. (Bit 2 was `RUNNING` before queued and running became one
-/// state.)
+/// position.
 pub(super) const FIRST: u64 = 4;
 pub(super) const NOTIFIED: u64 = 8;
 /// Actors' sends wait in `parked`: newcomers must queue behind them.
@@ -74,7 +73,7 @@ pub(super) const COUNT_SHIFT: u32 = 40;
 pub(super) const ONE_COUNT: u64 = 1 << COUNT_SHIFT;
 /// The largest capacity the 24-bit count can hold; larger ones are clamped
 /// to it (16.7 million messages, unbounded for any practical purpose).
-pub(super) const MAX_CAPACITY: usize = (1 << (64 - COUNT_SHIFT)) - 1;
+pub(crate) const MAX_CAPACITY: usize = (1 << (64 - COUNT_SHIFT)) - 1;
 
 pub(super) fn pos(t: u64) -> u64 {
     (t >> POS_SHIFT) & POS_MASK

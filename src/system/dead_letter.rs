@@ -38,6 +38,11 @@ impl Shared {
     pub(crate) fn dead_letter<M>(&self, recipient: &str, reason: DeadLetterReason) {
         // ORDERING: Relaxed; a statistic.
         self.dead_letters.fetch_add(1, Ordering::Relaxed);
+        if reason == DeadLetterReason::Stopped {
+            // ORDERING: Relaxed; a count, read by shutdown after the workers
+            // that add to it are joined.
+            self.lost.fetch_add(1, Ordering::Relaxed);
+        }
         let letter = DeadLetter {
             recipient: recipient.to_string(),
             message_type: std::any::type_name::<M>(),

@@ -20,6 +20,7 @@ use crate::actor::Actor;
 use crate::addr::Addr;
 use crate::cell::{AnyCell, Cell, CellConfig, Command, Start, StopReason};
 use crate::context::UNREGISTERED;
+use crate::dedicated::DEDICATED;
 use crate::error::{BuildError, QuiescenceTimeout, ShutdownError, SpawnError, StuckActor};
 use crate::pool::{PoolHandle, ThreadPool};
 use crate::quiet::Quiet;
@@ -99,6 +100,15 @@ pub(crate) struct Shared {
     quiet: Arc<Quiet>,
     alive: AtomicUsize,
     dead_letters: AtomicU64,
+    /// Dead letters of accepted messages whose actor stopped
+    /// ([`DeadLetterReason::Stopped`]): what a shutdown reports as lost.
+    lost: AtomicU64,
+    /// User messages handled on dedicated threads (the pool counts the rest).
+    dedicated_messages: AtomicU64,
+    /// The dedicated threads started and not yet joined.
+    pub(crate) runners: Mutex<Vec<crate::dedicated::Started>>,
+    /// The threads' name prefix.
+    prefix: String,
     on_dead_letter: Option<DeadLetterHook>,
     capacity: usize,
     throughput: usize,
@@ -129,6 +139,12 @@ impl Shared {
     /// is uncounted at once, so the count is never high by much.
     #[inline]
     pub(crate) fn turn_done(&self, worker: usize, n: usize) {
+        if worker == DEDICATED {
+            // A dedicated thread has no next turn of other actors to lend
+            // its units to.
+            self.quiet.done(n);
+            return;
+        }
         if n > HELD_MAX {
             self.pool.hold(worker, CREDIT_KEPT);
             self.quiet.done(n - CREDIT_KEPT);
@@ -141,7 +157,28 @@ impl Shared {
     /// credit of the turn starting on it.
     #[inline]
     pub(crate) fn turn_credit(&self, worker: usize) -> usize {
+        if worker == DEDICATED {
+            return 0;
+        }
         self.pool.take_held(worker)
+    }
+
+    /// Counts `n` user messages handled by a turn on `worker`.
+    #[inline]
+    pub(crate) fn count_messages(&self, worker: usize, n: u64) {
+        if worker == DEDICATED {
+            // ORDERING: Relaxed; a statistic.
+            self.dedicated_messages.fetch_add(n, Ordering::Relaxed);
+        } else {
+            self.pool.count_messages(worker, n);
+        }
+    }
+
+    /// Whether the caller runs on one of this system's threads (a pool
+    /// worker or a dedicated thread), where waiting for the system's own
+    /// work would wait for the caller's own turn.
+    pub(crate) fn on_own_thread(&self) -> bool {
+        self.pool.is_own_worker() || crate::dedicated::is_runner_of(self)
     }
 
     /// The in-flight count, for a turn's [`Credit`](crate::quiet::Credit).
@@ -224,8 +261,8 @@ impl SystemBuilder {
         self
     }
 
-    /// Names the threads: workers `{name}-worker-{i}`, timer `{name}-timer`
-    /// (default `playhouse`).
+    /// Names the threads: workers `{name}-worker-{i}`, timer `{name}-timer`,
+    /// an actor's own thread `{name}-pin-{n}` (default `playhouse`).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
         self
@@ -273,6 +310,10 @@ impl SystemBuilder {
             quiet,
             alive: AtomicUsize::new(0),
             dead_letters: AtomicU64::new(0),
+            lost: AtomicU64::new(0),
+            dedicated_messages: AtomicU64::new(0),
+            runners: Mutex::new(Vec::new()),
+            prefix: self.name.clone(),
             on_dead_letter: self.on_dead_letter,
             capacity: self.capacity,
             throughput: self.throughput,
@@ -447,7 +488,8 @@ impl System {
         // ORDERING: Relaxed loads; statistics.
         SystemMetrics {
             actors_alive: s.alive.load(Ordering::Relaxed),
-            messages_handled: s.pool.messages(),
+            // ORDERING: Relaxed; a statistic.
+            messages_handled: s.pool.messages() + s.dedicated_messages.load(Ordering::Relaxed),
             dead_letters: s.dead_letters.load(Ordering::Relaxed),
             steals: pool.steals,
             parks: pool.parks,
@@ -463,7 +505,7 @@ impl System {
     /// (from a handler or hook), whose own turn keeps the system busy
     /// ([`QuiescenceTimeout::called_from_worker`]).
     pub fn await_quiescent(&self, timeout: Duration) -> Result<(), QuiescenceTimeout> {
-        if self.shared.pool.is_own_worker() {
+        if self.shared.on_own_thread() {
             let e = QuiescenceTimeout {
                 in_flight: self.shared.quiet.count(),
                 on_worker: true,

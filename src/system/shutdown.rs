@@ -1,17 +1,24 @@
-//! Shutdown of a [`System`].
-//!
+//! Shutdown of a [`System`], and its report.
 //!
 //! # Shutdown
 //!
 //! 1. Intake stops: spawns and sends from outside the pool are refused, timer
 //!    messages go to dead letters; actors go on talking to each other.
-//! 2. The system waits (within the timeout) for quiescence: queued work drains.
+//! 2. The system waits for quiescence (queued work drains) until the
+//!    timeout less the stopping reserve ([`stop_reserve`]).
 //! 3. Every root actor is asked to stop; trees stop leaves first (see
-//!    `cell.rs`). The system waits (within the timeout) for the last actor.
-//! 4. The timer thread stops and is joined, then the pool's workers.
+//!    `cell/lifecycle.rs`). The system waits (until the timeout) for the
+//!    last actor. Actors still alive then are abandoned: their user lanes
+//!    close, and what they held goes to dead letters.
+//! 4. The timer thread stops and is joined, then the pool's workers: those
+//!    running a handler that did not return are not waited for.
 //!
-//! An actor still running when the time is up is reported in the error, with its
-//! worker, which is left detached: Rust cannot stop a thread.
+//! The result is `Ok` only if every message a mailbox accepted was handled:
+//! no message went to dead letters for its actor stopping during the
+//! shutdown, no actor was abandoned and no thread was left running. Else the
+//! error says how many messages were lost, which actors still had work when
+//! the drain ran out of time, which were abandoned, and which were stuck in
+//! a handler on which thread (left detached: Rust cannot stop a thread).
 //!
 //! Shutdown called on one of the system's own workers (a handler calling
 //! `shutdown`, or dropping the last share of the `System`) cannot wait there:
@@ -23,8 +30,20 @@
 
 use super::*;
 
-/// How long a shutdown past its deadline still waits for idle workers to exit.
+/// How long a shutdown past its deadline still waits for idle workers to
+/// exit, when no handler is known to be stuck.
 pub(super) const WORKER_EXIT_GRACE: Duration = Duration::from_secs(2);
+/// The same, once some handler is known to be stuck: only the other workers
+/// are waited for, and an idle one exits as soon as it wakes.
+const STUCK_EXIT_GRACE: Duration = Duration::from_millis(20);
+/// The most a shutdown keeps back from draining for stopping the actors.
+const STOP_RESERVE_MAX: Duration = Duration::from_millis(500);
+
+/// The part of a shutdown's `timeout` kept for stopping the actors (step 3):
+/// a fifth, at most [`STOP_RESERVE_MAX`]. Draining gets the rest.
+pub(crate) fn stop_reserve(timeout: Duration) -> Duration {
+    (timeout / 5).min(STOP_RESERVE_MAX)
+}
 
 impl Shared {
     /// Seals the registry and asks every root actor to stop (shutdown step 3):
@@ -63,18 +82,40 @@ impl System {
     /// parents, running their `stopped` hooks), then stops and joins the timer
     /// and every worker — all within `timeout`.
     ///
+    /// # How the time is split
+    ///
+    /// Draining gets the whole `timeout` less a stopping reserve of a fifth
+    /// of it, at most 500 ms (10 s gives 9.5 s to drain). Stopping gets what
+    /// is left. Workers not stuck in a handler are then joined; a worker
+    /// whose handler never returns is not waited for, so the call returns
+    /// within `timeout` and a few milliseconds even then.
+    ///
+    /// # Truthful result
+    ///
+    /// `Ok(())` only if every message a mailbox accepted was handled. A
+    /// message still queued (or parked) when its actor stopped goes to dead
+    /// letters, and the error counts it
+    /// ([`dead_letters`](ShutdownError::dead_letters)), names the actors that
+    /// still had work when draining ran out of time
+    /// ([`busy`](ShutdownError::busy)), those that had not stopped by the
+    /// deadline ([`abandoned`](ShutdownError::abandoned)) and those stuck in a
+    /// handler, with their threads ([`stuck`](ShutdownError::stuck)). With
+    /// `Duration::ZERO` nothing drains: every actor with work is reported.
+    ///
+    /// # On a worker
+    ///
     /// Called on one of the system's own workers (an actor holding the system
     /// shuts it down from a handler), it cannot wait: the caller's own turn
     /// would keep the drain from finishing and its worker from being joined.
     /// Called on a worker of another system, it must not block that worker.
-    /// The same steps then run on a thread of their own, which waits for a
-    /// calling handler of this system to return, and the call returns at
-    /// once. Dropping the `System` there does the same.
+    /// Intake is closed before the call returns; the other steps then run on
+    /// a thread of their own, which waits for a calling handler of this
+    /// system to return, and the call returns at once. Dropping the `System`
+    /// there does the same.
     ///
     /// # Errors
-    /// [`ShutdownError`] naming each actor still running at the deadline and its
-    /// worker; everything else was stopped and joined. On a pool worker, at
-    /// once, a [`ShutdownError`] whose
+    /// [`ShutdownError`] as above; everything not named there was stopped
+    /// and joined. On a pool worker, at once, a [`ShutdownError`] whose
     /// [`continues_in_background`](ShutdownError::continues_in_background) is
     /// true: the outcome is logged by the shutdown's thread.
     pub fn shutdown_timeout(self, timeout: Duration) -> Result<(), ShutdownError> {
@@ -87,7 +128,7 @@ impl System {
         if self.done.swap(true, Ordering::Relaxed) {
             return Ok(());
         }
-        if self.shared.pool.is_own_worker() {
+        if self.shared.on_own_thread() {
             return Err(self.stop_in_background(timeout, false));
         }
         if crate::pool::on_worker_thread() {
@@ -104,11 +145,13 @@ impl System {
     /// thread of their own instead, which also joins this system's worker
     /// once the turn is over.
     fn stop_in_background(&self, timeout: Duration, other_system: bool) -> ShutdownError {
+        // Intake closes before the call returns, not when the thread starts.
+        // ORDERING: Release pairs with the Acquire in `is_closing`.
+        self.shared.closing.store(true, Ordering::Release);
         let err = ShutdownError {
-            timeout,
-            stuck: Vec::new(),
             background: true,
             other_system,
+            ..ShutdownError::empty(timeout)
         };
         log::warn!("{err}");
         let shared = Arc::clone(&self.shared);
@@ -166,16 +209,28 @@ fn stop_now(s: &Shared, pool: &ThreadPool, timeout: Duration) -> Result<(), Shut
     let deadline = start.checked_add(timeout);
     // ORDERING: Release pairs with the Acquire in `is_closing`.
     s.closing.store(true, Ordering::Release);
-    // Draining gets half the time, so an actor that never runs out of work
-    // (a poller posting to itself) still leaves time to stop everything.
-    if let Err(e) = s.await_quiescent(start.checked_add(timeout / 2)) {
+    // ORDERING: Relaxed; a count read again below, after every worker that
+    // could add to it was joined (or is stuck, and adds nothing).
+    let lost_before = s.lost.load(Ordering::Relaxed);
+    // Draining stops short of the deadline by what stopping needs, so an
+    // actor that never runs out of work (a poller posting to itself) still
+    // leaves time to stop everything.
+    let mut busy = Vec::new();
+    if let Err(e) = s.await_quiescent(start.checked_add(timeout - stop_reserve(timeout))) {
+        busy = s
+            .registry
+            .lock()
+            .cells()
+            .filter(|c| c.queued() > 0 || c.running_on().is_some())
+            .map(|c| c.label())
+            .collect();
         log::warn!("shutdown: {e}; stopping actors anyway");
     }
     s.stop_roots();
     let all_stopped = s.await_all_stopped(deadline);
-    let stuck: Vec<StuckActor> = if all_stopped {
-        Vec::new()
-    } else {
+    let mut abandoned = Vec::new();
+    let mut stuck = Vec::new();
+    if !all_stopped {
         let left: Vec<Arc<dyn AnyCell>> = s.registry.lock().cells().cloned().collect();
         // Nothing more goes in: blocked senders get their messages back and
         // queued ones go to dead letters, even though a handler is stuck.
@@ -185,26 +240,53 @@ fn stop_now(s: &Shared, pool: &ThreadPool, timeout: Duration) -> Result<(), Shut
         // Actors not registered yet (their first turn is still queued
         // behind the stuck handlers) are found through the queues.
         pool.abandon_queued();
-        left.iter()
-            .filter_map(|c| {
-                c.running_on().map(|w| StuckActor {
+        for c in &left {
+            abandoned.push(c.label());
+            if let Some(w) = c.running_on() {
+                let worker = match c.thread_name() {
+                    Some(name) => name,
+                    None => pool.worker_name(w),
+                };
+                stuck.push(StuckActor {
                     actor: c.label(),
-                    worker: pool.worker_name(w),
-                })
-            })
-            .collect()
-    };
+                    worker,
+                });
+            }
+        }
+    }
     s.timer.shutdown();
     // Workers with no stuck handler exit as soon as they wake; give them a
     // moment even when the deadline has passed, so only stuck ones are left.
+    // A worker known to be stuck is not waited for.
     let left = deadline.map_or(Duration::MAX, |d| {
         d.saturating_duration_since(Instant::now())
     });
-    let workers = pool.terminate(left.max(WORKER_EXIT_GRACE));
-    if stuck.is_empty() && workers.is_ok() && all_stopped {
-        return Ok(());
+    let grace = if stuck.is_empty() {
+        WORKER_EXIT_GRACE
+    } else {
+        STUCK_EXIT_GRACE
+    };
+    let until = Instant::now().checked_add(left.max(grace));
+    let workers = pool.terminate(left.max(grace));
+    // Dedicated threads end with their actors; any left (an abandoned actor
+    // whose turn never came) end once closed. One stuck in a handler is not
+    // waited for past the deadline.
+    let runners = std::mem::take(&mut *s.runners.lock());
+    for r in &runners {
+        r.runner.close();
     }
-    let mut stuck = stuck;
+    for r in runners {
+        if r.runner.wait_exited(until) {
+            if r.thread.join().is_err() {
+                log::error!("playhouse: dedicated thread {} panicked", r.name);
+            }
+        } else if !stuck.iter().any(|s| s.worker == r.name) {
+            stuck.push(StuckActor {
+                actor: "(unknown)".into(),
+                worker: r.name,
+            });
+        }
+    }
     if let Err(names) = workers {
         for w in names {
             if !stuck.iter().any(|s| s.worker == w) {
@@ -215,11 +297,20 @@ fn stop_now(s: &Shared, pool: &ThreadPool, timeout: Duration) -> Result<(), Shut
             }
         }
     }
+    // ORDERING: Relaxed, as above.
+    let dead_letters = s.lost.load(Ordering::Relaxed) - lost_before;
+    if stuck.is_empty() && abandoned.is_empty() && dead_letters == 0 {
+        if !busy.is_empty() {
+            log::info!("shutdown: the actors busy at the drain's end finished their work");
+        }
+        return Ok(());
+    }
     let err = ShutdownError {
-        timeout,
         stuck,
-        background: false,
-        other_system: false,
+        busy,
+        abandoned,
+        dead_letters,
+        ..ShutdownError::empty(timeout)
     };
     log::error!("{err}");
     Err(err)

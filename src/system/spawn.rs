@@ -8,7 +8,8 @@ pub(super) fn next_actor_id() -> u64 {
     crate::sync::process_unique_id()
 }
 
-/// Options for one actor: name, mailbox capacity, throughput.
+/// Options for one actor: name, mailbox capacity and low watermark,
+/// throughput, and whether it runs on a thread of its own.
 ///
 /// # Examples
 ///
@@ -32,6 +33,8 @@ pub struct SpawnOptions {
     name: Option<String>,
     capacity: Option<usize>,
     throughput: Option<usize>,
+    low_watermark: Option<usize>,
+    dedicated: bool,
 }
 
 impl SpawnOptions {
@@ -60,14 +63,97 @@ impl SpawnOptions {
     }
 
     /// The most messages it handles per turn before letting other actors run
-    /// (at least 1).
+    /// (at least 1). On the pool a long handler holds its worker for the
+    /// whole turn, so `throughput` times the handler's time is how long other
+    /// actors on that worker may wait; an actor whose handlers block belongs
+    /// on a [`dedicated_thread`](SpawnOptions::dedicated_thread).
     pub fn throughput(mut self, throughput: usize) -> Self {
         self.throughput = Some(throughput);
+        self
+    }
+
+    /// The queue length at which actors suspended on this actor's full
+    /// mailbox resume, and blocked outside senders wake (default: half the
+    /// capacity). The high watermark is the capacity itself. Lower keeps
+    /// senders suspended longer and wakes them less often; higher lets them
+    /// in sooner.
+    ///
+    /// Must be below the capacity: otherwise the spawn fails with
+    /// [`SpawnError::Config`](crate::SpawnError::Config).
+    pub fn low_watermark(mut self, low: usize) -> Self {
+        self.low_watermark = Some(low);
+        self
+    }
+
+    /// Runs the actor on a thread of its own instead of the pool (Akka's
+    /// pinned dispatcher, actix's `SyncArbiter`): for handlers that block on
+    /// file or network I/O, sleeps or long-held locks. Everything else is as
+    /// on the pool: the same mailbox and backpressure (its `tell`s and
+    /// `ctx.send`s park and suspend it rather than block), supervision, watch
+    /// and shutdown. The thread, named `{system}-pin-{n}`, waits between
+    /// turns and ends with the actor. Being no pool worker, it may block:
+    /// [`Addr::ask`](crate::Addr::ask) from its handlers waits for the
+    /// answer there.
+    ///
+    /// On the pool a handler holds its worker until it returns, and a turn
+    /// handles up to [`throughput`](SpawnOptions::throughput) messages, so a
+    /// handler that blocks for `d` delays other actors by up to
+    /// `throughput × d` per worker it holds; with as many blocking actors as
+    /// workers, nothing else runs. Give such an actor its own thread; keep
+    /// the pool for handlers that compute and return.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Writer;
+    /// impl Actor for Writer {
+    ///     type Msg = String;
+    ///     fn handle(&mut self, _: &mut Context<Self>, line: String) -> Result<(), ActorError> {
+    ///         std::thread::sleep(Duration::from_millis(1)); // stands for a blocking write
+    ///         let _ = line;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let writer = system.spawn_with(SpawnOptions::new().dedicated_thread(), || Writer)?;
+    /// writer.tell("hello".into())?;
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn dedicated_thread(mut self) -> Self {
+        self.dedicated = true;
         self
     }
 }
 
 impl Shared {
+    /// Starts a dedicated thread for an actor about to be built, after
+    /// joining those whose actors have ended.
+    fn start_runner(&self) -> Result<crate::dedicated::RunnerHandle, SpawnError> {
+        if self.is_closing() {
+            return Err(SpawnError::SystemStopped);
+        }
+        let mut runners = self.runners.lock();
+        let (done, live): (Vec<_>, Vec<_>) = std::mem::take(&mut *runners)
+            .into_iter()
+            .partition(|r| r.runner.wait_exited(Some(Instant::now())));
+        *runners = live;
+        let name = format!("{}-pin-{}", self.prefix, next_actor_id());
+        let (handle, started) = crate::dedicated::start(self, name)
+            .map_err(|e| SpawnError::Config(BuildError::thread(e)))?;
+        runners.push(started);
+        drop(runners);
+        for r in done {
+            // It left its loop: the join is immediate.
+            let _ = r.thread.join();
+        }
+        Ok(handle)
+    }
+
     /// Checks spawn options against the system's defaults.
     pub(crate) fn cell_config(
         &self,
@@ -81,12 +167,24 @@ impl Shared {
         if throughput == 0 {
             return Err(BuildError::zero("throughput").into());
         }
+        let low_watermark = match options.low_watermark {
+            Some(low) if low >= capacity.min(crate::mailbox::MAX_CAPACITY) => {
+                return Err(BuildError::watermark(low, capacity).into());
+            }
+            low => low,
+        };
         let config = CellConfig {
             capacity,
             throughput,
             supervised: false,
             ordered_stop: false,
             shutdown_timeout: None,
+            low_watermark,
+            dedicated: if options.dedicated {
+                Some(self.start_runner()?)
+            } else {
+                None
+            },
         };
         Ok((options.name, config))
     }
@@ -97,8 +195,7 @@ impl Shared {
     /// spawn. An unnamed one is registered by its first turn, on a worker
     /// ([`Shared::register`]): the registry's lock, slot and reference then
     /// cost the spawning thread nothing, which is what bounds the rate of a
-    /// thread spawning many actors (about an eighth of its time per spawn,
-    /// measured by leaving registration out). Until then the actor is counted
+    /// thread spawning many actors. Until then the actor is counted
     /// alive and its start in flight, so shutdown, which waits for quiescence
     /// before it looks at the registry, finds it registered; one that
     /// registers after shutdown has looked is stopped by its first turn.
