@@ -567,3 +567,21 @@ fn a_long_stream_is_replayed_in_batches_before_the_first_command() {
     assert_eq!((len, last_replayed.as_str()), (2501, "e2499"));
     system.shutdown().unwrap();
 }
+
+#[test]
+fn the_journal_port_can_run_on_a_dedicated_thread() {
+    let system = System::new();
+    let journal = Arc::new(MemoryJournal::new());
+    let p = Persistence::new(journal.clone())
+        .with_snapshots(Arc::new(MemorySnapshotStore::new()))
+        .port_options(playhouse::SpawnOptions::new().dedicated_thread());
+    let log = p
+        .event_sourced("dedicated", || Log, Text)
+        .snapshots(Lines)
+        .spawn(&system)
+        .unwrap();
+    assert_eq!(log.execute(Cmd::AddTwo("a".into(), "b".into()), T), Ok(2));
+    assert_eq!(log.snapshot(T), Ok(2));
+    assert_eq!(journal.highest_seq("dedicated").unwrap(), 2);
+    system.shutdown().unwrap();
+}

@@ -443,7 +443,7 @@ impl<E: EventSourced> Actor for EventSourcedActor<E> {
             Arc::clone(s.persistence.journal()),
             s.persistence.snapshots().cloned(),
         );
-        self.port = Some(ctx.spawn(move || Port {
+        self.port = Some(ctx.spawn_with(s.persistence.port(), move || Port {
             journal: Arc::clone(&journal),
             snapshots: snapshots.clone(),
         })?);

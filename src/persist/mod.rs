@@ -41,7 +41,9 @@
 //! hears the outcome as an ask continuation, so no pool worker waits for a
 //! disk; snapshot saves run on the file snapshot store's writer thread the
 //! same way. Replay on start reads the journal on the actor's worker, one
-//! batch per turn, so a long stream never holds a worker for long.
+//! batch per turn, so a long stream never holds a worker for long. A store
+//! of your own whose writes block can have the child actor on a dedicated
+//! thread ([`Persistence::port_options`]).
 //!
 //! # The read side
 //!

@@ -4,6 +4,7 @@
 use super::error::PersistError;
 use super::journal::Journal;
 use super::snapshot::SnapshotStore;
+use crate::SpawnOptions;
 use crate::sync::{Arc, Mutex};
 use std::collections::HashMap;
 use std::fmt;
@@ -27,6 +28,7 @@ pub struct Persistence {
     journal: Arc<dyn Journal>,
     snapshots: Option<Arc<dyn SnapshotStore>>,
     leases: Arc<Mutex<Leases>>,
+    port: SpawnOptions,
 }
 
 /// Who writes which stream: the actor id and the token of its current
@@ -45,7 +47,25 @@ impl Persistence {
             journal,
             snapshots: None,
             leases: Arc::new(Mutex::new(Leases::default())),
+            port: SpawnOptions::new(),
         }
+    }
+
+    /// Spawn options of the small child actor through which each
+    /// event-sourced actor and projection hands its writes to the stores.
+    /// The file journal and file snapshot store never block it (they have
+    /// writer threads). For a store whose `append_with` or `save_with` block
+    /// (the traits' defaults, e.g. a database client), pass
+    /// `SpawnOptions::new().dedicated_thread()` so that no pool worker waits
+    /// for the storage.
+    pub fn port_options(mut self, options: SpawnOptions) -> Self {
+        self.port = options;
+        self
+    }
+
+    /// The options [`Persistence::port_options`] set.
+    pub(crate) fn port(&self) -> SpawnOptions {
+        self.port.clone()
     }
 
     /// Keeps snapshots in `store`.

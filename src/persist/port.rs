@@ -7,7 +7,8 @@
 //! thread and returns at once, and the writer answers the ask's [`Reply`]
 //! after the sync. Snapshot saves go the same way through
 //! [`SnapshotStore::save_with`]. The port's handler thus never blocks on a
-//! store with a writer thread.
+//! store with a writer thread; for one without, `Persistence::port_options`
+//! can put the port on a dedicated thread.
 
 use super::error::PersistError;
 use super::journal::{Journal, JournalError};

@@ -355,7 +355,7 @@ impl<P: Projection> Actor for ProjectionActor<P> {
     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
         self.restore()?;
         let persistence = self.settings.persistence.clone();
-        self.port = Some(ctx.spawn(move || Port {
+        self.port = Some(ctx.spawn_with(persistence.port(), move || Port {
             journal: Arc::clone(persistence.journal()),
             snapshots: persistence.snapshots().cloned(),
         })?);
