@@ -1,6 +1,9 @@
 //! Loom models of the shared inline `Breaker`: probe admission racing the reset time, at most `max_probes` probes.
 #![cfg(loom)]
 
+mod common;
+
+use common::model;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 use playhouse::breaker::{Breaker, BreakerConfig, Listeners, State, Verdict};
@@ -37,7 +40,7 @@ fn open_breaker(max_probes: u32, t0: Instant) -> (Arc<Breaker>, Arc<AtomicUsize>
 /// probe fails. Exactly one probe is admitted, whatever the order.
 #[test]
 fn callers_racing_the_reset_time_admit_exactly_one_probe() {
-    loom::model(|| {
+    model(|| {
         let t0 = Instant::now();
         let (breaker, half_opens) = open_breaker(1, t0);
         let in_flight = Arc::new(AtomicUsize::new(0));
@@ -81,7 +84,7 @@ fn callers_racing_the_reset_time_admit_exactly_one_probe() {
 /// two successes close the breaker.
 #[test]
 fn max_probes_bounds_concurrent_probes() {
-    loom::model(|| {
+    model(|| {
         let t0 = Instant::now();
         let (breaker, half_opens) = open_breaker(2, t0);
         let now = t0 + RESET;

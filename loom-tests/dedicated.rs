@@ -1,6 +1,9 @@
 //! Loom models of a dedicated thread's run/park protocol: a task handed to the runner is run, a close ends the thread, and no task is lost between them.
 #![cfg(loom)]
 
+mod common;
+
+use common::model;
 use loom::thread;
 use playhouse::loom_api::Runner;
 use std::sync::Arc;
@@ -20,7 +23,7 @@ fn run_loop(runner: Arc<Runner<u32>>) -> thread::JoinHandle<Vec<u32>> {
 /// it whether it was stored before the wait or signalled after.
 #[test]
 fn a_task_submitted_while_the_thread_parks_is_run() {
-    loom::model(|| {
+    model(|| {
         let runner = Arc::new(Runner::default());
         let thread = run_loop(runner.clone());
         let r = runner.clone();
@@ -36,7 +39,7 @@ fn a_task_submitted_while_the_thread_parks_is_run() {
 /// or refused back to the submitter; never stored where no thread takes it.
 #[test]
 fn a_close_racing_a_submit_runs_or_refuses_the_task() {
-    loom::model(|| {
+    model(|| {
         let runner = Arc::new(Runner::default());
         let thread = run_loop(runner.clone());
         let r = runner.clone();
@@ -55,7 +58,7 @@ fn a_close_racing_a_submit_runs_or_refuses_the_task() {
 /// A shutdown waiting for the thread to exit is woken by its exit.
 #[test]
 fn waiting_for_the_exit_is_woken_by_it() {
-    loom::model(|| {
+    model(|| {
         let runner = Arc::new(Runner::<u32>::default());
         let thread = run_loop(runner.clone());
         let r = runner.clone();

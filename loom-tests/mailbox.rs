@@ -1,6 +1,9 @@
 //! Loom models of the mailbox's scheduling state: no lost wake-up, no double schedule, no lost message.
 #![cfg(loom)]
 
+mod common;
+
+use common::{model, model_bounded};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 use playhouse::loom_api::{CountingWaker, Idle, Item, LoomMailbox, PushOutcome, Schedule};
@@ -48,7 +51,7 @@ fn control_turn(mb: &LoomMailbox, got: &mut Vec<u32>) {
 /// message is handled exactly once.
 #[test]
 fn idle_transition_keeps_racing_tells() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::running(4));
         let senders: Vec<_> = (1..=2)
             .map(|v| {
@@ -75,7 +78,7 @@ fn idle_transition_keeps_racing_tells() {
 /// must look at the lanes again before going idle.
 #[test]
 fn budget_end_of_turn_keeps_racing_tells() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::running(4));
         assert!(mb.try_push(1).is_ok());
         let mb2 = mb.clone();
@@ -101,7 +104,7 @@ fn budget_end_of_turn_keeps_racing_tells() {
 /// A control item (a stop request) races the idle transition like a message.
 #[test]
 fn control_item_schedules_idle_actor() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::running(1));
         let mb2 = mb.clone();
         let sender = thread::spawn(move || mb2.push_control(7).unwrap() == Schedule::Submit);
@@ -122,7 +125,7 @@ fn control_item_schedules_idle_actor() {
 /// at the control lane again only if the sender's NOTIFIED fails its CAS.
 #[test]
 fn control_item_racing_a_drained_turn_end() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::running(1));
         let mb2 = mb.clone();
         let sender = thread::spawn(move || mb2.push_control(7).unwrap() == Schedule::Submit);
@@ -147,7 +150,7 @@ fn control_item_racing_a_drained_turn_end() {
 /// starts the actor must see the item.
 #[test]
 fn control_item_reaches_a_scheduled_actor() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::scheduled(1));
         let mb2 = mb.clone();
         let sender = thread::spawn(move || mb2.push_control(7).unwrap() == Schedule::Submit);
@@ -174,7 +177,7 @@ fn control_item_reaches_a_scheduled_actor() {
 /// message moves in exactly once and its sender is woken exactly once.
 #[test]
 fn parked_send_resumes_once() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::running(2));
         assert!(mb.try_push(1).is_ok());
         assert!(mb.try_push(2).is_ok());
@@ -207,7 +210,7 @@ fn parked_send_resumes_once() {
 /// at most one may park, or both would stay suspended for ever.
 #[test]
 fn two_actors_cannot_both_park_on_each_other() {
-    loom::model(|| {
+    model(|| {
         let graph = Arc::new(playhouse::loom_api::WaitGraph::default());
         let g = graph.clone();
         let other = thread::spawn(move || g.try_wait(2, 1));
@@ -223,7 +226,7 @@ fn two_actors_cannot_both_park_on_each_other() {
 /// lost or duplicated, and each sender's messages arrive in send order.
 #[test]
 fn concurrent_senders_keep_fifo_per_sender_across_blocks() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::running(4));
         let senders: Vec<_> = [[10, 11], [20, 21]]
             .into_iter()
@@ -263,7 +266,7 @@ fn concurrent_senders_keep_fifo_per_sender_across_blocks() {
 /// stays exact, so afterwards exactly the capacity fits again.
 #[test]
 fn reservation_racing_pop_keeps_the_count() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::running(1));
         assert!(mb.try_push(1).is_ok());
         let mb2 = mb.clone();
@@ -287,7 +290,7 @@ fn reservation_racing_pop_keeps_the_count() {
 /// drained by the close, exactly once, and the parked sender is woken once.
 #[test]
 fn close_racing_push_loses_and_duplicates_nothing() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::running(2));
         assert!(mb.try_push(1).is_ok());
         let mb2 = mb.clone();
@@ -318,7 +321,7 @@ fn close_racing_push_loses_and_duplicates_nothing() {
 /// a lost wake-up shows as a deadlock.
 #[test]
 fn blocked_sender_is_woken_at_the_low_watermark() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::running(2));
         assert!(mb.try_push(1).is_ok());
         assert!(mb.try_push(2).is_ok());
@@ -340,7 +343,7 @@ fn blocked_sender_is_woken_at_the_low_watermark() {
 /// got in before the close and the close drained it; it never hangs.
 #[test]
 fn close_wakes_a_blocked_sender() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::running(1));
         assert!(mb.try_push(1).is_ok());
         let mb2 = mb.clone();
@@ -356,7 +359,7 @@ fn close_wakes_a_blocked_sender() {
 /// runner is taking messages: each message goes to exactly one of them.
 #[test]
 fn close_from_outside_racing_the_runner_splits_the_lane() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::running(4));
         for v in 1..=2 {
             assert!(mb.try_push(v).is_ok());
@@ -375,7 +378,7 @@ fn close_from_outside_racing_the_runner_splits_the_lane() {
 /// the place freed by the pop is then available to another sender.
 #[test]
 fn send_to_self_does_not_count() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::running(1));
         assert!(mb.try_push(1).is_ok());
         let mb2 = mb.clone();
@@ -399,7 +402,7 @@ fn send_to_self_does_not_count() {
 /// than a batch (here the fifth message's), never more.
 #[test]
 fn blocked_sender_is_woken_when_a_batch_is_given_back() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::running(4));
         for v in 1..=4 {
             assert!(mb.try_push(v).is_ok());
@@ -431,18 +434,6 @@ fn blocked_sender_is_woken_when_a_batch_is_given_back() {
 // itself, like a worker would; at the end the mailbox must be idle (a fresh
 // push schedules it) and empty.
 // ---------------------------------------------------------------------------
-
-/// `loom::model` with at most one preemption, for the models where two
-/// threads may spin-wait on one preempted thread at once (an outside close
-/// waiting for the consumer role, a sender waiting at a free marker). At
-/// bound 2 loom explores the two spinners alternating for ever and gives up
-/// with "exceeded maximum number of branches"; a model of two bare spinners
-/// on one atomic flag, with no mailbox in it, fails the same way.
-fn model_bound_1<F: Fn() + Sync + Send + 'static>(f: F) {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(1);
-    b.check(f);
-}
 
 /// The runner's loop as `turn_items` has it (unbounded budget): pops with
 /// the hint, ends as drained on `!more && looks_empty()` (keeping back fewer
@@ -492,7 +483,7 @@ fn assert_idle_and_empty(mb: &LoomMailbox) {
 }
 
 fn hinted_end_racing_tells(keep_block: bool) {
-    model_bound_1(move || {
+    model_bounded(1, move || {
         let mb = Arc::new(LoomMailbox::running(4));
         assert!(mb.try_push(1).is_ok());
         let senders: Vec<_> = (2..=3)
@@ -531,7 +522,7 @@ fn hinted_end_racing_tells_keeping() {
 /// the block boundary) while the runner, with the hint, goes idle keeping it.
 #[test]
 fn kept_block_crossing() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::running(8));
         assert!(mb.try_push(1).is_ok());
         let senders: Vec<_> = [[10, 11], [20, 21]]
@@ -567,7 +558,7 @@ fn kept_block_crossing() {
 /// order is checked too.
 #[test]
 fn a_sender_racing_the_free_of_the_block_keeps_the_first_slot() {
-    model_bound_1(|| {
+    model_bounded(1, || {
         let mb = Arc::new(LoomMailbox::running(8));
         // 1 in the first slot, 2 in the lap's block.
         assert!(mb.try_push(1).is_ok());
@@ -602,7 +593,7 @@ fn a_sender_racing_the_free_of_the_block_keeps_the_first_slot() {
 /// the marker with the old `head`).
 #[test]
 fn queue_length_read_during_a_free_stays_in_bounds() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::running(8));
         assert!(mb.try_push(1).is_ok());
         assert!(mb.try_push(2).is_ok());
@@ -620,7 +611,7 @@ fn queue_length_read_during_a_free_stays_in_bounds() {
 /// (freeing its block) and a sender pushes: each message exactly once.
 #[test]
 fn outside_close_racing_idle_free_and_a_sender() {
-    model_bound_1(|| {
+    model_bounded(1, || {
         let mb = Arc::new(LoomMailbox::running(4));
         assert!(mb.try_push(1).is_ok());
         let mb2 = mb.clone();
@@ -666,7 +657,7 @@ fn quiet_mapping_panics() {
 /// takes the other message, and the lane ends idle.
 #[test]
 fn panicking_mapping_racing_a_sender() {
-    model_bound_1(|| {
+    model_bounded(1, || {
         let mb = Arc::new(LoomMailbox::running(4));
         assert!(mb.try_push(1).is_ok());
         let mut seen = Vec::new();
@@ -701,7 +692,7 @@ fn panicking_mapping_racing_a_sender() {
 /// sender is woken once, and the places all come back.
 #[test]
 fn parked_and_blocked_with_hinted_runner() {
-    model_bound_1(|| {
+    model_bounded(1, || {
         let mb = Arc::new(LoomMailbox::running(2));
         assert!(mb.try_push(1).is_ok());
         assert!(mb.try_push(2).is_ok());
@@ -764,7 +755,7 @@ fn the_run_tokens_reference_is_released_once_by_the_final_turn() {
         // SAFETY: the caller just took the run token, whose unit is live.
         unsafe { LoomArc::from_raw(LoomArc::as_ptr(actor)) }
     }
-    loom::model(|| {
+    model(|| {
         let actor = LoomArc::new(Actor {
             mb: LoomMailbox::scheduled(4),
         });

@@ -1,6 +1,9 @@
 //! Loom models of the file journal's group commit: appenders queue requests, one writer syncs batches; every accepted request is completed after a sync covering it, and close drains.
 #![cfg(loom)]
 
+mod common;
+
+use common::model;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::thread;
 use playhouse::persist::loom_api::{CommitQueue, Completer, completion};
@@ -26,7 +29,7 @@ fn writer(q: Arc<CommitQueue<Req>>, syncs: Arc<AtomicUsize>) {
 /// that covered its request, and the writer exits after close.
 #[test]
 fn every_append_is_acknowledged_after_its_sync() {
-    loom::model(|| {
+    model(|| {
         let q = Arc::new(CommitQueue::<Req>::new());
         let syncs = Arc::new(AtomicUsize::new(0));
         let w = {
@@ -61,7 +64,7 @@ fn every_append_is_acknowledged_after_its_sync() {
 /// the draining writer: never accepted and forgotten.
 #[test]
 fn close_racing_submit_never_forgets_a_request() {
-    loom::model(|| {
+    model(|| {
         let q = Arc::new(CommitQueue::<Req>::new());
         let syncs = Arc::new(AtomicUsize::new(0));
         let w = {
@@ -91,7 +94,7 @@ fn close_racing_submit_never_forgets_a_request() {
 /// A request dropped unfilled (a writer gone) wakes its waiter with `None`.
 #[test]
 fn dropped_completer_wakes_the_waiter() {
-    loom::model(|| {
+    model(|| {
         let (tx, rx) = completion::<usize>();
         let t = thread::spawn(move || drop(tx));
         assert_eq!(rx.wait(), None);

@@ -9,6 +9,9 @@
 #[cfg(not(debug_assertions))]
 compile_error!("loom models need debug assertions: add `-C debug-assertions` to RUSTFLAGS");
 
+mod common;
+
+use common::{model, model_bounded};
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::{Condvar, Mutex};
 use loom::thread;
@@ -16,25 +19,6 @@ use playhouse::ThreadPool;
 use playhouse::loom_api::{Parker, execute_as_start, terminate};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Runs `f` under loom, with a preemption bound of 2 unless
-/// `LOOM_MAX_PREEMPTIONS` says otherwise.
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(2);
-    }
-    builder.check(f);
-}
-
-/// [`model`] with at most `bound` preemptions whatever `LOOM_MAX_PREEMPTIONS`
-/// says, for a model whose interleavings grow too fast to explore at the
-/// usual bound in CI.
-fn model_bounded(bound: usize, f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(builder.preemption_bound.map_or(bound, |b| b.min(bound)));
-    builder.check(f);
-}
 
 /// A one-shot latch the model's main thread blocks on (so a lost wake-up is
 /// a loom deadlock rather than a silent pass).

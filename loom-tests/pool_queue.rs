@@ -7,20 +7,13 @@
 #[cfg(not(debug_assertions))]
 compile_error!("loom models need debug assertions: add `-C debug-assertions` to RUSTFLAGS");
 
+mod common;
+
+use common::{model, model_bounded};
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 use playhouse::loom_api::{SpinLock, Task, local};
 use std::sync::Arc;
-
-/// Runs `f` under loom, with a preemption bound of 2 unless
-/// `LOOM_MAX_PREEMPTIONS` says otherwise.
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(2);
-    }
-    builder.check(f);
-}
 
 /// One counter per task; task `i` bumps `runs[i]`.
 fn counters(n: usize) -> Arc<Vec<AtomicUsize>> {
@@ -176,9 +169,7 @@ fn spin_lock_excludes_and_publishes() {
 /// the same note in `loom-tests/mailbox.rs`).
 #[test]
 fn spin_lock_excludes_three_threads() {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(1);
-    b.check(|| {
+    model_bounded(1, || {
         let lock = Arc::new(SpinLock::new(0_u32));
         let adders: Vec<_> = (0..2)
             .map(|_| {

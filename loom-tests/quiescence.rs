@@ -1,6 +1,9 @@
 //! Loom models of the in-flight count behind await_quiescent: no lost wake-up, no early return.
 #![cfg(loom)]
 
+mod common;
+
+use common::model;
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::thread;
 use playhouse::loom_api::Quiet;
@@ -10,7 +13,7 @@ use std::sync::Arc;
 /// is woken (loom reports a deadlock if the notification is lost).
 #[test]
 fn last_item_done_wakes_the_waiter() {
-    loom::model(|| {
+    model(|| {
         let quiet = Arc::new(Quiet::new());
         quiet.added(1);
         let q = quiet.clone();
@@ -25,7 +28,7 @@ fn last_item_done_wakes_the_waiter() {
 /// message is handled, whatever the interleaving.
 #[test]
 fn waiter_never_returns_while_a_sent_message_is_pending() {
-    loom::model(|| {
+    model(|| {
         let quiet = Arc::new(Quiet::new());
         let handled = Arc::new(AtomicBool::new(false));
         quiet.added(1);
@@ -50,7 +53,7 @@ fn waiter_never_returns_while_a_sent_message_is_pending() {
 #[test]
 fn last_actor_stopping_wakes_the_shutdown_waiter() {
     use loom::sync::atomic::AtomicUsize;
-    loom::model(|| {
+    model(|| {
         let quiet = Arc::new(Quiet::new());
         let alive = Arc::new(AtomicUsize::new(1));
         let (q, a) = (quiet.clone(), alive.clone());
@@ -71,7 +74,7 @@ fn last_actor_stopping_wakes_the_shutdown_waiter() {
 #[test]
 fn credit_keeps_the_count_above_a_message_handled_before_its_turn_ends() {
     use playhouse::loom_api::Credit;
-    loom::model(|| {
+    model(|| {
         let quiet = Arc::new(Quiet::new());
         let (turn_done, handled) = (
             Arc::new(AtomicBool::new(false)),
@@ -107,7 +110,7 @@ fn credit_keeps_the_count_above_a_message_handled_before_its_turn_ends() {
 
 /// A worker keeps its turns' units (their items and unused credit) as credit
 /// for its next turns, and gives them back only when it runs out of work
-/// (`Shared::turn_done` and the pool's release hook). Here its first turn
+/// (`Shared::turn_done` and the pool's idle hook, `Quiet::worker_idle`). Here its first turn
 /// sends from a fresh chunk, its second sends from the units the first kept,
 /// with no count update of its own, and another worker handles both
 /// messages. The waiter returns only once both messages are handled and the
@@ -115,7 +118,7 @@ fn credit_keeps_the_count_above_a_message_handled_before_its_turn_ends() {
 #[test]
 fn units_a_worker_keeps_hold_the_count_until_it_runs_out_of_work() {
     use playhouse::loom_api::Credit;
-    loom::model(|| {
+    model(|| {
         let quiet = Arc::new(Quiet::new());
         let (handled, out_of_work) = (
             Arc::new(loom::sync::atomic::AtomicUsize::new(0)),
@@ -136,7 +139,7 @@ fn units_a_worker_keeps_hold_the_count_until_it_runs_out_of_work() {
                 held = 1 + credit.take_left();
             }
             o.store(true, Ordering::SeqCst);
-            q.done(held); // out of work: the release hook
+            q.done(held); // out of work: the idle hook
         });
         let (q, h) = (quiet.clone(), handled.clone());
         let second = thread::spawn(move || {

@@ -1,6 +1,9 @@
 //! Loom models of the one-shot reply slot: an answer racing the timeout and the reply being dropped.
 #![cfg(loom)]
 
+mod common;
+
+use common::model;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 use playhouse::loom_api::LoomSlot;
@@ -10,7 +13,7 @@ use std::sync::Arc;
 /// gets exactly the outcome of whichever decided, and the other learns it lost.
 #[test]
 fn reply_racing_drop_decides_once() {
-    loom::model(|| {
+    model(|| {
         let slot = LoomSlot::for_thread();
         let (a, b) = (slot.clone_slot(), slot.clone_slot());
         let replier = thread::spawn(move || a.reply(5).is_ok());
@@ -30,7 +33,7 @@ fn reply_racing_drop_decides_once() {
 /// the replier gets its value back. Never lost, never both.
 #[test]
 fn reply_racing_timeout_never_loses_the_value() {
-    loom::model(|| {
+    model(|| {
         let slot = LoomSlot::for_thread();
         let a = slot.clone_slot();
         let replier = thread::spawn(move || a.reply(5));
@@ -47,7 +50,7 @@ fn reply_racing_timeout_never_loses_the_value() {
 /// continuation runs exactly once, with the winner's outcome.
 #[test]
 fn continuation_runs_once() {
-    loom::model(|| {
+    model(|| {
         let sink = Arc::new(AtomicUsize::new(0));
         let calls = Arc::new(AtomicUsize::new(0));
         let slot = LoomSlot::for_callback(sink.clone(), calls.clone());

@@ -1,6 +1,9 @@
 //! Loom models of stopping an actor while others send to it: every message is delivered or handed back.
 #![cfg(loom)]
 
+mod common;
+
+use common::model;
 use loom::thread;
 use playhouse::loom_api::{Item, LoomMailbox};
 use std::sync::Arc;
@@ -10,7 +13,7 @@ use std::sync::Arc;
 /// was handled before — never lost, never both.
 #[test]
 fn close_racing_tell_delivers_or_returns() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::running(2));
         let mb2 = mb.clone();
         let sender = thread::spawn(move || mb2.try_push(9));
@@ -32,7 +35,7 @@ fn close_racing_tell_delivers_or_returns() {
 /// message back (no lost wake-up on the room condition variable).
 #[test]
 fn close_wakes_blocked_sender() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::running(1));
         assert!(mb.try_push(1).is_ok());
         let mb2 = mb.clone();
@@ -50,7 +53,7 @@ fn close_wakes_blocked_sender() {
 /// A blocked sender wakes when the actor takes a message and makes room.
 #[test]
 fn pop_wakes_blocked_sender() {
-    loom::model(|| {
+    model(|| {
         let mb = Arc::new(LoomMailbox::running(1));
         assert!(mb.try_push(1).is_ok());
         let mb2 = mb.clone();

@@ -1,6 +1,9 @@
 //! Loom models of child notices reaching a supervisor: no lost notice when children exit at once or while it stops.
 #![cfg(loom)]
 
+mod common;
+
+use common::model;
 use loom::thread;
 use playhouse::loom_api::{Idle, Item, LoomMailbox, Schedule};
 use std::sync::Arc;
@@ -10,7 +13,7 @@ use std::sync::Arc;
 /// restart of them, see tests/supervision.rs), and it is scheduled once.
 #[test]
 fn simultaneous_exit_notices_are_both_delivered_once() {
-    loom::model(|| {
+    model(|| {
         let sup = Arc::new(LoomMailbox::running(1));
         let children: Vec<_> = [1, 2]
             .into_iter()
@@ -45,7 +48,7 @@ fn simultaneous_exit_notices_are_both_delivered_once() {
 /// in between, never twice.
 #[test]
 fn exit_notice_racing_the_supervisor_close() {
-    loom::model(|| {
+    model(|| {
         let sup = Arc::new(LoomMailbox::running(1));
         let s = sup.clone();
         let child = thread::spawn(move || s.push_control(7).is_err());

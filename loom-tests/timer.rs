@@ -1,6 +1,9 @@
 //! Loom models of the timer's wake-up, cancellation and shutdown protocols.
 #![cfg(loom)]
 
+mod common;
+
+use common::model;
 use loom::sync::Notify;
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::thread;
@@ -13,7 +16,7 @@ use std::time::Duration;
 /// and shutdown then joins the thread.
 #[test]
 fn once_from_another_thread_races_the_timer_going_to_wait() {
-    loom::model(|| {
+    model(|| {
         let clock = ManualClock::new();
         let at = clock.now();
         let timer = Arc::new(Timer::start(&clock));
@@ -37,7 +40,7 @@ fn once_from_another_thread_races_the_timer_going_to_wait() {
 /// callback runs if and only if `cancel` returned false.
 #[test]
 fn cancel_racing_the_firing_is_decided_once() {
-    loom::model(|| {
+    model(|| {
         let clock = ManualClock::new();
         let timer = Timer::start(&clock);
         let ran = Arc::new(AtomicBool::new(false));
@@ -60,7 +63,7 @@ fn cancel_racing_the_firing_is_decided_once() {
 /// deadline, whether it is already waiting or still about to.
 #[test]
 fn advance_wakes_the_waiting_timer() {
-    loom::model(|| {
+    model(|| {
         let clock = ManualClock::new();
         let timer = Timer::start(&clock);
         let fired = Arc::new(Notify::new());

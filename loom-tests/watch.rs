@@ -1,6 +1,9 @@
 //! Loom models of watch registration racing the watched actor's stop: the notice arrives exactly once.
 #![cfg(loom)]
 
+mod common;
+
+use common::model;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 use playhouse::loom_api::Watchers;
@@ -18,7 +21,7 @@ fn notice() -> Terminated {
 /// A watcher registers while the actor stops: notified once, by one side.
 #[test]
 fn watch_racing_stop_notifies_exactly_once() {
-    loom::model(|| {
+    model(|| {
         let watchers = Arc::new(Watchers::new());
         let count = Arc::new(AtomicUsize::new(0));
         let (w, c) = (watchers.clone(), count.clone());
@@ -40,7 +43,7 @@ fn watch_racing_stop_notifies_exactly_once() {
 /// A watcher unwatches while the actor stops: notified at most once.
 #[test]
 fn unwatch_racing_stop_notifies_at_most_once() {
-    loom::model(|| {
+    model(|| {
         let watchers = Arc::new(Watchers::new());
         let count = Arc::new(AtomicUsize::new(0));
         let c = count.clone();

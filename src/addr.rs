@@ -101,15 +101,34 @@ impl<A: Actor> Addr<A> {
         if self.cell.shared.is_closing() {
             return Err(AskError::Closed);
         }
-        let deadline = crate::system::deadline_after(timeout);
+        let timer = &self.cell.shared.timer;
+        let deadline = timer.deadline_after(timeout);
         let slot = Slot::<R>::for_thread(Some(deadline));
         let request = make(Reply::new(slot.clone()));
         let ask: Arc<dyn AskState> = slot.clone();
+        // On a manual clock the deadline is the clock's, enforced by a timer
+        // entry when the clock passes it; waiting for mailbox room still holds
+        // this thread, so that wait is bounded by wall time.
+        let manual = timer.is_manual();
+        let room_deadline = if manual {
+            crate::system::deadline_after(timeout)
+        } else {
+            deadline
+        };
         match self
             .cell
-            .deliver_blocking(request, Some(ask), Some(deadline), |m| m)
+            .deliver_blocking(request, Some(ask), Some(room_deadline), |m| m)
         {
-            Ok(()) => slot.wait(deadline),
+            Ok(()) if manual => {
+                let timer_slot = slot.clone();
+                let expiry = timer.once(deadline, move || {
+                    let _ = timer_slot.complete(Err(AskError::Timeout));
+                });
+                let outcome = slot.wait(None);
+                expiry.cancel();
+                outcome
+            }
+            Ok(()) => slot.wait(Some(deadline)),
             Err((request, refused)) => {
                 drop(request);
                 Err(match refused {

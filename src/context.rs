@@ -249,6 +249,40 @@ impl<A: Actor> Context<A> {
         self.cell.id
     }
 
+    /// The current time on the system's clock: the operating system's, or the
+    /// [`ManualClock`](crate::testkit::ManualClock) the system was built with.
+    /// Timed decisions (windows, rate limits, deadlines such as
+    /// [`Reply::deadline`]) read it, so they follow manual time in tests.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::ManualClock;
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// struct Stopwatch(Option<Instant>);
+    /// impl Actor for Stopwatch {
+    ///     type Msg = Reply<Duration>;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, r: Reply<Duration>) -> Result<(), ActorError> {
+    ///         let start = *self.0.get_or_insert(ctx.now());
+    ///         let _ = r.send(ctx.now() - start);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let clock = ManualClock::new();
+    /// let system = System::builder().clock(clock.clone()).build()?;
+    /// let watch = system.spawn(|| Stopwatch(None))?;
+    /// assert_eq!(watch.ask(|r| r, Duration::from_secs(5))?, Duration::ZERO);
+    /// clock.advance(Duration::from_secs(90));
+    /// assert_eq!(watch.ask(|r| r, Duration::from_secs(5))?, Duration::from_secs(90));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn now(&self) -> std::time::Instant {
+        self.cell.shared.timer.now()
+    }
+
     /// Stops this actor once the current message is handled: its children stop
     /// first, queued messages go to dead letters, then `stopped` runs.
     pub fn stop(&mut self) {
@@ -459,7 +493,7 @@ impl<A: Actor> Context<A> {
         if to.target_id() == self.cell.id {
             return Err(AskError::SelfAsk);
         }
-        let deadline = crate::system::deadline_after(timeout);
+        let deadline = self.cell.shared.timer.deadline_after(timeout);
         let me = Arc::clone(&self.cell);
         let slot = Slot::for_callback(Some(deadline), move |outcome: Result<R, AskError>| {
             let k: Continuation<A> = Box::new(move |a, ctx| {
@@ -499,7 +533,7 @@ impl<A: Actor> Context<A> {
         self.cell
             .shared
             .timer
-            .once(crate::system::deadline_after(delay), move || {
+            .once(self.cell.shared.timer.deadline_after(delay), move || {
                 cell.deliver_from_timer(msg)
             })
     }
@@ -520,7 +554,7 @@ impl<A: Actor> Context<A> {
         }
         let cell = Arc::clone(&self.cell);
         let handle = self.cell.shared.timer.every(
-            crate::system::deadline_after(period),
+            self.cell.shared.timer.deadline_after(period),
             period,
             move || cell.deliver_from_timer(make()),
         );
@@ -632,7 +666,7 @@ impl<A: Actor> Context<A> {
         self.cell
             .shared
             .timer
-            .once(crate::system::deadline_after(delay), move || {
+            .once(self.cell.shared.timer.deadline_after(delay), move || {
                 let _ = me.push_control(Control::Run(k));
             })
     }

@@ -83,6 +83,7 @@ mod context;
 mod dedicated;
 mod error;
 mod mailbox;
+mod panic;
 pub mod persist;
 mod pool;
 mod quiet;
@@ -91,6 +92,7 @@ mod spare;
 mod supervisor;
 mod sync;
 mod system;
+pub mod testkit;
 mod timer;
 mod watch;
 

@@ -268,8 +268,7 @@ impl LoomSlot {
 
     /// A blocked asker waiting without a deadline loom could model.
     pub fn wait(&self) -> Result<u32, AskError> {
-        self.inner
-            .wait(std::time::Instant::now() + std::time::Duration::from_secs(3600))
+        self.inner.wait(None)
     }
 
     /// The asker giving up at its deadline.
@@ -289,3 +288,36 @@ pub use crate::watch::Watchers;
 
 /// The one-task slot between a dedicated actor's senders and its thread.
 pub use crate::dedicated::Runner;
+
+/// The test kit's probe queue (`testkit/inbox.rs`), for its own model.
+pub struct LoomInbox(crate::testkit::Inbox<u32>);
+
+/// A sending side of a [`LoomInbox`]; the queue closes with the last one.
+pub struct LoomFeed(crate::testkit::Feed<u32>);
+
+/// An empty queue and its first feed.
+pub fn inbox() -> (LoomFeed, LoomInbox) {
+    let (feed, inbox) = crate::testkit::queue();
+    (LoomFeed(feed), LoomInbox(inbox))
+}
+
+impl LoomFeed {
+    pub fn push(&self, v: u32) {
+        self.0.push(v);
+    }
+
+    /// Another feed (the queue stays open until both are dropped).
+    pub fn another(&self) -> LoomFeed {
+        LoomFeed(self.0.clone())
+    }
+}
+
+impl LoomInbox {
+    /// The next item, waiting (loom never times a wait out); `None` once the
+    /// queue is closed and empty.
+    pub fn next(&self) -> Option<u32> {
+        self.0
+            .expect(std::time::Duration::MAX, String::new, |_| true)
+            .ok()
+    }
+}

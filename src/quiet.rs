@@ -30,9 +30,10 @@
 //! A turn counts the messages its handlers send from a [`Credit`]: units
 //! added in chunks before the sends they cover. When the turn ends, its own
 //! items and the unused credit are not uncounted but kept by its worker, as
-//! the credit of the worker's next turns; the worker gives back what it holds
-//! (one decrement) whenever it runs out of work, and keeps at most 1024 units
-//! (`system::HELD_MAX`). The increments still come before the sends on the
+//! the credit of the worker's next turns, in this worker's tally
+//! ([`Quiet::hold`]); the worker gives back what it holds (one decrement)
+//! whenever it runs out of work (the pool's idle hook calls
+//! [`Quiet::worker_idle`]), and keeps at most `system::HELD_MAX` units. The increments still come before the sends on the
 //! same thread, and an item stays counted until its worker's decrement, which
 //! comes after the item's effects on that thread; so the count never falls
 //! below the work in flight, and reaches zero only once every worker is out
@@ -40,7 +41,7 @@
 //! thus writes the shared count about once per 32 messages, not twice per
 //! message. Modelled in `loom-tests/quiescence.rs`.
 
-use crate::sync::{AtomicUsize, CachePadded, Condvar, Mutex, Ordering, fence};
+use crate::sync::{AtomicU64, AtomicUsize, CachePadded, Condvar, Mutex, Ordering, fence};
 use std::time::{Duration, Instant};
 
 /// In-flight units a turn takes at once for the messages it sends.
@@ -110,6 +111,24 @@ pub struct Quiet {
     waiters: AtomicUsize,
     lock: Mutex<()>,
     cv: Condvar,
+    /// `workers[i]`: what pool worker `i` keeps for this system.
+    workers: Box<[CachePadded<WorkerTally>]>,
+}
+
+/// What one pool worker keeps for the actor layer, on a cache line of its
+/// own: written only by that worker's thread, so every write is a load and a
+/// store, not a read-modify-write.
+///
+/// Every access is `Relaxed`. `held` is published to waiters by the
+/// decrement that gives it back ([`Quiet::worker_idle`] calls
+/// [`Quiet::done`]), not by itself; `messages` is a statistic that no
+/// decision depends on, and readers want a recent value, not a snapshot.
+#[derive(Debug, Default)]
+struct WorkerTally {
+    /// Units of `in_flight` this worker's turns hold (see the module docs).
+    held: AtomicUsize,
+    /// User messages that turns on this worker handled.
+    messages: AtomicU64,
 }
 
 impl Default for Quiet {
@@ -120,14 +139,70 @@ impl Default for Quiet {
 
 #[allow(unreachable_pub)]
 impl Quiet {
-    /// Nothing in flight, nobody waiting.
+    /// Nothing in flight, nobody waiting, no pool workers.
     pub fn new() -> Self {
+        Quiet::with_workers(0)
+    }
+
+    /// Nothing in flight, nobody waiting, and a tally for each of `workers`
+    /// pool workers.
+    pub fn with_workers(workers: usize) -> Self {
         Quiet {
             in_flight: CachePadded::new(AtomicUsize::new(0)),
             waiters: AtomicUsize::new(0),
             lock: Mutex::new(()),
             cv: Condvar::new(),
+            workers: (0..workers).map(|_| CachePadded::default()).collect(),
         }
+    }
+
+    /// Takes the units worker `worker` holds (it then holds none); called
+    /// only from that worker's thread, by a turn starting.
+    #[inline]
+    pub(crate) fn take_held(&self, worker: usize) -> usize {
+        let held = &self.workers[worker].held;
+        // ORDERING: Relaxed, see `WorkerTally`; only this worker touches it.
+        let n = held.load(Ordering::Relaxed);
+        if n != 0 {
+            held.store(0, Ordering::Relaxed);
+        }
+        n
+    }
+
+    /// Makes worker `worker` hold `n` units until it runs out of work;
+    /// called only from that worker's thread, which holds none (it took them
+    /// with `take_held`), by a turn ending.
+    #[inline]
+    pub(crate) fn hold(&self, worker: usize, n: usize) {
+        // ORDERING: Relaxed, as in `take_held`.
+        self.workers[worker].held.store(n, Ordering::Relaxed);
+    }
+
+    /// Worker `worker` ran out of work (the pool's idle hook): what its
+    /// turns hold is given back, so the count can reach zero.
+    pub(crate) fn worker_idle(&self, worker: usize) {
+        let n = self.take_held(worker);
+        if n != 0 {
+            self.done(n);
+        }
+    }
+
+    /// Counts `n` user messages handled by a turn on worker `worker`; called
+    /// only from that worker's thread.
+    #[inline]
+    pub(crate) fn count_messages(&self, worker: usize, n: u64) {
+        let c = &self.workers[worker].messages;
+        // ORDERING: Relaxed, see `WorkerTally`; only this worker writes it.
+        c.store(c.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+    }
+
+    /// User messages handled on all workers.
+    pub(crate) fn messages(&self) -> u64 {
+        // ORDERING: Relaxed, see `WorkerTally`.
+        self.workers
+            .iter()
+            .map(|w| w.messages.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// Counts `n` items in flight.

@@ -110,9 +110,10 @@ impl<T: Send> Slot<T> {
         }
     }
 
-    /// Blocks until the slot is decided or `deadline` passes; on timeout the
-    /// slot is marked abandoned, so a late answer is discarded.
-    pub(crate) fn wait(&self, deadline: Instant) -> Result<T, AskError> {
+    /// Blocks until the slot is decided or `deadline` passes (with no deadline,
+    /// until decided: a timer entry enforces it); on timeout the slot is marked
+    /// abandoned, so a late answer is discarded.
+    pub(crate) fn wait(&self, deadline: Option<Instant>) -> Result<T, AskError> {
         let mut state = self.state.lock();
         loop {
             match std::mem::replace(&mut *state, State::Finished) {
@@ -121,6 +122,10 @@ impl<T: Send> Slot<T> {
                 State::Finished => return Err(AskError::Closed),
                 State::WaitingActor(..) => unreachable!("a thread waits only on a thread slot"),
             }
+            let Some(deadline) = deadline else {
+                state = self.ready.wait(state);
+                continue;
+            };
             let now = Instant::now();
             if now >= deadline {
                 *state = State::Finished;
@@ -206,7 +211,8 @@ impl<T: Send + 'static> Reply<T> {
         })
     }
 
-    /// When the asker stops waiting, if it set a deadline.
+    /// When the asker stops waiting, if it set a deadline, on the system's
+    /// clock (compare with [`crate::Context::now`]).
     pub fn deadline(&self) -> Option<Instant> {
         self.slot.as_ref().and_then(|s| s.deadline)
     }

@@ -7,8 +7,8 @@
 //! is freed by a thread other than the one that allocated it. glibc's
 //! allocator then takes the allocating thread's arena lock for each free,
 //! and a thread that spawns and tells actors while the workers free their
-//! blocks loses much of its time to that lock (futex waits under
-//! `__lll_lock_wait_private` in `perf` of the spawn workload).
+//! blocks loses much of its time waiting for that lock (see
+//! `BENCHMARKS.md`).
 //!
 //! Here a freed block goes onto the freeing thread's own stack for its size
 //! class, and an allocation takes from the allocating thread's stack first.

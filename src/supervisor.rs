@@ -579,7 +579,7 @@ impl Supervisor {
             // Already part of a group restart under way: it counts once.
             return Ok(());
         }
-        let now = Instant::now();
+        let now = ctx.now();
         self.restarts.push_back(now);
         while self
             .restarts

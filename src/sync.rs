@@ -90,9 +90,9 @@ impl<T> DerefMut for MutexGuard<'_, T> {
 /// A lock for tiny critical sections that are almost never contended: the
 /// pool's run queues. Taking it is one compare-and-swap and releasing it one
 /// plain store, where [`Mutex`] releases with a second read-modify-write (it
-/// must learn whether to wake a sleeper). In ping-pong, where every message
-/// is one push to and one pop from a run queue, that second RMW was half of
-/// the queues' cost (`perf annotate`). A waiter spins with [`Backoff`], which
+/// must learn whether to wake a sleeper). Where every message is one push to
+/// and one pop from a run queue (ping-pong), that second RMW is a large part
+/// of the queues' cost (see `BENCHMARKS.md`). A waiter spins with [`Backoff`], which
 /// yields the CPU after a few rounds, so a preempted holder is not spun
 /// against for a whole time slice.
 ///

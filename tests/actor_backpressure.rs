@@ -2,8 +2,11 @@
 
 mod common;
 
-use common::LIMIT;
-use playhouse::{Actor, ActorError, Addr, Context, Reply, SpawnOptions, System};
+use common::{BlocksOnZero, Gate, LIMIT};
+use playhouse::{Actor, ActorError, Addr, AskError, Context, Reply, SpawnOptions, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 enum Msg {
     Item(u64),
@@ -241,4 +244,136 @@ fn tell_from_a_handler_of_another_system_to_a_full_mailbox_is_refused() {
     gate.open();
     ours.shutdown().unwrap();
     theirs.shutdown().unwrap();
+}
+
+// Sends to self cannot fill the mailbox for good and starve parked senders.
+
+enum TMsg {
+    Loop(u32),
+    Data,
+    Seen(Reply<u32>),
+}
+
+struct Looper {
+    data: u32,
+}
+
+impl Actor for Looper {
+    type Msg = TMsg;
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: TMsg) -> Result<(), ActorError> {
+        match msg {
+            TMsg::Loop(n) if n > 0 => ctx.send(&ctx.addr(), TMsg::Loop(n - 1))?,
+            TMsg::Loop(_) => {}
+            TMsg::Data => self.data += 1,
+            TMsg::Seen(r) => {
+                let _ = r.send(self.data);
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Feeder {
+    target: Addr<Looper>,
+    looping: Arc<AtomicU64>,
+}
+
+impl Actor for Feeder {
+    type Msg = ();
+    fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        for _ in 0..4 {
+            ctx.send(&self.target, TMsg::Data)?;
+        }
+        self.looping.store(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[test]
+fn sends_to_self_do_not_starve_other_senders() {
+    let system = System::builder().workers(2).build().unwrap();
+    let t = system
+        .spawn_with(SpawnOptions::new().mailbox_capacity(4), || Looper {
+            data: 0,
+        })
+        .unwrap();
+    // Eight self-posting loops, far more than the capacity, run for a long time.
+    for _ in 0..8 {
+        t.tell(TMsg::Loop(1_000_000)).unwrap();
+    }
+    let fed = Arc::new(AtomicU64::new(0));
+    let (t2, f2) = (t.clone(), fed.clone());
+    let feeder = system
+        .spawn(move || Feeder {
+            target: t2.clone(),
+            looping: f2.clone(),
+        })
+        .unwrap();
+    feeder.tell(()).unwrap();
+    // The data gets in while the loops are still running.
+    common::wait_until("the feeder's data arrived", || {
+        t.ask(TMsg::Seen, LIMIT).unwrap() == 4
+    });
+    t.stop();
+}
+
+// A send to an actor of another system gets backpressure like any other
+// (actor ids are unique in the process, so it is never taken for a send to
+// self).
+
+struct CrossSender(Addr<BlocksOnZero>);
+
+impl Actor for CrossSender {
+    type Msg = ();
+    fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        for n in 1..=10 {
+            ctx.send(&self.0, n)?;
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn sends_across_systems_get_backpressure() {
+    let s1 = System::builder().workers(1).build().unwrap();
+    let s2 = System::builder().workers(1).build().unwrap();
+    let gate = Gate::new();
+    let g = gate.clone();
+    let sink = s2
+        .spawn_with(SpawnOptions::new().mailbox_capacity(2), move || {
+            BlocksOnZero(g.clone())
+        })
+        .unwrap();
+    sink.tell(0).unwrap();
+    common::wait_until("sink blocked", || sink.metrics().mailbox_len == 0);
+    let sk = sink.clone();
+    let sender = s1.spawn(move || CrossSender(sk.clone())).unwrap();
+    assert_ne!(sender.id(), sink.id(), "ids are unique in the process");
+    sender.tell(()).unwrap();
+    s1.await_quiescent(LIMIT).unwrap();
+    // 2 in the mailbox, the rest parked (counted in len, never over capacity).
+    assert_eq!(sink.metrics().mailbox_len, 10);
+    gate.open();
+    s2.await_quiescent(LIMIT).unwrap();
+    s1.await_quiescent(LIMIT).unwrap();
+    assert_eq!(sink.metrics().messages_handled, 11);
+}
+
+// `Duration::MAX` timeouts mean no deadline.
+
+#[test]
+fn duration_max_means_no_deadline() {
+    let system = System::builder()
+        .workers(1)
+        .shutdown_timeout(Duration::MAX)
+        .build()
+        .unwrap();
+    let a = system.spawn(|| Looper { data: 0 }).unwrap();
+    assert_eq!(a.ask(TMsg::Seen, Duration::MAX), Ok(0));
+    a.tell_timeout(TMsg::Data, Duration::MAX).unwrap();
+    system.await_quiescent(Duration::MAX).unwrap();
+    a.stop();
+    common::wait_until("stopped", || !a.is_alive());
+    assert_eq!(a.ask(TMsg::Seen, Duration::MAX), Err(AskError::Closed));
+    drop(system);
 }

@@ -1,6 +1,6 @@
-//! Every workload of `examples/bench.rs` at a tiny size, so the benchmark cannot rot: counts only, no timing.
+//! Every workload of `examples/bench/` at a tiny size, so the benchmark cannot rot: counts only, no timing.
 
-#[path = "../examples/bench.rs"]
+#[path = "../examples/bench/main.rs"]
 #[allow(dead_code)] // the example's `main` and table helpers
 mod bench;
 
@@ -80,7 +80,15 @@ fn reports_carry_the_documented_json_keys() {
     let names: Vec<&str> = bench::workloads().iter().map(|w| w.name).collect();
     assert_eq!(
         names,
-        ["ping-pong", "fan-in", "ring", "spawn", "fan-out", "idle"]
+        [
+            "ping-pong",
+            "fan-in",
+            "ring",
+            "spawn",
+            "fan-out",
+            "idle",
+            "breaker"
+        ]
     );
     for w in bench::workloads() {
         let report = bench::measure(w, &sizes);

@@ -61,8 +61,7 @@ impl Actor for Counter {
 
 #[test]
 fn slow_subscriber_loses_nothing_and_slows_publishers() {
-    init_log();
-    let system = System::builder().workers(4).build().unwrap();
+    let system = common::system(4);
     let bus: Addr<EventBus<u64>> = EventBus::builder()
         .mailbox_capacity(BUS_CAPACITY)
         .spawn(&system)

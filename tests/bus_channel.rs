@@ -2,17 +2,16 @@
 
 mod common;
 
-use common::{LIMIT, init_log};
+use common::LIMIT;
 use crossbeam_channel::{RecvTimeoutError, bounded, select};
-use playhouse::{Addr, EventBus, SendTimeoutError, Subscribe, System, TrySendError};
+use playhouse::{Addr, EventBus, SendTimeoutError, Subscribe, TrySendError};
 use std::time::Duration;
 
 const EVENTS: u64 = 5_000;
 
 #[test]
 fn a_slow_reader_on_a_bounded_1_channel_loses_nothing_and_slows_the_publisher() {
-    init_log();
-    let system = System::builder().workers(2).build().unwrap();
+    let system = common::system(2);
     let bus: Addr<EventBus<u64>> = EventBus::builder()
         .mailbox_capacity(8)
         .spawn(&system)
@@ -86,8 +85,7 @@ enum Ev {
 
 #[test]
 fn a_plain_thread_selects_over_two_subscriptions() {
-    init_log();
-    let system = System::builder().workers(2).build().unwrap();
+    let system = common::system(2);
     let bus = EventBus::builder()
         .topic_fn(|e: &Ev| matches!(e, Ev::Order(_)))
         .spawn(&system)
@@ -121,8 +119,7 @@ fn a_plain_thread_selects_over_two_subscriptions() {
 
 #[test]
 fn a_dropped_receiver_ends_the_subscription() {
-    init_log();
-    let system = System::builder().workers(2).build().unwrap();
+    let system = common::system(2);
     let bus = EventBus::<u64>::builder().spawn(&system).unwrap();
     let (tx, rx) = bounded(4);
     let sub = bus.subscribe_channel(Subscribe::all(), tx, LIMIT).unwrap();
@@ -142,8 +139,7 @@ fn a_dropped_receiver_ends_the_subscription() {
 
 #[test]
 fn unsubscribing_a_channel_disconnects_it() {
-    init_log();
-    let system = System::builder().workers(2).build().unwrap();
+    let system = common::system(2);
     let bus = EventBus::<u64>::builder().spawn(&system).unwrap();
     let (tx, rx) = bounded(4);
     let sub = bus.subscribe_channel(Subscribe::all(), tx, LIMIT).unwrap();
@@ -156,8 +152,7 @@ fn unsubscribing_a_channel_disconnects_it() {
 
 #[test]
 fn stopping_the_bus_disconnects_its_channels() {
-    init_log();
-    let system = System::builder().workers(2).build().unwrap();
+    let system = common::system(2);
     let bus = EventBus::<u64>::builder().spawn(&system).unwrap();
     let (tx, rx) = bounded(4);
     bus.subscribe_channel(Subscribe::all(), tx, LIMIT).unwrap();

@@ -56,8 +56,7 @@ fn keeper() -> Quitter {
 
 #[test]
 fn a_subscriber_stopped_mid_stream_is_pruned_and_publishing_goes_on() {
-    init_log();
-    let system = System::builder().workers(4).build().unwrap();
+    let system = common::system(4);
     let bus = EventBus::<u64>::builder()
         .mailbox_capacity(8)
         .spawn(&system)
@@ -143,8 +142,7 @@ impl Actor for Flaky {
 
 #[test]
 fn a_subscriber_restarted_by_its_supervisor_keeps_receiving() {
-    init_log();
-    let system = System::builder().workers(4).build().unwrap();
+    let system = common::system(4);
     let bus = EventBus::<u64>::builder().spawn(&system).unwrap();
     let (tx, rx) = unbounded();
     let sup = Supervisor::builder()
@@ -175,8 +173,7 @@ fn a_subscriber_restarted_by_its_supervisor_keeps_receiving() {
 
 #[test]
 fn subscribing_a_stopped_actor_is_a_typed_error() {
-    init_log();
-    let system = System::builder().workers(2).build().unwrap();
+    let system = common::system(2);
     let bus = EventBus::<u64>::builder().spawn(&system).unwrap();
     let gone = system.spawn(keeper).unwrap();
     gone.stop();
@@ -208,8 +205,7 @@ fn subscribing_a_stopped_actor_is_a_typed_error() {
 
 #[test]
 fn a_stopped_bus_hands_events_back() {
-    init_log();
-    let system = System::builder().workers(2).build().unwrap();
+    let system = common::system(2);
     let bus = EventBus::<u64>::builder().spawn(&system).unwrap();
     let alive = system.spawn(keeper).unwrap();
     bus.stop();
@@ -233,8 +229,7 @@ fn a_stopped_bus_hands_events_back() {
 
 #[test]
 fn a_bus_can_be_a_supervised_child() {
-    init_log();
-    let system = System::builder().workers(2).build().unwrap();
+    let system = common::system(2);
     let factory = EventBus::<u64>::builder().factory();
     let sup = Supervisor::builder()
         .child(ChildSpec::new("bus", factory).mailbox_capacity(16))
@@ -256,8 +251,7 @@ const POISON: u64 = 666;
 
 #[test]
 fn a_bus_restarted_by_its_supervisor_keeps_its_subscriptions() {
-    init_log();
-    let system = System::builder().workers(2).build().unwrap();
+    let system = common::system(2);
     // Topic: whether the event is even. A panic in the topic function fails
     // the bus, and its supervisor restarts it.
     let factory = EventBus::<u64>::builder()
@@ -321,8 +315,7 @@ fn a_bus_restarted_by_its_supervisor_keeps_its_subscriptions() {
 
 #[test]
 fn two_buses_from_one_factory_keep_their_own_subscriptions_across_restarts() {
-    init_log();
-    let system = System::builder().workers(2).build().unwrap();
+    let system = common::system(2);
     let factory = EventBus::<u64>::builder()
         .topic_fn(|e: &u64| assert_ne!(*e, POISON, "poisoned event"))
         .factory();
@@ -390,8 +383,7 @@ impl Actor for Crasher {
 
 #[test]
 fn a_bus_restarted_for_a_siblings_failure_keeps_its_subscriptions() {
-    init_log();
-    let system = System::builder().workers(2).build().unwrap();
+    let system = common::system(2);
     let sup = Supervisor::builder()
         .strategy(Strategy::OneForAll)
         .child(ChildSpec::new("bus", poisonable()))
@@ -416,8 +408,7 @@ fn a_bus_restarted_for_a_siblings_failure_keeps_its_subscriptions() {
 
 #[test]
 fn a_permanent_bus_stopped_through_its_address_comes_back_with_its_subscriptions() {
-    init_log();
-    let system = System::builder().workers(2).build().unwrap();
+    let system = common::system(2);
     let sup = Supervisor::builder()
         .child(ChildSpec::new("bus", poisonable()))
         .name("root")

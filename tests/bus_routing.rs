@@ -75,8 +75,7 @@ fn bus(system: &System, capacity: usize) -> Bus {
 
 #[test]
 fn each_subscriber_gets_exactly_its_topics_in_publish_order() {
-    init_log();
-    let system = System::builder().workers(4).build().unwrap();
+    let system = common::system(4);
     let bus = bus(&system, 64);
     let (users, users_r) = recorder(&system);
     let (orders, orders_r) = recorder(&system);
@@ -270,8 +269,7 @@ impl Actor for SelfSubscriber {
 
 #[test]
 fn an_actor_subscribes_itself_with_ctx_ask() {
-    init_log();
-    let system = System::builder().workers(2).build().unwrap();
+    let system = common::system(2);
     let bus = bus(&system, 16);
     let actor = system
         .spawn({
@@ -305,8 +303,7 @@ fn an_actor_subscribes_itself_with_ctx_ask() {
 
 #[test]
 fn unsubscribe_by_handle_ends_delivery() {
-    init_log();
-    let system = System::builder().workers(2).build().unwrap();
+    let system = common::system(2);
     let bus = bus(&system, 16);
     let (users, users_r) = recorder(&system);
     let sub = bus.subscribe(Topic::Users, users_r, LIMIT).unwrap();
@@ -353,8 +350,7 @@ fn unsubscribe_by_handle_ends_delivery() {
 
 #[test]
 fn string_keys_route_too() {
-    init_log();
-    let system = System::builder().workers(2).build().unwrap();
+    let system = common::system(2);
     let bus = EventBus::builder()
         .topic_fn(|e: &(String, u32)| e.0.clone())
         .spawn(&system)

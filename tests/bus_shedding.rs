@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Gate, LIMIT, init_log};
+use common::{Gate, LIMIT};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use playhouse::{
     Actor, ActorError, Addr, Context, EventBus, Overflow, Recipient, Reply, SpawnOptions,
@@ -53,8 +53,7 @@ struct Setup {
 /// A bus with a subscriber of mailbox capacity 4 that will stall inside its
 /// first event, and a fast Backpressure subscriber to everything.
 fn setup(bus_capacity: usize) -> Setup {
-    init_log();
-    let system = System::builder().workers(4).build().unwrap();
+    let system = common::system(4);
     let bus = EventBus::<u64>::builder()
         .mailbox_capacity(bus_capacity)
         .spawn(&system)

@@ -3,9 +3,10 @@
 mod common;
 
 use common::{Gate, LIMIT};
-use playhouse::{Actor, ActorError, Addr, Context, QuiescenceTimeout, SpawnOptions, System};
+use playhouse::{Actor, ActorError, Addr, Context, QuiescenceTimeout, Reply, SpawnOptions, System};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// Each message of depth `d > 0` sends two of depth `d - 1` to its peers.
 struct Fan {
@@ -212,4 +213,65 @@ fn await_quiescent_inside_a_handler_is_refused_at_once() {
     let system = Arc::try_unwrap(system).unwrap_or_else(|_| panic!("the actor kept a share"));
     system.await_quiescent(LIMIT).unwrap();
     system.shutdown().unwrap();
+}
+
+// A cancelled timer entry that drops a `Reply` whose asker has stopped does
+// not block `await_quiescent`.
+
+enum BMsg {
+    Req(Reply<u32>),
+    Deferred(Reply<u32>),
+}
+
+struct Deferrer;
+
+impl Actor for Deferrer {
+    type Msg = BMsg;
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: BMsg) -> Result<(), ActorError> {
+        match msg {
+            BMsg::Req(r) => {
+                let h = ctx.schedule_once(Duration::from_secs(20), BMsg::Deferred(r));
+                h.cancel();
+            }
+            BMsg::Deferred(r) => drop(r.send(0)),
+        }
+        Ok(())
+    }
+}
+
+struct Asker(Addr<Deferrer>);
+
+impl Actor for Asker {
+    type Msg = ();
+    fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        ctx.ask(
+            &self.0,
+            BMsg::Req,
+            Duration::from_secs(3600),
+            |_: &mut Asker, _, _| {},
+        )?;
+        ctx.stop();
+        Ok(())
+    }
+}
+
+#[test]
+fn quiescence_survives_a_cancelled_timer_dropping_a_reply() {
+    let system = System::builder().workers(2).build().unwrap();
+    let b = system.spawn(|| Deferrer).unwrap();
+    let b2 = b.clone();
+    let a = system.spawn(move || Asker(b2.clone())).unwrap();
+    a.tell(()).unwrap();
+    common::wait_until("asker stopped and request handled", || {
+        !a.is_alive() && system.metrics().messages_handled == 2
+    });
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            tx.send(system.await_quiescent(Duration::from_secs(2)))
+                .unwrap()
+        });
+        let got = rx.recv_timeout(LIMIT).expect("await_quiescent deadlocked");
+        assert!(got.is_ok());
+    });
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Gate, GateBlocker, LIMIT, Sink};
+use common::{BlocksOnZero, Gate, GateBlocker, LIMIT, Sink};
 use playhouse::{Actor, ActorError, Addr, Context, SendError, ShutdownError, SpawnOptions, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -627,4 +627,71 @@ fn shutdown_inside_a_handler_closes_intake_before_it_returns() {
         assert!(returned.is_err());
         assert_eq!(sink.tell(7), Err(SendError::Closed(7)));
     }
+}
+
+// An actor that keeps posting to itself still stops within the shutdown
+// timeout: the drain takes at most half of it.
+
+struct CountingPoller(Arc<AtomicU64>);
+
+impl Actor for CountingPoller {
+    type Msg = ();
+    fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        ctx.send(&ctx.addr(), ())?;
+        Ok(())
+    }
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_never_idle_actor_still_stops_within_the_shutdown_timeout() {
+    let stopped = Arc::new(AtomicU64::new(0));
+    let system = System::builder().workers(2).build().unwrap();
+    let s = stopped.clone();
+    let p = system.spawn(move || CountingPoller(s.clone())).unwrap();
+    p.tell(()).unwrap();
+    // It stops in time, but its last message is lost, and shutdown says so.
+    let err = system.shutdown_timeout(Duration::from_secs(2)).unwrap_err();
+    assert!(err.dead_letters() >= 1, "{err}");
+    assert!(
+        err.stuck().is_empty() && err.abandoned().is_empty(),
+        "{err}"
+    );
+    assert_eq!(
+        stopped.load(Ordering::SeqCst),
+        1,
+        "stopped hook ran before return"
+    );
+}
+
+// A stuck handler makes a failed shutdown name its worker only, and frees
+// threads blocked in `tell` on the stuck actor.
+
+#[test]
+fn failed_shutdown_names_only_the_stuck_worker_and_frees_blocked_senders() {
+    let system = System::builder().workers(4).name("rvA").build().unwrap();
+    let gate = Gate::new();
+    let g = gate.clone();
+    let a = system
+        .spawn_with(
+            SpawnOptions::new().name("sleeper").mailbox_capacity(1),
+            move || BlocksOnZero(g.clone()),
+        )
+        .unwrap();
+    a.tell(0).unwrap();
+    common::wait_until("handler running", || a.metrics().mailbox_len == 0);
+    a.tell(1).unwrap();
+    let blocked = {
+        let a = a.clone();
+        std::thread::spawn(move || a.tell(2))
+    };
+    let err = system
+        .shutdown_timeout(Duration::from_millis(200))
+        .unwrap_err();
+    assert_eq!(err.stuck().len(), 1, "{err}");
+    assert_eq!(err.stuck()[0].actor, "sleeper");
+    assert!(matches!(blocked.join().unwrap(), Err(SendError::Closed(2))));
+    gate.open();
 }

@@ -3,6 +3,7 @@
 mod common;
 
 use common::LIMIT;
+use playhouse::testkit::{ManualClock, await_stopped};
 use playhouse::{Actor, ActorError, Context, Reply, System, TimerHandle};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,7 +51,12 @@ impl Actor for Ticker {
 
 #[test]
 fn once_fires_once_and_every_fires_until_cancelled() {
-    let system = System::builder().workers(2).build().unwrap();
+    let clock = ManualClock::new();
+    let system = System::builder()
+        .workers(2)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
     let t = system
         .spawn(|| Ticker {
             ticks: 0,
@@ -60,24 +66,33 @@ fn once_fires_once_and_every_fires_until_cancelled() {
         })
         .unwrap();
     t.tell(Msg::Arm).unwrap();
-    common::wait_until("five ticks and the delayed message", || {
-        let (ticks, onces) = t.ask(Msg::Count, LIMIT).unwrap();
-        ticks >= 5 && onces == 1
-    });
-    // Quiescence covers pending timers that are due; the cancelled series is
-    // gone. A tick already queued when it was cancelled may still arrive, so
-    // the count is read twice, a timer period apart, and must not move.
     system.await_quiescent(LIMIT).unwrap();
-    let settled = t.ask(Msg::Count, LIMIT).unwrap();
-    assert!(settled.0 >= 5 && settled.1 == 1, "{settled:?}");
-    let later = std::time::Instant::now() + Duration::from_millis(10);
-    common::wait_until("two timer periods passed", || {
-        std::time::Instant::now() >= later
-    });
+    // Ticks every 2 ms, the delayed message at 5 ms: exact counts at each
+    // millisecond, since time moves only here.
+    let expected = [
+        (0, 0),
+        (0, 0),
+        (1, 0),
+        (1, 0),
+        (2, 0),
+        (2, 1),
+        (3, 1),
+        (3, 1),
+        (4, 1),
+        (4, 1),
+        (5, 1),
+    ];
+    for (ms, counts) in expected.into_iter().enumerate().skip(1) {
+        clock.advance(Duration::from_millis(1));
+        system.await_quiescent(LIMIT).unwrap();
+        assert_eq!(t.ask(Msg::Count, LIMIT).unwrap(), counts, "at {ms} ms");
+    }
+    // The fifth tick cancelled the series; the cancelled one-shot never fires.
+    clock.advance(Duration::from_secs(120));
     system.await_quiescent(LIMIT).unwrap();
     assert_eq!(
         t.ask(Msg::Count, LIMIT).unwrap(),
-        settled,
+        (5, 1),
         "ticks after cancel"
     );
 }
@@ -109,15 +124,22 @@ fn stopping_an_actor_cancels_its_periodic_timers() {
         }
     }
     let dropped = Arc::new(AtomicBool::new(false));
-    let system = System::builder().workers(1).build().unwrap();
+    let clock = ManualClock::new();
+    let system = System::builder()
+        .workers(1)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
     let d = dropped.clone();
     let f = system.spawn(move || Forever(d.clone())).unwrap();
-    common::wait_until("the first tick stopped it", || !f.is_alive());
-    // A live series would keep its closure (and the flag) for ever.
-    common::wait_until("the timer dropped the cancelled series", || {
-        dropped.load(Ordering::SeqCst)
-    });
     system.await_quiescent(LIMIT).unwrap();
+    assert!(f.is_alive());
+    clock.advance(Duration::from_millis(1));
+    await_stopped(&system, &f, LIMIT).unwrap();
+    // Quiescence looks at the timer, which drops the cancelled series it
+    // finds; a live series would keep its closure (and the flag) for ever.
+    system.await_quiescent(LIMIT).unwrap();
+    assert!(dropped.load(Ordering::SeqCst));
 }
 
 #[test]

@@ -229,7 +229,7 @@ where
     }
 
     fn call(&mut self, ctx: &mut Context<Self>, req: Req, reply: Reply<Result<T, CallError<E>>>) {
-        let now = Instant::now();
+        let now = ctx.now();
         let admission = self.machine.try_acquire(now);
         if let Some(t) = admission.transition {
             self.transition(ctx, t);
@@ -283,9 +283,7 @@ where
         reply: Reply<Result<T, CallError<E>>>,
         err: CallError<E>,
     ) {
-        let recorded = self
-            .machine
-            .record(permit, Verdict::Failure, Instant::now());
+        let recorded = self.machine.record(permit, Verdict::Failure, ctx.now());
         self.recorded(ctx, recorded.outcome, recorded.transition);
         let _ = reply.send(Err(err));
     }
@@ -296,7 +294,7 @@ where
         id: u64,
         answer: Result<Result<T, E>, AskError>,
     ) {
-        let now = Instant::now();
+        let now = ctx.now();
         let Some(p) = self.pending.remove(&id) else {
             if let Some(started) = self.timed_out.remove(&id)
                 && answer.is_ok()
@@ -341,9 +339,7 @@ where
             return;
         };
         self.timed_out.insert(id, p.permit.started());
-        let recorded = self
-            .machine
-            .record(p.permit, Verdict::Timeout, Instant::now());
+        let recorded = self.machine.record(p.permit, Verdict::Timeout, ctx.now());
         self.recorded(ctx, recorded.outcome, recorded.transition);
         let _ = p.reply.send(Err(CallError::Timeout));
     }
@@ -377,7 +373,7 @@ where
             if me.machine.generation() != generation {
                 return Ok(());
             }
-            let now = Instant::now();
+            let now = ctx.now();
             match me.machine.reset_due(now) {
                 Some(t) => me.transition(ctx, t),
                 // Not due by this clock yet (the timer's rounding): wait the rest.

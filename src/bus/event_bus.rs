@@ -79,8 +79,9 @@ pub(super) type TopicFn<E, K> = Arc<dyn Fn(&E) -> K + Send + Sync>;
 ///   subscriber makes no room), so the buffer drains even when publishing
 ///   stops.
 ///
-/// A shed event is counted in [`BusStats`] and logged at debug level; the
-/// public actor API has no way to report it to the system's dead letters.
+/// A shed event is counted in [`BusStats`] and reported to the system's dead
+/// letters with [`DeadLetterReason::Shed`](crate::DeadLetterReason::Shed)
+/// (which logs it at debug level).
 ///
 /// # Subscribers that stop
 ///

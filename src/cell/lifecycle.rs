@@ -21,10 +21,11 @@
 //!    `stopped` runs, the mailbox closes, watchers get `Terminated`, and the
 //!    parent gets `Stopped`.
 
-use super::{Cell, ChildNotice, Command, Control, Envelope, Exit, StopReason, panic_message};
+use super::{Cell, ChildNotice, Command, Control, Envelope, Exit, StopReason};
 use crate::actor::{Actor, ExitReason, Terminated};
 use crate::context::Context;
 use crate::error::{AskError, Failure};
+use crate::panic::panic_message;
 use crate::supervisor::GaveUp;
 use crate::sync::{Arc, Ordering};
 use crate::system::DeadLetterReason;
@@ -233,7 +234,7 @@ impl<A: Actor> Cell<A> {
             let me = self.clone();
             self.shared
                 .timer
-                .once(crate::system::deadline_after(timeout), move || {
+                .once(self.shared.timer.deadline_after(timeout), move || {
                     let _ = me.push_control(Control::ChildStopTimeout(id));
                 });
         }

@@ -2,9 +2,9 @@
 //!
 //! # Invariants
 //!
-//! - `run` is locked only by the worker running the actor's turn, which the
-//!   mailbox's scheduling state makes exclusive, so the lock is never contended;
-//!   it stands in for an `UnsafeCell` without `unsafe`.
+//! - `run` is an `UnsafeCell` reached only by the worker running the actor's
+//!   turn, which the mailbox's run token makes exclusive: turns never overlap,
+//!   and each happens before the next (see the `Sync` impl of [`Cell`]).
 //! - Every item pushed into a mailbox (either lane, or parked) was counted in the
 //!   system's in-flight count first, and is uncounted exactly once: after it is
 //!   handled, or when it is dropped (refused push, dead letter, drained control).
@@ -30,6 +30,7 @@ use crate::context::{Context, CtxState, Factory};
 use crate::dedicated::RunnerHandle;
 use crate::error::{ActorError, Failure};
 use crate::mailbox::{Mailbox, Refused, Schedule, SendWaker, Sent};
+use crate::panic::panic_message;
 use crate::pool::Runnable;
 use crate::quiet::{Credit, Quiet};
 use crate::reply::AskState;
@@ -354,7 +355,7 @@ impl<A: Actor> Cell<A> {
     pub(crate) fn submit_first(self: &Arc<Self>) {
         match self.runner() {
             Some(r) => self.run_on_own_thread(r, self.clone()),
-            None => self.shared.pool.schedule_start(self.clone()),
+            None => self.shared.pool.submit_batched(self.clone()),
         }
     }
 
@@ -408,7 +409,7 @@ impl<A: Actor> Cell<A> {
         #[allow(unsafe_code)]
         let task = unsafe { Arc::from_raw(Arc::as_ptr(self)) };
         match self.runner() {
-            None => self.shared.pool.schedule(task),
+            None => self.shared.pool.submit(task),
             Some(r) => self.run_on_own_thread(r, task),
         }
     }
@@ -695,17 +696,6 @@ impl Drop for InFlight<'_> {
 pub(crate) fn contain(label: impl FnOnce() -> String, what: &str, f: impl FnOnce()) {
     if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         log::error!("actor {}: {what} panicked: {}", label(), panic_message(&*p));
-    }
-}
-
-/// The message of a caught panic payload.
-pub(crate) fn panic_message(p: &(dyn Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_string()
     }
 }
 

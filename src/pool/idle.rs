@@ -1,21 +1,12 @@
 //! The idle protocol: which workers are searching or sleeping, and whom a submitter wakes.
 //!
-//! The goal is two promises at once: *no lost wake-up* (a task pushed while
-//! workers go to sleep is always run) and *no idle CPU* (a pool with nothing to
-//! do has every worker parked without a timeout). The design follows tokio's
-//! `scheduler/multi_thread/idle.rs` (searching workers, wake only when nobody
-//! searches) and rayon-core's `sleep/README.md`; the ordering argument below
-//! rests on the queue locks.
-//!
-//! # States of a worker
-//!
-//! - *active*: running tasks, or about to look for one;
-//! - *searching*: found no work, and is spinning ([`Backoff`]) over the
-//!   injector and the other workers' queues. At most about half of the workers
-//!   search at once, so an idle pool does not hammer the queue locks;
-//! - *sleeping*: on the sleeper list, parked (or about to park) on its own
-//!   [`Parker`]. Only the thread that takes a worker off the list (a waker, or
-//!   the worker itself if it finds work before parking) changes its count.
+//! Two promises at once: *no lost wake-up* (a task pushed while workers go to
+//! sleep is always run) and *no idle CPU* (a pool with nothing to do has every
+//! worker parked without a timeout). A worker is *active*, *searching* (found
+//! no work, spinning over the queues; at most about half of the workers) or
+//! *sleeping* (on the sleeper list, parked on its own [`Parker`]). The
+//! protocol, step by step, and the argument that no wake-up is lost are in
+//! `src/pool/README.md`, beside this file; the steps are numbered as there.
 //!
 //! # Invariants
 //!
@@ -27,79 +18,14 @@
 //!   read-modify-write), so submitters that come right after do not wake a
 //!   second worker for the same task.
 //!
-//! # Protocol
-//!
-//! 1. **Submit.** Push the task (local queue or injector), then
-//!    [`Idle::worker_to_notify`]: load `state` (no fence, see below). If no
-//!    worker is searching and one is sleeping, lock `sleepers`, re-check, pop one and
-//!    turn it from sleeping into searching; unlock; the caller unparks it.
-//! 2. **Out of work.** A worker whose local queue, the injector and every
-//!    steal came up empty becomes searching
-//!    ([`Idle::transition_to_searching`]), unless half the workers already
-//!    are; then it goes straight to step 4.
-//! 3. **Search.** It retries the injector and steals between [`Backoff`]
-//!    snoozes until the backoff is completed. If it finds a task it stops
-//!    searching ([`Idle::transition_from_searching`]); if it was the last
-//!    searcher it runs step 1's wake-up (with nothing pushed), so another worker
-//!    looks for the rest of the work and parallelism recovers.
-//! 4. **Register.** [`Idle::register_sleeper`]: lock `sleepers`, add itself,
-//!    and in one read-modify-write count itself sleeping (and no longer
-//!    searching); unlock; SeqCst fence.
-//! 5. **Re-check.** Look at the injector, the staged starts, every local
-//!    queue and the shutdown flag. If there is anything,
-//!    [`Idle::unregister_sleeper`] and go back to work: as an active worker
-//!    if it took itself off the list, as a searcher if a waker got there
-//!    first (and move any staged starts to the injector).
-//! 6. **Park** on its own [`Parker`], with no timeout. When `park` returns and
-//!    the worker is still on the list, the token was stale (left by a waker
-//!    that lost the race of step 5), and it parks again. Otherwise a waker took
-//!    it off the list and counted it searching: go to step 3.
-//! 7. **Shutdown** sets the pool's flag, then [`Idle::unregister_all`] and
-//!    unparks every worker. A worker that sees the flag never parks again.
-//!
-//! # Why no wake-up is lost
-//!
-//! Call `P` the submitter's push (a critical section on one queue's lock), `L`
-//! its later load of `state`, `R` a worker's registration RMW (step 4) and `C`
-//! its re-check of that same queue (step 5, under the same lock). Every queue
-//! is lock-protected and every re-check takes each queue's lock, so the two
-//! critical sections `P` and `C` are ordered:
-//!
-//! - If `P` comes first, `C` sees the task and the worker does not park.
-//! - If `C` comes first, its unlock synchronises with `P`'s lock, so `R`
-//!   (sequenced before `C`) happens before `L`, and `L` reads `R` or a later
-//!   value of `state`. Either `L` sees the worker sleeping and nobody
-//!   searching, and the submitter wakes a sleeper (if the list is empty by the
-//!   time it holds the lock, every worker `L` counted was taken off since, so
-//!   it is awake and will re-check after `P` before it parks again); or `L`
-//!   sees a searcher `S`.
-//! - If `L` sees a searcher `S`, then `S`'s step out of searching is an RMW
-//!   later than the value `L` read in `state`'s modification order. If `S`
-//!   registers to sleep, that RMW is its `R`, and by the case above (`L` read
-//!   a value before `R`, so `C` cannot come first) its re-check sees the task.
-//!   If `S` finds other work and was the last searcher, it wakes a sleeper,
-//!   which searches and in turn finds the task or re-checks after `P`. If it
-//!   was not the last, the remaining searchers carry the same duty.
-//!
-//! So after every push, some worker that is not parked will look at the queue
-//! holding the task. This is the race `loom-tests/pool_park.rs` models.
-//!
 //! # Memory ordering
 //!
 //! Every operation on `state` is SeqCst, so that loads and RMWs of `state`
-//! share one order with each other. Nothing is published *through* `state`;
+//! share one order with each other. Nothing is published *through* `state`:
 //! tasks are published by the queue locks, sleeper membership by the
-//! `sleepers` lock. The queue locks are spin locks (`sync::SpinLock`): each
-//! holder's Acquire CAS reads the previous holder's Release store, so their
-//! critical sections are ordered as a mutex's are, which is all the argument
-//! uses. The argument above leans on the queue locks, which is why
-//! the submitter needs no fence between its push and `L`: a fence there (an
-//! `mfence` on x86, on every message an actor sends) would only matter for a
-//! queue read without a lock, and the pool has none. The fence after `R` in
-//! [`Idle::register_sleeper`] is kept; it is off the hot path, and it keeps
-//! the sleeper's side correct on its own should a lock-free queue appear.
+//! `sleepers` lock; the SeqCst fence after registering (step 4) is the
+//! sleeper's side of the argument in the README.
 //!
-//! [`Backoff`]: crate::sync::Backoff
 //! [`Parker`]: super::park::Parker
 
 use crate::sync::{AtomicUsize, CachePadded, Mutex, Ordering, fence};

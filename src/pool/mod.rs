@@ -6,7 +6,9 @@
 //! `watch.rs` (watching a stuck owner's run-next slot), `counters.rs`
 //! (per-worker counters), `queue.rs` (local queues and the injector),
 //! `idle.rs` (searching and sleeping workers, the no-lost-wake-up argument),
-//! `park.rs` (the per-worker parker). This file holds the public face:
+//! `park.rs` (the per-worker parker). The idle protocol (searching,
+//! sleeping, waking, and why no wake-up is lost) is argued at length in
+//! `src/pool/README.md`. This file holds the public face:
 //! [`ThreadPool`], [`PoolBuilder`], [`PoolMetrics`], and the crate-internal
 //! [`PoolHandle`] the actor runtime schedules through.
 
@@ -50,9 +52,9 @@ pub(crate) trait Runnable: Send + Sync + 'static {
 /// One submission to the pool: a closure run once, or an actor's turn.
 ///
 /// A single fat pointer (16 bytes), so that it moves between the queues and
-/// the run loop in two registers: as an enum with a closure variant it was
-/// 24 bytes, copied through the stack in pieces whose reloads the store
-/// buffer could not forward (`perf annotate` of the run loop).
+/// the run loop in two registers; a larger task (an enum with a closure
+/// variant is 24 bytes) is copied through the stack in pieces whose reloads
+/// the store buffer cannot forward.
 #[cfg_attr(not(loom), allow(unreachable_pub))]
 #[cfg_attr(loom, allow(private_interfaces))]
 pub struct Task(Arc<dyn Runnable>);
@@ -128,41 +130,17 @@ impl PoolHandle {
     /// local queue), else on the global injector, waking a sleeping worker if
     /// needed. Never blocks, never loses the task.
     #[inline]
-    pub(crate) fn schedule(&self, task: Arc<dyn Runnable>) {
+    pub(crate) fn submit(&self, task: Arc<dyn Runnable>) {
         self.shared.submit(Task::turn(task), false);
     }
 
-    /// Queues an actor's first turn: as [`PoolHandle::schedule`] on one of
-    /// this pool's workers, else staged (see `Shared::submit_start`).
+    /// Queues `task` as [`PoolHandle::submit`] does on one of this pool's
+    /// workers; from any other thread, staged with other tasks submitted so,
+    /// and handed to the injector as one batch (see `staged.rs`). For a
+    /// thread submitting many new tasks, such as an actor's first turns.
     #[inline]
-    pub(crate) fn schedule_start(&self, task: Arc<dyn Runnable>) {
+    pub(crate) fn submit_batched(&self, task: Arc<dyn Runnable>) {
         self.shared.submit_start(Task::turn(task));
-    }
-
-    /// The in-flight units worker `worker` holds, taken (it then holds none);
-    /// called only from that worker, by a turn starting.
-    #[inline]
-    pub(crate) fn take_held(&self, worker: usize) -> usize {
-        self.shared.take_held(worker)
-    }
-
-    /// Makes worker `worker` hold `n` in-flight units until it runs out of
-    /// work, when the pool gives them to its release hook; called only from
-    /// that worker, by a turn ending.
-    #[inline]
-    pub(crate) fn hold(&self, worker: usize, n: usize) {
-        self.shared.hold(worker, n);
-    }
-
-    /// Counts `n` user messages handled by a turn on worker `worker`; called
-    /// only from that worker's thread.
-    pub(crate) fn count_messages(&self, worker: usize, n: u64) {
-        self.shared.count_messages(worker, n);
-    }
-
-    /// User messages handled on this pool's workers.
-    pub(crate) fn messages(&self) -> u64 {
-        self.shared.messages()
     }
 }
 
@@ -192,7 +170,7 @@ pub struct PoolBuilder {
     threads: Option<usize>,
     name_prefix: String,
     stack_size: Option<usize>,
-    release: Option<shared::Release>,
+    idle_hook: Option<shared::IdleHook>,
 }
 
 impl PoolBuilder {
@@ -211,10 +189,11 @@ impl PoolBuilder {
         self.stack_size = Some(bytes);
         self
     }
-    /// Gives the units a worker holds for its system (`PoolHandle::hold`) to
-    /// `release` whenever that worker runs out of work.
-    pub(crate) fn on_release(mut self, release: impl Fn(usize) + Send + Sync + 'static) -> Self {
-        self.release = Some(shared::Release(Arc::new(release)));
+    /// Calls `hook` with a worker's index on that worker's thread whenever
+    /// it runs out of work (before it searches, sleeps, watches or retires),
+    /// so the layer above can settle what it keeps per worker.
+    pub(crate) fn on_idle(mut self, hook: impl Fn(usize) + Send + Sync + 'static) -> Self {
+        self.idle_hook = Some(shared::IdleHook(Arc::new(hook)));
         self
     }
     /// Starts the workers.
@@ -234,7 +213,7 @@ impl PoolBuilder {
             .collect();
         let (locals, steals): (Vec<_>, Vec<_>) = (0..threads).map(|_| queue::local()).unzip();
         let pool = ThreadPool {
-            shared: Arc::new(Shared::new(names, steals, self.release)),
+            shared: Arc::new(Shared::new(names, steals, self.idle_hook)),
             slots: Mutex::new(Slots {
                 handles: Vec::with_capacity(threads),
                 terminated: false,
@@ -301,7 +280,7 @@ impl ThreadPool {
             threads: None,
             name_prefix: "playhouse-worker".into(),
             stack_size: None,
-            release: None,
+            idle_hook: None,
         }
     }
     /// Runs `job` on some worker. A panicking job is caught and logged.

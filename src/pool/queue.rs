@@ -39,10 +39,8 @@ use std::fmt;
 /// allocated with the pool rather than on the first push: a buffer allocated
 /// by the first push lands in the heap right beside whatever was allocated
 /// just before, typically the cell of the first actor spawned, and every push
-/// and pop then writes a cache line that actor's mailbox also uses. Fan-in
-/// ran 35-45% slower in such a layout (alternating runs of
-/// `--only ping-pong,fan-in`: 5.7-6.4 M against 8.6-10.9 M msgs/s). 4 KiB
-/// per queue. Under loom none: the models allocate their queues anew for
+/// and pop then writes a cache line that actor's mailbox also uses (false
+/// sharing; see `BENCHMARKS.md`). 4 KiB per queue. Under loom none: the models allocate their queues anew for
 /// every explored interleaving, and capacity changes no behaviour.
 #[cfg(not(loom))]
 const QUEUE_CAPACITY: usize = 256;

@@ -24,18 +24,18 @@ pub(crate) struct Shared {
     /// `exits[i]`: worker `i` has left its run loop.
     pub(super) exits: Mutex<Vec<bool>>,
     pub(super) exited: Condvar,
-    /// Gives back units a worker holds (see `Counters::held`).
-    pub(super) release: Option<Release>,
+    /// Called by a worker that runs out of work (`PoolBuilder::on_idle`).
+    pub(super) idle_hook: Option<IdleHook>,
 }
 
-/// The pool's hook for units its workers hold for the system it runs (the
-/// in-flight count behind `System::await_quiescent`).
+/// What a worker calls, with its index, each time it runs out of work: the
+/// layer above the pool settles there what it keeps per worker.
 #[derive(Clone)]
-pub(crate) struct Release(pub(crate) Arc<dyn Fn(usize) + Send + Sync>);
+pub(crate) struct IdleHook(pub(crate) Arc<dyn Fn(usize) + Send + Sync>);
 
-impl fmt::Debug for Release {
+impl fmt::Debug for IdleHook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Release { .. }")
+        f.write_str("IdleHook { .. }")
     }
 }
 
@@ -52,9 +52,9 @@ pub(crate) struct Remote {
 
 impl Shared {
     /// Shared state for workers named `names`, with the steal sides of their
-    /// queues, and `release` to give back what a worker holds when it runs
+    /// queues, and `idle_hook` to call when a worker runs
     /// out of work.
-    pub(crate) fn new(names: Vec<String>, steals: Vec<Steal>, release: Option<Release>) -> Self {
+    pub(crate) fn new(names: Vec<String>, steals: Vec<Steal>, idle_hook: Option<IdleHook>) -> Self {
         let workers: Box<[Remote]> = names
             .into_iter()
             .zip(steals)
@@ -75,7 +75,7 @@ impl Shared {
             shutdown: AtomicBool::new(false),
             exits: Mutex::new(vec![false; n]),
             exited: Condvar::new(),
-            release,
+            idle_hook,
         }
     }
 
@@ -97,6 +97,14 @@ impl Shared {
             return;
         }
         self.after_push(backlog);
+    }
+
+    /// Calls the idle hook, if any, for worker `worker`, which just ran out
+    /// of work; on that worker's thread.
+    pub(super) fn run_idle_hook(&self, worker: usize) {
+        if let Some(hook) = &self.idle_hook {
+            (hook.0)(worker);
+        }
     }
 
     /// What every push does next: wake a sleeper if nobody is searching, else

@@ -7,9 +7,9 @@
 //! injector as one batch:
 //!
 //! - by the spawner whose start fills it ([`Staged::BATCH`] starts): one
-//!   injector push and one wake-up check for the batch, where each start used
-//!   to pay both (the start's hand-off was the largest single cost of a
-//!   thread spawning many actors: see the spawn workload in the README);
+//!   injector push and one wake-up check for the whole batch rather than one
+//!   of each per start (the hand-off of a start is the largest single cost
+//!   of a thread spawning many actors: see `BENCHMARKS.md`, spawn);
 //! - by a worker, in every look that decides to sleep (idle protocol step
 //!   5), after a wake-up, after a watch, before retiring, and with step 1's
 //!   periodic look at the injector, so a pool whose workers never run out of

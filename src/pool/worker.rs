@@ -56,6 +56,7 @@ use super::Task;
 use super::queue::{From, Local, Pending, Retire};
 use super::shared::{Remote, Shared};
 use super::watch::{WATCH_MIN, WATCH_QUIET_LOOKS};
+use crate::panic::panic_message;
 use crate::sync::{Arc, Backoff, Ordering, random_seed, thread};
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -75,11 +76,10 @@ const MAX_NEXT_STREAK: u32 = 16;
 crate::sync::thread_local! {
     /// The worker running on this thread, if it is a pool worker: set and
     /// cleared by `Worker::main`, null elsewhere. A plain pointer rather than
-    /// a `RefCell` holding an `Rc`: a task moved into a closure over such a
-    /// cell was copied through the stack twice on every submit, and
-    /// `perf annotate` put a third of `Shared::submit`'s samples on those
-    /// copies (16-byte loads of a fat pointer just written in two halves,
-    /// which the store buffer cannot forward).
+    /// a `RefCell` holding an `Rc`, so that a task submitted through it is
+    /// not moved into a closure: such a move copies the fat pointer through
+    /// the stack in two halves, and the 16-byte reload that follows cannot be
+    /// forwarded from the store buffer.
     static CURRENT: Cell<*const Worker> = Cell::new(ptr::null());
 }
 
@@ -106,8 +106,8 @@ pub(crate) fn spawn(
 /// pool (into the run-next slot unless `yielded`) and returns whether the
 /// queue has a backlog other workers could take; gives the task back otherwise.
 ///
-/// Not through [`with_current`]: the task moved into its closure was copied
-/// through the stack in pieces (see [`CURRENT`]), which cost measurably here.
+/// Not through [`with_current`]: the task would be moved into its closure
+/// and copied through the stack in pieces (see [`CURRENT`]).
 #[inline]
 pub(super) fn push_local(shared: &Arc<Shared>, task: Task, yielded: bool) -> Result<bool, Task> {
     let worker = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
@@ -220,9 +220,9 @@ impl Worker {
             shared: Arc::clone(&self.shared),
             index: self.index,
         };
-        // On the heap, as it was behind an `Rc` before: kept in this frame,
-        // the ring ran 1-13% slower in four alternating pairs (cause not
-        // found; same instruction count).
+        // On the heap, not in this frame: the thread-local points at it for
+        // the whole run loop, and the ring workload is measurably slower with
+        // the worker on the stack (see `BENCHMARKS.md`).
         let worker = Box::new(self);
         CURRENT.with(|p| p.set(&raw const *worker));
         // Declared after `worker`, so dropped before it, on unwind too.
@@ -248,9 +248,10 @@ impl Worker {
             let task = match self.next_task(&mut st) {
                 Some(task) => task,
                 None => {
-                    // Out of work: what this worker's turns hold goes back
-                    // before it searches, sleeps, watches or retires.
-                    self.shared.release_held(self.index);
+                    // Out of work: the layer above settles what it keeps
+                    // for this worker before it searches, sleeps, watches
+                    // or retires.
+                    self.shared.run_idle_hook(self.index);
                     if !self.shared.is_shutting_down() {
                         self.idle(&mut st);
                         continue;
@@ -435,11 +436,7 @@ impl Worker {
 
     /// Logs a task's panic; the worker carries on.
     fn log_panic(&self, remote: &Remote, payload: &(dyn std::any::Any + Send)) {
-        let message = payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("(non-string panic payload)");
+        let message = panic_message(payload);
         log::error!(
             "playhouse pool: a task panicked on {}: {message}",
             remote.name

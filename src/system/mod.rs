@@ -26,7 +26,7 @@ use crate::pool::{PoolHandle, ThreadPool};
 use crate::quiet::Quiet;
 use crate::supervisor::Supervisor;
 use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering, thread};
-use crate::timer::Timer;
+use crate::timer::{ManualClock, Timer};
 use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -95,8 +95,8 @@ pub(crate) struct Shared {
     pub(crate) waits: WaitGraph,
     registry: Mutex<Registry>,
     closing: AtomicBool,
-    /// Shared with the pool, whose workers give back through it the units
-    /// their turns hold (see `Shared::turn_done`).
+    /// Shared with the pool, whose idle hook gives back the units a
+    /// worker's turns hold (see `Shared::turn_done`).
     quiet: Arc<Quiet>,
     alive: AtomicUsize,
     dead_letters: AtomicU64,
@@ -133,7 +133,7 @@ impl Shared {
     /// The end of a turn on worker `worker`: its `n` units (its items and
     /// the credit its sends did not use) stay with the worker, as credit
     /// for its next turns, instead of being uncounted now. The worker gives
-    /// them back when it runs out of work (the pool's release hook), so the
+    /// them back when it runs out of work (the pool's idle hook), so the
     /// count stays above the work in flight and reaches zero only once every
     /// worker is out of work. A worker keeps at most [`HELD_MAX`]; the rest
     /// is uncounted at once, so the count is never high by much.
@@ -146,10 +146,10 @@ impl Shared {
             return;
         }
         if n > HELD_MAX {
-            self.pool.hold(worker, CREDIT_KEPT);
+            self.quiet.hold(worker, CREDIT_KEPT);
             self.quiet.done(n - CREDIT_KEPT);
         } else {
-            self.pool.hold(worker, n);
+            self.quiet.hold(worker, n);
         }
     }
 
@@ -160,7 +160,7 @@ impl Shared {
         if worker == DEDICATED {
             return 0;
         }
-        self.pool.take_held(worker)
+        self.quiet.take_held(worker)
     }
 
     /// Counts `n` user messages handled by a turn on `worker`.
@@ -170,7 +170,7 @@ impl Shared {
             // ORDERING: Relaxed; a statistic.
             self.dedicated_messages.fetch_add(n, Ordering::Relaxed);
         } else {
-            self.pool.count_messages(worker, n);
+            self.quiet.count_messages(worker, n);
         }
     }
 
@@ -207,6 +207,10 @@ impl Shared {
                 let busy = self.timer.due_or_firing();
                 let next = if busy {
                     Some(Instant::now() + Duration::from_millis(1))
+                } else if self.timer.is_manual() {
+                    // A manual deadline comes due only when the clock is
+                    // advanced, not with wall time: no point looking then.
+                    None
                 } else {
                     self.timer
                         .next_deadline()
@@ -240,6 +244,7 @@ pub struct SystemBuilder {
     name: String,
     shutdown_timeout: Duration,
     on_dead_letter: Option<DeadLetterHook>,
+    clock: Option<ManualClock>,
 }
 
 impl SystemBuilder {
@@ -282,6 +287,49 @@ impl SystemBuilder {
         self
     }
 
+    /// Reads time from `clock` instead of the operating system: delayed and
+    /// periodic messages, ask timeouts (of [`crate::Addr::ask`] too), child
+    /// shutdown timeouts, restart backoff and the circuit breaker's timeouts
+    /// then move only when the clock is advanced. Blocking sends ([`crate::Addr::tell_timeout`]) and shutdown
+    /// still wait on real time: they bound how long a thread is held.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::{ManualClock, Probe};
+    /// use playhouse::{Actor, ActorError, Context, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Alarm(playhouse::Recipient<&'static str>);
+    /// impl Actor for Alarm {
+    ///     type Msg = &'static str;
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         ctx.schedule_once(Duration::from_secs(60), "ring");
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, m: &'static str) -> Result<(), ActorError> {
+    ///         let _ = self.0.tell(m);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let clock = ManualClock::new();
+    /// let system = System::builder().clock(clock.clone()).build()?;
+    /// let probe = Probe::new(&system)?;
+    /// let recipient = probe.recipient();
+    /// system.spawn(move || Alarm(recipient.clone()))?;
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// probe.expect_no_msg(Duration::from_millis(10))?;
+    /// clock.advance(Duration::from_secs(60));
+    /// assert_eq!(probe.expect_msg("ring", Duration::from_secs(5))?, "ring");
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn clock(mut self, clock: ManualClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
     /// Starts the workers and the timer.
     ///
     /// # Errors
@@ -293,14 +341,19 @@ impl SystemBuilder {
         if self.throughput == 0 {
             return Err(BuildError::zero("throughput"));
         }
-        let mut pool = ThreadPool::builder().thread_name_prefix(format!("{}-worker", self.name));
-        if let Some(n) = self.workers {
-            pool = pool.threads(n);
-        }
-        let quiet = Arc::new(Quiet::new());
-        let released = Arc::clone(&quiet);
-        let pool = pool.on_release(move |n| released.done(n)).build()?;
-        let timer = Timer::start(format!("{}-timer", self.name))?;
+        let workers = self.workers.unwrap_or_else(crate::sync::num_cpus);
+        let quiet = Arc::new(Quiet::with_workers(workers));
+        let idle = Arc::clone(&quiet);
+        let pool = ThreadPool::builder()
+            .thread_name_prefix(format!("{}-worker", self.name))
+            .threads(workers)
+            .on_idle(move |worker| idle.worker_idle(worker))
+            .build()?;
+        let timer_name = format!("{}-timer", self.name);
+        let timer = match self.clock {
+            Some(clock) => Timer::start_with_clock(timer_name, Arc::new(clock))?,
+            None => Timer::start(timer_name)?,
+        };
         let shared = Arc::new(Shared {
             pool: pool.handle(),
             timer,
@@ -391,6 +444,7 @@ impl System {
             name: "playhouse".into(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             on_dead_letter: None,
+            clock: None,
         }
     }
 
@@ -489,7 +543,7 @@ impl System {
         SystemMetrics {
             actors_alive: s.alive.load(Ordering::Relaxed),
             // ORDERING: Relaxed; a statistic.
-            messages_handled: s.pool.messages() + s.dedicated_messages.load(Ordering::Relaxed),
+            messages_handled: s.quiet.messages() + s.dedicated_messages.load(Ordering::Relaxed),
             dead_letters: s.dead_letters.load(Ordering::Relaxed),
             steals: pool.steals,
             parks: pool.parks,

@@ -170,7 +170,7 @@ impl System {
                     Ok(Err(_)) => {}
                     Err(p) => log::error!(
                         "playhouse: the shutdown thread panicked: {}",
-                        crate::cell::panic_message(&*p)
+                        crate::panic::panic_message(&*p)
                     ),
                 }
             })

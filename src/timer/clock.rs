@@ -1,10 +1,8 @@
 //! Where the timer reads the time: the system's monotonic clock, or a manual
-//! clock that moves only when told (tests and loom models).
+//! clock that moves only when told (tests, loom models, and users' tests
+//! through [`crate::testkit`]).
 
-use crate::sync::Arc;
-#[cfg(any(test, loom))]
-use crate::sync::Mutex;
-#[cfg(any(test, loom))]
+use crate::sync::{Arc, Mutex};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -40,33 +38,59 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that stands still until [`ManualClock::advance`] moves it, for tests
-/// and loom models (loom does not model time).
-#[cfg(any(test, loom))]
-pub(crate) struct ManualClock {
-    inner: Mutex<ManualInner>,
+/// A clock that stands still until [`ManualClock::advance`] moves it.
+///
+/// A [`System`](crate::System) built with one
+/// ([`SystemBuilder::clock`](crate::SystemBuilder::clock)) reads all its time
+/// through it: delayed and periodic messages, ask timeouts, child shutdown
+/// timeouts, restart backoff and the circuit breaker's timeouts move only
+/// when the test advances the clock, so a test of timed behaviour never
+/// sleeps. Clones share one time. The clock
+/// starts at the real time of its creation and never goes back.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::testkit::ManualClock;
+/// use std::time::Duration;
+///
+/// let clock = ManualClock::new();
+/// let t0 = clock.now();
+/// clock.clone().advance(Duration::from_secs(3));
+/// assert_eq!(clock.now() - t0, Duration::from_secs(3));
+/// ```
+#[derive(Clone)]
+pub struct ManualClock {
+    inner: Arc<Mutex<ManualInner>>,
 }
 
-#[cfg(any(test, loom))]
 struct ManualInner {
     now: Instant,
     wakers: Vec<Waker>,
 }
 
-#[cfg(any(test, loom))]
 impl ManualClock {
     /// A clock reading the real time of its creation until it is advanced.
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         ManualClock {
-            inner: Mutex::new(ManualInner {
+            inner: Arc::new(Mutex::new(ManualInner {
                 now: Instant::now(),
                 wakers: Vec::new(),
-            }),
+            })),
         }
     }
 
+    /// The clock's current time.
+    pub fn now(&self) -> Instant {
+        self.inner.lock().now
+    }
+
     /// Moves the time forward by `by`, then wakes every timer using this clock.
-    pub(crate) fn advance(&self, by: Duration) {
+    ///
+    /// It returns once the timers have been told, not once they have fired:
+    /// follow it with [`System::await_quiescent`](crate::System::await_quiescent)
+    /// to wait until what came due has been delivered and handled.
+    pub fn advance(&self, by: Duration) {
         let wakers = {
             let mut inner = self.inner.lock();
             inner.now += by;
@@ -81,10 +105,15 @@ impl ManualClock {
     }
 }
 
-#[cfg(any(test, loom))]
+impl Default for ManualClock {
+    fn default() -> Self {
+        ManualClock::new()
+    }
+}
+
 impl Clock for ManualClock {
     fn now(&self) -> Instant {
-        self.inner.lock().now
+        ManualClock::now(self)
     }
 
     fn sleep_until(&self, _deadline: Instant) -> Option<Duration> {
@@ -96,7 +125,6 @@ impl Clock for ManualClock {
     }
 }
 
-#[cfg(any(test, loom))]
 impl fmt::Debug for ManualClock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ManualClock")

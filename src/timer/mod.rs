@@ -81,18 +81,24 @@ mod heap;
 #[cfg(all(test, not(loom)))]
 mod tests;
 
-#[cfg(any(test, loom))]
-pub(crate) use self::clock::ManualClock;
+pub use self::clock::ManualClock;
 pub(crate) use self::clock::{Clock, SystemClock};
 use self::heap::{Entry, State, Task};
 use crate::error::BuildError;
+use crate::panic::panic_message;
 use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, Ordering, thread};
-use std::any::Any;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
+
+/// The instant `d` after `now`; a duration too long to add (`Duration::MAX`)
+/// means "never" and is clamped to a century.
+fn deadline_from(now: Instant, d: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    now.checked_add(d.min(CENTURY)).unwrap_or(now)
+}
 
 /// The entry will fire (again); it may carry [`CANCELLED`] too.
 const PENDING: usize = 0;
@@ -211,6 +217,8 @@ pub(crate) struct Timer {
     thread_id: thread::ThreadId,
     /// Taken by the first `shutdown` not running on the timer thread.
     join: Mutex<Option<thread::JoinHandle<()>>>,
+    /// The clock moves only when told (see [`Timer::is_manual`]).
+    manual: bool,
 }
 
 impl Timer {
@@ -253,10 +261,12 @@ impl Timer {
             .spawn(move || run(&thread_shared))
             .map_err(BuildError::thread)?;
         let thread_id = join.thread().id();
+        let manual = clock.sleep_until(clock.now()).is_none();
         Ok(Timer {
             shared,
             thread_id,
             join: Mutex::new(Some(join)),
+            manual,
         })
     }
 
@@ -321,6 +331,22 @@ impl Timer {
             discard(entry, &self.shared.name);
         }
         handle
+    }
+
+    /// The time on this timer's clock.
+    pub(crate) fn now(&self) -> Instant {
+        self.shared.clock.now()
+    }
+
+    /// The instant `d` from now on this timer's clock (clamped to a century).
+    pub(crate) fn deadline_after(&self, d: Duration) -> Instant {
+        deadline_from(self.now(), d)
+    }
+
+    /// Whether the clock moves only when told (a [`ManualClock`]), so that a
+    /// thread waiting for one of its deadlines must not sleep on wall time.
+    pub(crate) fn is_manual(&self) -> bool {
+        self.manual
     }
 
     /// Whether some entry is due now (deadline passed) or its callback is running.
@@ -562,16 +588,6 @@ fn run_caught(f: impl FnOnce(), name: &str) -> bool {
             );
             false
         }
-    }
-}
-
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        s
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s
-    } else {
-        "non-string panic payload"
     }
 }
 

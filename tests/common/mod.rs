@@ -105,3 +105,31 @@ impl playhouse::Actor for Sink {
         Ok(())
     }
 }
+
+/// An actor that blocks on its gate when told 0 and handles any other number
+/// at once: a handler stuck until the test opens the gate.
+pub struct BlocksOnZero(pub Gate);
+
+impl playhouse::Actor for BlocksOnZero {
+    type Msg = u32;
+    fn handle(
+        &mut self,
+        _: &mut playhouse::Context<Self>,
+        n: u32,
+    ) -> Result<(), playhouse::ActorError> {
+        if n == 0 {
+            self.0.wait();
+        }
+        Ok(())
+    }
+}
+
+/// A system of `workers` workers, with the test logger on: the setup every
+/// bus test starts from.
+pub fn system(workers: usize) -> playhouse::System {
+    init_log();
+    playhouse::System::builder()
+        .workers(workers)
+        .build()
+        .expect("the system starts")
+}

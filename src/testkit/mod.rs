@@ -1,0 +1,145 @@
+//! Testing actors: probes, manual time, dead letters, waits, and model checking.
+//!
+//! # Testing actors with the kit
+//!
+//! A [`Probe`] is an actor that records what it receives. Give its
+//! [`Probe::recipient`] to the actors under test where they expect a
+//! collaborator, drive them from the test, and expect what they send:
+//! [`Probe::expect_msg`], [`Probe::expect_next`], [`Probe::receive_n`],
+//! [`Probe::fish_for`] (skip until a predicate matches),
+//! [`Probe::expect_no_msg`]. Every wait is bounded and a failure is an
+//! [`ExpectError`] that names what was expected and hands back what came
+//! instead. [`Probe::watch`] and [`Probe::expect_terminated`] check that an
+//! actor stops; [`await_stopped`], [`await_children`] and
+//! [`await_children_running`] wait for the end of an actor and for a
+//! supervisor's restarts. [`DeadLetters`] collects what could not be
+//! delivered.
+//!
+//! Time is the usual source of slow and flaky actor tests. Build the system
+//! with a [`ManualClock`] ([`SystemBuilder::clock`](crate::SystemBuilder::clock)):
+//! delayed and periodic messages, ask timeouts, child shutdown timeouts,
+//! restart backoff and the circuit breaker's timeouts then move only when the
+//! test calls [`ManualClock::advance`].
+//! After an advance, [`System::await_quiescent`](crate::System::await_quiescent)
+//! returns once everything that came due has been delivered and handled, so
+//! "not yet" and "now" are both exact:
+//!
+//! ```
+//! use playhouse::testkit::{ManualClock, Probe};
+//! use playhouse::{Actor, ActorError, Context, Recipient, System};
+//! use std::time::Duration;
+//!
+//! /// Sends `tick` every second.
+//! struct Metronome(Recipient<&'static str>);
+//! impl Actor for Metronome {
+//!     type Msg = ();
+//!     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+//!         ctx.schedule_every(Duration::from_secs(1), || ())?;
+//!         Ok(())
+//!     }
+//!     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+//!         self.0.tell("tick")?;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! const T: Duration = Duration::from_secs(5);
+//! let clock = ManualClock::new();
+//! let system = System::builder().clock(clock.clone()).build()?;
+//! let probe = Probe::new(&system)?;
+//! let out = probe.recipient();
+//! system.spawn(move || Metronome(out.clone()))?;
+//! system.await_quiescent(T)?; // `started` has armed the timer
+//!
+//! clock.advance(Duration::from_millis(999));
+//! system.await_quiescent(T)?;
+//! assert_eq!(probe.queued(), 0); // not yet
+//! clock.advance(Duration::from_millis(1));
+//! system.await_quiescent(T)?;
+//! assert_eq!(probe.expect_next(T)?, "tick"); // now
+//! system.shutdown()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Deadlines are taken from the clock when a timer is armed: let the actors
+//! arm theirs (`await_quiescent` after spawning) before advancing.
+//! Actors that read the time themselves should read [`Context::now`](crate::Context::now),
+//! which follows the system's clock.
+//!
+//! # Model checking your actors with loom
+//!
+//! A test thread, a probe and a timer cannot show a race that needs an
+//! unlucky order of events; loom can. Under `--cfg loom` every lock, atomic
+//! and thread of playhouse comes from loom, so a whole [`System`](crate::System)
+//! can be built inside `loom::model` and loom runs it under every schedule of
+//! its threads it explores. Build it small: **one worker** and a
+//! [`ManualClock`] (loom does not model time, and a manual clock keeps the
+//! timer thread asleep until the model advances it), spawn a few actors, tell
+//! a few messages, [`await_quiescent`](crate::System::await_quiescent), then
+//! assert on what the actors did, and shut the system down.
+//!
+//! `loom-tests/user_bank_transfer.rs` in the repository is a complete
+//! example: two transfer actors each ask a bank for its balance and then
+//! debit it (a check-then-act race). Loom finds the schedule in which both
+//! answers come before either debit and the account is overdrawn; the fixed
+//! protocol, one message that checks and debits, passes every schedule. Run it
+//! with
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom -C debug-assertions" CARGO_TARGET_DIR=target/loom //!     cargo test --release --test loom_user_bank_transfer
+//! ```
+//!
+//! Limits, measured on that example (release build, three actors, four user
+//! messages, a busy two-core machine):
+//!
+//! - **Preemption bound 1.** The model's threads are the test thread, the
+//!   worker and the timer thread, and between two of the user's messages
+//!   the runtime makes dozens of loom-visible operations (mailbox words, run
+//!   queues, the in-flight count, locks). With no preemption loom runs a few
+//!   hundred schedules in a fraction of a second; with one, about 25,000 in
+//!   10 to 60 seconds (the machine's load decides); with two it had run
+//!   580,000 in four minutes and was still going. So the
+//!   example sets `preemption_bound = Some(1)` in its `loom::model::Builder`,
+//!   overriding `LOOM_MAX_PREEMPTIONS`. The runtime's own protocols are
+//!   checked with two preemptions by playhouse's models, so one is spent on
+//!   your protocol, not on re-checking the runtime.
+//! - **One worker.** Two workers made even the unpreempted search take
+//!   seconds and the one-preemption search not finish in two minutes. One
+//!   worker still varies what matters to actors: where the worker is when
+//!   other threads tell, spawn, or advance the clock, and so in what order
+//!   messages from different senders meet in a mailbox.
+//! - **Tiny models.** A handful of actors and messages; raise
+//!   `max_branches` (the example uses 100,000) since one execution of a
+//!   system is long.
+//! - **No wall-clock waits.** Under loom a timed wait never times out: an
+//!   expectation that nothing arrives, or one whose message never comes,
+//!   is reported by loom as a deadlock. Wait for quiescence instead, and read
+//!   results through a probe, an ask, or a plain atomic the actor writes.
+//! - **No globals** that outlive an iteration (`static`s, lazily made
+//!   singletons): each iteration must start from the same state.
+//!
+//! # Reading a failing loom run
+//!
+//! A model that fails panics with the assertion (or the actor failure it
+//! caused). Loom explores depth first and stops at the first failing
+//! schedule; rerun with `LOOM_LOG=1` to print that schedule's thread
+//! switches, and with `LOOM_CHECKPOINT_FILE=file.json` to save it and replay
+//! only it while you add logging (`log` output of the actors shows the
+//! order their handlers ran in). Prove a fix by keeping the failing version
+//! as a test that expects loom to find it, as the example does with
+//! `std::panic::catch_unwind` around the model.
+
+mod dead_letters;
+mod error;
+mod inbox;
+mod probe;
+mod wait;
+
+#[cfg(loom)]
+pub(crate) use inbox::{Feed, Inbox, queue};
+
+pub use crate::timer::ManualClock;
+pub use dead_letters::DeadLetters;
+pub use error::{ExpectError, WaitError};
+pub use probe::Probe;
+pub use wait::{await_children, await_children_running, await_stopped};
