@@ -89,6 +89,7 @@ mod pool;
 mod quiet;
 mod reply;
 mod spare;
+pub mod stream;
 mod supervisor;
 mod sync;
 mod system;

@@ -87,7 +87,8 @@ fn reports_carry_the_documented_json_keys() {
             "spawn",
             "fan-out",
             "idle",
-            "breaker"
+            "breaker",
+            "stream"
         ]
     );
     for w in bench::workloads() {
@@ -110,4 +111,20 @@ fn reports_carry_the_documented_json_keys() {
         assert!(json.contains(&format!("\"workload\":\"{}\"", w.name)));
         assert!(!bench::table_row(&report).is_empty());
     }
+}
+
+#[test]
+fn breaker_counts_every_call_on_both_sides() {
+    let n = Sizes::tiny().breaker;
+    assert_eq!(bench::breaker::playhouse(n).0, n);
+    assert_eq!(bench::breaker::baseline(n).0, n);
+}
+
+#[test]
+fn stream_delivers_the_same_elements_on_both_sides() {
+    let n = Sizes::tiny().stream;
+    let (ours, _) = bench::stream::playhouse(n);
+    let (theirs, _) = bench::stream::baseline(n);
+    assert_eq!(ours, theirs);
+    assert!(ours > n / 2, "the filter keeps two elements in three");
 }

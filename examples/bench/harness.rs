@@ -44,6 +44,8 @@ pub struct Sizes {
     pub fan_out: u64,
     /// Calls of the breaker workload.
     pub breaker: u64,
+    /// Elements of the stream workload's source.
+    pub stream: u64,
     /// Actors (and baseline threads) of the idle workload.
     pub idle_actors: usize,
     /// How long the idle workload sits idle.
@@ -63,6 +65,7 @@ impl Sizes {
             spawn_threads: 2_000,
             fan_out: 200_000,
             breaker: 100_000,
+            stream: 1_000_000,
             idle_actors: 1000,
             idle_for: Duration::from_secs(2),
         }
@@ -79,6 +82,7 @@ impl Sizes {
             spawn_threads: 1_000,
             fan_out: 50_000,
             breaker: 20_000,
+            stream: 200_000,
             ..Sizes::full()
         }
     }
@@ -95,6 +99,7 @@ impl Sizes {
             spawn_threads: 50,
             fan_out: 1_000,
             breaker: 200,
+            stream: 2_000,
             idle_actors: 200,
             idle_for: Duration::from_millis(20),
         }
@@ -111,6 +116,7 @@ impl Sizes {
         self.spawn_threads = s(self.spawn_threads as u64) as usize;
         self.fan_out = s(self.fan_out);
         self.breaker = s(self.breaker);
+        self.stream = s(self.stream);
         self
     }
 }

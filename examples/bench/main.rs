@@ -69,6 +69,7 @@ mod harness;
 mod probes;
 
 pub mod breaker;
+pub mod stream;
 
 pub mod fan_in;
 pub mod fan_out;
@@ -171,6 +172,25 @@ pub fn workloads() -> Vec<Workload> {
                 format!(
                     "{} asks through a breaker; baseline: direct asks",
                     s.breaker
+                )
+            },
+        },
+        Workload {
+            name: "stream",
+            unit: "elements/s",
+            playhouse: |s| {
+                let (items, elapsed) = stream::playhouse(s.stream);
+                Sample::timed(items, elapsed)
+            },
+            baseline: |s| {
+                let (items, elapsed) = stream::baseline(s.stream);
+                Sample::timed(items, elapsed)
+            },
+            floor: None,
+            note: |s| {
+                format!(
+                    "{} elements through source, map, filter, batch, sink; baseline: threads and bounded channels",
+                    s.stream
                 )
             },
         },
