@@ -100,10 +100,10 @@ impl Actor for Client {
                 WAIT,
                 |me: &mut Client, _, answer| {
                     me.answers.push(CallError::flatten(answer));
-                    if me.answers.len() as u64 == me.want {
-                        if let Some(r) = me.report.take() {
-                            let _ = r.send(std::mem::take(&mut me.answers));
-                        }
+                    if me.answers.len() as u64 == me.want
+                        && let Some(r) = me.report.take()
+                    {
+                        let _ = r.send(std::mem::take(&mut me.answers));
                     }
                 },
             )?;

@@ -33,7 +33,7 @@ fn minute(m: u32) -> Vec<(&'static str, f64)> {
     (0..30u32)
         .map(|i| {
             let sensor = SENSORS[(i % 3) as usize];
-            let c = if (i + m) % 7 == 0 {
+            let c = if (i + m).is_multiple_of(7) {
                 99.0 + f64::from(i)
             } else {
                 f64::from(10 + 3 * (i % 3) + m) + f64::from(i % 5) / 2.0

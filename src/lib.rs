@@ -97,6 +97,7 @@ mod dedicated;
 mod error;
 mod mailbox;
 mod panic;
+pub mod persist;
 mod pool;
 mod quiet;
 mod reply;

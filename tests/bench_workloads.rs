@@ -88,7 +88,12 @@ fn reports_carry_the_documented_json_keys() {
             "fan-out",
             "idle",
             "breaker",
-            "stream"
+            "stream",
+            "fsync-append",
+            "group-commit-1",
+            "group-commit-8",
+            "group-commit-64",
+            "replay"
         ]
     );
     for w in bench::workloads() {
@@ -127,4 +132,23 @@ fn stream_delivers_the_same_elements_on_both_sides() {
     let (theirs, _) = bench::stream::baseline(n);
     assert_eq!(ours, theirs);
     assert!(ours > n / 2, "the filter keeps two elements in three");
+}
+
+#[test]
+fn persist_workloads_count_every_append_and_event() {
+    let s = Sizes::tiny();
+    assert_eq!(
+        bench::persist::playhouse(s.fsync_appends).0,
+        s.fsync_appends
+    );
+    assert_eq!(bench::persist::baseline(s.fsync_appends).0, s.fsync_appends);
+    for writers in [1, 8, 64] {
+        let n = s.group_appends;
+        assert_eq!(bench::persist::group_commit(n, writers).0, n);
+    }
+    assert_eq!(bench::persist::replay(s.replay_events).0, s.replay_events);
+    assert_eq!(
+        bench::persist::replay_baseline(s.replay_events).0,
+        s.replay_events
+    );
 }

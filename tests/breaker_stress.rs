@@ -25,7 +25,7 @@ impl Actor for Service {
     type Msg = ServiceRequest<u32, u32, String>;
     fn handle(&mut self, _: &mut Context<Self>, (x, reply): Self::Msg) -> Result<(), ActorError> {
         self.n += 1;
-        if self.flaky && self.n % 97 == 0 {
+        if self.flaky && self.n.is_multiple_of(97) {
             drop(reply);
         } else if self.flaky && (20..35).contains(&(self.n % 50)) {
             let _ = reply.send(Err("burst".into()));

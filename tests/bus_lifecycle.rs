@@ -258,7 +258,7 @@ fn a_bus_restarted_by_its_supervisor_keeps_its_subscriptions() {
     let factory = EventBus::<u64>::builder()
         .topic_fn(|e: &u64| {
             assert_ne!(*e, POISON, "poisoned event");
-            e % 2 == 0
+            e.is_multiple_of(2)
         })
         .factory();
     let sup = Supervisor::builder()

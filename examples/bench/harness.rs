@@ -46,6 +46,12 @@ pub struct Sizes {
     pub breaker: u64,
     /// Elements of the stream workload's source.
     pub stream: u64,
+    /// Appends of the persist workloads with an fsync each (and of their baselines).
+    pub fsync_appends: u64,
+    /// Appends of the group-commit workloads, shared among the writers.
+    pub group_appends: u64,
+    /// Events of the replay workload.
+    pub replay_events: u64,
     /// Actors (and baseline threads) of the idle workload.
     pub idle_actors: usize,
     /// How long the idle workload sits idle.
@@ -66,6 +72,9 @@ impl Sizes {
             fan_out: 200_000,
             breaker: 100_000,
             stream: 1_000_000,
+            fsync_appends: 2_000,
+            group_appends: 64_000,
+            replay_events: 500_000,
             idle_actors: 1000,
             idle_for: Duration::from_secs(2),
         }
@@ -83,6 +92,9 @@ impl Sizes {
             fan_out: 50_000,
             breaker: 20_000,
             stream: 200_000,
+            fsync_appends: 500,
+            group_appends: 16_000,
+            replay_events: 100_000,
             ..Sizes::full()
         }
     }
@@ -100,6 +112,9 @@ impl Sizes {
             fan_out: 1_000,
             breaker: 200,
             stream: 2_000,
+            fsync_appends: 20,
+            group_appends: 128,
+            replay_events: 1_500,
             idle_actors: 200,
             idle_for: Duration::from_millis(20),
         }
@@ -117,6 +132,9 @@ impl Sizes {
         self.fan_out = s(self.fan_out);
         self.breaker = s(self.breaker);
         self.stream = s(self.stream);
+        self.fsync_appends = s(self.fsync_appends);
+        self.group_appends = s(self.group_appends);
+        self.replay_events = s(self.replay_events);
         self
     }
 }

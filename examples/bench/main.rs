@@ -69,6 +69,7 @@ mod harness;
 mod probes;
 
 pub mod breaker;
+pub mod persist;
 pub mod stream;
 
 pub mod fan_in;
@@ -191,6 +192,101 @@ pub fn workloads() -> Vec<Workload> {
                 format!(
                     "{} elements through source, map, filter, batch, sink; baseline: threads and bounded channels",
                     s.stream
+                )
+            },
+        },
+        Workload {
+            name: "fsync-append",
+            unit: "appends/s",
+            playhouse: |s| {
+                let (items, elapsed) = persist::playhouse(s.fsync_appends);
+                Sample::timed(items, elapsed)
+            },
+            baseline: |s| {
+                let (items, elapsed) = persist::baseline(s.fsync_appends);
+                Sample::timed(items, elapsed)
+            },
+            floor: None,
+            note: |s| {
+                format!(
+                    "{} appends to a file journal, an fsync each; baseline: write + fdatasync",
+                    s.fsync_appends
+                )
+            },
+        },
+        Workload {
+            name: "group-commit-1",
+            unit: "appends/s",
+            playhouse: |s| {
+                let (items, elapsed) = persist::group_commit(s.group_appends, 1);
+                Sample::timed(items, elapsed)
+            },
+            baseline: |s| {
+                let (items, elapsed) = persist::baseline(s.fsync_appends);
+                Sample::timed(items, elapsed)
+            },
+            floor: None,
+            note: |s| {
+                format!(
+                    "{} appends from 1 writer(s) sharing fsyncs; baseline: write + fdatasync per append",
+                    s.group_appends
+                )
+            },
+        },
+        Workload {
+            name: "group-commit-8",
+            unit: "appends/s",
+            playhouse: |s| {
+                let (items, elapsed) = persist::group_commit(s.group_appends, 8);
+                Sample::timed(items, elapsed)
+            },
+            baseline: |s| {
+                let (items, elapsed) = persist::baseline(s.fsync_appends);
+                Sample::timed(items, elapsed)
+            },
+            floor: None,
+            note: |s| {
+                format!(
+                    "{} appends from 8 writer(s) sharing fsyncs; baseline: write + fdatasync per append",
+                    s.group_appends
+                )
+            },
+        },
+        Workload {
+            name: "group-commit-64",
+            unit: "appends/s",
+            playhouse: |s| {
+                let (items, elapsed) = persist::group_commit(s.group_appends, 64);
+                Sample::timed(items, elapsed)
+            },
+            baseline: |s| {
+                let (items, elapsed) = persist::baseline(s.fsync_appends);
+                Sample::timed(items, elapsed)
+            },
+            floor: None,
+            note: |s| {
+                format!(
+                    "{} appends from 64 writer(s) sharing fsyncs; baseline: write + fdatasync per append",
+                    s.group_appends
+                )
+            },
+        },
+        Workload {
+            name: "replay",
+            unit: "events/s",
+            playhouse: |s| {
+                let (items, elapsed) = persist::replay(s.replay_events);
+                Sample::timed(items, elapsed)
+            },
+            baseline: |s| {
+                let (items, elapsed) = persist::replay_baseline(s.replay_events);
+                Sample::timed(items, elapsed)
+            },
+            floor: None,
+            note: |s| {
+                format!(
+                    "{} events replayed from a file journal; baseline: a raw sequential read",
+                    s.replay_events
                 )
             },
         },

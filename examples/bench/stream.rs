@@ -14,7 +14,7 @@ fn map(n: u64) -> u64 {
 }
 
 fn keep(n: &u64) -> bool {
-    n % 3 != 0
+    !n.is_multiple_of(3)
 }
 
 /// What both pipelines must deliver for `n` elements: (count, checksum).

@@ -296,13 +296,13 @@ where
     ) {
         let now = ctx.now();
         let Some(p) = self.pending.remove(&id) else {
-            if let Some(started) = self.timed_out.remove(&id) {
-                if answer.is_ok() {
-                    let outcome = self
-                        .machine
-                        .record_late(now.saturating_duration_since(started));
-                    self.outcome(ctx, outcome);
-                }
+            if let Some(started) = self.timed_out.remove(&id)
+                && answer.is_ok()
+            {
+                let outcome = self
+                    .machine
+                    .record_late(now.saturating_duration_since(started));
+                self.outcome(ctx, outcome);
             }
             return;
         };
@@ -389,10 +389,10 @@ where
     }
 
     fn publish(&mut self, ctx: &mut Context<Self>, event: BreakerEvent) {
-        if let Some(to) = &self.publish {
-            if ctx.send(to, event).is_err() {
-                log::debug!("circuit breaker event not published: its recipient has stopped");
-            }
+        if let Some(to) = &self.publish
+            && ctx.send(to, event).is_err()
+        {
+            log::debug!("circuit breaker event not published: its recipient has stopped");
         }
     }
 }

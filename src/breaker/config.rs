@@ -253,19 +253,19 @@ impl BreakerConfigBuilder {
             ("slow_call_rate", c.slow_call.map(|(_, r)| r)),
         ];
         for (name, rate) in rates {
-            if let Some(r) = rate {
-                if !(r > 0.0 && r <= 100.0) {
-                    return Err(ConfigError::RateOutOfRange {
-                        setting: name,
-                        value: r,
-                    });
-                }
+            if let Some(r) = rate
+                && !(r > 0.0 && r <= 100.0)
+            {
+                return Err(ConfigError::RateOutOfRange {
+                    setting: name,
+                    value: r,
+                });
             }
         }
-        if let Some((threshold, _)) = c.slow_call {
-            if threshold.is_zero() {
-                return Err(ConfigError::Zero("slow_call_threshold"));
-            }
+        if let Some((threshold, _)) = c.slow_call
+            && threshold.is_zero()
+        {
+            return Err(ConfigError::Zero("slow_call_threshold"));
         }
         if !(c.backoff_factor >= 1.0 && c.backoff_factor.is_finite()) {
             return Err(ConfigError::FactorBelowOne(c.backoff_factor));

@@ -423,26 +423,24 @@ impl StateMachine {
     }
 
     fn trip_reason(&self) -> Option<Reason> {
-        if let Some(max) = self.config.max_failures {
-            if self.consecutive >= max {
-                return Some(Reason::ConsecutiveFailures(self.consecutive));
-            }
+        if let Some(max) = self.config.max_failures
+            && self.consecutive >= max
+        {
+            return Some(Reason::ConsecutiveFailures(self.consecutive));
         }
         if self.window.calls() < self.config.minimum_calls {
             return None;
         }
         if let (Some(threshold), Some(rate)) =
             (self.config.failure_rate, self.window.failure_rate())
+            && rate >= threshold
         {
-            if rate >= threshold {
-                return Some(Reason::FailureRate(rate));
-            }
+            return Some(Reason::FailureRate(rate));
         }
         if let (Some((_, threshold)), Some(rate)) = (self.config.slow_call, self.window.slow_rate())
+            && rate >= threshold
         {
-            if rate >= threshold {
-                return Some(Reason::SlowCallRate(rate));
-            }
+            return Some(Reason::SlowCallRate(rate));
         }
         None
     }

@@ -110,10 +110,8 @@ impl Local {
     #[inline]
     pub fn pop(&self, prefer_next: bool) -> Option<(Task, From)> {
         let mut q = self.inner.lock();
-        if prefer_next {
-            if let Some(task) = q.next.take() {
-                return Some((task, From::Next));
-            }
+        if prefer_next && let Some(task) = q.next.take() {
+            return Some((task, From::Next));
         }
         if let Some(task) = q.tasks.pop_front() {
             return Some((task, From::Queue));

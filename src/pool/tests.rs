@@ -514,7 +514,7 @@ impl Runnable for Repeat {
                 done.send(runs).unwrap();
             }
             None
-        } else if runs % 2 == 0 {
+        } else if runs.is_multiple_of(2) {
             // Half of the runs go back through the worker, half through a
             // fresh submission.
             Some(self)

@@ -354,7 +354,7 @@ impl Worker {
     /// Finds the next task, in the order of the module's run-loop protocol.
     fn next_task(&self, st: &mut LoopState) -> Option<Task> {
         st.tick = st.tick.wrapping_add(1);
-        if st.tick % GLOBAL_QUEUE_INTERVAL == 0 {
+        if st.tick.is_multiple_of(GLOBAL_QUEUE_INTERVAL) {
             // Staged starts too, so a pool whose workers never run out of
             // work still runs them; and another worker may help with them.
             self.shared.flush_staged(false);

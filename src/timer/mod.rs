@@ -474,10 +474,10 @@ impl Timer {
             // Held while joining, so a concurrent `shutdown` returns only once
             // the thread is gone. The timer thread never takes this lock.
             let mut join = self.join.lock();
-            if let Some(handle) = join.take() {
-                if handle.join().is_err() {
-                    log::error!("timer {}: the timer thread panicked", self.shared.name);
-                }
+            if let Some(handle) = join.take()
+                && handle.join().is_err()
+            {
+                log::error!("timer {}: the timer thread panicked", self.shared.name);
             }
         }
         let mut unfired = 0;

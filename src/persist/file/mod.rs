@@ -1,0 +1,558 @@
+//! [`FileJournal`]: a crash-safe journal in append-only segment files.
+//!
+//! # On disk
+//! A directory holds a `LOCK` file (see `lock.rs`) and segments named
+//! `<number>.journal`, each opening with a header (magic and format version)
+//! followed by framed records (length, CRC-32, body; see `frame.rs`). One
+//! append is one record, so it is stored atomically. Deletions are marker
+//! records. A segment that grows past the segment size is synced and sealed,
+//! and the next append starts a new one.
+//!
+//! # Writing
+//! One writer thread per journal owns the open segment; appenders hand it
+//! requests through a queue (see `commit.rs`). It writes every request that
+//! arrived while it was busy, syncs once, then acknowledges them all: group
+//! commit. A caller of [`Journal::append`] blocks for that; an actor uses
+//! [`Journal::append_with`] and hears back through a message, never holding
+//! a pool worker across the fsync.
+//!
+//! # Reading
+//! An in-memory index maps every acknowledged event to its place in a
+//! segment; reads take the payloads from the files. Only acknowledged events
+//! are ever read.
+
+mod commit;
+pub(crate) mod frame;
+mod lock;
+mod recovery;
+mod segment;
+mod storage;
+mod writer;
+
+pub(crate) use commit::CommitQueue;
+#[cfg(loom)]
+pub(crate) use commit::{Completer, Completion, completion};
+pub(crate) use frame::{Decoded, Record, decode, encode_snapshot};
+pub(crate) use lock::DirLock;
+pub use recovery::TornTail;
+pub(crate) use recovery::scan;
+pub(crate) use segment::{
+    HEADER_LEN, SNAPSHOT_MAGIC, header as segment_header, path as segment_path, read_at,
+};
+pub use storage::{StdStorage, Storage, StorageFile};
+
+use super::index::Index;
+use super::journal::{
+    AppendDone, AppendListener, Journal, JournalError, PersistedEvent, check_stream,
+};
+use crate::sync::{Arc, Mutex, thread};
+use commit::completion as oneshot;
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use writer::{Request, Writer};
+
+/// When the file journal forces appends to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FsyncPolicy {
+    /// `fdatasync` after every append, before it is acknowledged: durable,
+    /// one sync per append.
+    EveryAppend,
+    /// `fdatasync` before acknowledging, shared by every append that arrived
+    /// while the previous sync ran: as durable as `EveryAppend`, far fewer
+    /// syncs under concurrent writers. The default.
+    #[default]
+    GroupCommit,
+    /// Never sync appends (only a segment being sealed and a new segment's
+    /// header): acknowledged appends sit in the OS page cache and **are lost
+    /// if the machine crashes** (a process crash alone loses nothing). Not
+    /// durable; for tests and data that can be rebuilt.
+    Never,
+}
+
+/// What a [`FileJournal`] has done since it was opened.
+///
+/// `appends / syncs` is how many appends shared each fsync: about 1 under
+/// [`FsyncPolicy::EveryAppend`], more under [`FsyncPolicy::GroupCommit`]
+/// with concurrent writers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FileJournalStats {
+    /// Appends acknowledged (each one atomic, of one or more events).
+    pub appends: u64,
+    /// Events acknowledged.
+    pub events: u64,
+    /// Batches the writer committed (each ended by at most one sync).
+    pub batches: u64,
+    /// `fdatasync` calls on segments, sealing ones included.
+    pub syncs: u64,
+    /// Segments created.
+    pub segments_created: u64,
+}
+
+/// Where one event's payload is: segment number, byte position, length.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Loc {
+    segment: u64,
+    pos: u64,
+    len: usize,
+}
+
+/// What the journal's handle and its writer thread share.
+pub(crate) struct Shared {
+    dir: PathBuf,
+    index: Mutex<Index<Loc>>,
+    listeners: Mutex<Vec<Arc<AppendListener>>>,
+    readers: Mutex<HashMap<u64, Arc<File>>>,
+    stats: Mutex<FileJournalStats>,
+    /// Held as long as the writer thread may write, which can outlive the
+    /// handle (see `Drop for FileJournal`).
+    _lock: DirLock,
+}
+
+/// The default segment size: 64 MiB.
+pub const DEFAULT_SEGMENT_SIZE: u64 = 64 << 20;
+
+/// Opens a [`FileJournal`] with settings.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{FileJournal, FsyncPolicy, Journal};
+/// # let dir = std::env::temp_dir().join(format!("playhouse-doc-fj-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// let journal = FileJournal::builder(&dir)
+///     .fsync(FsyncPolicy::EveryAppend)
+///     .segment_size(1 << 20)
+///     .open()?;
+/// journal.append("order-7", 0, vec![b"placed".to_vec()])?;
+/// drop(journal);
+///
+/// let journal = FileJournal::open(&dir)?;
+/// assert_eq!(journal.highest_seq("order-7")?, 1);
+/// # drop(journal);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), playhouse::persist::JournalError>(())
+/// ```
+#[derive(Debug)]
+pub struct FileJournalBuilder {
+    dir: PathBuf,
+    segment_size: u64,
+    policy: FsyncPolicy,
+    storage: Arc<dyn Storage>,
+}
+
+impl FileJournalBuilder {
+    /// Starts a new segment once one would grow past `bytes` (at least 1;
+    /// an append larger than that gets a segment of its own).
+    pub fn segment_size(mut self, bytes: u64) -> Self {
+        self.segment_size = bytes;
+        self
+    }
+
+    /// When appends are synced (default [`FsyncPolicy::GroupCommit`]).
+    pub fn fsync(mut self, policy: FsyncPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Writes through `storage` instead of [`StdStorage`] (to inject faults).
+    pub fn storage(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.storage = storage;
+        self
+    }
+
+    /// Opens (creating if needed) and recovers the journal, then starts its
+    /// writer thread.
+    ///
+    /// # Errors
+    /// [`JournalError::Config`] for a zero segment size or a path that is not
+    /// a directory, [`JournalError::Locked`] if another journal has it open,
+    /// [`JournalError::Corruption`] for a damaged record before the tail,
+    /// [`JournalError::Io`] for I/O failures (an unwritable directory).
+    pub fn open(self) -> Result<FileJournal, JournalError> {
+        if self.segment_size == 0 {
+            return Err(JournalError::Config {
+                setting: "segment_size",
+                reason: "must be at least 1".into(),
+            });
+        }
+        let dir = self.dir;
+        if dir.exists() && !dir.is_dir() {
+            return Err(JournalError::Config {
+                setting: "dir",
+                reason: format!("{} is not a directory", dir.display()),
+            });
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| JournalError::io("create dir", &dir, &e))?;
+        let lock = DirLock::acquire(&dir)?;
+
+        let mut index = Index::default();
+        let scanned = scan(
+            &dir,
+            "journal",
+            segment::JOURNAL_MAGIC,
+            |n, path, pos, record, _| apply(&mut index, n, path, pos, record),
+        )?;
+        let (file, seg_n, seg_len) = match scanned.last {
+            Some((n, path, len)) => {
+                let file = self
+                    .storage
+                    .open_append(&path)
+                    .map_err(|e| JournalError::io("open", &path, &e))?;
+                (file, n, len)
+            }
+            None => {
+                let (file, n) = writer::create_segment(&*self.storage, &dir, 1)?;
+                (file, n, HEADER_LEN as u64)
+            }
+        };
+        let shared = Arc::new(Shared {
+            dir,
+            index: Mutex::new(index),
+            listeners: Mutex::new(Vec::new()),
+            readers: Mutex::new(HashMap::new()),
+            stats: Mutex::new(FileJournalStats::default()),
+            _lock: lock,
+        });
+        let writer = Writer {
+            shared: Arc::clone(&shared),
+            storage: self.storage,
+            policy: self.policy,
+            segment_size: self.segment_size,
+            file,
+            seg_n,
+            seg_len,
+            failed: None,
+        };
+        let queue = Arc::new(commit::CommitQueue::new());
+        let q = Arc::clone(&queue);
+        let handle = thread::spawn(move || writer.run(&q));
+        Ok(FileJournal {
+            shared,
+            queue,
+            #[cfg(not(loom))]
+            writer_id: handle.thread().id(),
+            writer: Mutex::new(Some(handle)),
+            torn: scanned.torn,
+        })
+    }
+}
+
+/// Adds one recovered record to the index, checking that it continues its
+/// stream and the global order exactly.
+fn apply(
+    index: &mut Index<Loc>,
+    segment: u64,
+    path: &Path,
+    pos: u64,
+    record: Record,
+) -> Result<(), JournalError> {
+    let corrupt = |reason: String| JournalError::Corruption {
+        file: path.to_owned(),
+        offset: pos,
+        reason,
+    };
+    match record {
+        Record::Events {
+            stream,
+            first_seq,
+            first_offset,
+            payloads,
+        } => {
+            let highest = index.highest(&stream);
+            if first_seq != highest + 1 {
+                return Err(corrupt(format!(
+                    "stream {stream:?} continues at seq {first_seq} after {highest}"
+                )));
+            }
+            if first_offset != index.highest_offset() + 1 {
+                return Err(corrupt(format!(
+                    "global offset {first_offset} after {}",
+                    index.highest_offset()
+                )));
+            }
+            index.push(
+                &stream,
+                payloads.into_iter().map(|(start, len)| Loc {
+                    segment,
+                    pos: pos + start as u64,
+                    len,
+                }),
+            );
+        }
+        Record::Delete { stream, to_seq } => index.delete_to(&stream, to_seq),
+        Record::Snapshot { .. } => return Err(corrupt("a snapshot record in the journal".into())),
+    }
+    Ok(())
+}
+
+/// A [`Journal`] in append-only segment files in one directory, with
+/// checksummed records, an [`FsyncPolicy`], crash recovery and a
+/// one-writer lock. See the module docs of `playhouse::persist` for the
+/// guarantees.
+///
+/// Opening scans and checks every record, and keeps an index entry per
+/// event in memory (about 60 bytes), so both grow with the journal; deleted
+/// events stay on disk (there is no compaction).
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{FileJournal, Journal};
+/// # let dir = std::env::temp_dir().join(format!("playhouse-doc-fj2-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// let journal = FileJournal::open(&dir)?;
+/// journal.append("cart-1", 0, vec![b"add apple".to_vec(), b"add pear".to_vec()])?;
+/// // A second writer on the same directory is refused.
+/// assert!(FileJournal::open(&dir).is_err());
+/// let events = journal.read("cart-1", 1, u64::MAX, 100)?;
+/// assert_eq!(events[1].payload, b"add pear");
+/// # drop(journal);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), playhouse::persist::JournalError>(())
+/// ```
+pub struct FileJournal {
+    shared: Arc<Shared>,
+    queue: Arc<commit::CommitQueue<Request>>,
+    writer: Mutex<Option<thread::JoinHandle<()>>>,
+    /// The writer thread, which must never wait for itself.
+    #[cfg(not(loom))]
+    writer_id: std::thread::ThreadId,
+    torn: Option<TornTail>,
+}
+
+impl FileJournal {
+    /// Settings for a journal in `dir`.
+    pub fn builder(dir: impl AsRef<Path>) -> FileJournalBuilder {
+        FileJournalBuilder {
+            dir: dir.as_ref().to_owned(),
+            segment_size: DEFAULT_SEGMENT_SIZE,
+            policy: FsyncPolicy::default(),
+            storage: Arc::new(StdStorage),
+        }
+    }
+
+    /// Opens the journal in `dir` with the default settings.
+    ///
+    /// # Errors
+    /// As [`FileJournalBuilder::open`].
+    pub fn open(dir: impl AsRef<Path>) -> Result<FileJournal, JournalError> {
+        FileJournal::builder(dir).open()
+    }
+
+    /// The torn tail recovery cut off when opening, if there was one.
+    pub fn torn_tail(&self) -> Option<&TornTail> {
+        self.torn.as_ref()
+    }
+
+    /// Refuses a blocking call from the writer thread (a listener or an
+    /// `append_with` callback), which would wait for itself for ever.
+    fn refuse_writer_thread(&self) -> Result<(), JournalError> {
+        #[cfg(not(loom))]
+        if std::thread::current().id() == self.writer_id {
+            return Err(JournalError::WouldBlockWriter);
+        }
+        Ok(())
+    }
+
+    /// What the journal has done since it was opened.
+    pub fn stats(&self) -> FileJournalStats {
+        *self.shared.stats.lock()
+    }
+
+    /// The journal's directory.
+    pub fn dir(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    fn submit(&self, req: Request) {
+        if let Err(req) = self.queue.submit(req) {
+            match req {
+                Request::Append { done, .. } => done(Err(JournalError::Closed)),
+                Request::Delete { done, .. } => done(Err(JournalError::Closed)),
+            }
+        }
+    }
+
+    /// The payloads at `locs`, in order. Neighbours in one segment (events
+    /// written one after the other) are read with one call, so a replay
+    /// reads its stream in large sequential chunks.
+    fn payloads(&self, locs: &[Loc]) -> Result<Vec<Vec<u8>>, JournalError> {
+        /// The most bytes one read covers, and the widest gap it bridges.
+        const SPAN: u64 = 1 << 20;
+        const GAP: u64 = 4 << 10;
+        let mut out = Vec::with_capacity(locs.len());
+        let mut i = 0;
+        while i < locs.len() {
+            let first = locs[i];
+            let mut end = first.pos + first.len as u64;
+            let mut j = i + 1;
+            while j < locs.len() {
+                let l = locs[j];
+                let l_end = l.pos + l.len as u64;
+                if l.segment != first.segment
+                    || l.pos < end
+                    || l.pos - end > GAP
+                    || l_end - first.pos > SPAN
+                {
+                    break;
+                }
+                end = l_end;
+                j += 1;
+            }
+            let path = segment::path(&self.shared.dir, first.segment, "journal");
+            let file = self.reader(first.segment, &path)?;
+            let span = segment::read_at(&file, first.pos, (end - first.pos) as usize)
+                .map_err(|e| JournalError::io("read", &path, &e))?;
+            for l in &locs[i..j] {
+                let at = (l.pos - first.pos) as usize;
+                out.push(span[at..at + l.len].to_vec());
+            }
+            i = j;
+        }
+        Ok(out)
+    }
+
+    fn reader(&self, segment: u64, path: &Path) -> Result<Arc<File>, JournalError> {
+        let mut readers = self.shared.readers.lock();
+        if let Some(f) = readers.get(&segment) {
+            return Ok(Arc::clone(f));
+        }
+        let f = Arc::new(File::open(path).map_err(|e| JournalError::io("open", path, &e))?);
+        readers.insert(segment, Arc::clone(&f));
+        Ok(f)
+    }
+}
+
+impl fmt::Debug for FileJournal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileJournal")
+            .field("dir", &self.shared.dir)
+            .field("highest_offset", &self.highest_offset())
+            .finish()
+    }
+}
+
+impl Drop for FileJournal {
+    fn drop(&mut self) {
+        self.queue.close();
+        if let Some(h) = self.writer.lock().take() {
+            // The last handle may go with a callback run on the writer
+            // itself, which then drains and exits on its own.
+            #[cfg(not(loom))]
+            if h.thread().id() == thread::current().id() {
+                return;
+            }
+            let _ = h.join();
+        }
+    }
+}
+
+impl Journal for FileJournal {
+    fn append(
+        &self,
+        stream: &str,
+        expected_seq: u64,
+        events: Vec<Vec<u8>>,
+    ) -> Result<u64, JournalError> {
+        self.refuse_writer_thread()?;
+        let (tx, rx) = oneshot();
+        self.append_with(
+            stream,
+            expected_seq,
+            events,
+            Box::new(move |r| tx.complete(r)),
+        );
+        rx.wait().unwrap_or(Err(JournalError::Closed))
+    }
+
+    fn append_with(&self, stream: &str, expected_seq: u64, events: Vec<Vec<u8>>, done: AppendDone) {
+        if let Err(e) = check_stream(stream) {
+            return done(Err(e));
+        }
+        self.submit(Request::Append {
+            stream: stream.to_owned(),
+            expected: expected_seq,
+            events,
+            done,
+        });
+    }
+
+    fn read(
+        &self,
+        stream: &str,
+        from: u64,
+        to: u64,
+        max: usize,
+    ) -> Result<Vec<PersistedEvent>, JournalError> {
+        check_stream(stream)?;
+        let locs: Vec<(u64, u64, Loc)> = self
+            .shared
+            .index
+            .lock()
+            .read(stream, from, to, max)
+            .into_iter()
+            .map(|(seq, offset, loc)| (seq, offset, *loc))
+            .collect();
+        let payloads = self.payloads(&locs.iter().map(|l| l.2).collect::<Vec<_>>())?;
+        Ok(locs
+            .into_iter()
+            .zip(payloads)
+            .map(|((seq, offset, _), payload)| PersistedEvent {
+                stream: stream.to_owned(),
+                seq,
+                offset,
+                payload,
+            })
+            .collect())
+    }
+
+    fn highest_seq(&self, stream: &str) -> Result<u64, JournalError> {
+        check_stream(stream)?;
+        Ok(self.shared.index.lock().highest(stream))
+    }
+
+    fn delete_to(&self, stream: &str, seq: u64) -> Result<(), JournalError> {
+        check_stream(stream)?;
+        self.refuse_writer_thread()?;
+        let (tx, rx) = oneshot();
+        self.submit(Request::Delete {
+            stream: stream.to_owned(),
+            to_seq: seq,
+            done: Box::new(move |r| tx.complete(r)),
+        });
+        rx.wait().unwrap_or(Err(JournalError::Closed))
+    }
+
+    fn read_all(&self, from: u64, max: usize) -> Result<Vec<PersistedEvent>, JournalError> {
+        let entries: Vec<(u64, String, u64, Loc)> = self
+            .shared
+            .index
+            .lock()
+            .read_all(from, max)
+            .into_iter()
+            .map(|(offset, e)| (offset, e.stream.to_string(), e.seq, e.item))
+            .collect();
+        let payloads = self.payloads(&entries.iter().map(|e| e.3).collect::<Vec<_>>())?;
+        Ok(entries
+            .into_iter()
+            .zip(payloads)
+            .map(|((offset, stream, seq, _), payload)| PersistedEvent {
+                stream,
+                seq,
+                offset,
+                payload,
+            })
+            .collect())
+    }
+
+    fn highest_offset(&self) -> u64 {
+        self.shared.index.lock().highest_offset()
+    }
+
+    fn subscribe(&self, listener: AppendListener) {
+        self.shared.listeners.lock().push(Arc::new(listener));
+    }
+}

@@ -1,0 +1,270 @@
+//! The [`Journal`] trait: durable, append-only event streams, and its errors.
+
+use std::error::Error;
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// One stored event: its stream, its sequence number in that stream (from 1,
+/// contiguous), its offset in the journal's global order (from 1) and the
+/// bytes a [`crate::persist::Codec`] made of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersistedEvent {
+    /// The stream (for an event-sourced actor, its persistence id).
+    pub stream: String,
+    /// The position in its stream, from 1.
+    pub seq: u64,
+    /// The position in the journal's global order, from 1.
+    pub offset: u64,
+    /// The encoded event.
+    pub payload: Vec<u8>,
+}
+
+/// What is called with the outcome of an [`Journal::append_with`]: the new
+/// highest sequence number of the stream, or why nothing was acknowledged.
+pub type AppendDone = Box<dyn FnOnce(Result<u64, JournalError>) + Send + 'static>;
+
+/// A listener for new appends (see [`Journal::subscribe`]): called with the
+/// journal's highest global offset after each acknowledged append; returns
+/// whether it wants to hear more (`false` removes it).
+pub type AppendListener = Box<dyn Fn(u64) -> bool + Send + Sync + 'static>;
+
+/// A durable store of event streams, the ground truth of event sourcing.
+///
+/// Each stream is an append-only sequence numbered from 1. An append names the
+/// sequence number it expects the stream to be at (optimistic concurrency): a
+/// stale writer gets [`JournalError::Conflict`] and nothing is written. The
+/// events of one append are stored atomically: after a crash either all of
+/// them are there or none. Across streams the journal keeps a global order
+/// (the offsets of [`PersistedEvent`]) for projections.
+///
+/// Implementations: [`crate::persist::MemoryJournal`] (for tests) and
+/// [`crate::persist::FileJournal`] (segment files on disk). The trait is kept
+/// narrow so that other backends (a database) fit behind it.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{Journal, JournalError, MemoryJournal};
+///
+/// let journal = MemoryJournal::new();
+/// assert_eq!(journal.append("user-1", 0, vec![b"registered".to_vec()])?, 1);
+/// assert_eq!(journal.append("user-1", 1, vec![b"a".to_vec(), b"b".to_vec()])?, 3);
+/// // A writer that has not seen seq 3 is refused.
+/// assert!(matches!(
+///     journal.append("user-1", 1, vec![b"late".to_vec()]),
+///     Err(JournalError::Conflict { actual: 3, .. })
+/// ));
+/// let events = journal.read("user-1", 2, u64::MAX, 10)?;
+/// assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 3]);
+/// # Ok::<(), JournalError>(())
+/// ```
+pub trait Journal: Send + Sync + 'static {
+    /// Appends `events` to `stream` as one atomic write, if the stream's
+    /// highest sequence number is `expected_seq` (0 for a new stream); they
+    /// get the numbers `expected_seq + 1 ..`. Returns the new highest
+    /// sequence number once the events are stored as durably as the journal
+    /// promises. An empty `events` writes nothing and returns `expected_seq`.
+    ///
+    /// # Errors
+    /// [`JournalError::Conflict`] if the stream is elsewhere,
+    /// [`JournalError::EmptyStreamId`], or a storage failure, after which
+    /// nothing was acknowledged (the events may or may not be on disk).
+    fn append(
+        &self,
+        stream: &str,
+        expected_seq: u64,
+        events: Vec<Vec<u8>>,
+    ) -> Result<u64, JournalError>;
+
+    /// Like [`Journal::append`], but hands the outcome to `done` instead of
+    /// waiting for it. A journal with a writer thread of its own calls `done`
+    /// on that thread, so the caller never blocks on I/O; the default runs the
+    /// append here and then `done`.
+    fn append_with(&self, stream: &str, expected_seq: u64, events: Vec<Vec<u8>>, done: AppendDone) {
+        done(self.append(stream, expected_seq, events));
+    }
+
+    /// The events of `stream` with `from <= seq <= to`, ascending, at most
+    /// `max` of them. Deleted events are left out.
+    ///
+    /// # Errors
+    /// [`JournalError::EmptyStreamId`], or a storage failure.
+    fn read(
+        &self,
+        stream: &str,
+        from: u64,
+        to: u64,
+        max: usize,
+    ) -> Result<Vec<PersistedEvent>, JournalError>;
+
+    /// The highest sequence number ever stored in `stream` (0 if none); not
+    /// lowered by [`Journal::delete_to`].
+    ///
+    /// # Errors
+    /// [`JournalError::EmptyStreamId`], or a storage failure.
+    fn highest_seq(&self, stream: &str) -> Result<u64, JournalError>;
+
+    /// Deletes the events of `stream` up to and including `seq` (at most its
+    /// highest): they are no longer read or replayed. The highest sequence
+    /// number stays, so numbers are never reused.
+    ///
+    /// # Errors
+    /// [`JournalError::EmptyStreamId`], or a storage failure.
+    fn delete_to(&self, stream: &str, seq: u64) -> Result<(), JournalError>;
+
+    /// The events of every stream with a global offset `>= from`, in global
+    /// order, at most `max` of them. Deleted events are left out.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn read_all(&self, from: u64, max: usize) -> Result<Vec<PersistedEvent>, JournalError>;
+
+    /// The highest global offset acknowledged so far (0 if none).
+    fn highest_offset(&self) -> u64;
+
+    /// Calls `listener` with the highest global offset after every
+    /// acknowledged append, until it returns `false` or the journal is
+    /// dropped. It runs on the
+    /// appending thread (or the journal's writer thread): keep it short and
+    /// non-blocking, e.g. a `try_tell` to a projection.
+    fn subscribe(&self, listener: AppendListener);
+}
+
+/// Why a journal operation failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JournalError {
+    /// The stream was not at the expected sequence number: another writer got
+    /// there first. Nothing was written.
+    Conflict {
+        /// The stream.
+        stream: String,
+        /// What the writer expected.
+        expected: u64,
+        /// Where the stream really is.
+        actual: u64,
+    },
+    /// An empty stream id.
+    EmptyStreamId,
+    /// A stored record before the end of the journal is damaged: it is never
+    /// skipped silently; the file needs a human (or a backup).
+    Corruption {
+        /// The damaged file.
+        file: PathBuf,
+        /// The byte offset of the damaged record.
+        offset: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An I/O operation failed.
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// On which file or directory.
+        path: PathBuf,
+        /// The error's kind.
+        kind: io::ErrorKind,
+        /// The error's text.
+        message: String,
+    },
+    /// The journal refuses appends since a write or fsync failed: after a
+    /// failed fsync nobody knows what reached the disk, so it must be
+    /// reopened (which recovers what is really there).
+    Failed {
+        /// The failure that stopped it.
+        cause: String,
+    },
+    /// Another journal (in this or another process) has the directory open
+    /// for writing.
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
+    /// A setting is invalid (zero segment size, a path that is a file, ...).
+    Config {
+        /// The setting.
+        setting: &'static str,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// An append or a stream id is too large to be stored.
+    TooLarge {
+        /// What was too large.
+        what: &'static str,
+    },
+    /// A blocking call (`append`, `delete_to`) from the journal's own writer
+    /// thread, in a listener or an `append_with` callback: it would wait for
+    /// itself. Use `append_with` there.
+    WouldBlockWriter,
+    /// The journal has been closed.
+    Closed,
+}
+
+impl JournalError {
+    pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, e: &io::Error) -> Self {
+        JournalError::Io {
+            op,
+            path: path.into(),
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for JournalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JournalError::Conflict {
+                stream,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "stream {stream:?} is at seq {actual}, the append expected {expected}"
+            ),
+            JournalError::EmptyStreamId => f.write_str("empty stream id"),
+            JournalError::Corruption {
+                file,
+                offset,
+                reason,
+            } => write!(
+                f,
+                "corrupt journal record in {} at offset {offset}: {reason}",
+                file.display()
+            ),
+            JournalError::Io {
+                op, path, message, ..
+            } => write!(f, "journal {op} failed on {}: {message}", path.display()),
+            JournalError::Failed { cause } => {
+                write!(f, "journal refuses appends after a failed write: {cause}")
+            }
+            JournalError::Locked { path } => {
+                write!(
+                    f,
+                    "journal is locked by another writer ({})",
+                    path.display()
+                )
+            }
+            JournalError::Config { setting, reason } => {
+                write!(f, "invalid journal setting {setting}: {reason}")
+            }
+            JournalError::TooLarge { what } => write!(f, "{what} is too large to store"),
+            JournalError::WouldBlockWriter => {
+                f.write_str("a blocking journal call on the journal's writer thread would deadlock")
+            }
+            JournalError::Closed => f.write_str("journal is closed"),
+        }
+    }
+}
+
+impl Error for JournalError {}
+
+/// Refuses an empty stream id.
+pub(crate) fn check_stream(stream: &str) -> Result<(), JournalError> {
+    if stream.is_empty() {
+        Err(JournalError::EmptyStreamId)
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,141 @@
+//! [`MemoryJournal`]: a journal that keeps everything in memory, for tests.
+
+use super::index::Index;
+use super::journal::{AppendListener, Journal, JournalError, PersistedEvent, check_stream};
+use crate::sync::Arc;
+use crate::sync::Mutex;
+use std::fmt;
+
+/// A [`Journal`] in memory: the same semantics as the file journal, nothing
+/// durable. For tests and for event-sourced actors whose state may be lost.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{Journal, MemoryJournal};
+///
+/// let journal = MemoryJournal::new();
+/// journal.append("a", 0, vec![b"1".to_vec()])?;
+/// journal.append("b", 0, vec![b"2".to_vec()])?;
+/// journal.delete_to("a", 1)?;
+/// assert!(journal.read("a", 1, u64::MAX, 10)?.is_empty());
+/// assert_eq!(journal.highest_seq("a")?, 1);
+/// assert_eq!(journal.read_all(1, 10)?[0].stream, "b");
+/// # Ok::<(), playhouse::persist::JournalError>(())
+/// ```
+pub struct MemoryJournal {
+    index: Mutex<Index<Arc<[u8]>>>,
+    listeners: Mutex<Vec<Arc<AppendListener>>>,
+}
+
+impl MemoryJournal {
+    /// An empty journal.
+    pub fn new() -> Self {
+        MemoryJournal {
+            index: Mutex::new(Index::default()),
+            listeners: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl Default for MemoryJournal {
+    fn default() -> Self {
+        MemoryJournal::new()
+    }
+}
+
+impl fmt::Debug for MemoryJournal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryJournal")
+            .field("highest_offset", &self.highest_offset())
+            .finish()
+    }
+}
+
+/// Calls every listener with `offset`, outside any lock of the journal, and
+/// removes those that are done.
+pub(crate) fn notify(listeners: &Mutex<Vec<Arc<AppendListener>>>, offset: u64) {
+    let current: Vec<_> = listeners.lock().iter().cloned().collect();
+    let done: Vec<_> = current.into_iter().filter(|l| !l(offset)).collect();
+    if !done.is_empty() {
+        listeners
+            .lock()
+            .retain(|l| !done.iter().any(|d| Arc::ptr_eq(d, l)));
+    }
+}
+
+impl Journal for MemoryJournal {
+    fn append(
+        &self,
+        stream: &str,
+        expected_seq: u64,
+        events: Vec<Vec<u8>>,
+    ) -> Result<u64, JournalError> {
+        check_stream(stream)?;
+        let (highest, offset) = {
+            let mut index = self.index.lock();
+            index.check(stream, expected_seq)?;
+            if events.is_empty() {
+                return Ok(expected_seq);
+            }
+            let highest = index.push(stream, events.into_iter().map(Arc::from));
+            (highest, index.highest_offset())
+        };
+        notify(&self.listeners, offset);
+        Ok(highest)
+    }
+
+    fn read(
+        &self,
+        stream: &str,
+        from: u64,
+        to: u64,
+        max: usize,
+    ) -> Result<Vec<PersistedEvent>, JournalError> {
+        check_stream(stream)?;
+        let index = self.index.lock();
+        Ok(index
+            .read(stream, from, to, max)
+            .into_iter()
+            .map(|(seq, offset, payload)| PersistedEvent {
+                stream: stream.to_owned(),
+                seq,
+                offset,
+                payload: payload.to_vec(),
+            })
+            .collect())
+    }
+
+    fn highest_seq(&self, stream: &str) -> Result<u64, JournalError> {
+        check_stream(stream)?;
+        Ok(self.index.lock().highest(stream))
+    }
+
+    fn delete_to(&self, stream: &str, seq: u64) -> Result<(), JournalError> {
+        check_stream(stream)?;
+        self.index.lock().delete_to(stream, seq);
+        Ok(())
+    }
+
+    fn read_all(&self, from: u64, max: usize) -> Result<Vec<PersistedEvent>, JournalError> {
+        let index = self.index.lock();
+        Ok(index
+            .read_all(from, max)
+            .into_iter()
+            .map(|(offset, e)| PersistedEvent {
+                stream: e.stream.to_string(),
+                seq: e.seq,
+                offset,
+                payload: e.item.to_vec(),
+            })
+            .collect())
+    }
+
+    fn highest_offset(&self) -> u64 {
+        self.index.lock().highest_offset()
+    }
+
+    fn subscribe(&self, listener: AppendListener) {
+        self.listeners.lock().push(Arc::new(listener));
+    }
+}

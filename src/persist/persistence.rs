@@ -1,0 +1,124 @@
+//! [`Persistence`]: the journal, the snapshot store and the one-writer-per-stream
+//! leases that event-sourced actors share.
+
+use super::error::PersistError;
+use super::journal::Journal;
+use super::snapshot::SnapshotStore;
+use crate::SpawnOptions;
+use crate::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::fmt;
+
+/// The stores event-sourced actors and projections use, plus the registry
+/// that lets only one live actor write each stream. Cheap to clone; clones
+/// share everything.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{MemoryJournal, MemorySnapshotStore, Persistence};
+/// use std::sync::Arc;
+///
+/// let persistence = Persistence::new(Arc::new(MemoryJournal::new()))
+///     .with_snapshots(Arc::new(MemorySnapshotStore::new()));
+/// assert_eq!(persistence.journal().highest_offset(), 0);
+/// ```
+#[derive(Clone)]
+pub struct Persistence {
+    journal: Arc<dyn Journal>,
+    snapshots: Option<Arc<dyn SnapshotStore>>,
+    leases: Arc<Mutex<Leases>>,
+    port: SpawnOptions,
+}
+
+/// Who writes which stream: the actor id and the token of its current
+/// instance. An actor keeps its id across supervisor restarts, so its next
+/// instance takes the lease over; another actor is refused.
+#[derive(Default)]
+struct Leases {
+    held: HashMap<String, (u64, u64)>,
+    next_token: u64,
+}
+
+impl Persistence {
+    /// Event-sourced actors on `journal`, without snapshots.
+    pub fn new(journal: Arc<dyn Journal>) -> Self {
+        Persistence {
+            journal,
+            snapshots: None,
+            leases: Arc::new(Mutex::new(Leases::default())),
+            port: SpawnOptions::new(),
+        }
+    }
+
+    /// Spawn options of the small child actor through which each
+    /// event-sourced actor and projection hands its writes to the stores.
+    /// The file journal and file snapshot store never block it (they have
+    /// writer threads). For a store whose `append_with` or `save_with` block
+    /// (the traits' defaults, e.g. a database client), pass
+    /// `SpawnOptions::new().dedicated_thread()` so that no pool worker waits
+    /// for the storage.
+    pub fn port_options(mut self, options: SpawnOptions) -> Self {
+        self.port = options;
+        self
+    }
+
+    /// The options [`Persistence::port_options`] set.
+    pub(crate) fn port(&self) -> SpawnOptions {
+        self.port.clone()
+    }
+
+    /// Keeps snapshots in `store`.
+    pub fn with_snapshots(mut self, store: Arc<dyn SnapshotStore>) -> Self {
+        self.snapshots = Some(store);
+        self
+    }
+
+    /// The journal.
+    pub fn journal(&self) -> &Arc<dyn Journal> {
+        &self.journal
+    }
+
+    /// The snapshot store, if any.
+    pub fn snapshots(&self) -> Option<&Arc<dyn SnapshotStore>> {
+        self.snapshots.as_ref()
+    }
+
+    /// Whether a live actor writes `stream`.
+    pub fn is_leased(&self, stream: &str) -> bool {
+        self.leases.lock().held.contains_key(stream)
+    }
+
+    /// Takes `stream` for the instance of actor `actor`; returns its token.
+    pub(crate) fn acquire(&self, stream: &str, actor: u64) -> Result<u64, PersistError> {
+        let mut leases = self.leases.lock();
+        if let Some(&(holder, _)) = leases.held.get(stream)
+            && holder != actor
+        {
+            return Err(PersistError::StreamInUse {
+                stream: stream.to_owned(),
+            });
+        }
+        leases.next_token += 1;
+        let token = leases.next_token;
+        leases.held.insert(stream.to_owned(), (actor, token));
+        Ok(token)
+    }
+
+    /// Gives `stream` back, unless a newer instance has taken it over.
+    pub(crate) fn release(&self, stream: &str, token: u64) {
+        let mut leases = self.leases.lock();
+        if leases.held.get(stream).is_some_and(|&(_, t)| t == token) {
+            leases.held.remove(stream);
+        }
+    }
+}
+
+impl fmt::Debug for Persistence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Persistence")
+            .field("snapshots", &self.snapshots.is_some())
+            .field("leased_streams", &self.leases.lock().held.len())
+            .finish()
+    }
+}
