@@ -29,10 +29,10 @@ impl Actor for Relay {
             return Ok(());
         }
         self.log.lock().unwrap().push(format!("{}:{n}", self.me));
-        if n > 0 {
-            if let Some(next) = &self.next {
-                ctx.send(next, (None, n - 1))?;
-            }
+        if n > 0
+            && let Some(next) = &self.next
+        {
+            ctx.send(next, (None, n - 1))?;
         }
         Ok(())
     }
