@@ -475,7 +475,9 @@ impl<A: Actor> Context<A> {
     /// (stop requests, ask answers, watch notices, [`Context::run_after`]
     /// continuations) still run. For an actor that must wait for something
     /// outside the pool (a full channel, a slow device) without blocking its
-    /// worker: suspend, then retry from a `run_after` continuation.
+    /// worker: suspend, then retry from a `run_after` continuation. The
+    /// suspension ends with the instance: a restarted instance starts taking
+    /// messages.
     pub fn suspend(&mut self) {
         self.st.suspended = true;
     }

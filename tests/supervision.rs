@@ -1230,3 +1230,49 @@ fn a_deep_child_failing_its_first_start_fails_the_top_level_spawn() {
     assert_eq!(events(&log), ["start:first", "stop:first"]);
     system.shutdown().unwrap();
 }
+
+/// Suspends itself on `Suspend` and fails from a continuation while
+/// suspended; answers `Ping` with its instance's number.
+enum Susp {
+    Suspend,
+    Ping(Reply<u64>),
+}
+
+struct SelfSuspending(u64);
+
+impl Actor for SelfSuspending {
+    type Msg = Susp;
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: Susp) -> Result<(), ActorError> {
+        match msg {
+            Susp::Suspend => {
+                ctx.suspend();
+                ctx.run_after(Duration::ZERO, |_, _| Err("failed while suspended".into()));
+            }
+            Susp::Ping(r) => {
+                let _ = r.send(self.0);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_restarted_instance_takes_messages_though_the_failed_one_was_suspended() {
+    let system = System::new();
+    let instances = Arc::new(AtomicU64::new(0));
+    let made = instances.clone();
+    let sup = Supervisor::builder()
+        .child(ChildSpec::new("susp", move || {
+            SelfSuspending(made.fetch_add(1, Ordering::SeqCst) + 1)
+        }))
+        .spawn(&system)
+        .unwrap();
+    let child = sup
+        .child::<SelfSuspending>("susp")
+        .expect("started by spawn");
+    child.tell(Susp::Suspend).unwrap();
+    // The fresh instance starts unsuspended, so this ask is answered by it.
+    assert_eq!(child.ask(Susp::Ping, LIMIT).unwrap(), 2);
+    assert_eq!(instances.load(Ordering::SeqCst), 2);
+    system.shutdown().unwrap();
+}

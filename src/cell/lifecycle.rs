@@ -66,6 +66,10 @@ impl<A: Actor> Cell<A> {
             self.shared.count_restart();
         }
         ctx.st.forget_dead_watched();
+        // A suspension by `Context::suspend` belongs to the instance that
+        // asked for it; a fresh instance starts taking messages. (Parked
+        // sends stay counted: they are messages already on their way.)
+        ctx.st.suspended = false;
         let started = catch_unwind(AssertUnwindSafe(|| fresh.started(ctx)));
         *actor = Some(fresh);
         ctx.st.live = true;
