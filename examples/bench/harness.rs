@@ -186,6 +186,13 @@ impl PoolCounts {
     }
 }
 
+/// A side that returns `(items, elapsed)` is a plain timed sample.
+impl From<(u64, Duration)> for Sample {
+    fn from((items, elapsed): (u64, Duration)) -> Self {
+        Sample::timed(items, elapsed)
+    }
+}
+
 impl Sample {
     pub fn timed(items: u64, elapsed: Duration) -> Self {
         Sample {

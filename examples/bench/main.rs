@@ -61,7 +61,7 @@
 //! [`workloads`], whose closures read the sizes and call the two sides; its
 //! size is a field of `Sizes` (`harness.rs`), set in `full`, `quick`, `tiny`
 //! and `scaled`. A side returning `(items, elapsed)` becomes a sample with
-//! `Sample::timed(items, elapsed)`, as the breaker entry shows.
+//! `.into()`, as the breaker entry shows.
 //! `tests/bench_workloads.rs` includes this file: add the workload's name to
 //! the list its JSON test expects.
 
@@ -160,14 +160,8 @@ pub fn workloads() -> Vec<Workload> {
         Workload {
             name: "breaker",
             unit: "calls/s",
-            playhouse: |s| {
-                let (items, elapsed) = breaker::playhouse(s.breaker);
-                Sample::timed(items, elapsed)
-            },
-            baseline: |s| {
-                let (items, elapsed) = breaker::baseline(s.breaker);
-                Sample::timed(items, elapsed)
-            },
+            playhouse: |s| breaker::playhouse(s.breaker).into(),
+            baseline: |s| breaker::baseline(s.breaker).into(),
             floor: None,
             note: |s| {
                 format!(
@@ -179,14 +173,8 @@ pub fn workloads() -> Vec<Workload> {
         Workload {
             name: "stream",
             unit: "elements/s",
-            playhouse: |s| {
-                let (items, elapsed) = stream::playhouse(s.stream);
-                Sample::timed(items, elapsed)
-            },
-            baseline: |s| {
-                let (items, elapsed) = stream::baseline(s.stream);
-                Sample::timed(items, elapsed)
-            },
+            playhouse: |s| stream::playhouse(s.stream).into(),
+            baseline: |s| stream::baseline(s.stream).into(),
             floor: None,
             note: |s| {
                 format!(
@@ -198,14 +186,8 @@ pub fn workloads() -> Vec<Workload> {
         Workload {
             name: "fsync-append",
             unit: "appends/s",
-            playhouse: |s| {
-                let (items, elapsed) = persist::playhouse(s.fsync_appends);
-                Sample::timed(items, elapsed)
-            },
-            baseline: |s| {
-                let (items, elapsed) = persist::baseline(s.fsync_appends);
-                Sample::timed(items, elapsed)
-            },
+            playhouse: |s| persist::playhouse(s.fsync_appends).into(),
+            baseline: |s| persist::baseline(s.fsync_appends).into(),
             floor: None,
             note: |s| {
                 format!(
@@ -217,14 +199,8 @@ pub fn workloads() -> Vec<Workload> {
         Workload {
             name: "group-commit-1",
             unit: "appends/s",
-            playhouse: |s| {
-                let (items, elapsed) = persist::group_commit(s.group_appends, 1);
-                Sample::timed(items, elapsed)
-            },
-            baseline: |s| {
-                let (items, elapsed) = persist::baseline(s.fsync_appends);
-                Sample::timed(items, elapsed)
-            },
+            playhouse: |s| persist::group_commit(s.group_appends, 1).into(),
+            baseline: |s| persist::baseline(s.fsync_appends).into(),
             floor: None,
             note: |s| {
                 format!(
@@ -236,14 +212,8 @@ pub fn workloads() -> Vec<Workload> {
         Workload {
             name: "group-commit-8",
             unit: "appends/s",
-            playhouse: |s| {
-                let (items, elapsed) = persist::group_commit(s.group_appends, 8);
-                Sample::timed(items, elapsed)
-            },
-            baseline: |s| {
-                let (items, elapsed) = persist::baseline(s.fsync_appends);
-                Sample::timed(items, elapsed)
-            },
+            playhouse: |s| persist::group_commit(s.group_appends, 8).into(),
+            baseline: |s| persist::baseline(s.fsync_appends).into(),
             floor: None,
             note: |s| {
                 format!(
@@ -255,14 +225,8 @@ pub fn workloads() -> Vec<Workload> {
         Workload {
             name: "group-commit-64",
             unit: "appends/s",
-            playhouse: |s| {
-                let (items, elapsed) = persist::group_commit(s.group_appends, 64);
-                Sample::timed(items, elapsed)
-            },
-            baseline: |s| {
-                let (items, elapsed) = persist::baseline(s.fsync_appends);
-                Sample::timed(items, elapsed)
-            },
+            playhouse: |s| persist::group_commit(s.group_appends, 64).into(),
+            baseline: |s| persist::baseline(s.fsync_appends).into(),
             floor: None,
             note: |s| {
                 format!(
@@ -274,14 +238,8 @@ pub fn workloads() -> Vec<Workload> {
         Workload {
             name: "replay",
             unit: "events/s",
-            playhouse: |s| {
-                let (items, elapsed) = persist::replay(s.replay_events);
-                Sample::timed(items, elapsed)
-            },
-            baseline: |s| {
-                let (items, elapsed) = persist::replay_baseline(s.replay_events);
-                Sample::timed(items, elapsed)
-            },
+            playhouse: |s| persist::replay(s.replay_events).into(),
+            baseline: |s| persist::replay_baseline(s.replay_events).into(),
             floor: None,
             note: |s| {
                 format!(
