@@ -108,7 +108,7 @@ impl fmt::Display for BuildError {
                 f,
                 "invalid configuration: low watermark {low} must be below the mailbox capacity {capacity}"
             ),
-            BuildErrorKind::Thread(e) => write!(f, "could not start a thread: {e}"),
+            BuildErrorKind::Thread(_) => f.write_str("could not start a thread"),
         }
     }
 }
@@ -271,7 +271,7 @@ impl fmt::Display for SpawnError {
             SpawnError::SystemStopped => f.write_str("the actor system is shutting down"),
             SpawnError::ParentStopping => f.write_str("the parent actor is stopping"),
             SpawnError::NameTaken(n) => write!(f, "an actor named {n:?} is already running"),
-            SpawnError::Config(e) => write!(f, "invalid spawn options: {e}"),
+            SpawnError::Config(_) => f.write_str("invalid spawn options"),
             SpawnError::NotSimulated(what) => {
                 write!(
                     f,
@@ -494,3 +494,19 @@ impl fmt::Display for Failure {
 }
 
 impl Error for Failure {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_error_leaves_the_os_text_to_its_source() {
+        let err = BuildError::thread(std::io::Error::other("no more threads"));
+        assert_eq!(err.to_string(), "could not start a thread");
+        assert_eq!(
+            err.source().map(|s| s.to_string()).as_deref(),
+            Some("no more threads")
+        );
+        assert_eq!(err.setting(), None);
+    }
+}
