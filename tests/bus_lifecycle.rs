@@ -222,7 +222,10 @@ fn a_stopped_bus_hands_events_back() {
     );
     assert_eq!(err.to_string(), "event bus did not answer");
     let cause = std::error::Error::source(&err).map(|e| e.to_string());
-    assert_eq!(cause.as_deref(), Some("asked actor stopped before answering"));
+    assert_eq!(
+        cause.as_deref(),
+        Some("asked actor stopped before answering")
+    );
     assert_eq!(bus.stats(LIMIT), Err(AskError::Closed));
     system.shutdown().unwrap();
 }
