@@ -962,6 +962,10 @@ impl Error for QuiescenceTimeout {}
 
 /// How an actor failed: the panic message, or the error its handler returned.
 ///
+/// It is the last stop of a handler's error (logged, and the reason of the
+/// actor's [`ExitReason::Failed`](crate::ExitReason::Failed)), so its text
+/// carries the error's whole `source()` chain, each cause after a colon.
+///
 /// # Examples
 ///
 /// ```
@@ -1017,7 +1021,17 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Panic(m) => write!(f, "panicked: {m}"),
-            Failure::Error(e) => write!(f, "failed: {e}"),
+            Failure::Error(e) => {
+                // The end of the line: nothing reports this error's sources
+                // after it, so its text carries the whole chain.
+                write!(f, "failed: {e}")?;
+                let mut source = e.source();
+                while let Some(cause) = source {
+                    write!(f, ": {cause}")?;
+                    source = cause.source();
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -3,11 +3,11 @@
 //! own level and `source()` gives the cause, so no message repeats the text
 //! of the error below it.
 
-use playhouse::breaker::{CallError, Rejected};
+use playhouse::breaker::{CallError, ConfigError, Rejected};
 use playhouse::bus::SubscribeError;
 use playhouse::persist::{CodecError, CommandError, JournalError, PersistError};
 use playhouse::stream::{Overrun, PushError, StartError, StreamError};
-use playhouse::testkit::WaitError;
+use playhouse::testkit::{ExpectError, WaitError};
 use playhouse::{
     AskError, BuildError, Failure, SendError, SendTimeoutError, SpawnError, SupervisorError,
     TrySendError,
@@ -112,6 +112,28 @@ fn every_error() -> Vec<Box<dyn Error + 'static>> {
         Box::new(StreamError::Cancelled),
         Box::new(PushError::Closed(1)),
         Box::new(Overrun),
+        Box::new(Rejected::Open {
+            retry_after: Duration::from_secs(3),
+        }),
+        Box::new(ConfigError::NoTripRule),
+        Box::new(ConfigError::FactorBelowOne(0.5)),
+        Box::new(JournalError::Conflict {
+            stream: "order-1".into(),
+            expected: 3,
+            actual: 4,
+        }),
+        Box::new(JournalError::Io {
+            op: "append",
+            path: "journal/0001.log".into(),
+            kind: std::io::ErrorKind::StorageFull,
+            message: "no space left on device".into(),
+        }),
+        Box::new(JournalError::WouldBlockWriter),
+        Box::new(CodecError::msg("truncated")),
+        Box::new(ExpectError::<u32>::Closed {
+            expected: "a greeting".into(),
+            received: vec![1],
+        }),
         Box::new(WaitError::Closed),
         Box::new(WaitError::Spawn(SpawnError::SystemStopped)),
         Box::new(WaitError::Ask(AskError::Timeout)),
@@ -155,7 +177,31 @@ fn errors_from_a_running_system_read_well() {
             "invalid configuration: mailbox capacity must be at least 1",
         ]
     );
-    system.shutdown().expect("nothing was lost");
+    let poller = system.spawn(|| Poller).expect("a running system");
+    poller.tell(()).expect("a live actor");
+    let busy = system
+        .await_quiescent(Duration::from_millis(20))
+        .expect_err("the poller never drains");
+    check_chain(&busy);
+    let lost = system
+        .shutdown_timeout(Duration::from_millis(20))
+        .expect_err("the poller's last message is lost");
+    check_chain(&lost);
+}
+
+/// Always has one more message for itself: it never drains.
+struct Poller;
+
+impl playhouse::Actor for Poller {
+    type Msg = ();
+    fn handle(
+        &mut self,
+        ctx: &mut playhouse::Context<Self>,
+        _: (),
+    ) -> Result<(), playhouse::ActorError> {
+        ctx.send(&ctx.addr(), ())?;
+        Ok(())
+    }
 }
 
 struct Idle;
