@@ -577,7 +577,6 @@ pub struct StuckActor {
 /// let err = system.shutdown_timeout(Duration::from_millis(50)).unwrap_err();
 /// assert!(err.to_string().starts_with("shutdown within 50ms lost work"));
 /// assert_eq!(err.busy(), ["poller"]);
-/// assert!(err.stuck().is_empty() && err.abandoned().is_empty()); // it stopped when asked
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -656,23 +655,38 @@ impl ShutdownError {
     /// # Examples
     ///
     /// ```
-    /// # use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
-    /// # use std::time::Duration;
-    /// /// Always has one more message for itself: it never drains.
-    /// struct Poller;
-    /// impl Actor for Poller {
+    /// use playhouse::{Actor, ActorError, Context, System};
+    /// use std::sync::{Arc, Mutex, mpsc};
+    /// use std::time::Duration;
+    ///
+    /// /// Holds the only worker until the gate opens.
+    /// struct Blocker { entered: mpsc::Sender<()>, gate: Arc<Mutex<mpsc::Receiver<()>>> }
+    /// impl Actor for Blocker {
     ///     type Msg = ();
-    ///     fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
-    ///         ctx.send(&ctx.addr(), ())?;
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+    ///         let _ = self.entered.send(());
+    ///         let _ = self.gate.lock().unwrap().recv();
     ///         Ok(())
     ///     }
     /// }
+    /// struct Sink;
+    /// impl Actor for Sink {
+    ///     type Msg = u32;
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: u32) -> Result<(), ActorError> { Ok(()) }
+    /// }
     ///
-    /// let system = System::new();
-    /// let poller = system.spawn(|| Poller)?;
-    /// poller.tell(())?;
-    /// let err = system.shutdown_timeout(Duration::from_millis(50)).unwrap_err();
-    /// assert!(err.dead_letters() >= 1); // its last message to itself
+    /// let (entered_tx, entered) = mpsc::channel();
+    /// let (open, gate) = mpsc::channel::<()>();
+    /// let gate = Arc::new(Mutex::new(gate));
+    /// let system = System::builder().workers(1).build()?;
+    /// let blocker = system.spawn(move || Blocker { entered: entered_tx.clone(), gate: Arc::clone(&gate) })?;
+    /// blocker.tell(())?;
+    /// entered.recv()?; // the one worker is taken
+    /// let sink = system.spawn(|| Sink)?;
+    /// sink.tell(1)?; // accepted, and never handled
+    /// let err = system.shutdown_timeout(Duration::ZERO).unwrap_err();
+    /// assert_eq!(err.dead_letters(), 1);
+    /// let _ = open.send(());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn dead_letters(&self) -> u64 {
