@@ -95,6 +95,7 @@ mod cell;
 mod context;
 mod dedicated;
 mod error;
+pub mod guide;
 mod mailbox;
 mod panic;
 pub mod persist;
