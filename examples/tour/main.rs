@@ -52,6 +52,7 @@ use crate::order::{
 use crate::payments::{Cashier, CashierMsg, Gateway, PaymentError};
 use crate::report::{DeadLetterCount, Replay, Run};
 use crate::rng::SplitMix64;
+use crossbeam_channel::Receiver;
 use playhouse::breaker::{BreakerAddr, CircuitBreaker, Listeners, Transition};
 use playhouse::bus::{EventBus, EventBusExt, Subscribe};
 use playhouse::persist::{EventSourcedAddr, FileJournal, Persistence, ProjectionAddr, ReadAfter};
@@ -212,31 +213,32 @@ fn log_transition(t: &Transition) {
     );
 }
 
-/// Runs the shop until every order has reached its end, then shuts it down.
-fn run(dir: &Path) -> Result<Run, Box<dyn Error>> {
-    let started = Instant::now();
-    let dead_letters = Arc::new(DeadLetterCount::default());
-    let system = System::builder()
-        .name("shop")
-        .on_dead_letter({
-            let count = Arc::clone(&dead_letters);
-            move |letter| count.add(letter)
-        })
-        .build()?;
-    let journal = Arc::new(FileJournal::open(dir)?);
-    let persistence = Persistence::new(journal.clone());
-    let bus = EventBus::builder()
-        .topic_fn(order::topic)
-        .name("events")
-        .spawn(&system)?;
+/// The shop's actors, as the tour talks to them.
+struct Shop {
+    desk: Addr<Desk>,
+    cashier: Addr<Cashier>,
+    breaker: payments::Breaker,
+    fulfilment: Addr<Supervisor>,
+    packers: Vec<Addr<Packer>>,
+    /// Signalled once every order has reached its end.
+    done: Receiver<()>,
+    /// The breaker's transitions, as its listener heard them.
+    transitions: Receiver<Transition>,
+}
 
-    // The supervision tree: shop (one-for-one) holds the gateway, the
-    // breaker, the desk, the cashier and the fulfilment supervisor, which
-    // holds the packers. Each add_child returns once the child has started.
+/// Builds the supervision tree: `shop` (one-for-one) holds the gateway, the
+/// breaker, the desk, the cashier and the `fulfilment` supervisor, which
+/// holds the packers. Each `add_child` answers with the child's address,
+/// which stays the same across restarts, so it can be wired into the next.
+fn open_shop(
+    system: &System,
+    persistence: &Persistence,
+    bus: &desk::Bus,
+) -> Result<Shop, Box<dyn Error>> {
     let shop = Supervisor::builder()
         .name("shop")
         .intensity(5, Duration::from_secs(1))
-        .spawn(&system)?;
+        .spawn(system)?;
     let gateway = shop.add_child(ChildSpec::new("gateway", || Gateway::new(SEED)), T)?;
     let (transitions_tx, transitions) = crossbeam_channel::unbounded();
     let listeners = Listeners::new().on_transition(move |t| {
@@ -287,11 +289,43 @@ fn run(dir: &Path) -> Result<Run, Box<dyn Error>> {
         })
         .collect::<Result<Vec<_>, _>>()?;
 
-    // Wiring by the bus: the cashier hears of placed orders, the streams of
-    // paid ones.
+    // The cashier hears of placed orders from the bus.
     bus.subscribe(Topic::Placed, cashier.recipient_with(CashierMsg::Event), T)?;
+    Ok(Shop {
+        desk,
+        cashier,
+        breaker,
+        fulfilment,
+        packers,
+        done,
+        transitions,
+    })
+}
+
+/// Runs the shop until every order has reached its end, then shuts it down.
+fn run(dir: &Path) -> Result<Run, Box<dyn Error>> {
+    let started = Instant::now();
+    let dead_letters = Arc::new(DeadLetterCount::default());
+    let system = System::builder()
+        .name("shop")
+        .on_dead_letter({
+            let count = Arc::clone(&dead_letters);
+            move |letter| count.add(letter)
+        })
+        .build()?;
+    let journal = Arc::new(FileJournal::open(dir)?);
+    let persistence = Persistence::new(journal.clone());
+    let bus = EventBus::builder()
+        .topic_fn(order::topic)
+        .name("events")
+        .spawn(&system)?;
+
+    let shop = open_shop(&system, &persistence, &bus)?;
+
+    // Two streams read paid orders from the bus; a plain thread reads how
+    // orders ended.
     let revenue = fulfilment::revenue(&bus, &system)?;
-    let dispatch = fulfilment::dispatch(&bus, &system, packers)?;
+    let dispatch = fulfilment::dispatch(&bus, &system, shop.packers.clone())?;
     let (notices_tx, notices) = crossbeam_channel::bounded(16);
     let outcomes = Subscribe::topics([Topic::Rejected, Topic::PaymentFailed, Topic::Shipped]);
     bus.subscribe_channel(outcomes, notices_tx, T)?;
@@ -301,12 +335,13 @@ fn run(dir: &Path) -> Result<Run, Box<dyn Error>> {
     log::info!("the shop is open: {ORDERS} orders on their way, in bursts of {BURST}");
 
     let producer = std::thread::Builder::new().name("producer".into()).spawn({
-        let desk = desk.clone();
+        let desk = shop.desk.clone();
         move || produce(desk)
     })?;
     let held_back = producer.join().map_err(|_| "the producer panicked")??;
     log::info!("the producer is done; the desk's full mailbox held it back {held_back} times");
-    done.recv_timeout(Duration::from_secs(30))
+    shop.done
+        .recv_timeout(Duration::from_secs(30))
         .map_err(|_| "the orders did not all reach an end within 30 s")?;
     log::info!("every order has reached its end");
 
@@ -317,10 +352,15 @@ fn run(dir: &Path) -> Result<Run, Box<dyn Error>> {
     let notified = notifier.join().map_err(|_| "the notifier panicked")?;
     let windows = revenue.wait(T)?;
     let dispatched = dispatch.wait(T)?;
-    let tally = desk.ask(DeskMsg::Tally, T)?;
-    let payments = cashier.ask(CashierMsg::Stats, T)?;
-    let breaker = breaker.breaker_metrics(T)?;
-    let restarts = fulfilment.children(T)?.iter().map(|c| c.restarts).sum();
+    let tally = shop.desk.ask(DeskMsg::Tally, T)?;
+    let payments = shop.cashier.ask(CashierMsg::Stats, T)?;
+    let breaker = shop.breaker.breaker_metrics(T)?;
+    let restarts = shop
+        .fulfilment
+        .children(T)?
+        .iter()
+        .map(|c| c.restarts)
+        .sum();
     let metrics = system.metrics();
     let journal = journal.stats();
 
@@ -333,7 +373,7 @@ fn run(dir: &Path) -> Result<Run, Box<dyn Error>> {
         tally,
         payments,
         breaker,
-        transitions: transitions.try_iter().collect(),
+        transitions: shop.transitions.try_iter().collect(),
         windows,
         dispatched,
         restarts,
