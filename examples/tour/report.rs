@@ -60,8 +60,9 @@ fn money(cents: u64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
 }
 
-/// Large orders dispatched while a small order paid before them still
-/// waited: how often the priority merge changed the order.
+/// Large orders dispatched ahead of a small order placed before them: the
+/// priority merge's work (payments held back while the breaker was open
+/// reorder a few too).
 fn jumped_the_queue(dispatched: &[Line]) -> usize {
     dispatched
         .iter()
@@ -139,7 +140,7 @@ pub fn print(run: &Run, replay: &Replay, seed: u64) {
         (
             "fulfilment",
             format!(
-                "{} dispatched, {} shipped; {} large orders went ahead of smaller ones paid earlier",
+                "{} dispatched, {} shipped; {} large orders went ahead of small ones placed before them",
                 run.dispatched.len(),
                 t.shipped,
                 jumped_the_queue(&run.dispatched)
