@@ -17,7 +17,9 @@
 //!   failed to be built; only a supervised actor's factory outlives a start.
 //!
 //! The turn itself is in `turn.rs`; stopping, halting for a restart, and watch
-//! notices are in `lifecycle.rs`.
+//! notices are in `lifecycle.rs`. A cell reaches its system only through the
+//! runtime handle below it (`runtime/`: the pool, the timer, the counts, the
+//! registry, dead letters), never through the `System` above it.
 
 pub(crate) mod current;
 mod lifecycle;

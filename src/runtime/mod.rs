@@ -6,6 +6,23 @@
 //! parents see actors through [`AnyCell`]. The cell, addresses and contexts
 //! build on this layer; the system owns it and sits above them all.
 //!
+//! # The layers of the crate, bottom up
+//!
+//! 1. `sync` (the loom shim); plain data: `error`, `exit`, `panic`, `spare`.
+//! 2. `pool`, `timer`, `mailbox`, `quiet` (the in-flight count), `watch`;
+//!    then `dedicated` (an actor's own thread) and `reply` (ask slots).
+//! 3. `runtime`: this handle.
+//! 4. The actor core, one layer: `cell` (an actor as the runtime runs it),
+//!    `actor` (the trait), `context`, `addr`, `spawn`. Their types are
+//!    mutually recursive (an `Actor`'s hooks take a `Context<Self>`, which
+//!    borrows the actor's `Cell`, which runs those hooks), so they import
+//!    one another, and nothing below them imports any of them.
+//! 5. `system`: owns the pool, the timer and this handle; shutdown.
+//! 6. `supervisor`, then the patterns (`bus`, `breaker`, `stream`,
+//!    `persist`, `testkit`), which use only the crate's root exports.
+//!
+//! Each layer imports only those below it; `tests/architecture.rs` checks it.
+//!
 //! # Map
 //!
 //! - `mod.rs`: [`Shared`], its counters and quiescence, deadlines.
