@@ -43,7 +43,10 @@ const LAYERS: &[(&[&str], bool)] = &[
     (&["actor", "addr", "cell", "context", "spawn"], true),
     (&["system"], false),
     (&["supervisor"], false),
-    (&["bus", "breaker", "stream", "persist", "testkit"], true),
+    (
+        &["bus", "breaker", "stream", "persist", "testkit", "guide"],
+        true,
+    ),
 ];
 
 #[test]

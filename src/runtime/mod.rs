@@ -19,7 +19,8 @@
 //!    one another, and nothing below them imports any of them.
 //! 5. `system`: owns the pool, the timer and this handle; shutdown.
 //! 6. `supervisor`, then the patterns (`bus`, `breaker`, `stream`,
-//!    `persist`, `testkit`), which use only the crate's root exports.
+//!    `persist`, `testkit`), which use only the crate's root exports;
+//!    `guide` is documentation.
 //!
 //! Each layer imports only those below it; `tests/architecture.rs` checks it.
 //!
