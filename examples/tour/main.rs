@@ -56,7 +56,6 @@ use crossbeam_channel::Receiver;
 use playhouse::breaker::{BreakerAddr, CircuitBreaker, Listeners, Transition};
 use playhouse::bus::{EventBus, EventBusExt, Subscribe};
 use playhouse::persist::{EventSourcedAddr, FileJournal, Persistence, ProjectionAddr, ReadAfter};
-use playhouse::testkit::await_children_running;
 use playhouse::{Addr, ChildSpec, Supervisor, SupervisorExt, System, TrySendError};
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -277,9 +276,7 @@ fn open_shop(
         }));
     }
     let fulfilment = shop.add_child(ChildSpec::supervisor("fulfilment", packing), T)?;
-    // add_child answers once the nested supervisor is spawned; its own
-    // children start right after. Wait for them before looking them up.
-    await_children_running(&fulfilment, T)?;
+    // add_child answers once the nested supervisor's children have started.
     let packers = PACKERS
         .iter()
         .map(|name| {
