@@ -139,6 +139,17 @@ impl BreakerConfig {
     }
 
     /// How long a call may take before it counts as a failed timeout.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::BreakerConfig;
+    /// use std::time::Duration;
+    ///
+    /// let config = BreakerConfig::builder().call_timeout(Duration::from_millis(250)).build()?;
+    /// assert_eq!(config.call_timeout(), Duration::from_millis(250));
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn call_timeout(&self) -> Duration {
         self.call_timeout
     }
@@ -161,11 +172,31 @@ impl BreakerConfig {
     }
 
     /// How long the breaker stays open after it first trips.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::BreakerConfig;
+    /// use std::time::Duration;
+    ///
+    /// let config = BreakerConfig::builder().reset_timeout(Duration::from_secs(5)).build()?;
+    /// assert_eq!(config.reset_timeout(), Duration::from_secs(5));
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn reset_timeout(&self) -> Duration {
         self.reset_timeout
     }
 
     /// Calls admitted in half-open before the breaker decides.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::BreakerConfig;
+    ///
+    /// assert_eq!(BreakerConfig::builder().max_probes(3).build()?.max_probes(), 3);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn max_probes(&self) -> u32 {
         self.max_probes
     }

@@ -336,6 +336,23 @@ impl StateMachine {
 
     /// The state now (an open breaker past its reset time reads open until
     /// the next acquire or [`StateMachine::reset_due`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, State, StateMachine, Verdict};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut sm = StateMachine::new(BreakerConfig::builder().max_failures(1).build()?);
+    /// let t0 = Instant::now();
+    /// let p = sm.try_acquire(t0).permit.unwrap();
+    /// let _ = sm.record(p, Verdict::Failure, t0);
+    /// // Past the reset time it still reads open: only an acquire or reset_due moves it.
+    /// assert_eq!(sm.state(), State::Open);
+    /// let _ = sm.reset_due(t0 + Duration::from_secs(1));
+    /// assert_eq!(sm.state(), State::HalfOpen);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn state(&self) -> State {
         match self.inner {
             Inner::Closed => State::Closed,

@@ -128,6 +128,20 @@ impl Persistence {
     }
 
     /// The snapshot store, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{MemoryJournal, MemorySnapshotStore, Persistence, SnapshotStore};
+    /// use std::sync::Arc;
+    ///
+    /// let persistence = Persistence::new(Arc::new(MemoryJournal::new()))
+    ///     .with_snapshots(Arc::new(MemorySnapshotStore::new()));
+    /// let store = persistence.snapshots().expect("configured");
+    /// store.save("s", 1, vec![1])?;
+    /// assert_eq!(store.load("s")?.len(), 1);
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn snapshots(&self) -> Option<&Arc<dyn SnapshotStore>> {
         self.snapshots.as_ref()
     }

@@ -44,11 +44,32 @@ pub struct Credit {
 
 impl Credit {
     /// Adds `n` credits granted by downstream.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::Credit;
+    ///
+    /// let mut credit = Credit::default();
+    /// credit.add(4); // downstream has room for four more
+    /// assert_eq!(credit.available(), 4);
+    /// ```
     pub fn add(&mut self, n: u64) {
         self.available += n;
     }
 
     /// Spends one credit, if there is one: the caller may send one element.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::Credit;
+    ///
+    /// let mut credit = Credit::default();
+    /// credit.add(1);
+    /// assert!(credit.take()); // send one element
+    /// assert!(!credit.take()); // then wait for more credit
+    /// ```
     #[must_use]
     pub fn take(&mut self) -> bool {
         if self.available == 0 {
@@ -207,6 +228,14 @@ impl CreditWindow {
     }
 
     /// The buffer's size.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::CreditWindow;
+    ///
+    /// assert_eq!(CreditWindow::new(16, 8).capacity(), 16);
+    /// ```
     pub fn capacity(&self) -> u64 {
         self.capacity
     }

@@ -261,6 +261,21 @@ impl<A: Actor> ChildSpec<A> {
 
     /// Waits for this child however long it takes to stop (OTP's `infinity`,
     /// the default for supervisor children).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, ChildSpec, Context};
+    /// # struct Flusher;
+    /// # impl Actor for Flusher {
+    /// #     type Msg = ();
+    /// #     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    /// # }
+    ///
+    /// // A child whose last handler must finish however long it takes.
+    /// let spec = ChildSpec::new("flusher", || Flusher).shutdown_infinity();
+    /// # let _ = spec;
+    /// ```
     pub fn shutdown_infinity(mut self) -> Self {
         self.entry.shutdown = None;
         self
@@ -299,6 +314,26 @@ impl<A: Actor> ChildSpec<A> {
     }
 
     /// The child's throughput (at least 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, ChildSpec, Context, Supervisor, SupervisorExt, System};
+    /// use std::time::Duration;
+    /// # struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Msg = ();
+    /// #     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let sup = Supervisor::builder().spawn(&system)?;
+    /// // Yield the worker after every message: fair to the actors beside it.
+    /// let w = sup.add_child(ChildSpec::new("w", || Worker).throughput(1), Duration::from_secs(5))?;
+    /// w.tell(())?;
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn throughput(mut self, throughput: usize) -> Self {
         self.entry.throughput = Some(throughput);
         self
