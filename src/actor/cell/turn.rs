@@ -5,7 +5,7 @@ use super::{
     Cell, ChildNotice, Command, Control, Envelope, Exit, RunState, StopReason, TurnEnd, failure_of,
 };
 use crate::actor::Actor;
-use crate::context::{Context, CtxState, UNREGISTERED};
+use crate::actor::context::{Context, CtxState, UNREGISTERED};
 use crate::mailbox::{Idle, Popped};
 use crate::reply::Handling;
 use crate::runtime::DeadLetterReason;

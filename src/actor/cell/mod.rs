@@ -29,7 +29,7 @@ mod turn;
 use crate::watch::{Notify, Watchers};
 
 use crate::actor::Actor;
-use crate::context::{Context, CtxState, Factory};
+use crate::actor::context::{Context, CtxState, Factory};
 use crate::dedicated::RunnerHandle;
 use crate::error::{ActorError, Failure};
 use crate::mailbox::{Mailbox, Refused, Schedule, SendWaker, Sent};

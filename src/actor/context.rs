@@ -1,15 +1,15 @@
 //! [`Context`]: what a running actor can do besides changing its own state.
 
 use crate::actor::Actor;
-use crate::addr::{Addr, Target};
-use crate::cell::{Cell, CellConfig, Continuation, Control, SendFrom, Start};
+use crate::actor::addr::{Addr, Target};
+use crate::actor::cell::{Cell, CellConfig, Continuation, Control, SendFrom, Start};
+use crate::actor::spawn::SpawnOptions;
 use crate::error::{ActorError, AskError, BuildError, SendError, SpawnError};
 use crate::exit::{ExitReason, Terminated};
 use crate::mailbox::{SendWaker, Sent};
 use crate::quiet::Credit;
 use crate::reply::{Reply, Slot};
 use crate::runtime::{AnyCell, Command, DeadLetterReason, Exit, StopReason};
-use crate::spawn::SpawnOptions;
 use crate::sync::Arc;
 use crate::timer::TimerHandle;
 use std::any::Any;
