@@ -5,6 +5,8 @@
 //! Every concurrency protocol inside (scheduling state, run queues, parking,
 //! mailboxes, reply slots, shutdown, timers) is model-checked with loom.
 //!
+//! New here? Read the [guide]: a first actor to supervision, patterns, testing, pitfalls.
+//!
 //! # Actors and addresses
 //!
 //! An [`Actor`] handles one message at a time with `&mut self`. [`System::spawn`]
@@ -95,6 +97,7 @@ mod cell;
 mod context;
 mod dedicated;
 mod error;
+pub mod guide;
 mod mailbox;
 mod panic;
 pub mod persist;
