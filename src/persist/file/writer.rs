@@ -281,10 +281,10 @@ impl Writer {
         if staged.is_empty() {
             return;
         }
-        if self.failed.is_none() {
-            if let Err(e) = self.flush() {
-                batch_error = Some(e);
-            }
+        if self.failed.is_none()
+            && let Err(e) = self.flush()
+        {
+            batch_error = Some(e);
         }
         if self.failed.is_none() && self.policy != FsyncPolicy::Never {
             self.shared.stats.lock().syncs += 1;
