@@ -30,6 +30,15 @@ pub struct MemoryJournal {
 
 impl MemoryJournal {
     /// An empty journal.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{Journal, MemoryJournal};
+    ///
+    /// let journal = MemoryJournal::new();
+    /// assert_eq!(journal.highest_offset(), 0);
+    /// ```
     pub fn new() -> Self {
         MemoryJournal {
             index: Mutex::new(Index::default()),

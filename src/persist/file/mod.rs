@@ -55,6 +55,22 @@ use std::path::{Path, PathBuf};
 use writer::{Request, Writer};
 
 /// When the file journal forces appends to disk.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{FileJournal, FsyncPolicy, Journal};
+/// # let dir = std::env::temp_dir().join(format!("playhouse-doc-fsync-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+///
+/// // Tests and rebuildable data: no fsync at all (not durable on a machine crash).
+/// let journal = FileJournal::builder(&dir).fsync(FsyncPolicy::Never).open()?;
+/// journal.append("cache-1", 0, vec![b"warm".to_vec()])?;
+/// assert_eq!(journal.stats().syncs, 0);
+/// # drop(journal);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), playhouse::persist::JournalError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FsyncPolicy {
     /// `fdatasync` after every append, before it is acknowledged: durable,
@@ -77,6 +93,24 @@ pub enum FsyncPolicy {
 /// `appends / syncs` is how many appends shared each fsync: about 1 under
 /// [`FsyncPolicy::EveryAppend`], more under [`FsyncPolicy::GroupCommit`]
 /// with concurrent writers.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{FileJournal, Journal};
+/// # let dir = std::env::temp_dir().join(format!("playhouse-doc-stats-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+///
+/// let journal = FileJournal::open(&dir)?;
+/// journal.append("a", 0, vec![vec![1], vec![2]])?;
+/// journal.append("b", 0, vec![vec![3]])?;
+/// let s = journal.stats();
+/// assert_eq!((s.appends, s.events), (2, 3));
+/// assert!(s.syncs >= 1); // group commit: at most one per batch
+/// # drop(journal);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), playhouse::persist::JournalError>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FileJournalStats {
@@ -140,6 +174,14 @@ pub(crate) struct Shared {
 }
 
 /// The default segment size: 64 MiB.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::DEFAULT_SEGMENT_SIZE;
+///
+/// assert_eq!(DEFAULT_SEGMENT_SIZE, 64 * 1024 * 1024);
+/// ```
 pub const DEFAULT_SEGMENT_SIZE: u64 = 64 << 20;
 
 /// Opens a [`FileJournal`] with settings.
@@ -174,18 +216,72 @@ pub struct FileJournalBuilder {
 impl FileJournalBuilder {
     /// Starts a new segment once one would grow past `bytes` (at least 1;
     /// an append larger than that gets a segment of its own).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{FileJournal, Journal};
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-segsize-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// // Tiny segments: every append starts a new file.
+    /// let journal = FileJournal::builder(&dir).segment_size(16).open()?;
+    /// for seq in 0..3 {
+    ///     journal.append("s", seq, vec![vec![0; 32]])?;
+    /// }
+    /// let files = std::fs::read_dir(&dir).unwrap()
+    ///     .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "journal"))
+    ///     .count();
+    /// assert_eq!(files, 3);
+    /// assert_eq!(journal.read("s", 1, u64::MAX, 10)?.len(), 3); // reads span files
+    /// # drop(journal);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn segment_size(mut self, bytes: u64) -> Self {
         self.segment_size = bytes;
         self
     }
 
     /// When appends are synced (default [`FsyncPolicy::GroupCommit`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{FileJournal, FsyncPolicy, Journal};
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-everyappend-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// let journal = FileJournal::builder(&dir).fsync(FsyncPolicy::EveryAppend).open()?;
+    /// journal.append("s", 0, vec![vec![1]])?; // on disk when this returns
+    /// journal.append("s", 1, vec![vec![2]])?;
+    /// assert!(journal.stats().syncs >= 2);
+    /// # drop(journal);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn fsync(mut self, policy: FsyncPolicy) -> Self {
         self.policy = policy;
         self
     }
 
     /// Writes through `storage` instead of [`StdStorage`] (to inject faults).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{FileJournal, Journal, StdStorage};
+    /// use std::sync::Arc;
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-storage-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// // StdStorage is the default; a storage of your own can inject faults (see `Storage`).
+    /// let journal = FileJournal::builder(&dir).storage(Arc::new(StdStorage)).open()?;
+    /// journal.append("s", 0, vec![vec![1]])?;
+    /// # drop(journal);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn storage(mut self, storage: Arc<dyn Storage>) -> Self {
         self.storage = storage;
         self
@@ -199,6 +295,21 @@ impl FileJournalBuilder {
     /// a directory, [`JournalError::Locked`] if another journal has it open,
     /// [`JournalError::Corruption`] for a damaged record before the tail,
     /// [`JournalError::Io`] for I/O failures (an unwritable directory).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{FileJournal, JournalError};
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-builderopen-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// assert!(matches!(FileJournal::builder(&dir).segment_size(0).open(), Err(JournalError::Config { .. })));
+    /// let journal = FileJournal::builder(&dir).open()?;
+    /// assert!(matches!(FileJournal::builder(&dir).open(), Err(JournalError::Locked { .. })));
+    /// # drop(journal);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn open(self) -> Result<FileJournal, JournalError> {
         if self.segment_size == 0 {
             return Err(JournalError::Config {
@@ -351,6 +462,20 @@ pub struct FileJournal {
 
 impl FileJournal {
     /// Settings for a journal in `dir`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{FileJournal, FsyncPolicy};
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-builder-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// let journal = FileJournal::builder(&dir).fsync(FsyncPolicy::GroupCommit).open()?;
+    /// assert_eq!(journal.dir(), dir.as_path());
+    /// # drop(journal);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn builder(dir: impl AsRef<Path>) -> FileJournalBuilder {
         FileJournalBuilder {
             dir: dir.as_ref().to_owned(),
@@ -364,11 +489,58 @@ impl FileJournal {
     ///
     /// # Errors
     /// As [`FileJournalBuilder::open`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{FileJournal, Journal};
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-reopen-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// {
+    ///     let journal = FileJournal::open(&dir)?;
+    ///     journal.append("s", 0, vec![b"one".to_vec(), b"two".to_vec()])?;
+    /// } // dropped: its writer thread finishes and the lock is released
+    /// let journal = FileJournal::open(&dir)?; // recovers what was acknowledged
+    /// assert_eq!(journal.highest_seq("s")?, 2);
+    /// assert_eq!(journal.highest_offset(), 2);
+    /// # drop(journal);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn open(dir: impl AsRef<Path>) -> Result<FileJournal, JournalError> {
         FileJournal::builder(dir).open()
     }
 
     /// The torn tail recovery cut off when opening, if there was one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{FileJournal, Journal};
+    /// use std::io::Write;
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-torn-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// let journal = FileJournal::open(&dir)?;
+    /// journal.append("s", 0, vec![b"kept".to_vec()])?;
+    /// assert!(journal.torn_tail().is_none());
+    /// drop(journal);
+    /// // A crash in the middle of a write leaves a partial record at the end.
+    /// let segment = std::fs::read_dir(&dir).unwrap()
+    ///     .map(|e| e.unwrap().path())
+    ///     .find(|p| p.extension().is_some_and(|x| x == "journal"))
+    ///     .expect("a segment");
+    /// std::fs::OpenOptions::new().append(true).open(&segment).unwrap().write_all(&[0x2a; 5]).unwrap();
+    ///
+    /// let journal = FileJournal::open(&dir)?;
+    /// let torn = journal.torn_tail().expect("cut off");
+    /// assert_eq!(torn.dropped, 5);
+    /// assert_eq!(journal.highest_seq("s")?, 1); // the acknowledged event is intact
+    /// # drop(journal);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn torn_tail(&self) -> Option<&TornTail> {
         self.torn.as_ref()
     }
@@ -384,11 +556,51 @@ impl FileJournal {
     }
 
     /// What the journal has done since it was opened.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{FileJournal, Journal};
+    /// use std::sync::Arc;
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-stats2-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// let journal = Arc::new(FileJournal::open(&dir)?);
+    /// let writers: Vec<_> = (0..4)
+    ///     .map(|i| {
+    ///         let j = Arc::clone(&journal);
+    ///         std::thread::spawn(move || j.append(&format!("s{i}"), 0, vec![vec![i]]))
+    ///     })
+    ///     .collect();
+    /// for w in writers {
+    ///     w.join().unwrap()?;
+    /// }
+    /// let s = journal.stats();
+    /// assert_eq!(s.appends, 4);
+    /// assert!(s.syncs <= 4); // concurrent appends may share a sync
+    /// # drop(journal);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn stats(&self) -> FileJournalStats {
         *self.shared.stats.lock()
     }
 
     /// The journal's directory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::FileJournal;
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-dirget-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// let journal = FileJournal::open(&dir)?;
+    /// assert!(journal.dir().ends_with(dir.file_name().unwrap()));
+    /// # drop(journal);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn dir(&self) -> &Path {
         &self.shared.dir
     }

@@ -20,6 +20,32 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 /// The torn tail a recovery cut off.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{FileJournal, Journal, TornTail};
+/// use std::io::Write;
+/// # let dir = std::env::temp_dir().join(format!("playhouse-doc-torntail-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+///
+/// let journal = FileJournal::open(&dir)?;
+/// journal.append("s", 0, vec![b"kept".to_vec()])?;
+/// drop(journal);
+/// let segment = std::fs::read_dir(&dir).unwrap()
+///     .map(|e| e.unwrap().path())
+///     .find(|p| p.extension().is_some_and(|x| x == "journal"))
+///     .expect("a segment");
+/// let good_len = std::fs::metadata(&segment).unwrap().len();
+/// std::fs::OpenOptions::new().append(true).open(&segment).unwrap().write_all(b"torn").unwrap();
+///
+/// let journal = FileJournal::open(&dir)?;
+/// let torn: &TornTail = journal.torn_tail().expect("cut off");
+/// assert_eq!((torn.file.as_path(), torn.offset, torn.dropped), (segment.as_path(), good_len, 4));
+/// # drop(journal);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), playhouse::persist::JournalError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TornTail {
     /// The segment it was in.
