@@ -168,8 +168,10 @@ enum Wait {
 }
 
 /// A supervisor: an actor that starts, watches and restarts its children.
-/// Built with [`Supervisor::builder`]; see the module documentation for the
-/// semantics.
+/// Built with [`Supervisor::builder`]; the guide's
+/// [supervision chapter](crate::guide::supervision) walks through it.
+///
+#[doc = include_str!("semantics.md")]
 ///
 /// # Examples
 ///
