@@ -17,9 +17,10 @@
 //! a pool worker across the fsync.
 //!
 //! # Reading
-//! An in-memory index maps every acknowledged event to its place in a
-//! segment; reads take the payloads from the files. Only acknowledged events
-//! are ever read.
+//! An in-memory index maps every acknowledged append to the place of its
+//! record in a segment (one entry per append, not per event); reads take the
+//! records from the files and the payloads from the records. Only
+//! acknowledged events are ever read.
 
 mod commit;
 pub(crate) mod frame;
@@ -41,7 +42,7 @@ pub(crate) use segment::{
 };
 pub use storage::{StdStorage, Storage, StorageFile};
 
-use super::index::Index;
+use super::index::{Index, Slice};
 use super::journal::{
     AppendDone, AppendListener, Journal, JournalError, PersistedEvent, check_stream,
 };
@@ -125,12 +126,36 @@ pub struct FileJournalStats {
     pub segments_created: u64,
 }
 
-/// Where one event's payload is: segment number, byte position, length.
+/// Where the record of one append is: segment number, byte position and
+/// length of its frame.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Loc {
     segment: u64,
     pos: u64,
-    len: usize,
+    len: u32,
+}
+
+/// Events to read: `n` events of one record, `skip` events into it.
+struct Wanted {
+    stream: Arc<str>,
+    first_seq: u64,
+    first_offset: u64,
+    skip: u64,
+    n: u64,
+    loc: Loc,
+}
+
+impl Wanted {
+    fn from_slice(s: &Slice<'_, Loc>) -> Wanted {
+        Wanted {
+            stream: Arc::clone(s.stream),
+            first_seq: s.run.first_seq,
+            first_offset: s.run.first_offset,
+            skip: s.skip,
+            n: s.n,
+            loc: s.run.item,
+        }
+    }
 }
 
 /// What the journal's handle and its writer thread share.
@@ -139,6 +164,9 @@ pub(crate) struct Shared {
     index: Mutex<Index<Loc>>,
     listeners: Mutex<Vec<Arc<AppendListener>>>,
     readers: Mutex<HashMap<u64, Arc<File>>>,
+    /// Read buffers kept between reads, so a replay's batches reuse warm
+    /// memory instead of allocating (and faulting in) a large buffer each.
+    spans: Mutex<Vec<Vec<u8>>>,
     stats: Mutex<FileJournalStats>,
     /// Held as long as the writer thread may write, which can outlive the
     /// handle (see `Drop for FileJournal`).
@@ -304,7 +332,7 @@ impl FileJournalBuilder {
             &dir,
             "journal",
             segment::JOURNAL_MAGIC,
-            |n, path, pos, record, _| apply(&mut index, n, path, pos, record),
+            |n, path, pos, record, frame| apply(&mut index, n, path, pos, record, frame.len()),
         )?;
         let (file, seg_n, seg_len) = match scanned.last {
             Some((n, path, len)) => {
@@ -324,6 +352,7 @@ impl FileJournalBuilder {
             index: Mutex::new(index),
             listeners: Mutex::new(Vec::new()),
             readers: Mutex::new(HashMap::new()),
+            spans: Mutex::new(Vec::new()),
             stats: Mutex::new(FileJournalStats::default()),
             _lock: lock,
         });
@@ -336,6 +365,7 @@ impl FileJournalBuilder {
             seg_n,
             seg_len,
             failed: None,
+            buf: Vec::new(),
         };
         let queue = Arc::new(commit::CommitQueue::new());
         let q = Arc::clone(&queue);
@@ -359,6 +389,7 @@ fn apply(
     path: &Path,
     pos: u64,
     record: Record,
+    frame_len: usize,
 ) -> Result<(), JournalError> {
     let corrupt = |reason: String| JournalError::Corruption {
         file: path.to_owned(),
@@ -370,7 +401,7 @@ fn apply(
             stream,
             first_seq,
             first_offset,
-            payloads,
+            count,
         } => {
             let highest = index.highest(&stream);
             if first_seq != highest + 1 {
@@ -384,14 +415,8 @@ fn apply(
                     index.highest_offset()
                 )));
             }
-            index.push(
-                &stream,
-                payloads.into_iter().map(|(start, len)| Loc {
-                    segment,
-                    pos: pos + start as u64,
-                    len,
-                }),
-            );
+            let len = u32::try_from(frame_len).expect("a frame is at most MAX_BODY long");
+            index.push(&stream, count, Loc { segment, pos, len });
         }
         Record::Delete { stream, to_seq } => index.delete_to(&stream, to_seq),
         Record::Snapshot { .. } => return Err(corrupt("a snapshot record in the journal".into())),
@@ -405,8 +430,9 @@ fn apply(
 /// guarantees.
 ///
 /// Opening scans and checks every record, and keeps an index entry per
-/// event in memory (about 60 bytes), so both grow with the journal; deleted
-/// events stay on disk (there is no compaction).
+/// append in memory (about 60 bytes, however many events the append held),
+/// so both grow with the journal; deleted events stay on disk (there is no
+/// compaction).
 ///
 /// # Examples
 ///
@@ -588,22 +614,46 @@ impl FileJournal {
         }
     }
 
-    /// The payloads at `locs`, in order. Neighbours in one segment (events
-    /// written one after the other) are read with one call, so a replay
-    /// reads its stream in large sequential chunks.
-    fn payloads(&self, locs: &[Loc]) -> Result<Vec<Vec<u8>>, JournalError> {
-        /// The most bytes one read covers, and the widest gap it bridges.
-        const SPAN: u64 = 1 << 20;
+    /// The events `wanted` names, in order. Neighbouring records in one
+    /// segment (appends written one after the other) are read with one call
+    /// into one buffer, so a replay reads its stream in large sequential
+    /// chunks, and each payload is copied once, from that buffer into its
+    /// event.
+    fn events(&self, wanted: &[Wanted]) -> Result<Vec<PersistedEvent>, JournalError> {
+        /// How many read buffers are kept, and the largest kept.
+        const KEEP: usize = 4;
+        const KEEP_LEN: usize = 1 << 20;
+        let mut out = Vec::with_capacity(wanted.iter().map(|w| w.n as usize).sum());
+        let mut buf = self.shared.spans.lock().pop().unwrap_or_default();
+        let read = self.fill(wanted, &mut buf, &mut out);
+        if buf.capacity() <= KEEP_LEN {
+            let mut spans = self.shared.spans.lock();
+            if spans.len() < KEEP {
+                spans.push(buf);
+            }
+        }
+        read.map(|()| out)
+    }
+
+    /// Reads the events `wanted` names into `out`, through `buf`.
+    fn fill(
+        &self,
+        wanted: &[Wanted],
+        buf: &mut Vec<u8>,
+        out: &mut Vec<PersistedEvent>,
+    ) -> Result<(), JournalError> {
+        /// The most bytes one read covers (unless one record is larger),
+        /// and the widest gap between records it bridges.
+        const SPAN: u64 = 256 << 10;
         const GAP: u64 = 4 << 10;
-        let mut out = Vec::with_capacity(locs.len());
         let mut i = 0;
-        while i < locs.len() {
-            let first = locs[i];
-            let mut end = first.pos + first.len as u64;
+        while i < wanted.len() {
+            let first = wanted[i].loc;
+            let mut end = first.pos + u64::from(first.len);
             let mut j = i + 1;
-            while j < locs.len() {
-                let l = locs[j];
-                let l_end = l.pos + l.len as u64;
+            while j < wanted.len() {
+                let l = wanted[j].loc;
+                let l_end = l.pos + u64::from(l.len);
                 if l.segment != first.segment
                     || l.pos < end
                     || l.pos - end > GAP
@@ -616,15 +666,35 @@ impl FileJournal {
             }
             let path = segment::path(&self.shared.dir, first.segment, "journal");
             let file = self.reader(first.segment, &path)?;
-            let span = segment::read_at(&file, first.pos, (end - first.pos) as usize)
+            buf.resize((end - first.pos) as usize, 0);
+            segment::read_into(&file, first.pos, buf)
                 .map_err(|e| JournalError::io("read", &path, &e))?;
-            for l in &locs[i..j] {
-                let at = (l.pos - first.pos) as usize;
-                out.push(span[at..at + l.len].to_vec());
+            for w in &wanted[i..j] {
+                let at = (w.loc.pos - first.pos) as usize;
+                let frame = &buf[at..at + w.loc.len as usize];
+                let changed = || JournalError::Corruption {
+                    file: path.clone(),
+                    offset: w.loc.pos,
+                    reason: "record changed on disk since the journal opened".into(),
+                };
+                let mut payloads = frame::event_payloads(frame).ok_or_else(changed)?;
+                for k in 0..w.n {
+                    let p = match k {
+                        0 => payloads.nth(w.skip as usize),
+                        _ => payloads.next(),
+                    }
+                    .ok_or_else(changed)?;
+                    out.push(PersistedEvent {
+                        stream: String::from(&*w.stream),
+                        seq: w.first_seq + w.skip + k,
+                        offset: w.first_offset + w.skip + k,
+                        payload: p.to_vec(),
+                    });
+                }
             }
             i = j;
         }
-        Ok(out)
+        Ok(())
     }
 
     fn reader(&self, segment: u64, path: &Path) -> Result<Arc<File>, JournalError> {
@@ -700,25 +770,15 @@ impl Journal for FileJournal {
         max: usize,
     ) -> Result<Vec<PersistedEvent>, JournalError> {
         check_stream(stream)?;
-        let locs: Vec<(u64, u64, Loc)> = self
+        let wanted: Vec<Wanted> = self
             .shared
             .index
             .lock()
             .read(stream, from, to, max)
-            .into_iter()
-            .map(|(seq, offset, loc)| (seq, offset, *loc))
+            .iter()
+            .map(Wanted::from_slice)
             .collect();
-        let payloads = self.payloads(&locs.iter().map(|l| l.2).collect::<Vec<_>>())?;
-        Ok(locs
-            .into_iter()
-            .zip(payloads)
-            .map(|((seq, offset, _), payload)| PersistedEvent {
-                stream: stream.to_owned(),
-                seq,
-                offset,
-                payload,
-            })
-            .collect())
+        self.events(&wanted)
     }
 
     fn highest_seq(&self, stream: &str) -> Result<u64, JournalError> {
@@ -739,25 +799,15 @@ impl Journal for FileJournal {
     }
 
     fn read_all(&self, from: u64, max: usize) -> Result<Vec<PersistedEvent>, JournalError> {
-        let entries: Vec<(u64, String, u64, Loc)> = self
+        let wanted: Vec<Wanted> = self
             .shared
             .index
             .lock()
             .read_all(from, max)
-            .into_iter()
-            .map(|(offset, e)| (offset, e.stream.to_string(), e.seq, e.item))
+            .iter()
+            .map(Wanted::from_slice)
             .collect();
-        let payloads = self.payloads(&entries.iter().map(|e| e.3).collect::<Vec<_>>())?;
-        Ok(entries
-            .into_iter()
-            .zip(payloads)
-            .map(|((offset, stream, seq, _), payload)| PersistedEvent {
-                stream,
-                seq,
-                offset,
-                payload,
-            })
-            .collect())
+        self.events(&wanted)
     }
 
     fn highest_offset(&self) -> u64 {
