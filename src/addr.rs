@@ -1,10 +1,11 @@
 //! Typed addresses ([`Addr`]) and type-erased ones ([`Recipient`]).
 
 use crate::actor::Actor;
-use crate::cell::{AnyCell, Cell, Command, SendFrom, StopReason};
+use crate::cell::{Cell, SendFrom};
 use crate::error::{AskError, SendError, SendTimeoutError, TrySendError};
 use crate::mailbox::{Refused, Sent};
 use crate::reply::{AskState, Reply, Slot};
+use crate::runtime::{AnyCell, Command, Shared, StopReason};
 use crate::sync::Arc;
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -43,6 +44,16 @@ pub struct Addr<A: Actor> {
 impl<A: Actor> Addr<A> {
     pub(crate) fn from_cell(cell: Arc<Cell<A>>) -> Self {
         Addr { cell }
+    }
+
+    /// The running actor registered under `name` in `shared`'s registry, if
+    /// it is of type `A`.
+    pub(crate) fn registered(shared: &Shared, name: &str) -> Option<Self> {
+        let cell = shared.named(name)?;
+        cell.into_any()
+            .downcast::<Cell<A>>()
+            .ok()
+            .map(Addr::from_cell)
     }
 
     /// Sends `msg`, waiting for room if the mailbox is full; inside a handler
@@ -111,7 +122,7 @@ impl<A: Actor> Addr<A> {
         // this thread, so that wait is bounded by wall time.
         let manual = timer.is_manual();
         let room_deadline = if manual {
-            crate::system::deadline_after(timeout)
+            crate::runtime::deadline_after(timeout)
         } else {
             deadline
         };
@@ -173,7 +184,7 @@ impl<A: Actor> Addr<A> {
     /// The running actor registered under `name` in this actor's system, if
     /// it is of type `B` (as [`crate::System::lookup`]).
     pub fn lookup<B: Actor>(&self, name: &str) -> Option<Addr<B>> {
-        self.cell.shared.lookup(name)
+        Addr::registered(&self.cell.shared, name)
     }
 
     /// The actor's counters.
@@ -336,13 +347,13 @@ fn send_with<A: Actor, T>(
 #[cfg(not(loom))]
 fn ask_simulated<A: Actor, R: Send + 'static>(
     cell: &Arc<Cell<A>>,
-    sim: &crate::system::sim::Sim,
+    sim: &crate::runtime::sim::Sim,
     request: A::Msg,
     ask: Arc<dyn AskState>,
     slot: &Arc<Slot<R>>,
     deadline: std::time::Instant,
 ) -> Result<R, AskError> {
-    use crate::system::sim::Jump;
+    use crate::runtime::sim::Jump;
     let shared = &cell.shared;
     let timer = &shared.timer;
     let mut request = Some(request);
@@ -398,12 +409,12 @@ fn ask_simulated<A: Actor, R: Send + 'static>(
 #[cfg(not(loom))]
 fn send_simulated<A: Actor, T>(
     cell: &Arc<Cell<A>>,
-    sim: &crate::system::sim::Sim,
+    sim: &crate::runtime::sim::Sim,
     value: T,
     wait: Wait,
     map: impl FnOnce(T) -> A::Msg,
 ) -> Result<(), (T, Failed)> {
-    use crate::system::sim::Jump;
+    use crate::runtime::sim::Jump;
     let jump = match wait {
         Wait::Until(d) => Jump::Until(
             cell.shared.timer.now() + d.saturating_duration_since(std::time::Instant::now()),
@@ -469,7 +480,7 @@ fn tell_timeout_with<A: Actor, T>(
     timeout: Duration,
     map: impl FnOnce(T) -> A::Msg,
 ) -> Result<(), SendTimeoutError<T>> {
-    let wait = Wait::Until(crate::system::deadline_after(timeout));
+    let wait = Wait::Until(crate::runtime::deadline_after(timeout));
     send_with(cell, value, wait, map).map_err(|(v, why)| match why {
         Failed::Closed => SendTimeoutError::Closed(v),
         Failed::WouldBlockWorker => SendTimeoutError::WouldBlockWorker(v),

@@ -1,16 +1,16 @@
 //! [`Context`]: what a running actor can do besides changing its own state.
 
-use crate::actor::{Actor, ExitReason, Terminated};
+use crate::actor::Actor;
 use crate::addr::{Addr, Target};
-use crate::cell::{
-    AnyCell, Cell, CellConfig, Command, Continuation, Control, Exit, SendFrom, Start, StopReason,
-};
+use crate::cell::{Cell, CellConfig, Continuation, Control, SendFrom, Start};
 use crate::error::{ActorError, AskError, BuildError, SendError, SpawnError};
+use crate::exit::{ExitReason, Terminated};
 use crate::mailbox::{SendWaker, Sent};
 use crate::quiet::Credit;
 use crate::reply::{Reply, Slot};
+use crate::runtime::{AnyCell, Command, DeadLetterReason, Exit, StopReason};
+use crate::spawn::SpawnOptions;
 use crate::sync::Arc;
-use crate::system::{DeadLetterReason, SpawnOptions};
 use crate::timer::TimerHandle;
 use std::any::Any;
 use std::fmt;

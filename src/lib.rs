@@ -5,6 +5,8 @@
 //! Every concurrency protocol inside (scheduling state, run queues, parking,
 //! mailboxes, reply slots, shutdown, timers) is model-checked with loom.
 //!
+//! New here? Read the [guide]: a first actor to supervision, patterns, testing, pitfalls.
+//!
 //! # Actors and addresses
 //!
 //! An [`Actor`] handles one message at a time with `&mut self`. [`System::spawn`]
@@ -95,13 +97,17 @@ mod cell;
 mod context;
 mod dedicated;
 mod error;
+mod exit;
+pub mod guide;
 mod mailbox;
 mod panic;
 pub mod persist;
 mod pool;
 mod quiet;
 mod reply;
+mod runtime;
 mod spare;
+mod spawn;
 pub mod stream;
 mod supervisor;
 mod sync;
@@ -110,22 +116,25 @@ pub mod testkit;
 mod timer;
 mod watch;
 
-pub use actor::{Actor, ChildEvent, ExitReason, Terminated};
+pub use actor::Actor;
 pub use addr::{ActorMetrics, Addr, Recipient, Target};
 pub use context::{Context, Flow};
 pub use error::{
     ActorError, AskError, BuildError, Failure, QuiescenceTimeout, SendError, SendTimeoutError,
     ShutdownError, SpawnError, StuckActor, TrySendError,
 };
+pub use exit::{ChildEvent, ExitReason, Terminated};
 pub use pool::{PoolBuilder, PoolMetrics, ThreadPool};
 pub use reply::Reply;
+pub use runtime::{DeadLetter, DeadLetterReason};
+pub use spawn::SpawnOptions;
 pub use supervisor::{
     ChildInfo, ChildSpec, DEFAULT_CHILD_SHUTDOWN, Restart, Strategy, Supervisor, SupervisorBuilder,
     SupervisorError, SupervisorExt, SupervisorMsg,
 };
 pub use system::{
-    DEFAULT_MAILBOX_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_THROUGHPUT, DeadLetter,
-    DeadLetterReason, SpawnOptions, System, SystemBuilder, SystemMetrics,
+    DEFAULT_MAILBOX_CAPACITY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_THROUGHPUT, System, SystemBuilder,
+    SystemMetrics,
 };
 pub use timer::TimerHandle;
 

@@ -287,7 +287,7 @@ impl LoomSlot {
 }
 
 /// The graph of suspended actors.
-pub use crate::system::WaitGraph;
+pub use crate::runtime::WaitGraph;
 
 /// The in-flight count behind `await_quiescent`.
 pub use crate::quiet::{Credit, Quiet};

@@ -9,7 +9,7 @@
 //! Notifications run after the lock is released (they push into the watcher's
 //! mailbox). Modelled in `loom-tests/watch.rs`.
 
-use crate::actor::Terminated;
+use crate::exit::Terminated;
 use crate::sync::Mutex;
 use std::fmt;
 

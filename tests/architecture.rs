@@ -1,4 +1,16 @@
-//! Layering: the supervisor and every pattern module use only what `lib.rs` exports, as another crate would.
+//! Layering: the core's modules import only downward, and the supervisor and
+//! every pattern module use only what `lib.rs` exports, as another crate would.
+//!
+//! The core reads bottom up as [`LAYERS`] lists it: the sync shim and plain
+//! data, the pool, the timer, the mailbox and their peers, the runtime handle
+//! (`runtime/`: what every actor of a system shares), the actor core, the
+//! system, the supervisor, the patterns. A module may import (through `crate::`,
+//! a `super::` that leaves it, or a root export of another module) only modules
+//! of a lower layer, or of its own layer when that layer is one unit. The one
+//! unit in the core is the actor core: the `Actor` trait's hooks take a
+//! `Context<Self>`, a context borrows the actor's cell, and the cell, generic
+//! over the actor, runs those hooks; its files are one layer, and nothing
+//! below it names any of them.
 //!
 //! A pattern module (`src/supervisor*`, `src/bus/`, `src/breaker*`,
 //! `src/stream*`, `src/persist*`) may name, through `crate::`, only: a name
@@ -18,6 +30,263 @@ const PATTERNS: &[&str] = &["supervisor", "bus", "breaker", "stream", "persist"]
 
 /// What a pattern may name under `crate::` besides the root exports.
 const ALWAYS_ALLOWED: &[&str] = &["sync"];
+
+/// The top-level modules, bottom up: each entry is one layer, and `true`
+/// marks a layer whose modules may import one another. A module missing here
+/// fails the check until it is given its place.
+const LAYERS: &[(&[&str], bool)] = &[
+    (&["sync"], false),
+    (&["error", "panic", "exit", "spare"], false),
+    (&["pool", "timer", "mailbox", "quiet", "watch"], false),
+    (&["dedicated", "reply"], false),
+    (&["runtime"], false),
+    (&["actor", "addr", "cell", "context", "spawn"], true),
+    (&["system"], false),
+    (&["supervisor"], false),
+    (
+        &["bus", "breaker", "stream", "persist", "testkit", "guide"],
+        true,
+    ),
+];
+
+#[test]
+fn the_core_imports_only_downward() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let lib = fs::read_to_string(src.join("lib.rs")).expect("src/lib.rs");
+    let exports = export_homes(&lib);
+    assert!(
+        exports.get("System").is_some_and(|m| m == "system"),
+        "could not read the root exports of lib.rs: {exports:?}"
+    );
+    let mut modules: Vec<String> = fs::read_dir(&src)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let module = match name.strip_suffix(".rs") {
+                Some(m) => m.to_string(),
+                None if e.path().is_dir() => name,
+                None => return None,
+            };
+            (!["lib", "loom_api"].contains(&module.as_str())).then_some(module)
+        })
+        .collect();
+    modules.sort();
+    modules.dedup();
+    let mut violations = Vec::new();
+    for module in &modules {
+        let Some(rank) = layer_of(module) else {
+            violations.push(format!("src/{module}: not placed in LAYERS"));
+            continue;
+        };
+        for file in module_files(&src, module) {
+            let rel = file.strip_prefix(&src).unwrap().to_path_buf();
+            let text = fs::read_to_string(&file).unwrap();
+            for (to, how) in imported_modules(&rel, &text, &exports) {
+                if let Some(v) = upward(module, rank, &to) {
+                    violations.push(format!("src/{}: {how} ({v})", rel.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "core modules import from above their layer (move the item down, or \
+         the importer up):\n  {}",
+        violations.join("\n  ")
+    );
+}
+
+/// The layer checker flags an upward import in each form, and lets a
+/// downward or same-unit one through.
+#[test]
+fn the_layer_check_flags_upward_imports() {
+    let exports = export_homes(
+        "pub use system::{System, SpawnOptions};\npub use supervisor::Supervisor;\npub mod bus;",
+    );
+    let upward_in = |rel: &str, module: &str, text: &str| -> Vec<String> {
+        let rank = layer_of(module).unwrap();
+        imported_modules(Path::new(rel), text, &exports)
+            .into_iter()
+            .filter_map(|(to, _)| upward(module, rank, &to))
+            .collect()
+    };
+    let ok = "use crate::mailbox::Mailbox;\nuse crate::runtime::{Shared, DeadLetterReason};\n\
+              use crate::{actor::Actor, context::Context};\nuse super::turn::Turn;\n\
+              // use crate::system::Shared;\n\
+              #[cfg(test)]\nmod tests {\n    use crate::System;\n}\n";
+    assert_eq!(upward_in("cell/mod.rs", "cell", ok), Vec::<String>::new());
+    for bad in [
+        "use crate::system::Shared;",
+        "use crate::{sync::Arc, system::{Shared, X}};",
+        "fn f(s: &crate::system::System) {}",
+        "use crate::System;",
+        "use crate::Supervisor;",
+        "use crate::bus::EventBus;",
+        "use super::super::system::Shared;",
+    ] {
+        assert!(
+            !upward_in("cell/turn.rs", "cell", bad).is_empty(),
+            "not flagged: {bad}"
+        );
+    }
+    assert!(!upward_in("runtime/mod.rs", "runtime", "use crate::cell::Cell;").is_empty());
+    assert!(!upward_in("pool/mod.rs", "pool", "use crate::mailbox::Mailbox;").is_empty());
+    assert!(upward_in("system/mod.rs", "system", "use crate::runtime::Shared;").is_empty());
+}
+
+/// The index in [`LAYERS`] of `module`'s layer.
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|(m, _)| m.contains(&module))
+}
+
+/// Why importing `to` from `module` (in layer `rank`) goes upward, if it does.
+fn upward(module: &str, rank: usize, to: &str) -> Option<String> {
+    if to == module {
+        return None;
+    }
+    match layer_of(to) {
+        Some(r) if r < rank || (r == rank && LAYERS[rank].1) => None,
+        Some(r) if r == rank => Some(format!("`{to}` is beside `{module}` in its layer")),
+        Some(_) => Some(format!("`{to}` is above `{module}`")),
+        None => Some(format!("`{to}` is not placed in LAYERS")),
+    }
+}
+
+/// The root exports of `lib.rs` and the module each comes from: the leaves
+/// of its `pub use module::...` trees, and its `pub mod`s.
+fn export_homes(lib: &str) -> std::collections::BTreeMap<String, String> {
+    let code = strip(lib);
+    let mut homes = std::collections::BTreeMap::new();
+    let mut rest = code.as_str();
+    while let Some(i) = find_word(rest, "pub") {
+        rest = &rest[i + 3..];
+        let t = rest.trim_start();
+        if let Some(tree) = t.strip_prefix("use ") {
+            let end = tree.find(';').unwrap_or(tree.len());
+            for (path, alias) in use_leaves(&tree[..end]) {
+                let name = alias.or_else(|| path.last().cloned());
+                if let (Some(name), Some(home)) = (name, path.first()) {
+                    homes.insert(name, home.clone());
+                }
+            }
+        } else if let Some(m) = t.strip_prefix("mod ") {
+            let name: String = m.chars().take_while(|c| is_ident(*c)).collect();
+            homes.insert(name.clone(), name);
+        }
+    }
+    homes
+}
+
+/// The top-level modules a file of the crate names outside its test code,
+/// each with the path that names it: `crate::x::...`, a `super::` path
+/// that leaves its module, or a root export (`crate::System` is `system`).
+/// Test modules (`#[cfg(test)] mod ... { }` and `tests.rs` files) are left
+/// out: tests may drive the whole crate.
+fn imported_modules(
+    rel: &Path,
+    text: &str,
+    exports: &std::collections::BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    if rel.file_name().is_some_and(|f| f == "tests.rs") {
+        return Vec::new();
+    }
+    let code = without_test_modules(&strip(text));
+    let own = rel
+        .components()
+        .next()
+        .map(|c| {
+            c.as_os_str()
+                .to_string_lossy()
+                .trim_end_matches(".rs")
+                .to_string()
+        })
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    let mut name = |first: String, how: String| {
+        let module = exports.get(&first).cloned().unwrap_or(first);
+        if module != own {
+            out.push((module, how));
+        }
+    };
+    let mut rest = code.as_str();
+    while let Some(i) = find_word(rest, "crate") {
+        rest = &rest[i + 5..];
+        let Some(path) = rest.trim_start().strip_prefix("::") else {
+            continue;
+        };
+        for first in firsts(path.trim_start()) {
+            name(first.clone(), format!("crate::{first}"));
+        }
+    }
+    let mut depth = rel.components().count();
+    if rel.file_name().is_some_and(|f| f == "mod.rs") || rel.components().count() == 1 {
+        depth -= 1;
+    }
+    let mut rest = code.as_str();
+    while let Some(i) = find_word(rest, "super") {
+        let start = &rest[i..];
+        let mut supers = 0;
+        let mut s = start;
+        while let Some(t) = s.strip_prefix("super") {
+            let Some(t) = t.trim_start().strip_prefix("::") else {
+                break;
+            };
+            supers += 1;
+            s = t.trim_start();
+        }
+        rest = &rest[i + (start.len() - s.len()).max(5)..];
+        if supers >= depth && supers > 0 {
+            // Only names of modules or root exports: a `super::` inside an
+            // inline module of the file stays in the file.
+            for first in firsts(s) {
+                if layer_of(&first).is_some() || exports.contains_key(&first) {
+                    name(
+                        first.clone(),
+                        format!("{}{first}", "super::".repeat(supers)),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The first segment of each path a path or use tree at the start of `s`
+/// names.
+fn firsts(s: &str) -> Vec<String> {
+    if s.starts_with('{') || s.starts_with('*') {
+        use_leaves(&s[..tree_end(s)])
+            .into_iter()
+            .map(|(p, _)| p.first().cloned().unwrap_or_default())
+            .collect()
+    } else {
+        vec![s.chars().take_while(|c| is_ident(*c)).collect()]
+    }
+}
+
+/// `code` (already stripped) without its `#[cfg(...test...)] mod name { ... }`
+/// blocks.
+fn without_test_modules(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code;
+    while let Some(i) = rest.find("#[cfg(") {
+        out.push_str(&rest[..i]);
+        let attr_end = rest[i..].find(']').map_or(rest.len(), |e| i + e + 1);
+        let attr = &rest[i..attr_end];
+        let after = rest[attr_end..].trim_start();
+        let is_test = find_word(attr, "test").is_some() && !attr.contains("not(test");
+        if is_test && after.starts_with("mod ") && after.find('{') < after.find(';') {
+            let open = attr_end + (rest[attr_end..].len() - after.len()) + after.find('{').unwrap();
+            rest = &rest[open + tree_end(&rest[open..])..];
+        } else {
+            out.push_str(attr);
+            rest = &rest[attr_end..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
 
 #[test]
 fn pattern_modules_use_only_the_public_api() {

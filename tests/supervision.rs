@@ -562,6 +562,54 @@ fn dynamic_children_are_added_and_removed() {
     system.shutdown().unwrap();
 }
 
+#[test]
+fn an_added_nested_supervisor_has_started_its_children_when_add_child_returns() {
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let root = Supervisor::builder().name("root").spawn(&system).unwrap();
+    let team = Supervisor::builder()
+        .child(probe("x", &log))
+        .child(probe("y", &log));
+    let team = root
+        .add_child(ChildSpec::supervisor("team", team), LIMIT)
+        .unwrap();
+    // No waiting: both children are registered and running already.
+    let x = team.child::<Probe>("x").expect("x has started");
+    let y = team.child::<Probe>("y").expect("y has started");
+    assert_eq!(events(&log), ["start:x", "start:y"]);
+    x.tell(P::Work).unwrap();
+    assert_eq!(x.ask(P::Count, LIMIT), Ok(1));
+    assert!(y.is_alive());
+    system.shutdown().unwrap();
+}
+
+#[test]
+fn an_added_child_that_fails_its_first_start_is_an_error_and_not_kept() {
+    let (system, _) = system_with_letters(2);
+    let pool = Supervisor::builder().name("pool").spawn(&system).unwrap();
+    let starts = Arc::new(AtomicU64::new(0));
+    let s = starts.clone();
+    let spec = ChildSpec::new("broken", move || FailsToStart {
+        starts: s.clone(),
+        fail_from: 1,
+    });
+    match pool.add_child(spec, LIMIT) {
+        Err(playhouse::SupervisorError::ChildStart { child, reason }) => {
+            assert_eq!(child, "broken");
+            assert!(reason.contains("cannot start"), "{reason}");
+        }
+        other => panic!("expected ChildStart, got {other:?}"),
+    }
+    // Not restarted, not kept: one start, and the supervisor goes on.
+    assert_eq!(starts.load(Ordering::SeqCst), 1);
+    assert!(pool.children(LIMIT).unwrap().is_empty());
+    assert!(pool.is_alive());
+    let log: Log = Arc::default();
+    pool.add_child(probe("w", &log), LIMIT).unwrap();
+    assert_eq!(events(&log), ["start:w"]);
+    system.shutdown().unwrap();
+}
+
 /// A one-for-all supervisor of two started probes, `a` and `b`.
 fn one_for_all_pair(
     system: &System,

@@ -13,8 +13,8 @@
 use super::SendFrom;
 use crate::mailbox::{SendWaker, Sent};
 use crate::quiet::{Credit, Quiet};
+use crate::runtime::Shared;
 use crate::sync::Arc;
-use crate::system::Shared;
 use std::cell::Cell as StdCell;
 use std::ptr;
 

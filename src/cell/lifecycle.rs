@@ -22,12 +22,13 @@
 //!    parent gets `Stopped`.
 
 use super::{Cell, ChildNotice, Command, Control, Envelope, Exit, StopReason};
-use crate::actor::{Actor, ExitReason, Terminated};
+use crate::actor::Actor;
 use crate::context::Context;
 use crate::error::{AskError, Failure};
+use crate::exit::{ExitReason, Terminated};
 use crate::panic::panic_message;
+use crate::runtime::DeadLetterReason;
 use crate::sync::{Arc, Ordering};
-use crate::system::DeadLetterReason;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 impl<A: Actor> Cell<A> {

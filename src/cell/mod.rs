@@ -17,7 +17,9 @@
 //!   failed to be built; only a supervised actor's factory outlives a start.
 //!
 //! The turn itself is in `turn.rs`; stopping, halting for a restart, and watch
-//! notices are in `lifecycle.rs`.
+//! notices are in `lifecycle.rs`. A cell reaches its system only through the
+//! runtime handle below it (`runtime/`: the pool, the timer, the counts, the
+//! registry, dead letters), never through the `System` above it.
 
 pub(crate) mod current;
 mod lifecycle;
@@ -26,7 +28,7 @@ mod turn;
 
 use crate::watch::{Notify, Watchers};
 
-use crate::actor::{Actor, ChildEvent, ExitReason};
+use crate::actor::Actor;
 use crate::context::{Context, CtxState, Factory};
 use crate::dedicated::RunnerHandle;
 use crate::error::{ActorError, Failure};
@@ -35,8 +37,8 @@ use crate::panic::panic_message;
 use crate::pool::Runnable;
 use crate::quiet::{Credit, Quiet};
 use crate::reply::AskState;
+use crate::runtime::{AnyCell, ChildNotice, Command, DeadLetterReason, Exit, Shared, StopReason};
 use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, Mutex, Ordering, UnsafeCell};
-use crate::system::{DeadLetterReason, Shared};
 use std::any::Any;
 use std::time::{Duration, Instant};
 
@@ -44,86 +46,6 @@ use std::time::{Duration, Instant};
 pub(crate) struct Envelope<M> {
     pub(crate) msg: M,
     pub(crate) ask: Option<Arc<dyn AskState>>,
-}
-
-/// Why an actor is stopping for good.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum StopReason {
-    /// `stop` was called on its address or context (unsupervised actor).
-    Requested,
-    /// Its parent is stopping, or its supervisor removed or gave up on it.
-    Parent,
-    /// The system is shutting down.
-    Shutdown,
-    /// Its handler (or `started`) failed (unsupervised actor).
-    Failed(String),
-    /// It was a supervisor that gave up (unsupervised, i.e. a root).
-    GaveUp,
-    /// Its supervisor decided not to restart it after it exited: the exit
-    /// recorded when it halted is the reason.
-    Decided,
-}
-
-/// How a supervised actor exited, as reported to its supervisor. Its mailbox
-/// and address stay; the supervisor decides between restart and stop.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Exit {
-    /// It stopped itself, or was asked to (`stop`).
-    Normal,
-    /// Its handler or `started` failed.
-    Failed(String),
-    /// It was a supervisor that gave up.
-    GaveUp,
-    /// Its supervisor halted it to restart it with its siblings.
-    Halted,
-}
-
-impl Exit {
-    /// The exit as the parent's [`crate::ChildEvent::Exited`] tells it.
-    pub(crate) fn reason(&self) -> ExitReason {
-        match self {
-            Exit::Normal => ExitReason::Normal,
-            Exit::Failed(s) => ExitReason::Failed(s.clone()),
-            Exit::GaveUp => ExitReason::GaveUp,
-            Exit::Halted => ExitReason::Shutdown,
-        }
-    }
-}
-
-/// What a child tells its parent, through the parent's control lane; the
-/// parent's turn hands it to `Actor::on_child` as a `ChildEvent`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ChildNotice {
-    /// A supervised child finished `started` successfully (again, if `true`).
-    Started(u64, bool),
-    /// A supervised child's instance is gone; it waits for a decision.
-    Exited(u64, Exit),
-    /// A child stopped for good.
-    Stopped(u64, ExitReason),
-}
-
-impl ChildNotice {
-    pub(crate) fn event(self) -> ChildEvent {
-        match self {
-            ChildNotice::Started(id, restarted) => ChildEvent::Started { id, restarted },
-            ChildNotice::Exited(id, exit) => ChildEvent::Exited {
-                id,
-                reason: exit.reason(),
-            },
-            ChildNotice::Stopped(id, reason) => ChildEvent::Stopped { id, reason },
-        }
-    }
-}
-
-/// What a parent asks of a child (`Context::restart_child` and friends).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Command {
-    /// Build a fresh instance and start it (after an exit).
-    Start,
-    /// Stop the running instance gracefully and report `Exit::Halted`.
-    Halt,
-    /// Stop for good.
-    Stop(StopReason),
 }
 
 /// A continuation run with the actor's state: ask answers, watch notices,
@@ -253,37 +175,6 @@ pub(crate) struct Cell<A: Actor> {
 #[allow(unsafe_code)]
 unsafe impl<A: Actor> Sync for Cell<A> {}
 
-/// A type-erased actor, for the registry, parents, watchers and shutdown.
-pub(crate) trait AnyCell: Send + Sync {
-    fn id(&self) -> u64;
-    fn label(&self) -> String;
-    fn is_root(&self) -> bool;
-    /// Spawned supervised: its exits wait for its parent's decision.
-    fn is_supervised(&self) -> bool;
-    fn shutdown_timeout(&self) -> Option<Duration>;
-    /// The worker running the actor now, if one is.
-    fn running_on(&self) -> Option<usize>;
-    /// User messages in its mailbox now (parked sends included).
-    fn queued(&self) -> usize;
-    /// The name of its own thread, for an actor spawned on one.
-    fn thread_name(&self) -> Option<String>;
-    /// Not stopped for good yet (a restart is not a stop).
-    fn is_alive(&self) -> bool;
-    /// Pushes a command into the control lane (ignored once stopped).
-    fn command(self: Arc<Self>, command: Command);
-    /// Pushes a child's notice into the control lane (ignored once stopped).
-    fn notice(self: Arc<Self>, notice: ChildNotice);
-    /// Closes the user lane of an actor whose handler is stuck (a shutdown ran
-    /// out of time): blocked and parked senders get their messages back or are
-    /// released, queued messages go to dead letters.
-    fn abandon(&self);
-    /// Registers `notify` to run once when this actor stops for good (at once
-    /// if it already has); a second registration by `watcher` replaces the first.
-    fn add_watcher(&self, watcher: u64, notify: Notify);
-    fn remove_watcher(&self, watcher: u64);
-    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
-}
-
 impl<A: Actor> Cell<A> {
     /// Builds a cell that starts its instance on its first turn (counted in
     /// flight until then); the caller registers it under `slot`, or leaves
@@ -297,6 +188,12 @@ impl<A: Actor> Cell<A> {
         start: Start<A>,
         parent: Option<Arc<dyn AnyCell>>,
     ) -> Arc<Self> {
+        // The envelope's ask slot alone is 16 bytes, so every actor's
+        // mailbox keeps its senders a cache line from its consumer.
+        #[cfg(not(loom))]
+        const {
+            assert!(Mailbox::<Envelope<A::Msg>, Control<A>>::SENDERS_A_LINE_AWAY);
+        }
         let mailbox = Mailbox::new_scheduled(config.capacity, config.low_watermark);
         let (actor, factory, build_failed) = match start {
             Start::Built(Ok(a)) => (Some(a), None, None),
@@ -816,12 +713,15 @@ mod tests {
         assert!(rest <= 120, "a cell outside its mailbox takes {rest} bytes");
         // An idle mailbox owns no buffer: its lanes are allocated on demand.
         // 96 bytes of words, and between the consumer's and the senders'
-        // cache lines a word of padding and the slot of a lap's first
-        // message (the message and its state word).
+        // cache lines the slot of a lap's first message (the message and its
+        // state word).
         let first_slot = size_of::<Envelope<u64>>() + size_of::<usize>();
         assert!(
-            mailbox <= 104 + first_slot,
+            mailbox <= 96 + first_slot,
             "an empty mailbox takes {mailbox} bytes"
         );
+        // With the `Arc`'s two counts, 264 bytes: a 272-byte chunk of a
+        // 16-byte-granular allocator with an 8-byte header.
+        assert!(size_of::<Cell<Echo>>() <= 248);
     }
 }

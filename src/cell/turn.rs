@@ -8,8 +8,8 @@ use crate::actor::Actor;
 use crate::context::{Context, CtxState, UNREGISTERED};
 use crate::mailbox::{Idle, Popped};
 use crate::reply::Handling;
+use crate::runtime::DeadLetterReason;
 use crate::sync::{Arc, Ordering};
-use crate::system::DeadLetterReason;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 impl<A: Actor> Cell<A> {

@@ -130,10 +130,10 @@ pub(crate) enum Sent {
 /// from the consumer and each pop back from the senders, even for a word
 /// only read on the other side. Between the two sits `first`, which both
 /// sides touch, but only for the first message of a lap that began with no
-/// block, and which therefore makes most of the gap: with the word of
-/// padding before it, at least 24 bytes for any message of 8 bytes or more
-/// (every mailbox of an actor: its envelope alone is 16), checked when the
-/// mailbox type is built. `tail` comes last so
+/// block, and which therefore makes most of the gap: at least 24 bytes for
+/// any message of 16 bytes or more, which every mailbox of an actor holds
+/// (its envelope alone is 16; the cell checks it when its type is built, see
+/// [`Mailbox::SENDERS_A_LINE_AWAY`]). `tail` comes last so
 /// that, with the mailbox last in its `Cell` (also `repr(C)`), no
 /// runner-written cell word shares its line.
 #[repr(C)]
@@ -154,15 +154,12 @@ pub(crate) struct Mailbox<M, C> {
     /// The head is the first position of a lap that began with no block: its
     /// message is in `first`. Only the consumer role touches it.
     head_in_first: AtomicBool,
-    /// The consumer role is taken. The consumer's last word (see `GAP_WORDS`).
+    /// The consumer role is taken. The consumer's last word (see [`Mailbox`]).
     consumer: AtomicBool,
     /// Signalled when the user lane drains to the low watermark or closes.
     room: Condvar,
     slow: Mutex<Slow<M, C>>,
     low_watermark: usize,
-    /// With `first`, keeps `capacity` a cache line past `consumer` (a test
-    /// checks it).
-    _gap: [u64; GAP_WORDS],
     /// The slot of the first position of a lap that began with no block
     /// (`FIRST`): an actor spawned and sent one message needs no block.
     /// Written by the claimant and emptied by the consumer, who takes it
@@ -181,13 +178,6 @@ pub(crate) struct Mailbox<M, C> {
     tail: AtomicU64,
 }
 
-/// Words of padding between the consumer's words and the senders' (see
-/// [`Mailbox`]). Loom's atomics are larger, and its models need no padding.
-#[cfg(not(loom))]
-const GAP_WORDS: usize = 1;
-#[cfg(loom)]
-const GAP_WORDS: usize = 0;
-
 // SAFETY: the raw block pointers are owned by the mailbox: messages go in from
 // any sender and come out in the consumer role, so the mailbox moves `M`s
 // between threads (`M: Send`) and never shares one (no `&M` escapes).
@@ -197,13 +187,17 @@ unsafe impl<M: Send, C: Send> Send for Mailbox<M, C> {}
 unsafe impl<M: Send, C: Send> Sync for Mailbox<M, C> {}
 
 impl<M, C> Mailbox<M, C> {
+    /// Whether `first` and the cold words before it keep the senders' words
+    /// a cache line past the consumer's (see [`Mailbox`]): true for a
+    /// message of 16 bytes or more. A test checks the offsets.
+    #[cfg(not(loom))]
+    pub(crate) const SENDERS_A_LINE_AWAY: bool = std::mem::size_of::<Slot<M>>() >= 24;
+
     /// A mailbox holding at most `capacity` user messages (`capacity >= 1`). Parked
     /// senders resume when the lane drains to `capacity / 2`.
     pub(crate) fn new(capacity: usize) -> Self {
         debug_assert!(capacity >= 1);
-        // `first` and the gap keep the senders' words a cache line from the
-        // consumer's (see `Mailbox`). Every actor's message is an envelope of
-        // at least 16 bytes.
+        // `first` holds a message and its state word.
         #[cfg(not(loom))]
         const {
             assert!(std::mem::size_of::<Slot<M>>() >= 16);
@@ -224,7 +218,6 @@ impl<M, C> Mailbox<M, C> {
             consumer: AtomicBool::new(false),
             batch: (capacity >> RELEASE_SHIFT).max(1) as u32,
             controls: AtomicUsize::new(0),
-            _gap: [0; GAP_WORDS],
             slow: Mutex::new(Slow {
                 queues: None,
                 user_closed: false,
@@ -339,7 +332,10 @@ mod tests {
     #[cfg(target_pointer_width = "64")]
     fn senders_words_are_a_cache_line_past_the_consumers() {
         use std::mem::{align_of, offset_of};
-        type Mb = Mailbox<u64, u64>;
+        // The smallest message an actor's mailbox holds: an envelope of 16
+        // bytes.
+        type Mb = Mailbox<[u64; 2], u64>;
+        const { assert!(Mb::SENDERS_A_LINE_AWAY) };
         // The mailbox is 8-byte aligned, so none of its 8-byte-aligned words
         // straddles a 64-byte line, and two of them share none, wherever the
         // mailbox lies, once they are 64 bytes apart.

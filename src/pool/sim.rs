@@ -1,6 +1,6 @@
 //! The simulated pool: no threads; the caller's thread runs one ready task at
 //! a time, chosen by the caller (a seeded random scheduler in
-//! `crate::system::sim`).
+//! `crate::runtime::sim`).
 //!
 //! # How it fits the threaded pool
 //!

@@ -42,10 +42,15 @@ pub trait SupervisorExt {
 
     /// Adds a child to a running supervisor and starts it (OTP's
     /// `start_child`; a pool of identical workers is many such children).
+    /// Returns once the child has started (a nested supervisor: once its
+    /// own children have), so [`SupervisorExt::child`] finds it, and a
+    /// nested supervisor's children, at once.
     ///
     /// # Errors
     /// [`SupervisorError::Spawn`] for a taken name or bad options,
-    /// [`SupervisorError::Ask`] if the supervisor did not answer.
+    /// [`SupervisorError::ChildStart`] if its first start failed (the child
+    /// is then not kept), [`SupervisorError::Ask`] if the supervisor did not
+    /// answer within `timeout`.
     fn add_child<A: Actor>(
         &self,
         spec: ChildSpec<A>,
@@ -89,8 +94,7 @@ impl SupervisorExt for Addr<Supervisor> {
         }
         let child = self
             .ask(|r| SupervisorMsg(Request::Add(spec.entry, r)), timeout)
-            .map_err(SupervisorError::Ask)?
-            .map_err(SupervisorError::Spawn)?;
+            .map_err(SupervisorError::Ask)??;
         let addr = child
             .downcast::<Addr<A>>()
             .expect("a ChildSpec<A> starts an actor of type A");

@@ -10,6 +10,7 @@
 //! ahead of requests, and only to a live instance.
 
 use super::builder::{Strategy, SupervisorBuilder};
+use super::error::SupervisorError;
 use super::intensity::Intensity;
 use super::spec::{Entry, Restart};
 use crate::{
@@ -86,7 +87,16 @@ struct Child {
 /// before it goes on without that answer.
 const NESTED_START_TIMEOUT: Duration = Duration::from_secs(60);
 
-type AddReply = Reply<Result<Box<dyn Any + Send>, SpawnError>>;
+type AddReply = Reply<Result<Box<dyn Any + Send>, SupervisorError>>;
+
+/// An `add_child` waiting for its child's start to complete: answered with
+/// the address once the child has started (a nested supervisor: once its
+/// own children have), or with the failure if it exits first.
+struct PendingAdd {
+    id: u64,
+    reply: AddReply,
+    addr: Box<dyn Any + Send>,
+}
 
 /// What the supervisor does next, one at a time.
 enum Op {
@@ -105,6 +115,9 @@ enum Op {
 enum AfterStop {
     Keep,
     Remove(Option<Reply<bool>>),
+    /// An added child whose first start failed: removed, then its
+    /// `add_child` answered with the failure.
+    Refuse(AddReply, ExitReason),
 }
 
 enum Wait {
@@ -128,6 +141,8 @@ pub struct Supervisor {
     /// Starting the builder's children: a failed first start aborts.
     booting: bool,
     ready: Vec<Reply<()>>,
+    /// The `add_child` whose child is starting (one at a time, as `waiting`).
+    adding: Option<PendingAdd>,
     /// Where the first instance reports how its first start went.
     pub(super) boot: Option<Sender<Boot>>,
 }
@@ -161,6 +176,7 @@ impl Supervisor {
             waiting: None,
             booting: false,
             ready: Vec::new(),
+            adding: None,
             boot: None,
         }
     }
@@ -282,12 +298,26 @@ impl Supervisor {
         self.ops.push_back(last);
     }
 
+    /// Answers the `add_child` of child `id`, whose start is complete.
+    fn added(&mut self, id: u64) {
+        if let Some(add) = self.adding.take_if(|a| a.id == id) {
+            let _ = add.reply.send(Ok(add.addr));
+        }
+    }
+
     fn after_stop(&mut self, name: &str, after: AfterStop) {
-        if let AfterStop::Remove(reply) = after {
-            let removed = self.index_of(name).map(|i| self.children.remove(i));
-            if let Some(r) = reply {
+        let removed = match after {
+            AfterStop::Keep => return,
+            AfterStop::Remove(_) | AfterStop::Refuse(..) => {
+                self.index_of(name).map(|i| self.children.remove(i))
+            }
+        };
+        match after {
+            AfterStop::Remove(Some(r)) => {
                 let _ = r.send(removed.is_some());
             }
+            AfterStop::Refuse(r, reason) => refuse(r, name.to_string(), &reason),
+            AfterStop::Keep | AfterStop::Remove(None) => {}
         }
     }
 
@@ -366,8 +396,8 @@ impl Supervisor {
                 if entry.nested {
                     self.children[i].nested = addr.downcast_ref::<Addr<Supervisor>>().cloned();
                 }
-                if let Some(r) = reply {
-                    let _ = r.send(Ok(addr));
+                if let Some(reply) = reply {
+                    self.adding = Some(PendingAdd { id, reply, addr });
                 }
             }
             Err(e @ (SpawnError::SystemStopped | SpawnError::ParentStopping)) => {
@@ -375,7 +405,7 @@ impl Supervisor {
                 // takes every child: not a failure to act on.
                 log::debug!("supervisor {}: child {name} not started: {e}", label(ctx));
                 if let Some(r) = reply {
-                    let _ = r.send(Err(e));
+                    let _ = r.send(Err(SupervisorError::Spawn(e)));
                 }
             }
             Err(e) => {
@@ -387,7 +417,7 @@ impl Supervisor {
                     label(ctx)
                 );
                 if let Some(r) = reply {
-                    let _ = r.send(Err(e));
+                    let _ = r.send(Err(SupervisorError::Spawn(e)));
                 }
             }
         }
@@ -436,6 +466,7 @@ impl Supervisor {
         }
         self.waiting = None;
         let Some(nested) = self.children[i].nested.clone() else {
+            self.added(id);
             return Ok(());
         };
         // Its start is complete once its own children have started: its
@@ -448,7 +479,10 @@ impl Supervisor {
             move |sup: &mut Supervisor, ctx, outcome| {
                 let waiting = matches!(sup.waiting, Some(Wait::Ready(w)) if w == id);
                 match outcome {
-                    Ok(()) if waiting => sup.waiting = None,
+                    Ok(()) if waiting => {
+                        sup.waiting = None;
+                        sup.added(id);
+                    }
                     Err(AskError::Timeout) if waiting => {
                         log::warn!(
                             "supervisor {}: nested supervisor #{id} did not start its children \
@@ -456,6 +490,7 @@ impl Supervisor {
                             label(ctx)
                         );
                         sup.waiting = None;
+                        sup.added(id);
                     }
                     // It exited, or stopped: its exit event, which follows,
                     // ends the wait.
@@ -485,9 +520,16 @@ impl Supervisor {
             Some(Wait::Exited(w)) if w == id => self.waiting = None,
             Some(Wait::Started(w) | Wait::Ready(w)) if w == id => {
                 self.waiting = None;
+                let name = self.children[i].entry.name.clone();
                 if self.booting {
-                    let name = self.children[i].entry.name.clone();
                     self.abort(ctx, name, describe(&reason));
+                    return Ok(());
+                }
+                if let Some(add) = self.adding.take_if(|a| a.id == id) {
+                    // OTP's start_child: a child whose first start fails is
+                    // not kept.
+                    let after = AfterStop::Refuse(add.reply, reason);
+                    self.ops.push_back(Op::Stop(name, after));
                     return Ok(());
                 }
                 self.child_exited(ctx, i, reason)?;
@@ -499,6 +541,10 @@ impl Supervisor {
 
     fn on_stopped(&mut self, id: u64) {
         if let Some(i) = self.index_of_id(id) {
+            let name = self.children[i].entry.name.clone();
+            if let Some(add) = self.adding.take_if(|a| a.id == id) {
+                refuse(add.reply, name, &ExitReason::Shutdown);
+            }
             self.children[i].id = None;
             self.children[i].running = false;
         }
@@ -528,6 +574,12 @@ fn log_exit(ctx: &Context<Supervisor>, child: &str, reason: &ExitReason, action:
             label(ctx)
         );
     }
+}
+
+/// Answers an `add_child` whose child exited before its start completed.
+fn refuse(reply: AddReply, child: String, reason: &ExitReason) {
+    let reason = describe(reason);
+    let _ = reply.send(Err(SupervisorError::ChildStart { child, reason }));
 }
 
 fn describe(reason: &ExitReason) -> String {
@@ -574,7 +626,8 @@ impl Actor for Supervisor {
             }
             Request::Add(entry, reply) => {
                 if self.index_of(&entry.name).is_some() {
-                    let _ = reply.send(Err(SpawnError::NameTaken(entry.name)));
+                    let taken = SpawnError::NameTaken(entry.name);
+                    let _ = reply.send(Err(SupervisorError::Spawn(taken)));
                 } else {
                     let name = entry.name.clone();
                     self.children.push(Child {

@@ -2,7 +2,7 @@
 //! thread, one turn at a time, in an order drawn from a seed.
 
 use crate::error::BuildError;
-use crate::system::sim::{Event, Jump, MAX_STEPS, Stepped};
+use crate::runtime::sim::{Event, Jump, MAX_STEPS, Stepped};
 use crate::timer::ManualClock;
 use crate::{System, SystemBuilder};
 use std::fmt;
@@ -178,7 +178,7 @@ impl Simulation {
             .collect()
     }
 
-    fn sim(&self) -> &crate::system::sim::Sim {
+    fn sim(&self) -> &crate::runtime::sim::Sim {
         self.system.sim().expect("built simulated")
     }
 

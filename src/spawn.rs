@@ -1,10 +1,17 @@
-//! Spawn options, checked against the system's defaults, and building a cell.
+//! Spawn options, checked against the system's defaults, and building a cell:
+//! what [`crate::System::spawn_with`] and [`crate::Context::spawn_with`] share.
 
-use super::*;
+use crate::actor::Actor;
+use crate::cell::{Cell, CellConfig, Start};
+use crate::context::UNREGISTERED;
+use crate::error::{BuildError, SpawnError};
+use crate::runtime::{AnyCell, Shared};
+use crate::sync::{Arc, Ordering};
+use std::time::{Duration, Instant};
 
 /// A fresh actor id, unique in the process (not only in its system), so that
 /// sends between systems never mistake one actor for another.
-pub(super) fn next_actor_id() -> u64 {
+pub(crate) fn next_actor_id() -> u64 {
     crate::sync::process_unique_id()
 }
 
@@ -46,7 +53,7 @@ impl SpawnOptions {
         SpawnOptions::default()
     }
 
-    /// Registers the actor under `name` (see [`System::lookup`]).
+    /// Registers the actor under `name` (see [`System::lookup`](crate::System::lookup)).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
@@ -105,7 +112,7 @@ impl SpawnOptions {
         self
     }
 
-    pub(super) fn is_supervised(&self) -> bool {
+    pub(crate) fn is_supervised(&self) -> bool {
         self.supervised
     }
 

@@ -1,6 +1,7 @@
 //! Dead letters: messages that could not be handled, counted, logged and handed to a hook.
 
-use super::*;
+use super::Shared;
+use crate::sync::Ordering;
 
 /// Why a message went to dead letters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +33,7 @@ pub struct DeadLetter {
     pub reason: DeadLetterReason,
 }
 
-pub(super) type DeadLetterHook = Box<dyn Fn(&DeadLetter) + Send + Sync>;
+pub(crate) type DeadLetterHook = Box<dyn Fn(&DeadLetter) + Send + Sync>;
 
 impl Shared {
     pub(crate) fn dead_letter<M>(&self, recipient: &str, reason: DeadLetterReason) {

@@ -1,7 +1,8 @@
 //! The send wait-for graph: which actors are suspended on which, so that no
 //! cycle of suspended actors forms.
 
-use super::*;
+use crate::sync::Mutex;
+use std::collections::HashMap;
 
 /// Which actors are suspended on which: an edge `a -> b`, with the number of
 /// `a`'s sends parked on `b`'s full mailbox.

@@ -34,7 +34,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use super::{Shared, System};
+use super::Shared;
 
 /// Steps kept in the trace.
 pub(crate) const TRACE_KEPT: usize = 64;
@@ -237,21 +237,5 @@ impl SplitMix {
     /// A number in `0..n`; `n` must not be zero.
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
-    }
-}
-
-impl System {
-    /// The simulation's scheduler, if this system is simulated.
-    pub(crate) fn sim(&self) -> Option<&Sim> {
-        self.shared.sim.as_ref()
-    }
-
-    /// One step of the simulation (see [`Sim::step`]); `Idle` for a system
-    /// that is not simulated.
-    pub(crate) fn sim_step(&self, jump: Jump) -> Stepped {
-        match &self.shared.sim {
-            Some(sim) => sim.step(&self.shared, jump),
-            None => Stepped::Idle,
-        }
     }
 }

@@ -1,27 +1,29 @@
 //! The registry of live actors: a slot per actor, names, and the seal shutdown puts on it.
 
-use super::*;
+use super::{AnyCell, Shared};
+use crate::sync::Arc;
+use std::collections::HashMap;
 
 /// The live actors of a system. Each actor is kept at its own slot (its
 /// index in `slots`, stored in its cell), so registering and unregistering
 /// neither hash nor rehash; freed slots are reused before the table grows. A named actor is registered by its spawn, an unnamed one by
 /// its first turn (see `Shared::spawn_cell`).
 #[derive(Default)]
-pub(super) struct Registry {
-    pub(super) slots: Vec<Option<Arc<dyn AnyCell>>>,
+pub(crate) struct Registry {
+    pub(crate) slots: Vec<Option<Arc<dyn AnyCell>>>,
     /// Slots freed by stopped actors.
-    pub(super) free: Vec<u32>,
+    pub(crate) free: Vec<u32>,
     /// The slot of each named actor.
-    pub(super) names: HashMap<Arc<str>, u32>,
+    pub(crate) names: HashMap<Arc<str>, u32>,
     /// Shutdown has taken the list of actors to stop: named spawns are
     /// refused, and actors registering now stop on their own.
-    pub(super) sealed: bool,
+    pub(crate) sealed: bool,
 }
 
 impl Registry {
     /// A slot for an actor about to be built, left empty for the caller to
     /// store the cell in.
-    pub(super) fn take_slot(&mut self) -> u32 {
+    pub(crate) fn take_slot(&mut self) -> u32 {
         if let Some(slot) = self.free.pop() {
             return slot;
         }
@@ -30,7 +32,7 @@ impl Registry {
         slot
     }
 
-    pub(super) fn cells(&self) -> impl Iterator<Item = &Arc<dyn AnyCell>> {
+    pub(crate) fn cells(&self) -> impl Iterator<Item = &Arc<dyn AnyCell>> {
         self.slots.iter().flatten()
     }
 }
@@ -46,16 +48,11 @@ impl Shared {
         (slot, reg.sealed)
     }
 
-    /// The running actor registered under `name`, if it is of type `A`.
-    pub(crate) fn lookup<A: Actor>(&self, name: &str) -> Option<Addr<A>> {
+    /// The actor registered under `name`, if one is.
+    pub(crate) fn named(&self, name: &str) -> Option<Arc<dyn AnyCell>> {
         let reg = self.registry.lock();
         let slot = *reg.names.get(name)?;
-        let cell = reg.slots[slot as usize].clone()?;
-        drop(reg);
-        cell.into_any()
-            .downcast::<Cell<A>>()
-            .ok()
-            .map(Addr::from_cell)
+        reg.slots[slot as usize].clone()
     }
 
     /// Removes the actor at `slot` (once, when it stops for good) and its name.
