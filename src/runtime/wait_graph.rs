@@ -24,9 +24,11 @@ use std::collections::HashMap;
 #[derive(Default, Debug)]
 #[allow(unreachable_pub)] // `pub` so loom_api can re-export it to the loom models
 pub struct WaitGraph {
-    /// For each waiter, its targets and the sends parked on each.
-    edges: Mutex<HashMap<u64, Vec<(u64, usize)>, IdHash>>,
+    edges: Mutex<Edges>,
 }
+
+/// For each waiter, its targets and the sends parked on each.
+type Edges = HashMap<u64, Vec<(u64, usize)>, IdHash>;
 
 /// Hashing for actor ids, which are distinct and handed out in sequence:
 /// one multiplication (Fibonacci hashing) spreads them over the high bits
