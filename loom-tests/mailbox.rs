@@ -732,7 +732,7 @@ fn parked_and_blocked_with_hinted_runner() {
     });
 }
 
-/// The rule behind `Cell::submit` (in `src/cell/mod.rs`): one unit of an
+/// The rule behind `Cell::submit` (in `src/actor/cell/mod.rs`): one unit of an
 /// actor's reference count belongs to its run token. The creator's first
 /// submission clones it; a push that takes the token (`Schedule::Submit`)
 /// makes the queued task from that unit without touching the count; a turn

@@ -1,4 +1,4 @@
-//! Loom models of the file journal's group commit: appenders queue requests, one writer syncs batches; every accepted request is completed after a sync covering it, and close drains.
+//! Loom models of the file journal's group commit: appenders queue requests, one writer syncs batches; every accepted request is completed after a sync covering it, and close drains. Queue and one-shot signal only a side that marked itself waiting, so the models also check that no wake-up is lost (loom reports a deadlock if one is).
 #![cfg(loom)]
 
 mod common;
@@ -87,6 +87,31 @@ fn close_racing_submit_never_forgets_a_request() {
         };
         q.close();
         submitter.join().unwrap();
+        w.join().unwrap();
+    });
+}
+
+/// The handshake alone: one appender racing a writer that finds the queue
+/// empty and marks itself waiting. Whichever goes first, the writer takes
+/// the request and the appender hears back (a lost wake-up leaves both
+/// blocked, which loom reports).
+#[test]
+fn a_submit_racing_the_writer_going_to_wait_wakes_it() {
+    model(|| {
+        let q = Arc::new(CommitQueue::<Completer<usize>>::new());
+        let w = {
+            let q = q.clone();
+            thread::spawn(move || {
+                let batch = q.take(usize::MAX).expect("one request");
+                assert_eq!(batch.len(), 1);
+                for done in batch {
+                    done.complete(7);
+                }
+            })
+        };
+        let (tx, rx) = completion();
+        assert!(q.submit(tx).is_ok());
+        assert_eq!(rx.wait(), Some(7));
         w.join().unwrap();
     });
 }

@@ -90,11 +90,8 @@
 #![warn(unreachable_pub)]
 
 mod actor;
-mod addr;
 pub mod breaker;
 pub mod bus;
-mod cell;
-mod context;
 mod dedicated;
 mod error;
 mod exit;
@@ -107,7 +104,6 @@ mod quiet;
 mod reply;
 mod runtime;
 mod spare;
-mod spawn;
 pub mod stream;
 mod supervisor;
 mod sync;
@@ -117,8 +113,9 @@ mod timer;
 mod watch;
 
 pub use actor::Actor;
-pub use addr::{ActorMetrics, Addr, Recipient, Target};
-pub use context::{Context, Flow};
+pub use actor::addr::{ActorMetrics, Addr, Recipient, Target};
+pub use actor::context::{Context, Flow};
+pub use actor::spawn::SpawnOptions;
 pub use error::{
     ActorError, AskError, BuildError, Failure, QuiescenceTimeout, SendError, SendTimeoutError,
     ShutdownError, SpawnError, StuckActor, TrySendError,
@@ -127,7 +124,6 @@ pub use exit::{ChildEvent, ExitReason, Terminated};
 pub use pool::{PoolBuilder, PoolMetrics, ThreadPool};
 pub use reply::Reply;
 pub use runtime::{DeadLetter, DeadLetterReason};
-pub use spawn::SpawnOptions;
 pub use supervisor::{
     ChildInfo, ChildSpec, DEFAULT_CHILD_SHUTDOWN, Restart, Strategy, Supervisor, SupervisorBuilder,
     SupervisorError, SupervisorExt, SupervisorMsg,

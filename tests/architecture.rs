@@ -6,11 +6,11 @@
 //! (`runtime/`: what every actor of a system shares), the actor core, the
 //! system, the supervisor, the patterns. A module may import (through `crate::`,
 //! a `super::` that leaves it, or a root export of another module) only modules
-//! of a lower layer, or of its own layer when that layer is one unit. The one
-//! unit in the core is the actor core: the `Actor` trait's hooks take a
+//! of a lower layer, or of its own layer when that layer is one unit. The
+//! actor core is one module, `actor/`: the `Actor` trait's hooks take a
 //! `Context<Self>`, a context borrows the actor's cell, and the cell, generic
-//! over the actor, runs those hooks; its files are one layer, and nothing
-//! below it names any of them.
+//! over the actor, runs those hooks, so those files refer to each other;
+//! nothing below the module names any of them.
 //!
 //! A pattern module (`src/supervisor*`, `src/bus/`, `src/breaker*`,
 //! `src/stream*`, `src/persist*`) may name, through `crate::`, only: a name
@@ -40,7 +40,7 @@ const LAYERS: &[(&[&str], bool)] = &[
     (&["pool", "timer", "mailbox", "quiet", "watch"], false),
     (&["dedicated", "reply"], false),
     (&["runtime"], false),
-    (&["actor", "addr", "cell", "context", "spawn"], true),
+    (&["actor"], false),
     (&["system"], false),
     (&["supervisor"], false),
     (
@@ -112,10 +112,13 @@ fn the_layer_check_flags_upward_imports() {
             .collect()
     };
     let ok = "use crate::mailbox::Mailbox;\nuse crate::runtime::{Shared, DeadLetterReason};\n\
-              use crate::{actor::Actor, context::Context};\nuse super::turn::Turn;\n\
+              use crate::{actor::Actor, actor::context::Context};\nuse super::turn::Turn;\n\
               // use crate::system::Shared;\n\
               #[cfg(test)]\nmod tests {\n    use crate::System;\n}\n";
-    assert_eq!(upward_in("cell/mod.rs", "cell", ok), Vec::<String>::new());
+    assert_eq!(
+        upward_in("actor/cell/mod.rs", "actor", ok),
+        Vec::<String>::new()
+    );
     for bad in [
         "use crate::system::Shared;",
         "use crate::{sync::Arc, system::{Shared, X}};",
@@ -123,14 +126,14 @@ fn the_layer_check_flags_upward_imports() {
         "use crate::System;",
         "use crate::Supervisor;",
         "use crate::bus::EventBus;",
-        "use super::super::system::Shared;",
+        "use super::super::super::system::Shared;",
     ] {
         assert!(
-            !upward_in("cell/turn.rs", "cell", bad).is_empty(),
+            !upward_in("actor/cell/turn.rs", "actor", bad).is_empty(),
             "not flagged: {bad}"
         );
     }
-    assert!(!upward_in("runtime/mod.rs", "runtime", "use crate::cell::Cell;").is_empty());
+    assert!(!upward_in("runtime/mod.rs", "runtime", "use crate::actor::cell::Cell;").is_empty());
     assert!(!upward_in("pool/mod.rs", "pool", "use crate::mailbox::Mailbox;").is_empty());
     assert!(upward_in("system/mod.rs", "system", "use crate::runtime::Shared;").is_empty());
 }

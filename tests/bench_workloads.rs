@@ -141,7 +141,8 @@ fn reports_carry_the_documented_json_keys() {
             "group-commit-1",
             "group-commit-8",
             "group-commit-64",
-            "replay"
+            "replay",
+            "recovery"
         ]
     );
     for w in bench::workloads() {
@@ -201,6 +202,7 @@ fn persist_workloads_count_every_append_and_event() {
         assert_eq!(bench::persist::group_commit(n, writers).0, n);
     }
     assert_eq!(bench::persist::replay(s.replay_events).0, s.replay_events);
+    assert_eq!(bench::persist::recovery(s.replay_events).0, s.replay_events);
     assert_eq!(
         bench::persist::replay_baseline(s.replay_events).0,
         s.replay_events

@@ -316,7 +316,20 @@ pub fn workloads() -> Vec<Workload> {
             floor: None,
             note: |s| {
                 format!(
-                    "{} events replayed from a file journal; baseline: a raw sequential read",
+                    "{} events of one stream read back from an open file journal; baseline: a raw sequential read",
+                    s.replay_events
+                )
+            },
+        },
+        Workload {
+            name: "recovery",
+            unit: "events/s",
+            playhouse: |s| persist::recovery(s.replay_events).into(),
+            baseline: |s| persist::replay_baseline(s.replay_events).into(),
+            floor: None,
+            note: |s| {
+                format!(
+                    "opening a file journal of {} events (scan, checksums, index); baseline: a raw sequential read",
                     s.replay_events
                 )
             },

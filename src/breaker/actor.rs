@@ -182,6 +182,32 @@ where
 
     /// A builder for a breaker in front of `service`, an actor that answers
     /// each request with `Ok` or `Err`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerAddr, BreakerConfig, CircuitBreaker};
+    /// use playhouse::System;
+    /// use std::time::Duration;
+    /// # use playhouse::{Actor, ActorError, Context, Reply};
+    /// # /// Halves even numbers; an odd one is an error.
+    /// # struct Halver;
+    /// # impl Actor for Halver {
+    /// #     type Msg = (u32, Reply<Result<u32, String>>);
+    /// #     fn handle(&mut self, _: &mut Context<Self>, (n, r): Self::Msg) -> Result<(), ActorError> {
+    /// #         let _ = r.send(if n % 2 == 0 { Ok(n / 2) } else { Err(format!("{n} is odd")) });
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let halver = system.spawn(|| Halver)?;
+    /// let config = BreakerConfig::builder().call_timeout(Duration::from_secs(1)).build()?;
+    /// let breaker = CircuitBreaker::builder(config, halver.recipient()).spawn(&system)?;
+    /// assert_eq!(breaker.call(8, Duration::from_secs(5)), Ok(4));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder(
         config: BreakerConfig,
         service: Recipient<ServiceRequest<Req, T, E>>,

@@ -5,6 +5,28 @@ use std::fmt;
 use std::time::Duration;
 
 /// The sliding window over which failure and slow-call rates are measured.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::breaker::{BreakerConfig, Reason, StateMachine, Verdict, Window};
+/// use std::time::Instant;
+///
+/// // Open when half of the last 4 calls failed.
+/// let config = BreakerConfig::builder()
+///     .no_max_failures()
+///     .failure_rate(50.0, Window::Count(4), 4)
+///     .build()?;
+/// let mut sm = StateMachine::new(config);
+/// let t = Instant::now();
+/// let mut last = None;
+/// for v in [Verdict::Success, Verdict::Failure, Verdict::Success, Verdict::Failure] {
+///     let p = sm.try_acquire(t).permit.unwrap();
+///     last = sm.record(p, v, t).transition;
+/// }
+/// assert_eq!(last.map(|t| t.reason), Some(Reason::FailureRate(50.0)));
+/// # Ok::<(), playhouse::breaker::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Window {
     /// The outcomes of the last `n` calls.
@@ -63,6 +85,20 @@ impl BreakerConfig {
     /// A builder with the defaults: 5 consecutive failures, a 10 s call
     /// timeout, a 1 s reset timeout with factor 1 (no backoff) capped at 60 s,
     /// no jitter, no rate rules, one probe, two operation threads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::BreakerConfig;
+    /// use std::time::Duration;
+    ///
+    /// let config = BreakerConfig::builder().build()?; // the defaults
+    /// assert_eq!(config.max_failures(), Some(5));
+    /// assert_eq!(config.call_timeout(), Duration::from_secs(10));
+    /// assert_eq!(config.reset_timeout(), Duration::from_secs(1));
+    /// assert_eq!(config.max_probes(), 1);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn builder() -> BreakerConfigBuilder {
         BreakerConfigBuilder {
             config: BreakerConfig {
@@ -85,32 +121,97 @@ impl BreakerConfig {
     }
 
     /// Consecutive failures that open the breaker, if that rule is on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, Window};
+    ///
+    /// let rate_only = BreakerConfig::builder()
+    ///     .no_max_failures()
+    ///     .failure_rate(25.0, Window::Count(100), 20)
+    ///     .build()?;
+    /// assert_eq!(rate_only.max_failures(), None);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn max_failures(&self) -> Option<u32> {
         self.max_failures
     }
 
     /// How long a call may take before it counts as a failed timeout.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::BreakerConfig;
+    /// use std::time::Duration;
+    ///
+    /// let config = BreakerConfig::builder().call_timeout(Duration::from_millis(250)).build()?;
+    /// assert_eq!(config.call_timeout(), Duration::from_millis(250));
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn call_timeout(&self) -> Duration {
         self.call_timeout
     }
 
     /// How long past the call timeout a late answer is still counted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::BreakerConfig;
+    /// use std::time::Duration;
+    ///
+    /// // By default, one more call timeout.
+    /// let config = BreakerConfig::builder().call_timeout(Duration::from_millis(300)).build()?;
+    /// assert_eq!(config.late_window(), Duration::from_millis(300));
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn late_window(&self) -> Duration {
         self.late_window.unwrap_or(self.call_timeout)
     }
 
     /// How long the breaker stays open after it first trips.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::BreakerConfig;
+    /// use std::time::Duration;
+    ///
+    /// let config = BreakerConfig::builder().reset_timeout(Duration::from_secs(5)).build()?;
+    /// assert_eq!(config.reset_timeout(), Duration::from_secs(5));
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn reset_timeout(&self) -> Duration {
         self.reset_timeout
     }
 
     /// Calls admitted in half-open before the breaker decides.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::BreakerConfig;
+    ///
+    /// assert_eq!(BreakerConfig::builder().max_probes(3).build()?.max_probes(), 3);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn max_probes(&self) -> u32 {
         self.max_probes
     }
 }
 
 /// Builds a [`BreakerConfig`]; see there for the rules and an example.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::breaker::{BreakerConfig, ConfigError};
+///
+/// let err = BreakerConfig::builder().max_failures(0).build().unwrap_err();
+/// assert!(matches!(err, ConfigError::Zero(_)));
+/// ```
 #[derive(Debug, Clone)]
 pub struct BreakerConfigBuilder {
     config: BreakerConfig,
@@ -119,6 +220,21 @@ pub struct BreakerConfigBuilder {
 
 impl BreakerConfigBuilder {
     /// Opens after `n` consecutive failures (default 5).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{Breaker, BreakerConfig, State};
+    ///
+    /// let breaker = Breaker::new(BreakerConfig::builder().max_failures(3).build()?);
+    /// for _ in 0..2 {
+    ///     let _ = breaker.call(|| Err::<(), _>("down"));
+    /// }
+    /// assert_eq!(breaker.state(), State::Closed); // two in a row: not yet
+    /// let _ = breaker.call(|| Err::<(), _>("down"));
+    /// assert_eq!(breaker.state(), State::Open);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn max_failures(mut self, n: u32) -> Self {
         self.config.max_failures = Some(n);
         self.no_consecutive = false;
@@ -126,18 +242,60 @@ impl BreakerConfigBuilder {
     }
 
     /// Turns the consecutive-failure rule off; a rate rule must then be set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, ConfigError};
+    ///
+    /// // With no rule left, the breaker could never open: refused.
+    /// let err = BreakerConfig::builder().no_max_failures().build().unwrap_err();
+    /// assert_eq!(err, ConfigError::NoTripRule);
+    /// ```
     pub fn no_max_failures(mut self) -> Self {
         self.no_consecutive = true;
         self
     }
 
     /// A call that takes longer fails with a timeout (default 10 s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{Breaker, BreakerConfig};
+    /// use std::time::Duration;
+    ///
+    /// let breaker = Breaker::new(BreakerConfig::builder().call_timeout(Duration::from_millis(1)).build()?);
+    /// // The inline breaker cannot interrupt a call: it counts it as a timeout.
+    /// let v = breaker.call(|| {
+    ///     std::thread::sleep(Duration::from_millis(3));
+    ///     Ok::<_, ()>(7)
+    /// });
+    /// assert_eq!(v, Ok(7));
+    /// assert_eq!(breaker.metrics().timeouts, 1);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn call_timeout(mut self, d: Duration) -> Self {
         self.config.call_timeout = d;
         self
     }
 
     /// How long the breaker stays open after tripping from closed (default 1 s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, StateMachine, Verdict};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let config = BreakerConfig::builder().max_failures(1).reset_timeout(Duration::from_secs(30)).build()?;
+    /// let mut sm = StateMachine::new(config);
+    /// let t0 = Instant::now();
+    /// let p = sm.try_acquire(t0).permit.unwrap();
+    /// let _ = sm.record(p, Verdict::Failure, t0);
+    /// assert_eq!(sm.open_until(), Some(t0 + Duration::from_secs(30)));
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn reset_timeout(mut self, d: Duration) -> Self {
         self.config.reset_timeout = d;
         self
@@ -145,6 +303,28 @@ impl BreakerConfigBuilder {
 
     /// Each failed probe multiplies the open time by `factor` (at least 1;
     /// default 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, StateMachine, Verdict};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let config = BreakerConfig::builder()
+    ///     .max_failures(1)
+    ///     .reset_timeout(Duration::from_secs(1))
+    ///     .backoff_factor(2.0)
+    ///     .build()?;
+    /// let mut sm = StateMachine::new(config);
+    /// let t0 = Instant::now();
+    /// let p = sm.try_acquire(t0).permit.unwrap();
+    /// let _ = sm.record(p, Verdict::Failure, t0); // open for 1 s
+    /// let t1 = t0 + Duration::from_secs(1);
+    /// let probe = sm.try_acquire(t1).permit.unwrap();
+    /// let r = sm.record(probe, Verdict::Failure, t1); // the probe fails: open for 2 s
+    /// assert_eq!(r.transition.and_then(|t| t.open_for), Some(Duration::from_secs(2)));
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn backoff_factor(mut self, factor: f64) -> Self {
         self.config.backoff_factor = factor;
         self
@@ -152,6 +332,24 @@ impl BreakerConfigBuilder {
 
     /// The cap on the open time, jitter included (default 60 s; not below
     /// the reset timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, ConfigError};
+    /// use std::time::Duration;
+    ///
+    /// let config = BreakerConfig::builder()
+    ///     .backoff_factor(2.0)
+    ///     .max_reset_timeout(Duration::from_secs(30))
+    ///     .build();
+    /// assert!(config.is_ok());
+    /// let below = BreakerConfig::builder()
+    ///     .reset_timeout(Duration::from_secs(10))
+    ///     .max_reset_timeout(Duration::from_secs(5))
+    ///     .build();
+    /// assert!(matches!(below, Err(ConfigError::MaxBelowMin { .. })));
+    /// ```
     pub fn max_reset_timeout(mut self, d: Duration) -> Self {
         self.config.max_reset_timeout = d;
         self
@@ -160,6 +358,25 @@ impl BreakerConfigBuilder {
     /// Lengthens each open time by a random fraction of itself, up to
     /// `fraction` (0 to 1; default 0), so breakers that tripped together do not
     /// probe together.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, StateMachine, Verdict};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let config = BreakerConfig::builder()
+    ///     .max_failures(1)
+    ///     .reset_timeout(Duration::from_secs(10))
+    ///     .jitter(0.5)
+    ///     .build()?;
+    /// let mut sm = StateMachine::new(config);
+    /// let t0 = Instant::now();
+    /// let p = sm.try_acquire(t0).permit.unwrap();
+    /// let open_for = sm.record(p, Verdict::Failure, t0).transition.and_then(|t| t.open_for).unwrap();
+    /// assert!(open_for >= Duration::from_secs(10) && open_for <= Duration::from_secs(15));
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn jitter(mut self, fraction: f64) -> Self {
         self.config.jitter = fraction;
         self
@@ -167,6 +384,27 @@ impl BreakerConfigBuilder {
 
     /// Opens when at least `percent` % of the calls in `window` failed, once it
     /// holds at least `minimum_calls` outcomes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, State, StateMachine, Verdict, Window};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// // Over the calls of the last minute, once there are at least 10.
+    /// let config = BreakerConfig::builder()
+    ///     .failure_rate(20.0, Window::Time(Duration::from_secs(60)), 10)
+    ///     .build()?;
+    /// let mut sm = StateMachine::new(config);
+    /// let t = Instant::now();
+    /// for i in 0..10 {
+    ///     let p = sm.try_acquire(t).permit.unwrap();
+    ///     let v = if i % 5 == 0 { Verdict::Failure } else { Verdict::Success };
+    ///     let _ = sm.record(p, v, t);
+    /// }
+    /// assert_eq!(sm.state(), State::Open); // 2 of 10 failed: 20 %
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn failure_rate(mut self, percent: f64, window: Window, minimum_calls: u32) -> Self {
         self.config.failure_rate = Some(percent);
         self.config.window = window;
@@ -178,12 +416,55 @@ impl BreakerConfigBuilder {
     /// least `percent` % of the calls in the window were slow. The window and
     /// minimum are those of [`Self::failure_rate`] if set, else the last 100
     /// calls with a minimum of 100.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, State, StateMachine, Verdict, Window};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let config = BreakerConfig::builder()
+    ///     .slow_calls(Duration::from_millis(500), 50.0)
+    ///     .window(Window::Count(4), 4)
+    ///     .build()?;
+    /// let mut sm = StateMachine::new(config);
+    /// let t = Instant::now();
+    /// for ms in [100, 900, 100, 800] {
+    ///     let p = sm.try_acquire(t).permit.unwrap();
+    ///     let _ = sm.record(p, Verdict::Success, t + Duration::from_millis(ms));
+    /// }
+    /// assert_eq!(sm.metrics().slow_calls, 2);
+    /// assert_eq!(sm.state(), State::Open); // successes, but half of them slow
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn slow_calls(mut self, threshold: Duration, percent: f64) -> Self {
         self.config.slow_call = Some((threshold, percent));
         self
     }
 
     /// The window and minimum of calls used by the rate rules.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, StateMachine, Verdict, Window};
+    /// use std::time::Instant;
+    ///
+    /// let config = BreakerConfig::builder()
+    ///     .failure_rate(50.0, Window::Count(10), 10)
+    ///     .window(Window::Count(2), 2) // narrows the window set above
+    ///     .max_failures(100)
+    ///     .build()?;
+    /// let mut sm = StateMachine::new(config);
+    /// let t = Instant::now();
+    /// let p = sm.try_acquire(t).permit.unwrap();
+    /// let _ = sm.record(p, Verdict::Success, t);
+    /// assert_eq!(sm.metrics().failure_rate, None); // fewer calls than the minimum
+    /// let p = sm.try_acquire(t).permit.unwrap();
+    /// let _ = sm.record(p, Verdict::Success, t);
+    /// assert_eq!(sm.metrics().failure_rate, Some(0.0));
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn window(mut self, window: Window, minimum_calls: u32) -> Self {
         self.config.window = window;
         self.config.minimum_calls = minimum_calls;
@@ -192,6 +473,28 @@ impl BreakerConfigBuilder {
 
     /// Calls admitted while half-open (default 1). Any failure among them
     /// reopens the breaker; `n` successes close it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, Rejected, State, StateMachine, Verdict};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let config = BreakerConfig::builder().max_failures(1).max_probes(2).build()?;
+    /// let mut sm = StateMachine::new(config);
+    /// let t0 = Instant::now();
+    /// let p = sm.try_acquire(t0).permit.unwrap();
+    /// let _ = sm.record(p, Verdict::Failure, t0);
+    /// let t1 = t0 + Duration::from_secs(1); // the default reset timeout
+    /// let a = sm.try_acquire(t1).permit.unwrap();
+    /// let b = sm.try_acquire(t1).permit.unwrap();
+    /// assert_eq!(sm.try_acquire(t1).permit, Err(Rejected::ProbesTaken));
+    /// let _ = sm.record(a, Verdict::Success, t1);
+    /// assert_eq!(sm.state(), State::HalfOpen); // one of two
+    /// let _ = sm.record(b, Verdict::Success, t1);
+    /// assert_eq!(sm.state(), State::Closed);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn max_probes(mut self, n: u32) -> Self {
         self.config.max_probes = n;
         self
@@ -208,6 +511,15 @@ impl BreakerConfigBuilder {
 
     /// Threads a guarded operation runs on (default 2; see
     /// [`super::CircuitBreaker::guarding`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, ConfigError};
+    ///
+    /// assert!(BreakerConfig::builder().operation_threads(4).build().is_ok());
+    /// assert!(matches!(BreakerConfig::builder().operation_threads(0).build(), Err(ConfigError::Zero(_))));
+    /// ```
     pub fn operation_threads(mut self, n: usize) -> Self {
         self.config.operation_threads = n;
         self
@@ -217,6 +529,19 @@ impl BreakerConfigBuilder {
     ///
     /// # Errors
     /// A [`ConfigError`] naming the first setting that cannot work.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, ConfigError, Window};
+    ///
+    /// let err = BreakerConfig::builder()
+    ///     .failure_rate(150.0, Window::Count(10), 5)
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, ConfigError::RateOutOfRange { .. }));
+    /// assert_eq!(BreakerConfig::builder().jitter(2.0).build().unwrap_err(), ConfigError::JitterOutOfRange(2.0));
+    /// ```
     pub fn build(self) -> Result<BreakerConfig, ConfigError> {
         let mut c = self.config;
         if self.no_consecutive {
@@ -287,6 +612,16 @@ impl BreakerConfigBuilder {
 }
 
 /// A breaker configuration that cannot work.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::breaker::{BreakerConfig, ConfigError};
+///
+/// let err = BreakerConfig::builder().backoff_factor(0.5).build().unwrap_err();
+/// assert_eq!(err, ConfigError::FactorBelowOne(0.5));
+/// println!("bad breaker config: {err}");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ConfigError {

@@ -6,6 +6,38 @@ use std::error::Error;
 use std::fmt;
 
 /// Why a call through a breaker did not return a value.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::breaker::{BreakerAddr, BreakerConfig, CallError, CircuitBreaker};
+/// use playhouse::System;
+/// use std::time::Duration;
+/// # use playhouse::{Actor, ActorError, Context, Reply};
+/// # /// Halves even numbers; an odd one is an error.
+/// # struct Halver;
+/// # impl Actor for Halver {
+/// #     type Msg = (u32, Reply<Result<u32, String>>);
+/// #     fn handle(&mut self, _: &mut Context<Self>, (n, r): Self::Msg) -> Result<(), ActorError> {
+/// #         let _ = r.send(if n % 2 == 0 { Ok(n / 2) } else { Err(format!("{n} is odd")) });
+/// #         Ok(())
+/// #     }
+/// # }
+///
+/// const T: Duration = Duration::from_secs(5);
+/// let system = System::new();
+/// let halver = system.spawn(|| Halver)?;
+/// let breaker = CircuitBreaker::builder(BreakerConfig::builder().build()?, halver.recipient())
+///     .spawn(&system)?;
+/// match breaker.call(3, T) {
+///     Ok(half) => println!("half: {half}"),
+///     Err(CallError::Failed(e)) => assert_eq!(e, "3 is odd"), // the service's own error
+///     Err(CallError::Rejected(r)) => println!("failing fast: {r}"),
+///     Err(e) => println!("no answer: {e}"),
+/// }
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CallError<E> {
@@ -28,6 +60,18 @@ impl<E> CallError<E> {
     /// The answer of an ask of a breaker actor, flattened: the ask's own
     /// failure becomes [`CallError::Breaker`]. For the continuation of
     /// [`crate::Context::ask`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::AskError;
+    /// use playhouse::breaker::CallError;
+    ///
+    /// let answered: Result<Result<u32, CallError<String>>, AskError> = Ok(Ok(7));
+    /// assert_eq!(CallError::flatten(answered), Ok(7));
+    /// let unanswered: Result<Result<u32, CallError<String>>, AskError> = Err(AskError::Timeout);
+    /// assert_eq!(CallError::flatten(unanswered), Err(CallError::Breaker(AskError::Timeout)));
+    /// ```
     pub fn flatten<T>(
         answer: Result<Result<T, CallError<E>>, AskError>,
     ) -> Result<T, CallError<E>> {
@@ -35,6 +79,15 @@ impl<E> CallError<E> {
     }
 
     /// Whether the breaker refused the call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{CallError, Rejected};
+    ///
+    /// assert!(CallError::<()>::Rejected(Rejected::ProbesTaken).is_rejected());
+    /// assert!(!CallError::Failed("boom").is_rejected());
+    /// ```
     pub fn is_rejected(&self) -> bool {
         matches!(self, CallError::Rejected(_))
     }

@@ -50,11 +50,41 @@ pub struct Breaker {
 
 impl Breaker {
     /// A closed breaker with no listeners.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{Breaker, BreakerConfig, State};
+    /// use std::sync::Arc;
+    ///
+    /// let breaker = Arc::new(Breaker::new(BreakerConfig::builder().build()?));
+    /// let b = Arc::clone(&breaker); // shared between threads
+    /// std::thread::spawn(move || b.call(|| Ok::<_, ()>(1))).join().unwrap().unwrap();
+    /// assert_eq!(breaker.state(), State::Closed);
+    /// assert_eq!(breaker.metrics().successes, 1);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn new(config: BreakerConfig) -> Self {
         Breaker::with_listeners(config, Listeners::new())
     }
 
     /// A closed breaker reporting to `listeners`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{Breaker, BreakerConfig, Listeners, Outcome};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let s = Arc::clone(&seen);
+    /// let listeners = Listeners::new().on_outcome(move |o| s.lock().unwrap().push(o.outcome));
+    /// let breaker = Breaker::with_listeners(BreakerConfig::builder().build()?, listeners);
+    /// let _ = breaker.call(|| Ok::<_, ()>(()));
+    /// let _ = breaker.call(|| Err::<(), _>(()));
+    /// assert_eq!(*seen.lock().unwrap(), [Outcome::Success, Outcome::Failure]);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn with_listeners(config: BreakerConfig, listeners: Listeners) -> Self {
         Breaker {
             call_timeout: config.call_timeout(),
@@ -68,6 +98,24 @@ impl Breaker {
     /// # Errors
     /// [`CallError::Rejected`] if the breaker is open or its probes are
     /// taken (`f` does not run); [`CallError::Failed`] with `f`'s error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{Breaker, BreakerConfig, CallError};
+    ///
+    /// fn fetch(breaker: &Breaker, id: u32) -> Result<String, CallError<std::io::Error>> {
+    ///     breaker.call(|| {
+    ///         // A blocking call to a dependency: a database, a socket, a device.
+    ///         if id == 0 { Err(std::io::Error::other("not found")) } else { Ok(format!("row {id}")) }
+    ///     })
+    /// }
+    ///
+    /// let breaker = Breaker::new(BreakerConfig::builder().build()?);
+    /// assert_eq!(fetch(&breaker, 3)?, "row 3");
+    /// assert!(matches!(fetch(&breaker, 0), Err(CallError::Failed(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn call<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, CallError<E>> {
         self.call_classified(f, |r| match r {
             Ok(_) => Verdict::Success,
@@ -81,6 +129,25 @@ impl Breaker {
     ///
     /// # Errors
     /// As [`Breaker::call`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{Breaker, BreakerConfig, State, Verdict};
+    ///
+    /// let breaker = Breaker::new(BreakerConfig::builder().max_failures(1).build()?);
+    /// // "Not found" is the caller's problem, not the dependency's: ignore it.
+    /// let classify = |r: &Result<u32, &str>| match r {
+    ///     Ok(_) => Verdict::Success,
+    ///     Err("not found") => Verdict::Ignored,
+    ///     Err(_) => Verdict::Failure,
+    /// };
+    /// assert!(breaker.call_classified(|| Err("not found"), classify).is_err());
+    /// assert_eq!(breaker.state(), State::Closed);
+    /// assert!(breaker.call_classified(|| Err("connection reset"), classify).is_err());
+    /// assert_eq!(breaker.state(), State::Open);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn call_classified<T, E>(
         &self,
         f: impl FnOnce() -> Result<T, E>,
@@ -110,6 +177,21 @@ impl Breaker {
     ///
     /// # Errors
     /// [`Rejected`] if the breaker is open or its probes are taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{Breaker, BreakerConfig, Verdict};
+    /// use std::time::Instant;
+    ///
+    /// let breaker = Breaker::new(BreakerConfig::builder().build()?);
+    /// let permit = breaker.try_acquire_at(Instant::now())?;
+    /// let ok = 2 + 2 == 4; // the call, made by the caller
+    /// let verdict = if ok { Verdict::Success } else { Verdict::Failure };
+    /// breaker.record_at(permit, verdict, Instant::now());
+    /// assert_eq!(breaker.metrics().successes, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn try_acquire_at(&self, now: Instant) -> Result<Permit, Rejected> {
         let mut m = self.machine.lock();
         let admission = m.try_acquire(now);
@@ -123,6 +205,21 @@ impl Breaker {
     }
 
     /// Records how the call of `permit` ended at `now`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{Breaker, BreakerConfig, State, Verdict};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let breaker = Breaker::new(BreakerConfig::builder().max_failures(1).build()?);
+    /// let t0 = Instant::now();
+    /// let permit = breaker.try_acquire_at(t0)?;
+    /// breaker.record_at(permit, Verdict::Timeout, t0 + Duration::from_secs(11));
+    /// assert_eq!(breaker.state(), State::Open);
+    /// assert_eq!(breaker.metrics().timeouts, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn record_at(&self, permit: Permit, verdict: Verdict, now: Instant) {
         let mut m = self.machine.lock();
         let recorded = m.record(permit, verdict, now);
@@ -133,11 +230,39 @@ impl Breaker {
     }
 
     /// The state now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{Breaker, BreakerConfig, State};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let breaker = Breaker::new(BreakerConfig::builder().max_failures(1).build()?);
+    /// let _ = breaker.call(|| Err::<(), _>(()));
+    /// assert_eq!(breaker.state(), State::Open);
+    /// // No timer: the reset time passing shows at the next call.
+    /// let _ = breaker.try_acquire_at(Instant::now() + Duration::from_secs(2));
+    /// assert_eq!(breaker.state(), State::HalfOpen);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn state(&self) -> super::State {
         self.machine.lock().state()
     }
 
     /// The counters now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{Breaker, BreakerConfig};
+    ///
+    /// let breaker = Breaker::new(BreakerConfig::builder().build()?);
+    /// let _ = breaker.call(|| Ok::<_, ()>(()));
+    /// let _ = breaker.call(|| Err::<(), _>(()));
+    /// let m = breaker.metrics();
+    /// assert_eq!((m.calls, m.successes, m.failures, m.consecutive_failures), (2, 1, 1, 1));
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn metrics(&self) -> BreakerMetrics {
         self.machine.lock().metrics()
     }

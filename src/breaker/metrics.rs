@@ -9,6 +9,38 @@ use std::time::Duration;
 /// `timeouts` and `ignored` (or is still `in_flight`), so
 /// `calls == successes + failures + timeouts + ignored + in_flight`.
 /// Rejected calls are not admitted and count only in `rejections`.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::breaker::{BreakerAddr, BreakerConfig, CircuitBreaker, State};
+/// use playhouse::System;
+/// use std::time::Duration;
+/// # use playhouse::{Actor, ActorError, Context, Reply};
+/// # /// Halves even numbers; an odd one is an error.
+/// # struct Halver;
+/// # impl Actor for Halver {
+/// #     type Msg = (u32, Reply<Result<u32, String>>);
+/// #     fn handle(&mut self, _: &mut Context<Self>, (n, r): Self::Msg) -> Result<(), ActorError> {
+/// #         let _ = r.send(if n % 2 == 0 { Ok(n / 2) } else { Err(format!("{n} is odd")) });
+/// #         Ok(())
+/// #     }
+/// # }
+///
+/// const T: Duration = Duration::from_secs(5);
+/// let system = System::new();
+/// let halver = system.spawn(|| Halver)?;
+/// let breaker = CircuitBreaker::builder(BreakerConfig::builder().build()?, halver.recipient())
+///     .spawn(&system)?;
+/// for n in [2, 3, 4] {
+///     let _ = breaker.call(n, T);
+/// }
+/// let m = breaker.breaker_metrics(T)?;
+/// assert_eq!((m.state, m.calls, m.successes, m.failures), (State::Closed, 3, 2, 1));
+/// assert_eq!(m.calls, m.successes + m.failures + m.timeouts + m.ignored + m.in_flight);
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct BreakerMetrics {

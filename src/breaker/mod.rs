@@ -57,6 +57,58 @@
 //! All three wrap [`StateMachine`], which takes the time as an argument and
 //! can be used (and tested) on its own.
 //!
+//! # Example
+//!
+//! A payment service that is down, then recovers, behind a breaker actor; a
+//! [`ManualClock`](crate::testkit::ManualClock) moves the open time on.
+//!
+//! ```
+//! use playhouse::breaker::{BreakerAddr, BreakerConfig, CallError, CircuitBreaker, ServiceRequest, State};
+//! use playhouse::testkit::ManualClock;
+//! use playhouse::{Actor, ActorError, Context, System};
+//! use std::time::Duration;
+//!
+//! enum Msg { Pay(ServiceRequest<u64, String, String>), SetUp(bool) }
+//! /// Answers payments with a receipt while it is up.
+//! struct Payments { up: bool }
+//! impl Actor for Payments {
+//!     type Msg = Msg;
+//!     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+//!         match msg {
+//!             Msg::Pay((amount, reply)) => {
+//!                 let _ = reply.send(if self.up { Ok(format!("paid {amount}")) } else { Err("down".into()) });
+//!             }
+//!             Msg::SetUp(up) => self.up = up,
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! const T: Duration = Duration::from_secs(5);
+//! let clock = ManualClock::new();
+//! let system = System::builder().clock(clock.clone()).build()?;
+//! let payments = system.spawn(|| Payments { up: false })?;
+//! let config = BreakerConfig::builder()
+//!     .max_failures(2)
+//!     .reset_timeout(Duration::from_secs(30))
+//!     .build()?;
+//! let breaker = CircuitBreaker::builder(config, payments.recipient_with(Msg::Pay)).spawn(&system)?;
+//!
+//! // Two failures in a row open the breaker ...
+//! assert_eq!(breaker.call(10, T), Err(CallError::Failed("down".to_string())));
+//! assert_eq!(breaker.call(20, T), Err(CallError::Failed("down".to_string())));
+//! // ... and callers fail fast: the service is not asked.
+//! assert!(breaker.call(30, T).unwrap_err().is_rejected());
+//!
+//! payments.tell(Msg::SetUp(true))?;
+//! clock.advance(Duration::from_secs(30)); // the open time passes: half-open
+//! system.await_quiescent(T)?;
+//! assert_eq!(breaker.call(40, T), Ok("paid 40".to_string())); // the probe succeeds
+//! assert_eq!(breaker.breaker_metrics(T)?.state, State::Closed);
+//! system.shutdown()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Observing
 //!
 //! [`Listeners`] hear every transition (with its [`Reason`]) and every call's

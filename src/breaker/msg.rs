@@ -11,6 +11,42 @@ use std::time::Duration;
 /// What the protected service receives: the request and the reply to answer
 /// it with. Make it from any actor with
 /// [`Addr::recipient_with`](crate::Addr::recipient_with).
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::breaker::{BreakerAddr, BreakerConfig, CircuitBreaker, ServiceRequest};
+/// use playhouse::{Actor, ActorError, Context, System};
+/// use std::time::Duration;
+///
+/// /// A service with its own message type; the breaker reaches it through a
+/// /// recipient that wraps each call.
+/// enum Msg {
+///     Lookup(ServiceRequest<String, u32, String>),
+///     Reload,
+/// }
+/// struct Directory;
+/// impl Actor for Directory {
+///     type Msg = Msg;
+///     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+///         match msg {
+///             Msg::Lookup((name, reply)) => {
+///                 let _ = reply.send(if name == "ada" { Ok(1) } else { Err(format!("no {name}")) });
+///             }
+///             Msg::Reload => {}
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let system = System::new();
+/// let dir = system.spawn(|| Directory)?;
+/// let config = BreakerConfig::builder().build()?;
+/// let breaker = CircuitBreaker::builder(config, dir.recipient_with(Msg::Lookup)).spawn(&system)?;
+/// assert_eq!(breaker.call("ada".to_string(), Duration::from_secs(5)), Ok(1));
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type ServiceRequest<Req, T, E> = (Req, Reply<Result<T, E>>);
 
 /// A message to a [`CircuitBreaker`]. From a plain thread use
@@ -77,11 +113,66 @@ pub(super) enum Inner<Req, T: Send + 'static, E: Send + 'static> {
 
 impl<Req, T: Send + 'static, E: Send + 'static> BreakerMsg<Req, T, E> {
     /// A call of the service with `request`, answered through `reply`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, BreakerMsg, CallError, CircuitBreaker};
+    /// use playhouse::System;
+    /// use std::time::Duration;
+    /// # use playhouse::{Actor, ActorError, Context, Reply};
+    /// # /// Halves even numbers; an odd one is an error.
+    /// # struct Halver;
+    /// # impl Actor for Halver {
+    /// #     type Msg = (u32, Reply<Result<u32, String>>);
+    /// #     fn handle(&mut self, _: &mut Context<Self>, (n, r): Self::Msg) -> Result<(), ActorError> {
+    /// #         let _ = r.send(if n % 2 == 0 { Ok(n / 2) } else { Err(format!("{n} is odd")) });
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let halver = system.spawn(|| Halver)?;
+    /// let breaker = CircuitBreaker::builder(BreakerConfig::builder().build()?, halver.recipient())
+    ///     .spawn(&system)?;
+    /// // What `BreakerAddr::call` sends; from an actor, send it with `ctx.ask`.
+    /// let answer = breaker.ask(|r| BreakerMsg::call(8, r), Duration::from_secs(5));
+    /// assert_eq!(CallError::flatten(answer), Ok(4));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn call(request: Req, reply: Reply<Result<T, CallError<E>>>) -> Self {
         BreakerMsg(Inner::Call(request, reply))
     }
 
     /// A request for the breaker's counters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, BreakerMsg, CircuitBreaker, State};
+    /// use playhouse::System;
+    /// use std::time::Duration;
+    /// # use playhouse::{Actor, ActorError, Context, Reply};
+    /// # /// Halves even numbers; an odd one is an error.
+    /// # struct Halver;
+    /// # impl Actor for Halver {
+    /// #     type Msg = (u32, Reply<Result<u32, String>>);
+    /// #     fn handle(&mut self, _: &mut Context<Self>, (n, r): Self::Msg) -> Result<(), ActorError> {
+    /// #         let _ = r.send(if n % 2 == 0 { Ok(n / 2) } else { Err(format!("{n} is odd")) });
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let halver = system.spawn(|| Halver)?;
+    /// let breaker = CircuitBreaker::builder(BreakerConfig::builder().build()?, halver.recipient())
+    ///     .spawn(&system)?;
+    /// let m = breaker.ask(BreakerMsg::metrics, Duration::from_secs(5))?;
+    /// assert_eq!((m.state, m.calls), (State::Closed, 0));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn metrics(reply: Reply<BreakerMetrics>) -> Self {
         BreakerMsg(Inner::Metrics(reply))
     }
@@ -98,6 +189,34 @@ impl<Req, T: Send + 'static, E: Send + 'static> fmt::Debug for BreakerMsg<Req, T
 
 /// Calls through a breaker actor from a thread outside the pool (inside an
 /// actor, ask with [`crate::Context::ask`] and [`BreakerMsg::call`]).
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::breaker::{BreakerAddr, BreakerConfig, CircuitBreaker};
+/// use playhouse::System;
+/// use std::time::Duration;
+/// # use playhouse::{Actor, ActorError, Context, Reply};
+/// # /// Halves even numbers; an odd one is an error.
+/// # struct Halver;
+/// # impl Actor for Halver {
+/// #     type Msg = (u32, Reply<Result<u32, String>>);
+/// #     fn handle(&mut self, _: &mut Context<Self>, (n, r): Self::Msg) -> Result<(), ActorError> {
+/// #         let _ = r.send(if n % 2 == 0 { Ok(n / 2) } else { Err(format!("{n} is odd")) });
+/// #         Ok(())
+/// #     }
+/// # }
+///
+/// const T: Duration = Duration::from_secs(5);
+/// let system = System::new();
+/// let halver = system.spawn(|| Halver)?;
+/// let breaker = CircuitBreaker::builder(BreakerConfig::builder().build()?, halver.recipient())
+///     .spawn(&system)?;
+/// let caller = std::thread::spawn(move || breaker.call(10, T));
+/// assert_eq!(caller.join().unwrap(), Ok(5));
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait BreakerAddr<Req, T, E> {
     /// Calls the service through the breaker, waiting at most `timeout` for
     /// the answer (give it more than the call timeout).
@@ -105,12 +224,68 @@ pub trait BreakerAddr<Req, T, E> {
     /// # Errors
     /// A [`CallError`]; [`CallError::Breaker`] when the ask of the breaker
     /// itself fails (including [`AskError::WouldBlockWorker`] on a pool worker).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerAddr, BreakerConfig, CallError, CircuitBreaker};
+    /// use playhouse::System;
+    /// use std::time::Duration;
+    /// # use playhouse::{Actor, ActorError, Context, Reply};
+    /// # /// Halves even numbers; an odd one is an error.
+    /// # struct Halver;
+    /// # impl Actor for Halver {
+    /// #     type Msg = (u32, Reply<Result<u32, String>>);
+    /// #     fn handle(&mut self, _: &mut Context<Self>, (n, r): Self::Msg) -> Result<(), ActorError> {
+    /// #         let _ = r.send(if n % 2 == 0 { Ok(n / 2) } else { Err(format!("{n} is odd")) });
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// const T: Duration = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let halver = system.spawn(|| Halver)?;
+    /// let config = BreakerConfig::builder().max_failures(1).reset_timeout(Duration::from_secs(60)).build()?;
+    /// let breaker = CircuitBreaker::builder(config, halver.recipient()).spawn(&system)?;
+    /// assert_eq!(breaker.call(1, T), Err(CallError::Failed("1 is odd".to_string())));
+    /// assert!(breaker.call(2, T).unwrap_err().is_rejected()); // open: Halver is not asked
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn call(&self, request: Req, timeout: Duration) -> Result<T, CallError<E>>;
 
     /// The breaker's counters.
     ///
     /// # Errors
     /// As [`Addr::ask`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerAddr, BreakerConfig, CircuitBreaker};
+    /// use playhouse::System;
+    /// use std::time::Duration;
+    /// # use playhouse::{Actor, ActorError, Context, Reply};
+    /// # /// Halves even numbers; an odd one is an error.
+    /// # struct Halver;
+    /// # impl Actor for Halver {
+    /// #     type Msg = (u32, Reply<Result<u32, String>>);
+    /// #     fn handle(&mut self, _: &mut Context<Self>, (n, r): Self::Msg) -> Result<(), ActorError> {
+    /// #         let _ = r.send(if n % 2 == 0 { Ok(n / 2) } else { Err(format!("{n} is odd")) });
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// const T: Duration = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let halver = system.spawn(|| Halver)?;
+    /// let breaker = CircuitBreaker::builder(BreakerConfig::builder().build()?, halver.recipient())
+    ///     .spawn(&system)?;
+    /// assert_eq!(breaker.call(4, T), Ok(2));
+    /// assert_eq!(breaker.breaker_metrics(T)?.successes, 1);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn breaker_metrics(&self, timeout: Duration) -> Result<BreakerMetrics, AskError>;
 }
 

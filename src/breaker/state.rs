@@ -19,6 +19,24 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 /// What the caller decided about a finished call.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::breaker::{BreakerConfig, StateMachine, Verdict};
+/// use std::time::Instant;
+///
+/// let mut sm = StateMachine::new(BreakerConfig::builder().build()?);
+/// let t = Instant::now();
+/// for v in [Verdict::Success, Verdict::Failure, Verdict::Timeout, Verdict::Ignored] {
+///     let p = sm.try_acquire(t).permit.unwrap();
+///     let _ = sm.record(p, v, t);
+/// }
+/// let m = sm.metrics();
+/// assert_eq!((m.successes, m.failures, m.timeouts, m.ignored), (1, 1, 1, 1));
+/// assert_eq!(m.consecutive_failures, 2); // an ignored call neither counts nor resets
+/// # Ok::<(), playhouse::breaker::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Verdict {
     /// It succeeded.
@@ -32,6 +50,23 @@ pub enum Verdict {
 }
 
 /// Why a call was refused without being made.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::breaker::{Breaker, BreakerConfig, CallError, Rejected};
+/// use std::time::Duration;
+///
+/// let breaker = Breaker::new(BreakerConfig::builder().max_failures(1).reset_timeout(Duration::from_secs(5)).build()?);
+/// let _ = breaker.call(|| Err::<(), _>(()));
+/// match breaker.call(|| Ok::<_, ()>(())) {
+///     Err(CallError::Rejected(Rejected::Open { retry_after })) => {
+///         assert!(retry_after <= Duration::from_secs(5)); // come back then
+///     }
+///     other => panic!("expected a rejection, got {other:?}"),
+/// }
+/// # Ok::<(), playhouse::breaker::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rejected {
     /// The breaker is open; the next probe may go in `retry_after`.
@@ -58,6 +93,21 @@ impl Error for Rejected {}
 
 /// Leave to make one call, from [`StateMachine::try_acquire`]; hand it back
 /// with the call's verdict to [`StateMachine::record`].
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::breaker::{BreakerConfig, StateMachine, Verdict};
+/// use std::time::Instant;
+///
+/// let mut sm = StateMachine::new(BreakerConfig::builder().build()?);
+/// let t = Instant::now();
+/// let permit = sm.try_acquire(t).permit.unwrap();
+/// assert_eq!(sm.metrics().in_flight, 1);
+/// let _ = sm.record(permit, Verdict::Success, t);
+/// assert_eq!(sm.metrics().in_flight, 0);
+/// # Ok::<(), playhouse::breaker::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use = "a permit must be recorded, or the call stays in flight"]
 pub struct Permit {
@@ -69,11 +119,43 @@ pub struct Permit {
 
 impl Permit {
     /// When the call was admitted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, StateMachine, Verdict};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut sm = StateMachine::new(BreakerConfig::builder().build()?);
+    /// let t = Instant::now();
+    /// let permit = sm.try_acquire(t).permit.unwrap();
+    /// assert_eq!(permit.started(), t);
+    /// let r = sm.record(permit, Verdict::Success, t + Duration::from_millis(30));
+    /// assert_eq!(r.outcome.elapsed, Duration::from_millis(30));
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn started(&self) -> Instant {
         self.started
     }
 
     /// Whether it is a half-open probe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, StateMachine, Verdict};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut sm = StateMachine::new(BreakerConfig::builder().max_failures(1).build()?);
+    /// let t0 = Instant::now();
+    /// let first = sm.try_acquire(t0).permit.unwrap();
+    /// assert!(!first.is_probe());
+    /// let _ = sm.record(first, Verdict::Failure, t0);
+    /// let probe = sm.try_acquire(t0 + Duration::from_secs(1)).permit.unwrap();
+    /// assert!(probe.is_probe());
+    /// # let _ = sm.record(probe, Verdict::Success, t0);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn is_probe(&self) -> bool {
         self.probe
     }
@@ -82,6 +164,24 @@ impl Permit {
 /// The answer of [`StateMachine::try_acquire`]: the permit or the refusal, and
 /// the transition the call caused (open to half-open when the reset time has
 /// passed).
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::breaker::{BreakerConfig, Reason, State, StateMachine, Verdict};
+/// use std::time::{Duration, Instant};
+///
+/// let mut sm = StateMachine::new(BreakerConfig::builder().max_failures(1).build()?);
+/// let t0 = Instant::now();
+/// let p = sm.try_acquire(t0).permit.unwrap();
+/// let _ = sm.record(p, Verdict::Failure, t0);
+/// // The first acquire past the reset time goes half-open, and says so.
+/// let admission = sm.try_acquire(t0 + Duration::from_secs(1));
+/// let t = admission.transition.expect("open to half-open");
+/// assert_eq!((t.from, t.to, t.reason), (State::Open, State::HalfOpen, Reason::ResetTimeout));
+/// assert!(admission.permit.is_ok());
+/// # Ok::<(), playhouse::breaker::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[must_use]
 pub struct Admission {
@@ -93,6 +193,22 @@ pub struct Admission {
 
 /// The answer of [`StateMachine::record`]: the outcome to report and the
 /// transition it caused.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::breaker::{BreakerConfig, Outcome, Reason, State, StateMachine, Verdict};
+/// use std::time::Instant;
+///
+/// let mut sm = StateMachine::new(BreakerConfig::builder().max_failures(1).build()?);
+/// let t = Instant::now();
+/// let p = sm.try_acquire(t).permit.unwrap();
+/// let recorded = sm.record(p, Verdict::Failure, t);
+/// assert_eq!(recorded.outcome.outcome, Outcome::Failure);
+/// let tr = recorded.transition.expect("opened");
+/// assert_eq!((tr.to, tr.reason), (State::Open, Reason::ConsecutiveFailures(1)));
+/// # Ok::<(), playhouse::breaker::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[must_use]
 pub struct Recorded {
@@ -179,6 +295,17 @@ pub struct StateMachine {
 
 impl StateMachine {
     /// A closed breaker.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, State, StateMachine};
+    ///
+    /// let sm = StateMachine::new(BreakerConfig::builder().build()?);
+    /// assert_eq!(sm.state(), State::Closed);
+    /// assert_eq!(sm.metrics().calls, 0);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn new(config: BreakerConfig) -> Self {
         StateMachine {
             window: SlidingWindow::new(config.window),
@@ -193,12 +320,39 @@ impl StateMachine {
     }
 
     /// The configuration.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, StateMachine};
+    ///
+    /// let sm = StateMachine::new(BreakerConfig::builder().max_probes(3).build()?);
+    /// assert_eq!(sm.config().max_probes(), 3);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn config(&self) -> &BreakerConfig {
         &self.config
     }
 
     /// The state now (an open breaker past its reset time reads open until
     /// the next acquire or [`StateMachine::reset_due`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, State, StateMachine, Verdict};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut sm = StateMachine::new(BreakerConfig::builder().max_failures(1).build()?);
+    /// let t0 = Instant::now();
+    /// let p = sm.try_acquire(t0).permit.unwrap();
+    /// let _ = sm.record(p, Verdict::Failure, t0);
+    /// // Past the reset time it still reads open: only an acquire or reset_due moves it.
+    /// assert_eq!(sm.state(), State::Open);
+    /// let _ = sm.reset_due(t0 + Duration::from_secs(1));
+    /// assert_eq!(sm.state(), State::HalfOpen);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn state(&self) -> State {
         match self.inner {
             Inner::Closed => State::Closed,
@@ -208,6 +362,21 @@ impl StateMachine {
     }
 
     /// When an open breaker goes half-open.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, StateMachine, Verdict};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut sm = StateMachine::new(BreakerConfig::builder().max_failures(1).build()?);
+    /// assert_eq!(sm.open_until(), None); // closed
+    /// let t = Instant::now();
+    /// let p = sm.try_acquire(t).permit.unwrap();
+    /// let _ = sm.record(p, Verdict::Failure, t);
+    /// assert_eq!(sm.open_until(), Some(t + Duration::from_secs(1)));
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn open_until(&self) -> Option<Instant> {
         match self.inner {
             Inner::Open { until } => Some(until),
@@ -217,11 +386,43 @@ impl StateMachine {
 
     /// A number that changes with every transition (an open breaker's timer
     /// can tell whether the opening it was set for is still current).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, StateMachine, Verdict};
+    /// use std::time::Instant;
+    ///
+    /// let mut sm = StateMachine::new(BreakerConfig::builder().max_failures(1).build()?);
+    /// let t = Instant::now();
+    /// let before = sm.generation();
+    /// let p = sm.try_acquire(t).permit.unwrap();
+    /// let _ = sm.record(p, Verdict::Failure, t); // opens
+    /// assert_ne!(sm.generation(), before);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn generation(&self) -> u64 {
         self.generation
     }
 
     /// Goes half-open if the breaker is open and its reset time has passed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, State, StateMachine, Verdict};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut sm = StateMachine::new(BreakerConfig::builder().max_failures(1).build()?);
+    /// let t0 = Instant::now();
+    /// let p = sm.try_acquire(t0).permit.unwrap();
+    /// let _ = sm.record(p, Verdict::Failure, t0);
+    /// // What a timer does when the open time is up:
+    /// assert!(sm.reset_due(t0 + Duration::from_millis(999)).is_none());
+    /// let t = sm.reset_due(t0 + Duration::from_secs(1)).expect("due");
+    /// assert_eq!(t.to, State::HalfOpen);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn reset_due(&mut self, now: Instant) -> Option<Transition> {
         match self.inner {
             Inner::Open { until } if now >= until => Some(self.enter(
@@ -237,6 +438,22 @@ impl StateMachine {
     }
 
     /// Admits a call made at `now`, or says why not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, Rejected, StateMachine, Verdict};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut sm = StateMachine::new(BreakerConfig::builder().max_failures(1).build()?);
+    /// let t0 = Instant::now();
+    /// let p = sm.try_acquire(t0).permit.unwrap();
+    /// let _ = sm.record(p, Verdict::Failure, t0);
+    /// let refused = sm.try_acquire(t0 + Duration::from_millis(400)).permit;
+    /// assert_eq!(refused, Err(Rejected::Open { retry_after: Duration::from_millis(600) }));
+    /// assert_eq!(sm.metrics().rejections, 1);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn try_acquire(&mut self, now: Instant) -> Admission {
         let transition = self.reset_due(now);
         let state = self.state();
@@ -283,6 +500,25 @@ impl StateMachine {
     }
 
     /// Records how the call of `permit` ended at `now`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, State, StateMachine, Verdict};
+    /// use std::time::Instant;
+    ///
+    /// let mut sm = StateMachine::new(BreakerConfig::builder().max_failures(1).build()?);
+    /// let t = Instant::now();
+    /// let early = sm.try_acquire(t).permit.unwrap();
+    /// let p = sm.try_acquire(t).permit.unwrap();
+    /// let _ = sm.record(p, Verdict::Failure, t); // opens
+    /// // A call admitted before the opening cannot move the new state.
+    /// let r = sm.record(early, Verdict::Success, t);
+    /// assert!(r.transition.is_none());
+    /// assert_eq!(sm.state(), State::Open);
+    /// assert_eq!(sm.metrics().successes, 1); // but it is counted
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn record(&mut self, permit: Permit, verdict: Verdict, now: Instant) -> Recorded {
         let elapsed = now.saturating_duration_since(permit.started);
         let slow = self
@@ -328,6 +564,19 @@ impl StateMachine {
 
     /// Counts an answer that came after its call had timed out, and gives the
     /// outcome to report.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, Outcome, StateMachine};
+    /// use std::time::Duration;
+    ///
+    /// let mut sm = StateMachine::new(BreakerConfig::builder().build()?);
+    /// let o = sm.record_late(Duration::from_secs(12));
+    /// assert_eq!(o.outcome, Outcome::Late);
+    /// assert_eq!(sm.metrics().late_answers, 1);
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn record_late(&mut self, elapsed: Duration) -> CallOutcome {
         self.counters.late += 1;
         CallOutcome {
@@ -339,6 +588,23 @@ impl StateMachine {
     }
 
     /// The counters now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::breaker::{BreakerConfig, State, StateMachine, Verdict};
+    /// use std::time::Instant;
+    ///
+    /// let mut sm = StateMachine::new(BreakerConfig::builder().max_failures(2).build()?);
+    /// let t = Instant::now();
+    /// for _ in 0..2 {
+    ///     let p = sm.try_acquire(t).permit.unwrap();
+    ///     let _ = sm.record(p, Verdict::Failure, t);
+    /// }
+    /// let m = sm.metrics();
+    /// assert_eq!((m.state, m.calls, m.failures, m.transitions), (State::Open, 2, 2, 1));
+    /// # Ok::<(), playhouse::breaker::ConfigError>(())
+    /// ```
     pub fn metrics(&self) -> BreakerMetrics {
         let c = self.counters;
         let minimum = self.window.calls() >= self.config.minimum_calls;

@@ -66,12 +66,73 @@ pub(super) enum Inner<E: Send + 'static, K> {
 
 impl<E: Send + 'static, K> BusMsg<E, K> {
     /// Publishes `event`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::System;
+    /// use playhouse::bus::{BusMsg, EventBus, EventBusExt};
+    /// use std::time::Duration;
+    ///
+    /// let system = System::new();
+    /// let bus = EventBus::<u32>::builder().spawn(&system)?;
+    /// bus.tell(BusMsg::publish(1))?; // what `publish` does
+    /// bus.tell(2.into())?; // an event converts into a publish message
+    /// assert_eq!(bus.stats(Duration::from_secs(5))?.published, 2);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn publish(event: E) -> Self {
         BusMsg(Inner::Publish(event))
     }
 
     /// Subscribes `recipient` as `spec` says; the answer is the subscription's
     /// handle (see [`crate::bus::EventBusExt::subscribe_with`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Addr, Context, System};
+    /// use playhouse::bus::{BusMsg, EventBus, EventBusExt, Subscribe};
+    /// use std::time::Duration;
+    ///
+    /// /// Subscribes itself to the bus when it starts, without blocking its worker.
+    /// struct Listener {
+    ///     bus: Addr<EventBus<u32>>,
+    ///     seen: u32,
+    /// }
+    /// impl Actor for Listener {
+    ///     type Msg = u32;
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         let me = ctx.addr().recipient();
+    ///         ctx.ask(
+    ///             &self.bus,
+    ///             |r| BusMsg::subscribe(Subscribe::all(), me, r),
+    ///             Duration::from_secs(5),
+    ///             |_: &mut Listener, _, answer| {
+    ///                 assert!(matches!(answer, Ok(Ok(_))), "subscribed");
+    ///             },
+    ///         )?;
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, n: u32) -> Result<(), ActorError> {
+    ///         self.seen += n;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// const T: Duration = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let bus = EventBus::<u32>::builder().spawn(&system)?;
+    /// let b = bus.clone();
+    /// system.spawn(move || Listener { bus: b.clone(), seen: 0 })?;
+    /// system.await_quiescent(T)?; // the subscription is in place
+    /// bus.publish(5)?;
+    /// system.await_quiescent(T)?;
+    /// assert_eq!(bus.stats(T)?.delivered, 1);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn subscribe(
         spec: Subscribe<K>,
         recipient: Recipient<E>,
@@ -90,6 +151,25 @@ impl<E: Send + 'static, K> BusMsg<E, K> {
     }
 
     /// Ends a subscription, without an answer (for [`crate::Context::send`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::System;
+    /// use playhouse::bus::{BusMsg, EventBus, EventBusExt};
+    /// use playhouse::testkit::Probe;
+    /// use std::time::Duration;
+    ///
+    /// const T: Duration = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let bus = EventBus::<u32>::builder().spawn(&system)?;
+    /// let probe = Probe::new(&system)?;
+    /// let sub = bus.subscribe_all(probe.recipient(), T)?;
+    /// bus.tell(BusMsg::unsubscribe(sub))?; // no answer to wait for
+    /// assert!(bus.stats(T)?.subscribers.is_empty());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn unsubscribe(subscription: Subscription) -> Self {
         BusMsg(Inner::Unsubscribe(subscription, None))
     }
@@ -100,12 +180,44 @@ impl<E: Send + 'static, K> BusMsg<E, K> {
     }
 
     /// Asks for the bus's counters (see [`crate::bus::EventBusExt::stats`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::System;
+    /// use playhouse::bus::{BusMsg, EventBus};
+    /// use std::time::Duration;
+    ///
+    /// let system = System::new();
+    /// let bus = EventBus::<u32>::builder().spawn(&system)?;
+    /// bus.tell(7.into())?;
+    /// // What `EventBusExt::stats` sends; inside an actor, use it with `ctx.ask`.
+    /// let stats = bus.ask(BusMsg::stats, Duration::from_secs(5))?;
+    /// assert_eq!(stats.published, 1);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stats(reply: Reply<BusStats>) -> Self {
         BusMsg(Inner::Stats(reply))
     }
 
     /// Asks to be answered once every `DropOldest` buffer is empty (see
     /// [`crate::bus::EventBusExt::flush`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::System;
+    /// use playhouse::bus::{BusMsg, EventBus};
+    /// use std::time::Duration;
+    ///
+    /// let system = System::new();
+    /// let bus = EventBus::<u32>::builder().spawn(&system)?;
+    /// bus.tell(7.into())?;
+    /// bus.ask(BusMsg::flush, Duration::from_secs(5))?;
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn flush(reply: Reply<()>) -> Self {
         BusMsg(Inner::Flush(reply))
     }

@@ -80,6 +80,15 @@ pub struct Subscribe<K> {
 
 impl<K> Subscribe<K> {
     /// The events of one topic, with [`Overflow::Backpressure`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::bus::{Overflow, Subscribe};
+    ///
+    /// let spec = Subscribe::topic("orders");
+    /// assert_eq!(spec, Subscribe::topics(["orders"]).overflow(Overflow::Backpressure));
+    /// ```
     pub fn topic(topic: K) -> Self {
         Subscribe {
             topics: Topics::Only(vec![topic]),
@@ -89,6 +98,29 @@ impl<K> Subscribe<K> {
 
     /// The events of any of these topics, with [`Overflow::Backpressure`].
     /// An empty list is refused when subscribing ([`SubscribeError::NoTopics`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::System;
+    /// use playhouse::bus::{EventBus, EventBusExt, Subscribe, SubscribeError};
+    /// use playhouse::testkit::Probe;
+    /// use std::time::Duration;
+    ///
+    /// const T: Duration = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let bus = EventBus::builder().topic_fn(|n: &u32| n % 3).spawn(&system)?;
+    /// let probe = Probe::new(&system)?;
+    /// bus.subscribe_with(Subscribe::topics([0, 2]), probe.recipient(), T)?;
+    /// for n in 0..6 {
+    ///     bus.publish(n)?;
+    /// }
+    /// assert_eq!(probe.receive_n(4, T)?, [0, 2, 3, 5]);
+    /// let none = Subscribe::topics(Vec::<u32>::new());
+    /// assert!(matches!(bus.subscribe_with(none, probe.recipient(), T), Err(SubscribeError::NoTopics)));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn topics(topics: impl IntoIterator<Item = K>) -> Self {
         Subscribe {
             topics: Topics::Only(topics.into_iter().collect()),
@@ -97,6 +129,15 @@ impl<K> Subscribe<K> {
     }
 
     /// Every event, whatever its topic, with [`Overflow::Backpressure`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::bus::{Overflow, Subscribe};
+    ///
+    /// let spec = Subscribe::<String>::all().overflow(Overflow::DropNewest);
+    /// assert_ne!(spec, Subscribe::topic("a".to_string()).overflow(Overflow::DropNewest));
+    /// ```
     pub fn all() -> Self {
         Subscribe {
             topics: Topics::All,
@@ -105,6 +146,43 @@ impl<K> Subscribe<K> {
     }
 
     /// What to do when the subscriber's mailbox is full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+    /// use playhouse::bus::{EventBus, EventBusExt, Overflow, Subscribe};
+    /// use playhouse::testkit::await_stopped;
+    /// use std::time::Duration;
+    ///
+    /// /// Never handles anything: its mailbox of 1 fills at once.
+    /// struct Stuck;
+    /// impl Actor for Stuck {
+    ///     type Msg = u32;
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         ctx.suspend();
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: u32) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    ///
+    /// const T: Duration = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let bus = EventBus::<u32>::builder().spawn(&system)?;
+    /// let stuck = system.spawn_with(SpawnOptions::new().mailbox_capacity(1), || Stuck)?;
+    /// system.await_quiescent(T)?;
+    /// // Under `Fail`, the first event that finds the mailbox full ends the subscription.
+    /// bus.subscribe_with(Subscribe::all().overflow(Overflow::Fail), stuck.recipient(), T)?;
+    /// bus.publish(1)?; // fills the mailbox
+    /// bus.publish(2)?; // overflows
+    /// let stats = bus.stats(T)?;
+    /// assert_eq!((stats.delivered, stats.dropped, stats.pruned), (1, 1, 1));
+    /// assert!(stats.subscribers.is_empty());
+    /// stuck.stop(); // its queued event goes to dead letters
+    /// await_stopped(&system, &stuck, T)?;
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn overflow(mut self, overflow: Overflow) -> Self {
         self.overflow = overflow;
         self
@@ -144,11 +222,47 @@ pub struct Subscription {
 
 impl Subscription {
     /// The id of the bus actor it belongs to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::System;
+    /// use playhouse::bus::{EventBus, EventBusExt};
+    /// use playhouse::testkit::Probe;
+    /// use std::time::Duration;
+    ///
+    /// let system = System::new();
+    /// let bus = EventBus::<u32>::builder().spawn(&system)?;
+    /// let probe = Probe::new(&system)?;
+    /// let sub = bus.subscribe_all(probe.recipient(), Duration::from_secs(5))?;
+    /// assert_eq!(sub.bus(), bus.id());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn bus(&self) -> u64 {
         self.bus
     }
 
     /// Its number within its bus, in subscription order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::System;
+    /// use playhouse::bus::{EventBus, EventBusExt};
+    /// use playhouse::testkit::Probe;
+    /// use std::time::Duration;
+    ///
+    /// const T: Duration = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let bus = EventBus::<u32>::builder().spawn(&system)?;
+    /// let probe = Probe::new(&system)?;
+    /// let first = bus.subscribe_all(probe.recipient(), T)?;
+    /// let second = bus.subscribe_all(probe.recipient(), T)?;
+    /// assert!(first.id() < second.id()); // subscription order
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn id(&self) -> u64 {
         self.id
     }
@@ -211,6 +325,28 @@ pub struct BusStats {
 
 impl BusStats {
     /// The counters of one current subscription.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::System;
+    /// use playhouse::bus::{EventBus, EventBusExt};
+    /// use playhouse::testkit::Probe;
+    /// use std::time::Duration;
+    ///
+    /// const T: Duration = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let bus = EventBus::<u32>::builder().spawn(&system)?;
+    /// let probe = Probe::new(&system)?;
+    /// let sub = bus.subscribe_all(probe.recipient(), T)?;
+    /// bus.publish(1)?;
+    /// let stats = bus.stats(T)?;
+    /// assert_eq!(stats.subscriber(sub).map(|s| s.delivered), Some(1));
+    /// bus.unsubscribe(sub, T)?;
+    /// assert!(bus.stats(T)?.subscriber(sub).is_none());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn subscriber(&self, subscription: Subscription) -> Option<&SubscriberStats> {
         self.subscribers
             .iter()
@@ -219,6 +355,29 @@ impl BusStats {
 }
 
 /// The counters of one subscription (see [`BusStats`]).
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::System;
+/// use playhouse::bus::{EventBus, EventBusExt, Overflow, Subscribe};
+/// use playhouse::testkit::Probe;
+/// use std::time::Duration;
+///
+/// const T: Duration = Duration::from_secs(5);
+/// let system = System::new();
+/// let bus = EventBus::<u32>::builder().spawn(&system)?;
+/// let probe = Probe::new(&system)?;
+/// let spec = Subscribe::all().overflow(Overflow::DropNewest);
+/// let sub = bus.subscribe_with(spec, probe.recipient(), T)?;
+/// bus.publish(1)?;
+/// let mine = &bus.stats(T)?.subscribers[0];
+/// assert_eq!(mine.subscription, sub);
+/// assert_eq!(mine.recipient, probe.id());
+/// assert_eq!((mine.overflow, mine.delivered, mine.dropped), (Overflow::DropNewest, 1, 0));
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SubscriberStats {

@@ -8,6 +8,30 @@ use std::fmt;
 
 /// Why an event-sourced actor or a projection could not start, persist, or
 /// restore.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{MemoryJournal, PersistError, Persistence};
+/// # use playhouse::persist::{Codec, CodecError, EventSourced};
+/// # struct Noop;
+/// # impl EventSourced for Noop {
+/// #     type Command = (); type Event = (); type State = (); type Rejection = ();
+/// #     fn decide(&self, _: &(), _: ()) -> Result<Vec<()>, ()> { Ok(vec![]) }
+/// #     fn apply(&self, _: &mut (), _: &()) {}
+/// # }
+/// # struct Unit;
+/// # impl Codec<()> for Unit {
+/// #     fn encode(&self, _: &()) -> Result<Vec<u8>, CodecError> { Ok(vec![]) }
+/// #     fn decode(&self, _: &[u8]) -> Result<(), CodecError> { Ok(()) }
+/// # }
+/// use std::sync::Arc;
+///
+/// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+/// let err = persistence.event_sourced("s", || Noop, Unit).snapshot_every(0).factory().err().expect("refused");
+/// assert!(matches!(err, PersistError::Config { setting: "snapshot_every", .. }));
+/// println!("{err}");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PersistError {
@@ -88,6 +112,48 @@ impl From<JournalError> for PersistError {
 }
 
 /// Why a command was not carried out.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{CommandError, EventSourced, EventSourcedAddr, MemoryJournal, Persistence};
+/// use playhouse::System;
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// # use playhouse::persist::{Codec, CodecError};
+/// # struct U8;
+/// # impl Codec<u8> for U8 {
+/// #     fn encode(&self, b: &u8) -> Result<Vec<u8>, CodecError> { Ok(vec![*b]) }
+/// #     fn decode(&self, b: &[u8]) -> Result<u8, CodecError> { Ok(b[0]) }
+/// # }
+///
+/// /// At most three items.
+/// struct Basket;
+/// impl EventSourced for Basket {
+///     type Command = u8;
+///     type Event = u8;
+///     type State = Vec<u8>;
+///     type Rejection = &'static str;
+///     fn decide(&self, items: &Vec<u8>, item: u8) -> Result<Vec<u8>, &'static str> {
+///         if items.len() == 3 { Err("basket full") } else { Ok(vec![item]) }
+///     }
+///     fn apply(&self, items: &mut Vec<u8>, item: &u8) { items.push(*item); }
+/// }
+///
+/// let system = System::new();
+/// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+/// let basket = persistence.event_sourced("basket-1", || Basket, U8).spawn(&system)?;
+/// for item in 1..=3 {
+///     basket.execute(item, Duration::from_secs(5))?;
+/// }
+/// match basket.execute(4, Duration::from_secs(5)) {
+///     Err(CommandError::Rejected(why)) => assert_eq!(why, "basket full"),
+///     Err(CommandError::Failed(e)) => panic!("not persisted: {e}"),
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommandError<R> {
     /// The aggregate rejected it; nothing changed.

@@ -38,6 +38,15 @@ use std::time::Duration;
 const REPLAY_BATCH: usize = 1024;
 
 /// The default time a write may take before its outcome counts as unknown.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::DEFAULT_WRITE_TIMEOUT;
+/// use std::time::Duration;
+///
+/// assert_eq!(DEFAULT_WRITE_TIMEOUT, Duration::from_secs(30));
+/// ```
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// An aggregate whose state is the fold of its events.
@@ -111,6 +120,34 @@ pub trait EventSourced: Send + 'static {
     ///
     /// # Errors
     /// The rejection, which is answered to the caller; nothing changes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::EventSourced;
+    ///
+    /// /// A seat booking: a command may produce several events, or none.
+    /// struct Seats;
+    /// impl EventSourced for Seats {
+    ///     type Command = u32; // how many seats to book
+    ///     type Event = u32; // one seat booked, by number
+    ///     type State = Vec<u32>;
+    ///     type Rejection = String;
+    ///     fn decide(&self, booked: &Vec<u32>, n: u32) -> Result<Vec<u32>, String> {
+    ///         let free = 10 - booked.len() as u32;
+    ///         if n > free {
+    ///             return Err(format!("only {free} left"));
+    ///         }
+    ///         let next = booked.len() as u32 + 1;
+    ///         Ok((next..next + n).collect())
+    ///     }
+    ///     fn apply(&self, booked: &mut Vec<u32>, seat: &u32) {
+    ///         booked.push(*seat);
+    ///     }
+    /// }
+    /// assert_eq!(Seats.decide(&vec![1, 2], 2), Ok(vec![3, 4]));
+    /// assert!(Seats.decide(&vec![], 11).is_err());
+    /// ```
     fn decide(
         &self,
         state: &Self::State,
@@ -118,14 +155,142 @@ pub trait EventSourced: Send + 'static {
     ) -> Result<Vec<Self::Event>, Self::Rejection>;
 
     /// Folds one event into the state.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::EventSourced;
+    /// # struct Counter;
+    /// # impl playhouse::persist::EventSourced for Counter {
+    /// #     type Command = u64;
+    /// #     type Event = u64;
+    /// #     type State = u64;
+    /// #     type Rejection = String;
+    /// #     fn decide(&self, _: &u64, add: u64) -> Result<Vec<u64>, String> {
+    /// #         if add == 0 { Err("nothing to add".into()) } else { Ok(vec![add]) }
+    /// #     }
+    /// #     fn apply(&self, total: &mut u64, add: &u64) { *total += add; }
+    /// # }
+    /// # struct U64;
+    /// # impl playhouse::persist::Codec<u64> for U64 {
+    /// #     fn encode(&self, n: &u64) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(n.to_le_bytes().to_vec()) }
+    /// #     fn decode(&self, b: &[u8]) -> Result<u64, playhouse::persist::CodecError> {
+    /// #         Ok(u64::from_le_bytes(b.try_into().map_err(playhouse::persist::CodecError::new)?))
+    /// #     }
+    /// # }
+    ///
+    /// // apply folds facts; replay is this fold over the stored events.
+    /// let mut total = 0;
+    /// for e in [5, 7] {
+    ///     Counter.apply(&mut total, &e);
+    /// }
+    /// assert_eq!(total, 12);
+    /// ```
     fn apply(&self, state: &mut Self::State, event: &Self::Event);
 }
 
 /// A function run on an event-sourced actor's state and seq.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{EventSourcedMsg, MemoryJournal, Persistence};
+/// use playhouse::System;
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// # struct Counter;
+/// # impl playhouse::persist::EventSourced for Counter {
+/// #     type Command = u64;
+/// #     type Event = u64;
+/// #     type State = u64;
+/// #     type Rejection = String;
+/// #     fn decide(&self, _: &u64, add: u64) -> Result<Vec<u64>, String> {
+/// #         if add == 0 { Err("nothing to add".into()) } else { Ok(vec![add]) }
+/// #     }
+/// #     fn apply(&self, total: &mut u64, add: &u64) { *total += add; }
+/// # }
+/// # struct U64;
+/// # impl playhouse::persist::Codec<u64> for U64 {
+/// #     fn encode(&self, n: &u64) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(n.to_le_bytes().to_vec()) }
+/// #     fn decode(&self, b: &[u8]) -> Result<u64, playhouse::persist::CodecError> {
+/// #         Ok(u64::from_le_bytes(b.try_into().map_err(playhouse::persist::CodecError::new)?))
+/// #     }
+/// # }
+///
+/// let system = System::new();
+/// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+/// let counter = persistence.event_sourced("c", || Counter, U64).spawn(&system)?;
+/// // What `EventSourcedAddr::inspect` sends: a function run on the actor.
+/// let (tx, rx) = crossbeam_channel::bounded(1);
+/// counter.tell(EventSourcedMsg::<Counter>::Inspect(Box::new(move |total, seq| {
+///     let _ = tx.send((*total, seq));
+/// })))?;
+/// assert_eq!(rx.recv_timeout(Duration::from_secs(5))?, (0, 0));
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type Inspection<S> = Box<dyn FnOnce(&S, u64) + Send>;
 
 /// The messages of an [`EventSourcedActor`]. [`EventSourcedAddr`] wraps
 /// the usual asks.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{CommandError, EventSourcedMsg, MemoryJournal, Persistence};
+/// use playhouse::{Actor, ActorError, Addr, Context, System};
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// # struct Counter;
+/// # impl playhouse::persist::EventSourced for Counter {
+/// #     type Command = u64;
+/// #     type Event = u64;
+/// #     type State = u64;
+/// #     type Rejection = String;
+/// #     fn decide(&self, _: &u64, add: u64) -> Result<Vec<u64>, String> {
+/// #         if add == 0 { Err("nothing to add".into()) } else { Ok(vec![add]) }
+/// #     }
+/// #     fn apply(&self, total: &mut u64, add: &u64) { *total += add; }
+/// # }
+/// # struct U64;
+/// # impl playhouse::persist::Codec<u64> for U64 {
+/// #     fn encode(&self, n: &u64) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(n.to_le_bytes().to_vec()) }
+/// #     fn decode(&self, b: &[u8]) -> Result<u64, playhouse::persist::CodecError> {
+/// #         Ok(u64::from_le_bytes(b.try_into().map_err(playhouse::persist::CodecError::new)?))
+/// #     }
+/// # }
+///
+/// /// Sends commands from inside an actor; the answer comes as a continuation.
+/// struct Client {
+///     counter: Addr<playhouse::persist::EventSourcedActor<Counter>>,
+///     last: Option<Result<u64, CommandError<String>>>,
+/// }
+/// impl Actor for Client {
+///     type Msg = u64;
+///     fn handle(&mut self, ctx: &mut Context<Self>, n: u64) -> Result<(), ActorError> {
+///         ctx.ask(
+///             &self.counter,
+///             |r| EventSourcedMsg::Command(n, r),
+///             Duration::from_secs(5),
+///             |me: &mut Client, _, answer| {
+///                 me.last = Some(answer.unwrap_or_else(|e| Err(CommandError::Ask(e))));
+///             },
+///         )?;
+///         Ok(())
+///     }
+/// }
+///
+/// let system = System::new();
+/// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+/// let counter = persistence.event_sourced("c", || Counter, U64).spawn(&system)?;
+/// let c = counter.clone();
+/// let client = system.spawn(move || Client { counter: c.clone(), last: None })?;
+/// client.tell(3)?;
+/// system.await_quiescent(Duration::from_secs(5))?;
+/// assert_eq!(persistence.journal().highest_seq("c")?, 1);
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub enum EventSourcedMsg<E: EventSourced> {
     /// Carry out a command; answered with the stream's seq after its events
     /// are persisted and applied.
@@ -178,6 +343,43 @@ struct Settings<E: EventSourced> {
 /// On start and on every restart it takes the stream's lease (one live
 /// writer per stream), loads the newest snapshot that decodes and replays
 /// the events after it, a batch per turn, before its first command.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{EventSourcedActor, EventSourcedAddr, MemoryJournal, Persistence};
+/// use playhouse::{Addr, System};
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// # struct Counter;
+/// # impl playhouse::persist::EventSourced for Counter {
+/// #     type Command = u64;
+/// #     type Event = u64;
+/// #     type State = u64;
+/// #     type Rejection = String;
+/// #     fn decide(&self, _: &u64, add: u64) -> Result<Vec<u64>, String> {
+/// #         if add == 0 { Err("nothing to add".into()) } else { Ok(vec![add]) }
+/// #     }
+/// #     fn apply(&self, total: &mut u64, add: &u64) { *total += add; }
+/// # }
+/// # struct U64;
+/// # impl playhouse::persist::Codec<u64> for U64 {
+/// #     fn encode(&self, n: &u64) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(n.to_le_bytes().to_vec()) }
+/// #     fn decode(&self, b: &[u8]) -> Result<u64, playhouse::persist::CodecError> {
+/// #         Ok(u64::from_le_bytes(b.try_into().map_err(playhouse::persist::CodecError::new)?))
+/// #     }
+/// # }
+///
+/// let system = System::new();
+/// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+/// let counter: Addr<EventSourcedActor<Counter>> =
+///     persistence.event_sourced("counter-7", || Counter, U64).spawn(&system)?;
+/// assert_eq!(counter.execute(4, Duration::from_secs(5)), Ok(1));
+/// // One live writer per stream.
+/// assert!(persistence.event_sourced("counter-7", || Counter, U64).spawn(&system).is_err());
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct EventSourcedActor<E: EventSourced> {
     settings: Arc<Settings<E>>,
     aggregate: E,
@@ -465,6 +667,47 @@ impl<E: EventSourced> Actor for EventSourcedActor<E> {
 }
 
 /// Settings for an [`EventSourcedActor`]; from [`Persistence::event_sourced`].
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{EventSourcedAddr, MemoryJournal, MemorySnapshotStore, Persistence};
+/// use playhouse::{SpawnOptions, System};
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// # struct Counter;
+/// # impl playhouse::persist::EventSourced for Counter {
+/// #     type Command = u64;
+/// #     type Event = u64;
+/// #     type State = u64;
+/// #     type Rejection = String;
+/// #     fn decide(&self, _: &u64, add: u64) -> Result<Vec<u64>, String> {
+/// #         if add == 0 { Err("nothing to add".into()) } else { Ok(vec![add]) }
+/// #     }
+/// #     fn apply(&self, total: &mut u64, add: &u64) { *total += add; }
+/// # }
+/// # struct U64;
+/// # impl playhouse::persist::Codec<u64> for U64 {
+/// #     fn encode(&self, n: &u64) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(n.to_le_bytes().to_vec()) }
+/// #     fn decode(&self, b: &[u8]) -> Result<u64, playhouse::persist::CodecError> {
+/// #         Ok(u64::from_le_bytes(b.try_into().map_err(playhouse::persist::CodecError::new)?))
+/// #     }
+/// # }
+///
+/// let system = System::new();
+/// let persistence = Persistence::new(Arc::new(MemoryJournal::new()))
+///     .with_snapshots(Arc::new(MemorySnapshotStore::new()));
+/// let counter = persistence
+///     .event_sourced("counter-1", || Counter, U64)
+///     .snapshots(U64)
+///     .snapshot_every(100)
+///     .write_timeout(Duration::from_secs(10))
+///     .spawn_options(SpawnOptions::new().name("counter-1").mailbox_capacity(64))
+///     .spawn(&system)?;
+/// assert_eq!(counter.execute(1, Duration::from_secs(5)), Ok(1));
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct EventSourcedBuilder<E: EventSourced> {
     persistence: Persistence,
     stream: String,
@@ -488,6 +731,44 @@ impl<E: EventSourced> fmt::Debug for EventSourcedBuilder<E> {
 impl Persistence {
     /// Settings for an event-sourced actor writing `stream`, built by
     /// `factory` (again on every restart), its events encoded by `events`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{EventSourcedAddr, MemoryJournal, Persistence};
+    /// use playhouse::System;
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// # struct Counter;
+    /// # impl playhouse::persist::EventSourced for Counter {
+    /// #     type Command = u64;
+    /// #     type Event = u64;
+    /// #     type State = u64;
+    /// #     type Rejection = String;
+    /// #     fn decide(&self, _: &u64, add: u64) -> Result<Vec<u64>, String> {
+    /// #         if add == 0 { Err("nothing to add".into()) } else { Ok(vec![add]) }
+    /// #     }
+    /// #     fn apply(&self, total: &mut u64, add: &u64) { *total += add; }
+    /// # }
+    /// # struct U64;
+    /// # impl playhouse::persist::Codec<u64> for U64 {
+    /// #     fn encode(&self, n: &u64) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(n.to_le_bytes().to_vec()) }
+    /// #     fn decode(&self, b: &[u8]) -> Result<u64, playhouse::persist::CodecError> {
+    /// #         Ok(u64::from_le_bytes(b.try_into().map_err(playhouse::persist::CodecError::new)?))
+    /// #     }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+    /// // One actor per aggregate instance, each on its own stream.
+    /// let a = persistence.event_sourced("counter-a", || Counter, U64).spawn(&system)?;
+    /// let b = persistence.event_sourced("counter-b", || Counter, U64).spawn(&system)?;
+    /// a.execute(1, Duration::from_secs(5))?;
+    /// assert_eq!(b.execute(1, Duration::from_secs(5))?, 1); // seqs count per stream
+    /// assert_eq!(persistence.journal().highest_offset(), 2); // offsets are global
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn event_sourced<E: EventSourced>(
         &self,
         stream: impl Into<String>,
@@ -511,6 +792,44 @@ impl<E: EventSourced> EventSourcedBuilder<E> {
     /// Enables snapshots (needs a store in the [`Persistence`]), with the
     /// state encoded by `states`: on demand, and every
     /// [`EventSourcedBuilder::snapshot_every`] events if set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{EventSourcedAddr, MemoryJournal, MemorySnapshotStore, Persistence, SnapshotStore};
+    /// use playhouse::System;
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// # struct Counter;
+    /// # impl playhouse::persist::EventSourced for Counter {
+    /// #     type Command = u64;
+    /// #     type Event = u64;
+    /// #     type State = u64;
+    /// #     type Rejection = String;
+    /// #     fn decide(&self, _: &u64, add: u64) -> Result<Vec<u64>, String> {
+    /// #         if add == 0 { Err("nothing to add".into()) } else { Ok(vec![add]) }
+    /// #     }
+    /// #     fn apply(&self, total: &mut u64, add: &u64) { *total += add; }
+    /// # }
+    /// # struct U64;
+    /// # impl playhouse::persist::Codec<u64> for U64 {
+    /// #     fn encode(&self, n: &u64) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(n.to_le_bytes().to_vec()) }
+    /// #     fn decode(&self, b: &[u8]) -> Result<u64, playhouse::persist::CodecError> {
+    /// #         Ok(u64::from_le_bytes(b.try_into().map_err(playhouse::persist::CodecError::new)?))
+    /// #     }
+    /// # }
+    ///
+    /// const T: Duration = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let store = Arc::new(MemorySnapshotStore::new());
+    /// let persistence = Persistence::new(Arc::new(MemoryJournal::new())).with_snapshots(store.clone());
+    /// let counter = persistence.event_sourced("c", || Counter, U64).snapshots(U64).spawn(&system)?;
+    /// counter.execute(5, T)?;
+    /// assert_eq!(counter.snapshot(T)?, 1); // on demand
+    /// assert_eq!(store.load("c")?[0].seq, 1);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn snapshots(mut self, states: impl Codec<E::State>) -> Self {
         self.states = Some(Arc::new(states));
         self
@@ -518,6 +837,50 @@ impl<E: EventSourced> EventSourcedBuilder<E> {
 
     /// Snapshots once `n` events (at least 1) have been persisted since the
     /// last snapshot.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{EventSourcedAddr, MemoryJournal, MemorySnapshotStore, Persistence, SnapshotStore};
+    /// use playhouse::System;
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// # struct Counter;
+    /// # impl playhouse::persist::EventSourced for Counter {
+    /// #     type Command = u64;
+    /// #     type Event = u64;
+    /// #     type State = u64;
+    /// #     type Rejection = String;
+    /// #     fn decide(&self, _: &u64, add: u64) -> Result<Vec<u64>, String> {
+    /// #         if add == 0 { Err("nothing to add".into()) } else { Ok(vec![add]) }
+    /// #     }
+    /// #     fn apply(&self, total: &mut u64, add: &u64) { *total += add; }
+    /// # }
+    /// # struct U64;
+    /// # impl playhouse::persist::Codec<u64> for U64 {
+    /// #     fn encode(&self, n: &u64) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(n.to_le_bytes().to_vec()) }
+    /// #     fn decode(&self, b: &[u8]) -> Result<u64, playhouse::persist::CodecError> {
+    /// #         Ok(u64::from_le_bytes(b.try_into().map_err(playhouse::persist::CodecError::new)?))
+    /// #     }
+    /// # }
+    ///
+    /// const T: Duration = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let store = Arc::new(MemorySnapshotStore::new());
+    /// let persistence = Persistence::new(Arc::new(MemoryJournal::new())).with_snapshots(store.clone());
+    /// let counter = persistence
+    ///     .event_sourced("c", || Counter, U64)
+    ///     .snapshots(U64)
+    ///     .snapshot_every(2)
+    ///     .spawn(&system)?;
+    /// for n in 1..=3 {
+    ///     counter.execute(n, T)?;
+    /// }
+    /// system.await_quiescent(T)?; // the save runs after the answer
+    /// assert_eq!(store.load("c")?[0].seq, 2);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn snapshot_every(mut self, n: u64) -> Self {
         self.snapshot_every = Some(n);
         self
@@ -525,6 +888,40 @@ impl<E: EventSourced> EventSourcedBuilder<E> {
 
     /// How long a write may go unanswered before the actor treats its
     /// outcome as unknown and fails (default [`DEFAULT_WRITE_TIMEOUT`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{MemoryJournal, PersistError, Persistence};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// # struct Counter;
+    /// # impl playhouse::persist::EventSourced for Counter {
+    /// #     type Command = u64;
+    /// #     type Event = u64;
+    /// #     type State = u64;
+    /// #     type Rejection = String;
+    /// #     fn decide(&self, _: &u64, add: u64) -> Result<Vec<u64>, String> {
+    /// #         if add == 0 { Err("nothing to add".into()) } else { Ok(vec![add]) }
+    /// #     }
+    /// #     fn apply(&self, total: &mut u64, add: &u64) { *total += add; }
+    /// # }
+    /// # struct U64;
+    /// # impl playhouse::persist::Codec<u64> for U64 {
+    /// #     fn encode(&self, n: &u64) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(n.to_le_bytes().to_vec()) }
+    /// #     fn decode(&self, b: &[u8]) -> Result<u64, playhouse::persist::CodecError> {
+    /// #         Ok(u64::from_le_bytes(b.try_into().map_err(playhouse::persist::CodecError::new)?))
+    /// #     }
+    /// # }
+    ///
+    /// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+    /// let builder = persistence.event_sourced("c", || Counter, U64).write_timeout(Duration::from_secs(2));
+    /// assert!(builder.factory().is_ok());
+    /// // Snapshots need a store: checked when built.
+    /// let no_store = persistence.event_sourced("c", || Counter, U64).snapshots(U64);
+    /// assert!(matches!(no_store.factory(), Err(PersistError::Config { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
         self.write_timeout = timeout;
         self
@@ -532,6 +929,42 @@ impl<E: EventSourced> EventSourcedBuilder<E> {
 
     /// Spawn options (name, mailbox capacity: the bound on commands waiting
     /// behind a write).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{EventSourcedActor, MemoryJournal, Persistence};
+    /// use playhouse::{SpawnOptions, System};
+    /// use std::sync::Arc;
+    /// # struct Counter;
+    /// # impl playhouse::persist::EventSourced for Counter {
+    /// #     type Command = u64;
+    /// #     type Event = u64;
+    /// #     type State = u64;
+    /// #     type Rejection = String;
+    /// #     fn decide(&self, _: &u64, add: u64) -> Result<Vec<u64>, String> {
+    /// #         if add == 0 { Err("nothing to add".into()) } else { Ok(vec![add]) }
+    /// #     }
+    /// #     fn apply(&self, total: &mut u64, add: &u64) { *total += add; }
+    /// # }
+    /// # struct U64;
+    /// # impl playhouse::persist::Codec<u64> for U64 {
+    /// #     fn encode(&self, n: &u64) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(n.to_le_bytes().to_vec()) }
+    /// #     fn decode(&self, b: &[u8]) -> Result<u64, playhouse::persist::CodecError> {
+    /// #         Ok(u64::from_le_bytes(b.try_into().map_err(playhouse::persist::CodecError::new)?))
+    /// #     }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+    /// persistence
+    ///     .event_sourced("order-1", || Counter, U64)
+    ///     .spawn_options(SpawnOptions::new().name("order-1"))
+    ///     .spawn(&system)?;
+    /// assert!(system.lookup::<EventSourcedActor<Counter>>("order-1").is_some());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn spawn_options(mut self, options: SpawnOptions) -> Self {
         self.options = options;
         self
@@ -635,6 +1068,39 @@ impl<E: EventSourced> EventSourcedBuilder<E> {
     /// a live actor writes the stream; [`PersistError::Spawn`]. (Two spawns
     /// racing for one stream both pass this check; the loser fails in
     /// `started` with `StreamInUse`.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{MemoryJournal, PersistError, Persistence};
+    /// use playhouse::System;
+    /// use std::sync::Arc;
+    /// # struct Counter;
+    /// # impl playhouse::persist::EventSourced for Counter {
+    /// #     type Command = u64;
+    /// #     type Event = u64;
+    /// #     type State = u64;
+    /// #     type Rejection = String;
+    /// #     fn decide(&self, _: &u64, add: u64) -> Result<Vec<u64>, String> {
+    /// #         if add == 0 { Err("nothing to add".into()) } else { Ok(vec![add]) }
+    /// #     }
+    /// #     fn apply(&self, total: &mut u64, add: &u64) { *total += add; }
+    /// # }
+    /// # struct U64;
+    /// # impl playhouse::persist::Codec<u64> for U64 {
+    /// #     fn encode(&self, n: &u64) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(n.to_le_bytes().to_vec()) }
+    /// #     fn decode(&self, b: &[u8]) -> Result<u64, playhouse::persist::CodecError> {
+    /// #         Ok(u64::from_le_bytes(b.try_into().map_err(playhouse::persist::CodecError::new)?))
+    /// #     }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+    /// let err = persistence.event_sourced("", || Counter, U64).spawn(&system).unwrap_err();
+    /// assert_eq!(err, PersistError::EmptyStreamId);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn spawn(self, system: &System) -> Result<Addr<EventSourcedActor<E>>, PersistError> {
         let factory = self.factory()?;
         if self.persistence.is_leased(&self.stream) {
@@ -649,11 +1115,83 @@ impl<E: EventSourced> EventSourcedBuilder<E> {
 }
 
 /// Asks for an [`EventSourcedActor`]'s address, from outside the pool.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{EventSourcedAddr, MemoryJournal, Persistence};
+/// use playhouse::System;
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// # struct Counter;
+/// # impl playhouse::persist::EventSourced for Counter {
+/// #     type Command = u64;
+/// #     type Event = u64;
+/// #     type State = u64;
+/// #     type Rejection = String;
+/// #     fn decide(&self, _: &u64, add: u64) -> Result<Vec<u64>, String> {
+/// #         if add == 0 { Err("nothing to add".into()) } else { Ok(vec![add]) }
+/// #     }
+/// #     fn apply(&self, total: &mut u64, add: &u64) { *total += add; }
+/// # }
+/// # struct U64;
+/// # impl playhouse::persist::Codec<u64> for U64 {
+/// #     fn encode(&self, n: &u64) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(n.to_le_bytes().to_vec()) }
+/// #     fn decode(&self, b: &[u8]) -> Result<u64, playhouse::persist::CodecError> {
+/// #         Ok(u64::from_le_bytes(b.try_into().map_err(playhouse::persist::CodecError::new)?))
+/// #     }
+/// # }
+///
+/// let system = System::new();
+/// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+/// let counter = persistence.event_sourced("c", || Counter, U64).spawn(&system)?;
+/// let worker = std::thread::spawn(move || counter.execute(2, Duration::from_secs(5)));
+/// assert_eq!(worker.join().unwrap(), Ok(1));
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait EventSourcedAddr<E: EventSourced> {
     /// Carries out `command`; the stream's seq after its events.
     ///
     /// # Errors
     /// The rejection, a persistence failure, or an unanswered ask.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{CommandError, EventSourcedAddr, MemoryJournal, Persistence};
+    /// use playhouse::System;
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// # struct Counter;
+    /// # impl playhouse::persist::EventSourced for Counter {
+    /// #     type Command = u64;
+    /// #     type Event = u64;
+    /// #     type State = u64;
+    /// #     type Rejection = String;
+    /// #     fn decide(&self, _: &u64, add: u64) -> Result<Vec<u64>, String> {
+    /// #         if add == 0 { Err("nothing to add".into()) } else { Ok(vec![add]) }
+    /// #     }
+    /// #     fn apply(&self, total: &mut u64, add: &u64) { *total += add; }
+    /// # }
+    /// # struct U64;
+    /// # impl playhouse::persist::Codec<u64> for U64 {
+    /// #     fn encode(&self, n: &u64) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(n.to_le_bytes().to_vec()) }
+    /// #     fn decode(&self, b: &[u8]) -> Result<u64, playhouse::persist::CodecError> {
+    /// #         Ok(u64::from_le_bytes(b.try_into().map_err(playhouse::persist::CodecError::new)?))
+    /// #     }
+    /// # }
+    ///
+    /// const T: Duration = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+    /// let counter = persistence.event_sourced("c", || Counter, U64).spawn(&system)?;
+    /// assert_eq!(counter.execute(10, T), Ok(1));
+    /// assert_eq!(counter.execute(0, T), Err(CommandError::Rejected("nothing to add".to_string())));
+    /// assert_eq!(counter.execute(5, T), Ok(2)); // a rejection persisted nothing
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn execute(
         &self,
         command: E::Command,
@@ -664,6 +1202,43 @@ pub trait EventSourcedAddr<E: EventSourced> {
     ///
     /// # Errors
     /// An unanswered ask.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{EventSourcedAddr, MemoryJournal, Persistence};
+    /// use playhouse::System;
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// # struct Counter;
+    /// # impl playhouse::persist::EventSourced for Counter {
+    /// #     type Command = u64;
+    /// #     type Event = u64;
+    /// #     type State = u64;
+    /// #     type Rejection = String;
+    /// #     fn decide(&self, _: &u64, add: u64) -> Result<Vec<u64>, String> {
+    /// #         if add == 0 { Err("nothing to add".into()) } else { Ok(vec![add]) }
+    /// #     }
+    /// #     fn apply(&self, total: &mut u64, add: &u64) { *total += add; }
+    /// # }
+    /// # struct U64;
+    /// # impl playhouse::persist::Codec<u64> for U64 {
+    /// #     fn encode(&self, n: &u64) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(n.to_le_bytes().to_vec()) }
+    /// #     fn decode(&self, b: &[u8]) -> Result<u64, playhouse::persist::CodecError> {
+    /// #         Ok(u64::from_le_bytes(b.try_into().map_err(playhouse::persist::CodecError::new)?))
+    /// #     }
+    /// # }
+    ///
+    /// const T: Duration = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+    /// let counter = persistence.event_sourced("c", || Counter, U64).spawn(&system)?;
+    /// counter.execute(3, T)?;
+    /// counter.execute(4, T)?;
+    /// assert_eq!(counter.inspect(|total, seq| (*total, seq), T)?, (7, 2));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn inspect<T: Send + 'static>(
         &self,
         f: impl FnOnce(&E::State, u64) -> T + Send + 'static,
@@ -674,6 +1249,41 @@ pub trait EventSourcedAddr<E: EventSourced> {
     ///
     /// # Errors
     /// No snapshot store, a failed save, or an unanswered ask.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{EventSourcedAddr, MemoryJournal, PersistError, Persistence};
+    /// use playhouse::System;
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// # struct Counter;
+    /// # impl playhouse::persist::EventSourced for Counter {
+    /// #     type Command = u64;
+    /// #     type Event = u64;
+    /// #     type State = u64;
+    /// #     type Rejection = String;
+    /// #     fn decide(&self, _: &u64, add: u64) -> Result<Vec<u64>, String> {
+    /// #         if add == 0 { Err("nothing to add".into()) } else { Ok(vec![add]) }
+    /// #     }
+    /// #     fn apply(&self, total: &mut u64, add: &u64) { *total += add; }
+    /// # }
+    /// # struct U64;
+    /// # impl playhouse::persist::Codec<u64> for U64 {
+    /// #     fn encode(&self, n: &u64) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(n.to_le_bytes().to_vec()) }
+    /// #     fn decode(&self, b: &[u8]) -> Result<u64, playhouse::persist::CodecError> {
+    /// #         Ok(u64::from_le_bytes(b.try_into().map_err(playhouse::persist::CodecError::new)?))
+    /// #     }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+    /// let counter = persistence.event_sourced("c", || Counter, U64).spawn(&system)?;
+    /// // No snapshot store in this persistence: refused.
+    /// assert!(matches!(counter.snapshot(Duration::from_secs(5)), Err(PersistError::Config { .. })));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn snapshot(&self, timeout: Duration) -> Result<u64, PersistError>;
 }
 

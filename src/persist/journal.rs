@@ -8,6 +8,20 @@ use std::path::PathBuf;
 /// One stored event: its stream, its sequence number in that stream (from 1,
 /// contiguous), its offset in the journal's global order (from 1) and the
 /// bytes a [`crate::persist::Codec`] made of it.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{Journal, MemoryJournal, PersistedEvent};
+///
+/// let journal = MemoryJournal::new();
+/// journal.append("a", 0, vec![b"x".to_vec()])?;
+/// journal.append("b", 0, vec![b"y".to_vec()])?;
+/// let all: Vec<PersistedEvent> = journal.read_all(1, 10)?;
+/// assert_eq!((all[1].stream.as_str(), all[1].seq, all[1].offset), ("b", 1, 2));
+/// assert_eq!(all[1].payload, b"y");
+/// # Ok::<(), playhouse::persist::JournalError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersistedEvent {
     /// The stream (for an event-sourced actor, its persistence id).
@@ -22,11 +36,45 @@ pub struct PersistedEvent {
 
 /// What is called with the outcome of an [`Journal::append_with`]: the new
 /// highest sequence number of the stream, or why nothing was acknowledged.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{AppendDone, Journal, MemoryJournal};
+///
+/// let journal = MemoryJournal::new();
+/// let (tx, rx) = crossbeam_channel::bounded(1);
+/// let done: AppendDone = Box::new(move |outcome| drop(tx.send(outcome)));
+/// journal.append_with("s", 0, vec![b"e".to_vec()], done);
+/// assert_eq!(rx.recv().unwrap(), Ok(1));
+/// ```
 pub type AppendDone = Box<dyn FnOnce(Result<u64, JournalError>) + Send + 'static>;
 
 /// A listener for new appends (see [`Journal::subscribe`]): called with the
 /// journal's highest global offset after each acknowledged append; returns
 /// whether it wants to hear more (`false` removes it).
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{AppendListener, Journal, MemoryJournal};
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+///
+/// let journal = MemoryJournal::new();
+/// let seen = Arc::new(AtomicU64::new(0));
+/// let s = Arc::clone(&seen);
+/// let listener: AppendListener = Box::new(move |offset| {
+///     s.store(offset, Ordering::Relaxed);
+///     offset < 2 // stop listening after offset 2
+/// });
+/// journal.subscribe(listener);
+/// for seq in 0..3 {
+///     journal.append("s", seq, vec![vec![0]])?;
+/// }
+/// assert_eq!(seen.load(Ordering::Relaxed), 2);
+/// # Ok::<(), playhouse::persist::JournalError>(())
+/// ```
 pub type AppendListener = Box<dyn Fn(u64) -> bool + Send + Sync + 'static>;
 
 /// A durable store of event streams, the ground truth of event sourcing.
@@ -70,6 +118,18 @@ pub trait Journal: Send + Sync + 'static {
     /// [`JournalError::Conflict`] if the stream is elsewhere,
     /// [`JournalError::EmptyStreamId`], or a storage failure, after which
     /// nothing was acknowledged (the events may or may not be on disk).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{Journal, MemoryJournal};
+    ///
+    /// let journal = MemoryJournal::new();
+    /// // Two events in one atomic append: seqs 1 and 2.
+    /// assert_eq!(journal.append("cart-9", 0, vec![b"add".to_vec(), b"add".to_vec()])?, 2);
+    /// assert_eq!(journal.append("cart-9", 2, vec![])?, 2); // nothing to write
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     fn append(
         &self,
         stream: &str,
@@ -81,6 +141,18 @@ pub trait Journal: Send + Sync + 'static {
     /// waiting for it. A journal with a writer thread of its own calls `done`
     /// on that thread, so the caller never blocks on I/O; the default runs the
     /// append here and then `done`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{Journal, JournalError, MemoryJournal};
+    ///
+    /// let journal = MemoryJournal::new();
+    /// let (tx, rx) = crossbeam_channel::bounded(1);
+    /// journal.append_with("s", 5, vec![b"e".to_vec()], Box::new(move |r| drop(tx.send(r))));
+    /// // The stream is at 0, not 5: a conflict, and nothing written.
+    /// assert!(matches!(rx.recv().unwrap(), Err(JournalError::Conflict { .. })));
+    /// ```
     fn append_with(&self, stream: &str, expected_seq: u64, events: Vec<Vec<u8>>, done: AppendDone) {
         done(self.append(stream, expected_seq, events));
     }
@@ -90,6 +162,18 @@ pub trait Journal: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`JournalError::EmptyStreamId`], or a storage failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{Journal, MemoryJournal};
+    ///
+    /// let journal = MemoryJournal::new();
+    /// journal.append("s", 0, (0..10u8).map(|i| vec![i]).collect())?;
+    /// let page = journal.read("s", 4, u64::MAX, 3)?; // from seq 4, at most 3
+    /// assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), [4, 5, 6]);
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     fn read(
         &self,
         stream: &str,
@@ -103,6 +187,18 @@ pub trait Journal: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`JournalError::EmptyStreamId`], or a storage failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{Journal, MemoryJournal};
+    ///
+    /// let journal = MemoryJournal::new();
+    /// assert_eq!(journal.highest_seq("new")?, 0);
+    /// journal.append("new", 0, vec![vec![1]])?;
+    /// assert_eq!(journal.highest_seq("new")?, 1);
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     fn highest_seq(&self, stream: &str) -> Result<u64, JournalError>;
 
     /// Deletes the events of `stream` up to and including `seq` (at most its
@@ -111,6 +207,19 @@ pub trait Journal: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`JournalError::EmptyStreamId`], or a storage failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{Journal, MemoryJournal};
+    ///
+    /// let journal = MemoryJournal::new();
+    /// journal.append("s", 0, vec![vec![1], vec![2], vec![3]])?;
+    /// journal.delete_to("s", 2)?; // e.g. after a snapshot at seq 2
+    /// assert_eq!(journal.read("s", 1, u64::MAX, 10)?.len(), 1);
+    /// assert_eq!(journal.highest_seq("s")?, 3); // numbers are never reused
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     fn delete_to(&self, stream: &str, seq: u64) -> Result<(), JournalError>;
 
     /// The events of every stream with a global offset `>= from`, in global
@@ -118,9 +227,34 @@ pub trait Journal: Send + Sync + 'static {
     ///
     /// # Errors
     /// A storage failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{Journal, MemoryJournal};
+    ///
+    /// let journal = MemoryJournal::new();
+    /// journal.append("a", 0, vec![vec![1]])?;
+    /// journal.append("b", 0, vec![vec![2]])?;
+    /// journal.append("a", 1, vec![vec![3]])?;
+    /// let streams: Vec<String> = journal.read_all(1, 10)?.into_iter().map(|e| e.stream).collect();
+    /// assert_eq!(streams, ["a", "b", "a"]); // the global order
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     fn read_all(&self, from: u64, max: usize) -> Result<Vec<PersistedEvent>, JournalError>;
 
     /// The highest global offset acknowledged so far (0 if none).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{Journal, MemoryJournal};
+    ///
+    /// let journal = MemoryJournal::new();
+    /// journal.append("a", 0, vec![vec![1], vec![2]])?;
+    /// assert_eq!(journal.highest_offset(), 2);
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     fn highest_offset(&self) -> u64;
 
     /// Calls `listener` with the highest global offset after every
@@ -128,10 +262,32 @@ pub trait Journal: Send + Sync + 'static {
     /// dropped. It runs on the
     /// appending thread (or the journal's writer thread): keep it short and
     /// non-blocking, e.g. a `try_tell` to a projection.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{Journal, MemoryJournal};
+    ///
+    /// let journal = MemoryJournal::new();
+    /// let (tx, rx) = crossbeam_channel::unbounded();
+    /// journal.subscribe(Box::new(move |offset| tx.send(offset).is_ok()));
+    /// journal.append("s", 0, vec![vec![1]])?;
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     fn subscribe(&self, listener: AppendListener);
 }
 
 /// Why a journal operation failed.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{Journal, JournalError, MemoryJournal};
+///
+/// let journal = MemoryJournal::new();
+/// assert_eq!(journal.append("", 0, vec![vec![1]]), Err(JournalError::EmptyStreamId));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum JournalError {

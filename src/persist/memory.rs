@@ -30,6 +30,15 @@ pub struct MemoryJournal {
 
 impl MemoryJournal {
     /// An empty journal.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{Journal, MemoryJournal};
+    ///
+    /// let journal = MemoryJournal::new();
+    /// assert_eq!(journal.highest_offset(), 0);
+    /// ```
     pub fn new() -> Self {
         MemoryJournal {
             index: Mutex::new(Index::default()),
@@ -78,7 +87,10 @@ impl Journal for MemoryJournal {
             if events.is_empty() {
                 return Ok(expected_seq);
             }
-            let highest = index.push(stream, events.into_iter().map(Arc::from));
+            let mut highest = expected_seq;
+            for e in events {
+                highest = index.push(stream, 1, Arc::<[u8]>::from(e));
+            }
             (highest, index.highest_offset())
         };
         notify(&self.listeners, offset);
@@ -97,11 +109,14 @@ impl Journal for MemoryJournal {
         Ok(index
             .read(stream, from, to, max)
             .into_iter()
-            .map(|(seq, offset, payload)| PersistedEvent {
-                stream: stream.to_owned(),
-                seq,
-                offset,
-                payload: payload.to_vec(),
+            .map(|s| {
+                let (seq, offset) = s.at(0);
+                PersistedEvent {
+                    stream: stream.to_owned(),
+                    seq,
+                    offset,
+                    payload: s.run.item.to_vec(),
+                }
             })
             .collect())
     }
@@ -122,11 +137,14 @@ impl Journal for MemoryJournal {
         Ok(index
             .read_all(from, max)
             .into_iter()
-            .map(|(offset, e)| PersistedEvent {
-                stream: e.stream.to_string(),
-                seq: e.seq,
-                offset,
-                payload: e.item.to_vec(),
+            .map(|s| {
+                let (seq, offset) = s.at(0);
+                PersistedEvent {
+                    stream: String::from(&**s.stream),
+                    seq,
+                    offset,
+                    payload: s.run.item.to_vec(),
+                }
             })
             .collect())
     }

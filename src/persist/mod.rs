@@ -53,7 +53,96 @@
 //! read their own writes ([`ReadAfter`]): they wait, up to a deadline, until
 //! the projection has seen a given event.
 //!
+//! # When to use it
+//!
+//! Event sourcing fits state whose history matters or must be explained
+//! (orders, accounts, workflows), and state rebuilt after a crash from
+//! what was acknowledged, with several read models from one stream of
+//! facts. Each command costs a durable write before it is answered, so it
+//! is not for state that can simply be recomputed or lost (caches, rates,
+//! counters for a dashboard): keep that in a plain actor. Nor does it make
+//! a command idempotent: a caller that retries after a timeout may persist
+//! twice unless the command carries an id the aggregate checks.
+//!
 //! # Example
+//!
+//! An account that refuses overdrafts, a read model of every balance, and
+//! a restart that brings the account back from its journal. Tests use the
+//! [`MemoryJournal`]; a program passes a [`FileJournal`] instead.
+//!
+//! ```
+//! use playhouse::persist::{
+//!     Codec, CodecError, CommandError, EventSourced, EventSourcedAddr, MemoryJournal,
+//!     Persistence, Projection, ProjectionAddr, ReadAfter,
+//! };
+//! use playhouse::System;
+//! use std::collections::HashMap;
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//!
+//! /// The write side: commands in, events out, state = the fold of events.
+//! struct Account;
+//! enum Cmd { Deposit(u64), Withdraw(u64) }
+//! impl EventSourced for Account {
+//!     type Command = Cmd;
+//!     type Event = i64; // + deposited, - withdrawn
+//!     type State = i64; // the balance
+//!     type Rejection = String;
+//!     fn decide(&self, balance: &i64, cmd: Cmd) -> Result<Vec<i64>, String> {
+//!         match cmd {
+//!             Cmd::Deposit(n) => Ok(vec![n as i64]),
+//!             Cmd::Withdraw(n) if n as i64 > *balance => Err(format!("balance {balance}")),
+//!             Cmd::Withdraw(n) => Ok(vec![-(n as i64)]),
+//!         }
+//!     }
+//!     fn apply(&self, balance: &mut i64, event: &i64) {
+//!         *balance += event;
+//!     }
+//! }
+//!
+//! /// How events are stored.
+//! struct I64;
+//! impl Codec<i64> for I64 {
+//!     fn encode(&self, n: &i64) -> Result<Vec<u8>, CodecError> { Ok(n.to_le_bytes().to_vec()) }
+//!     fn decode(&self, b: &[u8]) -> Result<i64, CodecError> {
+//!         Ok(i64::from_le_bytes(b.try_into().map_err(CodecError::new)?))
+//!     }
+//! }
+//!
+//! /// The read side: every account's balance, from the journal's global order.
+//! #[derive(Default)]
+//! struct Balances(HashMap<String, i64>);
+//! impl Projection for Balances {
+//!     type Event = i64;
+//!     fn apply(&mut self, stream: &str, _seq: u64, event: i64) {
+//!         *self.0.entry(stream.to_string()).or_default() += event;
+//!     }
+//! }
+//!
+//! const T: Duration = Duration::from_secs(5);
+//! let system = System::new();
+//! let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+//! let balances = persistence.projection("balances", Balances::default, I64).spawn(&system)?;
+//! let alice = persistence.event_sourced("account-alice", || Account, I64).spawn(&system)?;
+//!
+//! alice.execute(Cmd::Deposit(100), T)?;
+//! let seq = alice.execute(Cmd::Withdraw(30), T)?; // persisted, then applied
+//! let refused = alice.execute(Cmd::Withdraw(500), T);
+//! assert!(matches!(refused, Err(CommandError::Rejected(_)))); // nothing persisted
+//!
+//! // Read your own write: wait until the projection has seen it.
+//! let after = ReadAfter::Event { stream: "account-alice".into(), seq };
+//! assert_eq!(balances.query(after, |b| b.0["account-alice"], T)?, 70);
+//!
+//! // A new actor for the stream replays its events.
+//! alice.stop();
+//! playhouse::testkit::await_stopped(&system, &alice, T)?;
+//! # while persistence.is_leased("account-alice") { std::thread::yield_now(); }
+//! let again = persistence.event_sourced("account-alice", || Account, I64).spawn(&system)?;
+//! assert_eq!(again.inspect(|balance, seq| (*balance, seq), T)?, (70, 2));
+//! system.shutdown()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! `examples/event_sourcing.rs` runs user accounts on a file journal with a
 //! find-by-email projection, and restores both in a second process.

@@ -42,6 +42,18 @@ struct Leases {
 
 impl Persistence {
     /// Event-sourced actors on `journal`, without snapshots.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{MemoryJournal, Persistence};
+    /// use std::sync::Arc;
+    ///
+    /// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+    /// assert!(persistence.snapshots().is_none());
+    /// let shared = persistence.clone(); // clones share the journal and the leases
+    /// assert!(!shared.is_leased("any"));
+    /// ```
     pub fn new(journal: Arc<dyn Journal>) -> Self {
         Persistence {
             journal,
@@ -58,6 +70,19 @@ impl Persistence {
     /// (the traits' defaults, e.g. a database client), pass
     /// `SpawnOptions::new().dedicated_thread()` so that no pool worker waits
     /// for the storage.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{MemoryJournal, Persistence};
+    /// use playhouse::SpawnOptions;
+    /// use std::sync::Arc;
+    ///
+    /// // A journal whose appends block (a database client, say): keep them off the pool.
+    /// let journal = Arc::new(MemoryJournal::new()); // stands in for it here
+    /// let persistence = Persistence::new(journal).port_options(SpawnOptions::new().dedicated_thread());
+    /// # let _ = persistence;
+    /// ```
     pub fn port_options(mut self, options: SpawnOptions) -> Self {
         self.port = options;
         self
@@ -69,22 +94,86 @@ impl Persistence {
     }
 
     /// Keeps snapshots in `store`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{MemoryJournal, MemorySnapshotStore, Persistence};
+    /// use std::sync::Arc;
+    ///
+    /// let persistence = Persistence::new(Arc::new(MemoryJournal::new()))
+    ///     .with_snapshots(Arc::new(MemorySnapshotStore::new()));
+    /// assert!(persistence.snapshots().is_some());
+    /// ```
     pub fn with_snapshots(mut self, store: Arc<dyn SnapshotStore>) -> Self {
         self.snapshots = Some(store);
         self
     }
 
     /// The journal.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{Journal, MemoryJournal, Persistence};
+    /// use std::sync::Arc;
+    ///
+    /// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+    /// persistence.journal().append("seed", 0, vec![b"imported".to_vec()])?;
+    /// assert_eq!(persistence.journal().highest_seq("seed")?, 1);
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn journal(&self) -> &Arc<dyn Journal> {
         &self.journal
     }
 
     /// The snapshot store, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{MemoryJournal, MemorySnapshotStore, Persistence, SnapshotStore};
+    /// use std::sync::Arc;
+    ///
+    /// let persistence = Persistence::new(Arc::new(MemoryJournal::new()))
+    ///     .with_snapshots(Arc::new(MemorySnapshotStore::new()));
+    /// let store = persistence.snapshots().expect("configured");
+    /// store.save("s", 1, vec![1])?;
+    /// assert_eq!(store.load("s")?.len(), 1);
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn snapshots(&self) -> Option<&Arc<dyn SnapshotStore>> {
         self.snapshots.as_ref()
     }
 
     /// Whether a live actor writes `stream`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{Codec, CodecError, EventSourced, MemoryJournal, Persistence};
+    /// use playhouse::System;
+    /// use std::sync::Arc;
+    /// # struct Noop;
+    /// # impl EventSourced for Noop {
+    /// #     type Command = (); type Event = (); type State = (); type Rejection = ();
+    /// #     fn decide(&self, _: &(), _: ()) -> Result<Vec<()>, ()> { Ok(vec![]) }
+    /// #     fn apply(&self, _: &mut (), _: &()) {}
+    /// # }
+    /// # struct Unit;
+    /// # impl Codec<()> for Unit {
+    /// #     fn encode(&self, _: &()) -> Result<Vec<u8>, CodecError> { Ok(vec![]) }
+    /// #     fn decode(&self, _: &[u8]) -> Result<(), CodecError> { Ok(()) }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+    /// persistence.event_sourced("s", || Noop, Unit).spawn(&system)?;
+    /// system.await_quiescent(std::time::Duration::from_secs(5))?; // started: it holds the lease
+    /// assert!(persistence.is_leased("s"));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_leased(&self, stream: &str) -> bool {
         self.leases.lock().held.contains_key(stream)
     }

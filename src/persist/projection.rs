@@ -76,20 +76,143 @@ pub trait Projection: Send + 'static {
     type Event: Send + 'static;
 
     /// Whether the events of `stream` concern it (others are not decoded).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{Journal, MemoryJournal, Persistence, Projection, ProjectionAddr, ReadAfter};
+    /// use playhouse::System;
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// # #[derive(Default)]
+    /// # struct Count(u64);
+    /// # impl playhouse::persist::Projection for Count {
+    /// #     type Event = Vec<u8>;
+    /// #     fn apply(&mut self, _: &str, _: u64, _: Vec<u8>) { self.0 += 1; }
+    /// # }
+    /// # struct Raw;
+    /// # impl playhouse::persist::Codec<Vec<u8>> for Raw {
+    /// #     fn encode(&self, v: &Vec<u8>) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(v.clone()) }
+    /// #     fn decode(&self, b: &[u8]) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(b.to_vec()) }
+    /// # }
+    ///
+    /// /// Counts only payments.
+    /// #[derive(Default)]
+    /// struct Payments(u64);
+    /// impl Projection for Payments {
+    ///     type Event = Vec<u8>;
+    ///     fn accepts(&self, stream: &str) -> bool {
+    ///         stream.starts_with("payment-") // others are not even decoded
+    ///     }
+    ///     fn apply(&mut self, _: &str, _: u64, _: Vec<u8>) {
+    ///         self.0 += 1;
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let journal = Arc::new(MemoryJournal::new());
+    /// journal.append("payment-1", 0, vec![vec![1]])?;
+    /// journal.append("order-1", 0, vec![vec![2]])?;
+    /// let persistence = Persistence::new(journal);
+    /// let p = persistence.projection("payments", Payments::default, Raw).spawn(&system)?;
+    /// assert_eq!(p.query(ReadAfter::Offset(2), |m| m.0, Duration::from_secs(5))?, 1);
+    /// # let _ = Count::default();
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn accepts(&self, stream: &str) -> bool {
         let _ = stream;
         true
     }
 
     /// Folds one event into the read model.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::Projection;
+    /// use std::collections::BTreeMap;
+    ///
+    /// /// The last seq seen per stream.
+    /// #[derive(Default)]
+    /// struct Versions(BTreeMap<String, u64>);
+    /// impl Projection for Versions {
+    ///     type Event = Vec<u8>;
+    ///     fn apply(&mut self, stream: &str, seq: u64, _event: Vec<u8>) {
+    ///         self.0.insert(stream.to_string(), seq);
+    ///     }
+    /// }
+    /// let mut v = Versions::default();
+    /// v.apply("a", 1, vec![]);
+    /// v.apply("a", 2, vec![]);
+    /// assert_eq!(v.0["a"], 2);
+    /// ```
     fn apply(&mut self, stream: &str, seq: u64, event: Self::Event);
 }
 
 /// A query run on a projection's model, or told why it could not be.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{MemoryJournal, Persistence, ProjectionMsg, Query, ReadAfter};
+/// use playhouse::System;
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// # #[derive(Default)]
+/// # struct Count(u64);
+/// # impl playhouse::persist::Projection for Count {
+/// #     type Event = Vec<u8>;
+/// #     fn apply(&mut self, _: &str, _: u64, _: Vec<u8>) { self.0 += 1; }
+/// # }
+/// # struct Raw;
+/// # impl playhouse::persist::Codec<Vec<u8>> for Raw {
+/// #     fn encode(&self, v: &Vec<u8>) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(v.clone()) }
+/// #     fn decode(&self, b: &[u8]) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(b.to_vec()) }
+/// # }
+///
+/// let system = System::new();
+/// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+/// let p = persistence.projection("count", Count::default, Raw).spawn(&system)?;
+/// // What `ProjectionAddr::query` sends; from an actor, send it with `ctx.send`.
+/// let (tx, rx) = crossbeam_channel::bounded(1);
+/// let run: Query<Count> = Box::new(move |model| drop(tx.send(model.map(|m| m.0))));
+/// p.tell(ProjectionMsg::Query { after: ReadAfter::Now, timeout: Duration::from_secs(1), run })?;
+/// assert_eq!(rx.recv_timeout(Duration::from_secs(5))?, Ok(0));
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type Query<P> = Box<dyn FnOnce(Result<&P, PersistError>) + Send>;
 
 /// The messages of a [`ProjectionActor`]; [`crate::persist::ProjectionAddr`]
 /// wraps them.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{MemoryJournal, Persistence, ProjectionMsg};
+/// use playhouse::System;
+/// use std::sync::Arc;
+/// # #[derive(Default)]
+/// # struct Count(u64);
+/// # impl playhouse::persist::Projection for Count {
+/// #     type Event = Vec<u8>;
+/// #     fn apply(&mut self, _: &str, _: u64, _: Vec<u8>) { self.0 += 1; }
+/// # }
+/// # struct Raw;
+/// # impl playhouse::persist::Codec<Vec<u8>> for Raw {
+/// #     fn encode(&self, v: &Vec<u8>) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(v.clone()) }
+/// #     fn decode(&self, b: &[u8]) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(b.to_vec()) }
+/// # }
+///
+/// let system = System::new();
+/// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+/// let p = persistence.projection("count", Count::default, Raw).spawn(&system)?;
+/// p.tell(ProjectionMsg::Wake)?; // "look at the journal": harmless at any time
+/// system.await_quiescent(std::time::Duration::from_secs(5))?;
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub enum ProjectionMsg<P: Projection> {
     /// New events may be in the journal.
     Wake,
@@ -148,6 +271,35 @@ struct Waiter<P> {
 /// offset, so a restart neither re-applies nor skips an event. An event
 /// that does not decode fails it, with [`PersistError::Codec`]; it is never
 /// skipped.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{Journal, MemoryJournal, Persistence, ProjectionActor, ProjectionAddr, ReadAfter};
+/// use playhouse::{Addr, System};
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// # #[derive(Default)]
+/// # struct Count(u64);
+/// # impl playhouse::persist::Projection for Count {
+/// #     type Event = Vec<u8>;
+/// #     fn apply(&mut self, _: &str, _: u64, _: Vec<u8>) { self.0 += 1; }
+/// # }
+/// # struct Raw;
+/// # impl playhouse::persist::Codec<Vec<u8>> for Raw {
+/// #     fn encode(&self, v: &Vec<u8>) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(v.clone()) }
+/// #     fn decode(&self, b: &[u8]) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(b.to_vec()) }
+/// # }
+///
+/// let system = System::new();
+/// let journal = Arc::new(MemoryJournal::new());
+/// let persistence = Persistence::new(journal.clone());
+/// let p: Addr<ProjectionActor<Count>> = persistence.projection("count", Count::default, Raw).spawn(&system)?;
+/// journal.append("s", 0, vec![vec![1], vec![2]])?; // live appends reach it
+/// assert_eq!(p.query(ReadAfter::Now, |m| m.0, Duration::from_secs(5))?, 2);
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct ProjectionActor<P: Projection> {
     settings: Arc<Settings<P>>,
     factory: Arc<dyn Fn() -> P + Send + Sync>,
@@ -400,6 +552,36 @@ impl<P: Projection> Actor for ProjectionActor<P> {
 }
 
 /// Settings for a [`ProjectionActor`]; from [`Persistence::projection`].
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{MemoryJournal, Persistence, ProjectionAddr, ReadAfter};
+/// use playhouse::{SpawnOptions, System};
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// # #[derive(Default)]
+/// # struct Count(u64);
+/// # impl playhouse::persist::Projection for Count {
+/// #     type Event = Vec<u8>;
+/// #     fn apply(&mut self, _: &str, _: u64, _: Vec<u8>) { self.0 += 1; }
+/// # }
+/// # struct Raw;
+/// # impl playhouse::persist::Codec<Vec<u8>> for Raw {
+/// #     fn encode(&self, v: &Vec<u8>) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(v.clone()) }
+/// #     fn decode(&self, b: &[u8]) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(b.to_vec()) }
+/// # }
+///
+/// let system = System::new();
+/// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+/// let p = persistence
+///     .projection("count", Count::default, Raw)
+///     .spawn_options(SpawnOptions::new().name("count"))
+///     .spawn(&system)?;
+/// assert_eq!(p.query(ReadAfter::Now, |m| m.0, Duration::from_secs(5))?, 0);
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct ProjectionBuilder<P: Projection> {
     persistence: Persistence,
     name: String,
@@ -421,6 +603,36 @@ impl<P: Projection> fmt::Debug for ProjectionBuilder<P> {
 impl Persistence {
     /// Settings for a projection called `name` (unique per snapshot store),
     /// its model made by `factory`, events decoded by `events`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{Journal, MemoryJournal, Persistence, ProjectionAddr, ReadAfter};
+    /// use playhouse::System;
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// # #[derive(Default)]
+    /// # struct Count(u64);
+    /// # impl playhouse::persist::Projection for Count {
+    /// #     type Event = Vec<u8>;
+    /// #     fn apply(&mut self, _: &str, _: u64, _: Vec<u8>) { self.0 += 1; }
+    /// # }
+    /// # struct Raw;
+    /// # impl playhouse::persist::Codec<Vec<u8>> for Raw {
+    /// #     fn encode(&self, v: &Vec<u8>) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(v.clone()) }
+    /// #     fn decode(&self, b: &[u8]) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(b.to_vec()) }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let journal = Arc::new(MemoryJournal::new());
+    /// journal.append("s", 0, vec![vec![1]; 3])?; // before the projection exists
+    /// let persistence = Persistence::new(journal);
+    /// let p = persistence.projection("count", Count::default, Raw).spawn(&system)?;
+    /// // It catches up from the start of the journal.
+    /// assert_eq!(p.query(ReadAfter::Offset(3), |m| m.0, Duration::from_secs(5))?, 3);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn projection<P: Projection>(
         &self,
         name: impl Into<String>,
@@ -443,6 +655,51 @@ impl<P: Projection> ProjectionBuilder<P> {
     /// Saves the model with its offset every `n` events (at least 1), encoded
     /// by `models`, in the persistence's snapshot store under the stream
     /// `projection:<name>`; a restart resumes from the newest one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{
+    ///     Codec, CodecError, Journal, MemoryJournal, MemorySnapshotStore, Persistence, ProjectionAddr,
+    ///     ReadAfter, SnapshotStore,
+    /// };
+    /// use playhouse::System;
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// # #[derive(Default)]
+    /// # struct Count(u64);
+    /// # impl playhouse::persist::Projection for Count {
+    /// #     type Event = Vec<u8>;
+    /// #     fn apply(&mut self, _: &str, _: u64, _: Vec<u8>) { self.0 += 1; }
+    /// # }
+    /// # struct Raw;
+    /// # impl playhouse::persist::Codec<Vec<u8>> for Raw {
+    /// #     fn encode(&self, v: &Vec<u8>) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(v.clone()) }
+    /// #     fn decode(&self, b: &[u8]) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(b.to_vec()) }
+    /// # }
+    /// struct CountCodec;
+    /// impl Codec<Count> for CountCodec {
+    ///     fn encode(&self, c: &Count) -> Result<Vec<u8>, CodecError> { Ok(c.0.to_le_bytes().to_vec()) }
+    ///     fn decode(&self, b: &[u8]) -> Result<Count, CodecError> {
+    ///         Ok(Count(u64::from_le_bytes(b.try_into().map_err(CodecError::new)?)))
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let journal = Arc::new(MemoryJournal::new());
+    /// let store = Arc::new(MemorySnapshotStore::new());
+    /// let persistence = Persistence::new(journal.clone()).with_snapshots(store.clone());
+    /// let p = persistence
+    ///     .projection("count", Count::default, Raw)
+    ///     .snapshot_every(2, CountCodec)
+    ///     .spawn(&system)?;
+    /// journal.append("s", 0, vec![vec![1]; 2])?;
+    /// assert_eq!(p.query(ReadAfter::Offset(2), |m| m.0, Duration::from_secs(5))?, 2);
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// assert!(!store.load("projection:count")?.is_empty());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn snapshot_every(mut self, n: u64, models: impl Codec<P>) -> Self {
         self.snapshot_every = Some(n);
         self.models = Some(Arc::new(models));
@@ -462,6 +719,37 @@ impl<P: Projection> ProjectionBuilder<P> {
     /// # Errors
     /// [`PersistError::Config`] for an empty name, a zero snapshot interval
     /// or snapshots without a store.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{Journal, MemoryJournal, Persistence, ProjectionActor, ProjectionAddr, ReadAfter};
+    /// use playhouse::{ChildSpec, Supervisor, SupervisorExt, System};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// # #[derive(Default)]
+    /// # struct Count(u64);
+    /// # impl playhouse::persist::Projection for Count {
+    /// #     type Event = Vec<u8>;
+    /// #     fn apply(&mut self, _: &str, _: u64, _: Vec<u8>) { self.0 += 1; }
+    /// # }
+    /// # struct Raw;
+    /// # impl playhouse::persist::Codec<Vec<u8>> for Raw {
+    /// #     fn encode(&self, v: &Vec<u8>) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(v.clone()) }
+    /// #     fn decode(&self, b: &[u8]) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(b.to_vec()) }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let journal = Arc::new(MemoryJournal::new());
+    /// let persistence = Persistence::new(journal.clone());
+    /// let factory = persistence.projection("count", Count::default, Raw).factory()?;
+    /// let sup = Supervisor::builder().child(ChildSpec::new("count", factory)).spawn(&system)?;
+    /// let p = sup.child::<ProjectionActor<Count>>("count").expect("started");
+    /// journal.append("s", 0, vec![vec![1]])?;
+    /// assert_eq!(p.query(ReadAfter::Now, |m| m.0, Duration::from_secs(5))?, 1);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn factory(
         &self,
     ) -> Result<impl Fn() -> ProjectionActor<P> + Send + Sync + Clone + 'static, PersistError> {
@@ -508,6 +796,32 @@ impl<P: Projection> ProjectionBuilder<P> {
     ///
     /// # Errors
     /// As [`ProjectionBuilder::factory`]; [`PersistError::Spawn`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{MemoryJournal, PersistError, Persistence};
+    /// use playhouse::System;
+    /// use std::sync::Arc;
+    /// # #[derive(Default)]
+    /// # struct Count(u64);
+    /// # impl playhouse::persist::Projection for Count {
+    /// #     type Event = Vec<u8>;
+    /// #     fn apply(&mut self, _: &str, _: u64, _: Vec<u8>) { self.0 += 1; }
+    /// # }
+    /// # struct Raw;
+    /// # impl playhouse::persist::Codec<Vec<u8>> for Raw {
+    /// #     fn encode(&self, v: &Vec<u8>) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(v.clone()) }
+    /// #     fn decode(&self, b: &[u8]) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(b.to_vec()) }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+    /// let err = persistence.projection("", Count::default, Raw).spawn(&system).unwrap_err();
+    /// assert!(matches!(err, PersistError::Config { .. }));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn spawn(self, system: &System) -> Result<Addr<ProjectionActor<P>>, PersistError> {
         let factory = self.factory()?;
         system

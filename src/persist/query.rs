@@ -7,6 +7,41 @@ use crate::{Addr, AskError, Reply};
 use std::time::Duration;
 
 /// What a query must see before it is answered.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{Journal, MemoryJournal, Persistence, ProjectionAddr, ReadAfter};
+/// use playhouse::System;
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// # #[derive(Default)]
+/// # struct Count(u64);
+/// # impl playhouse::persist::Projection for Count {
+/// #     type Event = Vec<u8>;
+/// #     fn apply(&mut self, _: &str, _: u64, _: Vec<u8>) { self.0 += 1; }
+/// # }
+/// # struct Raw;
+/// # impl playhouse::persist::Codec<Vec<u8>> for Raw {
+/// #     fn encode(&self, v: &Vec<u8>) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(v.clone()) }
+/// #     fn decode(&self, b: &[u8]) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(b.to_vec()) }
+/// # }
+///
+/// const T: Duration = Duration::from_secs(5);
+/// let system = System::new();
+/// let journal = Arc::new(MemoryJournal::new());
+/// let persistence = Persistence::new(journal.clone());
+/// let p = persistence.projection("count", Count::default, Raw).spawn(&system)?;
+/// let seq = journal.append("order-1", 0, vec![vec![1]])?;
+/// // Wait for that very event (read your own write) ...
+/// let after = ReadAfter::Event { stream: "order-1".into(), seq };
+/// assert_eq!(p.query(after, |m| m.0, T)?, 1);
+/// // ... or for a global offset, or for whatever the journal holds now.
+/// assert_eq!(p.query(ReadAfter::Offset(1), |m| m.0, T)?, 1);
+/// assert_eq!(p.query(ReadAfter::default(), |m| m.0, T)?, 1);
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ReadAfter {
     /// Everything the journal had acknowledged when the query arrived.
@@ -25,6 +60,34 @@ pub enum ReadAfter {
 }
 
 /// Queries a [`ProjectionActor`] from outside the pool.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{MemoryJournal, Persistence, ProjectionAddr, ReadAfter};
+/// use playhouse::System;
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// # #[derive(Default)]
+/// # struct Count(u64);
+/// # impl playhouse::persist::Projection for Count {
+/// #     type Event = Vec<u8>;
+/// #     fn apply(&mut self, _: &str, _: u64, _: Vec<u8>) { self.0 += 1; }
+/// # }
+/// # struct Raw;
+/// # impl playhouse::persist::Codec<Vec<u8>> for Raw {
+/// #     fn encode(&self, v: &Vec<u8>) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(v.clone()) }
+/// #     fn decode(&self, b: &[u8]) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(b.to_vec()) }
+/// # }
+///
+/// let system = System::new();
+/// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+/// let p = persistence.projection("count", Count::default, Raw).spawn(&system)?;
+/// let reader = std::thread::spawn(move || p.query(ReadAfter::Now, |m| m.0, Duration::from_secs(5)));
+/// assert_eq!(reader.join().unwrap(), Ok(0));
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait ProjectionAddr<P: Projection> {
     /// Runs `f` on the read model once it has seen `after`.
     ///
@@ -32,6 +95,35 @@ pub trait ProjectionAddr<P: Projection> {
     /// [`PersistError::Timeout`] if the projection did not get there (or
     /// did not answer) within `timeout`; [`PersistError::Unanswered`] with
     /// the ask error if the projection stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{MemoryJournal, PersistError, Persistence, ProjectionAddr, ReadAfter};
+    /// use playhouse::System;
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// # #[derive(Default)]
+    /// # struct Count(u64);
+    /// # impl playhouse::persist::Projection for Count {
+    /// #     type Event = Vec<u8>;
+    /// #     fn apply(&mut self, _: &str, _: u64, _: Vec<u8>) { self.0 += 1; }
+    /// # }
+    /// # struct Raw;
+    /// # impl playhouse::persist::Codec<Vec<u8>> for Raw {
+    /// #     fn encode(&self, v: &Vec<u8>) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(v.clone()) }
+    /// #     fn decode(&self, b: &[u8]) -> Result<Vec<u8>, playhouse::persist::CodecError> { Ok(b.to_vec()) }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let persistence = Persistence::new(Arc::new(MemoryJournal::new()));
+    /// let p = persistence.projection("count", Count::default, Raw).spawn(&system)?;
+    /// // Offset 5 is never written: the query gives up at its deadline.
+    /// let r = p.query(ReadAfter::Offset(5), |m| m.0, Duration::from_millis(50));
+    /// assert_eq!(r, Err(PersistError::Timeout));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn query<T: Send + 'static>(
         &self,
         after: ReadAfter,

@@ -18,9 +18,33 @@ use std::path::{Path, PathBuf};
 const KEEP: usize = 3;
 
 /// What is called with the outcome of a [`SnapshotStore::save_with`].
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{MemorySnapshotStore, SaveDone, SnapshotStore};
+///
+/// let store = MemorySnapshotStore::new();
+/// let (tx, rx) = crossbeam_channel::bounded(1);
+/// let done: SaveDone = Box::new(move |r| drop(tx.send(r)));
+/// store.save_with("s", 3, b"state".to_vec(), done);
+/// assert_eq!(rx.recv().unwrap(), Ok(()));
+/// ```
 pub type SaveDone = Box<dyn FnOnce(Result<(), JournalError>) + Send + 'static>;
 
 /// One stored snapshot: the state after event `seq`, encoded.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{MemorySnapshotStore, Snapshot, SnapshotStore};
+///
+/// let store = MemorySnapshotStore::new();
+/// store.save("s", 7, b"total=42".to_vec())?;
+/// let newest: &Snapshot = &store.load("s")?[0];
+/// assert_eq!((newest.seq, newest.payload.as_slice()), (7, &b"total=42"[..]));
+/// # Ok::<(), playhouse::persist::JournalError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
     /// The sequence number of the last event folded into it.
@@ -34,11 +58,49 @@ pub struct Snapshot {
 /// Replay starts from the newest snapshot that decodes, then reads the
 /// events after it. A snapshot is an optimisation: losing one costs replay
 /// time, never data, as long as the events after it are in the journal.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{JournalError, Snapshot, SnapshotStore};
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+///
+/// /// A store of your own: here, only the newest snapshot per stream.
+/// #[derive(Default)]
+/// struct Newest(Mutex<HashMap<String, Snapshot>>);
+/// impl SnapshotStore for Newest {
+///     fn save(&self, stream: &str, seq: u64, payload: Vec<u8>) -> Result<(), JournalError> {
+///         self.0.lock().unwrap().insert(stream.to_string(), Snapshot { seq, payload });
+///         Ok(())
+///     }
+///     fn load(&self, stream: &str) -> Result<Vec<Snapshot>, JournalError> {
+///         Ok(self.0.lock().unwrap().get(stream).cloned().into_iter().collect())
+///     }
+/// }
+///
+/// let store = Newest::default();
+/// store.save("s", 1, vec![1])?;
+/// store.save("s", 2, vec![2])?;
+/// assert_eq!(store.load("s")?.len(), 1);
+/// # Ok::<(), JournalError>(())
+/// ```
 pub trait SnapshotStore: Send + Sync + 'static {
     /// Stores `payload` as the state of `stream` after event `seq`, durably.
     ///
     /// # Errors
     /// [`JournalError::EmptyStreamId`], or a storage failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{JournalError, MemorySnapshotStore, SnapshotStore};
+    ///
+    /// let store = MemorySnapshotStore::new();
+    /// store.save("acct-1", 5, b"balance=10".to_vec())?;
+    /// assert_eq!(store.save("", 1, vec![]), Err(JournalError::EmptyStreamId));
+    /// # Ok::<(), JournalError>(())
+    /// ```
     fn save(&self, stream: &str, seq: u64, payload: Vec<u8>) -> Result<(), JournalError>;
 
     /// Like [`SnapshotStore::save`], but hands the outcome to `done`; a
@@ -52,6 +114,20 @@ pub trait SnapshotStore: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`JournalError::EmptyStreamId`], or a storage failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{MemorySnapshotStore, SnapshotStore};
+    ///
+    /// let store = MemorySnapshotStore::new();
+    /// assert!(store.load("none")?.is_empty());
+    /// store.save("s", 1, vec![1])?;
+    /// store.save("s", 2, vec![2])?;
+    /// let seqs: Vec<u64> = store.load("s")?.iter().map(|s| s.seq).collect();
+    /// assert_eq!(seqs, [2, 1]); // newest first
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     fn load(&self, stream: &str) -> Result<Vec<Snapshot>, JournalError>;
 }
 
@@ -81,6 +157,16 @@ pub struct MemorySnapshotStore {
 
 impl MemorySnapshotStore {
     /// An empty store.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{MemorySnapshotStore, SnapshotStore};
+    ///
+    /// let store = MemorySnapshotStore::new();
+    /// assert!(store.load("s")?.is_empty());
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn new() -> Self {
         MemorySnapshotStore::default()
     }
@@ -164,6 +250,25 @@ impl FileSnapshotStore {
     ///
     /// # Errors
     /// As [`crate::persist::FileJournalBuilder::open`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{FileJournal, FileSnapshotStore, Persistence};
+    /// use std::sync::Arc;
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-snap-open-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// // Journal and snapshots side by side, each in a directory of its own.
+    /// let persistence = Persistence::new(Arc::new(FileJournal::open(dir.join("journal"))?))
+    ///     .with_snapshots(Arc::new(FileSnapshotStore::open(dir.join("snapshots"))?));
+    /// assert!(persistence.snapshots().is_some());
+    /// // A second store on the same directory is refused (the lock).
+    /// assert!(FileSnapshotStore::open(dir.join("snapshots")).is_err());
+    /// # drop(persistence);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn open(dir: impl AsRef<Path>) -> Result<FileSnapshotStore, JournalError> {
         let dir = dir.as_ref();
         if dir.exists() && !dir.is_dir() {

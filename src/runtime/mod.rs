@@ -12,11 +12,11 @@
 //! 2. `pool`, `timer`, `mailbox`, `quiet` (the in-flight count), `watch`;
 //!    then `dedicated` (an actor's own thread) and `reply` (ask slots).
 //! 3. `runtime`: this handle.
-//! 4. The actor core, one layer: `cell` (an actor as the runtime runs it),
-//!    `actor` (the trait), `context`, `addr`, `spawn`. Their types are
+//! 4. `actor`, the actor core in one module: the trait, `context`, `addr`,
+//!    `spawn` and `cell` (an actor as the runtime runs it). Their types are
 //!    mutually recursive (an `Actor`'s hooks take a `Context<Self>`, which
 //!    borrows the actor's `Cell`, which runs those hooks), so they import
-//!    one another, and nothing below them imports any of them.
+//!    one another inside the module, and nothing below it imports it.
 //! 5. `system`: owns the pool, the timer and this handle; shutdown.
 //! 6. `supervisor`, then the patterns (`bus`, `breaker`, `stream`,
 //!    `persist`, `testkit`), which use only the crate's root exports;

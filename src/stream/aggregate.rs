@@ -28,6 +28,15 @@ pub struct Stats {
 
 impl Stats {
     /// The aggregates of `values`, or `None` if there are none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::Stats;
+    ///
+    /// let s = Stats::of([2u32, 4, 9]).expect("not empty");
+    /// assert_eq!((s.min, s.max, s.mean), (2.0, 9.0, 5.0));
+    /// ```
     pub fn of<V: Into<f64>>(values: impl IntoIterator<Item = V>) -> Option<Stats> {
         let mut it = values.into_iter().map(Into::into);
         let first = it.next()?;

@@ -44,11 +44,32 @@ pub struct Credit {
 
 impl Credit {
     /// Adds `n` credits granted by downstream.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::Credit;
+    ///
+    /// let mut credit = Credit::default();
+    /// credit.add(4); // downstream has room for four more
+    /// assert_eq!(credit.available(), 4);
+    /// ```
     pub fn add(&mut self, n: u64) {
         self.available += n;
     }
 
     /// Spends one credit, if there is one: the caller may send one element.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::Credit;
+    ///
+    /// let mut credit = Credit::default();
+    /// credit.add(1);
+    /// assert!(credit.take()); // send one element
+    /// assert!(!credit.take()); // then wait for more credit
+    /// ```
     #[must_use]
     pub fn take(&mut self) -> bool {
         if self.available == 0 {
@@ -59,6 +80,17 @@ impl Credit {
     }
 
     /// The credits left.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::Credit;
+    ///
+    /// let mut credit = Credit::default();
+    /// credit.add(3);
+    /// assert!(credit.take());
+    /// assert_eq!(credit.available(), 2);
+    /// ```
     pub fn available(&self) -> u64 {
         self.available
     }
@@ -89,6 +121,15 @@ pub struct CreditWindow {
 }
 
 /// An element arrived that no credit covered: the sender broke the protocol.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::stream::{CreditWindow, Overrun};
+///
+/// let mut window = CreditWindow::new(2, 1);
+/// assert_eq!(window.received(), Err(Overrun)); // nothing was granted yet
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Overrun;
 
@@ -105,6 +146,16 @@ impl CreditWindow {
     /// outstanding falls to `low` (clamped below `capacity`). A zero capacity
     /// is refused by the stream builder before it gets here; here it is
     /// raised to one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::CreditWindow;
+    ///
+    /// let window = CreditWindow::new(8, 2);
+    /// assert_eq!((window.capacity(), window.outstanding()), (8, 0));
+    /// assert_eq!(CreditWindow::new(0, 0).capacity(), 1); // raised to one
+    /// ```
     pub fn new(capacity: u64, low: u64) -> Self {
         let capacity = capacity.max(1);
         CreditWindow {
@@ -118,6 +169,18 @@ impl CreditWindow {
     ///
     /// # Errors
     /// [`Overrun`] if no credit was outstanding.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::CreditWindow;
+    ///
+    /// let mut window = CreditWindow::new(2, 0);
+    /// assert_eq!(window.grant(0), 2);
+    /// window.received()?;
+    /// assert_eq!(window.outstanding(), 1);
+    /// # Ok::<(), playhouse::stream::Overrun>(())
+    /// ```
     pub fn received(&mut self) -> Result<(), Overrun> {
         if self.outstanding == 0 {
             return Err(Overrun);
@@ -128,6 +191,16 @@ impl CreditWindow {
 
     /// The credits to grant now, given the elements the receiver `held`
     /// (queued or being worked on); they are counted as outstanding.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::CreditWindow;
+    ///
+    /// let mut window = CreditWindow::new(4, 1);
+    /// assert_eq!(window.grant(0), 4);
+    /// assert_eq!(window.grant(0), 0); // all four outstanding: nothing more
+    /// ```
     #[must_use]
     pub fn grant(&mut self, held: u64) -> u64 {
         let used = held + self.outstanding;
@@ -140,11 +213,29 @@ impl CreditWindow {
     }
 
     /// Credits granted and not yet used by an arriving element.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::CreditWindow;
+    ///
+    /// let mut window = CreditWindow::new(3, 0);
+    /// let granted = window.grant(0);
+    /// assert_eq!(window.outstanding(), granted);
+    /// ```
     pub fn outstanding(&self) -> u64 {
         self.outstanding
     }
 
     /// The buffer's size.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::CreditWindow;
+    ///
+    /// assert_eq!(CreditWindow::new(16, 8).capacity(), 16);
+    /// ```
     pub fn capacity(&self) -> u64 {
         self.capacity
     }

@@ -5,6 +5,20 @@ use std::fmt;
 
 /// Why a pipeline could not start: a setting that cannot work (checked before
 /// anything is spawned), or an actor the system refused to spawn.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::stream::{Sink, Source, StartError, Window};
+/// # use playhouse::System;
+/// # use std::time::Duration;
+/// # let system = System::new();
+/// let err = Source::from_iter(0..10).window(Window::count(0)).to(Sink::collect()).run(&system).unwrap_err();
+/// assert!(matches!(err, StartError::Invalid(_)));
+/// println!("{err}"); // names the setting
+/// # system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum StartError {
@@ -40,6 +54,23 @@ impl From<SpawnError> for StartError {
 }
 
 /// How a stream ended other than by completing: the error its handle returns.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::stream::{Sink, Source, StreamError};
+/// # use playhouse::System;
+/// # use std::time::Duration;
+/// # let system = System::new();
+/// let failed = Source::from_iter([1, 0, 2])
+///     .map(|n: u32| 10 / n) // panics on zero: a failure, as an Err would be
+///     .to(Sink::collect())
+///     .run(&system)?
+///     .wait(Duration::from_secs(5));
+/// assert!(matches!(failed, Err(StreamError::Failed { .. })));
+/// # system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StreamError {
@@ -79,6 +110,15 @@ impl fmt::Display for StreamError {
 
 impl StreamError {
     /// Whether the stream was cancelled (from its handle, or by a timeout).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::StreamError;
+    ///
+    /// assert!(StreamError::Timeout.is_cancelled());
+    /// assert!(!StreamError::Overflow { stage: "2:buffer".into() }.is_cancelled());
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self, StreamError::Cancelled | StreamError::Timeout)
     }
@@ -88,6 +128,24 @@ impl std::error::Error for StreamError {}
 
 /// Why [`crate::stream::QueueHandle`] did not take an element; each variant
 /// hands the element back.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::stream::{PushError, Sink, Source};
+/// # use playhouse::System;
+/// # use std::time::Duration;
+/// # let system = System::new();
+/// let (source, queue) = Source::queue(&system, 1)?;
+/// queue.try_push(1)?;
+/// // The queue is full and nothing runs yet: the element comes back.
+/// assert!(matches!(queue.try_push(2), Err(PushError::NoDemand(2))));
+/// let handle = source.to(Sink::collect()).run(&system)?;
+/// drop(queue);
+/// assert_eq!(handle.wait(Duration::from_secs(5))?, vec![1]);
+/// # system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(PartialEq, Eq)]
 pub enum PushError<T> {
     /// The stream has no demand now (its buffer is full): from
@@ -102,6 +160,15 @@ pub enum PushError<T> {
 
 impl<T> PushError<T> {
     /// The element that was not taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::PushError;
+    ///
+    /// let e = PushError::Closed("order 7");
+    /// assert_eq!(e.into_inner(), "order 7");
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             PushError::NoDemand(t) | PushError::Timeout(t) | PushError::Closed(t) => t,

@@ -52,6 +52,27 @@ impl StageCounters {
 }
 
 /// One stage's counters, read with [`StreamHandle::metrics`].
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::stream::{ErrorPolicy, Sink, Source};
+/// # use playhouse::System;
+/// # use std::time::Duration;
+/// # let system = System::new();
+/// let handle = Source::from_iter(["1", "x", "3"])
+///     .on_error(ErrorPolicy::Resume)
+///     .try_map(|s| s.parse::<u32>())
+///     .to(Sink::collect())
+///     .run(&system)?;
+/// system.await_quiescent(Duration::from_secs(5))?; // the stream has run to its end
+/// let metrics = handle.metrics(); // source first, sink last
+/// let parse = metrics.iter().find(|m| m.name.ends_with("try_map")).expect("a stage");
+/// assert_eq!((parse.elements_in, parse.elements_out, parse.dropped), (3, 2, 1));
+/// assert_eq!(handle.wait(Duration::from_secs(5))?, vec![1, 3]);
+/// # system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct StageMetrics {
@@ -122,6 +143,24 @@ impl<R> StreamHandle<R> {
     /// [`StreamError::Failed`] or [`StreamError::Overflow`] from a stage,
     /// [`StreamError::Cancelled`] if it was cancelled, [`StreamError::Timeout`]
     /// if it did not complete in time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source, StreamError};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let (source, queue) = Source::<u32>::queue(&system, 4)?;
+    /// let handle = source.to(Sink::ignore()).run(&system)?;
+    /// // The queue is still open, so the stream cannot complete: the wait
+    /// // times out and cancels it.
+    /// assert_eq!(handle.wait(Duration::from_millis(20)), Err(StreamError::Timeout));
+    /// drop(queue);
+    /// # system.await_quiescent(Duration::from_secs(5))?;
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn wait(self, timeout: Duration) -> Result<R, StreamError> {
         let deadline = deadline_after(timeout);
         let outcome = (self.waiter)(deadline);
@@ -135,6 +174,21 @@ impl<R> StreamHandle<R> {
     }
 
     /// A canceller that can be moved to another thread or actor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source, StreamError};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let handle = Source::from_iter(0u64..).to(Sink::ignore()).run(&system)?;
+    /// let canceller = handle.canceller();
+    /// std::thread::spawn(move || canceller.cancel()).join().unwrap();
+    /// assert_eq!(handle.wait(Duration::from_secs(5)), Err(StreamError::Cancelled));
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn canceller(&self) -> Canceller {
         Canceller {
             actors: self.actors.clone(),
@@ -144,12 +198,41 @@ impl<R> StreamHandle<R> {
     /// Cancels the stream: the source and every stage stop after the element
     /// each is handling; elements in flight are dropped. [`StreamHandle::wait`]
     /// then returns [`StreamError::Cancelled`], unless the sink had completed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source, StreamError};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let handle = Source::from_iter(0u64..).to(Sink::ignore()).run(&system)?;
+    /// handle.cancel();
+    /// assert_eq!(handle.wait(Duration::from_secs(5)), Err(StreamError::Cancelled));
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cancel(&self) {
         stop_all(&self.actors);
     }
 
     /// Whether every actor of the stream has stopped (completed, failed or
     /// cancelled).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let handle = Source::from_iter(0..3).to(Sink::count()).run(&system)?;
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// assert!(handle.is_stopped()); // completed; wait returns at once
+    /// assert_eq!(handle.wait(Duration::from_secs(5))?, 3);
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_stopped(&self) -> bool {
         matches!(
             self.alive.try_recv(),
@@ -158,6 +241,23 @@ impl<R> StreamHandle<R> {
     }
 
     /// Per-stage counters, source first, sink last.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let handle = Source::from_iter(0..10).filter(|n| n % 2 == 0).to(Sink::count()).run(&system)?;
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// let m = handle.metrics();
+    /// assert_eq!(m.len(), 3); // source, filter, sink
+    /// assert_eq!((m[1].elements_in, m[1].elements_out), (10, 5));
+    /// handle.wait(Duration::from_secs(5))?;
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn metrics(&self) -> Vec<StageMetrics> {
         self.counters.iter().rev().map(|c| c.snapshot()).collect()
     }
@@ -173,6 +273,32 @@ impl<R> fmt::Debug for StreamHandle<R> {
 }
 
 /// Cancels a running stream from anywhere (see [`StreamHandle::cancel`]).
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::stream::{Sink, Source, StreamError};
+/// use playhouse::{Actor, ActorError, Context};
+/// # use playhouse::System;
+/// # use std::time::Duration;
+/// # let system = System::new();
+/// /// An actor that cancels a stream when told to.
+/// struct Stopper(playhouse::stream::Canceller);
+/// impl Actor for Stopper {
+///     type Msg = ();
+///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+///         self.0.cancel();
+///         Ok(())
+///     }
+/// }
+/// let handle = Source::from_iter(0u64..).to(Sink::ignore()).run(&system)?;
+/// let c = handle.canceller();
+/// let stopper = system.spawn(move || Stopper(c.clone()))?;
+/// stopper.tell(())?;
+/// assert_eq!(handle.wait(Duration::from_secs(5)), Err(StreamError::Cancelled));
+/// # system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct Canceller {
     actors: Arc<Vec<Box<dyn Stoppable>>>,
@@ -180,6 +306,20 @@ pub struct Canceller {
 
 impl Canceller {
     /// As [`StreamHandle::cancel`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let handle = Source::from_iter(0u64..).to(Sink::ignore()).run(&system)?;
+    /// handle.canceller().cancel();
+    /// assert!(handle.wait(Duration::from_secs(5)).unwrap_err().is_cancelled());
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cancel(&self) {
         stop_all(&self.actors);
     }

@@ -9,6 +9,25 @@ use std::collections::VecDeque;
 
 /// How [`crate::stream::Source::merge`] chooses among inputs that all have
 /// an element ready.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::stream::{Fairness, Sink, Source};
+/// # use playhouse::System;
+/// # use std::time::Duration;
+/// # let system = System::new();
+/// let urgent = Source::from_iter(vec!['U'; 4]);
+/// let normal = Source::from_iter(vec!['n'; 4]);
+/// // Strict: while the urgent input has elements ready, it goes first.
+/// let out = Source::merge(vec![(2, urgent), (1, normal)], Fairness::Strict)
+///     .to(Sink::collect())
+///     .run(&system)?.wait(Duration::from_secs(5))?;
+/// assert_eq!(out.iter().filter(|c| **c == 'U').count(), 4);
+/// assert_eq!(out.len(), 8);
+/// # system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Fairness {
     /// Always the highest priority (ties: the earlier input). A busy high

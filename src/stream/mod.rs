@@ -39,9 +39,11 @@
 //!   from a plain thread) block their own thread, never a pool worker.
 //!
 //! Use streams for event processing that has a shape (transform, filter,
-//! window, aggregate) and must keep a bounded footprint under load. For
-//! one-off fan-out without ordering or flow control, an
-//! [`crate::bus::EventBus`] is simpler.
+//! window, aggregate) and must keep a bounded footprint under load. To hand
+//! each event to subscribers that come and go, with no windows or
+//! aggregates, an [`crate::bus::EventBus`] is simpler (and a stream can read
+//! from one with [`Source::from_bus`]). A single step of work needs no
+//! pipeline: send it to an actor.
 //!
 //! # Time
 //!

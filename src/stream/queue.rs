@@ -85,6 +85,24 @@ impl<T: Send + 'static> QueueHandle<T> {
     /// # Errors
     /// [`PushError::Closed`] with the element once the stream has completed
     /// or was cancelled; [`PushError::NoDemand`] on a pool worker.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{PushError, Sink, Source};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let (source, queue) = Source::queue(&system, 4)?;
+    /// let handle = source.take(1).to(Sink::collect()).run(&system)?;
+    /// queue.push("first")?;
+    /// assert_eq!(handle.wait(Duration::from_secs(5))?, vec!["first"]);
+    /// // The stream has completed: the element comes back.
+    /// # system.await_quiescent(Duration::from_secs(5))?;
+    /// assert!(matches!(queue.push("late"), Err(PushError::Closed("late"))));
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn push(&self, item: T) -> Result<(), PushError<T>> {
         let item = match self.try_push(item) {
             Err(PushError::NoDemand(item)) => item,
@@ -106,6 +124,24 @@ impl<T: Send + 'static> QueueHandle<T> {
     /// # Errors
     /// [`PushError::Timeout`] or [`PushError::Closed`], with the element;
     /// [`PushError::NoDemand`] on a pool worker.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{PushError, Sink, Source};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let (source, queue) = Source::queue(&system, 1)?;
+    /// queue.push_timeout(1, Duration::from_millis(10))?;
+    /// // Not running yet and full: the push times out with the element.
+    /// assert!(matches!(queue.push_timeout(2, Duration::from_millis(5)), Err(PushError::Timeout(2))));
+    /// let handle = source.to(Sink::count()).run(&system)?;
+    /// drop(queue);
+    /// assert_eq!(handle.wait(Duration::from_secs(5))?, 1);
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn push_timeout(&self, item: T, timeout: Duration) -> Result<(), PushError<T>> {
         let item = match self.try_push(item) {
             Err(PushError::NoDemand(item)) => item,
@@ -126,6 +162,27 @@ impl<T: Send + 'static> QueueHandle<T> {
     ///
     /// # Errors
     /// [`PushError::NoDemand`] or [`PushError::Closed`], with the element.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{PushError, Sink, Source};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let (source, queue) = Source::queue(&system, 2)?;
+    /// let handle = source.to(Sink::count()).run(&system)?;
+    /// let mut shed = 0;
+    /// for n in 0..100 {
+    ///     if let Err(PushError::NoDemand(_)) = queue.try_push(n) {
+    ///         shed += 1; // a producer that must not wait drops instead
+    ///     }
+    /// }
+    /// drop(queue);
+    /// assert_eq!(handle.wait(Duration::from_secs(5))? + shed, 100);
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn try_push(&self, item: T) -> Result<(), PushError<T>> {
         self.tx().try_send(item).map_err(|e| match e {
             TrySendError::Full(t) => PushError::NoDemand(t),
@@ -144,6 +201,35 @@ impl<T: Send + 'static> QueueHandle<T> {
     /// [`PushError::NoDemand`] with the element if the actor is already
     /// suspended (return from the handler first, so order is kept);
     /// [`PushError::Closed`] once the stream has ended.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{QueueHandle, Sink, Source};
+    /// use playhouse::{Actor, ActorError, Context};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// /// Feeds every message it gets into a stream; suspended while the stream is full.
+    /// struct Feeder(QueueHandle<u32>);
+    /// impl Actor for Feeder {
+    ///     type Msg = u32;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, n: u32) -> Result<(), ActorError> {
+    ///         self.0.push_from(ctx, n)?;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let (source, queue) = Source::queue(&system, 2)?;
+    /// let handle = source.take(20).to(Sink::count()).run(&system)?;
+    /// let feeder = system.spawn(move || Feeder(queue.clone()))?;
+    /// for n in 0..20 {
+    ///     feeder.tell(n)?;
+    /// }
+    /// assert_eq!(handle.wait(Duration::from_secs(5))?, 20); // nothing lost
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn push_from<A: Actor>(&self, ctx: &mut Context<A>, item: T) -> Result<(), PushError<T>> {
         if ctx.is_suspended() {
             return Err(PushError::NoDemand(item));

@@ -172,6 +172,20 @@ where
 impl<T: Send + 'static> Sink<T, ()> {
     /// Calls `f` on each element, on the sink actor. `f` should not block
     /// for long: it holds a pool worker while it runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let (tx, rx) = crossbeam_channel::unbounded();
+    /// Source::from_iter(["x", "y"]).to(Sink::for_each(move |s| drop(tx.send(s)))).run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), ["x", "y"]);
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn for_each(f: impl FnMut(T) + Send + 'static) -> Self {
         Sink {
             name: "for_each",
@@ -181,6 +195,22 @@ impl<T: Send + 'static> Sink<T, ()> {
 
     /// Calls `f` on each element until it returns `false`; then the stream is
     /// cancelled upstream and completes successfully.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let (tx, rx) = crossbeam_channel::unbounded();
+    /// // Stop at the first negative reading; the endless source is cancelled.
+    /// let sink = Sink::for_each_while(move |n: i64| { let _ = tx.send(n); n >= 0 });
+    /// Source::from_iter([3, 1, -1, 4].into_iter().cycle()).to(sink).run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [3, 1, -1]);
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn for_each_while(f: impl FnMut(T) -> bool + Send + 'static) -> Self {
         Sink {
             name: "for_each_while",
@@ -189,6 +219,19 @@ impl<T: Send + 'static> Sink<T, ()> {
     }
 
     /// Drops every element (for pipelines run for their side effects).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let handle = Source::from_iter(0..100).map(|n| n * 2).to(Sink::ignore()).run(&system)?;
+    /// handle.wait(Duration::from_secs(5))?; // completed
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn ignore() -> Self {
         Sink::for_each(drop)
     }
@@ -196,6 +239,21 @@ impl<T: Send + 'static> Sink<T, ()> {
     /// Sends each element to an actor with [`Context::send`]: a full mailbox
     /// suspends the sink, which stops granting demand, so the recipient's
     /// pace reaches the source. The stream fails if the recipient stops.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source};
+    /// use playhouse::testkit::Probe;
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let probe = Probe::new(&system)?;
+    /// Source::from_iter([1, 2, 3]).to(Sink::to_recipient(probe.recipient())).run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(probe.receive_n(3, Duration::from_secs(5))?, [1, 2, 3]);
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn to_recipient(recipient: Recipient<T>) -> Self {
         Sink {
             name: "to_recipient",
@@ -209,6 +267,22 @@ impl<T: Send + 'static> Sink<T, ()> {
     /// holding a pool worker. When the stream ends and the elements are
     /// delivered, the sender is dropped, so the reader's loop ends. The
     /// stream fails if the receiver is dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let (tx, rx) = crossbeam_channel::bounded(2); // a slow reader slows the stream
+    /// let handle = Source::from_iter(0..50u32).to(Sink::to_sender(tx)).run(&system)?;
+    /// let sum: u32 = rx.iter().sum(); // ends when the stream does
+    /// assert_eq!(sum, 1225);
+    /// handle.wait(Duration::from_secs(5))?;
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn to_sender(tx: Sender<T>) -> Self {
         let (handoff, from) = crossbeam_channel::bounded(1);
         Sink {
@@ -225,6 +299,24 @@ impl<T: Send + 'static> Sink<T, ()> {
 impl<E: Clone + Send + 'static> Sink<E, ()> {
     /// Publishes each element on an [`EventBus`] (with backpressure: a full
     /// bus suspends the sink).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::bus::{EventBus, EventBusExt};
+    /// use playhouse::stream::{Sink, Source};
+    /// use playhouse::testkit::Probe;
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let bus = EventBus::<u32>::builder().spawn(&system)?;
+    /// let probe = Probe::new(&system)?;
+    /// bus.subscribe_all(probe.recipient(), Duration::from_secs(5))?;
+    /// Source::from_iter([1, 2]).to(Sink::to_bus(&bus)).run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(probe.receive_n(2, Duration::from_secs(5))?, [1, 2]);
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn to_bus<K: Eq + Hash + Clone + Send + 'static>(bus: &Addr<EventBus<E, K>>) -> Self {
         Sink {
             name: "to_bus",
@@ -235,6 +327,25 @@ impl<E: Clone + Send + 'static> Sink<E, ()> {
 
 impl<T: Send + 'static, R: Send + 'static> Sink<T, R> {
     /// Folds the elements into a value, which the handle returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let csv = Source::from_iter(["a", "b", "c"])
+    ///     .to(Sink::fold(String::new(), |mut acc, s| {
+    ///         if !acc.is_empty() { acc.push(','); }
+    ///         acc.push_str(s);
+    ///         acc
+    ///     }))
+    ///     .run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(csv, "a,b,c");
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn fold(init: R, f: impl FnMut(R, T) -> R + Send + 'static) -> Self {
         Sink {
             name: "fold",
@@ -267,6 +378,19 @@ impl<T: Send + 'static, R: Send + 'static> Sink<T, R> {
 
 impl<T: Send + 'static> Sink<T, Vec<T>> {
     /// Collects the elements, in order, into the handle's result.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let v = Source::from_iter(0..4).to(Sink::collect()).run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(v, vec![0, 1, 2, 3]);
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn collect() -> Self {
         Sink::fold(Vec::new(), |mut v, x| {
             v.push(x);
@@ -277,6 +401,19 @@ impl<T: Send + 'static> Sink<T, Vec<T>> {
 
 impl<T: Send + 'static> Sink<T, u64> {
     /// Counts the elements.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let n = Source::from_iter(0..1000).filter(|n| n % 7 == 0).to(Sink::count()).run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(n, 143);
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn count() -> Self {
         Sink::fold(0, |n, _| n + 1)
     }

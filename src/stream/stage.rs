@@ -63,6 +63,29 @@ pub enum ErrorPolicy {
 /// Whatever a stage emits is sent downstream as downstream demand allows; the
 /// stage actor takes no new input while output is waiting, so a stage that
 /// emits at most a few elements per input needs no flow control of its own.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::stream::{Emitter, Sink, Source, Stage};
+/// use playhouse::ActorError;
+/// # use playhouse::System;
+/// # use std::time::Duration;
+/// # let system = System::new();
+/// /// Emits each element twice.
+/// struct Twice;
+/// impl Stage<u8, u8> for Twice {
+///     fn push(&mut self, x: u8, out: &mut Emitter<'_, u8>) -> Result<(), ActorError> {
+///         out.emit(x);
+///         out.emit(x);
+///         Ok(())
+///     }
+/// }
+/// let v = Source::from_iter([1, 2]).via("twice", || Twice).to(Sink::collect()).run(&system)?.wait(Duration::from_secs(5))?;
+/// assert_eq!(v, vec![1, 1, 2, 2]);
+/// # system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Emitter<'a, O> {
     out: &'a mut VecDeque<O>,
     /// Reads the system's clock through the stage actor's context; only
@@ -99,12 +122,64 @@ impl<'a, O> Emitter<'a, O> {
     }
 
     /// Emits one element downstream.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Emitter, Sink, Source, Stage};
+    /// use playhouse::ActorError;
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// /// Emits only changes.
+    /// #[derive(Default)]
+    /// struct Distinct(Option<char>);
+    /// impl Stage<char, char> for Distinct {
+    ///     fn push(&mut self, c: char, out: &mut Emitter<'_, char>) -> Result<(), ActorError> {
+    ///         if self.0 != Some(c) {
+    ///             out.emit(c);
+    ///             self.0 = Some(c);
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let v = Source::from_iter("aabbbca".chars()).via("distinct", Distinct::default).to(Sink::collect()).run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(v.into_iter().collect::<String>(), "abca");
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn emit(&mut self, item: O) {
         self.out.push_back(item);
     }
 
     /// The system's clock ([`crate::Context::now`]) as the stage runs: wall
     /// time, or the [`crate::testkit::ManualClock`] the system was built with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Emitter, Sink, Source, Stage};
+    /// use playhouse::testkit::ManualClock;
+    /// use playhouse::{ActorError, System};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// /// Stamps each element with the system's time.
+    /// struct Stamp;
+    /// impl Stage<u32, (u32, Instant)> for Stamp {
+    ///     fn push(&mut self, x: u32, out: &mut Emitter<'_, (u32, Instant)>) -> Result<(), ActorError> {
+    ///         let now = out.now();
+    ///         out.emit((x, now));
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let clock = ManualClock::new();
+    /// let system = System::builder().clock(clock.clone()).build()?;
+    /// let start = clock.now();
+    /// let v = Source::from_iter([1]).via("stamp", || Stamp).to(Sink::collect()).run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(v, vec![(1, start)]); // the manual clock has not moved
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn now(&self) -> Instant {
         (self.clock)()
     }
@@ -117,6 +192,28 @@ impl<'a, O> Emitter<'a, O> {
     /// Ends this stage's input: upstream is cancelled, then the stage is
     /// finished ([`Stage::finish`]) and the end passes downstream (as `take`
     /// does after its last element).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Emitter, Sink, Source, Stage};
+    /// use playhouse::ActorError;
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// /// Passes lines until "END", then ends the stream.
+    /// struct UntilEnd;
+    /// impl Stage<&'static str, &'static str> for UntilEnd {
+    ///     fn push(&mut self, line: &'static str, out: &mut Emitter<'_, &'static str>) -> Result<(), ActorError> {
+    ///         if line == "END" { out.complete(); } else { out.emit(line); }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let v = Source::from_iter(["a", "b", "END", "c"]).via("until", || UntilEnd).to(Sink::collect()).run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(v, vec!["a", "b"]);
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn complete(&mut self) {
         self.complete = true;
     }
@@ -167,6 +264,32 @@ pub trait Stage<I, O>: Send + 'static {
     /// # Errors
     /// An `Err` (like a panic) is a failure on this element, handled by the
     /// stage's [`ErrorPolicy`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Emitter, ErrorPolicy, Sink, Source, Stage};
+    /// use playhouse::ActorError;
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// /// Parses numbers; a bad one is a failure on that element.
+    /// struct Parse;
+    /// impl Stage<&'static str, i32> for Parse {
+    ///     fn push(&mut self, s: &'static str, out: &mut Emitter<'_, i32>) -> Result<(), ActorError> {
+    ///         out.emit(s.trim().parse()?);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let v = Source::from_iter(["1", "x", " 3"])
+    ///     .on_error(ErrorPolicy::Resume)
+    ///     .via("parse", || Parse)
+    ///     .to(Sink::collect())
+    ///     .run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(v, vec![1, 3]);
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn push(&mut self, item: I, out: &mut Emitter<'_, O>) -> Result<(), ActorError>;
 
     /// Whether the stage takes an input now. A stage that is not ready keeps
@@ -181,6 +304,50 @@ pub trait Stage<I, O>: Send + 'static {
     /// timer that falls behind skips the periods it missed rather than
     /// bunching them, so a stage that counts periods reads
     /// [`Emitter::now`] rather than counting ticks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Emitter, Sink, Source, Stage};
+    /// use playhouse::testkit::ManualClock;
+    /// use playhouse::{ActorError, System};
+    /// use std::time::Duration;
+    ///
+    /// /// Counts elements and emits the count every second.
+    /// #[derive(Default)]
+    /// struct PerSecond(u32);
+    /// impl Stage<u32, u32> for PerSecond {
+    ///     fn push(&mut self, _: u32, _: &mut Emitter<'_, u32>) -> Result<(), ActorError> {
+    ///         self.0 += 1;
+    ///         Ok(())
+    ///     }
+    ///     fn tick_every(&self) -> Option<Duration> {
+    ///         Some(Duration::from_secs(1))
+    ///     }
+    ///     fn tick(&mut self, out: &mut Emitter<'_, u32>) -> Result<(), ActorError> {
+    ///         out.emit(std::mem::take(&mut self.0));
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// const T: Duration = Duration::from_secs(5);
+    /// let clock = ManualClock::new();
+    /// let system = System::builder().clock(clock.clone()).build()?;
+    /// let (source, queue) = Source::queue(&system, 8)?;
+    /// let (tx, rx) = crossbeam_channel::unbounded();
+    /// let handle = source.via("rate", PerSecond::default).to(Sink::to_sender(tx)).run(&system)?;
+    /// system.await_quiescent(T)?;
+    /// for n in 0..3 {
+    ///     queue.push(n)?;
+    /// }
+    /// system.await_quiescent(T)?;
+    /// clock.advance(Duration::from_secs(1));
+    /// assert_eq!(rx.recv_timeout(T)?, 3);
+    /// drop(queue);
+    /// handle.wait(T)?;
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn tick_every(&self) -> Option<Duration> {
         None
     }
@@ -198,6 +365,38 @@ pub trait Stage<I, O>: Send + 'static {
     ///
     /// # Errors
     /// As [`Stage::tick`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Emitter, Sink, Source, Stage};
+    /// use playhouse::ActorError;
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// /// Pairs elements up; an odd one out is emitted alone at the end.
+    /// #[derive(Default)]
+    /// struct Pairs(Option<u8>);
+    /// impl Stage<u8, Vec<u8>> for Pairs {
+    ///     fn push(&mut self, x: u8, out: &mut Emitter<'_, Vec<u8>>) -> Result<(), ActorError> {
+    ///         match self.0.take() {
+    ///             Some(first) => out.emit(vec![first, x]),
+    ///             None => self.0 = Some(x),
+    ///         }
+    ///         Ok(())
+    ///     }
+    ///     fn finish(&mut self, out: &mut Emitter<'_, Vec<u8>>) -> Result<(), ActorError> {
+    ///         if let Some(last) = self.0.take() {
+    ///             out.emit(vec![last]);
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let v = Source::from_iter([1, 2, 3]).via("pairs", Pairs::default).to(Sink::collect()).run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(v, vec![vec![1, 2], vec![3]]);
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn finish(&mut self, out: &mut Emitter<'_, O>) -> Result<(), ActorError> {
         let _ = out;
         Ok(())

@@ -62,21 +62,97 @@ pub enum Window {
 
 impl Window {
     /// Tumbling windows of `n` elements.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source, Window};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let w = Source::from_iter(0..6).window(Window::count(4)).to(Sink::collect()).run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(w, vec![vec![0, 1, 2, 3], vec![4, 5]]);
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn count(n: usize) -> Self {
         Window::Count(n)
     }
 
     /// Sliding windows of `size` elements every `step` elements.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source, Window};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// // A moving average over the last 3 readings, every 2 readings.
+    /// let avg = Source::from_iter([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0])
+    ///     .window(Window::sliding_count(3, 2))
+    ///     .map(|w: Vec<f64>| w.iter().sum::<f64>() / w.len() as f64)
+    ///     .to(Sink::collect())
+    ///     .run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(avg[..3], [2.0, 4.0, 6.0]);
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn sliding_count(size: usize, step: usize) -> Self {
         Window::SlidingCount { size, step }
     }
 
     /// Tumbling windows of `period`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source, Window};
+    /// use playhouse::testkit::ManualClock;
+    /// use playhouse::System;
+    /// use std::time::Duration;
+    ///
+    /// const T: Duration = Duration::from_secs(5);
+    /// let clock = ManualClock::new();
+    /// let system = System::builder().clock(clock.clone()).build()?;
+    /// let (source, queue) = Source::queue(&system, 8)?;
+    /// let (tx, rx) = crossbeam_channel::unbounded();
+    /// let handle = source.window(Window::time(Duration::from_secs(10))).to(Sink::to_sender(tx)).run(&system)?;
+    /// system.await_quiescent(T)?;
+    /// queue.push('a')?;
+    /// system.await_quiescent(T)?;
+    /// clock.advance(Duration::from_secs(10));
+    /// assert_eq!(rx.recv_timeout(T)?, vec!['a']);
+    /// queue.push('b')?;
+    /// drop(queue); // the end flushes the partial window
+    /// assert_eq!(rx.recv_timeout(T)?, vec!['b']);
+    /// handle.wait(T)?;
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn time(period: Duration) -> Self {
         Window::Time(period)
     }
 
     /// Sliding windows of `size` every `slide`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source, StartError, Window};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// // The last minute, every 10 s; a slide longer than the window is refused.
+    /// let bad = Window::sliding_time(Duration::from_secs(10), Duration::from_secs(60));
+    /// let err = Source::from_iter(0..1).window(bad).to(Sink::ignore()).run(&system).unwrap_err();
+    /// assert!(matches!(err, StartError::Invalid(_)));
+    /// let ok = Window::sliding_time(Duration::from_secs(60), Duration::from_secs(10));
+    /// let n = Source::from_iter(0..3).window(ok).to(Sink::count()).run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(n, 1); // the open window, flushed at the end
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn sliding_time(size: Duration, slide: Duration) -> Self {
         Window::SlidingTime { size, slide }
     }

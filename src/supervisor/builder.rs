@@ -9,6 +9,38 @@ use std::fmt;
 use std::time::Duration;
 
 /// Which children restart when one exits and must be restarted.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::testkit::await_children;
+/// use playhouse::{ChildSpec, Strategy, Supervisor, SupervisorExt, System};
+/// use std::time::Duration;
+/// # use playhouse::{Actor, ActorError, Context};
+/// # struct Worker;
+/// # impl Actor for Worker {
+/// #     type Msg = u32;
+/// #     fn handle(&mut self, _: &mut Context<Self>, n: u32) -> Result<(), ActorError> {
+/// #         if n == 0 { return Err("zero".into()); }
+/// #         Ok(())
+/// #     }
+/// # }
+///
+/// const T: Duration = Duration::from_secs(5);
+/// let system = System::new();
+/// // "cache" depends on "db": when db restarts, cache restarts after it.
+/// let sup = Supervisor::builder()
+///     .strategy(Strategy::RestForOne)
+///     .intensity(5, Duration::from_secs(10))
+///     .child(ChildSpec::new("db", || Worker))
+///     .child(ChildSpec::new("cache", || Worker))
+///     .spawn(&system)?;
+/// sup.child::<Worker>("db").expect("started").tell(0)?; // db fails
+/// let children = await_children(&sup, T, |c| c[0].restarts == 1 && c[1].restarts == 1 && c[1].running)?;
+/// assert_eq!(children[1].name, "cache");
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Strategy {
     /// Only the exited child (the default, as in OTP).
@@ -77,6 +109,19 @@ pub struct SupervisorBuilder {
 
 impl Supervisor {
     /// A builder with OTP's defaults: one-for-one, 1 restart in 5 s, no backoff.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Supervisor, SupervisorExt, System};
+    /// use std::time::Duration;
+    ///
+    /// let system = System::new();
+    /// let sup = Supervisor::builder().spawn(&system)?; // no children yet
+    /// assert!(sup.children(Duration::from_secs(5))?.is_empty());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder() -> SupervisorBuilder {
         SupervisorBuilder {
             name: None,
@@ -92,6 +137,36 @@ impl Supervisor {
 
 impl SupervisorBuilder {
     /// The restart strategy (default [`Strategy::OneForOne`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::await_children;
+    /// use playhouse::{ChildSpec, Strategy, Supervisor, SupervisorExt, System};
+    /// use std::time::Duration;
+    /// # use playhouse::{Actor, ActorError, Context};
+    /// # struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Msg = u32;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, n: u32) -> Result<(), ActorError> {
+    /// #         if n == 0 { return Err("zero".into()); }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// const T: Duration = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let sup = Supervisor::builder()
+    ///     .strategy(Strategy::OneForAll) // one fails, both restart
+    ///     .intensity(5, Duration::from_secs(10))
+    ///     .child(ChildSpec::new("a", || Worker))
+    ///     .child(ChildSpec::new("b", || Worker))
+    ///     .spawn(&system)?;
+    /// sup.child::<Worker>("b").expect("started").tell(0)?;
+    /// await_children(&sup, T, |c| c.iter().all(|c| c.restarts == 1 && c.running))?;
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn strategy(mut self, strategy: Strategy) -> Self {
         self.strategy = strategy;
         self
@@ -100,6 +175,35 @@ impl SupervisorBuilder {
     /// At most `max_restarts` restarts within `period` (default 1 in 5 s, as
     /// in OTP); one more makes the supervisor give up. Zero restarts is valid:
     /// any exit that calls for a restart gives up.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::await_stopped;
+    /// use playhouse::{ChildSpec, Supervisor, SupervisorExt, System};
+    /// use std::time::Duration;
+    /// # use playhouse::{Actor, ActorError, Context};
+    /// # struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Msg = u32;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, n: u32) -> Result<(), ActorError> {
+    /// #         if n == 0 { return Err("zero".into()); }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// // No restart allowed: the first failure makes the supervisor give up.
+    /// let sup = Supervisor::builder()
+    ///     .intensity(0, Duration::from_secs(5))
+    ///     .child(ChildSpec::new("w", || Worker))
+    ///     .spawn(&system)?;
+    /// sup.child::<Worker>("w").expect("started").tell(0)?;
+    /// let t = await_stopped(&system, &sup, Duration::from_secs(5))?;
+    /// assert_eq!(t.reason, playhouse::ExitReason::GaveUp);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn intensity(mut self, max_restarts: u32, period: Duration) -> Self {
         self.max_restarts = max_restarts;
         self.period = period;
@@ -108,6 +212,39 @@ impl SupervisorBuilder {
 
     /// Delays each restart: `min` for the first within the intensity period,
     /// doubling for each further one, at most `max` (so `min <= max`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::{ManualClock, await_children};
+    /// use playhouse::{ChildSpec, Supervisor, SupervisorExt, System};
+    /// use std::time::Duration;
+    /// # use playhouse::{Actor, ActorError, Context};
+    /// # struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Msg = u32;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, n: u32) -> Result<(), ActorError> {
+    /// #         if n == 0 { return Err("zero".into()); }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// const T: Duration = Duration::from_secs(5);
+    /// let clock = ManualClock::new();
+    /// let system = System::builder().clock(clock.clone()).build()?;
+    /// let sup = Supervisor::builder()
+    ///     .intensity(3, Duration::from_secs(60))
+    ///     .backoff(Duration::from_secs(1), Duration::from_secs(30))
+    ///     .child(ChildSpec::new("w", || Worker))
+    ///     .spawn(&system)?;
+    /// sup.child::<Worker>("w").expect("started").tell(0)?;
+    /// system.await_quiescent(T)?;
+    /// assert!(!sup.children(T)?[0].running); // waiting out the backoff
+    /// clock.advance(Duration::from_secs(1));
+    /// await_children(&sup, T, |c| c[0].running && c[0].restarts == 1)?;
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
         self.backoff = Some((min, max));
         self
@@ -115,12 +252,63 @@ impl SupervisorBuilder {
 
     /// How long [`SupervisorBuilder::spawn`] waits for the children to start
     /// (default 5 s).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{ChildSpec, Supervisor, System};
+    /// use std::time::Duration;
+    /// # use playhouse::{Actor, ActorError, Context};
+    /// # struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Msg = u32;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, n: u32) -> Result<(), ActorError> {
+    /// #         if n == 0 { return Err("zero".into()); }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let sup = Supervisor::builder()
+    ///     .start_timeout(Duration::from_secs(1))
+    ///     .child(ChildSpec::new("w", || Worker))
+    ///     .spawn(&system)?; // waits at most 1 s for "w" to start
+    /// assert!(sup.is_alive());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn start_timeout(mut self, timeout: Duration) -> Self {
         self.start_timeout = timeout;
         self
     }
 
     /// Appends a child; children start in the order they are added.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{ChildSpec, Supervisor, SupervisorExt, System};
+    /// use std::time::Duration;
+    /// # use playhouse::{Actor, ActorError, Context};
+    /// # struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Msg = u32;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, n: u32) -> Result<(), ActorError> {
+    /// #         if n == 0 { return Err("zero".into()); }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let sup = Supervisor::builder()
+    ///     .child(ChildSpec::new("first", || Worker))
+    ///     .child(ChildSpec::new("second", || Worker))
+    ///     .spawn(&system)?;
+    /// let names: Vec<String> = sup.children(Duration::from_secs(5))?.into_iter().map(|c| c.name).collect();
+    /// assert_eq!(names, ["first", "second"]); // start order
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn child<A: Actor>(mut self, spec: ChildSpec<A>) -> Self {
         self.children.push(spec.entry);
         self
@@ -128,6 +316,32 @@ impl SupervisorBuilder {
 
     /// Registers the supervisor under `name` (see [`System::lookup`]); its
     /// children are registered as `name/child`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Addr, ChildSpec, Supervisor, System};
+    /// # use playhouse::{Actor, ActorError, Context};
+    /// # struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Msg = u32;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, n: u32) -> Result<(), ActorError> {
+    /// #         if n == 0 { return Err("zero".into()); }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let _sup = Supervisor::builder()
+    ///     .name("workers")
+    ///     .child(ChildSpec::new("w1", || Worker))
+    ///     .spawn(&system)?;
+    /// assert!(system.lookup::<Supervisor>("workers").is_some());
+    /// let w1: Option<Addr<Worker>> = system.lookup("workers/w1");
+    /// assert!(w1.is_some());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
@@ -191,6 +405,38 @@ impl SupervisorBuilder {
     /// [`SupervisorError::ChildStart`] if a child failed its first start.
     /// [`SupervisorError::Ask`] with [`AskError::Timeout`] if the children
     /// did not start within the start timeout (the supervisor is stopped).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{ActorError, ChildSpec, Supervisor, SupervisorError, System};
+    /// # use playhouse::{Actor, Context};
+    /// # struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Msg = ();
+    /// #     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    /// # }
+    ///
+    /// /// Cannot start: its `started` fails.
+    /// struct Broken;
+    /// impl Actor for Broken {
+    ///     type Msg = ();
+    ///     fn started(&mut self, _: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         Err("no database".into())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let err = Supervisor::builder()
+    ///     .child(ChildSpec::new("ok", || Worker))
+    ///     .child(ChildSpec::new("broken", || Broken))
+    ///     .spawn(&system)
+    ///     .unwrap_err();
+    /// assert!(matches!(err, SupervisorError::ChildStart { ref child, .. } if child == "broken"));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn spawn(self, system: &System) -> Result<Addr<Supervisor>, SupervisorError> {
         self.validate()
             .map_err(|e| SupervisorError::Spawn(e.into()))?;

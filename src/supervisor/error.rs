@@ -6,6 +6,30 @@ use std::fmt;
 
 /// Why a supervisor could not be spawned ([`super::SupervisorBuilder::spawn`])
 /// or could not add a child ([`super::SupervisorExt::add_child`]).
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{ChildSpec, Supervisor, SupervisorError, SupervisorExt, System};
+/// use std::time::Duration;
+/// # use playhouse::{Actor, ActorError, Context};
+/// # struct Worker;
+/// # impl Actor for Worker {
+/// #     type Msg = u32;
+/// #     fn handle(&mut self, ctx: &mut Context<Self>, n: u32) -> Result<(), ActorError> {
+/// #         match n { 0 => return Err("zero".into()), 1 => ctx.stop(), _ => {} }
+/// #         Ok(())
+/// #     }
+/// # }
+///
+/// let system = System::new();
+/// let sup = Supervisor::builder().child(ChildSpec::new("w", || Worker)).spawn(&system)?;
+/// // The name is taken.
+/// let err = sup.add_child(ChildSpec::new("w", || Worker), Duration::from_secs(5)).unwrap_err();
+/// assert!(matches!(err, SupervisorError::Spawn(_)));
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum SupervisorError {

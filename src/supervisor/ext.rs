@@ -34,10 +34,53 @@ pub trait SupervisorExt {
     ///
     /// # Errors
     /// As [`Addr::ask`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{ChildSpec, Supervisor, SupervisorExt, System};
+    /// use std::time::Duration;
+    /// # use playhouse::{Actor, ActorError, Context};
+    /// # struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Msg = ();
+    /// #     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let sup = Supervisor::builder()
+    ///     .child(ChildSpec::new("a", || Worker))
+    ///     .child(ChildSpec::new("b", || Worker))
+    ///     .spawn(&system)?;
+    /// let children = sup.children(Duration::from_secs(5))?;
+    /// assert!(children.iter().all(|c| c.running && c.restarts == 0));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn children(&self, timeout: Duration) -> Result<Vec<ChildInfo>, AskError>;
 
     /// The address of the child named `name`, if it has an actor now and it is
     /// of type `A`. Stable across restarts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{ChildSpec, Supervisor, SupervisorExt, System};
+    /// # use playhouse::{Actor, ActorError, Context};
+    /// # struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Msg = ();
+    /// #     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let sup = Supervisor::builder().child(ChildSpec::new("w", || Worker)).spawn(&system)?;
+    /// assert!(sup.child::<Worker>("w").is_some());
+    /// assert!(sup.child::<Worker>("nobody").is_none());
+    /// assert!(sup.child::<Supervisor>("w").is_none()); // not of that type
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn child<A: Actor>(&self, name: &str) -> Option<Addr<A>>;
 
     /// Adds a child to a running supervisor and starts it (OTP's
@@ -51,6 +94,28 @@ pub trait SupervisorExt {
     /// [`SupervisorError::ChildStart`] if its first start failed (the child
     /// is then not kept), [`SupervisorError::Ask`] if the supervisor did not
     /// answer within `timeout`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{ChildSpec, Supervisor, SupervisorExt, System};
+    /// use std::time::Duration;
+    /// # use playhouse::{Actor, ActorError, Context};
+    /// # struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Msg = ();
+    /// #     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    /// # }
+    ///
+    /// let system = System::new();
+    /// let pool = Supervisor::builder().spawn(&system)?;
+    /// for i in 0..3 {
+    ///     pool.add_child(ChildSpec::new(format!("worker-{i}"), || Worker), Duration::from_secs(5))?;
+    /// }
+    /// assert_eq!(pool.children(Duration::from_secs(5))?.len(), 3);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn add_child<A: Actor>(
         &self,
         spec: ChildSpec<A>,
@@ -62,6 +127,29 @@ pub trait SupervisorExt {
     ///
     /// # Errors
     /// As [`Addr::ask`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{ChildSpec, Supervisor, SupervisorExt, System};
+    /// use std::time::Duration;
+    /// # use playhouse::{Actor, ActorError, Context};
+    /// # struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Msg = ();
+    /// #     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    /// # }
+    ///
+    /// const T: Duration = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let sup = Supervisor::builder().child(ChildSpec::new("w", || Worker)).spawn(&system)?;
+    /// let w = sup.child::<Worker>("w").expect("started");
+    /// assert!(sup.remove_child("w", T)?);
+    /// assert!(!w.is_alive());
+    /// assert!(!sup.remove_child("w", T)?); // already gone
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn remove_child(&self, name: &str, timeout: Duration) -> Result<bool, AskError>;
 }
 

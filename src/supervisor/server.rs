@@ -23,6 +23,31 @@ use std::fmt;
 use std::time::Duration;
 
 /// One child as [`super::SupervisorExt::children`] reports it.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{ChildSpec, Restart, Supervisor, SupervisorExt, System};
+/// use std::time::Duration;
+/// # use playhouse::{Actor, ActorError, Context};
+/// # struct Worker;
+/// # impl Actor for Worker {
+/// #     type Msg = u32;
+/// #     fn handle(&mut self, ctx: &mut Context<Self>, n: u32) -> Result<(), ActorError> {
+/// #         match n { 0 => return Err("zero".into()), 1 => ctx.stop(), _ => {} }
+/// #         Ok(())
+/// #     }
+/// # }
+///
+/// let system = System::new();
+/// let sup = Supervisor::builder().child(ChildSpec::new("w", || Worker)).spawn(&system)?;
+/// let info = &sup.children(Duration::from_secs(5))?[0];
+/// assert_eq!((info.name.as_str(), info.running, info.restarts), ("w", true, 0));
+/// assert_eq!(info.restart, Restart::Permanent);
+/// assert_eq!(info.id, sup.child::<Worker>("w").map(|a| a.id()));
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChildInfo {
     /// Its name among its siblings.
@@ -39,6 +64,19 @@ pub struct ChildInfo {
 
 /// A request to a [`Supervisor`]; made by the methods of
 /// [`super::SupervisorExt`].
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{Addr, Recipient, Supervisor, SupervisorMsg, System};
+///
+/// let system = System::new();
+/// let sup: Addr<Supervisor> = Supervisor::builder().spawn(&system)?;
+/// // Requests are built by `SupervisorExt`; the message type names the lane.
+/// let _r: Recipient<SupervisorMsg> = sup.recipient();
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct SupervisorMsg(pub(super) Request);
 
 pub(super) enum Request {
@@ -130,8 +168,39 @@ enum Wait {
 }
 
 /// A supervisor: an actor that starts, watches and restarts its children.
-/// Built with [`Supervisor::builder`]; see the module documentation for the
-/// semantics.
+/// Built with [`Supervisor::builder`]; the guide's
+/// [supervision chapter](crate::guide::supervision) walks through it.
+///
+#[doc = include_str!("semantics.md")]
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::testkit::await_children;
+/// use playhouse::{ChildSpec, Supervisor, SupervisorExt, System};
+/// use std::time::Duration;
+/// # use playhouse::{Actor, ActorError, Context};
+/// # struct Worker;
+/// # impl Actor for Worker {
+/// #     type Msg = u32;
+/// #     fn handle(&mut self, ctx: &mut Context<Self>, n: u32) -> Result<(), ActorError> {
+/// #         match n { 0 => return Err("zero".into()), 1 => ctx.stop(), _ => {} }
+/// #         Ok(())
+/// #     }
+/// # }
+///
+/// let system = System::new();
+/// let sup = Supervisor::builder()
+///     .intensity(3, Duration::from_secs(10))
+///     .child(ChildSpec::new("w", || Worker))
+///     .spawn(&system)?;
+/// let w = sup.child::<Worker>("w").expect("started");
+/// w.tell(0)?; // fails; restarted with a fresh instance behind the same address
+/// await_children(&sup, Duration::from_secs(5), |c| c[0].restarts == 1 && c[0].running)?;
+/// w.tell(7)?; // the old address still works
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Supervisor {
     strategy: Strategy,
     intensity: Intensity,

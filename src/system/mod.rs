@@ -14,11 +14,12 @@
 //!
 //! The state every actor shares, the registry, dead letters and the wait-for
 //! graph are the runtime handle below the cell (`runtime/`); spawn options and
-//! building a cell are `spawn.rs`, shared with `Context::spawn_with`.
+//! building a cell are `actor/spawn.rs`, shared with `Context::spawn_with`.
 
 use crate::actor::Actor;
-use crate::addr::Addr;
-use crate::cell::{CellConfig, Start};
+use crate::actor::addr::Addr;
+use crate::actor::cell::{CellConfig, Start};
+use crate::actor::spawn::SpawnOptions;
 use crate::error::{BuildError, QuiescenceTimeout, ShutdownError, SpawnError, StuckActor};
 use crate::pool::ThreadPool;
 use crate::quiet::Quiet;
@@ -26,7 +27,6 @@ use crate::runtime::sim;
 use crate::runtime::{
     AnyCell, Command, DeadLetter, DeadLetterHook, Registry, Shared, StopReason, WaitGraph,
 };
-use crate::spawn::SpawnOptions;
 use crate::sync::{Arc, AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering, thread};
 use crate::timer::{ManualClock, Timer};
 use std::fmt;
@@ -176,7 +176,7 @@ impl SystemBuilder {
     /// # Errors
     /// Zero workers, capacity or throughput; a thread the OS refused to start.
     pub fn build(mut self) -> Result<System, BuildError> {
-        crate::cell::panic_hook::install();
+        crate::actor::cell::panic_hook::install();
         if self.capacity == 0 {
             return Err(BuildError::zero("mailbox capacity"));
         }
@@ -207,7 +207,7 @@ impl SystemBuilder {
     /// Zero capacity or throughput.
     #[cfg(not(loom))]
     pub(crate) fn build_simulated(mut self, seed: u64) -> Result<System, BuildError> {
-        crate::cell::panic_hook::install();
+        crate::actor::cell::panic_hook::install();
         if self.capacity == 0 {
             return Err(BuildError::zero("mailbox capacity"));
         }

@@ -82,7 +82,26 @@ impl DeadLetters {
     ///
     /// # Examples
     ///
-    /// See [`DeadLetters`].
+    /// ```
+    /// use playhouse::testkit::DeadLetters;
+    /// use playhouse::{Actor, ActorError, Context, DeadLetterReason, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Fails;
+    /// impl Actor for Fails {
+    ///     type Msg = u32;
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: u32) -> Result<(), ActorError> {
+    ///         Err("no".into())
+    ///     }
+    /// }
+    ///
+    /// let letters = DeadLetters::new();
+    /// let system = System::builder().on_dead_letter(letters.hook()).build()?;
+    /// system.spawn(|| Fails)?.tell(7)?;
+    /// let letter = letters.expect_next(Duration::from_secs(5))?;
+    /// assert_eq!(letter.reason, DeadLetterReason::HandlerFailed);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn expect_next(&self, within: Duration) -> Result<DeadLetter, ExpectError<DeadLetter>> {
         self.inbox
             .expect(within, || "a dead letter".to_owned(), |_| true)
@@ -189,7 +208,27 @@ impl DeadLetters {
     ///
     /// # Examples
     ///
-    /// See [`DeadLetters::receive_n`].
+    /// ```
+    /// use playhouse::testkit::DeadLetters;
+    /// use playhouse::{Actor, ActorError, Context, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Fails;
+    /// impl Actor for Fails {
+    ///     type Msg = u32;
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: u32) -> Result<(), ActorError> {
+    ///         Err("no".into())
+    ///     }
+    /// }
+    ///
+    /// let letters = DeadLetters::new();
+    /// let system = System::builder().on_dead_letter(letters.hook()).build()?;
+    /// let fails = system.spawn(|| Fails)?;
+    /// fails.tell(1)?;
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// assert_eq!(letters.queued(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn queued(&self) -> usize {
         self.inbox.len()
     }

@@ -176,25 +176,24 @@
 //! with
 //!
 //! ```text
-//! RUSTFLAGS="--cfg loom -C debug-assertions" CARGO_TARGET_DIR=target/loom //!     cargo test --release --test loom_user_bank_transfer
+//! RUSTFLAGS="--cfg loom -C debug-assertions" CARGO_TARGET_DIR=target/loom \
+//!     cargo test --release --test loom_user_bank_transfer
 //! ```
 //!
-//! Limits, measured on that example (release build, three actors, four user
-//! messages, a busy two-core machine):
+//! Limits, as that example (three actors, four user messages) shows them:
 //!
 //! - **Preemption bound 1.** The model's threads are the test thread, the
 //!   worker and the timer thread, and between two of the user's messages
 //!   the runtime makes dozens of loom-visible operations (mailbox words, run
-//!   queues, the in-flight count, locks). With no preemption loom runs a few
-//!   hundred schedules in a fraction of a second; with one, about 25,000 in
-//!   10 to 60 seconds (the machine's load decides); with two it had run
-//!   580,000 in four minutes and was still going. So the
+//!   queues, the in-flight count, locks). With no preemption loom explores
+//!   a few hundred schedules; with one, tens of thousands; with two, so many
+//!   that the search does not end in useful time. So the
 //!   example sets `preemption_bound = Some(1)` in its `loom::model::Builder`,
 //!   overriding `LOOM_MAX_PREEMPTIONS`. The runtime's own protocols are
 //!   checked with two preemptions by playhouse's models, so one is spent on
 //!   your protocol, not on re-checking the runtime.
-//! - **One worker.** Two workers made even the unpreempted search take
-//!   seconds and the one-preemption search not finish in two minutes. One
+//! - **One worker.** A second worker multiplies the schedules, so that
+//!   even the one-preemption search does not end in useful time. One
 //!   worker still varies what matters to actors: where the worker is when
 //!   other threads tell, spawn, or advance the clock, and so in what order
 //!   messages from different senders meet in a mailbox.

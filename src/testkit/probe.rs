@@ -345,7 +345,26 @@ impl<M: Send + 'static> Probe<M> {
     ///
     /// # Examples
     ///
-    /// See [`Probe::expect_terminated`].
+    /// ```
+    /// use playhouse::testkit::Probe;
+    /// use playhouse::{Actor, ActorError, Context, ExitReason, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let probe = Probe::<()>::new(&system)?;
+    /// let worker = system.spawn(|| Worker)?;
+    /// probe.watch(&worker);
+    /// worker.stop();
+    /// let t = probe.expect_terminated(&worker, Duration::from_secs(5))?;
+    /// assert_eq!(t.reason, ExitReason::Normal);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn watch<N, T>(&self, target: &T)
     where
         T: Target<N> + Clone + Send + 'static,

@@ -12,6 +12,15 @@ use std::time::Duration;
 
 /// The environment variable [`simulate`] reads: when set to a seed, only
 /// that seed runs (to replay a failure).
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::testkit::SEED_VAR;
+///
+/// // PLAYHOUSE_SEED=1234 cargo test my_test   # replays seed 1234 only
+/// assert_eq!(SEED_VAR, "PLAYHOUSE_SEED");
+/// ```
 pub const SEED_VAR: &str = "PLAYHOUSE_SEED";
 
 /// A simulated actor system: every actor runs on the thread that drives it,
@@ -75,6 +84,44 @@ pub struct Simulation {
 
 impl Simulation {
     /// A simulated system with the default settings, scheduled by `seed`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::SpawnOptions;
+    /// use playhouse::testkit::{Simulation, TraceKind};
+    /// # use playhouse::{Actor, ActorError, Context, Reply};
+    /// # enum Msg { Add(u64), Get(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Get(r) => { let _ = r.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// // Two actors busy at once: the seed decides whose turn comes when.
+    /// let order = |seed| {
+    ///     let sim = Simulation::new(seed);
+    ///     for name in ["a", "b"] {
+    ///         let c = sim.spawn_with(SpawnOptions::new().name(name).throughput(1), || Counter(0)).unwrap();
+    ///         for n in 0..3 {
+    ///             c.tell(Msg::Add(n)).unwrap();
+    ///         }
+    ///     }
+    ///     sim.run_until_idle();
+    ///     sim.trace().into_iter().filter_map(|s| match s.kind {
+    ///         TraceKind::Turn { name, messages: 1.., .. } => name,
+    ///         _ => None,
+    ///     }).collect::<Vec<String>>()
+    /// };
+    /// assert_eq!(order(42), order(42)); // the same seed, the same run
+    /// assert_eq!(order(42).len(), 6);
+    /// ```
     pub fn new(seed: u64) -> Simulation {
         Simulation::with_builder(seed, System::builder()).expect("the default settings are valid")
     }
@@ -85,6 +132,33 @@ impl Simulation {
     ///
     /// # Errors
     /// A zero mailbox capacity or throughput.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::System;
+    /// use playhouse::testkit::Simulation;
+    /// use std::time::Duration;
+    /// # use playhouse::{Actor, ActorError, Context, Reply};
+    /// # enum Msg { Add(u64), Get(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Get(r) => { let _ = r.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// let sim = Simulation::with_builder(1, System::builder().mailbox_capacity(4).throughput(1))?;
+    /// let c = sim.spawn(|| Counter(0))?;
+    /// c.tell(Msg::Add(2))?;
+    /// assert_eq!(c.ask(Msg::Get, Duration::from_secs(1))?, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with_builder(seed: u64, builder: SystemBuilder) -> Result<Simulation, BuildError> {
         Ok(Simulation {
             system: builder.build_simulated(seed)?,
@@ -93,22 +167,95 @@ impl Simulation {
     }
 
     /// The seed this simulation was built with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::Simulation;
+    ///
+    /// assert_eq!(Simulation::new(99).seed(), 99);
+    /// ```
     pub fn seed(&self) -> u64 {
         self.seed
     }
 
     /// The simulated system.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::Simulation;
+    /// # use playhouse::{Actor, ActorError, Context, Reply};
+    /// # enum Msg { Add(u64), Get(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Get(r) => { let _ = r.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// let sim = Simulation::new(3);
+    /// let c = sim.system().spawn(|| Counter(0))?; // the same as sim.spawn (Deref)
+    /// c.tell(Msg::Add(1))?;
+    /// sim.run_until_idle();
+    /// assert_eq!(sim.system().metrics().messages_handled, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn system(&self) -> &System {
         &self.system
     }
 
     /// The simulation's clock; advancing it makes the entries it passes due.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::Simulation;
+    /// use std::time::Duration;
+    ///
+    /// let sim = Simulation::new(5);
+    /// let t0 = sim.clock().now();
+    /// sim.run_for(Duration::from_secs(3)); // simulated time, no waiting
+    /// assert_eq!(sim.clock().now() - t0, Duration::from_secs(3));
+    /// ```
     pub fn clock(&self) -> &ManualClock {
         self.sim().clock()
     }
 
     /// Runs one step: a due timer or a ready turn. Time does not move.
     /// Returns `false` if nothing was ready or due.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::Simulation;
+    /// # use playhouse::{Actor, ActorError, Context, Reply};
+    /// # enum Msg { Add(u64), Get(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Get(r) => { let _ = r.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// let sim = Simulation::new(8);
+    /// let c = sim.spawn(|| Counter(0))?;
+    /// sim.run_until_idle();
+    /// assert!(!sim.step()); // nothing ready
+    /// c.tell(Msg::Add(1))?;
+    /// assert!(sim.step()); // the counter's turn
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn step(&self) -> bool {
         self.system.sim_step(Jump::No) == Stepped::Ran
     }
@@ -118,6 +265,34 @@ impl Simulation {
     ///
     /// # Panics
     /// If the actors never go quiet (a livelock: a million steps ran).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::Simulation;
+    /// # use playhouse::{Actor, ActorError, Context, Reply};
+    /// # enum Msg { Add(u64), Get(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Get(r) => { let _ = r.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// let sim = Simulation::new(11);
+    /// let c = sim.spawn(|| Counter(0))?;
+    /// for n in 0..10 {
+    ///     c.tell(Msg::Add(n))?;
+    /// }
+    /// assert!(sim.run_until_idle() >= 1);
+    /// assert_eq!(sim.run_until_idle(), 0); // already idle
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run_until_idle(&self) -> u64 {
         self.drive(Jump::No)
     }
@@ -128,6 +303,34 @@ impl Simulation {
     /// # Panics
     /// If it never ends (a periodic timer keeps it going for a million
     /// steps): use [`Simulation::run_for`] then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::Simulation;
+    /// use playhouse::{Actor, ActorError, Context};
+    /// use std::time::Duration;
+    ///
+    /// /// Stops itself an hour after it starts.
+    /// struct Hourglass;
+    /// impl Actor for Hourglass {
+    ///     type Msg = ();
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         ctx.schedule_once(Duration::from_secs(3600), ());
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+    ///         ctx.stop();
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let sim = Simulation::new(2);
+    /// let h = sim.spawn(|| Hourglass)?;
+    /// sim.run(); // jumps the clock to the deadline: no waiting
+    /// assert!(!h.is_alive());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run(&self) -> u64 {
         self.drive(Jump::Any)
     }
@@ -137,6 +340,37 @@ impl Simulation {
     ///
     /// # Panics
     /// As [`Simulation::run_until_idle`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::Simulation;
+    /// use playhouse::{Actor, ActorError, Context, Reply};
+    /// use std::time::Duration;
+    ///
+    /// /// Counts ticks of a periodic timer.
+    /// struct Ticks(u32);
+    /// impl Actor for Ticks {
+    ///     type Msg = Option<Reply<u32>>;
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         ctx.schedule_every(Duration::from_secs(1), || None)?;
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, m: Option<Reply<u32>>) -> Result<(), ActorError> {
+    ///         match m {
+    ///             None => self.0 += 1,
+    ///             Some(r) => { let _ = r.send(self.0); }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let sim = Simulation::new(4);
+    /// let t = sim.spawn(|| Ticks(0))?;
+    /// sim.run_for(Duration::from_secs(10)); // a periodic timer never ends: bound the run
+    /// assert_eq!(t.ask(Some, Duration::from_secs(1))?, 10);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run_for(&self, d: Duration) -> u64 {
         let until = self.clock().now() + d;
         let steps = self.drive(Jump::Until(until));
@@ -149,11 +383,67 @@ impl Simulation {
     }
 
     /// Steps run so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::Simulation;
+    /// # use playhouse::{Actor, ActorError, Context, Reply};
+    /// # enum Msg { Add(u64), Get(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Get(r) => { let _ = r.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// let sim = Simulation::new(6);
+    /// let c = sim.spawn(|| Counter(0))?;
+    /// c.tell(Msg::Add(1))?;
+    /// let ran = sim.run_until_idle();
+    /// assert!(sim.steps() >= ran);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn steps(&self) -> u64 {
         self.sim().steps()
     }
 
     /// The last steps (up to 64), oldest first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::{Simulation, TraceKind};
+    /// # use playhouse::{Actor, ActorError, Context, Reply};
+    /// # enum Msg { Add(u64), Get(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Get(r) => { let _ = r.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    ///
+    /// let sim = Simulation::new(9);
+    /// let c = sim.spawn(|| Counter(0))?;
+    /// c.tell(Msg::Add(1))?;
+    /// sim.run_until_idle();
+    /// let handled: u64 = sim.trace().iter().map(|s| match &s.kind {
+    ///     TraceKind::Turn { actor, messages, .. } if *actor == Some(c.id()) => *messages,
+    ///     _ => 0,
+    /// }).sum();
+    /// assert_eq!(handled, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn trace(&self) -> Vec<TraceStep> {
         self.sim()
             .trace()
@@ -212,6 +502,36 @@ impl fmt::Debug for Simulation {
 }
 
 /// One step of a simulation, as [`Simulation::trace`] reports it.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::testkit::{Simulation, TraceStep};
+/// # use playhouse::{Actor, ActorError, Context, Reply};
+/// # enum Msg { Add(u64), Get(Reply<u64>) }
+/// # struct Counter(u64);
+/// # impl Actor for Counter {
+/// #     type Msg = Msg;
+/// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+/// #         match msg {
+/// #             Msg::Add(n) => self.0 += n,
+/// #             Msg::Get(r) => { let _ = r.send(self.0); }
+/// #         }
+/// #         Ok(())
+/// #     }
+/// # }
+///
+/// let sim = Simulation::new(10);
+/// let c = sim.spawn(|| Counter(0))?;
+/// c.tell(Msg::Add(1))?;
+/// sim.run_until_idle();
+/// let trace: Vec<TraceStep> = sim.trace();
+/// assert_eq!(trace.last().map(|s| s.step), Some(sim.steps()));
+/// for s in &trace {
+///     println!("{s}"); // one line per step, for a failure report
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TraceStep {
@@ -222,6 +542,31 @@ pub struct TraceStep {
 }
 
 /// What one simulated step ran.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::testkit::{Simulation, TraceKind};
+/// use playhouse::{Actor, ActorError, Context};
+/// use std::time::Duration;
+///
+/// /// Wakes itself once, five seconds after it starts.
+/// struct Sleeper;
+/// impl Actor for Sleeper {
+///     type Msg = ();
+///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+///         ctx.schedule_once(Duration::from_secs(5), ());
+///         Ok(())
+///     }
+///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+/// }
+///
+/// let sim = Simulation::new(12);
+/// sim.spawn(|| Sleeper).unwrap();
+/// sim.run();
+/// let timers = sim.trace().iter().filter(|s| matches!(s.kind, TraceKind::Timers { .. })).count();
+/// assert!(timers >= 1);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TraceKind {
@@ -268,6 +613,19 @@ impl fmt::Display for TraceStep {
 }
 
 /// A seed under which the test of [`simulate`] panicked.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::testkit::simulate;
+///
+/// let failure = simulate(0..10, |sim| {
+///     assert!(sim.seed() < 3, "seed {} broke it", sim.seed());
+/// })
+/// .unwrap_err();
+/// assert_eq!(failure.seed, 3); // the first failing seed; PLAYHOUSE_SEED=3 replays it
+/// assert!(failure.message.contains("seed 3 broke it"));
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct SimFailure {

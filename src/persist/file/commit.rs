@@ -2,19 +2,25 @@
 //! and the one-shot an appender waits on.
 //!
 //! # Protocol
-//! 1. An appender pushes its request under the lock and signals `ready`; it
-//!    is refused (gets the request back) once the queue is closed.
-//! 2. The writer waits on `ready` while the queue is empty and open, then
-//!    takes up to `max` requests in arrival order: everything that arrived
-//!    while it was writing and syncing the last batch. It writes them all,
-//!    syncs once, and completes each request after that one sync. So appends
-//!    arriving while an fsync runs share the next fsync.
+//! 1. An appender pushes its request under the lock; it is refused (gets
+//!    the request back) once the queue is closed. It signals `ready` only if
+//!    the writer said, under the same lock, that it is waiting: a writer busy
+//!    with a batch (the common case under load) costs an appender no wake-up
+//!    call.
+//! 2. The writer, finding the queue empty and open, marks itself waiting and
+//!    waits on `ready` (the wait releases the lock, so a push after the mark
+//!    sees it), then takes up to `max` requests in arrival order: everything
+//!    that arrived while it was writing and syncing the last batch. It writes
+//!    them all, syncs once, and completes each request after that one sync.
+//!    So appends arriving while an fsync runs share the next fsync.
 //! 3. `close` marks the queue closed and wakes the writer, which drains what
 //!    was accepted before the close, then sees an empty closed queue and
 //!    exits. No request is accepted and then forgotten.
 //!
 //! A waiting appender blocks on its own [`Completion`], which the writer
-//! fills exactly once (or drops, which the waiter sees as closed).
+//! fills exactly once (or drops, which the waiter sees as closed), in one
+//! critical section; it signals only if the appender marked itself waiting
+//! there, the same handshake as the queue's.
 //! `loom-tests/persist_group_commit.rs` models both.
 
 use crate::sync::{Arc, Condvar, Mutex};
@@ -24,6 +30,8 @@ use std::fmt;
 struct QueueState<R> {
     items: VecDeque<R>,
     closed: bool,
+    /// The writer waits on `ready` (set and cleared by it, under the lock).
+    writer_waiting: bool,
 }
 
 /// A closable multi-producer queue drained in batches by one writer.
@@ -38,6 +46,7 @@ impl<R> CommitQueue<R> {
             state: Mutex::new(QueueState {
                 items: VecDeque::new(),
                 closed: false,
+                writer_waiting: false,
             }),
             ready: Condvar::new(),
         }
@@ -50,8 +59,11 @@ impl<R> CommitQueue<R> {
             return Err(r);
         }
         st.items.push_back(r);
+        let wake = st.writer_waiting;
         drop(st);
-        self.ready.notify_one();
+        if wake {
+            self.ready.notify_one();
+        }
         Ok(())
     }
 
@@ -67,7 +79,9 @@ impl<R> CommitQueue<R> {
             if st.closed {
                 return None;
             }
+            st.writer_waiting = true;
             st = self.ready.wait(st);
+            st.writer_waiting = false;
         }
     }
 
@@ -85,13 +99,36 @@ impl<R> fmt::Debug for CommitQueue<R> {
     }
 }
 
+struct SlotState<T> {
+    value: Option<T>,
+    /// Filled, or given up by a dropped completer.
+    done: bool,
+    /// The appender waits on `filled` (set and cleared by it, under the lock).
+    waiting: bool,
+}
+
 struct Slot<T> {
-    value: Mutex<(Option<T>, bool)>,
+    state: Mutex<SlotState<T>>,
     filled: Condvar,
 }
 
+impl<T> Slot<T> {
+    /// Ends the one-shot with `value` (`None`: closed unfilled) and wakes
+    /// the appender if it waits.
+    fn finish(&self, value: Option<T>) {
+        let mut st = self.state.lock();
+        st.value = value;
+        st.done = true;
+        let wake = st.waiting;
+        drop(st);
+        if wake {
+            self.filled.notify_one();
+        }
+    }
+}
+
 /// The writer's side of a one-shot: fills it, or (dropped unfilled) closes it.
-pub(crate) struct Completer<T>(Arc<Slot<T>>);
+pub(crate) struct Completer<T>(Option<Arc<Slot<T>>>);
 
 /// The appender's side of a one-shot.
 pub(crate) struct Completion<T>(Arc<Slot<T>>);
@@ -99,33 +136,41 @@ pub(crate) struct Completion<T>(Arc<Slot<T>>);
 /// A one-shot for one append's outcome.
 pub(crate) fn completion<T>() -> (Completer<T>, Completion<T>) {
     let slot = Arc::new(Slot {
-        value: Mutex::new((None, false)),
+        state: Mutex::new(SlotState {
+            value: None,
+            done: false,
+            waiting: false,
+        }),
         filled: Condvar::new(),
     });
-    (Completer(Arc::clone(&slot)), Completion(slot))
+    (Completer(Some(Arc::clone(&slot))), Completion(slot))
 }
 
 impl<T> Completer<T> {
-    pub(crate) fn complete(self, value: T) {
-        self.0.value.lock().0 = Some(value);
-        // Drop marks it done and wakes the waiter.
+    pub(crate) fn complete(mut self, value: T) {
+        if let Some(slot) = self.0.take() {
+            slot.finish(Some(value));
+        }
     }
 }
 
 impl<T> Drop for Completer<T> {
     fn drop(&mut self) {
-        self.0.value.lock().1 = true;
-        self.0.filled.notify_all();
+        if let Some(slot) = self.0.take() {
+            slot.finish(None);
+        }
     }
 }
 
 impl<T> Completion<T> {
     /// Waits for the value; `None` if the writer dropped the request unfilled.
     pub(crate) fn wait(self) -> Option<T> {
-        let mut v = self.0.value.lock();
-        while !v.1 {
-            v = self.0.filled.wait(v);
+        let mut st = self.0.state.lock();
+        while !st.done {
+            st.waiting = true;
+            st = self.0.filled.wait(st);
+            st.waiting = false;
         }
-        v.0.take()
+        st.value.take()
     }
 }

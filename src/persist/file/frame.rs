@@ -22,15 +22,17 @@ const KIND_EVENTS: u8 = 1;
 const KIND_DELETE: u8 = 2;
 const KIND_SNAPSHOT: u8 = 3;
 
-/// A decoded record; payloads are given as `(position in the frame, len)`
-/// so the journal can index them without copying.
+/// A decoded record; a snapshot's payload is given as `(position in the
+/// frame, len)` so it can be taken without copying, and an events record's
+/// payloads are only counted (the journal indexes the record, and
+/// [`event_payloads`] finds them when they are read).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Record {
     Events {
         stream: String,
         first_seq: u64,
         first_offset: u64,
-        payloads: Vec<(usize, usize)>,
+        count: u32,
     },
     Delete {
         stream: String,
@@ -89,28 +91,79 @@ fn put_stream(body: &mut Vec<u8>, stream: &str) -> Option<()> {
     Some(())
 }
 
-/// Frames an events record; returns where each payload starts, relative to
-/// the start of the frame, or `None` if something is too large.
+/// The length of the frame [`encode_events`] makes, or `None` if something
+/// is too large.
+pub(crate) fn events_frame_len(stream: &str, payloads: &[Vec<u8>]) -> Option<usize> {
+    u16::try_from(stream.len()).ok()?;
+    u32::try_from(payloads.len()).ok()?;
+    let mut body = 1 + 2 + stream.len() + 8 + 8 + 4;
+    for p in payloads {
+        u32::try_from(p.len()).ok()?;
+        body = body.checked_add(4 + p.len())?;
+    }
+    (body <= MAX_BODY).then_some(FRAME_HEADER + body)
+}
+
+/// Appends the frame of an events record to `out`, its checksum still to
+/// be [`seal`]ed; `None` (and `out` unchanged) if something is too large.
+/// The body is written in place: no copy of the payloads but this one.
 pub(crate) fn encode_events(
     stream: &str,
     first_seq: u64,
     first_offset: u64,
     payloads: &[Vec<u8>],
     out: &mut Vec<u8>,
-) -> Option<Vec<usize>> {
-    let mut body = vec![KIND_EVENTS];
-    put_stream(&mut body, stream)?;
-    body.extend_from_slice(&first_seq.to_le_bytes());
-    body.extend_from_slice(&first_offset.to_le_bytes());
-    body.extend_from_slice(&u32::try_from(payloads.len()).ok()?.to_le_bytes());
-    let mut starts = Vec::with_capacity(payloads.len());
+) -> Option<()> {
+    let len = events_frame_len(stream, payloads)?;
+    out.reserve(len);
+    out.extend_from_slice(&((len - FRAME_HEADER) as u32).to_le_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.push(KIND_EVENTS);
+    out.extend_from_slice(&(stream.len() as u16).to_le_bytes());
+    out.extend_from_slice(stream.as_bytes());
+    out.extend_from_slice(&first_seq.to_le_bytes());
+    out.extend_from_slice(&first_offset.to_le_bytes());
+    out.extend_from_slice(&(payloads.len() as u32).to_le_bytes());
     for p in payloads {
-        body.extend_from_slice(&u32::try_from(p.len()).ok()?.to_le_bytes());
-        starts.push(FRAME_HEADER + body.len());
-        body.extend_from_slice(p);
+        out.extend_from_slice(&(p.len() as u32).to_le_bytes());
+        out.extend_from_slice(p);
     }
-    frame(&body, out)?;
-    Some(starts)
+    Some(())
+}
+
+/// The payloads of the events frame `frame` (one whole frame, as written),
+/// as slices of it in order; `None` if it is not a well-formed events frame.
+/// Its checksum is not checked: recovery checked it when the journal opened.
+pub(crate) fn event_payloads(frame: &[u8]) -> Option<EventPayloads<'_>> {
+    let mut c = Cursor {
+        buf: frame,
+        pos: FRAME_HEADER,
+    };
+    if c.u8()? != KIND_EVENTS {
+        return None;
+    }
+    let n = c.u16()? as usize;
+    c.take(n + 8 + 8)?;
+    let count = c.u32()?;
+    Some(EventPayloads { c, left: count })
+}
+
+/// The iterator [`event_payloads`] returns.
+pub(crate) struct EventPayloads<'a> {
+    c: Cursor<'a>,
+    left: u32,
+}
+
+impl<'a> Iterator for EventPayloads<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let len = self.c.u32()? as usize;
+        self.c.take(len)
+    }
 }
 
 /// Frames a delete marker.
@@ -175,13 +228,10 @@ fn parse_body(body: &[u8]) -> Option<Record> {
             let stream = c.stream()?;
             let first_seq = c.u64()?;
             let first_offset = c.u64()?;
-            let count = c.u32()? as usize;
-            let mut payloads = Vec::with_capacity(count.min(body.len()));
+            let count = c.u32()?;
             for _ in 0..count {
                 let len = c.u32()? as usize;
-                let start = FRAME_HEADER + c.pos;
                 c.take(len)?;
-                payloads.push((start, len));
             }
             if first_seq == 0 || first_offset == 0 || count == 0 {
                 return None;
@@ -190,7 +240,7 @@ fn parse_body(body: &[u8]) -> Option<Record> {
                 stream,
                 first_seq,
                 first_offset,
-                payloads,
+                count,
             }
         }
         KIND_DELETE => Record::Delete {
@@ -241,11 +291,11 @@ pub(crate) fn decode(buf: &[u8], pos: u64) -> Decoded {
     }
 }
 
-/// Whether a valid frame starts anywhere in `file` after position `from`
-/// (used to tell a torn tail, after which nothing valid follows, from damage
-/// in the middle).
-pub(crate) fn any_valid_frame(file: &[u8], from: usize) -> bool {
-    (from..file.len()).any(|p| matches!(decode(&file[p..], p as u64), Decoded::Record(..)))
+/// Whether a valid frame starts anywhere in `bytes`, which start at file
+/// position `base`, from index `from` on (used to tell a torn tail, after
+/// which nothing valid follows, from damage in the middle).
+pub(crate) fn any_valid_frame(bytes: &[u8], base: u64, from: usize) -> bool {
+    (from..bytes.len()).any(|i| matches!(decode(&bytes[i..], base + i as u64), Decoded::Record(..)))
 }
 
 #[cfg(test)]
@@ -255,14 +305,16 @@ mod tests {
     #[test]
     fn events_round_trip_and_every_flip_is_caught() {
         let mut out = Vec::new();
-        let starts = encode_events("s", 3, 9, &[b"ab".to_vec(), b"c".to_vec()], &mut out).unwrap();
+        let payloads = [b"ab".to_vec(), b"c".to_vec()];
+        encode_events("s", 3, 9, &payloads, &mut out).unwrap();
+        assert_eq!(Some(out.len()), events_frame_len("s", &payloads));
         seal(&mut out, 100);
         let Decoded::Record(
             Record::Events {
                 stream,
                 first_seq,
                 first_offset,
-                payloads,
+                count,
             },
             n,
         ) = decode(&out, 100)
@@ -270,11 +322,11 @@ mod tests {
             panic!("not decoded");
         };
         assert_eq!(
-            (stream.as_str(), first_seq, first_offset, n),
-            ("s", 3, 9, out.len())
+            (stream.as_str(), first_seq, first_offset, count, n),
+            ("s", 3, 9, 2, out.len())
         );
-        assert_eq!(payloads, vec![(starts[0], 2), (starts[1], 1)]);
-        assert_eq!(&out[starts[0]..starts[0] + 2], b"ab");
+        let read: Vec<&[u8]> = event_payloads(&out).unwrap().collect();
+        assert_eq!(read, vec![&b"ab"[..], &b"c"[..]]);
         for i in 0..out.len() {
             let mut bad = out.clone();
             bad[i] ^= 0x40;
@@ -299,6 +351,6 @@ mod tests {
         let mut host = Vec::new();
         encode_events("t", 1, 1, std::slice::from_ref(&frame), &mut host).unwrap();
         seal(&mut host, 16);
-        assert!(!any_valid_frame(&host, 1));
+        assert!(!any_valid_frame(&host, 0, 1));
     }
 }

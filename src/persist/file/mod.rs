@@ -17,9 +17,10 @@
 //! a pool worker across the fsync.
 //!
 //! # Reading
-//! An in-memory index maps every acknowledged event to its place in a
-//! segment; reads take the payloads from the files. Only acknowledged events
-//! are ever read.
+//! An in-memory index maps every acknowledged append to the place of its
+//! record in a segment (one entry per append, not per event); reads take the
+//! records from the files and the payloads from the records. Only
+//! acknowledged events are ever read.
 
 mod commit;
 pub(crate) mod frame;
@@ -41,7 +42,7 @@ pub(crate) use segment::{
 };
 pub use storage::{StdStorage, Storage, StorageFile};
 
-use super::index::Index;
+use super::index::{Index, Slice};
 use super::journal::{
     AppendDone, AppendListener, Journal, JournalError, PersistedEvent, check_stream,
 };
@@ -54,6 +55,22 @@ use std::path::{Path, PathBuf};
 use writer::{Request, Writer};
 
 /// When the file journal forces appends to disk.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{FileJournal, FsyncPolicy, Journal};
+/// # let dir = std::env::temp_dir().join(format!("playhouse-doc-fsync-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+///
+/// // Tests and rebuildable data: no fsync at all (not durable on a machine crash).
+/// let journal = FileJournal::builder(&dir).fsync(FsyncPolicy::Never).open()?;
+/// journal.append("cache-1", 0, vec![b"warm".to_vec()])?;
+/// assert_eq!(journal.stats().syncs, 0);
+/// # drop(journal);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), playhouse::persist::JournalError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FsyncPolicy {
     /// `fdatasync` after every append, before it is acknowledged: durable,
@@ -76,6 +93,24 @@ pub enum FsyncPolicy {
 /// `appends / syncs` is how many appends shared each fsync: about 1 under
 /// [`FsyncPolicy::EveryAppend`], more under [`FsyncPolicy::GroupCommit`]
 /// with concurrent writers.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{FileJournal, Journal};
+/// # let dir = std::env::temp_dir().join(format!("playhouse-doc-stats-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+///
+/// let journal = FileJournal::open(&dir)?;
+/// journal.append("a", 0, vec![vec![1], vec![2]])?;
+/// journal.append("b", 0, vec![vec![3]])?;
+/// let s = journal.stats();
+/// assert_eq!((s.appends, s.events), (2, 3));
+/// assert!(s.syncs >= 1); // group commit: at most one per batch
+/// # drop(journal);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), playhouse::persist::JournalError>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FileJournalStats {
@@ -91,12 +126,36 @@ pub struct FileJournalStats {
     pub segments_created: u64,
 }
 
-/// Where one event's payload is: segment number, byte position, length.
+/// Where the record of one append is: segment number, byte position and
+/// length of its frame.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Loc {
     segment: u64,
     pos: u64,
-    len: usize,
+    len: u32,
+}
+
+/// Events to read: `n` events of one record, `skip` events into it.
+struct Wanted {
+    stream: Arc<str>,
+    first_seq: u64,
+    first_offset: u64,
+    skip: u64,
+    n: u64,
+    loc: Loc,
+}
+
+impl Wanted {
+    fn from_slice(s: &Slice<'_, Loc>) -> Wanted {
+        Wanted {
+            stream: Arc::clone(s.stream),
+            first_seq: s.run.first_seq,
+            first_offset: s.run.first_offset,
+            skip: s.skip,
+            n: s.n,
+            loc: s.run.item,
+        }
+    }
 }
 
 /// What the journal's handle and its writer thread share.
@@ -105,6 +164,9 @@ pub(crate) struct Shared {
     index: Mutex<Index<Loc>>,
     listeners: Mutex<Vec<Arc<AppendListener>>>,
     readers: Mutex<HashMap<u64, Arc<File>>>,
+    /// Read buffers kept between reads, so a replay's batches reuse warm
+    /// memory instead of allocating (and faulting in) a large buffer each.
+    spans: Mutex<Vec<Vec<u8>>>,
     stats: Mutex<FileJournalStats>,
     /// Held as long as the writer thread may write, which can outlive the
     /// handle (see `Drop for FileJournal`).
@@ -112,6 +174,14 @@ pub(crate) struct Shared {
 }
 
 /// The default segment size: 64 MiB.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::DEFAULT_SEGMENT_SIZE;
+///
+/// assert_eq!(DEFAULT_SEGMENT_SIZE, 64 * 1024 * 1024);
+/// ```
 pub const DEFAULT_SEGMENT_SIZE: u64 = 64 << 20;
 
 /// Opens a [`FileJournal`] with settings.
@@ -146,18 +216,72 @@ pub struct FileJournalBuilder {
 impl FileJournalBuilder {
     /// Starts a new segment once one would grow past `bytes` (at least 1;
     /// an append larger than that gets a segment of its own).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{FileJournal, Journal};
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-segsize-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// // Tiny segments: every append starts a new file.
+    /// let journal = FileJournal::builder(&dir).segment_size(16).open()?;
+    /// for seq in 0..3 {
+    ///     journal.append("s", seq, vec![vec![0; 32]])?;
+    /// }
+    /// let files = std::fs::read_dir(&dir).unwrap()
+    ///     .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "journal"))
+    ///     .count();
+    /// assert_eq!(files, 3);
+    /// assert_eq!(journal.read("s", 1, u64::MAX, 10)?.len(), 3); // reads span files
+    /// # drop(journal);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn segment_size(mut self, bytes: u64) -> Self {
         self.segment_size = bytes;
         self
     }
 
     /// When appends are synced (default [`FsyncPolicy::GroupCommit`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{FileJournal, FsyncPolicy, Journal};
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-everyappend-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// let journal = FileJournal::builder(&dir).fsync(FsyncPolicy::EveryAppend).open()?;
+    /// journal.append("s", 0, vec![vec![1]])?; // on disk when this returns
+    /// journal.append("s", 1, vec![vec![2]])?;
+    /// assert!(journal.stats().syncs >= 2);
+    /// # drop(journal);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn fsync(mut self, policy: FsyncPolicy) -> Self {
         self.policy = policy;
         self
     }
 
     /// Writes through `storage` instead of [`StdStorage`] (to inject faults).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{FileJournal, Journal, StdStorage};
+    /// use std::sync::Arc;
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-storage-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// // StdStorage is the default; a storage of your own can inject faults (see `Storage`).
+    /// let journal = FileJournal::builder(&dir).storage(Arc::new(StdStorage)).open()?;
+    /// journal.append("s", 0, vec![vec![1]])?;
+    /// # drop(journal);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn storage(mut self, storage: Arc<dyn Storage>) -> Self {
         self.storage = storage;
         self
@@ -171,6 +295,21 @@ impl FileJournalBuilder {
     /// a directory, [`JournalError::Locked`] if another journal has it open,
     /// [`JournalError::Corruption`] for a damaged record before the tail,
     /// [`JournalError::Io`] for I/O failures (an unwritable directory).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{FileJournal, JournalError};
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-builderopen-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// assert!(matches!(FileJournal::builder(&dir).segment_size(0).open(), Err(JournalError::Config { .. })));
+    /// let journal = FileJournal::builder(&dir).open()?;
+    /// assert!(matches!(FileJournal::builder(&dir).open(), Err(JournalError::Locked { .. })));
+    /// # drop(journal);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn open(self) -> Result<FileJournal, JournalError> {
         if self.segment_size == 0 {
             return Err(JournalError::Config {
@@ -193,7 +332,7 @@ impl FileJournalBuilder {
             &dir,
             "journal",
             segment::JOURNAL_MAGIC,
-            |n, path, pos, record, _| apply(&mut index, n, path, pos, record),
+            |n, path, pos, record, frame| apply(&mut index, n, path, pos, record, frame.len()),
         )?;
         let (file, seg_n, seg_len) = match scanned.last {
             Some((n, path, len)) => {
@@ -213,6 +352,7 @@ impl FileJournalBuilder {
             index: Mutex::new(index),
             listeners: Mutex::new(Vec::new()),
             readers: Mutex::new(HashMap::new()),
+            spans: Mutex::new(Vec::new()),
             stats: Mutex::new(FileJournalStats::default()),
             _lock: lock,
         });
@@ -225,6 +365,7 @@ impl FileJournalBuilder {
             seg_n,
             seg_len,
             failed: None,
+            buf: Vec::new(),
         };
         let queue = Arc::new(commit::CommitQueue::new());
         let q = Arc::clone(&queue);
@@ -248,6 +389,7 @@ fn apply(
     path: &Path,
     pos: u64,
     record: Record,
+    frame_len: usize,
 ) -> Result<(), JournalError> {
     let corrupt = |reason: String| JournalError::Corruption {
         file: path.to_owned(),
@@ -259,7 +401,7 @@ fn apply(
             stream,
             first_seq,
             first_offset,
-            payloads,
+            count,
         } => {
             let highest = index.highest(&stream);
             if first_seq != highest + 1 {
@@ -273,14 +415,8 @@ fn apply(
                     index.highest_offset()
                 )));
             }
-            index.push(
-                &stream,
-                payloads.into_iter().map(|(start, len)| Loc {
-                    segment,
-                    pos: pos + start as u64,
-                    len,
-                }),
-            );
+            let len = u32::try_from(frame_len).expect("a frame is at most MAX_BODY long");
+            index.push(&stream, count, Loc { segment, pos, len });
         }
         Record::Delete { stream, to_seq } => index.delete_to(&stream, to_seq),
         Record::Snapshot { .. } => return Err(corrupt("a snapshot record in the journal".into())),
@@ -294,8 +430,9 @@ fn apply(
 /// guarantees.
 ///
 /// Opening scans and checks every record, and keeps an index entry per
-/// event in memory (about 60 bytes), so both grow with the journal; deleted
-/// events stay on disk (there is no compaction).
+/// append in memory (about 60 bytes, however many events the append held),
+/// so both grow with the journal; deleted events stay on disk (there is no
+/// compaction).
 ///
 /// # Examples
 ///
@@ -325,6 +462,20 @@ pub struct FileJournal {
 
 impl FileJournal {
     /// Settings for a journal in `dir`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{FileJournal, FsyncPolicy};
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-builder-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// let journal = FileJournal::builder(&dir).fsync(FsyncPolicy::GroupCommit).open()?;
+    /// assert_eq!(journal.dir(), dir.as_path());
+    /// # drop(journal);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn builder(dir: impl AsRef<Path>) -> FileJournalBuilder {
         FileJournalBuilder {
             dir: dir.as_ref().to_owned(),
@@ -338,11 +489,58 @@ impl FileJournal {
     ///
     /// # Errors
     /// As [`FileJournalBuilder::open`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{FileJournal, Journal};
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-reopen-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// {
+    ///     let journal = FileJournal::open(&dir)?;
+    ///     journal.append("s", 0, vec![b"one".to_vec(), b"two".to_vec()])?;
+    /// } // dropped: its writer thread finishes and the lock is released
+    /// let journal = FileJournal::open(&dir)?; // recovers what was acknowledged
+    /// assert_eq!(journal.highest_seq("s")?, 2);
+    /// assert_eq!(journal.highest_offset(), 2);
+    /// # drop(journal);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn open(dir: impl AsRef<Path>) -> Result<FileJournal, JournalError> {
         FileJournal::builder(dir).open()
     }
 
     /// The torn tail recovery cut off when opening, if there was one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{FileJournal, Journal};
+    /// use std::io::Write;
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-torn-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// let journal = FileJournal::open(&dir)?;
+    /// journal.append("s", 0, vec![b"kept".to_vec()])?;
+    /// assert!(journal.torn_tail().is_none());
+    /// drop(journal);
+    /// // A crash in the middle of a write leaves a partial record at the end.
+    /// let segment = std::fs::read_dir(&dir).unwrap()
+    ///     .map(|e| e.unwrap().path())
+    ///     .find(|p| p.extension().is_some_and(|x| x == "journal"))
+    ///     .expect("a segment");
+    /// std::fs::OpenOptions::new().append(true).open(&segment).unwrap().write_all(&[0x2a; 5]).unwrap();
+    ///
+    /// let journal = FileJournal::open(&dir)?;
+    /// let torn = journal.torn_tail().expect("cut off");
+    /// assert_eq!(torn.dropped, 5);
+    /// assert_eq!(journal.highest_seq("s")?, 1); // the acknowledged event is intact
+    /// # drop(journal);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn torn_tail(&self) -> Option<&TornTail> {
         self.torn.as_ref()
     }
@@ -358,11 +556,51 @@ impl FileJournal {
     }
 
     /// What the journal has done since it was opened.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{FileJournal, Journal};
+    /// use std::sync::Arc;
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-stats2-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// let journal = Arc::new(FileJournal::open(&dir)?);
+    /// let writers: Vec<_> = (0..4)
+    ///     .map(|i| {
+    ///         let j = Arc::clone(&journal);
+    ///         std::thread::spawn(move || j.append(&format!("s{i}"), 0, vec![vec![i]]))
+    ///     })
+    ///     .collect();
+    /// for w in writers {
+    ///     w.join().unwrap()?;
+    /// }
+    /// let s = journal.stats();
+    /// assert_eq!(s.appends, 4);
+    /// assert!(s.syncs <= 4); // concurrent appends may share a sync
+    /// # drop(journal);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn stats(&self) -> FileJournalStats {
         *self.shared.stats.lock()
     }
 
     /// The journal's directory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::FileJournal;
+    /// # let dir = std::env::temp_dir().join(format!("playhouse-doc-dirget-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    ///
+    /// let journal = FileJournal::open(&dir)?;
+    /// assert!(journal.dir().ends_with(dir.file_name().unwrap()));
+    /// # drop(journal);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
     pub fn dir(&self) -> &Path {
         &self.shared.dir
     }
@@ -376,22 +614,46 @@ impl FileJournal {
         }
     }
 
-    /// The payloads at `locs`, in order. Neighbours in one segment (events
-    /// written one after the other) are read with one call, so a replay
-    /// reads its stream in large sequential chunks.
-    fn payloads(&self, locs: &[Loc]) -> Result<Vec<Vec<u8>>, JournalError> {
-        /// The most bytes one read covers, and the widest gap it bridges.
-        const SPAN: u64 = 1 << 20;
+    /// The events `wanted` names, in order. Neighbouring records in one
+    /// segment (appends written one after the other) are read with one call
+    /// into one buffer, so a replay reads its stream in large sequential
+    /// chunks, and each payload is copied once, from that buffer into its
+    /// event.
+    fn events(&self, wanted: &[Wanted]) -> Result<Vec<PersistedEvent>, JournalError> {
+        /// How many read buffers are kept, and the largest kept.
+        const KEEP: usize = 4;
+        const KEEP_LEN: usize = 1 << 20;
+        let mut out = Vec::with_capacity(wanted.iter().map(|w| w.n as usize).sum());
+        let mut buf = self.shared.spans.lock().pop().unwrap_or_default();
+        let read = self.fill(wanted, &mut buf, &mut out);
+        if buf.capacity() <= KEEP_LEN {
+            let mut spans = self.shared.spans.lock();
+            if spans.len() < KEEP {
+                spans.push(buf);
+            }
+        }
+        read.map(|()| out)
+    }
+
+    /// Reads the events `wanted` names into `out`, through `buf`.
+    fn fill(
+        &self,
+        wanted: &[Wanted],
+        buf: &mut Vec<u8>,
+        out: &mut Vec<PersistedEvent>,
+    ) -> Result<(), JournalError> {
+        /// The most bytes one read covers (unless one record is larger),
+        /// and the widest gap between records it bridges.
+        const SPAN: u64 = 256 << 10;
         const GAP: u64 = 4 << 10;
-        let mut out = Vec::with_capacity(locs.len());
         let mut i = 0;
-        while i < locs.len() {
-            let first = locs[i];
-            let mut end = first.pos + first.len as u64;
+        while i < wanted.len() {
+            let first = wanted[i].loc;
+            let mut end = first.pos + u64::from(first.len);
             let mut j = i + 1;
-            while j < locs.len() {
-                let l = locs[j];
-                let l_end = l.pos + l.len as u64;
+            while j < wanted.len() {
+                let l = wanted[j].loc;
+                let l_end = l.pos + u64::from(l.len);
                 if l.segment != first.segment
                     || l.pos < end
                     || l.pos - end > GAP
@@ -404,15 +666,35 @@ impl FileJournal {
             }
             let path = segment::path(&self.shared.dir, first.segment, "journal");
             let file = self.reader(first.segment, &path)?;
-            let span = segment::read_at(&file, first.pos, (end - first.pos) as usize)
+            buf.resize((end - first.pos) as usize, 0);
+            segment::read_into(&file, first.pos, buf)
                 .map_err(|e| JournalError::io("read", &path, &e))?;
-            for l in &locs[i..j] {
-                let at = (l.pos - first.pos) as usize;
-                out.push(span[at..at + l.len].to_vec());
+            for w in &wanted[i..j] {
+                let at = (w.loc.pos - first.pos) as usize;
+                let frame = &buf[at..at + w.loc.len as usize];
+                let changed = || JournalError::Corruption {
+                    file: path.clone(),
+                    offset: w.loc.pos,
+                    reason: "record changed on disk since the journal opened".into(),
+                };
+                let mut payloads = frame::event_payloads(frame).ok_or_else(changed)?;
+                for k in 0..w.n {
+                    let p = match k {
+                        0 => payloads.nth(w.skip as usize),
+                        _ => payloads.next(),
+                    }
+                    .ok_or_else(changed)?;
+                    out.push(PersistedEvent {
+                        stream: String::from(&*w.stream),
+                        seq: w.first_seq + w.skip + k,
+                        offset: w.first_offset + w.skip + k,
+                        payload: p.to_vec(),
+                    });
+                }
             }
             i = j;
         }
-        Ok(out)
+        Ok(())
     }
 
     fn reader(&self, segment: u64, path: &Path) -> Result<Arc<File>, JournalError> {
@@ -488,25 +770,15 @@ impl Journal for FileJournal {
         max: usize,
     ) -> Result<Vec<PersistedEvent>, JournalError> {
         check_stream(stream)?;
-        let locs: Vec<(u64, u64, Loc)> = self
+        let wanted: Vec<Wanted> = self
             .shared
             .index
             .lock()
             .read(stream, from, to, max)
-            .into_iter()
-            .map(|(seq, offset, loc)| (seq, offset, *loc))
+            .iter()
+            .map(Wanted::from_slice)
             .collect();
-        let payloads = self.payloads(&locs.iter().map(|l| l.2).collect::<Vec<_>>())?;
-        Ok(locs
-            .into_iter()
-            .zip(payloads)
-            .map(|((seq, offset, _), payload)| PersistedEvent {
-                stream: stream.to_owned(),
-                seq,
-                offset,
-                payload,
-            })
-            .collect())
+        self.events(&wanted)
     }
 
     fn highest_seq(&self, stream: &str) -> Result<u64, JournalError> {
@@ -527,25 +799,15 @@ impl Journal for FileJournal {
     }
 
     fn read_all(&self, from: u64, max: usize) -> Result<Vec<PersistedEvent>, JournalError> {
-        let entries: Vec<(u64, String, u64, Loc)> = self
+        let wanted: Vec<Wanted> = self
             .shared
             .index
             .lock()
             .read_all(from, max)
-            .into_iter()
-            .map(|(offset, e)| (offset, e.stream.to_string(), e.seq, e.item))
+            .iter()
+            .map(Wanted::from_slice)
             .collect();
-        let payloads = self.payloads(&entries.iter().map(|e| e.3).collect::<Vec<_>>())?;
-        Ok(entries
-            .into_iter()
-            .zip(payloads)
-            .map(|((offset, stream, seq, _), payload)| PersistedEvent {
-                stream,
-                seq,
-                offset,
-                payload,
-            })
-            .collect())
+        self.events(&wanted)
     }
 
     fn highest_offset(&self) -> u64 {

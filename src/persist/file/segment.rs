@@ -79,14 +79,21 @@ pub(crate) fn list(dir: &Path, ext: &str) -> Result<Vec<(u64, PathBuf)>, Journal
 /// Reads `len` bytes at `pos` of `file`.
 pub(crate) fn read_at(file: &std::fs::File, pos: u64, len: usize) -> std::io::Result<Vec<u8>> {
     let mut buf = vec![0u8; len];
+    read_into(file, pos, &mut buf)?;
+    Ok(buf)
+}
+
+/// Fills `buf` from position `pos` of `file`.
+pub(crate) fn read_into(file: &std::fs::File, pos: u64, buf: &mut [u8]) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileExt;
-        file.read_exact_at(&mut buf, pos)?;
+        file.read_exact_at(buf, pos)?;
     }
     #[cfg(windows)]
     {
         use std::os::windows::fs::FileExt;
+        let len = buf.len();
         let mut done = 0;
         while done < len {
             let n = file.seek_read(&mut buf[done..], pos + done as u64)?;
@@ -96,5 +103,5 @@ pub(crate) fn read_at(file: &std::fs::File, pos: u64, len: usize) -> std::io::Re
             done += n;
         }
     }
-    Ok(buf)
+    Ok(())
 }

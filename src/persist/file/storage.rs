@@ -70,6 +70,30 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
 }
 
 /// A file being appended to.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::StorageFile;
+/// use std::io;
+///
+/// /// Counts the bytes written, for a test.
+/// #[derive(Debug, Default)]
+/// struct Counting(usize);
+/// impl StorageFile for Counting {
+///     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+///         self.0 += buf.len();
+///         Ok(())
+///     }
+///     fn sync_data(&mut self) -> io::Result<()> {
+///         Ok(())
+///     }
+/// }
+/// let mut f = Counting::default();
+/// f.write_all(b"abc")?;
+/// assert_eq!(f.0, 3);
+/// # Ok::<(), io::Error>(())
+/// ```
 pub trait StorageFile: Send + fmt::Debug {
     /// Writes all of `buf` at the end.
     ///
@@ -86,6 +110,22 @@ pub trait StorageFile: Send + fmt::Debug {
 }
 
 /// [`Storage`] on `std::fs`.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{StdStorage, Storage, StorageFile};
+/// # let dir = std::env::temp_dir().join(format!("playhouse-doc-stdstorage-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+///
+/// let path = dir.join("scratch");
+/// let mut file = StdStorage.create(&path)?;
+/// file.write_all(b"hello")?;
+/// file.sync_data()?;
+/// assert_eq!(std::fs::read(&path)?, b"hello");
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StdStorage;
 

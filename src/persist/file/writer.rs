@@ -1,9 +1,11 @@
 //! The file journal's writer thread: the one place that appends to segments.
 //!
 //! It takes batches from the [`CommitQueue`], checks each append's expected
-//! seq against the index plus the earlier appends of the batch, writes the
-//! frames, syncs once per batch (per the [`FsyncPolicy`]), and only then
-//! publishes the batch to the index and completes its requests. A failed
+//! seq against the index plus the earlier appends of the batch, frames the
+//! whole batch into one buffer and writes it with one call (two if the
+//! segment rotates in between), syncs once per batch (per the
+//! [`FsyncPolicy`]), and only then publishes the batch to the index and
+//! completes its requests. A failed
 //! write or sync fails the whole unpublished batch and every later request:
 //! nothing is acknowledged that was not synced, and nothing is retried into a
 //! false success.
@@ -55,7 +57,8 @@ impl Request {
 enum Staged {
     Events {
         stream: String,
-        locs: Vec<Loc>,
+        loc: Loc,
+        count: u32,
         highest: u64,
         done: AppendDone,
     },
@@ -76,7 +79,13 @@ pub(crate) struct Writer {
     pub(crate) seg_len: u64,
     /// Why appends are refused, once a write or sync failed.
     pub(crate) failed: Option<String>,
+    /// The frames of the batch being formed, not yet written; they go at
+    /// `seg_len` of the open segment.
+    pub(crate) buf: Vec<u8>,
 }
+
+/// A batch buffer that grew past this (a very large append) is not kept.
+const KEEP_BUF: usize = 4 << 20;
 
 impl Writer {
     pub(crate) fn run(mut self, queue: &CommitQueue<Request>) {
@@ -100,20 +109,48 @@ impl Writer {
         e
     }
 
-    /// Writes `buf` at the end of the current segment (rotating first if it
-    /// would grow past the segment size); returns where it starts.
-    fn write(&mut self, buf: &mut [u8]) -> Result<(u64, u64), JournalError> {
-        if self.seg_len > HEADER_LEN as u64 && self.seg_len + buf.len() as u64 > self.segment_size {
+    /// Writes the buffered frames at the end of the open segment.
+    fn flush(&mut self) -> Result<(), JournalError> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let written = self.file.write_all(&self.buf);
+        let n = self.buf.len() as u64;
+        self.buf.clear();
+        if self.buf.capacity() > KEEP_BUF {
+            self.buf = Vec::new();
+        }
+        match written {
+            Ok(()) => {
+                self.seg_len += n;
+                Ok(())
+            }
+            Err(e) => {
+                let path = self.seg_path();
+                Err(self.fail(JournalError::io("write", path, &e)))
+            }
+        }
+    }
+
+    /// Makes room for a frame of `len` bytes (writing what is buffered and
+    /// rotating first if the open segment would grow past the segment size)
+    /// and returns where it goes: segment number and position.
+    fn place(&mut self, len: usize) -> Result<(u64, u64), JournalError> {
+        let end = self.seg_len + self.buf.len() as u64;
+        if end > HEADER_LEN as u64 && end + len as u64 > self.segment_size {
+            self.flush()?;
             self.rotate()?;
         }
-        frame::seal(buf, self.seg_len);
-        let path = self.seg_path();
-        if let Err(e) = self.file.write_all(buf) {
-            return Err(self.fail(JournalError::io("write", path, &e)));
-        }
-        let pos = self.seg_len;
-        self.seg_len += buf.len() as u64;
-        Ok((self.seg_n, pos))
+        Ok((self.seg_n, self.seg_len + self.buf.len() as u64))
+    }
+
+    /// Appends one frame to the batch buffer and seals it for its position.
+    fn stage_frame(&mut self, frame: &[u8]) -> Result<(u64, u64), JournalError> {
+        let (segment, pos) = self.place(frame.len())?;
+        let start = self.buf.len();
+        self.buf.extend_from_slice(frame);
+        frame::seal(&mut self.buf[start..], pos);
+        Ok((segment, pos))
     }
 
     /// Seals the current segment (synced whatever the policy, so no later
@@ -179,39 +216,46 @@ impl Writer {
                         done(Ok(expected));
                         continue;
                     }
-                    let mut buf = Vec::new();
-                    let Some(starts) =
-                        frame::encode_events(&stream, expected + 1, next_offset, &events, &mut buf)
-                    else {
+                    let (Some(len), Ok(count)) = (
+                        frame::events_frame_len(&stream, &events),
+                        u32::try_from(events.len()),
+                    ) else {
                         done(Err(JournalError::TooLarge { what: "append" }));
                         continue;
                     };
-                    match self.write(&mut buf) {
-                        Ok((segment, pos)) => {
-                            let locs = starts
-                                .iter()
-                                .zip(&events)
-                                .map(|(s, e)| Loc {
-                                    segment,
-                                    pos: pos + *s as u64,
-                                    len: e.len(),
-                                })
-                                .collect();
-                            let highest = expected + events.len() as u64;
-                            next_offset += events.len() as u64;
-                            pending.insert(stream.clone(), highest);
-                            staged.push(Staged::Events {
-                                stream,
-                                locs,
-                                highest,
-                                done,
-                            });
-                        }
+                    let (segment, pos) = match self.place(len) {
+                        Ok(at) => at,
                         Err(e) => {
                             batch_error = Some(e.clone());
                             done(Err(e));
+                            continue;
                         }
-                    }
+                    };
+                    // Framed in place, straight into the batch buffer.
+                    let start = self.buf.len();
+                    frame::encode_events(
+                        &stream,
+                        expected + 1,
+                        next_offset,
+                        &events,
+                        &mut self.buf,
+                    )
+                    .expect("sizes checked by events_frame_len");
+                    frame::seal(&mut self.buf[start..], pos);
+                    let highest = expected + events.len() as u64;
+                    next_offset += events.len() as u64;
+                    pending.insert(stream.clone(), highest);
+                    staged.push(Staged::Events {
+                        stream,
+                        loc: Loc {
+                            segment,
+                            pos,
+                            len: len as u32,
+                        },
+                        count,
+                        highest,
+                        done,
+                    });
                 }
                 Request::Delete { to_seq, done, .. } => {
                     let to_seq = to_seq.min(actual);
@@ -220,7 +264,7 @@ impl Writer {
                         done(Err(JournalError::TooLarge { what: "stream id" }));
                         continue;
                     }
-                    match self.write(&mut buf) {
+                    match self.stage_frame(&buf) {
                         Ok(_) => staged.push(Staged::Delete {
                             stream,
                             to_seq,
@@ -236,6 +280,11 @@ impl Writer {
         }
         if staged.is_empty() {
             return;
+        }
+        if self.failed.is_none()
+            && let Err(e) = self.flush()
+        {
+            batch_error = Some(e);
         }
         if self.failed.is_none() && self.policy != FsyncPolicy::Never {
             self.shared.stats.lock().syncs += 1;
@@ -260,8 +309,10 @@ impl Writer {
             let mut index = self.shared.index.lock();
             for s in &staged {
                 match s {
-                    Staged::Events { stream, locs, .. } => {
-                        index.push(stream, locs.iter().copied());
+                    Staged::Events {
+                        stream, loc, count, ..
+                    } => {
+                        index.push(stream, *count, *loc);
                     }
                     Staged::Delete { stream, to_seq, .. } => index.delete_to(stream, *to_seq),
                 }
@@ -272,9 +323,9 @@ impl Writer {
             let mut stats = self.shared.stats.lock();
             stats.batches += 1;
             for s in &staged {
-                if let Staged::Events { locs, .. } = s {
+                if let Staged::Events { count, .. } = s {
                     stats.appends += 1;
-                    stats.events += locs.len() as u64;
+                    stats.events += u64::from(*count);
                 }
             }
         }

@@ -67,16 +67,58 @@ impl<T: 'static, O: 'static> Fused<T, O> {
     }
 
     /// Transforms each element.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let v = Source::from_iter([1, 2]).fused(|f| f.map(|n| n * 2).map(|n| n + 1)).to(Sink::collect()).run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(v, vec![3, 5]);
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn map<U: 'static>(self, g: impl Fn(O) -> U + Send + Sync + 'static) -> Fused<T, U> {
         self.then(move |y| Ok(Some(g(y))))
     }
 
     /// Keeps the elements for which `p` is true.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let v = Source::from_iter(0..6).fused(|f| f.filter(|n| n % 3 == 0)).to(Sink::collect()).run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(v, vec![0, 3]);
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn filter(self, p: impl Fn(&O) -> bool + Send + Sync + 'static) -> Fused<T, O> {
         self.then(move |y| Ok(p(&y).then_some(y)))
     }
 
     /// Transforms each element, keeping the `Some`s.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{Sink, Source};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let v = Source::from_iter(["4", "-", "2"])
+    ///     .fused(|f| f.filter_map(|s| s.parse::<u8>().ok()))
+    ///     .to(Sink::collect())
+    ///     .run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(v, vec![4, 2]);
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn filter_map<U: 'static>(
         self,
         g: impl Fn(O) -> Option<U> + Send + Sync + 'static,
@@ -94,6 +136,23 @@ impl<T: 'static, O: 'static> Fused<T, O> {
 
     /// Transforms each element with a function that may fail; a failure is
     /// handled by the fused stage's [`crate::stream::ErrorPolicy`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::stream::{ErrorPolicy, Sink, Source};
+    /// # use playhouse::System;
+    /// # use std::time::Duration;
+    /// # let system = System::new();
+    /// let v = Source::from_iter(["1", "x", "3"])
+    ///     .on_error(ErrorPolicy::Resume)
+    ///     .fused(|f| f.map(str::trim).try_map(|s| s.parse::<u32>()))
+    ///     .to(Sink::collect())
+    ///     .run(&system)?.wait(Duration::from_secs(5))?;
+    /// assert_eq!(v, vec![1, 3]);
+    /// # system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn try_map<U: 'static, E: Into<ActorError> + 'static>(
         self,
         g: impl Fn(O) -> Result<U, E> + Send + Sync + 'static,

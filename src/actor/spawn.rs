@@ -2,8 +2,8 @@
 //! what [`crate::System::spawn_with`] and [`crate::Context::spawn_with`] share.
 
 use crate::actor::Actor;
-use crate::cell::{Cell, CellConfig, Start};
-use crate::context::UNREGISTERED;
+use crate::actor::cell::{Cell, CellConfig, Start};
+use crate::actor::context::UNREGISTERED;
 use crate::error::{BuildError, SpawnError};
 use crate::runtime::{AnyCell, Shared};
 use crate::sync::{Arc, Ordering};

@@ -5,7 +5,7 @@ use super::{
     Cell, ChildNotice, Command, Control, Envelope, Exit, RunState, StopReason, TurnEnd, failure_of,
 };
 use crate::actor::Actor;
-use crate::context::{Context, CtxState, UNREGISTERED};
+use crate::actor::context::{Context, CtxState, UNREGISTERED};
 use crate::mailbox::{Idle, Popped};
 use crate::reply::Handling;
 use crate::runtime::DeadLetterReason;
@@ -33,12 +33,14 @@ impl<A: Actor> Cell<A> {
             // SAFETY: `ctx` is dropped inside this closure, while `self` is
             // borrowed by it, so the cell outlives the context.
             #[allow(unsafe_code)]
-            let ctx = unsafe { Context::borrowing(self, std::mem::take(st)) };
+            let mut ctx = unsafe { Context::borrowing(self, st.take_out()) };
             // The units this worker kept from its earlier turns are this
             // turn's credit for its sends (see `Shared::turn_done`).
             ctx.credit.add(self.shared.turn_credit(worker));
             let (items, credit, user, drained, accept_user) =
-                self.turn_items(actor, st, ctx, throughput);
+                self.turn_items(actor, st, &mut ctx, throughput);
+            // Nothing in it needs a drop (see the end of `turn_items`).
+            std::mem::forget(ctx);
             (items, credit, user, drained, accept_user, st.dead)
         });
 
@@ -94,7 +96,7 @@ impl<A: Actor> Cell<A> {
         self: &Arc<Self>,
         actor: &mut Option<A>,
         st: &mut CtxState<A>,
-        mut ctx: Context<A>,
+        ctx: &mut Context<A>,
         throughput: usize,
     ) -> (usize, usize, u64, bool, bool) {
         let mut wakers = Vec::new();
@@ -111,16 +113,17 @@ impl<A: Actor> Cell<A> {
                 ctx.st.parked_sends += parked as usize;
             }
         };
-        if std::mem::take(&mut ctx.st.unstarted) {
+        if ctx.st.unstarted {
+            ctx.st.unstarted = false;
             // The spawn counted this start in flight.
             items += 1;
             let sealed = self.register_first();
-            self.start_instance(actor, &mut ctx);
-            fold(&mut ctx);
+            self.start_instance(actor, ctx);
+            fold(ctx);
             if sealed && self.is_root && !ctx.st.dead {
                 // Shutdown took its list of actors to stop before this one
                 // was on it: stop as that list's actors are stopped.
-                self.begin_stop(actor, &mut ctx, StopReason::Shutdown);
+                self.begin_stop(actor, ctx, StopReason::Shutdown);
             }
         }
         let mut drained = false;
@@ -138,13 +141,13 @@ impl<A: Actor> Cell<A> {
             items += 1;
             match item {
                 Popped::Control(c) => {
-                    self.on_control(actor, &mut ctx, c);
-                    fold(&mut ctx);
+                    self.on_control(actor, ctx, c);
+                    fold(ctx);
                 }
                 Popped::User(env) => {
                     user += 1;
-                    self.on_message(actor, &mut ctx, env);
-                    fold(&mut ctx);
+                    self.on_message(actor, ctx, env);
+                    fold(ctx);
                     // Nothing was behind this message and nothing is now: the
                     // turn is drained without another, empty, pop (anything
                     // that arrives from now on fails the idle transition's
@@ -171,18 +174,17 @@ impl<A: Actor> Cell<A> {
                 w.wake(self.id, true);
             }
         }
-        // A swap, not an assignment: the empty state left in `*st` at the
-        // start needs no drop here. Nor does the context that takes it
-        // away: its cell is borrowed, its credit a plain number, and that
-        // state holds nothing (checked in debug builds), so it is forgotten
-        // rather than dropped field by field on every turn.
-        std::mem::swap(st, &mut ctx.st);
+        // Back in place of the empty state left in `*st` at the start, which
+        // needs no drop here. Nor does the context that takes it away: its
+        // cell is borrowed, its credit a plain number, and that state holds
+        // nothing (checked in debug builds), so the caller forgets it rather
+        // than drop it field by field on every turn.
+        st.put_back(&mut ctx.st);
         let credit = ctx.credit.take_left() + current.take_credit();
         debug_assert!(
             ctx.st.holds_nothing(),
             "the state left behind was not empty"
         );
-        std::mem::forget(ctx);
         (items, credit, user, drained, accept_user)
     }
 
@@ -227,7 +229,10 @@ impl<A: Actor> Cell<A> {
 
     /// Acts on a `Context::stop` made by the code that just ran.
     pub(super) fn after_handler(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>) {
-        if std::mem::take(&mut ctx.st.stop_requested) {
+        // Read first, written only when set: no store on the common path
+        // for `put_back` to load across at the end of the turn.
+        if ctx.st.stop_requested {
+            ctx.st.stop_requested = false;
             match ctx.st.take_exit() {
                 Some(reason) if reason.is_failure() => self.exit_failed(actor, ctx, reason),
                 _ => self.begin_stop(actor, ctx, super::StopReason::Requested),
@@ -266,7 +271,7 @@ impl<A: Actor> Cell<A> {
                     self.after_handler(actor, ctx);
                 }
             }
-            Control::Child(notice) => self.on_child_notice(actor, ctx, notice),
+            Control::Child(notice) => self.on_child_notice(actor, ctx, *notice),
             Control::ChildStopTimeout(id) => self.child_stop_timeout(actor, ctx, id),
         }
     }

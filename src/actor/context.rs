@@ -1,15 +1,15 @@
 //! [`Context`]: what a running actor can do besides changing its own state.
 
 use crate::actor::Actor;
-use crate::addr::{Addr, Target};
-use crate::cell::{Cell, CellConfig, Continuation, Control, SendFrom, Start};
+use crate::actor::addr::{Addr, Target};
+use crate::actor::cell::{Cell, CellConfig, Continuation, Control, SendFrom, Start};
+use crate::actor::spawn::SpawnOptions;
 use crate::error::{ActorError, AskError, BuildError, SendError, SpawnError};
 use crate::exit::{ExitReason, Terminated};
 use crate::mailbox::{SendWaker, Sent};
 use crate::quiet::Credit;
 use crate::reply::{Reply, Slot};
 use crate::runtime::{AnyCell, Command, DeadLetterReason, Exit, StopReason};
-use crate::spawn::SpawnOptions;
 use crate::sync::Arc;
 use crate::timer::TimerHandle;
 use std::any::Any;
@@ -131,6 +131,42 @@ impl<A: Actor> CtxState<A> {
     /// `CtxState::default` holds).
     pub(crate) fn holds_nothing(&self) -> bool {
         self.parent.is_none() && self.rel.is_none()
+    }
+
+    /// Moves the state out (for a turn's context), leaving the empty state
+    /// of `CtxState::default` behind. Field by field: each field's empty
+    /// value is written in place. `std::mem::take` may build a whole default
+    /// on the stack and copy it over, with wide loads across the narrow
+    /// stores just made, which the processor cannot forward: a stall on
+    /// every turn.
+    pub(crate) fn take_out(&mut self) -> Self {
+        CtxState {
+            parked_sends: std::mem::take(&mut self.parked_sends),
+            suspended: std::mem::take(&mut self.suspended),
+            stop_requested: std::mem::take(&mut self.stop_requested),
+            live: std::mem::take(&mut self.live),
+            dead: std::mem::take(&mut self.dead),
+            unstarted: std::mem::take(&mut self.unstarted),
+            parent: self.parent.take(),
+            rel: self.rel.take(),
+            _actor: std::marker::PhantomData,
+        }
+    }
+
+    /// Moves a turn's state back into `self`, which holds the empty state
+    /// `take_out` left, leaving that empty state in `from`: field by field,
+    /// as `take_out`, and without a drop (the parent and relations are
+    /// swapped with the empty ones).
+    pub(crate) fn put_back(&mut self, from: &mut Self) {
+        debug_assert!(self.holds_nothing(), "put back over a live state");
+        self.parked_sends = std::mem::take(&mut from.parked_sends);
+        self.suspended = std::mem::take(&mut from.suspended);
+        self.stop_requested = std::mem::take(&mut from.stop_requested);
+        self.live = std::mem::take(&mut from.live);
+        self.dead = std::mem::take(&mut from.dead);
+        self.unstarted = std::mem::take(&mut from.unstarted);
+        std::mem::swap(&mut self.parent, &mut from.parent);
+        std::mem::swap(&mut self.rel, &mut from.rel);
     }
 
     /// Whether the actor takes user messages now.

@@ -1,7 +1,7 @@
 //! Typed addresses ([`Addr`]) and type-erased ones ([`Recipient`]).
 
 use crate::actor::Actor;
-use crate::cell::{Cell, SendFrom};
+use crate::actor::cell::{Cell, SendFrom};
 use crate::error::{AskError, SendError, SendTimeoutError, TrySendError};
 use crate::mailbox::{Refused, Sent};
 use crate::reply::{AskState, Reply, Slot};
@@ -166,7 +166,7 @@ impl<A: Actor> Addr<A> {
     pub fn stop(&self) {
         let _ = self
             .cell
-            .push_control(crate::cell::Control::Command(Command::Stop(
+            .push_control(crate::actor::cell::Control::Command(Command::Stop(
                 StopReason::Requested,
             )));
     }
@@ -303,7 +303,7 @@ fn send_with<A: Actor, T>(
     // `Context::send` does: it suspends the sending actor, never its thread,
     // and never fails for a full mailbox.
     if !matches!(wait, Wait::No)
-        && let Some(turn) = crate::cell::current::running_turn(&cell.shared)
+        && let Some(turn) = crate::actor::cell::current::running_turn(&cell.shared)
     {
         return match cell.deliver_from_actor(value, None, &turn.from(), map) {
             Ok(sent) => {
@@ -543,7 +543,7 @@ where
     fn stop(&self) {
         let _ = self
             .cell
-            .push_control(crate::cell::Control::Command(Command::Stop(
+            .push_control(crate::actor::cell::Control::Command(Command::Stop(
                 StopReason::Requested,
             )));
     }

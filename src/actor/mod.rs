@@ -1,8 +1,22 @@
-//! The [`Actor`] trait: private state, one message at a time.
+//! The actor core: the [`Actor`] trait (here), its [`Context`] (`context.rs`),
+//! its addresses (`addr.rs`), how an actor is spawned (`spawn.rs`) and the
+//! cell that runs it (`cell/`).
+//!
+//! These form one layer because their types refer to each other by nature:
+//! an actor's hooks take a `Context<Self>`, the context lends the running
+//! cell's state and hands out addresses, an address holds the cell, and the
+//! cell runs the actor's hooks. Everything they need from below (the pool,
+//! the mailbox, the timer, the runtime handle in `runtime/`) imports nothing
+//! from here; `system/`, the supervisor and the patterns sit above.
 
-use crate::context::Context;
+pub(crate) mod addr;
+pub(crate) mod cell;
+pub(crate) mod context;
+pub(crate) mod spawn;
+
 use crate::error::ActorError;
 use crate::exit::ChildEvent;
+use context::Context;
 
 /// An actor: private state that handles one message at a time on the pool.
 ///

@@ -29,7 +29,7 @@ mod turn;
 use crate::watch::{Notify, Watchers};
 
 use crate::actor::Actor;
-use crate::context::{Context, CtxState, Factory};
+use crate::actor::context::{Context, CtxState, Factory};
 use crate::dedicated::RunnerHandle;
 use crate::error::{ActorError, Failure};
 use crate::mailbox::{Mailbox, Refused, Schedule, SendWaker, Sent};
@@ -60,7 +60,10 @@ pub(crate) enum Control<A: Actor> {
     /// its target stopped).
     Resumed,
     Run(Continuation<A>),
-    Child(ChildNotice),
+    /// Boxed: notices are rare, and a notice inline (an id and a reason)
+    /// would widen `Control`, and with it every popped user message, past
+    /// 32 bytes (see `tests::popped_items_stay_small`).
+    Child(Box<ChildNotice>),
     /// A child asked to stop has not reported within its shutdown timeout.
     ChildStopTimeout(u64),
 }
@@ -587,7 +590,7 @@ impl<A: Actor> AnyCell for Cell<A> {
         let _ = self.push_control(Control::Command(command));
     }
     fn notice(self: Arc<Self>, notice: ChildNotice) {
-        let _ = self.push_control(Control::Child(notice));
+        let _ = self.push_control(Control::Child(Box::new(notice)));
     }
     fn add_watcher(&self, watcher: u64, notify: Notify) {
         self.watchers.add(watcher, notify);
@@ -702,6 +705,18 @@ mod tests {
             "Bus<u64, Key>"
         );
         assert_eq!(short_type_name("(a::B, [c::D; 2])"), "(B, [D; 2])");
+    }
+
+    /// Every item a turn takes, each user message too, is moved through the
+    /// turn as a `Popped`: a control item wider than a small message's
+    /// envelope would widen every one of those moves.
+    #[test]
+    fn popped_items_stay_small() {
+        use crate::mailbox::Popped;
+        let control = size_of::<Control<Echo>>();
+        assert!(control <= 32, "a control item takes {control} bytes");
+        let popped = size_of::<Popped<Envelope<u64>, Control<Echo>>>();
+        assert!(popped <= 32, "a popped item takes {popped} bytes");
     }
 
     /// An idle actor's footprint is its cell (plus its registry slot and

@@ -23,7 +23,7 @@
 
 use super::{Cell, ChildNotice, Command, Control, Envelope, Exit, StopReason};
 use crate::actor::Actor;
-use crate::context::Context;
+use crate::actor::context::Context;
 use crate::error::{AskError, Failure};
 use crate::exit::{ExitReason, Terminated};
 use crate::panic::panic_message;
