@@ -374,6 +374,31 @@ impl<T: Send + 'static> Reply<T> {
 
     /// Answers the asker. Gives the value back if the asker is no longer waiting
     /// (it timed out); such a late reply is discarded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Greeter;
+    /// impl Actor for Greeter {
+    ///     type Msg = (String, Reply<String>);
+    ///     fn handle(&mut self, _: &mut Context<Self>, (name, reply): Self::Msg) -> Result<(), ActorError> {
+    ///         if let Err(late) = reply.send(format!("hello, {name}")) {
+    ///             log::debug!("nobody waits for {late:?}"); // the asker timed out
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let greeter = system.spawn(|| Greeter)?;
+    /// let answer = greeter.ask(|r| ("ada".to_string(), r), Duration::from_secs(5))?;
+    /// assert_eq!(answer, "hello, ada");
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn send(mut self, value: T) -> Result<(), T> {
         let slot = self
             .slot
@@ -387,12 +412,64 @@ impl<T: Send + 'static> Reply<T> {
 
     /// When the asker stops waiting, if it set a deadline, on the system's
     /// clock (compare with [`crate::Context::now`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// /// Answers only when there is time left to do the work.
+    /// struct Careful;
+    /// impl Actor for Careful {
+    ///     type Msg = Reply<&'static str>;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, reply: Self::Msg) -> Result<(), ActorError> {
+    ///         let left = reply.deadline().map(|d| d.saturating_duration_since(ctx.now()));
+    ///         let _ = reply.send(match left {
+    ///             Some(left) if left < Duration::from_millis(1) => "too late",
+    ///             Some(_) => "done in time",
+    ///             None => "no deadline",
+    ///         });
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let careful = system.spawn(|| Careful)?;
+    /// assert_eq!(careful.ask(|r| r, Duration::from_secs(30))?, "done in time");
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn deadline(&self) -> Option<Instant> {
         self.slot.as_ref().and_then(|s| s.deadline)
     }
 
     /// Whether the asker is still waiting for this answer. A handler can skip
     /// expensive work when it is not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Expensive;
+    /// impl Actor for Expensive {
+    ///     type Msg = (u64, Reply<u64>);
+    ///     fn handle(&mut self, _: &mut Context<Self>, (n, reply): Self::Msg) -> Result<(), ActorError> {
+    ///         if reply.is_waiting() {
+    ///             let _ = reply.send((1..=n).product()); // only worth computing for a waiting asker
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let expensive = system.spawn(|| Expensive)?;
+    /// assert_eq!(expensive.ask(|r| (10, r), Duration::from_secs(5))?, 3_628_800);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_waiting(&self) -> bool {
         self.slot.as_ref().is_some_and(|s| !s.is_abandoned())
     }
