@@ -247,6 +247,14 @@ impl<M, C> Mailbox<M, C> {
         self.capacity
     }
 
+    /// Whether the run token is out (the actor is in a run queue or being
+    /// run): it stays out while work is left, so an actor that keeps itself
+    /// busy reads as scheduled at every instant.
+    pub(crate) fn is_scheduled(&self) -> bool {
+        // ORDERING: Relaxed; a snapshot for shutdown's report.
+        self.tail.load(Ordering::Relaxed) & SCHEDULED != 0
+    }
+
     /// User messages queued now (parked ones included).
     pub(crate) fn len(&self) -> usize {
         // ORDERING: Acquire; a snapshot for statistics, but a `tail` moved by

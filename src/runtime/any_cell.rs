@@ -100,6 +100,8 @@ pub(crate) trait AnyCell: Send + Sync {
     fn running_on(&self) -> Option<usize>;
     /// User messages in its mailbox now (parked sends included).
     fn queued(&self) -> usize;
+    /// Whether it is in a run queue or running now.
+    fn scheduled(&self) -> bool;
     /// The name of its own thread, for an actor spawned on one.
     fn thread_name(&self) -> Option<String>;
     /// Not stopped for good yet (a restart is not a stop).

@@ -284,7 +284,9 @@ fn stop_now(s: &Shared, pool: &ThreadPool, timeout: Duration) -> Result<(), Shut
             .registry
             .lock()
             .cells()
-            .filter(|c| c.queued() > 0 || c.running_on().is_some())
+            // The scheduling state, not a length and a worker read apart:
+            // an actor posting to itself is between the two at every turn.
+            .filter(|c| c.scheduled() || c.queued() > 0)
             .map(|c| c.label())
             .collect();
         log::warn!("shutdown: {e}; stopping actors anyway");

@@ -580,6 +580,9 @@ impl<A: Actor> AnyCell for Cell<A> {
     fn queued(&self) -> usize {
         self.mailbox.len()
     }
+    fn scheduled(&self) -> bool {
+        self.mailbox.is_scheduled()
+    }
     fn thread_name(&self) -> Option<String> {
         Cell::thread_name(self).map(str::to_string)
     }
