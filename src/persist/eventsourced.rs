@@ -449,8 +449,12 @@ impl<E: EventSourced> EventSourcedActor<E> {
         let mut last = None;
         let mut failed = None;
         let (state, aggregate) = (&mut self.state, &self.aggregate);
-        journal.read_with(&s.stream, self.seq + 1, u64::MAX, REPLAY_BATCH, &mut |e| {
-            match s.events.decode(e.payload) {
+        journal.read_with(
+            &s.stream,
+            self.seq + 1,
+            u64::MAX,
+            REPLAY_BATCH,
+            &mut |e| match s.events.decode(e.payload) {
                 Ok(event) => {
                     aggregate.apply(state, &event);
                     last = Some(e.seq);
@@ -464,8 +468,8 @@ impl<E: EventSourced> EventSourcedActor<E> {
                     });
                     ControlFlow::Break(())
                 }
-            }
-        })?;
+            },
+        )?;
         if let Some(e) = failed {
             return Err(e);
         }

@@ -161,7 +161,13 @@ impl Journal for MemoryJournal {
         visit: &mut EventVisitor<'_>,
     ) -> Result<usize, JournalError> {
         check_stream(stream)?;
-        let held: Vec<Held> = self.index.lock().read(stream, from, to, max).iter().map(hold).collect();
+        let held: Vec<Held> = self
+            .index
+            .lock()
+            .read(stream, from, to, max)
+            .iter()
+            .map(hold)
+            .collect();
         Ok(lend(&held, visit))
     }
 
@@ -199,7 +205,13 @@ impl Journal for MemoryJournal {
         max: usize,
         visit: &mut EventVisitor<'_>,
     ) -> Result<usize, JournalError> {
-        let held: Vec<Held> = self.index.lock().read_all(from, max).iter().map(hold).collect();
+        let held: Vec<Held> = self
+            .index
+            .lock()
+            .read_all(from, max)
+            .iter()
+            .map(hold)
+            .collect();
         Ok(lend(&held, visit))
     }
 

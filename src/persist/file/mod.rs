@@ -621,7 +621,11 @@ impl FileJournal {
     /// written one after the other) are read with one call into one buffer,
     /// so a replay reads its stream in large sequential chunks, and payloads
     /// are lent straight from that buffer: nothing is allocated per event.
-    fn events(&self, wanted: &[Wanted], visit: &mut EventVisitor<'_>) -> Result<usize, JournalError> {
+    fn events(
+        &self,
+        wanted: &[Wanted],
+        visit: &mut EventVisitor<'_>,
+    ) -> Result<usize, JournalError> {
         /// How many read buffers are kept, and the largest kept.
         const KEEP: usize = 4;
         const KEEP_LEN: usize = 1 << 20;
