@@ -29,6 +29,40 @@ fn reply_racing_drop_decides_once() {
     });
 }
 
+/// The answer races a thread asker that looks once at `decided`, then goes
+/// to sleep: the answerer notifies only a sleeping asker, so the asker must
+/// never sleep past an answer (loom fails the model with a deadlock if it
+/// does), and gets the answer whichever comes first.
+#[test]
+fn reply_reaches_an_asker_that_sleeps_after_its_spin() {
+    model(|| {
+        let slot = LoomSlot::for_thread();
+        let a = slot.clone_slot();
+        let replier = thread::spawn(move || a.reply(5));
+        assert_eq!(slot.wait(), Ok(5));
+        assert_eq!(replier.join().unwrap(), Ok(()));
+    });
+}
+
+/// Two answers in a row from different threads, the asker sleeping: the
+/// first decides and wakes it, the second finds the slot decided.
+#[test]
+fn only_the_first_of_two_answers_wakes_the_asker() {
+    model(|| {
+        let slot = LoomSlot::for_thread();
+        let (a, b) = (slot.clone_slot(), slot.clone_slot());
+        let first = thread::spawn(move || a.reply(5));
+        let second = thread::spawn(move || b.reply(6));
+        let got = slot.wait();
+        let (r1, r2) = (first.join().unwrap(), second.join().unwrap());
+        match got {
+            Ok(5) => assert_eq!((r1, r2), (Ok(()), Err(6))),
+            Ok(6) => assert_eq!((r1, r2), (Err(5), Ok(()))),
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    });
+}
+
 /// The answer races the asker's deadline: either the asker takes the answer or
 /// the replier gets its value back. Never lost, never both.
 #[test]

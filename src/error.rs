@@ -11,6 +11,37 @@ use std::time::Duration;
 /// What an actor's handler returns when it fails without panicking.
 ///
 /// Any error type converts into it with `?` or `.into()`.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{Actor, ActorError, Context, Reply, System};
+/// use std::time::Duration;
+///
+/// enum Msg { Parse(String), Sum(Reply<u32>) }
+/// struct Summer(u32);
+/// impl Actor for Summer {
+///     type Msg = Msg;
+///     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+///         match msg {
+///             Msg::Parse(s) => self.0 += s.parse::<u32>()?, // any error converts with `?`
+///             Msg::Sum(r) => { let _ = r.send(self.0); }
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let system = System::new();
+/// let summer = system.spawn(|| Summer(0))?;
+/// summer.tell(Msg::Parse("12".into()))?;
+/// assert_eq!(summer.ask(Msg::Sum, Duration::from_secs(5))?, 12);
+/// summer.tell(Msg::Parse("twelve".into()))?; // fails: the actor stops
+/// system.await_quiescent(Duration::from_secs(5))?;
+/// assert_eq!(system.metrics().failures, 1);
+/// assert!(!summer.is_alive());
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type ActorError = Box<dyn Error + Send + Sync + 'static>;
 
 /// A configuration that cannot work, rejected when it is built.
@@ -18,6 +49,17 @@ pub type ActorError = Box<dyn Error + Send + Sync + 'static>;
 /// Returned by the builders ([`crate::SystemBuilder`], [`crate::PoolBuilder`],
 /// [`crate::SpawnOptions`]) for zero workers, a zero mailbox capacity, a zero
 /// throughput, or when the operating system refuses to start a thread.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{System, ThreadPool};
+///
+/// let err = System::builder().workers(0).build().unwrap_err();
+/// assert_eq!(err.setting(), Some("workers"));
+/// assert_eq!(err.to_string(), "invalid configuration: workers must be at least 1");
+/// assert!(ThreadPool::builder().threads(0).build().is_err());
+/// ```
 pub struct BuildError {
     kind: BuildErrorKind,
 }
@@ -75,6 +117,16 @@ impl BuildError {
     /// `"throughput"`, `"stack size"`, `"period"`, `"restart period"`,
     /// `"backoff"`), or `None` for any other invalid configuration and when
     /// a thread could not be started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{BuildError, System};
+    ///
+    /// let err = System::builder().mailbox_capacity(0).build().unwrap_err();
+    /// assert_eq!(err.setting(), Some("mailbox capacity"));
+    /// assert_eq!(BuildError::invalid("no route").setting(), None);
+    /// ```
     pub fn setting(&self) -> Option<&'static str> {
         match self.kind {
             BuildErrorKind::Zero(s) => Some(s),
@@ -108,7 +160,7 @@ impl fmt::Display for BuildError {
                 f,
                 "invalid configuration: low watermark {low} must be below the mailbox capacity {capacity}"
             ),
-            BuildErrorKind::Thread(e) => write!(f, "could not start a thread: {e}"),
+            BuildErrorKind::Thread(_) => f.write_str("could not start a thread"),
         }
     }
 }
@@ -137,6 +189,13 @@ macro_rules! message_error {
 
         impl<M> $name<M> {
             /// Gives back the message that was not delivered.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("let err = playhouse::", stringify!($name), "::Closed(String::from(\"hello\"));")]
+            /// assert_eq!(err.into_inner(), "hello"); // nothing sent is lost
+            /// ```
             pub fn into_inner(self) -> M {
                 match self {
                     $( $name::$variant(m) => m, )*
@@ -166,6 +225,39 @@ macro_rules! message_error {
 
 message_error! {
     /// Why [`crate::Addr::try_tell`] did not deliver; the message comes back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// /// Takes no messages: whatever is sent stays queued.
+    /// struct Paused;
+    /// impl Actor for Paused {
+    ///     type Msg = u32;
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         ctx.suspend();
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: u32) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    /// use playhouse::TrySendError;
+    ///
+    /// let system = System::new();
+    /// let paused = system.spawn_with(SpawnOptions::new().mailbox_capacity(1), || Paused)?;
+    /// let mut pending = vec![3, 2, 1];
+    /// while let Some(n) = pending.pop() {
+    ///     if let Err(TrySendError::Full(n)) = paused.try_tell(n) {
+    ///         pending.push(n); // keep it for later
+    ///         break;
+    ///     }
+    /// }
+    /// assert_eq!(pending, [3, 2]); // 2 came back and waits its turn
+    /// paused.stop();
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     TrySendError {
         /// The mailbox is at capacity.
         Full => "sending on a full mailbox",
@@ -176,6 +268,38 @@ message_error! {
 
 message_error! {
     /// Why [`crate::Addr::tell`] did not deliver; the message comes back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// use playhouse::SendError;
+    ///
+    /// let system = System::new();
+    /// let counter = system.spawn(|| Counter(0))?;
+    /// counter.stop();
+    /// system.await_quiescent(t)?;
+    /// match counter.tell(Msg::Add(5)) {
+    ///     Err(SendError::Closed(Msg::Add(n))) => assert_eq!(n, 5), // handed back
+    ///     _ => panic!("a stopped actor takes nothing"),
+    /// }
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     SendError {
         /// The actor has stopped (or the system is shutting down).
         Closed => "sending to a stopped actor",
@@ -190,6 +314,36 @@ message_error! {
 
 message_error! {
     /// Why [`crate::Addr::tell_timeout`] did not deliver; the message comes back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// /// Takes no messages: whatever is sent stays queued.
+    /// struct Paused;
+    /// impl Actor for Paused {
+    ///     type Msg = u32;
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         ctx.suspend();
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: u32) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    /// use playhouse::SendTimeoutError;
+    ///
+    /// let system = System::new();
+    /// let paused = system.spawn_with(SpawnOptions::new().mailbox_capacity(1), || Paused)?;
+    /// paused.tell(1)?;
+    /// match paused.tell_timeout(2, Duration::from_millis(10)) {
+    ///     Err(SendTimeoutError::Timeout(n)) => assert_eq!(n, 2),
+    ///     other => panic!("expected a timeout, got {other:?}"),
+    /// }
+    /// paused.stop();
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     SendTimeoutError {
         /// The mailbox stayed full until the deadline.
         Timeout => "timed out sending on a full mailbox",
@@ -211,6 +365,33 @@ impl<M> From<TrySendError<M>> for SendError<M> {
 }
 
 /// Why an ask got no answer.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{Actor, ActorError, AskError, Context, Reply, System};
+/// use std::time::Duration;
+///
+/// /// Drops every request unanswered.
+/// struct Mute;
+/// impl Actor for Mute {
+///     type Msg = Reply<u32>;
+///     fn handle(&mut self, _: &mut Context<Self>, reply: Reply<u32>) -> Result<(), ActorError> {
+///         drop(reply);
+///         Ok(())
+///     }
+/// }
+///
+/// let t = Duration::from_secs(5);
+/// let system = System::new();
+/// let mute = system.spawn(|| Mute)?;
+/// assert_eq!(mute.ask(|r| r, t), Err(AskError::ReplyDropped)); // at once, not after `t`
+/// mute.stop();
+/// system.await_quiescent(t)?;
+/// assert_eq!(mute.ask(|r| r, t), Err(AskError::Closed));
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AskError {
@@ -249,6 +430,26 @@ impl fmt::Display for AskError {
 impl Error for AskError {}
 
 /// Why an actor could not be spawned.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{Actor, ActorError, Context, SpawnError, SpawnOptions, System};
+///
+/// struct Db;
+/// impl Actor for Db {
+///     type Msg = ();
+///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+/// }
+///
+/// let system = System::new();
+/// system.spawn_with(SpawnOptions::new().name("db"), || Db)?;
+/// let err = system.spawn_with(SpawnOptions::new().name("db"), || Db).unwrap_err();
+/// assert!(matches!(&err, SpawnError::NameTaken(name) if name == "db"));
+/// assert_eq!(err.to_string(), r#"an actor named "db" is already running"#);
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum SpawnError {
@@ -271,7 +472,7 @@ impl fmt::Display for SpawnError {
             SpawnError::SystemStopped => f.write_str("the actor system is shutting down"),
             SpawnError::ParentStopping => f.write_str("the parent actor is stopping"),
             SpawnError::NameTaken(n) => write!(f, "an actor named {n:?} is already running"),
-            SpawnError::Config(e) => write!(f, "invalid spawn options: {e}"),
+            SpawnError::Config(_) => f.write_str("invalid spawn options"),
             SpawnError::NotSimulated(what) => {
                 write!(
                     f,
@@ -298,6 +499,42 @@ impl From<BuildError> for SpawnError {
 }
 
 /// An actor whose handler did not return in time during shutdown.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+/// use std::sync::{Arc, Mutex, mpsc};
+/// use std::time::Duration;
+///
+/// /// Blocks in its handler until the gate opens.
+/// struct Blocker { entered: mpsc::Sender<()>, gate: Arc<Mutex<mpsc::Receiver<()>>> }
+/// impl Actor for Blocker {
+///     type Msg = ();
+///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+///         let _ = self.entered.send(());
+///         let _ = self.gate.lock().unwrap().recv();
+///         Ok(())
+///     }
+/// }
+///
+/// let (entered_tx, entered) = mpsc::channel();
+/// let (open, gate) = mpsc::channel::<()>();
+/// let gate = Arc::new(Mutex::new(gate));
+/// let system = System::builder().name("app").build()?;
+/// let blocker = system.spawn_with(SpawnOptions::new().name("blocker"), move || Blocker {
+///     entered: entered_tx.clone(),
+///     gate: Arc::clone(&gate),
+/// })?;
+/// blocker.tell(())?;
+/// entered.recv()?; // the handler is running
+/// let err = system.shutdown_timeout(Duration::ZERO).unwrap_err();
+/// let stuck = &err.stuck()[0];
+/// assert_eq!(stuck.actor, "blocker");
+/// assert!(stuck.worker.starts_with("app-worker-")); // the thread it holds
+/// let _ = open.send(()); // let the handler return; its worker then exits
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StuckActor {
     /// The actor's name (or `#id` for an unnamed actor).
@@ -318,6 +555,30 @@ pub struct StuckActor {
 /// of its own and returns this at once, with
 /// [`continues_in_background`](ShutdownError::continues_in_background) true
 /// and no stuck actors; that thread logs how it ended.
+///
+/// # Examples
+///
+/// ```
+/// # use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+/// # use std::time::Duration;
+/// /// Always has one more message for itself: it never drains.
+/// struct Poller;
+/// impl Actor for Poller {
+///     type Msg = ();
+///     fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+///         ctx.send(&ctx.addr(), ())?;
+///         Ok(())
+///     }
+/// }
+///
+/// let system = System::new();
+/// let poller = system.spawn_with(SpawnOptions::new().name("poller"), || Poller)?;
+/// poller.tell(())?;
+/// let err = system.shutdown_timeout(Duration::from_millis(50)).unwrap_err();
+/// assert!(err.to_string().starts_with("shutdown within 50ms lost work"));
+/// assert_eq!(err.busy(), ["poller"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShutdownError {
     pub(crate) timeout: Duration,
@@ -348,6 +609,41 @@ impl ShutdownError {
     }
 
     /// The actors still running when the timeout expired, with their workers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+    /// use std::sync::{Arc, Mutex, mpsc};
+    /// use std::time::Duration;
+    ///
+    /// /// Blocks in its handler until the gate opens.
+    /// struct Blocker { entered: mpsc::Sender<()>, gate: Arc<Mutex<mpsc::Receiver<()>>> }
+    /// impl Actor for Blocker {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+    ///         let _ = self.entered.send(());
+    ///         let _ = self.gate.lock().unwrap().recv();
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let (entered_tx, entered) = mpsc::channel();
+    /// let (open, gate) = mpsc::channel::<()>();
+    /// let gate = Arc::new(Mutex::new(gate));
+    /// let system = System::builder().name("app").build()?;
+    /// let blocker = system.spawn_with(SpawnOptions::new().name("blocker"), move || Blocker {
+    ///     entered: entered_tx.clone(),
+    ///     gate: Arc::clone(&gate),
+    /// })?;
+    /// blocker.tell(())?;
+    /// entered.recv()?; // the handler is running
+    /// let err = system.shutdown_timeout(Duration::ZERO).unwrap_err();
+    /// assert_eq!(err.stuck().len(), 1);
+    /// assert_eq!(err.stuck()[0].actor, "blocker");
+    /// let _ = open.send(());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stuck(&self) -> &[StuckActor] {
         &self.stuck
     }
@@ -355,12 +651,73 @@ impl ShutdownError {
     /// How many messages a mailbox had accepted and that went to dead letters
     /// during the shutdown, unhandled (queued or parked when their actor
     /// stopped or was abandoned).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, System};
+    /// use std::sync::{Arc, Mutex, mpsc};
+    /// use std::time::Duration;
+    ///
+    /// /// Holds the only worker until the gate opens.
+    /// struct Blocker { entered: mpsc::Sender<()>, gate: Arc<Mutex<mpsc::Receiver<()>>> }
+    /// impl Actor for Blocker {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+    ///         let _ = self.entered.send(());
+    ///         let _ = self.gate.lock().unwrap().recv();
+    ///         Ok(())
+    ///     }
+    /// }
+    /// struct Sink;
+    /// impl Actor for Sink {
+    ///     type Msg = u32;
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: u32) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    ///
+    /// let (entered_tx, entered) = mpsc::channel();
+    /// let (open, gate) = mpsc::channel::<()>();
+    /// let gate = Arc::new(Mutex::new(gate));
+    /// let system = System::builder().workers(1).build()?;
+    /// let blocker = system.spawn(move || Blocker { entered: entered_tx.clone(), gate: Arc::clone(&gate) })?;
+    /// blocker.tell(())?;
+    /// entered.recv()?; // the one worker is taken
+    /// let sink = system.spawn(|| Sink)?;
+    /// sink.tell(1)?; // accepted, and never handled
+    /// let err = system.shutdown_timeout(Duration::ZERO).unwrap_err();
+    /// assert_eq!(err.dead_letters(), 1);
+    /// let _ = open.send(());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn dead_letters(&self) -> u64 {
         self.dead_letters
     }
 
     /// The actors that still had messages queued, or a handler running, when
     /// draining ran out of time (names, or `#id`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// /// Always has one more message for itself: it never drains.
+    /// struct Poller;
+    /// impl Actor for Poller {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+    ///         ctx.send(&ctx.addr(), ())?;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let poller = system.spawn_with(SpawnOptions::new().name("poller"), || Poller)?;
+    /// poller.tell(())?;
+    /// let err = system.shutdown_timeout(Duration::from_millis(50)).unwrap_err();
+    /// assert_eq!(err.busy(), ["poller"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn busy(&self) -> &[String] {
         &self.busy
     }
@@ -369,6 +726,40 @@ impl ShutdownError {
     /// [`stuck`](ShutdownError::stuck) among them): their mailboxes were
     /// closed and their messages went to dead letters, and their `stopped`
     /// hooks may not have run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+    /// use std::sync::{Arc, Mutex, mpsc};
+    /// use std::time::Duration;
+    ///
+    /// /// Blocks in its handler until the gate opens.
+    /// struct Blocker { entered: mpsc::Sender<()>, gate: Arc<Mutex<mpsc::Receiver<()>>> }
+    /// impl Actor for Blocker {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+    ///         let _ = self.entered.send(());
+    ///         let _ = self.gate.lock().unwrap().recv();
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let (entered_tx, entered) = mpsc::channel();
+    /// let (open, gate) = mpsc::channel::<()>();
+    /// let gate = Arc::new(Mutex::new(gate));
+    /// let system = System::builder().name("app").build()?;
+    /// let blocker = system.spawn_with(SpawnOptions::new().name("blocker"), move || Blocker {
+    ///     entered: entered_tx.clone(),
+    ///     gate: Arc::clone(&gate),
+    /// })?;
+    /// blocker.tell(())?;
+    /// entered.recv()?; // the handler is running
+    /// let err = system.shutdown_timeout(Duration::ZERO).unwrap_err();
+    /// assert_eq!(err.abandoned(), ["blocker"]); // not stopped by the deadline
+    /// let _ = open.send(());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn abandoned(&self) -> &[String] {
         &self.abandoned
     }
@@ -377,6 +768,36 @@ impl ShutdownError {
     /// own, or another system's) and goes on on a thread of its own, without
     /// the caller waiting for it. A handler of the system itself should
     /// return soon: its worker is joined once it does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, System};
+    /// use std::sync::{Arc, Mutex, mpsc};
+    ///
+    /// /// Shuts its own system down from a handler.
+    /// struct Closer { system: Arc<Mutex<Option<System>>>, report: mpsc::Sender<bool> }
+    /// impl Actor for Closer {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+    ///         if let Some(system) = self.system.lock().unwrap().take() {
+    ///             let err = system.shutdown().unwrap_err(); // cannot wait for this very turn
+    ///             let _ = self.report.send(err.continues_in_background());
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let slot = Arc::new(Mutex::new(None));
+    /// let (report, reports) = mpsc::channel();
+    /// let system = System::new();
+    /// let s = Arc::clone(&slot);
+    /// let closer = system.spawn(move || Closer { system: Arc::clone(&s), report: report.clone() })?;
+    /// *slot.lock().unwrap() = Some(system);
+    /// closer.tell(())?;
+    /// assert!(reports.recv()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn continues_in_background(&self) -> bool {
         self.background
     }
@@ -429,6 +850,32 @@ impl Error for ShutdownError {}
 /// [`crate::System::await_quiescent`] ran out of time with work still in
 /// flight, or was called where it could never succeed: on one of the system's
 /// own workers, inside a handler.
+///
+/// # Examples
+///
+/// ```
+/// # use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+/// # use std::time::Duration;
+/// /// Always has one more message for itself: it never drains.
+/// struct Poller;
+/// impl Actor for Poller {
+///     type Msg = ();
+///     fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+///         ctx.send(&ctx.addr(), ())?;
+///         Ok(())
+///     }
+/// }
+///
+/// let system = System::new();
+/// let poller = system.spawn(|| Poller)?;
+/// poller.tell(())?;
+/// let err = system.await_quiescent(Duration::from_millis(20)).unwrap_err();
+/// assert!(err.in_flight() >= 1);
+/// poller.stop();
+/// system.await_quiescent(Duration::from_secs(5))?;
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QuiescenceTimeout {
     pub(crate) in_flight: usize,
@@ -441,6 +888,32 @@ impl QuiescenceTimeout {
     /// there, so the system cannot become quiescent while it waits: the call
     /// returns this at once instead of blocking the worker for the whole
     /// timeout.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// /// Always has one more message for itself: it never drains.
+    /// struct Poller;
+    /// impl Actor for Poller {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+    ///         ctx.send(&ctx.addr(), ())?;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let poller = system.spawn(|| Poller)?;
+    /// poller.tell(())?;
+    /// let err = system.await_quiescent(Duration::from_millis(20)).unwrap_err();
+    /// assert!(!err.called_from_worker()); // a real timeout, from the test's thread
+    /// poller.stop();
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn called_from_worker(&self) -> bool {
         self.on_worker
     }
@@ -449,6 +922,33 @@ impl QuiescenceTimeout {
     /// upper bound: turns count the messages they send ahead, in chunks, and
     /// a busy worker keeps what its turns did not use (up to 1024 units)
     /// until it runs out of work.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// /// Always has one more message for itself: it never drains.
+    /// struct Poller;
+    /// impl Actor for Poller {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+    ///         ctx.send(&ctx.addr(), ())?;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let poller = system.spawn(|| Poller)?;
+    /// poller.tell(())?;
+    /// let err = system.await_quiescent(Duration::from_millis(20)).unwrap_err();
+    /// assert!(err.in_flight() >= 1);
+    /// assert!(err.to_string().contains("still in flight"));
+    /// poller.stop();
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn in_flight(&self) -> usize {
         self.in_flight
     }
@@ -475,6 +975,53 @@ impl fmt::Display for QuiescenceTimeout {
 impl Error for QuiescenceTimeout {}
 
 /// How an actor failed: the panic message, or the error its handler returned.
+///
+/// It is the last stop of a handler's error (logged, and the reason of the
+/// actor's [`ExitReason::Failed`](crate::ExitReason::Failed)), so its text
+/// carries the error's whole `source()` chain, each cause after a colon.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{Actor, ActorError, Addr, Context, ExitReason, Failure, Reply, System, Terminated};
+/// use std::time::Duration;
+///
+/// // A failure's text is what watchers and supervisors see as the reason.
+/// assert_eq!(Failure::Panic("index out of bounds".into()).to_string(), "panicked: index out of bounds");
+/// assert_eq!(Failure::Error("disk full".into()).to_string(), "failed: disk full");
+///
+/// struct Writer;
+/// impl Actor for Writer {
+///     type Msg = ();
+///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+///         Err("disk full".into())
+///     }
+/// }
+/// enum Msg { Watch(Addr<Writer>), Down(Terminated), Reason(Reply<Option<ExitReason>>) }
+/// struct Monitor(Option<ExitReason>);
+/// impl Actor for Monitor {
+///     type Msg = Msg;
+///     fn handle(&mut self, ctx: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+///         match msg {
+///             Msg::Watch(w) => ctx.watch_with(&w, Msg::Down),
+///             Msg::Down(t) => self.0 = Some(t.reason),
+///             Msg::Reason(r) => { let _ = r.send(self.0.clone()); }
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let t = Duration::from_secs(5);
+/// let system = System::new();
+/// let writer = system.spawn(|| Writer)?;
+/// let monitor = system.spawn(|| Monitor(None))?;
+/// monitor.tell(Msg::Watch(writer.clone()))?;
+/// writer.tell(())?;
+/// system.await_quiescent(t)?;
+/// assert_eq!(monitor.ask(Msg::Reason, t)?, Some(ExitReason::Failed("failed: disk full".into())));
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Failure {
@@ -488,9 +1035,35 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Panic(m) => write!(f, "panicked: {m}"),
-            Failure::Error(e) => write!(f, "failed: {e}"),
+            Failure::Error(e) => {
+                // The end of the line: nothing reports this error's sources
+                // after it, so its text carries the whole chain.
+                write!(f, "failed: {e}")?;
+                let mut source = e.source();
+                while let Some(cause) = source {
+                    write!(f, ": {cause}")?;
+                    source = cause.source();
+                }
+                Ok(())
+            }
         }
     }
 }
 
 impl Error for Failure {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_error_leaves_the_os_text_to_its_source() {
+        let err = BuildError::thread(std::io::Error::other("no more threads"));
+        assert_eq!(err.to_string(), "could not start a thread");
+        assert_eq!(
+            err.source().map(|s| s.to_string()).as_deref(),
+            Some("no more threads")
+        );
+        assert_eq!(err.setting(), None);
+    }
+}

@@ -18,12 +18,31 @@
 //! handler defers so, and only for that request's slot.
 //!
 //! Whatever comes later finds the slot decided and is discarded (a late reply
-//! comes back to the replier as `Err(value)`). A thread asker waits on the slot's
-//! condition variable; an asking actor registered a callback, run once, outside
-//! the lock, by whoever decided the slot. Modelled in `loom-tests/reply.rs`.
+//! comes back to the replier as `Err(value)`). An asking actor registered a
+//! callback, run once, outside the lock, by whoever decided the slot. A thread
+//! asker waits for the decision:
+//!
+//! 5. It may first spin for a few microseconds (`SPIN_FOR`) on `decided`, a
+//!    hint the decider sets under the lock: an actor on an awake worker that
+//!    answers at once is then heard without either thread entering the
+//!    kernel. A spin that runs out makes the thread skip spinning for its
+//!    next asks, twice as many after each miss in a row (up to
+//!    `SPIN_SKIP_MAX`): where answers are slow, or the spinner would hold a
+//!    CPU the answering worker needs, it soon waits in the kernel at once.
+//! 6. Then, under the lock, it sets `sleeping` and waits on the condition
+//!    variable (which releases the lock); it clears `sleeping` when it wakes.
+//! 7. The decider, under the same lock, stores the outcome, sets `decided`,
+//!    reads `sleeping`, and notifies after unlocking only if it was set.
+//!
+//! Steps 6 and 7 are critical sections of one lock: if 7 comes first, the
+//! asker finds the outcome before it would sleep; if 6 comes first, the
+//! asker is inside the wait (the lock is released only there) and `sleeping`
+//! is set, so the decider notifies. `decided` is only a hint for the spin:
+//! the outcome is always read under the lock, so it needs no ordering of its
+//! own. Modelled in `loom-tests/reply.rs`.
 
 use crate::error::AskError;
-use crate::sync::{Arc, Condvar, Mutex};
+use crate::sync::{Arc, AtomicBool, Condvar, Mutex, Ordering};
 use crate::timer::TimerHandle;
 use std::cell::Cell;
 use std::fmt;
@@ -42,11 +61,34 @@ enum State<T> {
     Finished,
 }
 
+/// How long a thread asker spins on `decided` before it sleeps: about the
+/// time an actor on an idle worker takes to receive, handle and answer a
+/// request; a longer wait is paid for in the kernel anyway.
+#[cfg(not(loom))]
+const SPIN_FOR: std::time::Duration = std::time::Duration::from_micros(20);
+
+/// The most asks a thread skips spinning for after spins that ran out.
+#[cfg(not(loom))]
+const SPIN_SKIP_MAX: u32 = 1 << 10;
+
+#[cfg(not(loom))]
+crate::sync::thread_local! {
+    /// This thread's asks left to wait without spinning, and the skip after
+    /// the next spin that runs out.
+    static SPIN_SKIP: Cell<(u32, u32)> = const { Cell::new((0, 1)) };
+}
+
 /// The shared one-shot slot of one ask.
 pub(crate) struct Slot<T> {
     state: Mutex<State<T>>,
     ready: Condvar,
     deadline: Option<Instant>,
+    /// Set under the lock once the slot is decided: a hint a spinning
+    /// thread asker reads without the lock (protocol step 5).
+    decided: AtomicBool,
+    /// A thread asker waits on `ready`; read and written only under the
+    /// lock (steps 6 and 7), so a decider notifies only a sleeper.
+    sleeping: AtomicBool,
 }
 
 /// Type-erased view of a slot, carried beside the request in the mailbox so the
@@ -65,6 +107,8 @@ impl<T: Send> Slot<T> {
             state: Mutex::new(State::WaitingThread),
             ready: Condvar::new(),
             deadline,
+            decided: AtomicBool::new(false),
+            sleeping: AtomicBool::new(false),
         })
     }
 
@@ -77,6 +121,8 @@ impl<T: Send> Slot<T> {
             state: Mutex::new(State::WaitingActor(Box::new(callback), None)),
             ready: Condvar::new(),
             deadline,
+            decided: AtomicBool::new(false),
+            sleeping: AtomicBool::new(false),
         })
     }
 
@@ -99,8 +145,15 @@ impl<T: Send> Slot<T> {
         match std::mem::replace(&mut *state, State::Finished) {
             State::WaitingThread => {
                 *state = State::Ready(outcome);
+                // ORDERING: Relaxed, both; under the lock (protocol step 7).
+                // `decided` is a hint the asker confirms under the lock, and
+                // `sleeping` is written only under it.
+                self.decided.store(true, Ordering::Relaxed);
+                let sleeping = self.sleeping.load(Ordering::Relaxed);
                 drop(state);
-                self.ready.notify_all();
+                if sleeping {
+                    self.ready.notify_all();
+                }
                 Ok(())
             }
             State::WaitingActor(callback, timer) => {
@@ -146,6 +199,7 @@ impl<T: Send> Slot<T> {
     /// until decided: a timer entry enforces it); on timeout the slot is marked
     /// abandoned, so a late answer is discarded.
     pub(crate) fn wait(&self, deadline: Option<Instant>) -> Result<T, AskError> {
+        self.spin();
         let mut state = self.state.lock();
         loop {
             match std::mem::replace(&mut *state, State::Finished) {
@@ -154,16 +208,57 @@ impl<T: Send> Slot<T> {
                 State::Finished => return Err(AskError::Closed),
                 State::WaitingActor(..) => unreachable!("a thread waits only on a thread slot"),
             }
-            let Some(deadline) = deadline else {
-                state = self.ready.wait(state);
-                continue;
+            let wait_for = match deadline {
+                None => None,
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        *state = State::Finished;
+                        return Err(AskError::Timeout);
+                    }
+                    Some(deadline - now)
+                }
             };
-            let now = Instant::now();
-            if now >= deadline {
-                *state = State::Finished;
-                return Err(AskError::Timeout);
+            // ORDERING: Relaxed, both; under the lock (protocol step 6).
+            self.sleeping.store(true, Ordering::Relaxed);
+            state = match wait_for {
+                None => self.ready.wait(state),
+                Some(d) => self.ready.wait_timeout(state, d),
+            };
+            self.sleeping.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// Protocol step 5: unless this thread skips spinning now, spins until
+    /// the slot looks decided or `SPIN_FOR` has passed. Under loom, one look.
+    fn spin(&self) {
+        // ORDERING: Relaxed; a hint, confirmed under the lock (module docs).
+        let decided = || self.decided.load(Ordering::Relaxed);
+        #[cfg(not(loom))]
+        {
+            let (left, next) = SPIN_SKIP.with(Cell::get);
+            if left > 0 {
+                SPIN_SKIP.with(|c| c.set((left - 1, next)));
+                return;
             }
-            state = self.ready.wait_timeout(state, deadline - now);
+            let start = Instant::now();
+            loop {
+                if decided() {
+                    SPIN_SKIP.with(|c| c.set((0, 1)));
+                    return;
+                }
+                if start.elapsed() >= SPIN_FOR {
+                    SPIN_SKIP.with(|c| c.set((next, (2 * next).min(SPIN_SKIP_MAX))));
+                    return;
+                }
+                for _ in 0..32 {
+                    std::hint::spin_loop();
+                }
+            }
+        }
+        #[cfg(loom)]
+        {
+            let _ = decided();
         }
     }
 
@@ -279,6 +374,31 @@ impl<T: Send + 'static> Reply<T> {
 
     /// Answers the asker. Gives the value back if the asker is no longer waiting
     /// (it timed out); such a late reply is discarded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Greeter;
+    /// impl Actor for Greeter {
+    ///     type Msg = (String, Reply<String>);
+    ///     fn handle(&mut self, _: &mut Context<Self>, (name, reply): Self::Msg) -> Result<(), ActorError> {
+    ///         if let Err(late) = reply.send(format!("hello, {name}")) {
+    ///             log::debug!("nobody waits for {late:?}"); // the asker timed out
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let greeter = system.spawn(|| Greeter)?;
+    /// let answer = greeter.ask(|r| ("ada".to_string(), r), Duration::from_secs(5))?;
+    /// assert_eq!(answer, "hello, ada");
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn send(mut self, value: T) -> Result<(), T> {
         let slot = self
             .slot
@@ -292,12 +412,64 @@ impl<T: Send + 'static> Reply<T> {
 
     /// When the asker stops waiting, if it set a deadline, on the system's
     /// clock (compare with [`crate::Context::now`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// /// Answers only when there is time left to do the work.
+    /// struct Careful;
+    /// impl Actor for Careful {
+    ///     type Msg = Reply<&'static str>;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, reply: Self::Msg) -> Result<(), ActorError> {
+    ///         let left = reply.deadline().map(|d| d.saturating_duration_since(ctx.now()));
+    ///         let _ = reply.send(match left {
+    ///             Some(left) if left < Duration::from_millis(1) => "too late",
+    ///             Some(_) => "done in time",
+    ///             None => "no deadline",
+    ///         });
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let careful = system.spawn(|| Careful)?;
+    /// assert_eq!(careful.ask(|r| r, Duration::from_secs(30))?, "done in time");
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn deadline(&self) -> Option<Instant> {
         self.slot.as_ref().and_then(|s| s.deadline)
     }
 
     /// Whether the asker is still waiting for this answer. A handler can skip
     /// expensive work when it is not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Expensive;
+    /// impl Actor for Expensive {
+    ///     type Msg = (u64, Reply<u64>);
+    ///     fn handle(&mut self, _: &mut Context<Self>, (n, reply): Self::Msg) -> Result<(), ActorError> {
+    ///         if reply.is_waiting() {
+    ///             let _ = reply.send((1..=n).product()); // only worth computing for a waiting asker
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let expensive = system.spawn(|| Expensive)?;
+    /// assert_eq!(expensive.ask(|r| (10, r), Duration::from_secs(5))?, 3_628_800);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_waiting(&self) -> bool {
         self.slot.as_ref().is_some_and(|s| !s.is_abandoned())
     }

@@ -21,6 +21,49 @@ fn fan_in_counts_every_message() {
 }
 
 #[test]
+fn fan_in_actors_counts_every_message() {
+    let n = Sizes::tiny().fan_in_actors;
+    assert_eq!(bench::fan_in_actors::playhouse(n).items, n);
+    assert_eq!(bench::fan_in_actors::baseline(n).items, n);
+    // Far more than the consumer's mailbox holds: producers are suspended
+    // and resumed.
+    let n = 5 * bench::fan_in_actors::CAPACITY as u64 + 3;
+    assert_eq!(bench::fan_in_actors::playhouse(n).items, n);
+}
+
+#[test]
+fn latency_records_every_request_in_every_shape() {
+    use bench::latency::Asker;
+    let n = Sizes::tiny().latency;
+    for asker in [Asker::Thread, Asker::Actor] {
+        for loaded in [false, true] {
+            let s = bench::latency::playhouse(asker, loaded, n);
+            assert_eq!(s.items, n, "{asker:?}, loaded {loaded}");
+            let l = s.latency.expect("percentiles");
+            assert!(l.p50_ns <= l.p99_ns && l.p99_ns <= l.p999_ns && l.p999_ns <= l.max_ns);
+            assert_eq!(l.background_rate.is_some(), loaded);
+        }
+    }
+    for loaded in [false, true] {
+        let s = bench::latency::baseline(loaded, n);
+        assert_eq!(s.items, n);
+        assert_eq!(
+            s.latency.expect("percentiles").background_rate.is_some(),
+            loaded
+        );
+    }
+}
+
+#[test]
+fn latency_percentiles_pick_the_right_ranks() {
+    let l = bench::latency::Latency::of((1..=1000).rev().collect(), None);
+    assert_eq!(
+        (l.p50_ns, l.p99_ns, l.p999_ns, l.max_ns),
+        (501, 991, 1000, 1000)
+    );
+}
+
+#[test]
 fn ring_passes_the_token_every_hop() {
     let s = Sizes::tiny();
     assert_eq!(
@@ -83,10 +126,15 @@ fn reports_carry_the_documented_json_keys() {
         [
             "ping-pong",
             "fan-in",
+            "fan-in-actors",
             "ring",
             "spawn",
             "fan-out",
             "idle",
+            "latency-thread",
+            "latency-thread-busy",
+            "latency-actor",
+            "latency-actor-busy",
             "breaker",
             "stream",
             "fsync-append",
@@ -109,6 +157,12 @@ fn reports_carry_the_documented_json_keys() {
         match w.name {
             "spawn" => keys.push("bytes_per_actor"),
             "idle" => keys.push("cpu_fraction"),
+            n if n.starts_with("latency") => {
+                keys.extend(["p50_ns", "p99_ns", "p999_ns", "max_ns", "baseline_p50_ns"]);
+                if n.ends_with("busy") {
+                    keys.push("background_rate");
+                }
+            }
             _ => {}
         }
         for key in keys {

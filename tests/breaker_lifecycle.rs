@@ -24,7 +24,11 @@ fn a_guarded_operations_threads_exit_when_the_system_shuts_down() {
         .spawn(&system)
         .unwrap();
     assert_eq!(breaker.call(1, LIMIT), Ok(2));
-    assert_eq!(threads_named("breaker-op-"), 3);
+    // A thread takes its name once it runs (Linux names a thread from
+    // inside it), so wait for all three rather than count at once.
+    wait_until("the three operation threads run", || {
+        threads_named("breaker-op-") == 3
+    });
     system.shutdown().unwrap();
     wait_until("the operation threads exit", || {
         threads_named("breaker-op-") == 0

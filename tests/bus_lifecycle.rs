@@ -220,9 +220,11 @@ fn a_stopped_bus_hands_events_back() {
         matches!(err, SubscribeError::Ask(AskError::Closed)),
         "{err:?}"
     );
+    assert_eq!(err.to_string(), "event bus did not answer");
+    let cause = std::error::Error::source(&err).map(|e| e.to_string());
     assert_eq!(
-        err.to_string(),
-        "event bus did not answer: asked actor stopped before answering"
+        cause.as_deref(),
+        Some("asked actor stopped before answering")
     );
     assert_eq!(bus.stats(LIMIT), Err(AskError::Closed));
     system.shutdown().unwrap();

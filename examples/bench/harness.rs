@@ -32,6 +32,10 @@ pub struct Sizes {
     pub ping_pong: u64,
     /// Messages of fan-in, in all (split over the producers).
     pub fan_in: u64,
+    /// Messages of fan-in from producer actors, in all.
+    pub fan_in_actors: u64,
+    /// Recorded requests of each latency shape (after a warm-up).
+    pub latency: u64,
     /// Actors (and baseline threads) in the ring.
     pub ring_len: usize,
     /// Hops of the ring's token.
@@ -65,6 +69,8 @@ impl Sizes {
             reps: 5,
             ping_pong: 200_000,
             fan_in: 2_000_000,
+            fan_in_actors: 2_000_000,
+            latency: 50_000,
             ring_len: 503,
             ring_hops: 500_000,
             spawn_actors: 200_000,
@@ -86,6 +92,8 @@ impl Sizes {
             reps: 3,
             ping_pong: 50_000,
             fan_in: 500_000,
+            fan_in_actors: 500_000,
+            latency: 20_000,
             ring_hops: 100_000,
             spawn_actors: 50_000,
             spawn_threads: 1_000,
@@ -105,6 +113,8 @@ impl Sizes {
             reps: 1,
             ping_pong: 200,
             fan_in: 4_000,
+            fan_in_actors: 4_000,
+            latency: 200,
             ring_len: 503,
             ring_hops: 2_000,
             spawn_actors: 2_000,
@@ -126,6 +136,8 @@ impl Sizes {
         let s = |n: u64| ((n as f64 * factor) as u64).max(1);
         self.ping_pong = s(self.ping_pong);
         self.fan_in = s(self.fan_in);
+        self.fan_in_actors = s(self.fan_in_actors);
+        self.latency = s(self.latency);
         self.ring_hops = s(self.ring_hops);
         self.spawn_actors = s(self.spawn_actors as u64) as usize;
         self.spawn_threads = s(self.spawn_threads as u64) as usize;
@@ -155,6 +167,8 @@ pub struct Sample {
     /// Nanoseconds per item in each phase of the timed part, for `--verbose`
     /// (spawn: spawning, telling, receiving the replies).
     pub phase_ns: Option<[f64; 3]>,
+    /// The percentiles of the requests' latencies (latency only).
+    pub latency: Option<super::latency::Latency>,
 }
 
 /// The pool counters that tell how a run was scheduled.
@@ -202,6 +216,7 @@ impl Sample {
             cpu_fraction: None,
             pool: None,
             phase_ns: None,
+            latency: None,
         }
     }
 
@@ -308,6 +323,18 @@ impl Report {
         let steals = per_item(|p| p.steals);
         let parks = per_item(|p| p.parks);
         (steals.is_finite() && parks.is_finite()).then_some((steals, parks))
+    }
+
+    /// For the latency shapes, the median over the repetitions of each
+    /// percentile, and the largest maximum of all, of `samples`.
+    pub fn latency_of(samples: &[Sample]) -> Option<[f64; 4]> {
+        let lat: Vec<_> = samples.iter().filter_map(|s| s.latency).collect();
+        if lat.is_empty() {
+            return None;
+        }
+        let m = |f: fn(&super::latency::Latency) -> u64| median(lat.iter().map(|l| f(l) as f64));
+        let max = lat.iter().map(|l| l.max_ns).max().unwrap_or(0) as f64;
+        Some([m(|l| l.p50_ns), m(|l| l.p99_ns), m(|l| l.p999_ns), max])
     }
 }
 

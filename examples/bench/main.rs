@@ -44,6 +44,18 @@
 //! - **idle**: 1000 idle actors for 2 s: CPU seconds per wall second of the
 //!   whole process (utime + stime from `/proc/self/stat`); baseline: 1000
 //!   threads blocked on `recv`.
+//! - **fan-in-actors**: 4 producer actors each `Context::send` their share
+//!   of N messages, 64 per turn, to one counting actor with a mailbox of
+//!   1024; baseline: the fan-in baseline.
+//! - **latency-thread**, **latency-thread-busy**, **latency-actor**,
+//!   **latency-actor-busy**: one request at a time to an echo actor, from a
+//!   plain thread (`Addr::ask`) or from an actor (`Context::ask`), with the
+//!   pool otherwise idle or with 4 pairs of actors ping-ponging beside it;
+//!   N recorded after a warm-up. The JSON adds `p50_ns`, `p99_ns`,
+//!   `p999_ns` (medians over the repetitions), `max_ns` (the largest of all)
+//!   and, loaded, `background_rate` (round trips/s of the pairs). Baseline:
+//!   a thread asking another over two `bounded(1)` channels, beside 4 pairs
+//!   of threads ping-ponging when loaded.
 //! - **breaker**: N asks from a plain thread through a closed circuit breaker
 //!   actor to an echo actor; baseline: N direct asks of the same echo actor.
 //!
@@ -73,8 +85,10 @@ pub mod persist;
 pub mod stream;
 
 pub mod fan_in;
+pub mod fan_in_actors;
 pub mod fan_out;
 pub mod idle;
+pub mod latency;
 pub mod ping_pong;
 pub mod ring;
 pub mod spawn;
@@ -108,6 +122,21 @@ pub fn workloads() -> Vec<Workload> {
             baseline: |s| fan_in::baseline(s.fan_in),
             floor: None,
             note: |s| format!("{} msgs from {} threads", s.fan_in, fan_in::PRODUCERS),
+        },
+        Workload {
+            name: "fan-in-actors",
+            unit: "msgs/s",
+            playhouse: |s| fan_in_actors::playhouse(s.fan_in_actors),
+            baseline: |s| fan_in_actors::baseline(s.fan_in_actors),
+            floor: None,
+            note: |s| {
+                format!(
+                    "{} msgs from {} actors, {} per turn; baseline: {0} from {1} threads",
+                    s.fan_in_actors,
+                    fan_in_actors::PRODUCERS,
+                    fan_in_actors::BATCH
+                )
+            },
         },
         Workload {
             name: "ring",
@@ -154,6 +183,50 @@ pub fn workloads() -> Vec<Workload> {
                 format!(
                     "{} actors / threads idle for {:?}",
                     s.idle_actors, s.idle_for
+                )
+            },
+        },
+        Workload {
+            name: "latency-thread",
+            unit: "requests/s",
+            playhouse: |s| latency::playhouse(latency::Asker::Thread, false, s.latency),
+            baseline: |s| latency::baseline(false, s.latency),
+            floor: None,
+            note: |s| format!("{} asks from a thread, pool idle", s.latency),
+        },
+        Workload {
+            name: "latency-thread-busy",
+            unit: "requests/s",
+            playhouse: |s| latency::playhouse(latency::Asker::Thread, true, s.latency),
+            baseline: |s| latency::baseline(true, s.latency),
+            floor: None,
+            note: |s| {
+                format!(
+                    "{} asks from a thread beside {} ping-pong pairs",
+                    s.latency,
+                    latency::PAIRS
+                )
+            },
+        },
+        Workload {
+            name: "latency-actor",
+            unit: "requests/s",
+            playhouse: |s| latency::playhouse(latency::Asker::Actor, false, s.latency),
+            baseline: |s| latency::baseline(false, s.latency),
+            floor: None,
+            note: |s| format!("{} asks from an actor, pool idle", s.latency),
+        },
+        Workload {
+            name: "latency-actor-busy",
+            unit: "requests/s",
+            playhouse: |s| latency::playhouse(latency::Asker::Actor, true, s.latency),
+            baseline: |s| latency::baseline(true, s.latency),
+            floor: None,
+            note: |s| {
+                format!(
+                    "{} asks from an actor beside {} ping-pong pairs",
+                    s.latency,
+                    latency::PAIRS
                 )
             },
         },
@@ -308,6 +381,30 @@ impl Report {
                     .map_or("null".into(), json_number),
             );
         }
+        for (prefix, samples) in [("", &self.ours), ("baseline_", &self.theirs)] {
+            if let Some([p50, p99, p999, max]) = Report::latency_of(samples) {
+                let _ = write!(
+                    out,
+                    ",\"{prefix}p50_ns\":{},\"{prefix}p99_ns\":{},\"{prefix}p999_ns\":{},\"{prefix}max_ns\":{}",
+                    json_number(p50),
+                    json_number(p99),
+                    json_number(p999),
+                    json_number(max)
+                );
+            }
+            let background = median(
+                samples
+                    .iter()
+                    .filter_map(|s| s.latency.and_then(|l| l.background_rate)),
+            );
+            if background.is_finite() {
+                let _ = write!(
+                    out,
+                    ",\"{prefix}background_rate\":{}",
+                    json_number(background)
+                );
+            }
+        }
         if self.is_idle() {
             let _ = write!(
                 out,
@@ -368,6 +465,27 @@ pub fn table_row(r: &Report) -> String {
             bytes(r.baseline_bytes_per_thread())
         );
     }
+    if let Some([p50, p99, p999, max]) = Report::latency_of(&r.ours) {
+        let us = |ns: f64| ns / 1e3;
+        let _ = write!(
+            note,
+            "; p50 {:.1} us, p99 {:.1} us, p99.9 {:.1} us, max {:.1} us",
+            us(p50),
+            us(p99),
+            us(p999),
+            us(max)
+        );
+        if let Some([b50, b99, b999, bmax]) = Report::latency_of(&r.theirs) {
+            let _ = write!(
+                note,
+                " (baseline {:.1}, {:.1}, {:.1}, {:.1})",
+                us(b50),
+                us(b99),
+                us(b999),
+                us(bmax)
+            );
+        }
+    }
     if !r.floor.is_empty() {
         let _ = write!(
             note,
@@ -378,7 +496,7 @@ pub fn table_row(r: &Report) -> String {
         );
     }
     format!(
-        "{:<10} {:>12} {:>12} {:>7}  {:<15} {}",
+        "{:<19} {:>12} {:>12} {:>7}  {:<15} {}",
         r.workload.name, ours, theirs, ratio, r.workload.unit, note
     )
 }
@@ -386,7 +504,7 @@ pub fn table_row(r: &Report) -> String {
 /// The table's header line.
 pub fn table_header() -> String {
     format!(
-        "{:<10} {:>12} {:>12} {:>7}  {:<15} {}",
+        "{:<19} {:>12} {:>12} {:>7}  {:<15} {}",
         "workload", "playhouse", "baseline", "ratio", "unit", "sizes"
     )
 }

@@ -12,6 +12,36 @@ use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
 /// Per-actor counters, read with [`Addr::metrics`].
+///
+/// # Examples
+///
+/// ```
+/// # use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+/// # use std::time::Duration;
+/// /// Takes no messages: whatever is sent stays queued.
+/// struct Paused;
+/// impl Actor for Paused {
+///     type Msg = u32;
+///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+///         ctx.suspend();
+///         Ok(())
+///     }
+///     fn handle(&mut self, _: &mut Context<Self>, _: u32) -> Result<(), ActorError> { Ok(()) }
+/// }
+///
+/// let system = System::new();
+/// let paused = system.spawn_with(SpawnOptions::new().mailbox_capacity(4), || Paused)?;
+/// paused.tell(1)?;
+/// paused.tell(2)?;
+/// let metrics = paused.metrics();
+/// assert_eq!(metrics.mailbox_len, 2);
+/// assert_eq!(metrics.mailbox_capacity, 4);
+/// assert_eq!(metrics.messages_handled, 0);
+/// paused.stop();
+/// system.await_quiescent(Duration::from_secs(5))?;
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ActorMetrics {
@@ -37,6 +67,45 @@ pub struct ActorMetrics {
 /// messages in one call should watch for suspension and yield (see
 /// [`crate::Context::send_flow`]): each parked message is held until the
 /// target drains.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{Actor, ActorError, Context, Reply, System};
+/// use std::time::Duration;
+///
+/// enum Msg { Add(u64), Total(Reply<u64>) }
+/// struct Counter(u64);
+/// impl Actor for Counter {
+///     type Msg = Msg;
+///     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+///         match msg {
+///             Msg::Add(n) => self.0 += n,
+///             Msg::Total(reply) => { let _ = reply.send(self.0); }
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let system = System::new();
+/// let counter = system.spawn(|| Counter(0))?;
+/// let producers: Vec<_> = (0..4)
+///     .map(|_| {
+///         let counter = counter.clone(); // one reference count; same actor
+///         std::thread::spawn(move || {
+///             for _ in 0..100 {
+///                 counter.tell(Msg::Add(1)).unwrap();
+///             }
+///         })
+///     })
+///     .collect();
+/// for p in producers {
+///     p.join().unwrap();
+/// }
+/// assert_eq!(counter.ask(Msg::Total, Duration::from_secs(5))?, 400);
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Addr<A: Actor> {
     cell: Arc<Cell<A>>,
 }
@@ -65,6 +134,33 @@ impl<A: Actor> Addr<A> {
     /// down (to a sender outside the pool); [`SendError::WouldBlockWorker`] if
     /// the mailbox is full and the caller is a worker where no actor of this
     /// system runs. The message comes back in the error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let counter = system.spawn(|| Counter(0))?;
+    /// counter.tell(Msg::Add(2))?; // waits while the mailbox is full
+    /// counter.tell(Msg::Add(3))?;
+    /// assert_eq!(counter.ask(Msg::Total, t)?, 5);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn tell(&self, msg: A::Msg) -> Result<(), SendError<A::Msg>> {
         tell_with(&self.cell, msg, |m| m)
     }
@@ -73,6 +169,36 @@ impl<A: Actor> Addr<A> {
     ///
     /// # Errors
     /// [`TrySendError::Full`] or [`TrySendError::Closed`], with the message.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// /// Takes no messages: whatever is sent stays queued.
+    /// struct Paused;
+    /// impl Actor for Paused {
+    ///     type Msg = u32;
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         ctx.suspend();
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: u32) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    /// use playhouse::TrySendError;
+    ///
+    /// let system = System::new();
+    /// let paused = system.spawn_with(SpawnOptions::new().mailbox_capacity(1), || Paused)?;
+    /// paused.try_tell(1)?;
+    /// match paused.try_tell(2) {
+    ///     Err(TrySendError::Full(msg)) => assert_eq!(msg, 2), // the message comes back
+    ///     other => panic!("expected a full mailbox, got {other:?}"),
+    /// }
+    /// paused.stop();
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn try_tell(&self, msg: A::Msg) -> Result<(), TrySendError<A::Msg>> {
         try_tell_with(&self.cell, msg, |m| m)
     }
@@ -84,6 +210,34 @@ impl<A: Actor> Addr<A> {
     /// # Errors
     /// [`SendTimeoutError::Timeout`], [`SendTimeoutError::Closed`] or
     /// [`SendTimeoutError::WouldBlockWorker`], with the message.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// /// Takes no messages: whatever is sent stays queued.
+    /// struct Paused;
+    /// impl Actor for Paused {
+    ///     type Msg = u32;
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         ctx.suspend();
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: u32) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    /// use playhouse::SendTimeoutError;
+    ///
+    /// let system = System::new();
+    /// let paused = system.spawn_with(SpawnOptions::new().mailbox_capacity(1), || Paused)?;
+    /// paused.tell_timeout(1, Duration::from_millis(10))?;
+    /// let err = paused.tell_timeout(2, Duration::from_millis(10)).unwrap_err();
+    /// assert_eq!(err, SendTimeoutError::Timeout(2));
+    /// paused.stop();
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn tell_timeout(
         &self,
         msg: A::Msg,
@@ -101,6 +255,34 @@ impl<A: Actor> Addr<A> {
     /// [`AskError::Timeout`], [`AskError::Closed`], [`AskError::ReplyDropped`],
     /// or [`AskError::WouldBlockWorker`] when called on a pool worker (inside an
     /// actor use [`crate::Context::ask`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let counter = system.spawn(|| Counter(40))?;
+    /// counter.tell(Msg::Add(2))?;
+    /// // `Msg::Total` builds the request around the reply handle.
+    /// let total = counter.ask(Msg::Total, Duration::from_secs(5))?;
+    /// assert_eq!(total, 42);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn ask<R: Send + 'static>(
         &self,
         make: impl FnOnce(Reply<R>) -> A::Msg,
@@ -155,6 +337,34 @@ impl<A: Actor> Addr<A> {
     }
 
     /// Whether the actor is still running (it has not stopped for good).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let counter = system.spawn(|| Counter(0))?;
+    /// assert!(counter.is_alive());
+    /// counter.stop();
+    /// system.await_quiescent(t)?;
+    /// assert!(!counter.is_alive());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_alive(&self) -> bool {
         self.cell.alive()
     }
@@ -163,6 +373,36 @@ impl<A: Actor> Addr<A> {
     /// mailbox cannot hold it up: the actor stops after its current message, its
     /// children stop first, queued messages go to dead letters, and blocked
     /// senders get theirs back as `Closed`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// use playhouse::SendError;
+    ///
+    /// let system = System::new();
+    /// let counter = system.spawn(|| Counter(0))?;
+    /// counter.stop();
+    /// system.await_quiescent(t)?;
+    /// // A stopped actor takes nothing more: the message comes back.
+    /// assert!(matches!(counter.tell(Msg::Add(1)), Err(SendError::Closed(Msg::Add(1)))));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stop(&self) {
         let _ = self
             .cell
@@ -172,22 +412,135 @@ impl<A: Actor> Addr<A> {
     }
 
     /// The actor's name, if it was given one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let named = system.spawn_with(SpawnOptions::new().name("totals"), || Counter(0))?;
+    /// let anonymous = system.spawn(|| Counter(0))?;
+    /// assert_eq!(named.name(), Some("totals"));
+    /// assert_eq!(anonymous.name(), None);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn name(&self) -> Option<&str> {
         self.cell.name()
     }
 
     /// The actor's id, unique within its system.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let a = system.spawn(|| Counter(0))?;
+    /// let b = system.spawn(|| Counter(0))?;
+    /// assert_ne!(a.id(), b.id());
+    /// assert_eq!(a.clone().id(), a.id()); // a clone addresses the same actor
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn id(&self) -> u64 {
         self.cell.id
     }
 
     /// The running actor registered under `name` in this actor's system, if
     /// it is of type `B` (as [`crate::System::lookup`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let totals = system.spawn_with(SpawnOptions::new().name("totals"), || Counter(0))?;
+    /// let other = system.spawn(|| Counter(0))?;
+    /// // Any address reaches the named actors of its system.
+    /// assert_eq!(other.lookup::<Counter>("totals"), Some(totals));
+    /// assert!(other.lookup::<Counter>("nobody").is_none());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn lookup<B: Actor>(&self, name: &str) -> Option<Addr<B>> {
         Addr::registered(&self.cell.shared, name)
     }
 
     /// The actor's counters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let counter = system.spawn_with(SpawnOptions::new().mailbox_capacity(8), || Counter(0))?;
+    /// counter.tell(Msg::Add(1))?;
+    /// counter.tell(Msg::Add(2))?;
+    /// system.await_quiescent(t)?;
+    /// let metrics = counter.metrics();
+    /// assert_eq!(metrics.mailbox_capacity, 8);
+    /// assert_eq!(metrics.mailbox_len, 0);
+    /// assert_eq!(metrics.messages_handled, 2);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn metrics(&self) -> ActorMetrics {
         ActorMetrics {
             mailbox_len: self.cell.mailbox.len(),
@@ -198,6 +551,41 @@ impl<A: Actor> Addr<A> {
 
     /// A type-erased address for messages of type `M`, which are converted into
     /// this actor's messages with `From`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// use playhouse::Recipient;
+    ///
+    /// impl From<u64> for Msg {
+    ///     fn from(n: u64) -> Msg { Msg::Add(n) }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let counter = system.spawn(|| Counter(0))?;
+    /// let adds: Recipient<u64> = counter.recipient(); // the actor's type is gone
+    /// for n in [1, 2, 3] {
+    ///     adds.tell(n)?;
+    /// }
+    /// assert_eq!(counter.ask(Msg::Total, t)?, 6);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn recipient<M>(&self) -> Recipient<M>
     where
         M: Send + 'static,
@@ -560,6 +948,58 @@ where
 /// Made from an [`Addr`] with [`Addr::recipient`] or [`Addr::recipient_with`],
 /// so patterns (buses, stream stages) can be wired without knowing actor types.
 /// Sending behaves exactly as through the [`Addr`] it was made from.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{Actor, ActorError, Context, Recipient, Reply, System};
+/// use std::time::Duration;
+///
+/// enum Stat { Sample(u64), Get(Reply<u64>) }
+/// impl From<u64> for Stat {
+///     fn from(n: u64) -> Stat { Stat::Sample(n) }
+/// }
+///
+/// struct Sum(u64);
+/// impl Actor for Sum {
+///     type Msg = Stat;
+///     fn handle(&mut self, _: &mut Context<Self>, msg: Stat) -> Result<(), ActorError> {
+///         match msg {
+///             Stat::Sample(n) => self.0 += n,
+///             Stat::Get(r) => { let _ = r.send(self.0); }
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// struct Max(u64);
+/// impl Actor for Max {
+///     type Msg = Stat;
+///     fn handle(&mut self, _: &mut Context<Self>, msg: Stat) -> Result<(), ActorError> {
+///         match msg {
+///             Stat::Sample(n) => self.0 = self.0.max(n),
+///             Stat::Get(r) => { let _ = r.send(self.0); }
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let system = System::new();
+/// let sum = system.spawn(|| Sum(0))?;
+/// let max = system.spawn(|| Max(0))?;
+/// // Two actor types behind one address type.
+/// let sinks: Vec<Recipient<u64>> = vec![sum.recipient(), max.recipient()];
+/// for n in [3, 9, 4] {
+///     for sink in &sinks {
+///         sink.tell(n)?;
+///     }
+/// }
+/// let t = Duration::from_secs(5);
+/// assert_eq!(sum.ask(Stat::Get, t)?, 16);
+/// assert_eq!(max.ask(Stat::Get, t)?, 9);
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Recipient<M: Send + 'static> {
     inner: Arc<dyn RecipientOps<M>>,
 }
@@ -569,6 +1009,33 @@ impl<M: Send + 'static> Recipient<M> {
     ///
     /// # Errors
     /// As [`Addr::tell`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let counter = system.spawn(|| Counter(0))?;
+    /// let adds = counter.recipient_with(Msg::Add);
+    /// adds.tell(5)?;
+    /// assert_eq!(counter.ask(Msg::Total, t)?, 5);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn tell(&self, msg: M) -> Result<(), SendError<M>> {
         self.inner.tell(msg)
     }
@@ -577,6 +1044,38 @@ impl<M: Send + 'static> Recipient<M> {
     ///
     /// # Errors
     /// As [`Addr::try_tell`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// use playhouse::TrySendError;
+    ///
+    /// let system = System::new();
+    /// let counter = system.spawn(|| Counter(0))?;
+    /// let adds = counter.recipient_with(Msg::Add);
+    /// adds.try_tell(5)?;
+    /// assert_eq!(counter.ask(Msg::Total, t)?, 5);
+    /// counter.stop();
+    /// system.await_quiescent(t)?;
+    /// assert_eq!(adds.try_tell(1), Err(TrySendError::Closed(1)));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn try_tell(&self, msg: M) -> Result<(), TrySendError<M>> {
         self.inner.try_tell(msg)
     }
@@ -585,21 +1084,131 @@ impl<M: Send + 'static> Recipient<M> {
     ///
     /// # Errors
     /// As [`Addr::tell_timeout`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let counter = system.spawn(|| Counter(0))?;
+    /// let adds = counter.recipient_with(Msg::Add);
+    /// adds.tell_timeout(5, Duration::from_secs(1))?;
+    /// assert_eq!(counter.ask(Msg::Total, t)?, 5);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn tell_timeout(&self, msg: M, timeout: Duration) -> Result<(), SendTimeoutError<M>> {
         self.inner.tell_timeout(msg, timeout)
     }
 
     /// Whether the actor behind it is still running.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let counter = system.spawn(|| Counter(0))?;
+    /// let adds = counter.recipient_with(Msg::Add);
+    /// assert!(adds.is_alive());
+    /// counter.stop();
+    /// system.await_quiescent(t)?;
+    /// assert!(!adds.is_alive());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_alive(&self) -> bool {
         self.inner.is_alive()
     }
 
     /// Asks the actor behind it to stop (as [`Addr::stop`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let counter = system.spawn(|| Counter(0))?;
+    /// let adds = counter.recipient_with(Msg::Add);
+    /// adds.stop();
+    /// system.await_quiescent(t)?;
+    /// assert!(!counter.is_alive());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stop(&self) {
         self.inner.stop();
     }
 
     /// The id of the actor behind it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let counter = system.spawn(|| Counter(0))?;
+    /// let adds = counter.recipient_with(Msg::Add);
+    /// assert_eq!(adds.id(), counter.id());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn id(&self) -> u64 {
         self.inner.id()
     }
@@ -625,6 +1234,50 @@ mod sealed {
 
 /// Something an actor can send to with [`crate::Context::send`] and
 /// [`crate::Context::ask`]: an [`Addr`] or a [`Recipient`]. Sealed.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{Actor, ActorError, Context, Recipient, Reply, System, Target};
+/// use std::time::Duration;
+///
+/// /// Sends `n` to an `Addr` or a `Recipient` from a handler, never blocking its worker.
+/// fn relay<A: Actor, T: Target<u64>>(ctx: &mut Context<A>, to: &T, n: u64) -> Result<(), ActorError> {
+///     ctx.send(to, n)?;
+///     Ok(())
+/// }
+///
+/// struct Doubler(Recipient<u64>);
+/// impl Actor for Doubler {
+///     type Msg = u64;
+///     fn handle(&mut self, ctx: &mut Context<Self>, n: u64) -> Result<(), ActorError> {
+///         relay(ctx, &self.0, n * 2)
+///     }
+/// }
+///
+/// enum Stat { Add(u64), Get(Reply<u64>) }
+/// struct Sum(u64);
+/// impl Actor for Sum {
+///     type Msg = Stat;
+///     fn handle(&mut self, _: &mut Context<Self>, msg: Stat) -> Result<(), ActorError> {
+///         match msg {
+///             Stat::Add(n) => self.0 += n,
+///             Stat::Get(r) => { let _ = r.send(self.0); }
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let system = System::new();
+/// let sum = system.spawn(|| Sum(0))?;
+/// let out = sum.recipient_with(Stat::Add);
+/// let doubler = system.spawn(move || Doubler(out.clone()))?;
+/// doubler.tell(21)?;
+/// system.await_quiescent(Duration::from_secs(5))?;
+/// assert_eq!(sum.ask(Stat::Get, Duration::from_secs(5))?, 42);
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[allow(private_interfaces)]
 pub trait Target<M>: sealed::Sealed<M> {
     #[doc(hidden)]

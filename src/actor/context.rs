@@ -192,6 +192,46 @@ impl<A: Actor> Default for CtxState<A> {
 }
 
 /// Whether an actor may go on producing, from [`Context::send_flow`].
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{Actor, ActorError, Addr, Context, Flow, SpawnOptions, System};
+/// use std::time::Duration;
+///
+/// struct Sink;
+/// impl Actor for Sink {
+///     type Msg = u32;
+///     fn handle(&mut self, _: &mut Context<Self>, _: u32) -> Result<(), ActorError> { Ok(()) }
+/// }
+///
+/// /// Sends `0..100`, stopping whenever the sink is full and going on later.
+/// struct Producer { sink: Addr<Sink>, next: u32, yields: u32 }
+/// impl Actor for Producer {
+///     type Msg = ();
+///     fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+///         while self.next < 100 {
+///             let flow = ctx.send_flow(&self.sink, self.next)?;
+///             self.next += 1;
+///             if flow == Flow::Suspended {
+///                 self.yields += 1;
+///                 ctx.send(&ctx.addr(), ())?; // resumes once the sink has drained
+///                 break;
+///             }
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let system = System::new();
+/// let sink = system.spawn_with(SpawnOptions::new().mailbox_capacity(4), || Sink)?;
+/// let producer = system.spawn(move || Producer { sink: sink.clone(), next: 0, yields: 0 })?;
+/// producer.tell(())?;
+/// system.await_quiescent(Duration::from_secs(5))?;
+/// assert!(system.metrics().messages_handled >= 101); // 100 numbers and the producer's turns
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[must_use]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flow {
@@ -206,6 +246,43 @@ pub enum Flow {
 /// What a running actor can do besides changing its own state: send without
 /// blocking its worker, ask with a continuation, schedule messages to itself,
 /// spawn children, and stop.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{Actor, ActorError, Context, Reply, System};
+/// use std::time::Duration;
+///
+/// enum Msg { Countdown(u32), Ticks(Reply<u32>) }
+///
+/// /// Counts down by sending itself the next step.
+/// struct Countdown { ticks: u32 }
+/// impl Actor for Countdown {
+///     type Msg = Msg;
+///     fn handle(&mut self, ctx: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+///         match msg {
+///             Msg::Countdown(0) => {}
+///             Msg::Countdown(n) => {
+///                 self.ticks += 1;
+///                 let me = ctx.addr();
+///                 if ctx.send(&me, Msg::Countdown(n - 1)).is_err() {
+///                     ctx.stop(); // only when stopping
+///                 }
+///             }
+///             Msg::Ticks(r) => { let _ = r.send(self.ticks); }
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let system = System::new();
+/// let countdown = system.spawn(|| Countdown { ticks: 0 })?;
+/// countdown.tell(Msg::Countdown(5))?;
+/// system.await_quiescent(Duration::from_secs(5))?;
+/// assert_eq!(countdown.ask(Msg::Ticks, Duration::from_secs(5))?, 5);
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Context<A: Actor> {
     /// The running actor's cell, borrowed from the turn without a reference
     /// count of its own (see [`Context::borrowing`]): never dropped.
@@ -220,6 +297,29 @@ impl<A: Actor> Context<A> {
     /// Whether this actor was spawned [`SpawnOptions::supervised`]: its
     /// exits go to its parent, which may restart it (only such an actor ever
     /// needs what it keeps across restarts).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Probe;
+    /// impl Actor for Probe {
+    ///     type Msg = Reply<bool>;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, reply: Reply<bool>) -> Result<(), ActorError> {
+    ///         let _ = reply.send(ctx.is_supervised());
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let top = system.spawn(|| Probe)?;
+    /// // No supervisor restarts a top-level actor.
+    /// assert!(!top.ask(|r| r, Duration::from_secs(5))?);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_supervised(&self) -> bool {
         self.cell.supervised
     }
@@ -294,6 +394,38 @@ impl<A: Actor> Context<A> {
 
     /// The value of type `T` this actor keeps across restarts, if it made one
     /// (see [`Context::kept_mut`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// #[derive(Default)]
+    /// struct Seen(u32);
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {
+    ///     type Msg = Option<Reply<u32>>;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, msg: Option<Reply<u32>>) -> Result<(), ActorError> {
+    ///         match msg {
+    ///             None => ctx.kept_mut::<Seen>().0 += 1,
+    ///             Some(r) => { let _ = r.send(ctx.kept::<Seen>().map_or(0, |s| s.0)); }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let worker = system.spawn(|| Worker)?;
+    /// let t = Duration::from_secs(5);
+    /// assert_eq!(worker.ask(Some, t)?, 0); // nothing kept yet
+    /// worker.tell(None)?;
+    /// worker.tell(None)?;
+    /// assert_eq!(worker.ask(Some, t)?, 2);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn kept<T: Send + 'static>(&self) -> Option<&T> {
         self.st
             .rel
@@ -357,6 +489,61 @@ impl<A: Actor> Context<A> {
     /// spawned with. It keeps its mailbox and address. Returns whether `id`
     /// is a supervised child of this actor that has not stopped for good; a
     /// child that is not waiting for a start ignores it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, ChildEvent, Context, Reply, SpawnOptions, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Flaky;
+    /// impl Actor for Flaky {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+    ///         Err("flaky".into())
+    ///     }
+    /// }
+    ///
+    /// /// Restarts its child twice, then stops it for good.
+    /// struct Parent { restarts: u32 }
+    /// impl Actor for Parent {
+    ///     type Msg = Reply<u32>;
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         ctx.spawn_with(SpawnOptions::new().name("flaky").supervised(), || Flaky)?;
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, r: Reply<u32>) -> Result<(), ActorError> {
+    ///         let _ = r.send(self.restarts);
+    ///         Ok(())
+    ///     }
+    ///     fn on_child(&mut self, ctx: &mut Context<Self>, event: ChildEvent) -> Result<(), ActorError> {
+    ///         if let ChildEvent::Exited { id, .. } = event {
+    ///             if self.restarts < 2 {
+    ///                 self.restarts += 1;
+    ///                 assert!(ctx.restart_child(id));
+    ///             } else {
+    ///                 ctx.stop_child(id);
+    ///             }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let parent = system.spawn(|| Parent { restarts: 0 })?;
+    /// system.await_quiescent(t)?;
+    /// let flaky = system.lookup::<Flaky>("flaky").expect("spawned by its parent");
+    /// for _ in 0..3 {
+    ///     flaky.tell(())?; // each fails; the messages wait while it restarts
+    /// }
+    /// system.await_quiescent(t)?;
+    /// assert_eq!(parent.ask(|r| r, t)?, 2);
+    /// assert_eq!(system.metrics().restarts, 2);
+    /// assert!(!flaky.is_alive());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn restart_child(&mut self, id: u64) -> bool {
         self.command_supervised(id, Command::Start)
     }
@@ -368,6 +555,48 @@ impl<A: Actor> Context<A> {
     /// [`Context::stop_child`], as after a failure. Returns whether `id` is a
     /// supervised child of this actor that has not stopped for good (only
     /// such a child can be halted).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, ChildEvent, Context, ExitReason, SpawnOptions, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Child;
+    /// impl Actor for Child {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    ///
+    /// /// Halts its child on request and starts a fresh instance of it.
+    /// struct Parent { child: u64 }
+    /// impl Actor for Parent {
+    ///     type Msg = ();
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         self.child = ctx.spawn_with(SpawnOptions::new().supervised(), || Child)?.id();
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+    ///         ctx.halt_child(self.child);
+    ///         Ok(())
+    ///     }
+    ///     fn on_child(&mut self, ctx: &mut Context<Self>, event: ChildEvent) -> Result<(), ActorError> {
+    ///         if let ChildEvent::Exited { id, reason: ExitReason::Shutdown } = event {
+    ///             ctx.restart_child(id);
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let parent = system.spawn(|| Parent { child: 0 })?;
+    /// parent.tell(())?;
+    /// system.await_quiescent(t)?;
+    /// assert_eq!(system.metrics().restarts, 1);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn halt_child(&mut self, id: u64) -> bool {
         self.command_supervised(id, Command::Halt)
     }
@@ -377,6 +606,46 @@ impl<A: Actor> Context<A> {
     /// [`crate::ChildEvent::Stopped`]. A child waiting after an exit stops
     /// with that exit as its reason. Returns whether `id` is a child of this
     /// actor that has not stopped for good.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Addr, Context, SpawnOptions, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    ///
+    /// struct Parent { worker: Option<Addr<Worker>> }
+    /// impl Actor for Parent {
+    ///     type Msg = ();
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         self.worker = Some(ctx.spawn_with(SpawnOptions::new().name("worker"), || Worker)?);
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+    ///         if let Some(worker) = self.worker.take() {
+    ///             ctx.stop_child(worker.id());
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let parent = system.spawn(|| Parent { worker: None })?;
+    /// system.await_quiescent(t)?;
+    /// let worker = system.lookup::<Worker>("worker").expect("spawned by its parent");
+    /// parent.tell(())?;
+    /// system.await_quiescent(t)?;
+    /// assert!(!worker.is_alive());
+    /// assert!(parent.is_alive());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stop_child(&mut self, id: u64) -> bool {
         self.command_child(id, Command::Stop(StopReason::Decided))
     }
@@ -435,16 +704,82 @@ impl<A: Actor> Context<A> {
     }
 
     /// This actor's own address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Addr, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Me;
+    /// impl Actor for Me {
+    ///     type Msg = Reply<Addr<Me>>;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, reply: Reply<Addr<Me>>) -> Result<(), ActorError> {
+    ///         let _ = reply.send(ctx.addr());
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let me = system.spawn(|| Me)?;
+    /// assert_eq!(me.ask(|r| r, Duration::from_secs(5))?, me);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn addr(&self) -> Addr<A> {
         Addr::from_cell(Arc::clone(&self.cell))
     }
 
     /// This actor's name, if it was given one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Named;
+    /// impl Actor for Named {
+    ///     type Msg = Reply<Option<String>>;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, reply: Self::Msg) -> Result<(), ActorError> {
+    ///         let _ = reply.send(ctx.name().map(String::from));
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let db = system.spawn_with(SpawnOptions::new().name("db"), || Named)?;
+    /// assert_eq!(db.ask(|r| r, Duration::from_secs(5))?.as_deref(), Some("db"));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn name(&self) -> Option<&str> {
         self.cell.name()
     }
 
     /// This actor's id, unique within its system.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Who;
+    /// impl Actor for Who {
+    ///     type Msg = Reply<u64>;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, reply: Reply<u64>) -> Result<(), ActorError> {
+    ///         let _ = reply.send(ctx.id());
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let who = system.spawn(|| Who)?;
+    /// assert_eq!(who.ask(|r| r, Duration::from_secs(5))?, who.id());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn id(&self) -> u64 {
         self.cell.id
     }
@@ -485,6 +820,31 @@ impl<A: Actor> Context<A> {
 
     /// Stops this actor once the current message is handled: its children stop
     /// first, queued messages go to dead letters, then `stopped` runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, System};
+    /// use std::time::Duration;
+    ///
+    /// /// Handles one message, then stops.
+    /// struct Once;
+    /// impl Actor for Once {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+    ///         ctx.stop();
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let once = system.spawn(|| Once)?;
+    /// once.tell(())?;
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// assert!(!once.is_alive());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stop(&mut self) {
         self.st.stop_requested = true;
     }
@@ -493,6 +853,49 @@ impl<A: Actor> Context<A> {
     /// full mailbox (see [`Context::send`]), or it called [`Context::suspend`].
     /// A suspended actor takes no user messages; they wait in its mailbox, so
     /// its senders feel backpressure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// /// Takes no messages: whatever is sent stays queued.
+    /// struct Paused;
+    /// impl Actor for Paused {
+    ///     type Msg = u32;
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         ctx.suspend();
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: u32) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    /// use playhouse::Addr;
+    /// use std::sync::mpsc;
+    ///
+    /// /// Sends two numbers to a target that holds one, and reports whether it is suspended.
+    /// struct Producer { to: Addr<Paused>, report: mpsc::Sender<bool> }
+    /// impl Actor for Producer {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+    ///         ctx.send(&self.to, 1)?;
+    ///         ctx.send(&self.to, 2)?; // parked: the mailbox is full
+    ///         let _ = self.report.send(ctx.is_suspended());
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let paused = system.spawn_with(SpawnOptions::new().mailbox_capacity(1), || Paused)?;
+    /// let (report, suspended) = mpsc::channel();
+    /// let to = paused.clone();
+    /// let producer = system.spawn(move || Producer { to: to.clone(), report: report.clone() })?;
+    /// producer.tell(())?;
+    /// assert!(suspended.recv()?);
+    /// paused.stop();
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_suspended(&self) -> bool {
         self.st.parked_sends > 0 || self.st.suspended
     }
@@ -501,6 +904,45 @@ impl<A: Actor> Context<A> {
     /// letter: counted in [`crate::SystemMetrics::dead_letters`], logged at
     /// debug, and passed to the system's dead-letter hook. For patterns that
     /// shed load by policy; the message itself is the caller's to drop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, DeadLetterReason, Recipient, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Sink;
+    /// impl Actor for Sink {
+    ///     type Msg = u32;
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: u32) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    ///
+    /// /// Forwards the first two numbers and sheds the rest.
+    /// struct Limiter { out: Recipient<u32>, sent: u32 }
+    /// impl Actor for Limiter {
+    ///     type Msg = u32;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, n: u32) -> Result<(), ActorError> {
+    ///         if self.sent < 2 {
+    ///             self.sent += 1;
+    ///             ctx.send(&self.out, n)?;
+    ///         } else {
+    ///             ctx.dead_letter::<u32, _>(&self.out, DeadLetterReason::Shed);
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let sink = system.spawn(|| Sink)?.recipient();
+    /// let limiter = system.spawn(move || Limiter { out: sink.clone(), sent: 0 })?;
+    /// for n in 0..3 {
+    ///     limiter.tell(n)?;
+    /// }
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// assert_eq!(system.metrics().dead_letters, 1);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn dead_letter<M: 'static, T: Target<M>>(&self, to: &T, reason: DeadLetterReason) {
         self.cell
             .shared
@@ -514,11 +956,95 @@ impl<A: Actor> Context<A> {
     /// worker: suspend, then retry from a `run_after` continuation. The
     /// suspension ends with the instance: a restarted instance starts taking
     /// messages.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// enum Msg { Pause, Work, Done(Reply<u32>) }
+    ///
+    /// /// Pauses on request and resumes from a continuation.
+    /// struct Worker { done: u32 }
+    /// impl Actor for Worker {
+    ///     type Msg = Msg;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    ///         match msg {
+    ///             Msg::Pause => {
+    ///                 ctx.suspend(); // user messages wait in the mailbox from now on
+    ///                 ctx.run_after(Duration::ZERO, |_, ctx| {
+    ///                     ctx.resume();
+    ///                     Ok(())
+    ///                 });
+    ///             }
+    ///             Msg::Work => self.done += 1,
+    ///             Msg::Done(r) => { let _ = r.send(self.done); }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let worker = system.spawn(|| Worker { done: 0 })?;
+    /// worker.tell(Msg::Pause)?;
+    /// worker.tell(Msg::Work)?;
+    /// // Handled after the continuation has resumed the worker.
+    /// assert_eq!(worker.ask(Msg::Done, Duration::from_secs(5))?, 1);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn suspend(&mut self) {
         self.st.suspended = true;
     }
 
     /// Takes user messages again after [`Context::suspend`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// enum Msg { Wait, Count(Reply<u32>) }
+    ///
+    /// /// Waits for an outside resource by retrying from continuations,
+    /// /// suspended meanwhile so its senders feel backpressure.
+    /// struct Poller { tries: u32 }
+    /// impl Poller {
+    ///     fn retry(&mut self, ctx: &mut Context<Self>) {
+    ///         self.tries += 1;
+    ///         if self.tries < 3 {
+    ///             ctx.run_after(Duration::ZERO, |me: &mut Poller, ctx| {
+    ///                 me.retry(ctx);
+    ///                 Ok(())
+    ///             });
+    ///         } else {
+    ///             ctx.resume(); // the resource is ready: take messages again
+    ///         }
+    ///     }
+    /// }
+    /// impl Actor for Poller {
+    ///     type Msg = Msg;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    ///         match msg {
+    ///             Msg::Wait => {
+    ///                 ctx.suspend();
+    ///                 self.retry(ctx);
+    ///             }
+    ///             Msg::Count(r) => { let _ = r.send(self.tries); }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let poller = system.spawn(|| Poller { tries: 0 })?;
+    /// poller.tell(Msg::Wait)?;
+    /// assert_eq!(poller.ask(Msg::Count, Duration::from_secs(5))?, 3);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn resume(&mut self) {
         self.st.suspended = false;
     }
@@ -526,6 +1052,47 @@ impl<A: Actor> Context<A> {
     /// Runs `k` on this actor, with its state, after `delay`. It travels in
     /// the control lane, so it runs even while the actor is suspended or its
     /// mailbox is full. Dropped if the actor stops (or is restarted) first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::ManualClock;
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// enum Msg { Later(u32), Value(Reply<u32>) }
+    ///
+    /// struct Deferred(u32);
+    /// impl Actor for Deferred {
+    ///     type Msg = Msg;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    ///         match msg {
+    ///             // The continuation gets the actor's state when it runs.
+    ///             Msg::Later(n) => {
+    ///                 ctx.run_after(Duration::from_secs(1), move |me: &mut Deferred, _| {
+    ///                     me.0 = n;
+    ///                     Ok(())
+    ///                 });
+    ///             }
+    ///             Msg::Value(r) => { let _ = r.send(self.0); }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let t = Duration::from_secs(5);
+    /// let clock = ManualClock::new();
+    /// let system = System::builder().clock(clock.clone()).build()?;
+    /// let deferred = system.spawn(|| Deferred(0))?;
+    /// deferred.tell(Msg::Later(7))?;
+    /// system.await_quiescent(t)?;
+    /// assert_eq!(deferred.ask(Msg::Value, t)?, 0); // not yet
+    /// clock.advance(Duration::from_secs(1));
+    /// system.await_quiescent(t)?;
+    /// assert_eq!(deferred.ask(Msg::Value, t)?, 7);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn run_after(
         &mut self,
         delay: Duration,
@@ -553,6 +1120,48 @@ impl<A: Actor> Context<A> {
     ///
     /// # Errors
     /// [`SendError::Closed`] with the message if the target has stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Recipient, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// /// Forwards each word in upper case; never blocks its worker, however full the target.
+    /// struct Shout(Recipient<String>);
+    /// impl Actor for Shout {
+    ///     type Msg = String;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, word: String) -> Result<(), ActorError> {
+    ///         ctx.send(&self.0, word.to_uppercase())?;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// enum Msg { Word(String), Words(Reply<Vec<String>>) }
+    /// struct Collect(Vec<String>);
+    /// impl Actor for Collect {
+    ///     type Msg = Msg;
+    ///     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    ///         match msg {
+    ///             Msg::Word(w) => self.0.push(w),
+    ///             Msg::Words(r) => { let _ = r.send(self.0.clone()); }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let collect = system.spawn(|| Collect(Vec::new()))?;
+    /// let out = collect.recipient_with(Msg::Word);
+    /// let shout = system.spawn(move || Shout(out.clone()))?;
+    /// for w in ["a", "b", "c"] {
+    ///     shout.tell(w.to_string())?;
+    /// }
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// assert_eq!(collect.ask(Msg::Words, Duration::from_secs(5))?, ["A", "B", "C"]); // order kept
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn send<M, T: Target<M>>(&mut self, to: &T, msg: M) -> Result<(), SendError<M>> {
         // Borrows only the cell: the Arc is cloned only if the send parks.
         let cell: &Arc<Cell<A>> = &self.cell;
@@ -730,6 +1339,41 @@ impl<A: Actor> Context<A> {
 
     /// Sends `msg` to this actor after `delay`. If the mailbox is full then, the
     /// message goes to dead letters (the timer never waits).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::ManualClock;
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// enum Msg { Arm, Ring, Rang(Reply<bool>) }
+    /// struct Alarm(bool);
+    /// impl Actor for Alarm {
+    ///     type Msg = Msg;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    ///         match msg {
+    ///             Msg::Arm => { ctx.schedule_once(Duration::from_secs(60), Msg::Ring); }
+    ///             Msg::Ring => self.0 = true,
+    ///             Msg::Rang(r) => { let _ = r.send(self.0); }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let t = Duration::from_secs(5);
+    /// let clock = ManualClock::new(); // time moves only when the test says so
+    /// let system = System::builder().clock(clock.clone()).build()?;
+    /// let alarm = system.spawn(|| Alarm(false))?;
+    /// alarm.tell(Msg::Arm)?;
+    /// system.await_quiescent(t)?;
+    /// assert!(!alarm.ask(Msg::Rang, t)?);
+    /// clock.advance(Duration::from_secs(60));
+    /// system.await_quiescent(t)?;
+    /// assert!(alarm.ask(Msg::Rang, t)?);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn schedule_once(&mut self, delay: Duration, msg: A::Msg) -> TimerHandle {
         let cell = Arc::clone(&self.cell);
         self.cell
@@ -746,6 +1390,44 @@ impl<A: Actor> Context<A> {
     ///
     /// # Errors
     /// A zero `period` ([`BuildError`] naming `"period"`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::testkit::ManualClock;
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// enum Msg { Tick, Ticks(Reply<u32>) }
+    /// struct Heartbeat(u32);
+    /// impl Actor for Heartbeat {
+    ///     type Msg = Msg;
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         ctx.schedule_every(Duration::from_secs(1), || Msg::Tick)?;
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    ///         match msg {
+    ///             Msg::Tick => self.0 += 1,
+    ///             Msg::Ticks(r) => { let _ = r.send(self.0); }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let t = Duration::from_secs(5);
+    /// let clock = ManualClock::new();
+    /// let system = System::builder().clock(clock.clone()).build()?;
+    /// let heartbeat = system.spawn(|| Heartbeat(0))?;
+    /// system.await_quiescent(t)?;
+    /// for _ in 0..3 {
+    ///     clock.advance(Duration::from_secs(1));
+    ///     system.await_quiescent(t)?;
+    /// }
+    /// assert_eq!(heartbeat.ask(Msg::Ticks, t)?, 3);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn schedule_every(
         &mut self,
         period: Duration,
@@ -828,6 +1510,47 @@ impl<A: Actor> Context<A> {
 
     /// Watches an actor, turning the [`Terminated`] notice into a message with
     /// `map` (see [`Context::watch`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Addr, Context, ExitReason, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+    ///         Err("disk full".into())
+    ///     }
+    /// }
+    ///
+    /// enum Msg { Watch(Addr<Worker>), Down(ExitReason), Seen(Reply<Option<ExitReason>>) }
+    /// struct Monitor(Option<ExitReason>);
+    /// impl Actor for Monitor {
+    ///     type Msg = Msg;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    ///         match msg {
+    ///             Msg::Watch(w) => ctx.watch_with(&w, |t| Msg::Down(t.reason)),
+    ///             Msg::Down(reason) => self.0 = Some(reason),
+    ///             Msg::Seen(r) => { let _ = r.send(self.0.clone()); }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let worker = system.spawn(|| Worker)?;
+    /// let monitor = system.spawn(|| Monitor(None))?;
+    /// monitor.tell(Msg::Watch(worker.clone()))?;
+    /// worker.tell(())?;
+    /// system.await_quiescent(t)?;
+    /// let seen = monitor.ask(Msg::Seen, t)?;
+    /// assert_eq!(seen, Some(ExitReason::Failed("failed: disk full".into())));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn watch_with<M, T>(
         &mut self,
         target: &T,
@@ -855,6 +1578,47 @@ impl<A: Actor> Context<A> {
     }
 
     /// Stops watching an actor; a notice already on its way may still arrive.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Addr, Context, Reply, System, Terminated};
+    /// use std::time::Duration;
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    ///
+    /// enum Msg { Watch(Addr<Worker>), Unwatch(Addr<Worker>), Down(Terminated), Notices(Reply<u32>) }
+    /// struct Monitor(u32);
+    /// impl Actor for Monitor {
+    ///     type Msg = Msg;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    ///         match msg {
+    ///             Msg::Watch(w) => ctx.watch_with(&w, Msg::Down),
+    ///             Msg::Unwatch(w) => ctx.unwatch(&w),
+    ///             Msg::Down(_) => self.0 += 1,
+    ///             Msg::Notices(r) => { let _ = r.send(self.0); }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let worker = system.spawn(|| Worker)?;
+    /// let monitor = system.spawn(|| Monitor(0))?;
+    /// monitor.tell(Msg::Watch(worker.clone()))?;
+    /// monitor.tell(Msg::Unwatch(worker.clone()))?;
+    /// system.await_quiescent(t)?;
+    /// worker.stop();
+    /// system.await_quiescent(t)?;
+    /// assert_eq!(monitor.ask(Msg::Notices, t)?, 0);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn unwatch<M, T: Target<M>>(&mut self, target: &T) {
         let watched = target.cell();
         watched.remove_watcher(self.cell.id);
@@ -899,6 +1663,48 @@ impl<A: Actor> Context<A> {
     ///
     /// # Errors
     /// As [`Context::spawn_with`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Addr, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// enum Job { Square(u64, Reply<u64>) }
+    /// struct Squarer;
+    /// impl Actor for Squarer {
+    ///     type Msg = Job;
+    ///     fn handle(&mut self, _: &mut Context<Self>, Job::Square(n, r): Job) -> Result<(), ActorError> {
+    ///         let _ = r.send(n * n);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// /// Hands out its child's address; the child stops before it does.
+    /// struct Boss(Option<Addr<Squarer>>);
+    /// impl Actor for Boss {
+    ///     type Msg = Reply<Addr<Squarer>>;
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         self.0 = Some(ctx.spawn(|| Squarer)?);
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, r: Self::Msg) -> Result<(), ActorError> {
+    ///         let _ = r.send(self.0.clone().expect("spawned in started"));
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let boss = system.spawn(|| Boss(None))?;
+    /// let squarer = boss.ask(|r| r, t)?;
+    /// assert_eq!(squarer.ask(|r| Job::Square(12, r), t)?, 144);
+    /// boss.stop();
+    /// system.await_quiescent(t)?;
+    /// assert!(!squarer.is_alive()); // children stop with their parent
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn spawn<B: Actor>(
         &mut self,
         factory: impl Fn() -> B + Send + Sync + 'static,
@@ -911,6 +1717,37 @@ impl<A: Actor> Context<A> {
     /// # Errors
     /// [`SpawnError::ParentStopping`] if this actor is stopping; otherwise as
     /// [`crate::System::spawn_with`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Cache;
+    /// impl Actor for Cache {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    ///
+    /// struct App;
+    /// impl Actor for App {
+    ///     type Msg = ();
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         ctx.spawn_with(SpawnOptions::new().name("cache").mailbox_capacity(64), || Cache)?;
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    ///
+    /// let system = System::new();
+    /// system.spawn(|| App)?;
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// let cache = system.lookup::<Cache>("cache").expect("spawned by the app");
+    /// assert_eq!(cache.metrics().mailbox_capacity, 64);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn spawn_with<B: Actor>(
         &mut self,
         options: SpawnOptions,

@@ -71,12 +71,67 @@ pub trait Actor: Sized + Send + 'static {
     ///
     /// # Errors
     /// An `Err` is a failure, handled like a panic (see the trait docs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// enum Msg { Push(i64), Pop(Reply<Option<i64>>) }
+    /// struct Stack(Vec<i64>);
+    /// impl Actor for Stack {
+    ///     type Msg = Msg;
+    ///     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    ///         match msg {
+    ///             Msg::Push(n) => self.0.push(n), // `&mut self`: no lock needed
+    ///             Msg::Pop(r) => { let _ = r.send(self.0.pop()); }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let stack = system.spawn(|| Stack(Vec::new()))?;
+    /// stack.tell(Msg::Push(1))?;
+    /// stack.tell(Msg::Push(2))?;
+    /// assert_eq!(stack.ask(Msg::Pop, Duration::from_secs(5))?, Some(2));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn handle(&mut self, ctx: &mut Context<Self>, msg: Self::Msg) -> Result<(), ActorError>;
 
     /// Runs once, on a worker, before the first message.
     ///
     /// # Errors
     /// An `Err` (or a panic) is a failure: the actor never handles a message.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// /// Loads its table before it takes the first message.
+    /// struct Table(Vec<&'static str>);
+    /// impl Actor for Table {
+    ///     type Msg = Reply<usize>;
+    ///     fn started(&mut self, _: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         self.0 = vec!["alpha", "beta"];
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, r: Reply<usize>) -> Result<(), ActorError> {
+    ///         let _ = r.send(self.0.len());
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let table = system.spawn(|| Table(Vec::new()))?;
+    /// assert_eq!(table.ask(|r| r, Duration::from_secs(5))?, 2);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
         let _ = ctx;
         Ok(())
@@ -88,6 +143,35 @@ pub trait Actor: Sized + Send + 'static {
     /// `OneForAll` or `RestForOne`, or a `stop` of a supervised actor, whose
     /// exit its supervisor judges). A failed instance (a panic or an `Err`)
     /// is dropped without it. A panic here is logged and otherwise ignored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, System};
+    /// use std::sync::mpsc;
+    ///
+    /// /// Buffers lines and flushes them when it stops.
+    /// struct Buffered { lines: Vec<String>, out: mpsc::Sender<Vec<String>> }
+    /// impl Actor for Buffered {
+    ///     type Msg = String;
+    ///     fn handle(&mut self, _: &mut Context<Self>, line: String) -> Result<(), ActorError> {
+    ///         self.lines.push(line);
+    ///         Ok(())
+    ///     }
+    ///     fn stopped(&mut self, _: &mut Context<Self>) {
+    ///         let _ = self.out.send(std::mem::take(&mut self.lines));
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let (out, flushed) = mpsc::channel();
+    /// let log = system.spawn(move || Buffered { lines: Vec::new(), out: out.clone() })?;
+    /// log.tell("one".into())?;
+    /// log.tell("two".into())?;
+    /// system.shutdown()?; // drains the mailbox, then runs `stopped`
+    /// assert_eq!(flushed.recv()?, ["one", "two"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn stopped(&mut self, ctx: &mut Context<Self>) {
         let _ = ctx;
     }

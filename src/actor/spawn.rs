@@ -49,11 +49,62 @@ pub struct SpawnOptions {
 
 impl SpawnOptions {
     /// The system's defaults.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let counter = system.spawn_with(SpawnOptions::new(), || Counter(0))?; // as `spawn`
+    /// assert_eq!(counter.metrics().mailbox_capacity, playhouse::DEFAULT_MAILBOX_CAPACITY);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new() -> Self {
         SpawnOptions::default()
     }
 
     /// Registers the actor under `name` (see [`System::lookup`](crate::System::lookup)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let counter = system.spawn_with(SpawnOptions::new().name("totals"), || Counter(0))?;
+    /// assert_eq!(counter.name(), Some("totals"));
+    /// assert_eq!(system.lookup::<Counter>("totals"), Some(counter));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
@@ -67,6 +118,32 @@ impl SpawnOptions {
     /// sender may find the mailbox full up to that many messages early, even
     /// while the actor is idle. A sender never waits on a mailbox with
     /// nothing queued.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let counter = system.spawn_with(SpawnOptions::new().mailbox_capacity(32), || Counter(0))?;
+    /// assert_eq!(counter.metrics().mailbox_capacity, 32);
+    /// assert!(system.spawn_with(SpawnOptions::new().mailbox_capacity(0), || Counter(0)).is_err());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
         self.capacity = Some(capacity);
         self
@@ -77,6 +154,37 @@ impl SpawnOptions {
     /// whole turn, so `throughput` times the handler's time is how long other
     /// actors on that worker may wait; an actor whose handlers block belongs
     /// on a [`dedicated_thread`](SpawnOptions::dedicated_thread).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// use playhouse::SpawnError;
+    ///
+    /// let system = System::new();
+    /// // At most 4 messages per turn, then other actors on its worker get a turn.
+    /// let counter = system.spawn_with(SpawnOptions::new().throughput(4), || Counter(0))?;
+    /// counter.tell(Msg::Add(1))?;
+    /// assert_eq!(counter.ask(Msg::Total, t)?, 1);
+    /// let err = system.spawn_with(SpawnOptions::new().throughput(0), || Counter(0)).unwrap_err();
+    /// assert!(matches!(err, SpawnError::Config(e) if e.setting() == Some("throughput")));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn throughput(mut self, throughput: usize) -> Self {
         self.throughput = Some(throughput);
         self
@@ -91,6 +199,34 @@ impl SpawnOptions {
     /// reports each successful start.
     ///
     /// See [`crate::Actor::on_child`] for an example.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// use playhouse::SpawnError;
+    ///
+    /// let system = System::new();
+    /// // A top-level actor has no parent to supervise it.
+    /// let err = system.spawn_with(SpawnOptions::new().supervised(), || Counter(0)).unwrap_err();
+    /// assert!(matches!(err, SpawnError::Config(_)));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn supervised(mut self) -> Self {
         self.supervised = true;
         self
@@ -99,6 +235,47 @@ impl SpawnOptions {
     /// When the actor stops (or halts), its children stop one at a time,
     /// newest first, each after the previous one has stopped (OTP's
     /// supervisor shutdown order), instead of all at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+    /// use std::sync::mpsc;
+    /// use std::time::Duration;
+    ///
+    /// struct Child(&'static str, mpsc::Sender<&'static str>);
+    /// impl Actor for Child {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    ///     fn stopped(&mut self, _: &mut Context<Self>) {
+    ///         let _ = self.1.send(self.0);
+    ///     }
+    /// }
+    ///
+    /// struct Parent(mpsc::Sender<&'static str>);
+    /// impl Actor for Parent {
+    ///     type Msg = ();
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         for name in ["db", "cache", "api"] {
+    ///             let out = self.0.clone();
+    ///             ctx.spawn(move || Child(name, out.clone()))?;
+    ///         }
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    ///
+    /// let (tx, stops) = mpsc::channel();
+    /// let system = System::new();
+    /// let parent = system.spawn_with(SpawnOptions::new().ordered_stop(), move || Parent(tx.clone()))?;
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// parent.stop();
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// let order: Vec<_> = stops.try_iter().collect();
+    /// assert_eq!(order, ["api", "cache", "db"]); // newest first, one at a time
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn ordered_stop(mut self) -> Self {
         self.ordered_stop = true;
         self
@@ -107,6 +284,41 @@ impl SpawnOptions {
     /// How long its parent, when the parent stops, waits for this actor to
     /// stop before abandoning it with an error log (default: as long as it
     /// takes). Children only.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Addr, Context, SpawnOptions, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    ///
+    /// struct Parent(Option<Addr<Worker>>);
+    /// impl Actor for Parent {
+    ///     type Msg = ();
+    ///     fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+    ///         // When the parent stops, it waits at most a second for this child.
+    ///         let options = SpawnOptions::new().name("worker").shutdown_timeout(Duration::from_secs(1));
+    ///         self.0 = Some(ctx.spawn_with(options, || Worker)?);
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> { Ok(()) }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let parent = system.spawn(|| Parent(None))?;
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// let worker = system.lookup::<Worker>("worker").expect("spawned by its parent");
+    /// parent.stop();
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// assert!(!worker.is_alive());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = Some(timeout);
         self
@@ -124,6 +336,37 @@ impl SpawnOptions {
     ///
     /// Must be below the capacity: otherwise the spawn fails with
     /// [`SpawnError::Config`](crate::SpawnError::Config).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// use playhouse::SpawnError;
+    ///
+    /// let system = System::new();
+    /// // Suspended senders resume once the mailbox is down to 2 of its 8 places.
+    /// system.spawn_with(SpawnOptions::new().mailbox_capacity(8).low_watermark(2), || Counter(0))?;
+    /// let err = system
+    ///     .spawn_with(SpawnOptions::new().mailbox_capacity(8).low_watermark(8), || Counter(0))
+    ///     .unwrap_err();
+    /// assert!(matches!(err, SpawnError::Config(e) if e.setting() == Some("low watermark")));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn low_watermark(mut self, low: usize) -> Self {
         self.low_watermark = Some(low);
         self

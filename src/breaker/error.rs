@@ -104,9 +104,9 @@ impl<E: fmt::Display> fmt::Display for CallError<E> {
         match self {
             CallError::Rejected(r) => r.fmt(f),
             CallError::Timeout => f.write_str("call through the circuit breaker timed out"),
-            CallError::Failed(e) => write!(f, "call through the circuit breaker failed: {e}"),
-            CallError::Unavailable(e) => write!(f, "protected service unavailable: {e}"),
-            CallError::Breaker(e) => write!(f, "circuit breaker did not answer: {e}"),
+            CallError::Failed(_) => f.write_str("call through the circuit breaker failed"),
+            CallError::Unavailable(_) => f.write_str("protected service unavailable"),
+            CallError::Breaker(_) => f.write_str("circuit breaker did not answer"),
         }
     }
 }
@@ -116,8 +116,8 @@ impl<E: Error + 'static> Error for CallError<E> {
         match self {
             CallError::Failed(e) => Some(e),
             CallError::Unavailable(e) | CallError::Breaker(e) => Some(e),
-            CallError::Rejected(r) => Some(r),
-            CallError::Timeout => None,
+            // Rejected is shown as the breaker's own refusal (its Display).
+            CallError::Rejected(_) | CallError::Timeout => None,
         }
     }
 }

@@ -74,8 +74,8 @@ impl fmt::Display for PersistError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PersistError::Journal(e) => e.fmt(f),
-            PersistError::Codec { stream, seq, error } => {
-                write!(f, "{error} (stream {stream:?}, seq {seq})")
+            PersistError::Codec { stream, seq, .. } => {
+                write!(f, "cannot encode or decode stream {stream:?} at seq {seq}")
             }
             PersistError::StreamInUse { stream } => {
                 write!(f, "stream {stream:?} already has a live writer")
@@ -85,7 +85,7 @@ impl fmt::Display for PersistError {
                 write!(f, "invalid setting {setting}: {reason}")
             }
             PersistError::Spawn(e) => write!(f, "cannot spawn: {e}"),
-            PersistError::Unanswered(e) => write!(f, "no answer: {e}"),
+            PersistError::Unanswered(_) => f.write_str("no answer"),
             PersistError::Timeout => f.write_str("timed out"),
         }
     }
@@ -94,7 +94,8 @@ impl fmt::Display for PersistError {
 impl Error for PersistError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
-            PersistError::Journal(e) => Some(e),
+            // Journal is transparent: shown as the journal's own error.
+            PersistError::Journal(e) => e.source(),
             PersistError::Codec { error, .. } => Some(error),
             PersistError::Unanswered(e) => Some(e),
             _ => None,
@@ -170,10 +171,18 @@ impl<R: fmt::Display> fmt::Display for CommandError<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CommandError::Rejected(r) => write!(f, "command rejected: {r}"),
-            CommandError::Failed(e) => write!(f, "command failed: {e}"),
-            CommandError::Ask(e) => write!(f, "command unanswered: {e}"),
+            CommandError::Failed(_) => f.write_str("command failed"),
+            CommandError::Ask(_) => f.write_str("command unanswered"),
         }
     }
 }
 
-impl<R: fmt::Debug + fmt::Display> Error for CommandError<R> {}
+impl<R: fmt::Debug + fmt::Display> Error for CommandError<R> {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            CommandError::Rejected(_) => None,
+            CommandError::Failed(e) => Some(e),
+            CommandError::Ask(e) => Some(e),
+        }
+    }
+}

@@ -184,6 +184,28 @@ impl fmt::Debug for PoolHandle {
 }
 
 /// Counters of a pool, summed over its workers.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::ThreadPool;
+/// use std::sync::mpsc;
+///
+/// let pool = ThreadPool::builder().threads(2).build()?;
+/// let (tx, rx) = mpsc::channel();
+/// for _ in 0..4 {
+///     let tx = tx.clone();
+///     pool.execute(move || tx.send(()).unwrap());
+/// }
+/// rx.iter().take(4).for_each(drop);
+/// // A task counts once it has returned: wait for the last few to be counted.
+/// while pool.metrics().tasks_run < 4 {
+///     std::thread::yield_now();
+/// }
+/// assert_eq!(pool.metrics().tasks_run, 4);
+/// pool.shutdown();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct PoolMetrics {
@@ -196,6 +218,24 @@ pub struct PoolMetrics {
 }
 
 /// Builds a [`ThreadPool`].
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::ThreadPool;
+/// use std::sync::mpsc;
+///
+/// let pool = ThreadPool::builder()
+///     .threads(2)
+///     .thread_name_prefix("io")
+///     .stack_size(256 * 1024)
+///     .build()?;
+/// let (tx, rx) = mpsc::channel();
+/// pool.execute(move || tx.send(std::thread::current().name().map(String::from)).unwrap());
+/// assert!(rx.recv()?.unwrap().starts_with("io-"));
+/// pool.shutdown();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct PoolBuilder {
     threads: Option<usize>,
@@ -206,16 +246,54 @@ pub struct PoolBuilder {
 
 impl PoolBuilder {
     /// The number of worker threads (default: one per CPU).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::ThreadPool;
+    ///
+    /// let pool = ThreadPool::builder().threads(3).build()?;
+    /// assert_eq!(pool.threads(), 3);
+    /// assert!(ThreadPool::builder().threads(0).build().is_err());
+    /// pool.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn threads(mut self, n: usize) -> Self {
         self.threads = Some(n);
         self
     }
     /// Worker threads are named `{prefix}-{index}` (default `playhouse-worker`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::ThreadPool;
+    /// use std::sync::mpsc;
+    ///
+    /// let pool = ThreadPool::builder().threads(1).thread_name_prefix("render").build()?;
+    /// let (tx, rx) = mpsc::channel();
+    /// pool.execute(move || tx.send(std::thread::current().name().map(String::from)).unwrap());
+    /// assert_eq!(rx.recv()?.as_deref(), Some("render-0"));
+    /// pool.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn thread_name_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.name_prefix = prefix.into();
         self
     }
     /// The stack size of each worker thread, in bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::ThreadPool;
+    ///
+    /// let pool = ThreadPool::builder().threads(1).stack_size(4 << 20).build()?;
+    /// pool.shutdown();
+    /// let err = ThreadPool::builder().stack_size(0).build().unwrap_err();
+    /// assert_eq!(err.setting(), Some("stack size"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stack_size(mut self, bytes: usize) -> Self {
         self.stack_size = Some(bytes);
         self
@@ -231,6 +309,17 @@ impl PoolBuilder {
     ///
     /// # Errors
     /// Zero threads or a zero stack size; a thread the OS refused to start.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::ThreadPool;
+    ///
+    /// let pool = ThreadPool::builder().threads(2).build()?;
+    /// assert_eq!(pool.threads(), 2);
+    /// pool.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn build(self) -> Result<ThreadPool, BuildError> {
         let threads = self.threads.unwrap_or_else(num_cpus);
         if threads == 0 {
@@ -327,6 +416,17 @@ struct Slots {
 
 impl ThreadPool {
     /// A builder with the defaults.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::ThreadPool;
+    ///
+    /// let pool = ThreadPool::builder().build()?; // one worker per CPU
+    /// assert!(pool.threads() >= 1);
+    /// pool.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder() -> PoolBuilder {
         PoolBuilder {
             threads: None,
@@ -340,14 +440,61 @@ impl ThreadPool {
     /// Called from a job running on this pool, it queues `job` on that
     /// worker's local queue; otherwise on the global queue. A job submitted
     /// after the pool has shut down is logged and dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::ThreadPool;
+    /// use std::sync::mpsc;
+    ///
+    /// let pool = ThreadPool::builder().threads(2).build()?;
+    /// let (tx, rx) = mpsc::channel();
+    /// for chunk in [1..=50u64, 51..=100] {
+    ///     let tx = tx.clone();
+    ///     pool.execute(move || tx.send(chunk.sum::<u64>()).unwrap());
+    /// }
+    /// drop(tx);
+    /// assert_eq!(rx.iter().sum::<u64>(), 5050);
+    /// pool.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn execute<F: FnOnce() + Send + 'static>(&self, job: F) {
         self.shared.submit(Task::job(job), false);
     }
     /// The number of worker threads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::ThreadPool;
+    ///
+    /// let pool = ThreadPool::builder().threads(2).build()?;
+    /// assert_eq!(pool.threads(), 2);
+    /// pool.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn threads(&self) -> usize {
         self.shared.workers.len()
     }
     /// Counters summed over all workers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::ThreadPool;
+    /// use std::sync::mpsc;
+    ///
+    /// let pool = ThreadPool::builder().threads(1).build()?;
+    /// let (tx, rx) = mpsc::channel();
+    /// pool.execute(move || tx.send(()).unwrap());
+    /// rx.recv()?;
+    /// while pool.metrics().tasks_run < 1 {
+    ///     std::thread::yield_now(); // counted once the job has returned
+    /// }
+    /// assert_eq!(pool.metrics().tasks_run, 1);
+    /// pool.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn metrics(&self) -> PoolMetrics {
         self.shared.metrics()
     }
@@ -355,6 +502,24 @@ impl ThreadPool {
     ///
     /// Called from one of the pool's own jobs, it waits for the other workers
     /// only; the calling worker exits once its job returns and its queue is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::ThreadPool;
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let pool = ThreadPool::builder().threads(2).build()?;
+    /// let done = Arc::new(AtomicUsize::new(0));
+    /// for _ in 0..100 {
+    ///     let done = Arc::clone(&done);
+    ///     pool.execute(move || { done.fetch_add(1, Ordering::Relaxed); });
+    /// }
+    /// pool.shutdown(); // every queued job runs first
+    /// assert_eq!(done.load(Ordering::Relaxed), 100);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn shutdown(self) {
         let stopped = self.terminate_until(None);
         debug_assert!(stopped.is_ok(), "waiting without deadline");

@@ -4,6 +4,37 @@ use super::Shared;
 use crate::sync::Ordering;
 
 /// Why a message went to dead letters.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{Actor, ActorError, Context, DeadLetterReason, SpawnOptions, System};
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+///
+/// struct Slow;
+/// impl Actor for Slow {
+///     type Msg = u32;
+///     fn handle(&mut self, ctx: &mut Context<Self>, _: u32) -> Result<(), ActorError> {
+///         ctx.stop(); // the messages still queued go to dead letters
+///         Ok(())
+///     }
+/// }
+///
+/// let reasons = Arc::new(Mutex::new(Vec::new()));
+/// let seen = Arc::clone(&reasons);
+/// let system = System::builder()
+///     .on_dead_letter(move |letter| seen.lock().unwrap().push(letter.reason))
+///     .build()?;
+/// let slow = system.spawn_with(SpawnOptions::new().name("slow"), || Slow)?;
+/// for n in 0..3 {
+///     let _ = slow.tell(n); // the later ones may find it stopped
+/// }
+/// system.await_quiescent(Duration::from_secs(5))?;
+/// assert!(reasons.lock().unwrap().iter().all(|r| *r == DeadLetterReason::Stopped));
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DeadLetterReason {
@@ -23,6 +54,36 @@ pub enum DeadLetterReason {
 }
 
 /// A record of a message that could not be handled.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::{Actor, ActorError, Context, DeadLetter, DeadLetterReason, SpawnOptions, System};
+/// use std::sync::mpsc;
+/// use std::time::Duration;
+///
+/// struct Strict;
+/// impl Actor for Strict {
+///     type Msg = String;
+///     fn handle(&mut self, _: &mut Context<Self>, s: String) -> Result<(), ActorError> {
+///         if s.is_empty() { Err("empty input".into()) } else { Ok(()) }
+///     }
+/// }
+///
+/// let (tx, letters) = mpsc::channel::<DeadLetter>();
+/// let tx = std::sync::Mutex::new(tx);
+/// let system = System::builder()
+///     .on_dead_letter(move |letter| { let _ = tx.lock().unwrap().send(letter.clone()); })
+///     .build()?;
+/// let strict = system.spawn_with(SpawnOptions::new().name("strict"), || Strict)?;
+/// strict.tell(String::new())?;
+/// let letter = letters.recv_timeout(Duration::from_secs(5))?;
+/// assert_eq!(letter.recipient, "strict");
+/// assert_eq!(letter.message_type, std::any::type_name::<String>());
+/// assert_eq!(letter.reason, DeadLetterReason::HandlerFailed);
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetter {
     /// The intended actor (its name, or `#id`).

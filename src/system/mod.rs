@@ -42,6 +42,38 @@ pub const DEFAULT_THROUGHPUT: usize = 32;
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// System-wide counters, read with [`System::metrics`].
+///
+/// # Examples
+///
+/// ```
+/// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+/// # use std::time::Duration;
+/// # enum Msg { Add(u64), Total(Reply<u64>) }
+/// # struct Counter(u64);
+/// # impl Actor for Counter {
+/// #     type Msg = Msg;
+/// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+/// #         match msg {
+/// #             Msg::Add(n) => self.0 += n,
+/// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+/// #         }
+/// #         Ok(())
+/// #     }
+/// # }
+/// # let t = Duration::from_secs(5);
+/// let system = System::new();
+/// let counter = system.spawn(|| Counter(0))?;
+/// for n in 0..10 {
+///     counter.tell(Msg::Add(n))?;
+/// }
+/// system.await_quiescent(t)?;
+/// let metrics = system.metrics();
+/// assert_eq!(metrics.actors_alive, 1);
+/// assert_eq!(metrics.messages_handled, 10);
+/// assert_eq!((metrics.dead_letters, metrics.failures, metrics.restarts), (0, 0, 0));
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SystemMetrics {
@@ -90,18 +122,67 @@ pub struct SystemBuilder {
 
 impl SystemBuilder {
     /// The number of worker threads (default: one per CPU).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::System;
+    ///
+    /// let system = System::builder().workers(2).build()?;
+    /// assert!(System::builder().workers(0).build().is_err());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn workers(mut self, n: usize) -> Self {
         self.workers = Some(n);
         self
     }
 
     /// The default mailbox capacity (default [`DEFAULT_MAILBOX_CAPACITY`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::builder().mailbox_capacity(16).build()?;
+    /// let counter = system.spawn(|| Counter(0))?; // takes the system's default
+    /// assert_eq!(counter.metrics().mailbox_capacity, 16);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity;
         self
     }
 
     /// The default throughput (default [`DEFAULT_THROUGHPUT`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::System;
+    ///
+    /// // Fewer messages per turn: fairer between actors, more scheduling work.
+    /// let system = System::builder().throughput(4).build()?;
+    /// let err = System::builder().throughput(0).build().unwrap_err();
+    /// assert_eq!(err.setting(), Some("throughput"));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn throughput(mut self, throughput: usize) -> Self {
         self.throughput = throughput;
         self
@@ -109,6 +190,28 @@ impl SystemBuilder {
 
     /// Names the threads: workers `{name}-worker-{i}`, timer `{name}-timer`,
     /// an actor's own thread `{name}-pin-{n}` (default `playhouse`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Where;
+    /// impl Actor for Where {
+    ///     type Msg = Reply<String>;
+    ///     fn handle(&mut self, _: &mut Context<Self>, r: Reply<String>) -> Result<(), ActorError> {
+    ///         let _ = r.send(std::thread::current().name().unwrap_or("").to_string());
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::builder().name("billing").build()?;
+    /// let here = system.spawn(|| Where)?;
+    /// assert!(here.ask(|r| r, Duration::from_secs(5))?.starts_with("billing-worker-"));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
         self
@@ -116,6 +219,17 @@ impl SystemBuilder {
 
     /// The time [`System::shutdown`] and dropping the system allow (default
     /// [`DEFAULT_SHUTDOWN_TIMEOUT`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::System;
+    /// use std::time::Duration;
+    ///
+    /// let system = System::builder().shutdown_timeout(Duration::from_secs(2)).build()?;
+    /// system.shutdown()?; // drains for up to two seconds
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self
@@ -123,6 +237,37 @@ impl SystemBuilder {
 
     /// Calls `hook` for every dead letter, on the thread that produced it (keep
     /// it short; it may run on a worker).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, DeadLetter, DeadLetterReason, SpawnOptions, System};
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    ///
+    /// struct Picky;
+    /// impl Actor for Picky {
+    ///     type Msg = u32;
+    ///     fn handle(&mut self, _: &mut Context<Self>, n: u32) -> Result<(), ActorError> {
+    ///         if n == 0 { Err("zero".into()) } else { Ok(()) }
+    ///     }
+    /// }
+    ///
+    /// let letters = Arc::new(Mutex::new(Vec::<DeadLetter>::new()));
+    /// let seen = Arc::clone(&letters);
+    /// let system = System::builder()
+    ///     .on_dead_letter(move |letter| seen.lock().unwrap().push(letter.clone()))
+    ///     .build()?;
+    /// let picky = system.spawn_with(SpawnOptions::new().name("picky"), || Picky)?;
+    /// picky.tell(0)?; // fails: the message goes to dead letters
+    /// system.await_quiescent(Duration::from_secs(5))?;
+    /// let letters = letters.lock().unwrap().clone();
+    /// assert_eq!(letters.len(), 1);
+    /// assert_eq!(letters[0].recipient, "picky");
+    /// assert_eq!(letters[0].reason, DeadLetterReason::HandlerFailed);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn on_dead_letter(mut self, hook: impl Fn(&DeadLetter) + Send + Sync + 'static) -> Self {
         self.on_dead_letter = Some(Box::new(hook));
         self
@@ -175,6 +320,18 @@ impl SystemBuilder {
     ///
     /// # Errors
     /// Zero workers, capacity or throughput; a thread the OS refused to start.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::System;
+    ///
+    /// let system = System::builder().workers(1).build()?;
+    /// let err = System::builder().mailbox_capacity(0).build().unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid configuration: mailbox capacity must be at least 1");
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn build(mut self) -> Result<System, BuildError> {
         crate::actor::cell::panic_hook::install();
         if self.capacity == 0 {
@@ -319,6 +476,22 @@ pub struct System {
 
 impl System {
     /// A builder with the defaults.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::System;
+    /// use std::time::Duration;
+    ///
+    /// let system = System::builder()
+    ///     .workers(2)
+    ///     .name("orders")
+    ///     .shutdown_timeout(Duration::from_secs(1))
+    ///     .build()?;
+    /// assert_eq!(system.metrics().actors_alive, 0);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder() -> SystemBuilder {
         SystemBuilder {
             workers: None,
@@ -336,6 +509,17 @@ impl System {
     /// # Panics
     /// If the operating system refuses to start a thread (use
     /// [`System::builder`] to get that as an error).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::System;
+    ///
+    /// let system = System::new(); // one worker per CPU, default mailboxes
+    /// assert_eq!(system.metrics().actors_alive, 0);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new() -> System {
         System::builder()
             .build()
@@ -363,6 +547,32 @@ impl System {
     ///
     /// # Errors
     /// [`SpawnError::SystemStopped`] once shutdown has begun.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let counter = system.spawn(|| Counter(0))?;
+    /// counter.tell(Msg::Add(1))?;
+    /// assert_eq!(counter.ask(Msg::Total, t)?, 1);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn spawn<A: Actor>(
         &self,
         factory: impl Fn() -> A + Send + Sync + 'static,
@@ -377,6 +587,37 @@ impl System {
     /// [`SpawnError::SystemStopped`] once shutdown has begun,
     /// [`SpawnError::NameTaken`] for a name in use, [`SpawnError::Config`] for a
     /// zero capacity or throughput.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// use playhouse::SpawnError;
+    ///
+    /// let system = System::new();
+    /// let options = SpawnOptions::new().name("totals").mailbox_capacity(100);
+    /// let totals = system.spawn_with(options.clone(), || Counter(0))?;
+    /// assert_eq!(totals.metrics().mailbox_capacity, 100);
+    /// // One live actor per name.
+    /// let again = system.spawn_with(options, || Counter(0));
+    /// assert!(matches!(again, Err(SpawnError::NameTaken(name)) if name == "totals"));
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn spawn_with<A: Actor>(
         &self,
         options: SpawnOptions,
@@ -407,11 +648,67 @@ impl System {
     }
 
     /// The running actor registered under `name`, if it is of type `A`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// system.spawn_with(SpawnOptions::new().name("totals"), || Counter(0))?;
+    /// let totals = system.lookup::<Counter>("totals").expect("registered by the spawn");
+    /// totals.tell(Msg::Add(3))?;
+    /// assert_eq!(totals.ask(Msg::Total, t)?, 3);
+    /// assert!(system.lookup::<Counter>("missing").is_none());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn lookup<A: Actor>(&self, name: &str) -> Option<Addr<A>> {
         Addr::registered(&self.shared, name)
     }
 
     /// The system's counters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let counter = system.spawn(|| Counter(0))?;
+    /// counter.tell(Msg::Add(1))?;
+    /// system.await_quiescent(t)?;
+    /// assert_eq!(system.metrics().messages_handled, 1);
+    /// assert_eq!(system.metrics().actors_alive, 1);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn metrics(&self) -> SystemMetrics {
         let pool = self.pool.metrics();
         let s = &self.shared;
@@ -436,6 +733,35 @@ impl System {
     /// once, without waiting, when called on one of this system's workers
     /// (from a handler or hook), whose own turn keeps the system busy
     /// ([`QuiescenceTimeout::called_from_worker`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let counter = system.spawn(|| Counter(0))?;
+    /// for n in 0..100 {
+    ///     counter.tell(Msg::Add(n))?;
+    /// }
+    /// system.await_quiescent(t)?; // every message handled
+    /// assert_eq!(counter.metrics().messages_handled, 100);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn await_quiescent(&self, timeout: Duration) -> Result<(), QuiescenceTimeout> {
         if self.shared.on_own_thread() {
             let e = QuiescenceTimeout {

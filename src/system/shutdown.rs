@@ -83,6 +83,35 @@ impl System {
     ///
     /// # Errors
     /// As [`System::shutdown_timeout`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::{Actor, ActorError, Context, Reply, SpawnOptions, System};
+    /// # use std::time::Duration;
+    /// # enum Msg { Add(u64), Total(Reply<u64>) }
+    /// # struct Counter(u64);
+    /// # impl Actor for Counter {
+    /// #     type Msg = Msg;
+    /// #     fn handle(&mut self, _: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    /// #         match msg {
+    /// #             Msg::Add(n) => self.0 += n,
+    /// #             Msg::Total(reply) => { let _ = reply.send(self.0); }
+    /// #         }
+    /// #         Ok(())
+    /// #     }
+    /// # }
+    /// # let t = Duration::from_secs(5);
+    /// let system = System::new();
+    /// let counter = system.spawn(|| Counter(0))?;
+    /// for n in 0..100 {
+    ///     counter.tell(Msg::Add(n))?;
+    /// }
+    /// // Ok: every accepted message was handled before the actors stopped.
+    /// system.shutdown()?;
+    /// assert!(!counter.is_alive());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn shutdown(self) -> Result<(), ShutdownError> {
         let timeout = self.shutdown_timeout;
         self.shutdown_timeout(timeout)
@@ -128,6 +157,30 @@ impl System {
     /// and joined. On a pool worker, at once, a [`ShutdownError`] whose
     /// [`continues_in_background`](ShutdownError::continues_in_background) is
     /// true: the outcome is logged by the shutdown's thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, SpawnOptions, System};
+    /// use std::time::Duration;
+    ///
+    /// /// Always has one more message for itself: it never drains.
+    /// struct Poller;
+    /// impl Actor for Poller {
+    ///     type Msg = ();
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+    ///         ctx.send(&ctx.addr(), ())?;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let poller = system.spawn_with(SpawnOptions::new().name("poller"), || Poller)?;
+    /// poller.tell(())?;
+    /// let err = system.shutdown_timeout(Duration::from_millis(50)).unwrap_err();
+    /// assert_eq!(err.busy(), ["poller"]); // still had work when draining ended
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn shutdown_timeout(self, timeout: Duration) -> Result<(), ShutdownError> {
         self.stop_all(timeout)
     }

@@ -140,6 +140,39 @@ impl EntryState {
 /// Cancels a scheduled message (or a periodic series) when asked.
 ///
 /// Dropping the handle does not cancel; call [`TimerHandle::cancel`].
+///
+/// # Examples
+///
+/// ```
+/// # use playhouse::testkit::ManualClock;
+/// # use playhouse::{Actor, ActorError, Context, Reply, System, TimerHandle};
+/// # use std::time::Duration;
+/// enum Msg { Arm(Reply<TimerHandle>), Ring, Rang(Reply<bool>) }
+/// struct Alarm(bool);
+/// impl Actor for Alarm {
+///     type Msg = Msg;
+///     fn handle(&mut self, ctx: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+///         match msg {
+///             Msg::Arm(r) => { let _ = r.send(ctx.schedule_once(Duration::from_secs(60), Msg::Ring)); }
+///             Msg::Ring => self.0 = true,
+///             Msg::Rang(r) => { let _ = r.send(self.0); }
+///         }
+///         Ok(())
+///     }
+/// }
+/// # let t = Duration::from_secs(5);
+/// # let clock = ManualClock::new();
+/// # let system = System::builder().clock(clock.clone()).build()?;
+/// # let alarm = system.spawn(|| Alarm(false))?;
+///
+/// let handle = alarm.ask(Msg::Arm, t)?; // the alarm hands out its timer
+/// assert!(handle.cancel());
+/// clock.advance(Duration::from_secs(60));
+/// system.await_quiescent(t)?;
+/// assert!(!alarm.ask(Msg::Rang, t)?); // cancelled before it was due
+/// system.shutdown()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct TimerHandle {
     entry: Arc<EntryState>,
@@ -153,6 +186,39 @@ impl TimerHandle {
     /// means the callback never runs, `false` means it runs (or ran). For a
     /// periodic entry `true` means no firing starts after the timer sees the
     /// cancellation; a firing already under way finishes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::testkit::ManualClock;
+    /// # use playhouse::{Actor, ActorError, Context, Reply, System, TimerHandle};
+    /// # use std::time::Duration;
+    /// enum Msg { Arm(Reply<TimerHandle>), Ring, Rang(Reply<bool>) }
+    /// struct Alarm(bool);
+    /// impl Actor for Alarm {
+    ///     type Msg = Msg;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    ///         match msg {
+    ///             Msg::Arm(r) => { let _ = r.send(ctx.schedule_once(Duration::from_secs(60), Msg::Ring)); }
+    ///             Msg::Ring => self.0 = true,
+    ///             Msg::Rang(r) => { let _ = r.send(self.0); }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// # let t = Duration::from_secs(5);
+    /// # let clock = ManualClock::new();
+    /// # let system = System::builder().clock(clock.clone()).build()?;
+    /// # let alarm = system.spawn(|| Alarm(false))?;
+    ///
+    /// let handle = alarm.ask(Msg::Arm, t)?;
+    /// clock.advance(Duration::from_secs(60));
+    /// system.await_quiescent(t)?;
+    /// assert!(alarm.ask(Msg::Rang, t)?);
+    /// assert!(!handle.cancel()); // too late: it has fired
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cancel(&self) -> bool {
         // ORDERING: Relaxed. The RMW decides against `try_finish` through this
         // atomic's modification order; nothing is published (module docs).
@@ -167,6 +233,38 @@ impl TimerHandle {
     }
 
     /// Whether [`TimerHandle::cancel`] was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use playhouse::testkit::ManualClock;
+    /// # use playhouse::{Actor, ActorError, Context, Reply, System, TimerHandle};
+    /// # use std::time::Duration;
+    /// enum Msg { Arm(Reply<TimerHandle>), Ring, Rang(Reply<bool>) }
+    /// struct Alarm(bool);
+    /// impl Actor for Alarm {
+    ///     type Msg = Msg;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, msg: Msg) -> Result<(), ActorError> {
+    ///         match msg {
+    ///             Msg::Arm(r) => { let _ = r.send(ctx.schedule_once(Duration::from_secs(60), Msg::Ring)); }
+    ///             Msg::Ring => self.0 = true,
+    ///             Msg::Rang(r) => { let _ = r.send(self.0); }
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// # let t = Duration::from_secs(5);
+    /// # let clock = ManualClock::new();
+    /// # let system = System::builder().clock(clock.clone()).build()?;
+    /// # let alarm = system.spawn(|| Alarm(false))?;
+    ///
+    /// let handle = alarm.ask(Msg::Arm, t)?;
+    /// assert!(!handle.is_cancelled());
+    /// handle.cancel();
+    /// assert!(handle.is_cancelled());
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         // ORDERING: Relaxed. Reports the flag; nothing is read on the strength of it.
         self.entry.bits.load(Ordering::Relaxed) & CANCELLED != 0
