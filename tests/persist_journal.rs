@@ -3,7 +3,11 @@
 mod persist_common;
 
 use persist_common::TempDir;
-use playhouse::persist::{FileJournal, FsyncPolicy, Journal, JournalError, MemoryJournal};
+use playhouse::persist::{
+    AppendListener, EventRef, FileJournal, FsyncPolicy, Journal, JournalError, MemoryJournal,
+    PersistedEvent,
+};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -223,6 +227,123 @@ fn listeners_hear_appends(j: &dyn Journal) {
     );
 }
 
+/// What `read_with` lends for a range, copied out, and how many it saw.
+fn lent(j: &dyn Journal, stream: &str, from: u64, to: u64, max: usize) -> Vec<PersistedEvent> {
+    let mut out = Vec::new();
+    let seen = j
+        .read_with(stream, from, to, max, &mut |e: EventRef<'_>| {
+            out.push(e.to_owned());
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(seen, out.len(), "the count is the events lent");
+    out
+}
+
+fn lent_all(j: &dyn Journal, from: u64, max: usize) -> Vec<PersistedEvent> {
+    let mut out = Vec::new();
+    let seen = j
+        .read_all_with(from, max, &mut |e| {
+            out.push(e.to_owned());
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(seen, out.len(), "the count is the events lent");
+    out
+}
+
+/// `read_with` lends exactly what `read` returns, for every kind of range.
+fn lending_read_ranges(j: &dyn Journal) {
+    j.append("p", 0, vec![ev(1), ev(2)]).unwrap();
+    j.append("q", 0, vec![ev(1)]).unwrap();
+    j.append("p", 2, vec![ev(3), ev(4), ev(5)]).unwrap();
+    let ranges = [
+        (1, ALL, usize::MAX),
+        (0, ALL, usize::MAX),
+        (3, ALL, usize::MAX),
+        (1, 3, usize::MAX),
+        (1, ALL, 3),
+        (2, 4, 2),
+        (3, 3, usize::MAX),
+        (2, 2, 1),
+        (1, ALL, 0),
+        (4, 3, usize::MAX),
+        (6, ALL, usize::MAX),
+    ];
+    for (from, to, max) in ranges {
+        let read = j.read("p", from, to, max).unwrap();
+        assert_eq!(
+            lent(j, "p", from, to, max),
+            read,
+            "range {from}..={to} max {max}"
+        );
+    }
+    let three = lent(j, "p", 2, 4, usize::MAX);
+    assert_eq!(three.iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 3, 4]);
+    assert!(
+        three
+            .iter()
+            .all(|e| e.stream == "p" && e.payload == ev(e.seq))
+    );
+    assert!(lent(j, "unknown", 1, ALL, 10).is_empty());
+    assert_eq!(
+        j.read_with("", 1, ALL, 10, &mut |_| ControlFlow::Continue(())),
+        Err(JournalError::EmptyStreamId)
+    );
+    for (from, max) in [(1, usize::MAX), (2, 2), (3, 1), (6, 10), (1, 0)] {
+        assert_eq!(
+            lent_all(j, from, max),
+            j.read_all(from, max).unwrap(),
+            "from {from} max {max}"
+        );
+    }
+}
+
+/// Deleted events are not lent, by stream or in global order.
+fn lending_read_after_deletion(j: &dyn Journal) {
+    five(j);
+    j.append("q", 0, vec![ev(1)]).unwrap();
+    j.delete_to("p", 3).unwrap();
+    let seqs: Vec<u64> = lent(j, "p", 1, ALL, usize::MAX)
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, [4, 5]);
+    let all: Vec<(String, u64)> = lent_all(j, 1, usize::MAX)
+        .into_iter()
+        .map(|e| (e.stream, e.seq))
+        .collect();
+    assert_eq!(all, [("p".into(), 4), ("p".into(), 5), ("q".into(), 1)]);
+}
+
+/// `Break` stops the read at that event, inside an append of several events
+/// too; the visitor may call the journal (no lock is held while it runs).
+fn lending_read_stops_early(j: &dyn Journal) {
+    j.append("p", 0, vec![ev(1), ev(2), ev(3)]).unwrap();
+    j.append("p", 3, vec![ev(4), ev(5)]).unwrap();
+    let mut visited = Vec::new();
+    let seen = j
+        .read_with("p", 1, ALL, usize::MAX, &mut |e| {
+            assert_eq!(j.highest_seq(e.stream).unwrap(), 5);
+            visited.push(e.seq);
+            if e.seq == 2 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .unwrap();
+    assert_eq!((seen, visited), (2, vec![1, 2]));
+    let mut visited = Vec::new();
+    let seen = j
+        .read_all_with(4, usize::MAX, &mut |e| {
+            visited.push(e.offset);
+            ControlFlow::Break(())
+        })
+        .unwrap();
+    assert_eq!((seen, visited), (1, vec![4]));
+}
+
 macro_rules! kit {
     ($($case:ident),* $(,)?) => {
         mod memory {
@@ -286,4 +407,90 @@ kit!(
     conflicts_and_bad_input,
     global_order,
     listeners_hear_appends,
+    lending_read_ranges,
+    lending_read_after_deletion,
+    lending_read_stops_early,
 );
+
+/// A journal that implements only what the trait requires, so the default
+/// lending reads (on top of `read` and `read_all`) are what run.
+struct Plain(MemoryJournal);
+
+impl Journal for Plain {
+    fn append(
+        &self,
+        stream: &str,
+        expected: u64,
+        events: Vec<Vec<u8>>,
+    ) -> Result<u64, JournalError> {
+        self.0.append(stream, expected, events)
+    }
+    fn read(
+        &self,
+        stream: &str,
+        from: u64,
+        to: u64,
+        max: usize,
+    ) -> Result<Vec<PersistedEvent>, JournalError> {
+        self.0.read(stream, from, to, max)
+    }
+    fn highest_seq(&self, stream: &str) -> Result<u64, JournalError> {
+        self.0.highest_seq(stream)
+    }
+    fn delete_to(&self, stream: &str, seq: u64) -> Result<(), JournalError> {
+        self.0.delete_to(stream, seq)
+    }
+    fn read_all(&self, from: u64, max: usize) -> Result<Vec<PersistedEvent>, JournalError> {
+        self.0.read_all(from, max)
+    }
+    fn highest_offset(&self) -> u64 {
+        self.0.highest_offset()
+    }
+    fn subscribe(&self, listener: AppendListener) {
+        self.0.subscribe(listener)
+    }
+}
+
+#[test]
+fn default_lending_reads_match_the_owned_reads() {
+    lending_read_ranges(&Plain(MemoryJournal::new()));
+    lending_read_after_deletion(&Plain(MemoryJournal::new()));
+    lending_read_stops_early(&Plain(MemoryJournal::new()));
+}
+
+/// A record damaged on disk after the journal opened is a typed
+/// `Corruption` naming the file and the record's offset; the events before it
+/// were lent, none after.
+#[cfg(unix)]
+#[test]
+fn lending_read_reports_a_record_damaged_after_open() {
+    let dir = TempDir::new("tck-damage");
+    let j = FileJournal::open(dir.path()).unwrap();
+    j.append("p", 0, vec![ev(1)]).unwrap();
+    let seg = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "journal"))
+        .unwrap();
+    let good = std::fs::metadata(&seg).unwrap().len();
+    j.append("p", 1, vec![ev(2), ev(3)]).unwrap();
+    let end = std::fs::metadata(&seg).unwrap().len();
+    let file = std::fs::OpenOptions::new().write(true).open(&seg).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&file, &vec![0; (end - good) as usize], good).unwrap();
+    let mut visited = Vec::new();
+    let got = j.read_with("p", 1, ALL, usize::MAX, &mut |e| {
+        visited.push(e.seq);
+        ControlFlow::Continue(())
+    });
+    match got {
+        Err(JournalError::Corruption { file, offset, .. }) => {
+            assert_eq!((file, offset), (seg, good));
+        }
+        other => panic!("expected corruption, got {other:?}"),
+    }
+    assert_eq!(visited, [1]);
+    assert!(matches!(
+        j.read_all_with(1, usize::MAX, &mut |_| ControlFlow::Continue(())),
+        Err(JournalError::Corruption { .. })
+    ));
+}

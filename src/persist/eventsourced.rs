@@ -32,6 +32,7 @@ use super::port::{Port, PortMsg};
 use crate::sync::Arc;
 use crate::{Actor, ActorError, Addr, AskError, Context, Reply, SpawnOptions, System};
 use std::fmt;
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 /// How many events replay reads per journal call.
@@ -443,8 +444,36 @@ impl<E: EventSourced> EventSourcedActor<E> {
     fn replay_batch(&mut self) -> Result<bool, PersistError> {
         let s = &*self.settings;
         let journal = s.persistence.journal();
-        let batch = journal.read(&s.stream, self.seq + 1, u64::MAX, REPLAY_BATCH)?;
-        let Some(last) = batch.last().map(|e| e.seq) else {
+        // Events are decoded straight from the journal's read buffer; a
+        // decode error stops the read and is returned typed.
+        let mut last = None;
+        let mut failed = None;
+        let (state, aggregate) = (&mut self.state, &self.aggregate);
+        journal.read_with(
+            &s.stream,
+            self.seq + 1,
+            u64::MAX,
+            REPLAY_BATCH,
+            &mut |e| match s.events.decode(e.payload) {
+                Ok(event) => {
+                    aggregate.apply(state, &event);
+                    last = Some(e.seq);
+                    ControlFlow::Continue(())
+                }
+                Err(error) => {
+                    failed = Some(PersistError::Codec {
+                        stream: s.stream.clone(),
+                        seq: e.seq,
+                        error,
+                    });
+                    ControlFlow::Break(())
+                }
+            },
+        )?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let Some(last) = last else {
             // Events deleted without a snapshot leave nothing to replay, but
             // their numbers stay taken.
             self.seq = self.seq.max(journal.highest_seq(&s.stream)?);
@@ -455,17 +484,6 @@ impl<E: EventSourced> EventSourcedActor<E> {
             );
             return Ok(true);
         };
-        for e in batch {
-            let event = s
-                .events
-                .decode(&e.payload)
-                .map_err(|error| PersistError::Codec {
-                    stream: s.stream.clone(),
-                    seq: e.seq,
-                    error,
-                })?;
-            self.aggregate.apply(&mut self.state, &event);
-        }
         self.seq = last;
         Ok(false)
     }

@@ -3,6 +3,7 @@
 use std::error::Error;
 use std::fmt;
 use std::io;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 /// One stored event: its stream, its sequence number in that stream (from 1,
@@ -33,6 +34,75 @@ pub struct PersistedEvent {
     /// The encoded event.
     pub payload: Vec<u8>,
 }
+
+/// One stored event lent by [`Journal::read_with`] or
+/// [`Journal::read_all_with`] for the length of one call of the visitor: the
+/// stream and payload borrow the journal's read buffer (or its stored
+/// entries), so reading it allocates nothing. [`EventRef::to_owned`] keeps it.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{EventRef, Journal, MemoryJournal};
+/// use std::ops::ControlFlow;
+///
+/// let journal = MemoryJournal::new();
+/// journal.append("s", 0, vec![b"ab".to_vec(), b"cde".to_vec()])?;
+/// let mut bytes = 0;
+/// journal.read_with("s", 1, u64::MAX, 10, &mut |e: EventRef<'_>| {
+///     bytes += e.payload.len(); // decode straight from the borrowed bytes
+///     ControlFlow::Continue(())
+/// })?;
+/// assert_eq!(bytes, 5);
+/// # Ok::<(), playhouse::persist::JournalError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventRef<'a> {
+    /// The stream (for an event-sourced actor, its persistence id).
+    pub stream: &'a str,
+    /// The position in its stream, from 1.
+    pub seq: u64,
+    /// The position in the journal's global order, from 1.
+    pub offset: u64,
+    /// The encoded event.
+    pub payload: &'a [u8],
+}
+
+impl EventRef<'_> {
+    /// An owned copy of the event.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::EventRef;
+    ///
+    /// let e = EventRef { stream: "s", seq: 1, offset: 4, payload: b"x" };
+    /// let owned = e.to_owned();
+    /// assert_eq!((owned.stream.as_str(), owned.offset, owned.payload), ("s", 4, b"x".to_vec()));
+    /// ```
+    pub fn to_owned(&self) -> PersistedEvent {
+        PersistedEvent {
+            stream: self.stream.to_owned(),
+            seq: self.seq,
+            offset: self.offset,
+            payload: self.payload.to_vec(),
+        }
+    }
+
+    /// Lends an owned event.
+    pub(crate) fn of(e: &PersistedEvent) -> EventRef<'_> {
+        EventRef {
+            stream: &e.stream,
+            seq: e.seq,
+            offset: e.offset,
+            payload: &e.payload,
+        }
+    }
+}
+
+/// A visitor of lent events (see [`Journal::read_with`]): `Continue` for the
+/// next one, `Break` to stop the read there.
+pub type EventVisitor<'v> = dyn FnMut(EventRef<'_>) -> ControlFlow<()> + 'v;
 
 /// What is called with the outcome of an [`Journal::append_with`]: the new
 /// highest sequence number of the stream, or why nothing was acknowledged.
@@ -182,6 +252,49 @@ pub trait Journal: Send + Sync + 'static {
         max: usize,
     ) -> Result<Vec<PersistedEvent>, JournalError>;
 
+    /// The events [`Journal::read`] returns, lent one by one to `visit`
+    /// instead of copied out: the payload is borrowed from the journal's read
+    /// buffer, so a replay decodes straight from it and allocates nothing
+    /// per event. Stops early when `visit` returns `Break`. Returns how many
+    /// events `visit` was called with. `visit` runs on the calling thread,
+    /// with no lock of the journal held.
+    ///
+    /// The default reads through [`Journal::read`]; the journals of this
+    /// crate lend without copying.
+    ///
+    /// # Errors
+    /// As [`Journal::read`]: [`JournalError::EmptyStreamId`], or a storage
+    /// failure such as [`JournalError::Corruption`]; events lent before the
+    /// failure stay lent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{Journal, MemoryJournal};
+    /// use std::ops::ControlFlow;
+    ///
+    /// let journal = MemoryJournal::new();
+    /// journal.append("s", 0, (1..=10u8).map(|i| vec![i]).collect())?;
+    /// // Sum the payloads from seq 3 until one exceeds 5.
+    /// let mut sum = 0u32;
+    /// let seen = journal.read_with("s", 3, u64::MAX, 100, &mut |e| {
+    ///     sum += u32::from(e.payload[0]);
+    ///     if e.payload[0] > 5 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    /// })?;
+    /// assert_eq!((seen, sum), (4, 3 + 4 + 5 + 6));
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
+    fn read_with(
+        &self,
+        stream: &str,
+        from: u64,
+        to: u64,
+        max: usize,
+        visit: &mut EventVisitor<'_>,
+    ) -> Result<usize, JournalError> {
+        Ok(lend(&self.read(stream, from, to, max)?, visit))
+    }
+
     /// The highest sequence number ever stored in `stream` (0 if none); not
     /// lowered by [`Journal::delete_to`].
     ///
@@ -242,6 +355,39 @@ pub trait Journal: Send + Sync + 'static {
     /// # Ok::<(), playhouse::persist::JournalError>(())
     /// ```
     fn read_all(&self, from: u64, max: usize) -> Result<Vec<PersistedEvent>, JournalError>;
+
+    /// The events [`Journal::read_all`] returns, lent one by one to `visit`
+    /// as in [`Journal::read_with`]; stops early when `visit` returns
+    /// `Break` and returns how many events it was called with.
+    ///
+    /// # Errors
+    /// A storage failure, such as [`JournalError::Corruption`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::persist::{Journal, MemoryJournal};
+    /// use std::ops::ControlFlow;
+    ///
+    /// let journal = MemoryJournal::new();
+    /// journal.append("a", 0, vec![vec![1]])?;
+    /// journal.append("b", 0, vec![vec![2]])?;
+    /// let mut order = String::new();
+    /// journal.read_all_with(1, 10, &mut |e| {
+    ///     order.push_str(e.stream);
+    ///     ControlFlow::Continue(())
+    /// })?;
+    /// assert_eq!(order, "ab");
+    /// # Ok::<(), playhouse::persist::JournalError>(())
+    /// ```
+    fn read_all_with(
+        &self,
+        from: u64,
+        max: usize,
+        visit: &mut EventVisitor<'_>,
+    ) -> Result<usize, JournalError> {
+        Ok(lend(&self.read_all(from, max)?, visit))
+    }
 
     /// The highest global offset acknowledged so far (0 if none).
     ///
@@ -423,4 +569,16 @@ pub(crate) fn check_stream(stream: &str) -> Result<(), JournalError> {
     } else {
         Ok(())
     }
+}
+
+/// Lends `events` to `visit` in order until it breaks; how many it saw.
+pub(crate) fn lend(events: &[PersistedEvent], visit: &mut EventVisitor<'_>) -> usize {
+    let mut seen = 0;
+    for e in events {
+        seen += 1;
+        if visit(EventRef::of(e)).is_break() {
+            break;
+        }
+    }
+    seen
 }

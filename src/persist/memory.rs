@@ -1,10 +1,14 @@
 //! [`MemoryJournal`]: a journal that keeps everything in memory, for tests.
 
 use super::index::Index;
-use super::journal::{AppendListener, Journal, JournalError, PersistedEvent, check_stream};
+use super::index::Slice;
+use super::journal::{
+    AppendListener, EventRef, EventVisitor, Journal, JournalError, PersistedEvent, check_stream,
+};
 use crate::sync::Arc;
 use crate::sync::Mutex;
 use std::fmt;
+use std::ops::ControlFlow;
 
 /// A [`Journal`] in memory: the same semantics as the file journal, nothing
 /// durable. For tests and for event-sourced actors whose state may be lost.
@@ -59,6 +63,33 @@ impl fmt::Debug for MemoryJournal {
             .field("highest_offset", &self.highest_offset())
             .finish()
     }
+}
+
+/// One stored event held by reference counts, so it can be lent after the
+/// index's lock is released: a visitor may then call the journal.
+type Held = (Arc<str>, u64, u64, Arc<[u8]>);
+
+fn hold(s: &Slice<'_, Arc<[u8]>>) -> Held {
+    let (seq, offset) = s.at(0);
+    (Arc::clone(s.stream), seq, offset, Arc::clone(&s.run.item))
+}
+
+/// Lends `held` to `visit` in order until it breaks; how many it saw.
+fn lend(held: &[Held], visit: &mut EventVisitor<'_>) -> usize {
+    let mut seen = 0;
+    for (stream, seq, offset, payload) in held {
+        seen += 1;
+        let event = EventRef {
+            stream,
+            seq: *seq,
+            offset: *offset,
+            payload,
+        };
+        if let ControlFlow::Break(()) = visit(event) {
+            break;
+        }
+    }
+    seen
 }
 
 /// Calls every listener with `offset`, outside any lock of the journal, and
@@ -121,6 +152,25 @@ impl Journal for MemoryJournal {
             .collect())
     }
 
+    fn read_with(
+        &self,
+        stream: &str,
+        from: u64,
+        to: u64,
+        max: usize,
+        visit: &mut EventVisitor<'_>,
+    ) -> Result<usize, JournalError> {
+        check_stream(stream)?;
+        let held: Vec<Held> = self
+            .index
+            .lock()
+            .read(stream, from, to, max)
+            .iter()
+            .map(hold)
+            .collect();
+        Ok(lend(&held, visit))
+    }
+
     fn highest_seq(&self, stream: &str) -> Result<u64, JournalError> {
         check_stream(stream)?;
         Ok(self.index.lock().highest(stream))
@@ -147,6 +197,22 @@ impl Journal for MemoryJournal {
                 }
             })
             .collect())
+    }
+
+    fn read_all_with(
+        &self,
+        from: u64,
+        max: usize,
+        visit: &mut EventVisitor<'_>,
+    ) -> Result<usize, JournalError> {
+        let held: Vec<Held> = self
+            .index
+            .lock()
+            .read_all(from, max)
+            .iter()
+            .map(hold)
+            .collect();
+        Ok(lend(&held, visit))
     }
 
     fn highest_offset(&self) -> u64 {

@@ -170,7 +170,9 @@ pub use file::{
     DEFAULT_SEGMENT_SIZE, FileJournal, FileJournalBuilder, FileJournalStats, FsyncPolicy,
     StdStorage, Storage, StorageFile, TornTail,
 };
-pub use journal::{AppendDone, AppendListener, Journal, JournalError, PersistedEvent};
+pub use journal::{
+    AppendDone, AppendListener, EventRef, EventVisitor, Journal, JournalError, PersistedEvent,
+};
 pub use memory::MemoryJournal;
 pub use persistence::Persistence;
 pub use projection::{Projection, ProjectionActor, ProjectionBuilder, ProjectionMsg, Query};

@@ -25,6 +25,7 @@ use crate::sync::Arc;
 use crate::sync::Mutex;
 use crate::{Actor, ActorError, Addr, Context, SpawnOptions, System};
 use std::fmt;
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 /// How many events a projection applies per turn.
@@ -376,21 +377,31 @@ impl<P: Projection> ProjectionActor<P> {
         if highest <= self.offset {
             return Ok(false);
         }
-        let batch = journal.read_all(self.offset + 1, BATCH)?;
-        let full = batch.len() == BATCH;
-        for e in batch {
-            if self.model.accepts(&e.stream) {
-                let event = self.settings.events.decode(&e.payload).map_err(|error| {
-                    PersistError::Codec {
-                        stream: e.stream.clone(),
-                        seq: e.seq,
-                        error,
+        // Events are decoded straight from the journal's read buffer; a
+        // decode error stops the read and is returned typed.
+        let mut failed = None;
+        let (model, events, offset) = (&mut self.model, &self.settings.events, &mut self.offset);
+        let seen = journal.read_all_with(*offset + 1, BATCH, &mut |e| {
+            if model.accepts(e.stream) {
+                match events.decode(e.payload) {
+                    Ok(event) => model.apply(e.stream, e.seq, event),
+                    Err(error) => {
+                        failed = Some(PersistError::Codec {
+                            stream: e.stream.to_owned(),
+                            seq: e.seq,
+                            error,
+                        });
+                        return ControlFlow::Break(());
                     }
-                })?;
-                self.model.apply(&e.stream, e.seq, event);
+                }
             }
-            self.offset = e.offset;
+            *offset = e.offset;
+            ControlFlow::Continue(())
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
         }
+        let full = seen == BATCH;
         if !full {
             // Deleted events are not read; the offsets they held are passed.
             self.offset = self.offset.max(highest);

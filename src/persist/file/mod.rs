@@ -44,13 +44,15 @@ pub use storage::{StdStorage, Storage, StorageFile};
 
 use super::index::{Index, Slice};
 use super::journal::{
-    AppendDone, AppendListener, Journal, JournalError, PersistedEvent, check_stream,
+    AppendDone, AppendListener, EventRef, EventVisitor, Journal, JournalError, PersistedEvent,
+    check_stream,
 };
 use crate::sync::{Arc, Mutex, thread};
 use commit::completion as oneshot;
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use writer::{Request, Writer};
 
@@ -614,38 +616,43 @@ impl FileJournal {
         }
     }
 
-    /// The events `wanted` names, in order. Neighbouring records in one
-    /// segment (appends written one after the other) are read with one call
-    /// into one buffer, so a replay reads its stream in large sequential
-    /// chunks, and each payload is copied once, from that buffer into its
-    /// event.
-    fn events(&self, wanted: &[Wanted]) -> Result<Vec<PersistedEvent>, JournalError> {
+    /// Lends the events `wanted` names to `visit`, in order, until it
+    /// breaks; how many it saw. Neighbouring records in one segment (appends
+    /// written one after the other) are read with one call into one buffer,
+    /// so a replay reads its stream in large sequential chunks, and payloads
+    /// are lent straight from that buffer: nothing is allocated per event.
+    fn events(
+        &self,
+        wanted: &[Wanted],
+        visit: &mut EventVisitor<'_>,
+    ) -> Result<usize, JournalError> {
         /// How many read buffers are kept, and the largest kept.
         const KEEP: usize = 4;
         const KEEP_LEN: usize = 1 << 20;
-        let mut out = Vec::with_capacity(wanted.iter().map(|w| w.n as usize).sum());
         let mut buf = self.shared.spans.lock().pop().unwrap_or_default();
-        let read = self.fill(wanted, &mut buf, &mut out);
+        let read = self.fill(wanted, &mut buf, visit);
         if buf.capacity() <= KEEP_LEN {
             let mut spans = self.shared.spans.lock();
             if spans.len() < KEEP {
                 spans.push(buf);
             }
         }
-        read.map(|()| out)
+        read
     }
 
-    /// Reads the events `wanted` names into `out`, through `buf`.
+    /// Reads the events `wanted` names through `buf` and lends them to
+    /// `visit` (no lock of the journal is held while it runs).
     fn fill(
         &self,
         wanted: &[Wanted],
         buf: &mut Vec<u8>,
-        out: &mut Vec<PersistedEvent>,
-    ) -> Result<(), JournalError> {
+        visit: &mut EventVisitor<'_>,
+    ) -> Result<usize, JournalError> {
         /// The most bytes one read covers (unless one record is larger),
         /// and the widest gap between records it bridges.
         const SPAN: u64 = 256 << 10;
         const GAP: u64 = 4 << 10;
+        let mut seen = 0;
         let mut i = 0;
         while i < wanted.len() {
             let first = wanted[i].loc;
@@ -679,22 +686,58 @@ impl FileJournal {
                 };
                 let mut payloads = frame::event_payloads(frame).ok_or_else(changed)?;
                 for k in 0..w.n {
-                    let p = match k {
+                    let payload = match k {
                         0 => payloads.nth(w.skip as usize),
                         _ => payloads.next(),
                     }
                     .ok_or_else(changed)?;
-                    out.push(PersistedEvent {
-                        stream: String::from(&*w.stream),
+                    seen += 1;
+                    let event = EventRef {
+                        stream: &w.stream,
                         seq: w.first_seq + w.skip + k,
                         offset: w.first_offset + w.skip + k,
-                        payload: p.to_vec(),
-                    });
+                        payload,
+                    };
+                    if visit(event).is_break() {
+                        return Ok(seen);
+                    }
                 }
             }
             i = j;
         }
-        Ok(())
+        Ok(seen)
+    }
+
+    /// The events `wanted` names, copied out.
+    fn owned(&self, wanted: &[Wanted]) -> Result<Vec<PersistedEvent>, JournalError> {
+        let mut out = Vec::with_capacity(wanted.iter().map(|w| w.n as usize).sum());
+        self.events(wanted, &mut |e| {
+            out.push(e.to_owned());
+            ControlFlow::Continue(())
+        })?;
+        Ok(out)
+    }
+
+    /// What the index holds of `stream` between `from` and `to`, at most `max`.
+    fn wanted(&self, stream: &str, from: u64, to: u64, max: usize) -> Vec<Wanted> {
+        self.shared
+            .index
+            .lock()
+            .read(stream, from, to, max)
+            .iter()
+            .map(Wanted::from_slice)
+            .collect()
+    }
+
+    /// What the index holds from global offset `from`, at most `max`.
+    fn wanted_all(&self, from: u64, max: usize) -> Vec<Wanted> {
+        self.shared
+            .index
+            .lock()
+            .read_all(from, max)
+            .iter()
+            .map(Wanted::from_slice)
+            .collect()
     }
 
     fn reader(&self, segment: u64, path: &Path) -> Result<Arc<File>, JournalError> {
@@ -770,15 +813,19 @@ impl Journal for FileJournal {
         max: usize,
     ) -> Result<Vec<PersistedEvent>, JournalError> {
         check_stream(stream)?;
-        let wanted: Vec<Wanted> = self
-            .shared
-            .index
-            .lock()
-            .read(stream, from, to, max)
-            .iter()
-            .map(Wanted::from_slice)
-            .collect();
-        self.events(&wanted)
+        self.owned(&self.wanted(stream, from, to, max))
+    }
+
+    fn read_with(
+        &self,
+        stream: &str,
+        from: u64,
+        to: u64,
+        max: usize,
+        visit: &mut EventVisitor<'_>,
+    ) -> Result<usize, JournalError> {
+        check_stream(stream)?;
+        self.events(&self.wanted(stream, from, to, max), visit)
     }
 
     fn highest_seq(&self, stream: &str) -> Result<u64, JournalError> {
@@ -799,15 +846,16 @@ impl Journal for FileJournal {
     }
 
     fn read_all(&self, from: u64, max: usize) -> Result<Vec<PersistedEvent>, JournalError> {
-        let wanted: Vec<Wanted> = self
-            .shared
-            .index
-            .lock()
-            .read_all(from, max)
-            .iter()
-            .map(Wanted::from_slice)
-            .collect();
-        self.events(&wanted)
+        self.owned(&self.wanted_all(from, max))
+    }
+
+    fn read_all_with(
+        &self,
+        from: u64,
+        max: usize,
+        visit: &mut EventVisitor<'_>,
+    ) -> Result<usize, JournalError> {
+        self.events(&self.wanted_all(from, max), visit)
     }
 
     fn highest_offset(&self) -> u64 {
