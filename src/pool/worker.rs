@@ -73,15 +73,6 @@ const GLOBAL_QUEUE_INTERVAL: u32 = 61;
 /// back and forth through the slot cannot starve the rest of the queue.
 const MAX_NEXT_STREAK: u32 = 16;
 
-/// How long a searching worker goes on looking (yielding between looks)
-/// once its `Backoff` has completed, before it sleeps: a task submitted
-/// meanwhile, such as the next request of a client that waits for each
-/// answer, is then taken without a futex wake on either side. Only a
-/// searcher spins (at most half the workers), only while it has no work,
-/// and it then parks without a timeout, so an idle pool stays at zero CPU.
-#[cfg(not(loom))]
-const SEARCH_FOR: std::time::Duration = std::time::Duration::from_micros(50);
-
 crate::sync::thread_local! {
     /// The worker running on this thread, if it is a pool worker: set and
     /// cleared by `Worker::main`, null elsewhere. A plain pointer rather than
@@ -222,9 +213,6 @@ pub(super) struct LoopState {
     tick: u32,
     rng: XorShift,
     backoff: Backoff,
-    /// When this search's `Backoff` completed (see [`SEARCH_FOR`]).
-    #[cfg(not(loom))]
-    spun_since: Option<std::time::Instant>,
     /// Tasks taken from the run-next slot in a row.
     next_streak: u32,
     /// Each worker's tick when this one last started a watch (`u64::MAX`:
@@ -237,32 +225,6 @@ pub(super) struct LoopState {
     /// Tasks on their way from the injector or a victim into the local
     /// queue: always empty between looks, kept for its capacity.
     batch: Vec<Task>,
-}
-
-impl LoopState {
-    /// Whether a search has looked long enough: its `Backoff` completed
-    /// and, outside loom, [`SEARCH_FOR`] passed since.
-    fn search_done(&mut self) -> bool {
-        if !self.backoff.is_completed() {
-            return false;
-        }
-        #[cfg(not(loom))]
-        {
-            let since = *self.spun_since.get_or_insert_with(std::time::Instant::now);
-            since.elapsed() >= SEARCH_FOR
-        }
-        #[cfg(loom)]
-        true
-    }
-
-    /// A search ended: the next one starts from the beginning.
-    fn reset_search(&mut self) {
-        self.backoff.reset();
-        #[cfg(not(loom))]
-        {
-            self.spun_since = None;
-        }
-    }
 }
 
 impl Worker {
@@ -290,8 +252,6 @@ impl Worker {
             tick: 0,
             rng: XorShift::new(random_seed()),
             backoff: Backoff::new(),
-            #[cfg(not(loom))]
-            spun_since: None,
             next_streak: 0,
             seen: vec![u64::MAX; self.shared.workers.len()],
             watch_for: WATCH_MIN,
@@ -330,7 +290,7 @@ impl Worker {
                     self.shared.notify_parked();
                 }
             }
-            st.reset_search();
+            st.backoff.reset();
             if st.watch_for != WATCH_MIN {
                 st.watch_for = WATCH_MIN;
                 st.quiet_looks = 0;
@@ -345,12 +305,12 @@ impl Worker {
         if !st.searching {
             st.searching = self.shared.idle.transition_to_searching();
         }
-        if st.searching && !st.search_done() {
+        if st.searching && !st.backoff.is_completed() {
             st.backoff.snooze();
             return;
         }
         st.searching = self.sleep(st);
-        st.reset_search();
+        st.backoff.reset();
     }
 
     /// Idle protocol steps 4 to 6. Returns whether the worker is searching
