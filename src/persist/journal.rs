@@ -102,6 +102,25 @@ impl EventRef<'_> {
 
 /// A visitor of lent events (see [`Journal::read_with`]): `Continue` for the
 /// next one, `Break` to stop the read there.
+///
+/// # Examples
+///
+/// ```
+/// use playhouse::persist::{EventVisitor, Journal, MemoryJournal};
+/// use std::ops::ControlFlow;
+///
+/// let journal = MemoryJournal::new();
+/// journal.append("s", 0, vec![b"a".to_vec(), b"b".to_vec()])?;
+/// // A visitor that keeps the sequence numbers it is lent.
+/// let mut seqs = Vec::new();
+/// let visit: &mut EventVisitor<'_> = &mut |e| {
+///     seqs.push(e.seq);
+///     ControlFlow::Continue(())
+/// };
+/// assert_eq!(journal.read_with("s", 1, u64::MAX, 10, visit)?, 2);
+/// assert_eq!(seqs, [1, 2]);
+/// # Ok::<(), playhouse::persist::JournalError>(())
+/// ```
 pub type EventVisitor<'v> = dyn FnMut(EventRef<'_>) -> ControlFlow<()> + 'v;
 
 /// What is called with the outcome of an [`Journal::append_with`]: the new

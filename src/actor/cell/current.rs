@@ -38,7 +38,9 @@ crate::sync::thread_local! {
 
 /// Whether a turn runs on this thread now (on a pool worker or a dedicated
 /// thread): a panic here is inside the turn, whose handlers and hooks run
-/// under `catch_unwind`.
+/// under `catch_unwind`. Only the panic hook asks, which loom builds leave
+/// out.
+#[cfg(not(loom))]
 pub(crate) fn in_turn() -> bool {
     CURRENT.with(|c| !c.get().is_null())
 }
