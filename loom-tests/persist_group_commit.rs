@@ -1,4 +1,4 @@
-//! Loom models of the file journal's group commit: appenders queue requests, one writer syncs batches; every accepted request is completed after a sync covering it, and close drains. Queue and one-shot signal only a side that marked itself waiting, so the models also check that no wake-up is lost (loom reports a deadlock if one is).
+//! Loom models of the file journal's group commit: appenders queue requests, one writer gathers and syncs batches and releases each batch's one-shots as a tree (the writer fills the first, each woken appender passes the rest on); every accepted request is completed after a sync covering it, and close drains. Queue and one-shot signal only a side that marked itself waiting, so the models also check that no wake-up is lost, relayed ones included (loom reports a deadlock if one is).
 #![cfg(loom)]
 
 mod common;
@@ -6,22 +6,32 @@ mod common;
 use common::model;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::thread;
-use playhouse::persist::loom_api::{CommitQueue, Completer, completion};
+use playhouse::persist::loom_api::{CommitQueue, Completer, Release, completion};
 use std::sync::Arc;
 
 type Req = (Arc<AtomicBool>, Completer<usize>);
 
-/// The writer: takes batches, "writes" and "syncs" them (marking each
-/// durable), then completes each with the number of syncs so far.
+/// The writer: gathers batches, "writes" and "syncs" them (marking each
+/// durable), then releases each one's one-shots together with the number
+/// of syncs so far, as the journal's writer does.
 fn writer(q: Arc<CommitQueue<Req>>, syncs: Arc<AtomicUsize>) {
-    while let Some(batch) = q.take(usize::MAX) {
+    let mut last = 0;
+    // The journal's writer gathers for a while; here, for one yield.
+    let once = || {
+        let mut first = true;
+        move || std::mem::replace(&mut first, false)
+    };
+    while let Some(batch) = q.take(usize::MAX, last, once()) {
+        last = batch.len();
         for (durable, _) in &batch {
             durable.store(true, Ordering::SeqCst);
         }
         let n = syncs.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut release = Release::new();
         for (_, done) in batch {
-            done.complete(n);
+            release.push(done, n);
         }
+        release.release();
     }
 }
 
@@ -102,7 +112,7 @@ fn a_submit_racing_the_writer_going_to_wait_wakes_it() {
         let w = {
             let q = q.clone();
             thread::spawn(move || {
-                let batch = q.take(usize::MAX).expect("one request");
+                let batch = q.take(usize::MAX, 1, || false).expect("one request");
                 assert_eq!(batch.len(), 1);
                 for done in batch {
                     done.complete(7);
@@ -124,5 +134,51 @@ fn dropped_completer_wakes_the_waiter() {
         let t = thread::spawn(move || drop(tx));
         assert_eq!(rx.wait(), None);
         t.join().unwrap();
+    });
+}
+
+/// A release of three one-shots is a tree: the first is filled by the
+/// releaser and carries the second to wake; the third is filled directly.
+/// The first appender leaves without waiting, racing the release: whether it
+/// leaves before its slot is filled (the releaser passes the relay on) or
+/// after (its drop passes it on), the second appender is woken.
+#[test]
+fn a_relay_through_an_appender_that_left_still_wakes_the_rest() {
+    model(|| {
+        let (tx_a, rx_a) = completion::<usize>();
+        let (tx_b, rx_b) = completion::<usize>();
+        let (tx_c, rx_c) = completion::<usize>();
+        let leaver = thread::spawn(move || drop(rx_a));
+        let b = thread::spawn(move || rx_b.wait());
+        let mut release = Release::new();
+        release.push(tx_a, 1);
+        release.push(tx_b, 2);
+        release.push(tx_c, 3);
+        release.release();
+        assert_eq!(rx_c.wait(), Some(3));
+        assert_eq!(b.join().unwrap(), Some(2));
+        leaver.join().unwrap();
+    });
+}
+
+/// Three waiting appenders of one release: the first wakes the second
+/// after waking itself, the third is woken by the releaser; each gets its
+/// own value.
+#[test]
+fn a_release_wakes_every_waiter_through_the_relay() {
+    model(|| {
+        let (tx_a, rx_a) = completion::<usize>();
+        let (tx_b, rx_b) = completion::<usize>();
+        let (tx_c, rx_c) = completion::<usize>();
+        let a = thread::spawn(move || rx_a.wait());
+        let b = thread::spawn(move || rx_b.wait());
+        let mut release = Release::new();
+        release.push(tx_a, 1);
+        release.push(tx_b, 2);
+        release.push(tx_c, 3);
+        release.release();
+        assert_eq!(rx_c.wait(), Some(3));
+        assert_eq!(a.join().unwrap(), Some(1));
+        assert_eq!(b.join().unwrap(), Some(2));
     });
 }

@@ -29,6 +29,7 @@ use super::error::{CommandError, PersistError};
 use super::journal::JournalError;
 use super::persistence::Persistence;
 use super::port::{Port, PortMsg};
+use super::snapshot;
 use crate::sync::Arc;
 use crate::{Actor, ActorError, Addr, AskError, Context, Reply, SpawnOptions, System};
 use std::fmt;
@@ -422,20 +423,13 @@ impl<E: EventSourced> EventSourcedActor<E> {
         let (Some(store), Some(codec)) = (s.persistence.snapshots(), &s.states) else {
             return Ok(());
         };
-        for snap in store.load(&s.stream)? {
-            match codec.decode(&snap.payload) {
-                Ok(state) => {
-                    self.state = state;
-                    self.seq = snap.seq;
-                    self.last_snapshot = snap.seq;
-                    return Ok(());
-                }
-                Err(e) => log::warn!(
-                    "snapshot of {:?} at seq {} does not decode ({e}); trying an older one",
-                    s.stream,
-                    snap.seq
-                ),
-            }
+        let owner = format_args!("event-sourced actor {:?}", s.stream);
+        if let Some((state, seq)) =
+            snapshot::newest_decodable(&**store, &s.stream, &**codec, &owner)?
+        {
+            self.state = state;
+            self.seq = seq;
+            self.last_snapshot = seq;
         }
         Ok(())
     }

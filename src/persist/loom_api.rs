@@ -1,4 +1,4 @@
-//! The group-commit queue and one-shot, exposed to `loom-tests/persist_group_commit.rs`; compiled only under `cfg(loom)`.
+//! The group-commit queue, one-shot and batch release, exposed to `loom-tests/persist_group_commit.rs`; compiled only under `cfg(loom)`.
 #![allow(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 use super::file;
@@ -13,8 +13,8 @@ impl<R> CommitQueue<R> {
     pub fn submit(&self, r: R) -> Result<(), R> {
         self.0.submit(r)
     }
-    pub fn take(&self, max: usize) -> Option<Vec<R>> {
-        self.0.take(max)
+    pub fn take(&self, max: usize, expect: usize, gather: impl FnMut() -> bool) -> Option<Vec<R>> {
+        self.0.take(max, expect, gather)
     }
     pub fn close(&self) {
         self.0.close()
@@ -32,6 +32,21 @@ pub fn completion<T>() -> (Completer<T>, Completion<T>) {
 impl<T> Completer<T> {
     pub fn complete(self, value: T) {
         self.0.complete(value)
+    }
+}
+
+/// `Release`, for its model.
+pub struct Release<T>(file::Release<T>);
+
+impl<T> Release<T> {
+    pub fn new() -> Self {
+        Release(file::Release::new())
+    }
+    pub fn push(&mut self, done: Completer<T>, value: T) {
+        self.0.push(done.0, value)
+    }
+    pub fn release(self) {
+        self.0.release()
     }
 }
 

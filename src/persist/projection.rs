@@ -21,6 +21,7 @@ use super::error::PersistError;
 use super::persistence::Persistence;
 use super::port::{Port, PortMsg};
 use super::query::ReadAfter;
+use super::snapshot;
 use crate::sync::Arc;
 use crate::sync::Mutex;
 use crate::{Actor, ActorError, Addr, Context, SpawnOptions, System};
@@ -351,20 +352,14 @@ impl<P: Projection> ProjectionActor<P> {
         let (Some(store), Some(codec)) = (s.persistence.snapshots(), &s.models) else {
             return Ok(());
         };
-        for snap in store.load(&s.snapshot_stream())? {
-            match codec.decode(&snap.payload) {
-                Ok(model) => {
-                    self.model = model;
-                    self.offset = snap.seq;
-                    self.last_snapshot = snap.seq;
-                    return Ok(());
-                }
-                Err(e) => log::warn!(
-                    "projection {:?}: snapshot at offset {} does not decode ({e}); trying an older one",
-                    s.name,
-                    snap.seq
-                ),
-            }
+        let owner = format_args!("projection {:?}", s.name);
+        if let Some((model, offset)) =
+            snapshot::newest_decodable(&**store, &s.snapshot_stream(), &**codec, &owner)?
+        {
+            self.model = model;
+            self.offset = offset;
+            self.last_snapshot = offset;
+            return Ok(());
         }
         self.model = (self.factory)();
         Ok(())

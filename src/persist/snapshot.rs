@@ -1,6 +1,7 @@
 //! Snapshot stores: the latest states of event-sourced actors, so replay
 //! need not start from the first event.
 
+use super::codec::Codec;
 use super::file::{CommitQueue, frame};
 use super::file::{
     Decoded, HEADER_LEN, Record, SNAPSHOT_MAGIC, StdStorage, Storage, StorageFile, decode,
@@ -129,6 +130,28 @@ pub trait SnapshotStore: Send + Sync + 'static {
     /// # Ok::<(), playhouse::persist::JournalError>(())
     /// ```
     fn load(&self, stream: &str) -> Result<Vec<Snapshot>, JournalError>;
+}
+
+/// The newest of `stream`'s snapshots in `store` that `codec` decodes, and
+/// the seq it was taken at; `None` if none does. One that does not decode is
+/// logged (as `owner`'s) and the next older one tried: replay from an older
+/// snapshot is slower, never wrong.
+pub(crate) fn newest_decodable<T: 'static>(
+    store: &dyn SnapshotStore,
+    stream: &str,
+    codec: &dyn Codec<T>,
+    owner: &dyn fmt::Display,
+) -> Result<Option<(T, u64)>, JournalError> {
+    for snap in store.load(stream)? {
+        match codec.decode(&snap.payload) {
+            Ok(value) => return Ok(Some((value, snap.seq))),
+            Err(e) => log::warn!(
+                "{owner}: snapshot at {} does not decode ({e}); trying an older one",
+                snap.seq
+            ),
+        }
+    }
+    Ok(None)
 }
 
 fn keep_newest<T>(v: &mut Vec<T>) {
@@ -334,7 +357,7 @@ impl FileSnapshotStore {
         let queue = Arc::new(CommitQueue::<SaveRequest>::new());
         let (s, q) = (Arc::clone(&shared), Arc::clone(&queue));
         let writer = thread::spawn(move || {
-            while let Some(batch) = q.take(64) {
+            while let Some(batch) = q.take(64, 0, || false) {
                 for r in batch {
                     (r.done)(s.save(&r.stream, r.seq, r.payload));
                 }

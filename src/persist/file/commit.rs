@@ -1,5 +1,5 @@
 //! Group commit: the queue between appenders and the journal's writer thread,
-//! and the one-shot an appender waits on.
+//! the one-shot an appender waits on, and the release that wakes a batch.
 //!
 //! # Protocol
 //! 1. An appender pushes its request under the lock; it is refused (gets
@@ -7,23 +7,36 @@
 //!    the writer said, under the same lock, that it is waiting: a writer busy
 //!    with a batch (the common case under load) costs an appender no wake-up
 //!    call.
-//! 2. The writer, finding the queue empty and open, marks itself waiting and
-//!    waits on `ready` (the wait releases the lock, so a push after the mark
-//!    sees it), then takes up to `max` requests in arrival order: everything
-//!    that arrived while it was writing and syncing the last batch. It writes
-//!    them all, syncs once, and completes each request after that one sync.
-//!    So appends arriving while an fsync runs share the next fsync.
-//! 3. `close` marks the queue closed and wakes the writer, which drains what
+//! 2. The writer gathers a batch: if fewer requests are queued than its
+//!    last batch released, their appenders are likely on their way back, so
+//!    it yields its CPU to them for a bounded while (the writer bounds it by
+//!    its last sync's duration; it never blocks here). Then, finding
+//!    the queue empty and open, it marks itself waiting and waits on `ready`
+//!    (the wait releases the lock, so a push after the mark sees it), and
+//!    takes up to `max` requests in arrival order. It writes them all, syncs
+//!    once, and only after that one sync completes each request. So appends
+//!    arriving while an fsync runs share the next fsync.
+//! 3. The writer completes a batch's blocked appenders through one
+//!    [`Release`]: it fills the first one-shot of each half of the batch and
+//!    hands it the rest of its half; each appender, once awake, does the same
+//!    with what it was handed before returning. Every one-shot is filled
+//!    exactly once, each by one thread, and the writer makes two wake-up
+//!    calls per batch instead of one per append.
+//! 4. `close` marks the queue closed and wakes the writer, which drains what
 //!    was accepted before the close, then sees an empty closed queue and
 //!    exits. No request is accepted and then forgotten.
 //!
-//! A waiting appender blocks on its own [`Completion`], which the writer
-//! fills exactly once (or drops, which the waiter sees as closed), in one
-//! critical section; it signals only if the appender marked itself waiting
-//! there, the same handshake as the queue's.
-//! `loom-tests/persist_group_commit.rs` models both.
+//! A waiting appender blocks on its own [`Completion`], which is filled
+//! exactly once (or closed by a dropped [`Completer`]) in one critical
+//! section that also stores the relay it must pass on; it signals only if the
+//! appender marked itself waiting there, the same handshake as the queue's.
+//! An appender that drops its completion unwaited marks it gone and passes
+//! on any relay it holds; one filled after that is passed on by its filler.
+//! So no relay is stranded. `loom-tests/persist_group_commit.rs` models the
+//! queue, the one-shot and the relay.
 
-use crate::sync::{Arc, Condvar, Mutex};
+use crate::sync::{Arc, Condvar, Mutex, thread};
+
 use std::collections::VecDeque;
 use std::fmt;
 
@@ -69,7 +82,30 @@ impl<R> CommitQueue<R> {
 
     /// Waits for requests and takes up to `max` (at least one), oldest first;
     /// `None` once the queue is closed and drained.
-    pub(crate) fn take(&self, max: usize) -> Option<Vec<R>> {
+    ///
+    /// `expect` is how many appenders the last batch released: they are
+    /// likely on their way back with their next requests. While fewer than
+    /// that are queued and `gather` says it is worth waiting, the writer
+    /// yields its CPU to them (never blocking) before taking the batch, so
+    /// one sync covers them all rather than the first few.
+    pub(crate) fn take(
+        &self,
+        max: usize,
+        expect: usize,
+        mut gather: impl FnMut() -> bool,
+    ) -> Option<Vec<R>> {
+        let want = expect.min(max);
+        loop {
+            let st = self.state.lock();
+            if st.items.len() >= want || st.closed {
+                break;
+            }
+            drop(st);
+            if !gather() {
+                break;
+            }
+            thread::yield_now();
+        }
         let mut st = self.state.lock();
         loop {
             if !st.items.is_empty() {
@@ -105,6 +141,12 @@ struct SlotState<T> {
     done: bool,
     /// The appender waits on `filled` (set and cleared by it, under the lock).
     waiting: bool,
+    /// The appender's side was dropped: nobody will pass `relay` on, so
+    /// whoever fills the slot does.
+    gone: bool,
+    /// Later one-shots of the same batch that this appender wakes once it
+    /// wakes itself (see [`Release`]).
+    relay: Vec<Filled<T>>,
 }
 
 struct Slot<T> {
@@ -112,18 +154,46 @@ struct Slot<T> {
     filled: Condvar,
 }
 
+/// A one-shot and the value to fill it with.
+type Filled<T> = (Arc<Slot<T>>, Option<T>);
+
 impl<T> Slot<T> {
-    /// Ends the one-shot with `value` (`None`: closed unfilled) and wakes
-    /// the appender if it waits.
-    fn finish(&self, value: Option<T>) {
+    /// Ends the one-shot with `value` (`None`: closed unfilled), hands it
+    /// `relay` to pass on, and wakes the appender if it waits. If the
+    /// appender is gone, passes `relay` on itself.
+    fn finish(&self, value: Option<T>, relay: Vec<Filled<T>>) {
         let mut st = self.state.lock();
+        debug_assert!(!st.done, "a one-shot is filled once");
         st.value = value;
         st.done = true;
+        if st.gone {
+            drop(st);
+            pass_on(relay);
+            return;
+        }
+        st.relay = relay;
         let wake = st.waiting;
         drop(st);
         if wake {
             self.filled.notify_one();
         }
+    }
+}
+
+/// Fills the first one-shot of each half of `filled` and hands it the rest
+/// of its half to pass on: a binary tree of wake-ups, so no thread makes
+/// more than two wake-up calls for a batch, however large.
+fn pass_on<T>(mut filled: Vec<Filled<T>>) {
+    if filled.is_empty() {
+        return;
+    }
+    let mut second = filled.split_off(filled.len().div_ceil(2));
+    for half in [&mut filled, &mut second] {
+        if half.is_empty() {
+            continue;
+        }
+        let (slot, value) = half.remove(0);
+        slot.finish(value, std::mem::take(half));
     }
 }
 
@@ -140,6 +210,8 @@ pub(crate) fn completion<T>() -> (Completer<T>, Completion<T>) {
             value: None,
             done: false,
             waiting: false,
+            gone: false,
+            relay: Vec::new(),
         }),
         filled: Condvar::new(),
     });
@@ -147,9 +219,10 @@ pub(crate) fn completion<T>() -> (Completer<T>, Completion<T>) {
 }
 
 impl<T> Completer<T> {
+    /// Fills the one-shot now, waking its appender.
     pub(crate) fn complete(mut self, value: T) {
         if let Some(slot) = self.0.take() {
-            slot.finish(Some(value));
+            slot.finish(Some(value), Vec::new());
         }
     }
 }
@@ -157,13 +230,60 @@ impl<T> Completer<T> {
 impl<T> Drop for Completer<T> {
     fn drop(&mut self) {
         if let Some(slot) = self.0.take() {
-            slot.finish(None);
+            slot.finish(None, Vec::new());
         }
+    }
+}
+
+impl<T> fmt::Debug for Completer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Completer { .. }")
+    }
+}
+
+/// The one-shots of one batch, filled together when the batch is settled.
+///
+/// The filler makes at most two wake-up calls: each woken appender wakes up
+/// to two more before it returns (see [`pass_on`]). So the writer, which
+/// would otherwise make one wake-up call per append while every later batch
+/// waits for it, is back at its queue after two, and the wake-ups of a large
+/// batch run on the appenders' threads, in parallel. Dropped unreleased, it
+/// releases what it holds (a one-shot is never left unfilled).
+pub(crate) struct Release<T> {
+    filled: Vec<Filled<T>>,
+}
+
+impl<T> Release<T> {
+    pub(crate) fn new() -> Self {
+        Release { filled: Vec::new() }
+    }
+
+    /// Fills `done` with `value` when the release happens.
+    pub(crate) fn push(&mut self, mut done: Completer<T>, value: T) {
+        if let Some(slot) = done.0.take() {
+            self.filled.push((slot, Some(value)));
+        }
+    }
+
+    /// Fills every one-shot pushed and wakes their appenders.
+    pub(crate) fn release(self) {}
+}
+
+impl<T> Drop for Release<T> {
+    fn drop(&mut self) {
+        pass_on(std::mem::take(&mut self.filled));
+    }
+}
+
+impl<T> fmt::Debug for Release<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Release({} one-shots)", self.filled.len())
     }
 }
 
 impl<T> Completion<T> {
     /// Waits for the value; `None` if the writer dropped the request unfilled.
+    /// Then wakes the appenders it was handed (see [`Release`]).
     pub(crate) fn wait(self) -> Option<T> {
         let mut st = self.0.state.lock();
         while !st.done {
@@ -171,6 +291,22 @@ impl<T> Completion<T> {
             st = self.0.filled.wait(st);
             st.waiting = false;
         }
-        st.value.take()
+        let value = st.value.take();
+        let relay = std::mem::take(&mut st.relay);
+        drop(st);
+        pass_on(relay);
+        value
+    }
+}
+
+impl<T> Drop for Completion<T> {
+    /// An appender that leaves without waiting still passes its relay on,
+    /// or leaves it to whoever fills its slot later.
+    fn drop(&mut self) {
+        let mut st = self.0.state.lock();
+        st.gone = true;
+        let relay = std::mem::take(&mut st.relay);
+        drop(st);
+        pass_on(relay);
     }
 }

@@ -32,7 +32,7 @@ mod writer;
 
 pub(crate) use commit::CommitQueue;
 #[cfg(loom)]
-pub(crate) use commit::{Completer, Completion, completion};
+pub(crate) use commit::{Completer, Completion, Release, completion};
 pub(crate) use frame::{Decoded, Record, decode, encode_snapshot};
 pub(crate) use lock::DirLock;
 pub use recovery::TornTail;
@@ -54,7 +54,7 @@ use std::fmt;
 use std::fs::File;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use writer::{Request, Writer};
+use writer::{Reply, Request, Writer};
 
 /// When the file journal forces appends to disk.
 ///
@@ -368,6 +368,7 @@ impl FileJournalBuilder {
             seg_len,
             failed: None,
             buf: Vec::new(),
+            last_sync: std::time::Duration::ZERO,
         };
         let queue = Arc::new(commit::CommitQueue::new());
         let q = Arc::clone(&queue);
@@ -610,7 +611,7 @@ impl FileJournal {
     fn submit(&self, req: Request) {
         if let Err(req) = self.queue.submit(req) {
             match req {
-                Request::Append { done, .. } => done(Err(JournalError::Closed)),
+                Request::Append { done, .. } => done.send(Err(JournalError::Closed)),
                 Request::Delete { done, .. } => done(Err(JournalError::Closed)),
             }
         }
@@ -783,13 +784,14 @@ impl Journal for FileJournal {
         events: Vec<Vec<u8>>,
     ) -> Result<u64, JournalError> {
         self.refuse_writer_thread()?;
+        check_stream(stream)?;
         let (tx, rx) = oneshot();
-        self.append_with(
-            stream,
-            expected_seq,
+        self.submit(Request::Append {
+            stream: stream.to_owned(),
+            expected: expected_seq,
             events,
-            Box::new(move |r| tx.complete(r)),
-        );
+            done: Reply::Wait(tx),
+        });
         rx.wait().unwrap_or(Err(JournalError::Closed))
     }
 
@@ -801,7 +803,7 @@ impl Journal for FileJournal {
             stream: stream.to_owned(),
             expected: expected_seq,
             events,
-            done,
+            done: Reply::Call(done),
         });
     }
 

@@ -5,12 +5,14 @@
 //! whole batch into one buffer and writes it with one call (two if the
 //! segment rotates in between), syncs once per batch (per the
 //! [`FsyncPolicy`]), and only then publishes the batch to the index and
-//! completes its requests. A failed
-//! write or sync fails the whole unpublished batch and every later request:
-//! nothing is acknowledged that was not synced, and nothing is retried into a
-//! false success.
+//! completes its requests (callbacks directly, blocked appenders through
+//! one [`Release`] per batch). Between batches it gathers for at most half
+//! its last sync's duration (see `commit.rs`). A failed write or sync fails
+//! the whole unpublished batch and every later request: nothing is
+//! acknowledged that was not synced, and nothing is retried into a false
+//! success.
 
-use super::commit::CommitQueue;
+use super::commit::{CommitQueue, Completer, Release};
 use super::frame;
 use super::segment::{self, HEADER_LEN, JOURNAL_MAGIC};
 use super::storage::{Storage, StorageFile};
@@ -19,6 +21,37 @@ use crate::persist::journal::{AppendDone, JournalError};
 use crate::sync::Arc;
 use std::collections::HashMap;
 use std::fmt;
+use std::time::{Duration, Instant};
+
+/// How an append's outcome reaches its caller.
+pub(crate) enum Reply {
+    /// A thread blocked in [`Journal::append`](crate::persist::Journal::append).
+    Wait(Completer<Result<u64, JournalError>>),
+    /// A callback ([`Journal::append_with`](crate::persist::Journal::append_with)).
+    Call(AppendDone),
+}
+
+/// The blocked appenders of one batch, woken together (see [`Release`]).
+type Replies = Release<Result<u64, JournalError>>;
+
+impl Reply {
+    /// Hands `r` over now.
+    pub(crate) fn send(self, r: Result<u64, JournalError>) {
+        match self {
+            Reply::Wait(c) => c.complete(r),
+            Reply::Call(f) => f(r),
+        }
+    }
+
+    /// Hands `r` over: a callback now, a blocked appender when `replies`
+    /// is released.
+    fn send_in(self, replies: &mut Replies, r: Result<u64, JournalError>) {
+        match self {
+            Reply::Wait(c) => replies.push(c, r),
+            Reply::Call(f) => f(r),
+        }
+    }
+}
 
 /// What the writer does for a caller.
 pub(crate) enum Request {
@@ -26,7 +59,7 @@ pub(crate) enum Request {
         stream: String,
         expected: u64,
         events: Vec<Vec<u8>>,
-        done: AppendDone,
+        done: Reply,
     },
     Delete {
         stream: String,
@@ -47,7 +80,7 @@ impl fmt::Debug for Request {
 impl Request {
     fn fail(self, e: JournalError) {
         match self {
-            Request::Append { done, .. } => done(Err(e)),
+            Request::Append { done, .. } => done.send(Err(e)),
             Request::Delete { done, .. } => done(Err(e)),
         }
     }
@@ -60,7 +93,7 @@ enum Staged {
         loc: Loc,
         count: u32,
         highest: u64,
-        done: AppendDone,
+        done: Reply,
     },
     Delete {
         stream: String,
@@ -82,7 +115,15 @@ pub(crate) struct Writer {
     /// The frames of the batch being formed, not yet written; they go at
     /// `seg_len` of the open segment.
     pub(crate) buf: Vec<u8>,
+    /// How long the last batch's sync took.
+    pub(crate) last_sync: Duration,
 }
+
+/// The longest the writer waits for appenders to come back (see `run`):
+/// long enough for a large batch's appenders to queue their next requests,
+/// short enough that a writer whose appenders have gone idle yields for
+/// only a moment before it parks.
+const MAX_GATHER: Duration = Duration::from_micros(250);
 
 /// A batch buffer that grew past this (a very large append) is not kept.
 const KEEP_BUF: usize = 4 << 20;
@@ -93,7 +134,17 @@ impl Writer {
             FsyncPolicy::EveryAppend => 1,
             FsyncPolicy::GroupCommit | FsyncPolicy::Never => 1024,
         };
-        while let Some(batch) = queue.take(max) {
+        let mut last = 0;
+        loop {
+            // Wait for the last batch's appenders for at most half as long as
+            // its sync took: when syncs are slow the next batch gathers them
+            // all; when they are fast, waiting longer would leave the disk
+            // idle while appenders still run.
+            let until = Instant::now() + (self.last_sync / 2).min(MAX_GATHER);
+            let Some(batch) = queue.take(max, last, || Instant::now() < until) else {
+                break;
+            };
+            last = batch.len();
             self.commit(batch);
         }
     }
@@ -205,7 +256,7 @@ impl Writer {
                     ..
                 } => {
                     if actual != expected {
-                        done(Err(JournalError::Conflict {
+                        done.send(Err(JournalError::Conflict {
                             stream,
                             expected,
                             actual,
@@ -213,21 +264,21 @@ impl Writer {
                         continue;
                     }
                     if events.is_empty() {
-                        done(Ok(expected));
+                        done.send(Ok(expected));
                         continue;
                     }
                     let (Some(len), Ok(count)) = (
                         frame::events_frame_len(&stream, &events),
                         u32::try_from(events.len()),
                     ) else {
-                        done(Err(JournalError::TooLarge { what: "append" }));
+                        done.send(Err(JournalError::TooLarge { what: "append" }));
                         continue;
                     };
                     let (segment, pos) = match self.place(len) {
                         Ok(at) => at,
                         Err(e) => {
                             batch_error = Some(e.clone());
-                            done(Err(e));
+                            done.send(Err(e));
                             continue;
                         }
                     };
@@ -288,7 +339,10 @@ impl Writer {
         }
         if self.failed.is_none() && self.policy != FsyncPolicy::Never {
             self.shared.stats.lock().syncs += 1;
-            if let Err(e) = self.file.sync_data() {
+            let started = Instant::now();
+            let synced = self.file.sync_data();
+            self.last_sync = started.elapsed();
+            if let Err(e) = synced {
                 let path = self.seg_path();
                 batch_error = Some(self.fail(JournalError::io("fsync", path, &e)));
             }
@@ -297,12 +351,14 @@ impl Writer {
             let e = batch_error.unwrap_or(JournalError::Failed {
                 cause: cause.clone(),
             });
+            let mut replies = Replies::new();
             for s in staged {
                 match s {
-                    Staged::Events { done, .. } => done(Err(e.clone())),
+                    Staged::Events { done, .. } => done.send_in(&mut replies, Err(e.clone())),
                     Staged::Delete { done, .. } => done(Err(e.clone())),
                 }
             }
+            replies.release();
             return;
         }
         let offset = {
@@ -330,12 +386,14 @@ impl Writer {
             }
         }
         crate::persist::memory::notify(&self.shared.listeners, offset);
+        let mut replies = Replies::new();
         for s in staged {
             match s {
-                Staged::Events { highest, done, .. } => done(Ok(highest)),
+                Staged::Events { highest, done, .. } => done.send_in(&mut replies, Ok(highest)),
                 Staged::Delete { done, .. } => done(Ok(())),
             }
         }
+        replies.release();
     }
 }
 
