@@ -46,14 +46,20 @@ pub struct LoomMailbox {
     inner: Mailbox<u32, u32>,
 }
 
-/// Counts how often a parked sender was woken.
+/// Counts the parked sends a sender was woken for, and the wake-ups.
+#[derive(Default)]
 pub struct CountingWaker {
+    /// Parked sends woken for (moved in or dropped).
     pub woken: AtomicUsize,
+    /// Wake-ups, each covering one or more parked sends.
+    pub calls: AtomicUsize,
 }
 
 impl SendWaker for CountingWaker {
-    fn wake(self: Arc<Self>, _target: u64, _delivered: bool) {
-        self.woken.fetch_add(1, Ordering::SeqCst);
+    fn wake(self: Arc<Self>, _target: u64, _delivered: bool, sends: usize) {
+        assert!(sends >= 1, "a wake-up covers at least one send");
+        self.woken.fetch_add(sends, Ordering::SeqCst);
+        self.calls.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -130,11 +136,9 @@ impl LoomMailbox {
 
     /// Pops one item, waking (in place) the senders whose parked messages moved in.
     pub fn pop(&self) -> Option<Item> {
-        let mut wakers = Vec::new();
+        let mut wakers = mailbox::Resumes::new();
         let item = self.inner.pop(true, &mut wakers);
-        for w in wakers {
-            w.wake(0, true);
-        }
+        wakers.wake_all(0);
         item.map(|i| match i {
             Popped::Control(c) => Item::Control(c),
             Popped::User(u) => Item::User(u),
@@ -159,11 +163,9 @@ impl LoomMailbox {
     /// `pop` that also returns the hint (the slot after a user message was
     /// already written), as the runner's `turn_items` uses it.
     pub fn pop_hinted(&self) -> Option<(Item, bool)> {
-        let mut wakers = Vec::new();
+        let mut wakers = mailbox::Resumes::new();
         let item = self.inner.pop_hinted(true, &mut wakers);
-        for w in wakers {
-            w.wake(0, true);
-        }
+        wakers.wake_all(0);
         item.map(|(i, more)| {
             (
                 match i {
@@ -214,7 +216,7 @@ impl LoomMailbox {
         let d: mailbox::Drained<u32, u32> = self.inner.close_user();
         let mut out = d.user;
         for p in d.parked {
-            p.waker.wake(0, false);
+            p.waker.wake(0, false, 1);
             out.push(p.item);
         }
         out

@@ -154,7 +154,7 @@ impl<M, C> Mailbox<M, C> {
     /// Gives back the places taken and not yet given back, as a `pop` that
     /// does not accept user messages does: a runner whose handler suspended
     /// the actor calls it, so a suspended actor holds no places back.
-    pub(crate) fn give_back(&self, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
+    pub(crate) fn give_back(&self, wakers: &mut Resumes) {
         // ORDERING: Relaxed; only the consumer role (this runner) writes it.
         if self.pending.load(Ordering::Relaxed) != 0 {
             let role = self.consumer();
@@ -166,7 +166,7 @@ impl<M, C> Mailbox<M, C> {
     pub(super) fn flush(
         &self,
         _role: &Consumer<'_>,
-        wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>,
+        wakers: &mut Resumes,
     ) {
         // ORDERING: Relaxed; only the consumer role touches it.
         let n = self.pending.load(Ordering::Relaxed);
@@ -178,7 +178,7 @@ impl<M, C> Mailbox<M, C> {
     }
 
     /// Gives back the places of `n` counted messages the consumer took.
-    pub(super) fn release(&self, n: usize, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
+    pub(super) fn release(&self, n: usize, wakers: &mut Resumes) {
         // ORDERING: Relaxed; a count. A PARKED or BLOCKED set by a CAS on an
         // earlier value is in the word we get back (one location), and the
         // lock taken below orders the rest. No claim publishes through it.
@@ -190,7 +190,7 @@ impl<M, C> Mailbox<M, C> {
     }
 
     /// At the low watermark: moves parked sends in and wakes blocked senders.
-    pub(super) fn make_room(&self, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
+    pub(super) fn make_room(&self, wakers: &mut Resumes) {
         let mut slow = self.slow.lock();
         while let Some(p) = slow.pop_parked() {
             // The lock is held, so the lane is open.
@@ -211,7 +211,7 @@ impl<M, C> Mailbox<M, C> {
                 Schedule::DoNothing,
                 "a parked send moved in by the running actor took its run token"
             );
-            wakers.push(p.waker);
+            wakers.add(p.waker);
         }
         slow.tidy();
         if slow.parked_len() == 0 {

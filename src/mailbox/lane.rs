@@ -531,7 +531,7 @@ impl<M, C> Mailbox<M, C> {
     pub(crate) fn pop(
         &self,
         accept_user: bool,
-        wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>,
+        wakers: &mut Resumes,
     ) -> Option<Popped<M, C>> {
         self.pop_hinted(accept_user, wakers).map(|(item, _)| item)
     }
@@ -545,7 +545,7 @@ impl<M, C> Mailbox<M, C> {
     pub(crate) fn pop_hinted(
         &self,
         accept_user: bool,
-        wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>,
+        wakers: &mut Resumes,
     ) -> Option<(Popped<M, C>, bool)> {
         // ORDERING: Acquire; a miss is harmless (the item's RMW on `tail` makes
         // the idle transition look again), a hit is confirmed under the lock.

@@ -89,11 +89,56 @@ pub(crate) enum Refused {
     Timeout,
 }
 
-/// Wakes an actor suspended by a parked send once its message is in the target
-/// mailbox (`delivered == true`) or was dropped because the target stopped.
+/// Wakes an actor suspended by parked sends once their messages are in the
+/// target mailbox (`delivered == true`) or were dropped because the target
+/// stopped.
 pub(crate) trait SendWaker: Send + Sync {
-    /// `target` is the id of the actor the message was parked with.
-    fn wake(self: crate::sync::Arc<Self>, target: u64, delivered: bool);
+    /// `target` is the id of the actor the messages were parked with, `sends`
+    /// how many of this sender's parked sends the wake-up covers (at least 1).
+    fn wake(self: crate::sync::Arc<Self>, target: u64, delivered: bool, sends: usize);
+}
+
+/// The senders whose parked sends a pop moved in, to be woken by the caller
+/// outside any lock. A sender with several sends moved in by one pop is
+/// woken once for all of them: one wake-up (and so one resume notice on its
+/// control lane) per sender and batch, not one per message.
+#[derive(Default)]
+pub(crate) struct Resumes {
+    woken: Vec<(crate::sync::Arc<dyn SendWaker>, usize)>,
+}
+
+/// Entries of [`Resumes`] a new waker is compared with, from the last. An
+/// actor's parked sends lie together in the queue (it parks them in one
+/// turn, and its later sends queue behind its first), so the last few
+/// entries find it without a search that grows with the batch.
+const RESUMES_LOOKBACK: usize = 4;
+
+impl Resumes {
+    pub(crate) fn new() -> Self {
+        Resumes::default()
+    }
+
+    /// Counts one parked send of `waker` moved in.
+    pub(super) fn add(&mut self, waker: crate::sync::Arc<dyn SendWaker>) {
+        for (w, n) in self.woken.iter_mut().rev().take(RESUMES_LOOKBACK) {
+            if crate::sync::Arc::ptr_eq(w, &waker) {
+                *n += 1;
+                return;
+            }
+        }
+        self.woken.push((waker, 1));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.woken.is_empty()
+    }
+
+    /// Wakes every sender counted, as delivered to the actor `target`.
+    pub(crate) fn wake_all(&mut self, target: u64) {
+        for (w, n) in self.woken.drain(..) {
+            w.wake(target, true, n);
+        }
+    }
 }
 
 /// A message whose sender (an actor on a pool worker) is suspended until it fits.
@@ -376,7 +421,7 @@ mod tests {
 
     /// Pops every user message the runner may take now.
     fn pop_all(mb: &Mailbox<u32, ()>) -> Vec<u32> {
-        let mut wakers = Vec::new();
+        let mut wakers = super::Resumes::new();
         let mut out = Vec::new();
         while let Some(p) = mb.pop(true, &mut wakers) {
             match p {
@@ -488,10 +533,53 @@ mod tests {
     struct Woken(std::sync::atomic::AtomicBool);
 
     impl super::SendWaker for Woken {
-        fn wake(self: crate::sync::Arc<Self>, _: u64, delivered: bool) {
+        fn wake(self: crate::sync::Arc<Self>, _: u64, delivered: bool, _: usize) {
             assert!(delivered);
             self.0.store(true, Ordering::SeqCst);
         }
+    }
+
+    /// Records each wake-up's count of sends.
+    #[derive(Default)]
+    struct Wakes(std::sync::Mutex<Vec<usize>>);
+
+    impl super::SendWaker for Wakes {
+        fn wake(self: crate::sync::Arc<Self>, _: u64, delivered: bool, sends: usize) {
+            assert!(delivered);
+            self.0.lock().unwrap().push(sends);
+        }
+    }
+
+    #[test]
+    fn a_senders_parked_sends_moved_in_together_wake_it_once() {
+        let mb: Mailbox<u32, ()> = Mailbox::new_scheduled(8, None);
+        for v in 0..8 {
+            assert!(mb.try_push_with(v, |v| v, &|| {}).is_ok());
+        }
+        let (a, b) = (
+            crate::sync::Arc::new(Wakes::default()),
+            crate::sync::Arc::new(Wakes::default()),
+        );
+        // a parks two, b one, then a one more behind b's: the four places
+        // down to the low watermark take them all.
+        for (v, w) in [(8, &a), (9, &a), (10, &b), (11, &a)] {
+            let w = w.clone();
+            let sent = mb.push_or_park(v, false, || Some(w as _), |v| v, &|| {});
+            assert!(matches!(sent, Ok(super::Sent::Parked)));
+        }
+        let mut wakers = super::Resumes::new();
+        let mut out = Vec::new();
+        while wakers.is_empty() {
+            match mb.pop(true, &mut wakers) {
+                Some(Popped::User(v)) => out.push(v),
+                _ => panic!("eight messages are queued"),
+            }
+        }
+        wakers.wake_all(0);
+        assert_eq!(*a.0.lock().unwrap(), vec![3], "one wake-up for a's three sends");
+        assert_eq!(*b.0.lock().unwrap(), vec![1]);
+        out.extend(pop_all(&mb));
+        assert_eq!(out, (0..12).collect::<Vec<_>>(), "order kept");
     }
 
     #[test]
@@ -505,7 +593,7 @@ mod tests {
             let w = woken.clone();
             let sent = mb.push_or_park(8, false, || Some(w as _), |v| v, &|| {});
             assert!(matches!(sent, Ok(super::Sent::Parked)));
-            let mut wakers = Vec::new();
+            let mut wakers = super::Resumes::new();
             for popped in 1..=8 {
                 assert!(mb.pop(true, &mut wakers).is_some());
                 let resumed = !wakers.is_empty();
@@ -518,9 +606,7 @@ mod tests {
                     break;
                 }
             }
-            for w in wakers.drain(..) {
-                w.wake(0, true);
-            }
+            wakers.wake_all(0);
             assert!(woken.0.load(Ordering::SeqCst));
         }
     }

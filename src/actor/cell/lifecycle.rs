@@ -222,7 +222,7 @@ impl<A: Actor> Cell<A> {
             self.dead_letter_envelope(&label, env);
         }
         for p in parked {
-            p.waker.wake(self.id, false);
+            p.waker.wake(self.id, false, 1);
             self.dead_letter_envelope(&label, p.item);
         }
         self.shared.work_done(n);
