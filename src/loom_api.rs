@@ -53,13 +53,19 @@ pub struct CountingWaker {
     pub woken: AtomicUsize,
     /// Wake-ups, each covering one or more parked sends.
     pub calls: AtomicUsize,
+    /// Wait-graph edges the parks took (`park` calls) ...
+    pub parks: AtomicUsize,
+    /// ... and the wake-ups released.
+    pub edges: AtomicUsize,
 }
 
 impl SendWaker for CountingWaker {
-    fn wake(self: Arc<Self>, _target: u64, _delivered: bool, sends: usize) {
+    fn wake(self: Arc<Self>, _target: u64, _delivered: bool, sends: usize, edges: usize) {
         assert!(sends >= 1, "a wake-up covers at least one send");
+        assert!(edges <= sends, "an edge is released by one of its sends");
         self.woken.fetch_add(sends, Ordering::SeqCst);
         self.calls.fetch_add(1, Ordering::SeqCst);
+        self.edges.fetch_add(edges, Ordering::SeqCst);
     }
 }
 
@@ -105,8 +111,12 @@ impl LoomMailbox {
     pub fn push_or_park(&self, v: u32, waker: &Arc<CountingWaker>) -> PushOutcome {
         match self.inner.push_or_park(
             v,
+            1,
             false,
-            || Some(waker.clone() as Arc<dyn SendWaker>),
+            || {
+                waker.parks.fetch_add(1, Ordering::SeqCst);
+                Some(waker.clone() as Arc<dyn SendWaker>)
+            },
             |v| v,
             &|| {},
         ) {
@@ -118,7 +128,7 @@ impl LoomMailbox {
 
     /// A send of the actor to itself: never parks, does not count.
     pub fn push_self(&self, v: u32) -> PushOutcome {
-        match self.inner.push_or_park(v, true, || None, |v| v, &|| {}) {
+        match self.inner.push_or_park(v, 0, true, || None, |v| v, &|| {}) {
             Ok(Sent::Pushed(s)) => PushOutcome::Pushed(s),
             Ok(Sent::Parked) => PushOutcome::Parked,
             Err(v) => PushOutcome::Closed(v),
@@ -215,10 +225,9 @@ impl LoomMailbox {
     pub fn close_user(&self) -> Vec<u32> {
         let d: mailbox::Drained<u32, u32> = self.inner.close_user();
         let mut out = d.user;
-        for p in d.parked {
-            p.waker.wake(0, false, 1);
-            out.push(p.item);
-        }
+        let mut resumes = d.resumes;
+        resumes.wake_all_dropped(0);
+        out.extend(d.parked);
         out
     }
 }

@@ -450,6 +450,7 @@ impl<A: Actor> Cell<A> {
         };
         let sent = self.mailbox.push_or_park(
             value,
+            from.id,
             from.id == self.id,
             park,
             |v| Envelope { msg: map(v), ask },
@@ -547,8 +548,10 @@ enum TurnEnd {
 }
 
 impl<A: Actor> SendWaker for Cell<A> {
-    fn wake(self: Arc<Self>, target: u64, _delivered: bool, sends: usize) {
-        self.shared.waits.done(self.id, target, sends);
+    fn wake(self: Arc<Self>, target: u64, _delivered: bool, sends: usize, edges: usize) {
+        if edges != 0 {
+            self.shared.waits.done(self.id, target, edges);
+        }
         // A stopped sender needs no notice; the push is refused and uncounted.
         let _ = self.push_control(Control::Resumed(sends));
     }
