@@ -153,6 +153,12 @@ impl<T: Send> Slot<T> {
                 drop(state);
                 if sleeping {
                     self.ready.notify_all();
+                } else {
+                    // A spinning asker, on a CPU of its own, is likely to ask
+                    // again at once: the worker that answered stays awake a
+                    // little (`pool::linger_after_answer`). Not for a sleeping
+                    // one, which needs a CPU to wake up on.
+                    crate::pool::linger_after_answer();
                 }
                 Ok(())
             }
