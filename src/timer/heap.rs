@@ -108,11 +108,11 @@ impl State {
     /// `gone`, for the caller to drop after unlocking.
     pub(super) fn pop_cancelled_top_into(&mut self, most: usize, gone: &mut Vec<Entry>) {
         for _ in 0..most {
-            if !self
+            let cancelled_top = self
                 .heap
                 .peek()
-                .is_some_and(|Reverse(top)| !top.state.is_pending())
-            {
+                .is_some_and(|Reverse(top)| !top.state.is_pending());
+            if !cancelled_top {
                 return;
             }
             if let Some(Reverse(entry)) = self.heap.pop() {

@@ -404,6 +404,8 @@ fn an_earlier_entry_wakes_a_thread_waiting_for_a_later_one() {
         || timer.shared.state.lock().thread == ThreadWait::Until(far)
     ));
     let (tx, rx) = unbounded();
-    timer.once(Instant::now() + MS, move || tx.send(()).expect("test waits"));
+    timer.once(Instant::now() + MS, move || {
+        tx.send(()).expect("test waits")
+    });
     recv(&rx);
 }
