@@ -29,9 +29,7 @@
 //!    next asks after the second miss in a row, twice as many after each
 //!    further miss (up to `SPIN_SKIP_MAX`): where answers are slow, or the
 //!    spinner would hold a CPU the answering worker needs, it soon waits in
-//!    the kernel at once. A spin that hears its answer makes the worker that
-//!    gave it stay awake a little (`pool::linger_after_answer`), so the
-//!    thread's next ask finds it searching rather than asleep.
+//!    the kernel at once.
 //! 6. Then, under the lock, it sets `sleeping` and waits on the condition
 //!    variable (which releases the lock); it clears `sleeping` when it wakes.
 //! 7. The decider, under the same lock, stores the outcome, sets `decided`,
@@ -161,12 +159,6 @@ impl<T: Send> Slot<T> {
                 drop(state);
                 if sleeping {
                     self.ready.notify_all();
-                } else {
-                    // A spinning asker, on a CPU of its own, is likely to ask
-                    // again at once: the worker that answered stays awake a
-                    // little (`pool::linger_after_answer`). Not for a sleeping
-                    // one, which needs a CPU to wake up on.
-                    crate::pool::linger_after_answer();
                 }
                 Ok(())
             }

@@ -628,8 +628,6 @@ impl fmt::Debug for ThreadPool {
     }
 }
 
-pub(crate) use worker::linger_after_answer;
-
 /// Whether the calling thread is a worker of any playhouse pool.
 pub(crate) fn on_worker_thread() -> bool {
     worker::on_worker_thread()

@@ -82,38 +82,6 @@ const INJECTOR_INTERVAL: u32 = 7;
 /// back and forth through the slot cannot starve the rest of the queue.
 const MAX_NEXT_STREAK: u32 = 16;
 
-/// How long a worker that answered a thread's request stays searching once
-/// it runs out of work, before it sleeps (see [`linger_after_answer`]).
-#[cfg(not(loom))]
-const LINGER_FOR: Duration = Duration::from_micros(50);
-
-/// Spin-loop hints between two looks for work while lingering: a look takes
-/// the queue locks, so looking without pause would contend with the push
-/// it waits for.
-#[cfg(not(loom))]
-const LINGER_PAUSE: u32 = 16;
-
-#[cfg(not(loom))]
-crate::sync::thread_local! {
-    /// Set on a worker thread by [`linger_after_answer`], taken by its run
-    /// loop when it next runs out of work.
-    static ANSWERED: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Tells the calling thread's worker, if it is one, that it just answered a
-/// thread that waits for it: when it runs out of work it keeps searching for
-/// [`LINGER_FOR`] before it sleeps. A thread asking one request at a time asks
-/// again within about its own wake-up time; a searching worker then takes the
-/// request without being woken (a push sees a searcher and wakes nobody),
-/// where a sleeping one would cost the asker a futex wake and the request the
-/// worker's wake-up. Bounded, and only after an answer, so an idle pool still
-/// sleeps. Under loom, nothing: the model has no time to linger for.
-#[inline]
-pub(crate) fn linger_after_answer() {
-    #[cfg(not(loom))]
-    let _ = ANSWERED.try_with(|a| a.set(true));
-}
-
 crate::sync::thread_local! {
     /// The worker running on this thread, if it is a pool worker: set and
     /// cleared by `Worker::main`, null elsewhere. A plain pointer rather than
@@ -266,10 +234,6 @@ pub(super) struct LoopState {
     /// Tasks on their way from the injector or a victim into the local
     /// queue: always empty between looks, kept for its capacity.
     batch: Vec<Task>,
-    /// Until when this worker lingers after answering a thread (see
-    /// [`linger_after_answer`]); `None` when it does not.
-    #[cfg(not(loom))]
-    linger_until: Option<std::time::Instant>,
 }
 
 impl Worker {
@@ -302,8 +266,6 @@ impl Worker {
             watch_for: WATCH_MIN,
             quiet_looks: 0,
             batch: Vec::new(),
-            #[cfg(not(loom))]
-            linger_until: None,
         };
         loop {
             let task = match self.next_task(&mut st) {
@@ -338,10 +300,6 @@ impl Worker {
                 }
             }
             st.backoff.reset();
-            #[cfg(not(loom))]
-            {
-                st.linger_until = None;
-            }
             if st.watch_for != WATCH_MIN {
                 st.watch_for = WATCH_MIN;
                 st.quiet_looks = 0;
@@ -360,39 +318,8 @@ impl Worker {
             st.backoff.snooze();
             return;
         }
-        if st.searching && self.linger(st) {
-            return;
-        }
         st.searching = self.sleep(st);
         st.backoff.reset();
-    }
-
-    /// Whether a searching worker whose backoff is completed keeps searching
-    /// a while longer because it answered a thread (see
-    /// [`linger_after_answer`]); pauses briefly before saying so.
-    #[cfg(not(loom))]
-    fn linger(&self, st: &mut LoopState) -> bool {
-        let now = std::time::Instant::now();
-        if ANSWERED.with(|a| a.replace(false)) {
-            st.linger_until = Some(now + LINGER_FOR);
-        }
-        match st.linger_until {
-            Some(until) if now < until => {
-                for _ in 0..LINGER_PAUSE {
-                    std::hint::spin_loop();
-                }
-                true
-            }
-            _ => {
-                st.linger_until = None;
-                false
-            }
-        }
-    }
-
-    #[cfg(loom)]
-    fn linger(&self, _: &mut LoopState) -> bool {
-        false
     }
 
     /// Idle protocol steps 4 to 6. Returns whether the worker is searching
