@@ -502,7 +502,9 @@ impl Timer {
         let mut purged = guard.purge_cancelled(&self.shared.cancels);
         // A few cancelled entries off the top each time: where every entry is
         // cancelled in deadline order (answered asks), the heap stays small
-        // and no push pays for a purge of many.
+        // and no push pays for a purge of many. They stay counted in
+        // `cancels`, a hint: at worst the next purge finds fewer than counted
+        // and resets the count.
         guard.pop_cancelled_top_into(POP_CANCELLED_PER_PUSH, &mut purged);
         if guard.push(entry) && guard.must_wake_for(deadline) {
             // Protocol step 1.
