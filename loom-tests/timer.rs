@@ -36,6 +36,37 @@ fn once_from_another_thread_races_the_timer_going_to_wait() {
     });
 }
 
+/// An entry scheduled while the timer thread may be running another's
+/// callback still fires: a push that finds the thread awake does not notify
+/// it, and the thread looks at the heap again before it waits; one that
+/// finds it waiting with nothing due notifies it.
+#[test]
+fn once_while_the_timer_fires_another_still_fires() {
+    model(|| {
+        let clock = ManualClock::new();
+        let at = clock.now();
+        let timer = Arc::new(Timer::start(&clock));
+        let first = Arc::new(Notify::new());
+        let second = Arc::new(Notify::new());
+        {
+            let first = Arc::clone(&first);
+            timer.once(at, move || first.notify());
+        }
+        let scheduler = {
+            let timer = Arc::clone(&timer);
+            let second = Arc::clone(&second);
+            thread::spawn(move || {
+                timer.once(at, move || second.notify());
+            })
+        };
+        scheduler.join().unwrap();
+        // Deadlocks (and loom reports it) if either entry never fires.
+        first.wait();
+        second.wait();
+        timer.shutdown();
+    });
+}
+
 /// Cancel racing the firing of a due one-shot is decided exactly once: the
 /// callback runs if and only if `cancel` returned false.
 #[test]

@@ -26,9 +26,10 @@
 //!    hint the decider sets under the lock: an actor on an awake worker that
 //!    answers at once is then heard without either thread entering the
 //!    kernel. A spin that runs out makes the thread skip spinning for its
-//!    next asks, twice as many after each miss in a row (up to
-//!    `SPIN_SKIP_MAX`): where answers are slow, or the spinner would hold a
-//!    CPU the answering worker needs, it soon waits in the kernel at once.
+//!    next asks after the second miss in a row, twice as many after each
+//!    further miss (up to `SPIN_SKIP_MAX`): where answers are slow, or the
+//!    spinner would hold a CPU the answering worker needs, it soon waits in
+//!    the kernel at once.
 //! 6. Then, under the lock, it sets `sleeping` and waits on the condition
 //!    variable (which releases the lock); it clears `sleeping` when it wakes.
 //! 7. The decider, under the same lock, stores the outcome, sets `decided`,
@@ -71,11 +72,16 @@ const SPIN_FOR: std::time::Duration = std::time::Duration::from_micros(20);
 #[cfg(not(loom))]
 const SPIN_SKIP_MAX: u32 = 1 << 10;
 
+/// Looks at `decided` between two readings of the clock while spinning.
+#[cfg(not(loom))]
+const SPIN_LOOKS: u32 = 32;
+
 #[cfg(not(loom))]
 crate::sync::thread_local! {
     /// This thread's asks left to wait without spinning, and the skip after
-    /// the next spin that runs out.
-    static SPIN_SKIP: Cell<(u32, u32)> = const { Cell::new((0, 1)) };
+    /// the next spin that runs out (none after a first miss: one slow answer
+    /// in a row of fast ones is no reason to stop spinning).
+    static SPIN_SKIP: Cell<(u32, u32)> = const { Cell::new((0, 0)) };
 }
 
 /// The shared one-shot slot of one ask.
@@ -243,16 +249,19 @@ impl<T: Send> Slot<T> {
             }
             let start = Instant::now();
             loop {
-                if decided() {
-                    SPIN_SKIP.with(|c| c.set((0, 1)));
-                    return;
+                // A look at `decided` between every two hints: a hint may
+                // pause for dozens of nanoseconds, and the answer is heard
+                // within one; the clock is read only every `SPIN_LOOKS`.
+                for _ in 0..SPIN_LOOKS {
+                    if decided() {
+                        SPIN_SKIP.with(|c| c.set((0, 0)));
+                        return;
+                    }
+                    std::hint::spin_loop();
                 }
                 if start.elapsed() >= SPIN_FOR {
-                    SPIN_SKIP.with(|c| c.set((next, (2 * next).min(SPIN_SKIP_MAX))));
+                    SPIN_SKIP.with(|c| c.set((next, (2 * next).clamp(1, SPIN_SKIP_MAX))));
                     return;
-                }
-                for _ in 0..32 {
-                    std::hint::spin_loop();
                 }
             }
         }

@@ -255,6 +255,9 @@ pub fn playhouse(asker: Asker, loaded: bool, requests: u64) -> Sample {
     let system = new_system();
     let echo = system.spawn(|| Echo).expect("spawn echo");
     let mut background = loaded.then(|| Background::actors(&system));
+    // Parks per request say whether a worker slept between requests (each
+    // such request then paid a wake-up); steals, whether the echo moved.
+    let mut counts = PoolCounts::of(&system);
     let (ns, elapsed) = match asker {
         Asker::Thread => {
             let mut recorded = Vec::with_capacity(requests as usize);
@@ -264,6 +267,7 @@ pub fn playhouse(asker: Asker, loaded: bool, requests: u64) -> Sample {
                     if let Some(b) = &mut background {
                         b.mark();
                     }
+                    counts = PoolCounts::of(&system);
                     start = Instant::now();
                 }
                 let asked = Instant::now();
@@ -291,6 +295,8 @@ pub fn playhouse(asker: Asker, loaded: bool, requests: u64) -> Sample {
             if let Some(b) = &mut background {
                 b.mark();
             }
+            // The warm-up is counted here too, as it is timed.
+            counts = PoolCounts::of(&system);
             let (done, recorded) = bounded(1);
             let start = Instant::now();
             driver
@@ -303,10 +309,11 @@ pub fn playhouse(asker: Asker, loaded: bool, requests: u64) -> Sample {
             (recorded, start.elapsed())
         }
     };
+    let counts = counts.since(&system);
     let background_rate = background.map(Background::finish);
     assert_eq!(ns.len() as u64, requests, "latency: requests recorded");
     system.shutdown().expect("shutdown");
-    sample(ns, elapsed, background_rate)
+    sample(ns, elapsed, background_rate).with_pool(counts)
 }
 
 /// The same requests between two threads over two `bounded(1)` channels,

@@ -14,8 +14,11 @@
 //!
 //! The run loop of one worker, in order of preference:
 //!
-//! 1. Every [`GLOBAL_QUEUE_INTERVAL`] ticks, one task from the injector first,
-//!    so outside submissions are not starved by a worker feeding itself.
+//! 1. Every [`GLOBAL_QUEUE_INTERVAL`] ticks, one task from the injector first
+//!    (and the staged starts moved in), so outside submissions are not
+//!    starved by a worker feeding itself; every [`INJECTOR_INTERVAL`] ticks
+//!    too, if the injector's length hint is not zero, so a thread's request
+//!    does not wait long behind a busy worker's own tasks.
 //! 2. Its own run-next slot, then its FIFO (oldest first); after
 //!    [`MAX_NEXT_STREAK`] run-next tasks in a row, the FIFO first.
 //! 3. A fair share of the injector: nobody else can run outside submissions,
@@ -67,6 +70,12 @@ use std::time::Duration;
 /// this many ticks (one tick per look for a task). Prime, as in tokio, so it
 /// does not resonate with periodic workloads.
 const GLOBAL_QUEUE_INTERVAL: u32 = 61;
+
+/// Between those, a worker takes a task from the injector every this many
+/// ticks if its length hint says it holds one: a thread's request waits for
+/// a busy pool about this many turns, not [`GLOBAL_QUEUE_INTERVAL`]. Prime
+/// too; the local queue still gets six turns in seven.
+const INJECTOR_INTERVAL: u32 = 7;
 
 /// A worker takes at most this many tasks in a row from its run-next slot
 /// before it looks at the front of its FIFO, so two actors passing messages
@@ -358,6 +367,11 @@ impl Worker {
             // Staged starts too, so a pool whose workers never run out of
             // work still runs them; and another worker may help with them.
             self.shared.flush_staged(false);
+            if let Some(task) = self.shared.injector.pop() {
+                return Some(task);
+            }
+        } else if st.tick.is_multiple_of(INJECTOR_INTERVAL) {
+            // A look at the length hint when the injector is empty.
             if let Some(task) = self.shared.injector.pop() {
                 return Some(task);
             }

@@ -56,6 +56,21 @@ pub(super) struct State {
     /// Entries popped by the thread whose batch is not settled (invariant 2).
     pub(super) firing: usize,
     pub(super) shutdown: bool,
+    /// What the timer thread waits for (protocol steps 1 and 2).
+    pub(super) thread: ThreadWait,
+}
+
+/// Whether the timer thread waits on the condition variable, and until when.
+/// Written by the thread under the lock, around its wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ThreadWait {
+    /// Not waiting: it looks at the heap before it waits again (or there is
+    /// no thread: an inline timer).
+    Awake,
+    /// Waiting until this instant, when it looks at the heap again.
+    Until(Instant),
+    /// Waiting until notified (an empty heap, or a manual clock).
+    Indefinitely,
 }
 
 impl State {
@@ -69,20 +84,41 @@ impl State {
         self.heap.peek().is_some_and(|Reverse(top)| top.seq == seq)
     }
 
+    /// Whether an entry due at `deadline`, just pushed as the earliest, must
+    /// wake the thread: only if it waits for a later instant, or indefinitely.
+    /// An awake thread looks at the heap before it waits again, and a thread
+    /// waiting until an earlier instant finds the entry then.
+    pub(super) fn must_wake_for(&self, deadline: Instant) -> bool {
+        match self.thread {
+            ThreadWait::Awake => false,
+            ThreadWait::Until(at) => deadline < at,
+            ThreadWait::Indefinitely => true,
+        }
+    }
+
     /// Pops cancelled entries off the top of the heap, for the caller to drop
     /// after unlocking.
     pub(super) fn pop_cancelled_top(&mut self) -> Vec<Entry> {
         let mut gone = Vec::new();
-        while self
-            .heap
-            .peek()
-            .is_some_and(|Reverse(top)| !top.state.is_pending())
-        {
+        self.pop_cancelled_top_into(usize::MAX, &mut gone);
+        gone
+    }
+
+    /// Pops at most `most` cancelled entries off the top of the heap into
+    /// `gone`, for the caller to drop after unlocking.
+    pub(super) fn pop_cancelled_top_into(&mut self, most: usize, gone: &mut Vec<Entry>) {
+        for _ in 0..most {
+            let cancelled_top = self
+                .heap
+                .peek()
+                .is_some_and(|Reverse(top)| !top.state.is_pending());
+            if !cancelled_top {
+                return;
+            }
             if let Some(Reverse(entry)) = self.heap.pop() {
                 gone.push(entry);
             }
         }
-        gone
     }
 
     /// Removes every cancelled entry when about half the heap has been

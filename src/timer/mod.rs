@@ -35,15 +35,20 @@
 //! # Protocol
 //!
 //! 1. *Schedule* (`once`, `every`): lock, push, and notify the condition
-//!    variable only if the new entry is now the earliest. A later entry cannot
-//!    change when the thread must wake, and the thread re-reads the heap every
-//!    time it wakes. Pushing and notifying under the lock means the thread is
-//!    either still before its look at the heap (and sees the entry) or already
-//!    waiting (and gets the notification): no wake-up is lost.
+//!    variable only if the new entry is now the earliest and the thread waits
+//!    (`State::thread`) indefinitely or until a later instant. A later entry
+//!    cannot change when the thread must wake; a thread that is awake, or waits
+//!    until an earlier instant, re-reads the heap before it waits again.
+//!    Pushing and reading `thread` under the lock means the thread is either
+//!    still before its look at the heap (and sees the entry) or already waiting
+//!    with `thread` saying until when (and is notified if that is too late):
+//!    no wake-up is lost. So a stream of asks, each pushing an entry a little
+//!    later than the last, never wakes the thread early.
 //! 2. *Wait*: the thread, holding the lock, exits if `shutdown` is set, reads the
 //!    clock and pops every entry whose deadline is at or before now. With none
-//!    due it waits: until the earliest deadline on a real clock, indefinitely on
-//!    a manual clock or an empty heap.
+//!    due it records in `thread` what it waits for and waits: until the
+//!    earliest deadline on a real clock, indefinitely on a manual clock or an
+//!    empty heap. Back under the lock it records that it is awake.
 //! 3. *Fire*: it adds the number popped to `firing`, releases the lock and runs
 //!    them in `(deadline, seq)` order. A one-shot runs only if it wins the
 //!    PENDING -> FINISHED transition against `cancel`; a periodic one runs while
@@ -52,9 +57,10 @@
 //!    `shutdown` was set meanwhile.
 //! 4. *Cancel*: sets CANCELLED with one atomic read-modify-write and returns
 //!    whether the entry was PENDING. Cancelled entries stay in the heap until
-//!    they surface (at their deadline, or at the top in `next_deadline` and
-//!    `due_or_firing`) or until a purge, triggered when pushing into a heap of
-//!    which about half has been cancelled since the last purge.
+//!    they surface (at their deadline, or at the top in `next_deadline`,
+//!    `due_or_firing` and each push, which takes up to
+//!    `POP_CANCELLED_PER_PUSH`) or until a purge, triggered when pushing into a
+//!    heap of which about half has been cancelled since the last purge.
 //! 5. *Shutdown*: lock, set `shutdown`, take the heap, notify, unlock; join the
 //!    thread unless called on it (a callback shutting its own timer down only
 //!    signals); then mark the taken entries FINISHED and drop them.
@@ -83,7 +89,7 @@ mod tests;
 
 pub use self::clock::ManualClock;
 pub(crate) use self::clock::{Clock, SystemClock};
-use self::heap::{Entry, State, Task};
+use self::heap::{Entry, State, Task, ThreadWait};
 use crate::error::BuildError;
 use crate::panic::panic_message;
 use crate::sync::{Arc, AtomicUsize, Condvar, Mutex, Ordering, thread};
@@ -92,6 +98,10 @@ use std::collections::BinaryHeap;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
+
+/// How many cancelled entries a push takes off the top of the heap at most
+/// (protocol step 4): enough to keep up with one cancel per push.
+const POP_CANCELLED_PER_PUSH: usize = 2;
 
 /// The instant `d` after `now`; a duration too long to add (`Duration::MAX`)
 /// means "never" and is clamped to a century.
@@ -339,6 +349,7 @@ impl Timer {
                 next_seq: 0,
                 firing: 0,
                 shutdown: false,
+                thread: ThreadWait::Awake,
             }),
             cond: Condvar::new(),
             clock: Arc::clone(&clock),
@@ -378,6 +389,7 @@ impl Timer {
                 next_seq: 0,
                 firing: 0,
                 shutdown: false,
+                thread: ThreadWait::Awake,
             }),
             cond: Condvar::new(),
             clock: Arc::new(clock),
@@ -487,10 +499,15 @@ impl Timer {
             discard(entry, &self.shared.name);
             return handle;
         }
-        let purged = guard.purge_cancelled(&self.shared.cancels);
-        if guard.push(entry) {
-            // Only a new earliest entry changes when the thread must wake
-            // (protocol step 1).
+        let mut purged = guard.purge_cancelled(&self.shared.cancels);
+        // A few cancelled entries off the top each time: where every entry is
+        // cancelled in deadline order (answered asks), the heap stays small
+        // and no push pays for a purge of many. They stay counted in
+        // `cancels`, a hint: at worst the next purge finds fewer than counted
+        // and resets the count.
+        guard.pop_cancelled_top_into(POP_CANCELLED_PER_PUSH, &mut purged);
+        if guard.push(entry) && guard.must_wake_for(deadline) {
+            // Protocol step 1.
             self.shared.cond.notify_one();
         }
         drop(guard);
@@ -628,10 +645,16 @@ fn run(shared: &Shared) {
         }
         if batch.is_empty() {
             let earliest = guard.heap.peek().map(|Reverse(top)| top.deadline);
-            guard = match earliest.and_then(|at| shared.clock.sleep_until(at)) {
-                Some(timeout) => shared.cond.wait_timeout(guard, timeout),
+            let timeout = earliest.and_then(|at| Some((at, shared.clock.sleep_until(at)?)));
+            guard.thread = match timeout {
+                Some((at, _)) => ThreadWait::Until(at),
+                None => ThreadWait::Indefinitely,
+            };
+            guard = match timeout {
+                Some((_, timeout)) => shared.cond.wait_timeout(guard, timeout),
                 None => shared.cond.wait(guard),
             };
+            guard.thread = ThreadWait::Awake;
             continue;
         }
         let popped = batch.len();

@@ -362,3 +362,50 @@ fn cancelled_entries_are_purged_when_they_pile_up() {
     assert_eq!(timer.shared.state.lock().heap.len(), 41);
     assert_eq!(Arc::strong_count(&captured), 41);
 }
+
+#[test]
+fn entries_cancelled_in_deadline_order_keep_the_heap_small() {
+    // The shape of answered asks: each entry is cancelled before the next,
+    // later one is pushed; each push takes the cancelled top off.
+    let (clock, timer) = manual("t-asks");
+    let far = clock.now() + Duration::from_secs(60);
+    for i in 0..1_000 {
+        let h = timer.once(far + i * MS, || {});
+        assert!(h.cancel());
+    }
+    assert!(timer.shared.state.lock().heap.len() <= 2);
+}
+
+#[test]
+fn a_new_earliest_entry_wakes_the_thread_only_when_it_waits_too_long() {
+    let now = Instant::now();
+    let mut state = State {
+        heap: BinaryHeap::new(),
+        next_seq: 0,
+        firing: 0,
+        shutdown: false,
+        thread: ThreadWait::Awake,
+    };
+    assert!(!state.must_wake_for(now), "an awake thread looks again");
+    state.thread = ThreadWait::Until(now + MS);
+    assert!(state.must_wake_for(now));
+    assert!(!state.must_wake_for(now + MS));
+    assert!(!state.must_wake_for(now + 2 * MS));
+    state.thread = ThreadWait::Indefinitely;
+    assert!(state.must_wake_for(now + 2 * MS));
+}
+
+#[test]
+fn an_earlier_entry_wakes_a_thread_waiting_for_a_later_one() {
+    let timer = Timer::start("t-earlier".to_owned()).expect("thread starts");
+    let far = Instant::now() + Duration::from_secs(60);
+    let _late = timer.once(far, || {});
+    assert!(wait_until(
+        || timer.shared.state.lock().thread == ThreadWait::Until(far)
+    ));
+    let (tx, rx) = unbounded();
+    timer.once(Instant::now() + MS, move || {
+        tx.send(()).expect("test waits")
+    });
+    recv(&rx);
+}
