@@ -1324,3 +1324,36 @@ fn a_restarted_instance_takes_messages_though_the_failed_one_was_suspended() {
     assert_eq!(instances.load(Ordering::SeqCst), 2);
     system.shutdown().unwrap();
 }
+
+#[test]
+fn a_stopped_child_lets_go_of_its_factory_while_its_address_lives_on() {
+    // What a factory captured (a journal, a connection, a file lock) is
+    // released when the child stops for good, not when its last address goes:
+    // a late reply or a stray address must not keep it open.
+    let (system, _) = system_with_letters(2);
+    let log: Log = Arc::default();
+    let token = Arc::new(());
+    let held = token.clone();
+    let sup = Supervisor::builder()
+        .child(ChildSpec::new("holder", move || {
+            let _keep = &held;
+            Probe {
+                name: "holder",
+                log: Log::default(),
+                count: 0,
+            }
+        }))
+        .child(probe("other", &log))
+        .spawn(&system)
+        .unwrap();
+    let child = sup.child::<Probe>("holder").unwrap();
+    assert!(Arc::strong_count(&token) > 1, "the factory is alive");
+    system.shutdown().unwrap();
+    assert!(!child.is_alive());
+    assert_eq!(
+        Arc::strong_count(&token),
+        1,
+        "the stopped child and its supervisor dropped the factory"
+    );
+    drop((child, sup));
+}
