@@ -364,13 +364,19 @@ pub(crate) fn random_seed() -> u64 {
 }
 
 /// `thread_local!` from std, or from loom under `cfg(loom)` (loom resets it per
-/// iteration).
+/// iteration). A `const { }` initializer (no lazy-init check on each access
+/// with std) is taken by both.
 #[cfg(not(loom))]
 macro_rules! sync_thread_local {
     ($($t:tt)*) => { std::thread_local!($($t)*); };
 }
 #[cfg(loom)]
 macro_rules! sync_thread_local {
+    // loom's macro takes no `const { }` initializer: the block's value is
+    // the initializer.
+    ($(#[$m:meta])* $v:vis static $name:ident: $t:ty = const $init:block;) => {
+        loom::thread_local!($(#[$m])* $v static $name: $t = $init;);
+    };
     ($($t:tt)*) => { loom::thread_local!($($t)*); };
 }
 pub(crate) use sync_thread_local as thread_local;

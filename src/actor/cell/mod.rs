@@ -115,8 +115,9 @@ struct RunState<A: Actor> {
     st: CtxState<A>,
 }
 
-/// What few actors have: a name, a shutdown timeout, a factory. Boxed, so
-/// an actor with none of them pays one pointer for them.
+/// What few actors have: a name, a shutdown timeout, a factory, a parent,
+/// a thread of its own. Boxed, so an actor with none of them (a root actor
+/// spawned with the defaults) pays one pointer for them.
 struct Extra<A> {
     name: Option<Arc<str>>,
     shutdown_timeout: Option<Duration>,
@@ -126,6 +127,11 @@ struct Extra<A> {
     factory: Mutex<Option<Factory<A>>>,
     /// The thread of its own, for an actor spawned on one.
     runner: Option<RunnerHandle>,
+    /// The actor that spawned it, if another did: told of its exits (a
+    /// supervised child's) and of its stop. Taken by the final turn, so a
+    /// stopped child keeps no parent alive. Locked only by the actor's own
+    /// turns.
+    parent: Mutex<Option<Arc<dyn AnyCell>>>,
 }
 
 /// One actor as the runtime sees it.
@@ -203,19 +209,22 @@ impl<A: Actor> Cell<A> {
             Start::Built(Err(panic)) => (None, None, Some(panic)),
             Start::Factory(f) => (None, Some(f), None),
         };
+        let is_root = parent.is_none();
         let extra = (name.is_some()
             || config.shutdown_timeout.is_some()
             || factory.is_some()
-            || config.dedicated.is_some())
+            || config.dedicated.is_some()
+            || parent.is_some())
         .then(|| {
             Box::new(Extra {
                 name,
                 shutdown_timeout: config.shutdown_timeout,
                 factory: Mutex::new(factory),
                 runner: config.dedicated,
+                parent: Mutex::new(parent),
             })
         });
-        let mut st = CtxState::new(parent.clone());
+        let mut st = CtxState::new();
         if build_failed.is_some() {
             st.rel().build_failed = build_failed;
         }
@@ -233,7 +242,7 @@ impl<A: Actor> Cell<A> {
             alive: AtomicBool::new(true),
             supervised: config.supervised,
             ordered_stop: config.ordered_stop,
-            is_root: parent.is_none(),
+            is_root,
             extra,
             watchers: Watchers::new(),
         })
@@ -248,6 +257,16 @@ impl<A: Actor> Cell<A> {
         } else {
             factory.take()
         }
+    }
+
+    /// The actor that spawned it, until its final turn.
+    fn parent(&self) -> Option<Arc<dyn AnyCell>> {
+        self.extra.as_ref()?.parent.lock().clone()
+    }
+
+    /// The parent, taken by the final turn.
+    fn take_parent(&self) -> Option<Arc<dyn AnyCell>> {
+        self.extra.as_ref()?.parent.lock().take()
     }
 
     /// Its name, if it was given one.
@@ -728,7 +747,7 @@ mod tests {
     fn cell_beside_its_mailbox_stays_small() {
         let mailbox = size_of::<Mailbox<Envelope<u64>, Control<Echo>>>();
         let rest = size_of::<Cell<Echo>>() - mailbox;
-        assert!(rest <= 120, "a cell outside its mailbox takes {rest} bytes");
+        assert!(rest <= 104, "a cell outside its mailbox takes {rest} bytes");
         // An idle mailbox owns no buffer: its lanes are allocated on demand.
         // 96 bytes of words, and between the consumer's and the senders'
         // cache lines the slot of a lap's first message (the message and its
@@ -738,8 +757,8 @@ mod tests {
             mailbox <= 96 + first_slot,
             "an empty mailbox takes {mailbox} bytes"
         );
-        // With the `Arc`'s two counts, 264 bytes: a 272-byte chunk of a
+        // With the `Arc`'s two counts, 248 bytes: a 256-byte chunk of a
         // 16-byte-granular allocator with an 8-byte header.
-        assert!(size_of::<Cell<Echo>>() <= 248);
+        assert!(size_of::<Cell<Echo>>() <= 232);
     }
 }
