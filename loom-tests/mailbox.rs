@@ -4,7 +4,7 @@
 mod common;
 
 use common::{model, model_bounded};
-use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::atomic::Ordering;
 use loom::thread;
 use playhouse::loom_api::{CountingWaker, Idle, Item, LoomMailbox, PushOutcome, Schedule};
 use std::sync::Arc;
@@ -181,9 +181,7 @@ fn parked_send_resumes_once() {
         let mb = Arc::new(LoomMailbox::running(2));
         assert!(mb.try_push(1).is_ok());
         assert!(mb.try_push(2).is_ok());
-        let waker = Arc::new(CountingWaker {
-            woken: AtomicUsize::new(0),
-        });
+        let waker = Arc::new(CountingWaker::default());
         let (mb2, w2) = (mb.clone(), waker.clone());
         let sender = thread::spawn(move || match mb2.push_or_park(3, &w2) {
             PushOutcome::Pushed(s) => (false, s == Schedule::Submit),
@@ -203,6 +201,55 @@ fn parked_send_resumes_once() {
         assert_eq!(seen, vec![1, 2, 3], "order or count broken");
         let expected = usize::from(parked);
         assert_eq!(waker.woken.load(Ordering::SeqCst), expected);
+        assert_eq!(
+            waker.edges.load(Ordering::SeqCst),
+            waker.parks.load(Ordering::SeqCst)
+        );
+    });
+}
+
+/// An actor parks three sends in a row on a full mailbox of one place
+/// while the target drains, so a run of parked sends moves in one send at
+/// a time: each moves in once, in order, the wake-ups that cover them (one
+/// per pop that moved any in) add up to the sends parked, and the
+/// wait-graph edges the parks took are all released, each once (the rest
+/// of a run keeps its edge).
+#[test]
+fn parked_sends_of_one_sender_are_woken_together() {
+    model(|| {
+        let mb = Arc::new(LoomMailbox::running(1));
+        assert!(mb.try_push(1).is_ok());
+        let waker = Arc::new(CountingWaker::default());
+        let (mb2, w2) = (mb.clone(), waker.clone());
+        let sender = thread::spawn(move || {
+            let (mut parked, mut submitted) = (0, 0);
+            for v in [2, 3, 4] {
+                match mb2.push_or_park(v, &w2) {
+                    PushOutcome::Pushed(s) => submitted += usize::from(s == Schedule::Submit),
+                    PushOutcome::Parked => parked += 1,
+                    PushOutcome::Closed(_) => panic!("mailbox is open"),
+                }
+            }
+            (parked, submitted)
+        });
+        let mut seen = Vec::new();
+        drain(&mb, &mut seen);
+        let mut tokens = usize::from(mb.transition_to_idle_drained() == Idle::Reschedule);
+        let (parked, submitted) = sender.join().unwrap();
+        tokens += submitted;
+        settle(&mb, tokens, || drain(&mb, &mut seen));
+        assert_eq!(seen, vec![1, 2, 3, 4], "order or count broken");
+        assert_eq!(waker.woken.load(Ordering::SeqCst), parked);
+        assert!(waker.calls.load(Ordering::SeqCst) <= parked);
+        // A send parked behind its own joins that run: the wait graph's
+        // edge is taken and released once per run.
+        let parks = waker.parks.load(Ordering::SeqCst);
+        assert!(parks <= parked && (parks == 0) == (parked == 0));
+        assert_eq!(
+            waker.edges.load(Ordering::SeqCst),
+            parks,
+            "edge leaked or released twice"
+        );
     });
 }
 
@@ -295,9 +342,7 @@ fn close_racing_push_loses_and_duplicates_nothing() {
         assert!(mb.try_push(1).is_ok());
         let mb2 = mb.clone();
         let pusher = thread::spawn(move || mb2.try_push(2).err().map(|(v, _)| v));
-        let waker = Arc::new(CountingWaker {
-            woken: AtomicUsize::new(0),
-        });
+        let waker = Arc::new(CountingWaker::default());
         let (mb3, w3) = (mb.clone(), waker.clone());
         let parker = thread::spawn(move || match mb3.push_or_park(3, &w3) {
             PushOutcome::Pushed(_) => (None, false),
@@ -312,6 +357,10 @@ fn close_racing_push_loses_and_duplicates_nothing() {
         all.sort_unstable();
         assert_eq!(all, vec![1, 2, 3], "a message was lost or duplicated");
         assert_eq!(waker.woken.load(Ordering::SeqCst), usize::from(parked));
+        assert_eq!(
+            waker.edges.load(Ordering::SeqCst),
+            waker.parks.load(Ordering::SeqCst)
+        );
         assert_eq!(mb.queued(), 0);
     });
 }
@@ -696,9 +745,7 @@ fn parked_and_blocked_with_hinted_runner() {
         let mb = Arc::new(LoomMailbox::running(2));
         assert!(mb.try_push(1).is_ok());
         assert!(mb.try_push(2).is_ok());
-        let waker = Arc::new(CountingWaker {
-            woken: AtomicUsize::new(0),
-        });
+        let waker = Arc::new(CountingWaker::default());
         let (mb2, w2) = (mb.clone(), waker.clone());
         let parker = thread::spawn(move || {
             let mut seen = Vec::new();
@@ -727,6 +774,10 @@ fn parked_and_blocked_with_hinted_runner() {
         seen.sort_unstable();
         assert_eq!(seen, vec![1, 2, 3, 4]);
         assert_eq!(waker.woken.load(Ordering::SeqCst), usize::from(parked));
+        assert_eq!(
+            waker.edges.load(Ordering::SeqCst),
+            waker.parks.load(Ordering::SeqCst)
+        );
         assert_idle_and_empty(&mb);
         assert!(mb.try_push(5).is_ok(), "a place was not given back");
     });

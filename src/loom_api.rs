@@ -46,14 +46,26 @@ pub struct LoomMailbox {
     inner: Mailbox<u32, u32>,
 }
 
-/// Counts how often a parked sender was woken.
+/// Counts the parked sends a sender was woken for, and the wake-ups.
+#[derive(Default)]
 pub struct CountingWaker {
+    /// Parked sends woken for (moved in or dropped).
     pub woken: AtomicUsize,
+    /// Wake-ups, each covering one or more parked sends.
+    pub calls: AtomicUsize,
+    /// Wait-graph edges the parks took (`park` calls) ...
+    pub parks: AtomicUsize,
+    /// ... and the wake-ups released.
+    pub edges: AtomicUsize,
 }
 
 impl SendWaker for CountingWaker {
-    fn wake(self: Arc<Self>, _target: u64, _delivered: bool) {
-        self.woken.fetch_add(1, Ordering::SeqCst);
+    fn wake(self: Arc<Self>, _target: u64, _delivered: bool, sends: usize, edges: usize) {
+        assert!(sends >= 1, "a wake-up covers at least one send");
+        assert!(edges <= sends, "an edge is released by one of its sends");
+        self.woken.fetch_add(sends, Ordering::SeqCst);
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.edges.fetch_add(edges, Ordering::SeqCst);
     }
 }
 
@@ -99,8 +111,12 @@ impl LoomMailbox {
     pub fn push_or_park(&self, v: u32, waker: &Arc<CountingWaker>) -> PushOutcome {
         match self.inner.push_or_park(
             v,
+            1,
             false,
-            || Some(waker.clone() as Arc<dyn SendWaker>),
+            || {
+                waker.parks.fetch_add(1, Ordering::SeqCst);
+                Some(waker.clone() as Arc<dyn SendWaker>)
+            },
             |v| v,
             &|| {},
         ) {
@@ -112,7 +128,7 @@ impl LoomMailbox {
 
     /// A send of the actor to itself: never parks, does not count.
     pub fn push_self(&self, v: u32) -> PushOutcome {
-        match self.inner.push_or_park(v, true, || None, |v| v, &|| {}) {
+        match self.inner.push_or_park(v, 0, true, || None, |v| v, &|| {}) {
             Ok(Sent::Pushed(s)) => PushOutcome::Pushed(s),
             Ok(Sent::Parked) => PushOutcome::Parked,
             Err(v) => PushOutcome::Closed(v),
@@ -130,11 +146,9 @@ impl LoomMailbox {
 
     /// Pops one item, waking (in place) the senders whose parked messages moved in.
     pub fn pop(&self) -> Option<Item> {
-        let mut wakers = Vec::new();
+        let mut wakers = mailbox::Resumes::new();
         let item = self.inner.pop(true, &mut wakers);
-        for w in wakers {
-            w.wake(0, true);
-        }
+        wakers.wake_all(0);
         item.map(|i| match i {
             Popped::Control(c) => Item::Control(c),
             Popped::User(u) => Item::User(u),
@@ -159,11 +173,9 @@ impl LoomMailbox {
     /// `pop` that also returns the hint (the slot after a user message was
     /// already written), as the runner's `turn_items` uses it.
     pub fn pop_hinted(&self) -> Option<(Item, bool)> {
-        let mut wakers = Vec::new();
+        let mut wakers = mailbox::Resumes::new();
         let item = self.inner.pop_hinted(true, &mut wakers);
-        for w in wakers {
-            w.wake(0, true);
-        }
+        wakers.wake_all(0);
         item.map(|(i, more)| {
             (
                 match i {
@@ -213,10 +225,9 @@ impl LoomMailbox {
     pub fn close_user(&self) -> Vec<u32> {
         let d: mailbox::Drained<u32, u32> = self.inner.close_user();
         let mut out = d.user;
-        for p in d.parked {
-            p.waker.wake(0, false);
-            out.push(p.item);
-        }
+        let mut resumes = d.resumes;
+        resumes.wake_all_dropped(0);
+        out.extend(d.parked);
         out
     }
 }

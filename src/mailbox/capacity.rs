@@ -100,11 +100,14 @@ impl<M, C> Mailbox<M, C> {
     /// parks the message here and `waker` is woken once it has moved into the
     /// lane (the sending actor stays suspended until then); `None` pushes it in
     /// without counting it, for a send that would close a cycle of suspended
-    /// actors. `resubmit` as for [`try_push_with`](Mailbox::try_push_with).
+    /// actors. A send of `sender` that parks right behind one of its own
+    /// joins that one's run (see [`Parked`]) without calling `park`.
+    /// `resubmit` as for [`try_push_with`](Mailbox::try_push_with).
     #[inline]
     pub(crate) fn push_or_park<T>(
         &self,
         value: T,
+        sender: u64,
         to_self: bool,
         park: impl FnOnce() -> Option<crate::sync::Arc<dyn SendWaker>>,
         map: impl FnOnce(T) -> M,
@@ -133,8 +136,21 @@ impl<M, C> Mailbox<M, C> {
         let schedule = match self.claim(Admit::CountedOrFlag(PARKED)) {
             Ok(c) => self.write(c, item, |m| m, &|| {}),
             Err(Refused::Full) => {
+                let parked = &mut slow.queues().parked;
+                if parked.back().is_some_and(|p| p.sender == sender) {
+                    parked.push_back(Parked {
+                        item,
+                        sender,
+                        waker: None,
+                    });
+                    return Ok(Sent::Parked);
+                }
                 if let Some(waker) = park() {
-                    slow.queues().parked.push_back(Parked { item, waker });
+                    slow.queues().parked.push_back(Parked {
+                        item,
+                        sender,
+                        waker: Some(waker),
+                    });
                     return Ok(Sent::Parked);
                 }
                 let c = self.claim(Admit::Exempt).expect(open);
@@ -154,7 +170,7 @@ impl<M, C> Mailbox<M, C> {
     /// Gives back the places taken and not yet given back, as a `pop` that
     /// does not accept user messages does: a runner whose handler suspended
     /// the actor calls it, so a suspended actor holds no places back.
-    pub(crate) fn give_back(&self, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
+    pub(crate) fn give_back(&self, wakers: &mut Resumes) {
         // ORDERING: Relaxed; only the consumer role (this runner) writes it.
         if self.pending.load(Ordering::Relaxed) != 0 {
             let role = self.consumer();
@@ -163,11 +179,7 @@ impl<M, C> Mailbox<M, C> {
     }
 
     /// Gives back the places taken and not yet given back.
-    pub(super) fn flush(
-        &self,
-        _role: &Consumer<'_>,
-        wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>,
-    ) {
+    pub(super) fn flush(&self, _role: &Consumer<'_>, wakers: &mut Resumes) {
         // ORDERING: Relaxed; only the consumer role touches it.
         let n = self.pending.load(Ordering::Relaxed);
         if n != 0 {
@@ -178,7 +190,7 @@ impl<M, C> Mailbox<M, C> {
     }
 
     /// Gives back the places of `n` counted messages the consumer took.
-    pub(super) fn release(&self, n: usize, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
+    pub(super) fn release(&self, n: usize, wakers: &mut Resumes) {
         // ORDERING: Relaxed; a count. A PARKED or BLOCKED set by a CAS on an
         // earlier value is in the word we get back (one location), and the
         // lock taken below orders the rest. No claim publishes through it.
@@ -190,14 +202,20 @@ impl<M, C> Mailbox<M, C> {
     }
 
     /// At the low watermark: moves parked sends in and wakes blocked senders.
-    pub(super) fn make_room(&self, wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>) {
+    pub(super) fn make_room(&self, wakers: &mut Resumes) {
         let mut slow = self.slow.lock();
-        while let Some(p) = slow.pop_parked() {
+        // The entry in `wakers` of the run being moved in.
+        let mut run = None;
+        while let Some(mut p) = slow.pop_parked() {
             // The lock is held, so the lane is open.
             let c = match self.claim(Admit::Parked) {
                 Ok(c) => c,
                 Err(why) => {
                     debug_assert_eq!(why, Refused::Full);
+                    if let (None, Some(e)) = (&p.waker, run) {
+                        // The rest of a run stays: it keeps a waker and the edge.
+                        p.waker = Some(wakers.split(e));
+                    }
                     slow.queues().parked.push_front(p);
                     break;
                 }
@@ -211,7 +229,11 @@ impl<M, C> Mailbox<M, C> {
                 Schedule::DoNothing,
                 "a parked send moved in by the running actor took its run token"
             );
-            wakers.push(p.waker);
+            match (p.waker, run) {
+                (Some(w), _) => run = Some(wakers.add_run(w)),
+                (None, Some(e)) => wakers.add_follower(e),
+                (None, None) => debug_assert!(false, "the queue's first has its waker"),
+            }
         }
         slow.tidy();
         if slow.parked_len() == 0 {

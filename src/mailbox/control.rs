@@ -144,6 +144,7 @@ impl<M, C> Mailbox<M, C> {
         slow.user_closed = true;
         let end = self.close_lane();
         let user = self.drain_user(&role, end);
+        let mut resumes = Resumes::new();
         let (parked, control) = match slow.queues.as_mut() {
             Some(q) => {
                 let control = if all {
@@ -151,7 +152,7 @@ impl<M, C> Mailbox<M, C> {
                 } else {
                     Vec::new()
                 };
-                (std::mem::take(&mut q.parked).into(), control)
+                (resumes.add_all(std::mem::take(&mut q.parked)), control)
             }
             None => (Vec::new(), Vec::new()),
         };
@@ -172,6 +173,7 @@ impl<M, C> Mailbox<M, C> {
             user,
             control,
             parked,
+            resumes,
         }
     }
 }

@@ -528,11 +528,7 @@ impl<M, C> Mailbox<M, C> {
     /// watermark, parked sends move in (their wakers are returned, to be woken
     /// by the caller outside any lock) and blocked outside senders are woken.
     #[cfg(any(test, loom))]
-    pub(crate) fn pop(
-        &self,
-        accept_user: bool,
-        wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>,
-    ) -> Option<Popped<M, C>> {
+    pub(crate) fn pop(&self, accept_user: bool, wakers: &mut Resumes) -> Option<Popped<M, C>> {
         self.pop_hinted(accept_user, wakers).map(|(item, _)| item)
     }
 
@@ -545,7 +541,7 @@ impl<M, C> Mailbox<M, C> {
     pub(crate) fn pop_hinted(
         &self,
         accept_user: bool,
-        wakers: &mut Vec<crate::sync::Arc<dyn SendWaker>>,
+        wakers: &mut Resumes,
     ) -> Option<(Popped<M, C>, bool)> {
         // ORDERING: Acquire; a miss is harmless (the item's RMW on `tail` makes
         // the idle transition look again), a hit is confirmed under the lock.

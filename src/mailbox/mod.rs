@@ -89,17 +89,124 @@ pub(crate) enum Refused {
     Timeout,
 }
 
-/// Wakes an actor suspended by a parked send once its message is in the target
-/// mailbox (`delivered == true`) or was dropped because the target stopped.
+/// Wakes an actor suspended by parked sends once their messages are in the
+/// target mailbox (`delivered == true`) or were dropped because the target
+/// stopped.
 pub(crate) trait SendWaker: Send + Sync {
-    /// `target` is the id of the actor the message was parked with.
-    fn wake(self: crate::sync::Arc<Self>, target: u64, delivered: bool);
+    /// `target` is the id of the actor the messages were parked with, `sends`
+    /// how many of this sender's parked sends the wake-up covers (at least
+    /// 1), and `edges` how many of the sender's wait-graph edges on `target`
+    /// they release (see [`Parked`]; at most `sends`, possibly none).
+    fn wake(self: crate::sync::Arc<Self>, target: u64, delivered: bool, sends: usize, edges: usize);
 }
 
-/// A message whose sender (an actor on a pool worker) is suspended until it fits.
+/// The senders whose parked sends left the parked queue (moved in by a pop,
+/// or dropped by a close), to be woken by the caller outside any lock. A
+/// sender with several sends taken together is woken once for all of them:
+/// one wake-up (and so one resume notice on its control lane) per sender
+/// and batch, not one per message.
+#[derive(Default)]
+pub(crate) struct Resumes {
+    /// Each sender's waker, its sends, and the wait-graph edges they release.
+    woken: Vec<(crate::sync::Arc<dyn SendWaker>, usize, usize)>,
+}
+
+/// Entries of [`Resumes`] a new run's waker is compared with, from the
+/// last. An actor's parked sends lie together in the queue (it parks them
+/// in one turn, and its later sends queue behind its first), so the last
+/// few entries find it without a search that grows with the batch.
+const RESUMES_LOOKBACK: usize = 4;
+
+impl Resumes {
+    pub(crate) fn new() -> Self {
+        Resumes::default()
+    }
+
+    /// Counts the first send of a run (see [`Parked`]), which holds its
+    /// sender's edge; returns the sender's entry, for the run's other sends.
+    pub(super) fn add_run(&mut self, waker: crate::sync::Arc<dyn SendWaker>) -> usize {
+        let len = self.woken.len();
+        for (i, (w, sends, edges)) in self.woken.iter_mut().enumerate().rev() {
+            if i + RESUMES_LOOKBACK < len {
+                break;
+            }
+            if crate::sync::Arc::ptr_eq(w, &waker) {
+                *sends += 1;
+                *edges += 1;
+                return i;
+            }
+        }
+        self.woken.push((waker, 1, 1));
+        len
+    }
+
+    /// Counts one more send of the run counted at `entry`.
+    pub(super) fn add_follower(&mut self, entry: usize) {
+        self.woken[entry].1 += 1;
+    }
+
+    /// The rest of the run counted at `entry` stays parked: it takes back a
+    /// waker and the run's edge, which this wake-up no longer releases.
+    pub(super) fn split(&mut self, entry: usize) -> crate::sync::Arc<dyn SendWaker> {
+        let (w, _, edges) = &mut self.woken[entry];
+        *edges -= 1;
+        w.clone()
+    }
+
+    /// Counts the parked sends of `runs` (a queue order), giving back
+    /// their messages.
+    pub(super) fn add_all<M>(&mut self, runs: impl IntoIterator<Item = Parked<M>>) -> Vec<M> {
+        let mut entry = None;
+        runs.into_iter()
+            .map(|p| {
+                match (p.waker, entry) {
+                    (Some(w), _) => entry = Some(self.add_run(w)),
+                    (None, Some(e)) => self.add_follower(e),
+                    (None, None) => debug_assert!(false, "a run begins with its waker"),
+                }
+                p.item
+            })
+            .collect()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.woken.is_empty()
+    }
+
+    /// Wakes every sender counted, as delivered to the actor `target`.
+    pub(crate) fn wake_all(&mut self, target: u64) {
+        self.wake_all_as(target, true);
+    }
+
+    /// Wakes every sender counted, whose sends to the actor `target` were
+    /// dropped (it stopped).
+    pub(crate) fn wake_all_dropped(&mut self, target: u64) {
+        self.wake_all_as(target, false);
+    }
+
+    fn wake_all_as(&mut self, target: u64, delivered: bool) {
+        for (w, sends, edges) in self.woken.drain(..) {
+            w.wake(target, delivered, sends, edges);
+        }
+    }
+}
+
+/// A message whose sender (an actor on a pool worker) is suspended until it
+/// fits.
+///
+/// A sender's parked sends that follow one another in the queue form a
+/// run. Its first holds the sender's waker and one wait-graph edge from the
+/// sender to this actor (the `park` of [`Mailbox::push_or_park`] took
+/// both); the others hold neither (`waker: None`): while the run's first is
+/// parked the edge exists, so a send behind it can close no cycle, and
+/// parking it takes no lock of the wait graph and no reference. A pop that
+/// moves in only part of a run gives the rest a waker and the edge (see
+/// [`Resumes::split`]), so the queue's first entry always has its waker.
 pub(crate) struct Parked<M> {
-    pub(crate) item: M,
-    pub(crate) waker: crate::sync::Arc<dyn SendWaker>,
+    pub(super) item: M,
+    /// The sending actor's id.
+    pub(super) sender: u64,
+    pub(super) waker: Option<crate::sync::Arc<dyn SendWaker>>,
 }
 
 /// One item taken from a mailbox: control items come first.
@@ -112,7 +219,10 @@ pub(crate) enum Popped<M, C> {
 pub(crate) struct Drained<M, C> {
     pub(crate) user: Vec<M>,
     pub(crate) control: Vec<C>,
-    pub(crate) parked: Vec<Parked<M>>,
+    /// The parked sends' messages, in queue order.
+    pub(crate) parked: Vec<M>,
+    /// Their senders, to wake (as dropped) outside any lock.
+    pub(crate) resumes: Resumes,
 }
 
 /// The result of [`Mailbox::push_or_park`].
@@ -376,7 +486,7 @@ mod tests {
 
     /// Pops every user message the runner may take now.
     fn pop_all(mb: &Mailbox<u32, ()>) -> Vec<u32> {
-        let mut wakers = Vec::new();
+        let mut wakers = super::Resumes::new();
         let mut out = Vec::new();
         while let Some(p) = mb.pop(true, &mut wakers) {
             match p {
@@ -488,10 +598,140 @@ mod tests {
     struct Woken(std::sync::atomic::AtomicBool);
 
     impl super::SendWaker for Woken {
-        fn wake(self: crate::sync::Arc<Self>, _: u64, delivered: bool) {
+        fn wake(self: crate::sync::Arc<Self>, _: u64, delivered: bool, _: usize, _: usize) {
             assert!(delivered);
             self.0.store(true, Ordering::SeqCst);
         }
+    }
+
+    /// Records each wake-up's sends and edges, and counts its `park` calls.
+    #[derive(Default)]
+    struct Wakes {
+        woken: std::sync::Mutex<Vec<(usize, usize)>>,
+        parks: std::sync::atomic::AtomicUsize,
+    }
+
+    impl super::SendWaker for Wakes {
+        fn wake(self: crate::sync::Arc<Self>, _: u64, delivered: bool, sends: usize, edges: usize) {
+            assert!(delivered);
+            self.woken.lock().unwrap().push((sends, edges));
+        }
+    }
+
+    impl Wakes {
+        fn woken(&self) -> Vec<(usize, usize)> {
+            self.woken.lock().unwrap().clone()
+        }
+
+        fn parks(&self) -> usize {
+            self.parks.load(Ordering::SeqCst)
+        }
+    }
+
+    /// Parks `v` from `sender`, whose waker is `w`.
+    fn park(mb: &Mailbox<u32, ()>, v: u32, sender: u64, w: &crate::sync::Arc<Wakes>) {
+        let sent = mb.push_or_park(
+            v,
+            sender,
+            false,
+            || {
+                w.parks.fetch_add(1, Ordering::SeqCst);
+                Some(w.clone() as _)
+            },
+            |v| v,
+            &|| {},
+        );
+        assert!(matches!(sent, Ok(super::Sent::Parked)), "{v} parks");
+    }
+
+    /// Pops until a pop moves parked sends in, and wakes their senders.
+    fn pop_until_resumed(mb: &Mailbox<u32, ()>, out: &mut Vec<u32>) {
+        let mut wakers = super::Resumes::new();
+        while wakers.is_empty() {
+            match mb.pop(true, &mut wakers) {
+                Some(Popped::User(v)) => out.push(v),
+                _ => panic!("messages are queued"),
+            }
+        }
+        wakers.wake_all(0);
+    }
+
+    fn full(capacity: u32) -> Mailbox<u32, ()> {
+        let mb = Mailbox::new_scheduled(capacity as usize, None);
+        for v in 0..capacity {
+            assert!(mb.try_push_with(v, |v| v, &|| {}).is_ok());
+        }
+        mb
+    }
+
+    #[test]
+    fn a_senders_parked_sends_moved_in_together_wake_it_once() {
+        let mb = full(8);
+        let (a, b) = (
+            crate::sync::Arc::new(Wakes::default()),
+            crate::sync::Arc::new(Wakes::default()),
+        );
+        // a parks two, b one, then a one more behind b's: the four places
+        // down to the low watermark take them all.
+        park(&mb, 8, 1, &a);
+        park(&mb, 9, 1, &a);
+        park(&mb, 10, 2, &b);
+        park(&mb, 11, 1, &a);
+        assert_eq!(a.parks(), 2, "9 joined 8's run; 11 began a run behind b's");
+        let mut out = Vec::new();
+        pop_until_resumed(&mb, &mut out);
+        assert_eq!(a.woken(), vec![(3, 2)], "one wake-up for a's three sends");
+        assert_eq!(b.woken(), vec![(1, 1)]);
+        out.extend(pop_all(&mb));
+        assert_eq!(out, (0..12).collect::<Vec<_>>(), "order kept");
+    }
+
+    #[test]
+    fn a_run_moved_in_in_parts_releases_its_edge_with_its_last_part() {
+        let mb = full(8);
+        let a = crate::sync::Arc::new(Wakes::default());
+        for v in 8..14 {
+            park(&mb, v, 1, &a);
+        }
+        assert_eq!(a.parks(), 1, "one run");
+        let mut out = Vec::new();
+        // Four places down to the low watermark: four of the six move in;
+        // the other two keep the edge.
+        pop_until_resumed(&mb, &mut out);
+        assert_eq!(a.woken(), vec![(4, 0)]);
+        assert_eq!(mb.len(), 8 - out.len() + 6);
+        pop_until_resumed(&mb, &mut out);
+        assert_eq!(
+            a.woken(),
+            vec![(4, 0), (2, 1)],
+            "the edge goes with the last"
+        );
+        out.extend(pop_all(&mb));
+        assert_eq!(out, (0..14).collect::<Vec<_>>(), "order kept");
+    }
+
+    #[test]
+    fn closing_counts_each_parked_senders_sends_and_edges_once() {
+        let mb = full(2);
+        let (a, b) = (
+            crate::sync::Arc::new(Wakes::default()),
+            crate::sync::Arc::new(Wakes::default()),
+        );
+        park(&mb, 2, 1, &a);
+        park(&mb, 3, 1, &a);
+        park(&mb, 4, 2, &b);
+        let mut d = mb.close_user();
+        assert_eq!(d.user, vec![0, 1]);
+        assert_eq!(d.parked, vec![2, 3, 4]);
+        // Read rather than woken: `Wakes` expects deliveries.
+        let entries: Vec<(usize, usize)> = d
+            .resumes
+            .woken
+            .iter()
+            .map(|(_, sends, edges)| (*sends, *edges))
+            .collect();
+        assert_eq!(entries, vec![(2, 1), (1, 1)]);
+        d.resumes.woken.clear();
     }
 
     #[test]
@@ -503,9 +743,9 @@ mod tests {
             }
             let woken = crate::sync::Arc::new(Woken(Default::default()));
             let w = woken.clone();
-            let sent = mb.push_or_park(8, false, || Some(w as _), |v| v, &|| {});
+            let sent = mb.push_or_park(8, 1, false, || Some(w as _), |v| v, &|| {});
             assert!(matches!(sent, Ok(super::Sent::Parked)));
-            let mut wakers = Vec::new();
+            let mut wakers = super::Resumes::new();
             for popped in 1..=8 {
                 assert!(mb.pop(true, &mut wakers).is_some());
                 let resumed = !wakers.is_empty();
@@ -518,9 +758,7 @@ mod tests {
                     break;
                 }
             }
-            for w in wakers.drain(..) {
-                w.wake(0, true);
-            }
+            wakers.wake_all(0);
             assert!(woken.0.load(Ordering::SeqCst));
         }
     }

@@ -92,13 +92,14 @@ impl WaitGraph {
         true
     }
 
-    /// Removes one parked send `waiter -> target` (it moved in or was
-    /// dropped), and the edge with its last.
-    pub fn done(&self, waiter: u64, target: u64) {
+    /// Removes `sends` parked sends `waiter -> target` (they moved in or
+    /// were dropped), and the edge with its last.
+    pub fn done(&self, waiter: u64, target: u64, sends: usize) {
         let mut edges = self.edges.lock();
         if let Some(targets) = edges.get_mut(&waiter) {
             if let Some(i) = targets.iter().position(|(t, _)| *t == target) {
-                targets[i].1 -= 1;
+                debug_assert!(targets[i].1 >= sends, "more sends done than parked");
+                targets[i].1 = targets[i].1.saturating_sub(sends);
                 if targets[i].1 == 0 {
                     targets.swap_remove(i);
                 }
@@ -121,7 +122,7 @@ mod tests {
         assert!(g.try_wait(2, 3));
         assert!(!g.try_wait(3, 1), "3 -> 1 closes 1 -> 2 -> 3 -> 1");
         assert!(g.try_wait(3, 4), "no cycle through 4");
-        g.done(2, 3);
+        g.done(2, 3, 1);
         assert!(g.try_wait(3, 1), "the path 2 -> 3 is gone");
     }
 
@@ -130,10 +131,22 @@ mod tests {
         let g = WaitGraph::default();
         assert!(g.try_wait(1, 2));
         assert!(g.try_wait(1, 2));
-        g.done(1, 2);
+        g.done(1, 2, 1);
         assert!(!g.try_wait(2, 1), "one parked send of 1 on 2 remains");
-        g.done(1, 2);
+        g.done(1, 2, 1);
         assert!(g.try_wait(2, 1));
+    }
+
+    #[test]
+    fn sends_done_together_remove_the_edge_once_all_are_done() {
+        let g = WaitGraph::default();
+        for _ in 0..3 {
+            assert!(g.try_wait(1, 2));
+        }
+        g.done(1, 2, 2);
+        assert!(!g.try_wait(2, 1), "one parked send of 1 on 2 remains");
+        g.done(1, 2, 1);
+        assert!(g.try_wait(2, 1), "all three are done");
     }
 
     #[test]
@@ -144,9 +157,9 @@ mod tests {
         // Counted on the edge 1 -> 2, no search.
         assert!(g.try_wait(1, 2));
         assert!(!g.try_wait(3, 1), "3 -> 1 closes 1 -> 2 -> 3 -> 1");
-        g.done(1, 2);
+        g.done(1, 2, 1);
         assert!(!g.try_wait(3, 1), "one parked send of 1 on 2 remains");
-        g.done(1, 2);
+        g.done(1, 2, 1);
         assert!(g.try_wait(3, 1), "both parked sends of 1 on 2 are gone");
         assert!(!g.try_wait(1, 2), "now 2 -> 3 -> 1 closes 1 -> 2");
     }

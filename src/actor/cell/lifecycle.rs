@@ -203,25 +203,23 @@ impl<A: Actor> Cell<A> {
     /// their senders are released, blocked senders get theirs back.
     pub(super) fn drop_user_lane(&self) {
         let drained = self.mailbox.close_user();
-        self.dead_letter_drained(drained.user, drained.parked);
+        self.dead_letter_drained(drained.user, drained.parked, drained.resumes);
     }
 
     fn dead_letter_drained(
         &self,
         user: Vec<Envelope<A::Msg>>,
-        parked: Vec<crate::mailbox::Parked<Envelope<A::Msg>>>,
+        parked: Vec<Envelope<A::Msg>>,
+        mut resumes: crate::mailbox::Resumes,
     ) {
         let n = user.len() + parked.len();
         if n == 0 {
             return;
         }
+        resumes.wake_all_dropped(self.id);
         let label = self.label();
-        for env in user {
+        for env in user.into_iter().chain(parked) {
             self.dead_letter_envelope(&label, env);
-        }
-        for p in parked {
-            p.waker.wake(self.id, false);
-            self.dead_letter_envelope(&label, p.item);
         }
         self.shared.work_done(n);
     }
@@ -353,7 +351,7 @@ impl<A: Actor> Cell<A> {
         }
         let drained = self.mailbox.close();
         let controls = drained.control.len();
-        self.dead_letter_drained(drained.user, drained.parked);
+        self.dead_letter_drained(drained.user, drained.parked, drained.resumes);
         // Continuations hold user closures: their drops are user code too.
         super::contain(
             || self.label(),

@@ -56,9 +56,9 @@ pub(crate) type Continuation<A> =
 /// Items of the control lane, handled before any user message.
 pub(crate) enum Control<A: Actor> {
     Command(Command),
-    /// One parked send left this actor's account (delivered, or dropped because
-    /// its target stopped).
-    Resumed,
+    /// This many parked sends left this actor's account (delivered, or
+    /// dropped because their target stopped).
+    Resumed(usize),
     Run(Continuation<A>),
     /// Boxed: notices are rare, and a notice inline (an id and a reason)
     /// would widen `Control`, and with it every popped user message, past
@@ -493,6 +493,7 @@ impl<A: Actor> Cell<A> {
         };
         let sent = self.mailbox.push_or_park(
             value,
+            from.id,
             from.id == self.id,
             park,
             |v| Envelope { msg: map(v), ask },
@@ -590,10 +591,12 @@ enum TurnEnd {
 }
 
 impl<A: Actor> SendWaker for Cell<A> {
-    fn wake(self: Arc<Self>, target: u64, _delivered: bool) {
-        self.shared.waits.done(self.id, target);
+    fn wake(self: Arc<Self>, target: u64, _delivered: bool, sends: usize, edges: usize) {
+        if edges != 0 {
+            self.shared.waits.done(self.id, target, edges);
+        }
         // A stopped sender needs no notice; the push is refused and uncounted.
-        let _ = self.push_control(Control::Resumed);
+        let _ = self.push_control(Control::Resumed(sends));
     }
 }
 

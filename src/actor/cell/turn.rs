@@ -99,7 +99,7 @@ impl<A: Actor> Cell<A> {
         ctx: &mut Context<A>,
         throughput: usize,
     ) -> (usize, usize, u64, bool, bool) {
-        let mut wakers = Vec::new();
+        let mut wakers = crate::mailbox::Resumes::new();
         let mut items = 0;
         let mut user = 0;
         // A `tell` made by this turn's code parks like `ctx.send` (see
@@ -134,9 +134,7 @@ impl<A: Actor> Cell<A> {
                 break;
             };
             if !wakers.is_empty() {
-                for w in wakers.drain(..) {
-                    w.wake(self.id, true);
-                }
+                wakers.wake_all(self.id);
             }
             items += 1;
             match item {
@@ -170,9 +168,7 @@ impl<A: Actor> Cell<A> {
         // ended the loop: a parked send it moved in suspends its sender
         // until then.
         if !wakers.is_empty() {
-            for w in wakers {
-                w.wake(self.id, true);
-            }
+            wakers.wake_all(self.id);
         }
         // Back in place of the empty state left in `*st` at the start, which
         // needs no drop here. Nor does the context that takes it away: its
@@ -256,9 +252,9 @@ impl<A: Actor> Cell<A> {
                 self.begin_stop(actor, ctx, StopReason::Parent)
             }
             Control::Command(Command::Stop(reason)) => self.begin_stop(actor, ctx, reason),
-            Control::Resumed => {
-                debug_assert!(ctx.st.parked_sends > 0);
-                ctx.st.parked_sends -= 1;
+            Control::Resumed(sends) => {
+                debug_assert!(ctx.st.parked_sends >= sends);
+                ctx.st.parked_sends -= sends;
             }
             Control::Run(k) => {
                 // Continuations belong to a live instance; one that outlived its
