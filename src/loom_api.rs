@@ -341,3 +341,20 @@ impl LoomInbox {
             .ok()
     }
 }
+
+/// The shim's box installed on first use, for its own model.
+pub struct OnceBox<T>(crate::sync::OnceBox<T>);
+
+impl<T> OnceBox<T> {
+    pub fn new(value: Option<Box<T>>) -> Self {
+        OnceBox(crate::sync::OnceBox::new(value))
+    }
+
+    pub fn get(&self) -> Option<&T> {
+        self.0.get()
+    }
+
+    pub fn get_or_init(&self, init: impl FnOnce() -> T) -> &T {
+        self.0.get_or_init(init)
+    }
+}

@@ -364,13 +364,107 @@ pub(crate) fn random_seed() -> u64 {
 }
 
 /// `thread_local!` from std, or from loom under `cfg(loom)` (loom resets it per
-/// iteration).
+/// iteration). A `const { }` initializer (no lazy-init check on each access
+/// with std) is taken by both.
 #[cfg(not(loom))]
 macro_rules! sync_thread_local {
     ($($t:tt)*) => { std::thread_local!($($t)*); };
 }
 #[cfg(loom)]
 macro_rules! sync_thread_local {
+    // loom's macro takes no `const { }` initializer: the block's value is
+    // the initializer.
+    ($(#[$m:meta])* $v:vis static $name:ident: $t:ty = const $init:block;) => {
+        loom::thread_local!($(#[$m])* $v static $name: $t = $init;);
+    };
     ($($t:tt)*) => { loom::thread_local!($($t)*); };
 }
 pub(crate) use sync_thread_local as thread_local;
+
+/// A box allocated on first use by whichever thread asks first, then shared
+/// until its owner drops (the shape of `once_cell::race::OnceBox`).
+///
+/// Racing first users each build a value; one installs its box with a
+/// compare-and-swap, the others drop theirs and use the winner's. An
+/// installed box is never replaced or freed before the `OnceBox` drops, so
+/// a reference to it lives as long as `&self`. Modelled in
+/// `loom-tests/once_box.rs`.
+pub(crate) struct OnceBox<T> {
+    ptr: AtomicPtr<T>,
+}
+
+// SAFETY: the box is shared by reference between threads once installed
+// (`T: Sync`) and dropped by whichever thread drops the owner (`T: Send`);
+// installing moves a value built on one thread to the others.
+#[allow(unsafe_code)]
+unsafe impl<T: Send + Sync> Sync for OnceBox<T> {}
+// SAFETY: owning the `OnceBox` owns the box.
+#[allow(unsafe_code)]
+unsafe impl<T: Send> Send for OnceBox<T> {}
+
+impl<T> OnceBox<T> {
+    /// Holding `value` from the start, or empty.
+    pub(crate) fn new(value: Option<Box<T>>) -> Self {
+        OnceBox {
+            ptr: AtomicPtr::new(value.map_or(std::ptr::null_mut(), Box::into_raw)),
+        }
+    }
+
+    /// The value, if one is installed.
+    #[inline]
+    pub(crate) fn get(&self) -> Option<&T> {
+        // ORDERING: Acquire pairs with the Release of the installing CAS in
+        // `get_or_init` (or with the publication of `self` after `new`), so
+        // the value written before its box was installed is seen whole.
+        let p = self.ptr.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer came from `Box::into_raw` and is freed
+        // only by `drop`, which takes `&mut self`: it outlives `&self`.
+        #[allow(unsafe_code)]
+        unsafe {
+            p.as_ref()
+        }
+    }
+
+    /// The value, built by `init` and installed if there is none yet.
+    pub(crate) fn get_or_init(&self, init: impl FnOnce() -> T) -> &T {
+        if let Some(v) = self.get() {
+            return v;
+        }
+        let new = Box::into_raw(Box::new(init()));
+        // ORDERING: AcqRel on success: Release publishes the new value to
+        // every later `get` (Acquire). Acquire on failure pairs with the
+        // winner's Release, so its value is seen whole.
+        match self.ptr.compare_exchange(
+            std::ptr::null_mut(),
+            new,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            // SAFETY: `new` is installed now and freed only by `drop`.
+            #[allow(unsafe_code)]
+            Ok(_) => unsafe { &*new },
+            Err(winner) => {
+                // SAFETY: `new` lost the race: it was never shared, so this
+                // is its only owner. `winner` is installed, as above.
+                #[allow(unsafe_code)]
+                unsafe {
+                    drop(Box::from_raw(new));
+                    &*winner
+                }
+            }
+        }
+    }
+}
+
+impl<T> Drop for OnceBox<T> {
+    fn drop(&mut self) {
+        // ORDERING: Acquire, as in `get`; `&mut self` already orders every
+        // other access before this one.
+        let p = self.ptr.load(Ordering::Acquire);
+        if !p.is_null() {
+            // SAFETY: installed from `Box::into_raw`, and nothing else frees it.
+            #[allow(unsafe_code)]
+            drop(unsafe { Box::from_raw(p) });
+        }
+    }
+}

@@ -22,12 +22,13 @@ struct State {
     ended: Option<Terminated>,
 }
 
-/// The watchers of one actor. Boxed on first use: most actors are never
-/// watched, and this keeps an idle actor small.
+/// The watchers of one actor. Held in the actor's boxed extras, which are
+/// allocated by the first watch or by the stop (most actors are never
+/// watched), so the state is kept inline.
 #[allow(unreachable_pub)] // `pub` so loom_api can re-export it to the loom models
 #[derive(Default)]
 pub struct Watchers {
-    state: Mutex<Option<Box<State>>>,
+    state: Mutex<State>,
 }
 
 #[allow(unreachable_pub)]
@@ -40,10 +41,9 @@ impl Watchers {
     /// Registers `notify` for `watcher` (replacing an earlier registration of
     /// the same watcher), or runs it at once if the actor has already ended.
     pub fn add(&self, watcher: u64, notify: Box<dyn FnOnce(Terminated) + Send>) {
-        let mut guard = self.state.lock();
-        let state = guard.get_or_insert_with(Box::default);
+        let mut state = self.state.lock();
         if let Some(t) = state.ended.clone() {
-            drop(guard);
+            drop(state);
             notify(t);
             return;
         }
@@ -53,16 +53,13 @@ impl Watchers {
 
     /// Drops `watcher`'s registration, if it has one.
     pub fn remove(&self, watcher: u64) {
-        if let Some(state) = self.state.lock().as_mut() {
-            state.watchers.retain(|(id, _)| *id != watcher);
-        }
+        self.state.lock().watchers.retain(|(id, _)| *id != watcher);
     }
 
     /// Records how the actor ended and notifies every watcher once.
     pub fn end(&self, notice: Terminated) {
         let watchers = {
-            let mut guard = self.state.lock();
-            let state = guard.get_or_insert_with(Box::default);
+            let mut state = self.state.lock();
             state.ended = Some(notice.clone());
             std::mem::take(&mut state.watchers)
         };

@@ -34,7 +34,6 @@ pub(crate) struct CtxState<A: Actor> {
     /// The first instance has not been started yet (the first turn does it,
     /// without a control item, so spawning allocates no control lane).
     pub(crate) unstarted: bool,
-    pub(crate) parent: Option<Arc<dyn AnyCell>>,
     rel: Option<Box<Relations>>,
     _actor: std::marker::PhantomData<fn() -> A>,
 }
@@ -74,9 +73,8 @@ pub(crate) struct Relations {
 }
 
 impl<A: Actor> CtxState<A> {
-    pub(crate) fn new(parent: Option<Arc<dyn AnyCell>>) -> Self {
+    pub(crate) fn new() -> Self {
         CtxState {
-            parent,
             unstarted: true,
             ..CtxState::default()
         }
@@ -127,45 +125,45 @@ impl<A: Actor> CtxState<A> {
         self.rel.as_mut()?.exit.take()
     }
 
-    /// Nothing here needs a drop: no parent, no relations (what
-    /// `CtxState::default` holds).
+    /// Nothing here needs a drop: no relations (what `CtxState::default`
+    /// holds).
     pub(crate) fn holds_nothing(&self) -> bool {
-        self.parent.is_none() && self.rel.is_none()
+        self.rel.is_none()
     }
 
-    /// Moves the state out (for a turn's context), leaving the empty state
-    /// of `CtxState::default` behind. Field by field: each field's empty
-    /// value is written in place. `std::mem::take` may build a whole default
-    /// on the stack and copy it over, with wide loads across the narrow
-    /// stores just made, which the processor cannot forward: a stall on
-    /// every turn.
+    /// Moves the state out (for a turn's context), leaving behind what
+    /// needs no drop: the relations are taken, the plain fields copied
+    /// (their stale values left in `self` are never read: the context holds
+    /// the state until `put_back`). Field by field: `std::mem::take` may
+    /// build a whole default on the stack and copy it over, with wide loads
+    /// across the narrow stores just made, which the processor cannot
+    /// forward: a stall on every turn.
+    #[inline]
     pub(crate) fn take_out(&mut self) -> Self {
         CtxState {
-            parked_sends: std::mem::take(&mut self.parked_sends),
-            suspended: std::mem::take(&mut self.suspended),
-            stop_requested: std::mem::take(&mut self.stop_requested),
-            live: std::mem::take(&mut self.live),
-            dead: std::mem::take(&mut self.dead),
-            unstarted: std::mem::take(&mut self.unstarted),
-            parent: self.parent.take(),
+            parked_sends: self.parked_sends,
+            suspended: self.suspended,
+            stop_requested: self.stop_requested,
+            live: self.live,
+            dead: self.dead,
+            unstarted: self.unstarted,
             rel: self.rel.take(),
             _actor: std::marker::PhantomData,
         }
     }
 
-    /// Moves a turn's state back into `self`, which holds the empty state
-    /// `take_out` left, leaving that empty state in `from`: field by field,
-    /// as `take_out`, and without a drop (the parent and relations are
-    /// swapped with the empty ones).
+    /// Moves a turn's state back into `self`, which holds what `take_out`
+    /// left, leaving no relations in `from`: field by field, as `take_out`,
+    /// and without a drop (the relations are swapped with the empty ones).
+    #[inline]
     pub(crate) fn put_back(&mut self, from: &mut Self) {
         debug_assert!(self.holds_nothing(), "put back over a live state");
-        self.parked_sends = std::mem::take(&mut from.parked_sends);
-        self.suspended = std::mem::take(&mut from.suspended);
-        self.stop_requested = std::mem::take(&mut from.stop_requested);
-        self.live = std::mem::take(&mut from.live);
-        self.dead = std::mem::take(&mut from.dead);
-        self.unstarted = std::mem::take(&mut from.unstarted);
-        std::mem::swap(&mut self.parent, &mut from.parent);
+        self.parked_sends = from.parked_sends;
+        self.suspended = from.suspended;
+        self.stop_requested = from.stop_requested;
+        self.live = from.live;
+        self.dead = from.dead;
+        self.unstarted = from.unstarted;
         std::mem::swap(&mut self.rel, &mut from.rel);
     }
 
@@ -184,7 +182,6 @@ impl<A: Actor> Default for CtxState<A> {
             live: false,
             dead: false,
             unstarted: false,
-            parent: None,
             rel: None,
             _actor: std::marker::PhantomData,
         }

@@ -89,7 +89,7 @@ crate::sync::thread_local! {
     /// not moved into a closure: such a move copies the fat pointer through
     /// the stack in two halves, and the 16-byte reload that follows cannot be
     /// forwarded from the store buffer.
-    static CURRENT: Cell<*const Worker> = Cell::new(ptr::null());
+    static CURRENT: Cell<*const Worker> = const { Cell::new(ptr::null()) };
 }
 
 /// Starts worker `index` of `shared` on a thread of its own.

@@ -33,7 +33,7 @@ pub(crate) struct Current<'a> {
 }
 
 crate::sync::thread_local! {
-    static CURRENT: StdCell<*const Current<'static>> = StdCell::new(ptr::null());
+    static CURRENT: StdCell<*const Current<'static>> = const { StdCell::new(ptr::null()) };
 }
 
 /// Whether a turn runs on this thread now (on a pool worker or a dedicated
@@ -46,6 +46,7 @@ pub(crate) fn in_turn() -> bool {
 }
 
 impl<'a> Current<'a> {
+    #[inline]
     pub(crate) fn new(
         id: u64,
         system: &'a Arc<Shared>,
@@ -62,6 +63,7 @@ impl<'a> Current<'a> {
     }
 
     /// Publishes this record for the thread until the guard drops.
+    #[inline]
     pub(crate) fn enter(&self) -> Entered {
         let me = ptr::from_ref(self).cast::<Current<'static>>();
         Entered(CURRENT.with(|c| c.replace(me)))
@@ -74,6 +76,7 @@ impl<'a> Current<'a> {
     }
 
     /// The credit `tell`s took and did not use, for the turn to give back.
+    #[inline]
     pub(crate) fn take_credit(&self) -> usize {
         self.credit.take_left()
     }
@@ -92,6 +95,7 @@ impl<'a> Current<'a> {
 pub(crate) struct Entered(*const Current<'static>);
 
 impl Drop for Entered {
+    #[inline]
     fn drop(&mut self) {
         let prev = self.0;
         CURRENT.with(|c| c.set(prev));

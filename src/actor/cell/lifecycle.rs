@@ -78,11 +78,9 @@ impl<A: Actor> Cell<A> {
             return self.fail(actor, ctx, failure);
         }
         if self.supervised
-            && let Some(parent) = &ctx.st.parent
+            && let Some(parent) = self.parent()
         {
-            parent
-                .clone()
-                .notice(ChildNotice::Started(self.id, restarted));
+            parent.notice(ChildNotice::Started(self.id, restarted));
         }
         self.after_handler(actor, ctx);
     }
@@ -170,8 +168,8 @@ impl<A: Actor> Cell<A> {
         self.run_stopped_hook(actor, ctx);
         self.drop_instance(actor);
         ctx.st.rel().halted = Some(exit.clone());
-        if let Some(parent) = &ctx.st.parent {
-            parent.clone().notice(ChildNotice::Exited(self.id, exit));
+        if let Some(parent) = self.parent() {
+            parent.notice(ChildNotice::Exited(self.id, exit));
         }
     }
 
@@ -378,8 +376,11 @@ impl<A: Actor> Cell<A> {
         };
         log::debug!("actor {} stopped: {:?}", self.label(), notice.reason);
         let reason = notice.reason.clone();
-        self.watchers.end(notice);
-        if let Some(parent) = ctx.st.parent.take() {
+        // Through the extras even when none were made yet: a watch racing
+        // this stop installs or finds the same ones, and the watchers'
+        // lock decides which of the two notifies.
+        self.watchers().end(notice);
+        if let Some(parent) = self.take_parent() {
             parent.notice(ChildNotice::Stopped(self.id, reason));
         }
         self.shared.actor_stopped();

@@ -38,7 +38,7 @@ use crate::pool::Runnable;
 use crate::quiet::{Credit, Quiet};
 use crate::reply::AskState;
 use crate::runtime::{AnyCell, ChildNotice, Command, DeadLetterReason, Exit, Shared, StopReason};
-use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, Mutex, Ordering, UnsafeCell};
+use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, Mutex, OnceBox, Ordering, UnsafeCell};
 use std::any::Any;
 use std::time::{Duration, Instant};
 
@@ -115,8 +115,11 @@ struct RunState<A: Actor> {
     st: CtxState<A>,
 }
 
-/// What few actors have: a name, a shutdown timeout, a factory. Boxed, so
-/// an actor with none of them pays one pointer for them.
+/// What few actors have: a name, a shutdown timeout, a factory, a parent,
+/// a thread of its own, watchers. Boxed, so an actor with none of them (a
+/// root actor spawned with the defaults, until it is watched or stops) pays
+/// one pointer for them. The spawn allocates it for an actor that has any
+/// of the first five; the first watch or the final turn, for any other.
 struct Extra<A> {
     name: Option<Arc<str>>,
     shutdown_timeout: Option<Duration>,
@@ -126,6 +129,27 @@ struct Extra<A> {
     factory: Mutex<Option<Factory<A>>>,
     /// The thread of its own, for an actor spawned on one.
     runner: Option<RunnerHandle>,
+    /// The actor that spawned it, if another did: told of its exits (a
+    /// supervised child's) and of its stop. Taken by the final turn, so a
+    /// stopped child keeps no parent alive. Locked only by the actor's own
+    /// turns.
+    parent: Mutex<Option<Arc<dyn AnyCell>>>,
+    /// Who watches the actor, and how it ended once it has.
+    watchers: Watchers,
+}
+
+impl<A> Extra<A> {
+    /// The extras of an actor spawned without any: only its watchers.
+    fn empty() -> Self {
+        Extra {
+            name: None,
+            shutdown_timeout: None,
+            factory: Mutex::new(None),
+            runner: None,
+            parent: Mutex::new(None),
+            watchers: Watchers::new(),
+        }
+    }
 }
 
 /// One actor as the runtime sees it.
@@ -159,8 +183,9 @@ pub(crate) struct Cell<A: Actor> {
     /// Stop children one at a time, newest first (supervisors).
     pub(crate) ordered_stop: bool,
     is_root: bool,
-    extra: Option<Box<Extra<A>>>,
-    watchers: Watchers,
+    /// Read by any thread; installed by the spawn, or by the first thread
+    /// that needs it (see [`Extra`]).
+    extra: OnceBox<Extra<A>>,
     pub(crate) mailbox: Mailbox<Envelope<A::Msg>, Control<A>>,
 }
 
@@ -203,19 +228,23 @@ impl<A: Actor> Cell<A> {
             Start::Built(Err(panic)) => (None, None, Some(panic)),
             Start::Factory(f) => (None, Some(f), None),
         };
+        let is_root = parent.is_none();
         let extra = (name.is_some()
             || config.shutdown_timeout.is_some()
             || factory.is_some()
-            || config.dedicated.is_some())
+            || config.dedicated.is_some()
+            || parent.is_some())
         .then(|| {
             Box::new(Extra {
                 name,
                 shutdown_timeout: config.shutdown_timeout,
                 factory: Mutex::new(factory),
                 runner: config.dedicated,
+                parent: Mutex::new(parent),
+                watchers: Watchers::new(),
             })
         });
-        let mut st = CtxState::new(parent.clone());
+        let mut st = CtxState::new();
         if build_failed.is_some() {
             st.rel().build_failed = build_failed;
         }
@@ -233,16 +262,15 @@ impl<A: Actor> Cell<A> {
             alive: AtomicBool::new(true),
             supervised: config.supervised,
             ordered_stop: config.ordered_stop,
-            is_root: parent.is_none(),
-            extra,
-            watchers: Watchers::new(),
+            is_root,
+            extra: OnceBox::new(extra),
         })
     }
 
     /// The factory for a start: a supervised actor's is kept for the next
     /// one, any other's is taken.
     fn factory_for_start(&self) -> Option<Factory<A>> {
-        let mut factory = self.extra.as_ref()?.factory.lock();
+        let mut factory = self.extra.get()?.factory.lock();
         if self.supervised {
             factory.clone()
         } else {
@@ -250,9 +278,24 @@ impl<A: Actor> Cell<A> {
         }
     }
 
+    /// The actor that spawned it, until its final turn.
+    fn parent(&self) -> Option<Arc<dyn AnyCell>> {
+        self.extra.get()?.parent.lock().clone()
+    }
+
+    /// Its watchers, making its extras if it has none.
+    fn watchers(&self) -> &Watchers {
+        &self.extra.get_or_init(Extra::empty).watchers
+    }
+
+    /// The parent, taken by the final turn.
+    fn take_parent(&self) -> Option<Arc<dyn AnyCell>> {
+        self.extra.get()?.parent.lock().take()
+    }
+
     /// Its name, if it was given one.
     pub(crate) fn name(&self) -> Option<&str> {
-        self.extra.as_ref()?.name.as_deref()
+        self.extra.get()?.name.as_deref()
     }
 
     /// The most items one turn takes.
@@ -297,7 +340,7 @@ impl<A: Actor> Cell<A> {
     /// The thread of its own, for an actor spawned on one.
     #[inline]
     fn runner(&self) -> Option<&RunnerHandle> {
-        self.extra.as_ref()?.runner.as_ref()
+        self.extra.get()?.runner.as_ref()
     }
 
     /// The name of the actor's own thread, if it has one.
@@ -571,7 +614,7 @@ impl<A: Actor> AnyCell for Cell<A> {
         self.supervised
     }
     fn shutdown_timeout(&self) -> Option<Duration> {
-        self.extra.as_ref()?.shutdown_timeout
+        self.extra.get()?.shutdown_timeout
     }
     fn running_on(&self) -> Option<usize> {
         // ORDERING: Relaxed; a diagnostic read (shutdown's stuck report).
@@ -599,10 +642,13 @@ impl<A: Actor> AnyCell for Cell<A> {
         let _ = self.push_control(Control::Child(Box::new(notice)));
     }
     fn add_watcher(&self, watcher: u64, notify: Notify) {
-        self.watchers.add(watcher, notify);
+        self.watchers().add(watcher, notify);
     }
     fn remove_watcher(&self, watcher: u64) {
-        self.watchers.remove(watcher);
+        // No extras, no watchers: a watcher's removal follows its own add.
+        if let Some(extra) = self.extra.get() {
+            extra.watchers.remove(watcher);
+        }
     }
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
@@ -702,6 +748,13 @@ mod tests {
         }
     }
 
+    /// The extras are shared between threads once installed.
+    #[test]
+    fn extras_are_shared_safely() {
+        fn shared_safely<T: Send + Sync>() {}
+        shared_safely::<super::OnceBox<super::Extra<Echo>>>();
+    }
+
     #[test]
     fn type_names_lose_their_module_paths() {
         use super::short_type_name;
@@ -731,7 +784,7 @@ mod tests {
     fn cell_beside_its_mailbox_stays_small() {
         let mailbox = size_of::<Mailbox<Envelope<u64>, Control<Echo>>>();
         let rest = size_of::<Cell<Echo>>() - mailbox;
-        assert!(rest <= 120, "a cell outside its mailbox takes {rest} bytes");
+        assert!(rest <= 88, "a cell outside its mailbox takes {rest} bytes");
         // An idle mailbox owns no buffer: its lanes are allocated on demand.
         // 96 bytes of words, and between the consumer's and the senders'
         // cache lines the slot of a lap's first message (the message and its
@@ -741,8 +794,8 @@ mod tests {
             mailbox <= 96 + first_slot,
             "an empty mailbox takes {mailbox} bytes"
         );
-        // With the `Arc`'s two counts, 264 bytes: a 272-byte chunk of a
+        // With the `Arc`'s two counts, 232 bytes: a 240-byte chunk of a
         // 16-byte-granular allocator with an 8-byte header.
-        assert!(size_of::<Cell<Echo>>() <= 248);
+        assert!(size_of::<Cell<Echo>>() <= 216);
     }
 }

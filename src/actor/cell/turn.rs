@@ -223,16 +223,22 @@ impl<A: Actor> Cell<A> {
         }
     }
 
-    /// Acts on a `Context::stop` made by the code that just ran.
+    /// Acts on a `Context::stop` made by the code that just ran: a flag
+    /// test on every handler's return, the stop itself out of line.
+    #[inline(always)]
     pub(super) fn after_handler(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>) {
-        // Read first, written only when set: no store on the common path
-        // for `put_back` to load across at the end of the turn.
         if ctx.st.stop_requested {
-            ctx.st.stop_requested = false;
-            match ctx.st.take_exit() {
-                Some(reason) if reason.is_failure() => self.exit_failed(actor, ctx, reason),
-                _ => self.begin_stop(actor, ctx, super::StopReason::Requested),
-            }
+            self.on_stop_request(actor, ctx);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn on_stop_request(self: &Arc<Self>, actor: &mut Option<A>, ctx: &mut Context<A>) {
+        ctx.st.stop_requested = false;
+        match ctx.st.take_exit() {
+            Some(reason) if reason.is_failure() => self.exit_failed(actor, ctx, reason),
+            _ => self.begin_stop(actor, ctx, super::StopReason::Requested),
         }
     }
 
