@@ -216,16 +216,18 @@ fn commands_persist_then_apply_and_a_restart_replays() {
     assert_eq!(state(&log), strings(&["a", "b", "c"]));
     assert_eq!(log.execute(Cmd::Add("d".into()), T), Ok(4));
     system.shutdown().unwrap();
-    // The journal lives as long as anything holding it: the addresses (whose
-    // actors keep their factories for restarts) included.
-    drop((log, sup, p, journal));
+    // Actors stopped for good let go of their factories, and so of the
+    // journal: the test's handles are the last, even with addresses kept.
+    drop((p, journal));
     // A new process (here: a new system and journal) sees the same.
     let system = System::new();
     let p = Persistence::new(Arc::new(FileJournal::open(dir.path()).unwrap()));
-    let log = p
+    let log_again = p
         .event_sourced("log-1", || Log, Text)
         .spawn(&system)
         .unwrap();
+    drop((log, sup));
+    let log = log_again;
     assert_eq!(
         log.inspect(|s, seq| (s.clone(), seq), T).unwrap(),
         (strings(&["a", "b", "c", "d"]), 4)

@@ -345,6 +345,13 @@ impl<A: Actor> Cell<A> {
             "dropping what it kept for a restart",
             || drop(carry),
         );
+        // The factory kept for restarts that will not come: what it captured
+        // (a journal, a connection, a lock) goes now, not with the last
+        // address, which a late reply or a caller may hold for long after.
+        if let Some(extra) = self.extra.get() {
+            let factory = extra.factory.lock().take();
+            super::contain(|| self.label(), "dropping the factory", || drop(factory));
+        }
         ctx.st.live = false;
         for t in ctx.st.rel().timers.drain(..) {
             t.cancel();

@@ -14,7 +14,8 @@
 //!   instead of dropping it (see [`Cell::submit`]).
 //! - Before its first turn an actor either holds its instance (built by the
 //!   spawner, not yet started) in `run`, or has a factory in its extras, or
-//!   failed to be built; only a supervised actor's factory outlives a start.
+//!   failed to be built; only a supervised actor's factory outlives a start,
+//!   and only until the actor stops for good.
 //!
 //! The turn itself is in `turn.rs`; stopping, halting for a restart, and watch
 //! notices are in `lifecycle.rs`. A cell reaches its system only through the
