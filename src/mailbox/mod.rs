@@ -266,6 +266,10 @@ pub(crate) struct Mailbox<M, C> {
     head_in_first: AtomicBool,
     /// The consumer role is taken. The consumer's last word (see [`Mailbox`]).
     consumer: AtomicBool,
+    /// Items the runner takes per turn at most: the actor's throughput, a
+    /// cell setting kept here, in what would be the padding of the
+    /// consumer's last word (the runner reads it with the consumer's words).
+    throughput: u32,
     /// Signalled when the user lane drains to the low watermark or closes.
     room: Condvar,
     slow: Mutex<Slow<M, C>>,
@@ -326,6 +330,7 @@ impl<M, C> Mailbox<M, C> {
             head_block: AtomicPtr::new(ptr::null_mut()),
             pending: AtomicU32::new(0),
             consumer: AtomicBool::new(false),
+            throughput: u32::MAX,
             batch: (capacity >> RELEASE_SHIFT).max(1) as u32,
             controls: AtomicUsize::new(0),
             slow: Mutex::new(Slow {
@@ -351,6 +356,18 @@ impl<M, C> Mailbox<M, C> {
         // queue publishes it. (The one plain store to `tail`.)
         mb.tail.store(SCHEDULED | FIRST, Ordering::Relaxed);
         mb
+    }
+
+    /// Sets the items a turn takes at most (see [`Mailbox::throughput`]),
+    /// before the mailbox is shared.
+    pub(crate) fn set_throughput(&mut self, throughput: u32) {
+        self.throughput = throughput;
+    }
+
+    /// The items a turn takes at most: a setting of the actor's, which its
+    /// cell keeps here (see the field).
+    pub(crate) fn throughput(&self) -> u32 {
+        self.throughput
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -466,6 +483,8 @@ mod tests {
         ] {
             assert!(sender_word >= consumer_last_word + 64, "{sender_word}");
         }
+        // The throughput fills the consumer's last word; it adds none.
+        assert_eq!(offset_of!(Mb, throughput) & !7, consumer_last_word);
         for consumer_word in [
             offset_of!(Mb, head),
             offset_of!(Mb, head_block),

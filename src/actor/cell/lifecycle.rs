@@ -21,7 +21,9 @@
 //!    `stopped` runs, the mailbox closes, watchers get `Terminated`, and the
 //!    parent gets `Stopped`.
 
-use super::{Cell, ChildNotice, Command, Control, Envelope, Exit, StopReason};
+use super::{
+    Cell, ChildNotice, Command, Control, Envelope, Exit, ORDERED_STOP, SUPERVISED, StopReason,
+};
 use crate::actor::Actor;
 use crate::actor::context::Context;
 use crate::error::{AskError, Failure};
@@ -77,7 +79,7 @@ impl<A: Actor> Cell<A> {
         if let Some(failure) = super::failure_of(started) {
             return self.fail(actor, ctx, failure);
         }
-        if self.supervised
+        if self.has(SUPERVISED)
             && let Some(parent) = self.parent()
         {
             parent.notice(ChildNotice::Started(self.id, restarted));
@@ -93,7 +95,7 @@ impl<A: Actor> Cell<A> {
         failure: Failure,
     ) {
         self.shared.count_failure();
-        if self.supervised {
+        if self.has(SUPERVISED) {
             // Its parent decides what the failure calls for, and logs it with
             // that decision: one line per failure.
             log::debug!("actor {} {failure}; reporting to its parent", self.label());
@@ -128,7 +130,7 @@ impl<A: Actor> Cell<A> {
             ExitReason::Failed(s) => s,
             other => format!("{other:?}"),
         };
-        match (self.supervised, gave_up) {
+        match (self.has(SUPERVISED), gave_up) {
             (true, true) => self.begin_halt(actor, ctx, Exit::GaveUp),
             (true, false) => self.begin_halt(actor, ctx, Exit::Failed(desc)),
             (false, true) => self.begin_stop(actor, ctx, StopReason::GaveUp),
@@ -180,7 +182,7 @@ impl<A: Actor> Cell<A> {
         ctx: &mut Context<A>,
         reason: StopReason,
     ) {
-        if reason == StopReason::Requested && self.supervised {
+        if reason == StopReason::Requested && self.has(SUPERVISED) {
             // A supervised actor's exit is its supervisor's to judge (OTP: a
             // permanent child is restarted even after a normal exit).
             return self.begin_halt(actor, ctx, Exit::Normal);
@@ -242,7 +244,7 @@ impl<A: Actor> Cell<A> {
 
     /// Asks the children to stop: all at once, or one at a time, newest first.
     fn stop_children(self: &Arc<Self>, ctx: &mut Context<A>) {
-        if self.ordered_stop {
+        if self.has(ORDERED_STOP) {
             if ctx.st.rel().stopping_child.is_none() {
                 self.stop_next_child(ctx);
             }

@@ -39,7 +39,9 @@ use crate::pool::Runnable;
 use crate::quiet::{Credit, Quiet};
 use crate::reply::AskState;
 use crate::runtime::{AnyCell, ChildNotice, Command, DeadLetterReason, Exit, Shared, StopReason};
-use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, Mutex, OnceBox, Ordering, UnsafeCell};
+use crate::sync::{
+    Arc, AtomicBool, AtomicU8, AtomicU16, AtomicU32, AtomicU64, Mutex, OnceBox, Ordering, UnsafeCell,
+};
 use std::any::Any;
 use std::time::{Duration, Instant};
 
@@ -111,6 +113,19 @@ impl<A: Actor> Start<A> {
     }
 }
 
+/// A flag of [`Cell`]: its parent is a supervisor, so exits are reported,
+/// not final.
+pub(crate) const SUPERVISED: u8 = 1;
+/// A flag of [`Cell`]: it stops its children one at a time, newest first
+/// (supervisors).
+pub(crate) const ORDERED_STOP: u8 = 2;
+/// A flag of [`Cell`]: no actor spawned it.
+pub(crate) const ROOT: u8 = 4;
+/// A flag of [`Cell`]: the first instance has not been started yet (the
+/// first turn does it, without a control item, so spawning allocates no
+/// control lane).
+const UNSTARTED: u8 = 8;
+
 struct RunState<A: Actor> {
     actor: Option<A>,
     st: CtxState<A>,
@@ -174,16 +189,14 @@ pub(crate) struct Cell<A: Actor> {
     /// the spawn or the first turn, read by the final one: the run token
     /// orders them, so every access is `Relaxed`.
     pub(crate) slot: AtomicU32,
-    /// Items handled per turn at most (at least 1).
-    throughput: u32,
-    /// The index + 1 of the worker running the actor now, 0 when none.
-    running_on: AtomicU32,
+    /// The index + 1 of the worker running the actor now, 0 when none (or
+    /// when the index does not fit: it only serves shutdown's report).
+    running_on: AtomicU16,
     alive: AtomicBool,
-    /// Its parent is a supervisor: exits are reported, not final.
-    pub(crate) supervised: bool,
-    /// Stop children one at a time, newest first (supervisors).
-    pub(crate) ordered_stop: bool,
-    is_root: bool,
+    /// [`SUPERVISED`], [`ORDERED_STOP`] and [`ROOT`], set by the spawn and
+    /// never changed, and [`UNSTARTED`], cleared by the first turn. Packed
+    /// so that these four words fill one: see `tests::cell_beside_its_mailbox_stays_small`.
+    flags: AtomicU8,
     /// Read by any thread; installed by the spawn, or by the first thread
     /// that needs it (see [`Extra`]).
     extra: OnceBox<Extra<A>>,
@@ -223,13 +236,18 @@ impl<A: Actor> Cell<A> {
         const {
             assert!(Mailbox::<Envelope<A::Msg>, Control<A>>::SENDERS_A_LINE_AWAY);
         }
-        let mailbox = Mailbox::new_scheduled(config.capacity, config.low_watermark);
+        let mut mailbox = Mailbox::new_scheduled(config.capacity, config.low_watermark);
+        // A bound past 2^32 items per turn is no bound at all.
+        mailbox.set_throughput(u32::try_from(config.throughput).unwrap_or(u32::MAX));
         let (actor, factory, build_failed) = match start {
             Start::Built(Ok(a)) => (Some(a), None, None),
             Start::Built(Err(panic)) => (None, None, Some(panic)),
             Start::Factory(f) => (None, Some(f), None),
         };
-        let is_root = parent.is_none();
+        let flags = UNSTARTED
+            | if config.supervised { SUPERVISED } else { 0 }
+            | if config.ordered_stop { ORDERED_STOP } else { 0 }
+            | if parent.is_none() { ROOT } else { 0 };
         let extra = (name.is_some()
             || config.shutdown_timeout.is_some()
             || factory.is_some()
@@ -257,13 +275,9 @@ impl<A: Actor> Cell<A> {
             id,
             handled: AtomicU64::new(0),
             slot: AtomicU32::new(slot),
-            // A bound past 2^32 items per turn is no bound at all.
-            throughput: u32::try_from(config.throughput).unwrap_or(u32::MAX),
-            running_on: AtomicU32::new(0),
+            running_on: AtomicU16::new(0),
             alive: AtomicBool::new(true),
-            supervised: config.supervised,
-            ordered_stop: config.ordered_stop,
-            is_root,
+            flags: AtomicU8::new(flags),
             extra: OnceBox::new(extra),
         })
     }
@@ -272,7 +286,7 @@ impl<A: Actor> Cell<A> {
     /// one, any other's is taken.
     fn factory_for_start(&self) -> Option<Factory<A>> {
         let mut factory = self.extra.get()?.factory.lock();
-        if self.supervised {
+        if self.has(SUPERVISED) {
             factory.clone()
         } else {
             factory.take()
@@ -301,7 +315,28 @@ impl<A: Actor> Cell<A> {
 
     /// The most items one turn takes.
     pub(crate) fn throughput(&self) -> usize {
-        self.throughput as usize
+        self.mailbox.throughput() as usize
+    }
+
+    /// Whether the flag `flag` (one of [`SUPERVISED`], [`ORDERED_STOP`],
+    /// [`ROOT`]) is set.
+    pub(crate) fn has(&self, flag: u8) -> bool {
+        // ORDERING: Relaxed; these flags never change after the spawn, and
+        // the cell's publication (its `Arc`, its first submission) carries them.
+        self.flags.load(Ordering::Relaxed) & flag != 0
+    }
+
+    /// Whether the first instance is still to start, clearing the flag:
+    /// true for the first turn only.
+    fn take_unstarted(&self) -> bool {
+        // ORDERING: Relaxed; only turns touch the flag, and the run token
+        // orders each turn before the next (see the `Sync` impl).
+        if self.flags.load(Ordering::Relaxed) & UNSTARTED == 0 {
+            return false;
+        }
+        // ORDERING: Relaxed, as above.
+        self.flags.fetch_and(!UNSTARTED, Ordering::Relaxed);
+        true
     }
 
     /// How logs, dead letters and shutdown reports name the actor: its name,
@@ -609,10 +644,10 @@ impl<A: Actor> AnyCell for Cell<A> {
         Cell::label(self)
     }
     fn is_root(&self) -> bool {
-        self.is_root
+        self.has(ROOT)
     }
     fn is_supervised(&self) -> bool {
-        self.supervised
+        self.has(SUPERVISED)
     }
     fn shutdown_timeout(&self) -> Option<Duration> {
         self.extra.get()?.shutdown_timeout

@@ -2,7 +2,8 @@
 
 use super::current::Current;
 use super::{
-    Cell, ChildNotice, Command, Control, Envelope, Exit, RunState, StopReason, TurnEnd, failure_of,
+    Cell, ChildNotice, Command, Control, Envelope, Exit, ROOT, RunState, StopReason, TurnEnd,
+    failure_of,
 };
 use crate::actor::Actor;
 use crate::actor::context::{Context, CtxState, UNREGISTERED};
@@ -21,7 +22,7 @@ impl<A: Actor> Cell<A> {
         self.mailbox.transition_to_running();
         // ORDERING: Relaxed; only read for shutdown's stuck report.
         self.running_on
-            .store(u32::try_from(worker + 1).unwrap_or(0), Ordering::Relaxed);
+            .store(u16::try_from(worker + 1).unwrap_or(0), Ordering::Relaxed);
         let (items, credit, user, drained, accept_user, dead) = self.run.with_mut(|run| {
             // SAFETY: this worker holds the actor's run token from the pop
             // that gave it this task (checked by `transition_to_running`
@@ -110,17 +111,16 @@ impl<A: Actor> Cell<A> {
         let fold = |ctx: &mut Context<A>| {
             let parked = current.take_parked();
             if parked != 0 {
-                ctx.st.parked_sends += parked as usize;
+                ctx.st.parked_sends += parked;
             }
         };
-        if ctx.st.unstarted {
-            ctx.st.unstarted = false;
+        if self.take_unstarted() {
             // The spawn counted this start in flight.
             items += 1;
             let sealed = self.register_first();
             self.start_instance(actor, ctx);
             fold(ctx);
-            if sealed && self.is_root && !ctx.st.dead {
+            if sealed && self.has(ROOT) && !ctx.st.dead {
                 // Shutdown took its list of actors to stop before this one
                 // was on it: stop as that list's actors are stopped.
                 self.begin_stop(actor, ctx, StopReason::Shutdown);
@@ -253,8 +253,9 @@ impl<A: Actor> Cell<A> {
             }
             Control::Command(Command::Stop(reason)) => self.begin_stop(actor, ctx, reason),
             Control::Resumed(sends) => {
-                debug_assert!(ctx.st.parked_sends >= sends);
-                ctx.st.parked_sends -= sends;
+                debug_assert!(ctx.st.parked_sends as usize >= sends);
+                // Lossless: `sends` is at most the parked count, a `u32`.
+                ctx.st.parked_sends -= sends as u32;
             }
             Control::Run(k) => {
                 // Continuations belong to a live instance; one that outlived its
