@@ -266,14 +266,15 @@ pub(crate) struct Mailbox<M, C> {
     head_in_first: AtomicBool,
     /// The consumer role is taken. The consumer's last word (see [`Mailbox`]).
     consumer: AtomicBool,
-    /// Items the runner takes per turn at most: the actor's throughput, a
-    /// cell setting kept here, in what would be the padding of the
-    /// consumer's last word (the runner reads it with the consumer's words).
-    throughput: u32,
     /// Signalled when the user lane drains to the low watermark or closes.
     room: Condvar,
     slow: Mutex<Slow<M, C>>,
-    low_watermark: usize,
+    /// Below `MAX_CAPACITY`, so a `u32`, which shares its word with the next.
+    low_watermark: u32,
+    /// Items the runner takes per turn at most: the actor's throughput, a
+    /// cell setting kept here, beside the low watermark, where it adds no
+    /// word (read once per turn).
+    throughput: u32,
     /// The slot of the first position of a lap that began with no block
     /// (`FIRST`): an actor spawned and sent one message needs no block.
     /// Written by the claimant and emptied by the consumer, who takes it
@@ -316,6 +317,10 @@ impl<M, C> Mailbox<M, C> {
         const {
             assert!(std::mem::size_of::<Slot<M>>() >= 16);
         }
+        // The low watermark is kept as a `u32`.
+        const {
+            assert!(MAX_CAPACITY <= u32::MAX as usize);
+        }
         // Beyond this no process could hold the messages anyway.
         let capacity = capacity.min(MAX_CAPACITY);
         Mailbox {
@@ -340,7 +345,8 @@ impl<M, C> Mailbox<M, C> {
             }),
             room: Condvar::new(),
             capacity,
-            low_watermark: capacity / 2,
+            // Lossless: `capacity` is at most `MAX_CAPACITY`, below 2^32.
+            low_watermark: (capacity / 2) as u32,
         }
     }
 
@@ -350,7 +356,8 @@ impl<M, C> Mailbox<M, C> {
         let mut mb = Mailbox::new(capacity);
         if let Some(low) = low {
             debug_assert!(low < mb.capacity, "checked by the spawn");
-            mb.low_watermark = low;
+            // Lossless: below `capacity`, as above.
+            mb.low_watermark = low as u32;
         }
         // ORDERING: Relaxed. The mailbox is not shared yet; submitting it to a run
         // queue publishes it. (The one plain store to `tail`.)
@@ -483,8 +490,8 @@ mod tests {
         ] {
             assert!(sender_word >= consumer_last_word + 64, "{sender_word}");
         }
-        // The throughput fills the consumer's last word; it adds none.
-        assert_eq!(offset_of!(Mb, throughput) & !7, consumer_last_word);
+        // The throughput shares the low watermark's word; it adds none.
+        assert_eq!(offset_of!(Mb, throughput), offset_of!(Mb, low_watermark) + 4);
         for consumer_word in [
             offset_of!(Mb, head),
             offset_of!(Mb, head_block),
