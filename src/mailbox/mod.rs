@@ -491,7 +491,10 @@ mod tests {
             assert!(sender_word >= consumer_last_word + 64, "{sender_word}");
         }
         // The throughput shares the low watermark's word; it adds none.
-        assert_eq!(offset_of!(Mb, throughput), offset_of!(Mb, low_watermark) + 4);
+        assert_eq!(
+            offset_of!(Mb, throughput),
+            offset_of!(Mb, low_watermark) + 4
+        );
         for consumer_word in [
             offset_of!(Mb, head),
             offset_of!(Mb, head_block),

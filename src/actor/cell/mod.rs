@@ -40,7 +40,8 @@ use crate::quiet::{Credit, Quiet};
 use crate::reply::AskState;
 use crate::runtime::{AnyCell, ChildNotice, Command, DeadLetterReason, Exit, Shared, StopReason};
 use crate::sync::{
-    Arc, AtomicBool, AtomicU8, AtomicU16, AtomicU32, AtomicU64, Mutex, OnceBox, Ordering, UnsafeCell,
+    Arc, AtomicBool, AtomicU8, AtomicU16, AtomicU32, AtomicU64, Mutex, OnceBox, Ordering,
+    UnsafeCell,
 };
 use std::any::Any;
 use std::time::{Duration, Instant};
@@ -832,6 +833,10 @@ mod tests {
         );
         // With the `Arc`'s two counts, 232 bytes: a 240-byte chunk of a
         // 16-byte-granular allocator with an 8-byte header.
-        assert!(size_of::<Cell<Echo>>() <= 200, "a cell takes {} bytes", size_of::<Cell<Echo>>());
+        assert!(
+            size_of::<Cell<Echo>>() <= 200,
+            "a cell takes {} bytes",
+            size_of::<Cell<Echo>>()
+        );
     }
 }
