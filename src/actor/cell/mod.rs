@@ -831,7 +831,7 @@ mod tests {
             mailbox <= 96 + first_slot,
             "an empty mailbox takes {mailbox} bytes"
         );
-        // With the `Arc`'s two counts, 232 bytes: a 240-byte chunk of a
+        // With the `Arc`'s two counts, 216 bytes: a 224-byte chunk of a
         // 16-byte-granular allocator with an 8-byte header.
         assert!(
             size_of::<Cell<Echo>>() <= 200,
