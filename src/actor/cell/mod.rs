@@ -31,7 +31,7 @@ use crate::watch::{Notify, Watchers};
 
 use crate::actor::Actor;
 use crate::actor::context::{Context, CtxState, Factory};
-use crate::dedicated::RunnerHandle;
+use crate::dedicated::{DEDICATED, RunnerHandle};
 use crate::error::{ActorError, Failure};
 use crate::mailbox::{Mailbox, Refused, Schedule, SendWaker, Sent};
 use crate::panic::panic_message;
@@ -127,6 +127,20 @@ pub(crate) const ROOT: u8 = 4;
 /// control lane).
 const UNSTARTED: u8 = 8;
 
+/// How [`Cell`]'s `running_on` records the worker running a turn: its
+/// own thread as `u16::MAX`, a pool worker as its index + 1, and 0 for
+/// none, or for a pool worker whose index does not fit (past 65,533
+/// workers the report only loses its name).
+pub(super) fn running_mark(worker: usize) -> u16 {
+    if worker == DEDICATED {
+        return u16::MAX;
+    }
+    match u16::try_from(worker + 1) {
+        Ok(n) if n != u16::MAX => n,
+        _ => 0,
+    }
+}
+
 struct RunState<A: Actor> {
     actor: Option<A>,
     st: CtxState<A>,
@@ -190,8 +204,7 @@ pub(crate) struct Cell<A: Actor> {
     /// the spawn or the first turn, read by the final one: the run token
     /// orders them, so every access is `Relaxed`.
     pub(crate) slot: AtomicU32,
-    /// The index + 1 of the worker running the actor now, 0 when none (or
-    /// when the index does not fit: it only serves shutdown's report).
+    /// Who runs the actor now, for shutdown's report: see [`running_mark`].
     running_on: AtomicU16,
     alive: AtomicBool,
     /// [`SUPERVISED`], [`ORDERED_STOP`] and [`ROOT`], set by the spawn and
@@ -655,7 +668,11 @@ impl<A: Actor> AnyCell for Cell<A> {
     }
     fn running_on(&self) -> Option<usize> {
         // ORDERING: Relaxed; a diagnostic read (shutdown's stuck report).
-        (self.running_on.load(Ordering::Relaxed) as usize).checked_sub(1)
+        match self.running_on.load(Ordering::Relaxed) {
+            0 => None,
+            u16::MAX => Some(DEDICATED),
+            n => Some(n as usize - 1),
+        }
     }
     fn is_alive(&self) -> bool {
         self.alive()
@@ -790,6 +807,18 @@ mod tests {
     fn extras_are_shared_safely() {
         fn shared_safely<T: Send + Sync>() {}
         shared_safely::<super::OnceBox<super::Extra<Echo>>>();
+    }
+
+    /// A dedicated thread, the first worker and the last index that fits
+    /// are told apart from "none"; an index past them reads as none.
+    #[test]
+    fn running_marks_fit_in_a_u16() {
+        use super::running_mark;
+        use crate::dedicated::DEDICATED;
+        assert_eq!(running_mark(DEDICATED), u16::MAX);
+        assert_eq!(running_mark(0), 1);
+        assert_eq!(running_mark(65_533), 65_534);
+        assert_eq!(running_mark(65_534), 0);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use super::current::Current;
 use super::{
     Cell, ChildNotice, Command, Control, Envelope, Exit, ROOT, RunState, StopReason, TurnEnd,
-    failure_of,
+    failure_of, running_mark,
 };
 use crate::actor::Actor;
 use crate::actor::context::{Context, CtxState, UNREGISTERED};
@@ -22,7 +22,7 @@ impl<A: Actor> Cell<A> {
         self.mailbox.transition_to_running();
         // ORDERING: Relaxed; only read for shutdown's stuck report.
         self.running_on
-            .store(u16::try_from(worker + 1).unwrap_or(0), Ordering::Relaxed);
+            .store(running_mark(worker), Ordering::Relaxed);
         let (items, credit, user, drained, accept_user, dead) = self.run.with_mut(|run| {
             // SAFETY: this worker holds the actor's run token from the pop
             // that gave it this task (checked by `transition_to_running`
