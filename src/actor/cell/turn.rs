@@ -114,7 +114,8 @@ impl<A: Actor> Cell<A> {
                 ctx.st.parked_sends += parked;
             }
         };
-        if self.take_unstarted() {
+        // No instance is live before the first start: a live actor skips the flag.
+        if !ctx.st.live && self.take_unstarted() {
             // The spawn counted this start in flight.
             items += 1;
             let sealed = self.register_first();
