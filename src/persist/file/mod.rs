@@ -796,7 +796,7 @@ impl Journal for FileJournal {
             expected: expected_seq,
             done: Reply::Wait(tx),
         });
-        rx.wait().unwrap_or(Err(JournalError::Closed))
+        rx.wait().map_or(Err(JournalError::Closed), |(r, _frame)| r)
     }
 
     fn append_with(&self, stream: &str, expected_seq: u64, events: Vec<Vec<u8>>, done: AppendDone) {

@@ -26,28 +26,32 @@ use std::time::{Duration, Instant};
 /// How an append's outcome reaches its caller.
 pub(crate) enum Reply {
     /// A thread blocked in [`Journal::append`](crate::persist::Journal::append).
-    Wait(Completer<Result<u64, JournalError>>),
+    Wait(Completer<Outcome>),
     /// A callback ([`Journal::append_with`](crate::persist::Journal::append_with)).
     Call(AppendDone),
 }
 
+/// A blocked appender's outcome, and its frame handed back with it: the
+/// frame's buffer is freed on the appender's thread, not the writer's.
+pub(crate) type Outcome = (Result<u64, JournalError>, Vec<u8>);
+
 /// The blocked appenders of one batch, woken together (see [`Release`]).
-type Replies = Release<Result<u64, JournalError>>;
+type Replies = Release<Outcome>;
 
 impl Reply {
     /// Hands `r` over now.
     pub(crate) fn send(self, r: Result<u64, JournalError>) {
         match self {
-            Reply::Wait(c) => c.complete(r),
+            Reply::Wait(c) => c.complete((r, Vec::new())),
             Reply::Call(f) => f(r),
         }
     }
 
-    /// Hands `r` over: a callback now, a blocked appender when `replies`
-    /// is released.
-    fn send_in(self, replies: &mut Replies, r: Result<u64, JournalError>) {
+    /// Hands `r` over: a callback now, a blocked appender (with `frame`)
+    /// when `replies` is released.
+    fn send_in(self, replies: &mut Replies, r: Result<u64, JournalError>, frame: Vec<u8>) {
         match self {
-            Reply::Wait(c) => replies.push(c, r),
+            Reply::Wait(c) => replies.push(c, (r, frame)),
             Reply::Call(f) => f(r),
         }
     }
@@ -119,6 +123,7 @@ enum Staged {
     Events {
         /// The stream's id in the index, or its name if it is new.
         stream: StreamRef,
+        frame: Vec<u8>,
         loc: Loc,
         count: u32,
         highest: u64,
@@ -320,14 +325,14 @@ impl Writer {
             };
             match req {
                 Request::Append {
-                    ref frame,
+                    frame,
                     count,
                     expected,
                     done,
                 } => {
                     if actual != expected {
                         done.send(Err(JournalError::Conflict {
-                            stream: stream_of(frame).to_owned(),
+                            stream: stream_of(&frame).to_owned(),
                             expected,
                             actual,
                         }));
@@ -347,7 +352,7 @@ impl Writer {
                         }
                     };
                     let start = self.buf.len();
-                    self.buf.extend_from_slice(frame);
+                    self.buf.extend_from_slice(&frame);
                     frame::set_first_offset(&mut self.buf[start..], next_offset);
                     frame::seal(&mut self.buf[start..], pos);
                     let highest = expected + u64::from(count);
@@ -360,13 +365,14 @@ impl Writer {
                             StreamRef::Id(id)
                         }
                         None => {
-                            let name = stream_of(frame);
+                            let name = stream_of(&frame);
                             fresh.insert(name.to_owned(), highest);
                             StreamRef::New(name.into())
                         }
                     };
                     staged.push(Staged::Events {
                         stream,
+                        frame,
                         loc: Loc {
                             segment,
                             pos,
@@ -427,7 +433,9 @@ impl Writer {
             let mut replies = Replies::with_capacity(staged.len());
             for s in staged {
                 match s {
-                    Staged::Events { done, .. } => done.send_in(&mut replies, Err(e.clone())),
+                    Staged::Events { done, frame, .. } => {
+                        done.send_in(&mut replies, Err(e.clone()), frame)
+                    }
                     Staged::Delete { done, .. } => done(Err(e.clone())),
                 }
             }
@@ -465,7 +473,12 @@ impl Writer {
         let mut replies = Replies::with_capacity(staged.len());
         for s in staged {
             match s {
-                Staged::Events { highest, done, .. } => done.send_in(&mut replies, Ok(highest)),
+                Staged::Events {
+                    highest,
+                    done,
+                    frame,
+                    ..
+                } => done.send_in(&mut replies, Ok(highest), frame),
                 Staged::Delete { done, .. } => done(Ok(())),
             }
         }
