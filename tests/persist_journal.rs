@@ -126,6 +126,61 @@ fn conflicts_and_bad_input(j: &dyn Journal) {
     assert_eq!(j.delete_to("", 1), Err(JournalError::EmptyStreamId));
 }
 
+/// Appends queued without waiting (so they may share a batch): each is
+/// checked against the ones queued before it, on new and known streams.
+fn queued_appends_check_in_order(j: &dyn Journal) {
+    j.append("old", 0, vec![ev(1)]).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let queue = [
+        ("new", 0),
+        ("old", 1),
+        ("new", 1),
+        ("new", 0),
+        ("old", 2),
+        ("old", 1),
+    ];
+    for (i, (stream, expected)) in queue.into_iter().enumerate() {
+        let tx = tx.clone();
+        let events = vec![ev(i as u64)];
+        j.append_with(
+            stream,
+            expected,
+            events,
+            Box::new(move |r| drop(tx.send((i, r)))),
+        );
+    }
+    drop(tx);
+    let mut outcomes: Vec<_> = rx.iter().collect();
+    outcomes.sort_by_key(|&(i, _)| i);
+    let conflict = |stream: &str, expected, actual| {
+        Err(JournalError::Conflict {
+            stream: stream.into(),
+            expected,
+            actual,
+        })
+    };
+    let outcomes: Vec<_> = outcomes.into_iter().map(|(_, r)| r).collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            Ok(1),
+            Ok(2),
+            Ok(2),
+            conflict("new", 0, 2),
+            Ok(3),
+            conflict("old", 1, 3)
+        ]
+    );
+    assert_eq!((j.highest_seq("new"), j.highest_seq("old")), (Ok(2), Ok(3)));
+    let offsets: Vec<u64> = j
+        .read_all(1, usize::MAX)
+        .unwrap()
+        .iter()
+        .map(|e| e.offset)
+        .collect();
+    assert_eq!(offsets, vec![1, 2, 3, 4, 5]);
+}
+
 /// Writers race on one stream, each retrying on conflict: every append lands
 /// exactly once, with contiguous seqs, and losers always see a conflict.
 fn concurrent_writers(j: Arc<dyn Journal>) {
@@ -405,6 +460,7 @@ kit!(
     deletion,
     atomic_batches,
     conflicts_and_bad_input,
+    queued_appends_check_in_order,
     global_order,
     listeners_hear_appends,
     lending_read_ranges,

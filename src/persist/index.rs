@@ -78,6 +78,21 @@ impl<T> Index<T> {
         self.ids.get(stream).map(|&id| &self.streams[id as usize])
     }
 
+    /// The id `stream` is interned as, if it has any events.
+    pub(crate) fn id(&self, stream: &str) -> Option<u32> {
+        self.ids.get(stream).copied()
+    }
+
+    /// How many streams are interned: every id is below this.
+    pub(crate) fn stream_count(&self) -> usize {
+        self.streams.len()
+    }
+
+    /// The highest seq of the stream interned as `id`.
+    pub(crate) fn highest_of(&self, id: u32) -> u64 {
+        self.streams[id as usize].highest
+    }
+
     pub(crate) fn highest(&self, stream: &str) -> u64 {
         self.stream(stream).map_or(0, |s| s.highest)
     }
@@ -115,6 +130,13 @@ impl<T> Index<T> {
                 id
             }
         };
+        self.push_id(id, count, item)
+    }
+
+    /// [`push`](Self::push) to the stream interned as `id` (from
+    /// [`id`](Self::id)), without looking its name up again.
+    pub(crate) fn push_id(&mut self, id: u32, count: u32, item: T) -> u64 {
+        debug_assert!(count > 0, "a run holds at least one event");
         let idx = &mut self.streams[id as usize];
         idx.runs.push(self.runs.len());
         self.runs.push(Run {

@@ -254,8 +254,16 @@ pub(crate) struct Release<T> {
 }
 
 impl<T> Release<T> {
+    #[cfg_attr(not(loom), allow(dead_code))]
     pub(crate) fn new() -> Self {
-        Release { filled: Vec::new() }
+        Release::with_capacity(0)
+    }
+
+    /// A release with room for `n` one-shots.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Release {
+            filled: Vec::with_capacity(n),
+        }
     }
 
     /// Fills `done` with `value` when the release happens.

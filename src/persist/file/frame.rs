@@ -104,6 +104,35 @@ pub(crate) fn events_frame_len(stream: &str, payloads: &[Vec<u8>]) -> Option<usi
     (body <= MAX_BODY).then_some(FRAME_HEADER + body)
 }
 
+/// Where the first offset sits in an events frame of a stream `stream_len`
+/// bytes long.
+fn first_offset_at(stream_len: usize) -> usize {
+    FRAME_HEADER + 1 + 2 + stream_len + 8
+}
+
+/// The stream of the events frame `frame` (one whole frame, as made by
+/// [`encode_events`]); `None` if it is not one.
+pub(crate) fn events_stream(frame: &[u8]) -> Option<&str> {
+    let mut c = Cursor {
+        buf: frame,
+        pos: FRAME_HEADER,
+    };
+    if c.u8()? != KIND_EVENTS {
+        return None;
+    }
+    let n = c.u16()? as usize;
+    std::str::from_utf8(c.take(n)?).ok()
+}
+
+/// Overwrites the first offset of the events frame `frame` (made by
+/// [`encode_events`], its checksum still to be [`seal`]ed): an appender
+/// frames its events before the writer knows where they go globally.
+pub(crate) fn set_first_offset(frame: &mut [u8], first_offset: u64) {
+    let n = u16::from_le_bytes([frame[FRAME_HEADER + 1], frame[FRAME_HEADER + 2]]) as usize;
+    let at = first_offset_at(n);
+    frame[at..at + 8].copy_from_slice(&first_offset.to_le_bytes());
+}
+
 /// Appends the frame of an events record to `out`, its checksum still to
 /// be [`seal`]ed; `None` (and `out` unchanged) if something is too large.
 /// The body is written in place: no copy of the payloads but this one.
@@ -301,6 +330,27 @@ pub(crate) fn any_valid_frame(bytes: &[u8], base: u64, from: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_offset_set_after_framing_is_what_decodes() {
+        let mut out = Vec::new();
+        encode_events("strm", 5, 0, &[b"xyz".to_vec()], &mut out).unwrap();
+        assert_eq!(events_stream(&out), Some("strm"));
+        set_first_offset(&mut out, 77);
+        seal(&mut out, 40);
+        let Decoded::Record(
+            Record::Events {
+                first_offset,
+                first_seq,
+                ..
+            },
+            n,
+        ) = decode(&out, 40)
+        else {
+            panic!("not an events record");
+        };
+        assert_eq!((first_seq, first_offset, n), (5, 77, out.len()));
+    }
 
     #[test]
     fn events_round_trip_and_every_flip_is_caught() {

@@ -369,6 +369,8 @@ impl FileJournalBuilder {
             failed: None,
             buf: Vec::new(),
             last_sync: std::time::Duration::ZERO,
+            pending: Vec::new(),
+            touched: Vec::new(),
         };
         let queue = Arc::new(commit::CommitQueue::new());
         let q = Arc::clone(&queue);
@@ -785,24 +787,30 @@ impl Journal for FileJournal {
     ) -> Result<u64, JournalError> {
         self.refuse_writer_thread()?;
         check_stream(stream)?;
+        let (frame, count) = writer::frame_append(stream, expected_seq, &events)?;
+        drop(events);
         let (tx, rx) = oneshot();
         self.submit(Request::Append {
-            stream: stream.to_owned(),
+            frame,
+            count,
             expected: expected_seq,
-            events,
             done: Reply::Wait(tx),
         });
-        rx.wait().unwrap_or(Err(JournalError::Closed))
+        rx.wait().map_or(Err(JournalError::Closed), |(r, _frame)| r)
     }
 
     fn append_with(&self, stream: &str, expected_seq: u64, events: Vec<Vec<u8>>, done: AppendDone) {
-        if let Err(e) = check_stream(stream) {
-            return done(Err(e));
-        }
+        let framed =
+            check_stream(stream).and_then(|()| writer::frame_append(stream, expected_seq, &events));
+        drop(events);
+        let (frame, count) = match framed {
+            Ok(framed) => framed,
+            Err(e) => return done(Err(e)),
+        };
         self.submit(Request::Append {
-            stream: stream.to_owned(),
+            frame,
+            count,
             expected: expected_seq,
-            events,
             done: Reply::Call(done),
         });
     }

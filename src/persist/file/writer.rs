@@ -26,28 +26,32 @@ use std::time::{Duration, Instant};
 /// How an append's outcome reaches its caller.
 pub(crate) enum Reply {
     /// A thread blocked in [`Journal::append`](crate::persist::Journal::append).
-    Wait(Completer<Result<u64, JournalError>>),
+    Wait(Completer<Outcome>),
     /// A callback ([`Journal::append_with`](crate::persist::Journal::append_with)).
     Call(AppendDone),
 }
 
+/// A blocked appender's outcome, and its frame handed back with it: the
+/// frame's buffer is freed on the appender's thread, not the writer's.
+pub(crate) type Outcome = (Result<u64, JournalError>, Vec<u8>);
+
 /// The blocked appenders of one batch, woken together (see [`Release`]).
-type Replies = Release<Result<u64, JournalError>>;
+type Replies = Release<Outcome>;
 
 impl Reply {
     /// Hands `r` over now.
     pub(crate) fn send(self, r: Result<u64, JournalError>) {
         match self {
-            Reply::Wait(c) => c.complete(r),
+            Reply::Wait(c) => c.complete((r, Vec::new())),
             Reply::Call(f) => f(r),
         }
     }
 
-    /// Hands `r` over: a callback now, a blocked appender when `replies`
-    /// is released.
-    fn send_in(self, replies: &mut Replies, r: Result<u64, JournalError>) {
+    /// Hands `r` over: a callback now, a blocked appender (with `frame`)
+    /// when `replies` is released.
+    fn send_in(self, replies: &mut Replies, r: Result<u64, JournalError>, frame: Vec<u8>) {
         match self {
-            Reply::Wait(c) => replies.push(c, r),
+            Reply::Wait(c) => replies.push(c, (r, frame)),
             Reply::Call(f) => f(r),
         }
     }
@@ -55,10 +59,13 @@ impl Reply {
 
 /// What the writer does for a caller.
 pub(crate) enum Request {
+    /// An append, framed by its caller (see [`frame_append`]): the writer
+    /// only checks its expected seq, fills in its global offset and
+    /// checksum, and copies it into the batch.
     Append {
-        stream: String,
+        frame: Vec<u8>,
+        count: u32,
         expected: u64,
-        events: Vec<Vec<u8>>,
         done: Reply,
     },
     Delete {
@@ -71,7 +78,9 @@ pub(crate) enum Request {
 impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Request::Append { stream, .. } => write!(f, "Append({stream:?})"),
+            Request::Append { frame, .. } => {
+                write!(f, "Append({:?})", frame::events_stream(frame))
+            }
             Request::Delete { stream, .. } => write!(f, "Delete({stream:?})"),
         }
     }
@@ -86,10 +95,35 @@ impl Request {
     }
 }
 
+/// Frames an append of `events` to `stream` expecting `expected` on the
+/// caller's thread, so the writer's serial work per append stays small: the
+/// frame (its global offset and checksum still to be filled in) and the
+/// number of events.
+pub(crate) fn frame_append(
+    stream: &str,
+    expected: u64,
+    events: &[Vec<u8>],
+) -> Result<(Vec<u8>, u32), JournalError> {
+    let too_large = JournalError::TooLarge { what: "append" };
+    let count = u32::try_from(events.len()).map_err(|_| too_large.clone())?;
+    let mut frame = Vec::new();
+    frame::encode_events(stream, expected.wrapping_add(1), 0, events, &mut frame)
+        .ok_or(too_large)?;
+    Ok((frame, count))
+}
+
+/// The stream of an append's frame (made by [`frame_append`], so always
+/// there).
+fn stream_of(frame: &[u8]) -> &str {
+    frame::events_stream(frame).unwrap_or_default()
+}
+
 /// A written, not yet published request.
 enum Staged {
     Events {
-        stream: String,
+        /// The stream's id in the index, or its name if it is new.
+        stream: StreamRef,
+        frame: Vec<u8>,
         loc: Loc,
         count: u32,
         highest: u64,
@@ -100,6 +134,14 @@ enum Staged {
         to_seq: u64,
         done: Box<dyn FnOnce(Result<(), JournalError>) + Send>,
     },
+}
+
+/// A stream as the writer knows it within a batch.
+enum StreamRef {
+    /// Interned in the index before the batch.
+    Id(u32),
+    /// First appended to in this batch.
+    New(Box<str>),
 }
 
 pub(crate) struct Writer {
@@ -117,6 +159,11 @@ pub(crate) struct Writer {
     pub(crate) buf: Vec<u8>,
     /// How long the last batch's sync took.
     pub(crate) last_sync: Duration,
+    /// Per stream id: its highest seq after the appends of the batch being
+    /// formed, if it has any there; `None` past each batch (the ids set
+    /// are in `touched`, cleared at the next batch's start).
+    pub(crate) pending: Vec<Option<u64>>,
+    pub(crate) touched: Vec<u32>,
 }
 
 /// The longest the writer waits for appenders to come back (see `run`):
@@ -225,11 +272,33 @@ impl Writer {
     }
 
     fn commit(&mut self, batch: Vec<Request>) {
-        let mut staged = Vec::new();
-        let mut pending: HashMap<String, u64> = HashMap::new();
-        let mut next_offset = self.shared.index.lock().highest_offset() + 1;
+        for id in self.touched.drain(..) {
+            self.pending[id as usize] = None;
+        }
+        let mut staged = Vec::with_capacity(batch.len());
+        // One look at the index for the whole batch: each request's stream
+        // id and highest seq before the batch. They hold until the batch is
+        // published: this thread is the index's only writer.
+        let (mut next_offset, known) = {
+            let index = self.shared.index.lock();
+            let known: Vec<Option<(u32, u64)>> = batch
+                .iter()
+                .map(|req| {
+                    let stream = match req {
+                        Request::Append { frame, .. } => frame::events_stream(frame)?,
+                        Request::Delete { stream, .. } => stream,
+                    };
+                    index.id(stream).map(|id| (id, index.highest_of(id)))
+                })
+                .collect();
+            self.pending.resize(index.stream_count(), None);
+            (index.highest_offset() + 1, known)
+        };
+        // The highest seq after the batch's earlier appends, of streams new
+        // in this batch (those known go in `self.pending`).
+        let mut fresh: HashMap<String, u64> = HashMap::new();
         let mut batch_error: Option<JournalError> = None;
-        for req in batch {
+        for (req, known) in batch.into_iter().zip(known) {
             if let Some(cause) = &self.failed {
                 let e = batch_error.clone().unwrap_or(JournalError::Failed {
                     cause: cause.clone(),
@@ -237,43 +306,43 @@ impl Writer {
                 req.fail(e);
                 continue;
             }
-            let stream = match &req {
-                Request::Append { stream, .. } | Request::Delete { stream, .. } => stream.clone(),
-            };
-            if stream.is_empty() {
-                req.fail(JournalError::EmptyStreamId);
-                continue;
-            }
-            let actual = match pending.get(&stream) {
-                Some(&hi) => hi,
-                None => self.shared.index.lock().highest(&stream),
+            // Only a new stream is looked up by name: the others by id.
+            let actual = match known {
+                Some((id, hi)) => self.pending[id as usize].unwrap_or(hi),
+                None => {
+                    let name = match &req {
+                        Request::Append { frame, .. } => frame::events_stream(frame),
+                        Request::Delete { stream, .. } => Some(stream.as_str()),
+                    };
+                    match name {
+                        Some(name) if !name.is_empty() => fresh.get(name).copied().unwrap_or(0),
+                        _ => {
+                            req.fail(JournalError::EmptyStreamId);
+                            continue;
+                        }
+                    }
+                }
             };
             match req {
                 Request::Append {
+                    frame,
+                    count,
                     expected,
-                    events,
                     done,
-                    ..
                 } => {
                     if actual != expected {
                         done.send(Err(JournalError::Conflict {
-                            stream,
+                            stream: stream_of(&frame).to_owned(),
                             expected,
                             actual,
                         }));
                         continue;
                     }
-                    if events.is_empty() {
+                    if count == 0 {
                         done.send(Ok(expected));
                         continue;
                     }
-                    let (Some(len), Ok(count)) = (
-                        frame::events_frame_len(&stream, &events),
-                        u32::try_from(events.len()),
-                    ) else {
-                        done.send(Err(JournalError::TooLarge { what: "append" }));
-                        continue;
-                    };
+                    let len = frame.len();
                     let (segment, pos) = match self.place(len) {
                         Ok(at) => at,
                         Err(e) => {
@@ -282,22 +351,28 @@ impl Writer {
                             continue;
                         }
                     };
-                    // Framed in place, straight into the batch buffer.
                     let start = self.buf.len();
-                    frame::encode_events(
-                        &stream,
-                        expected + 1,
-                        next_offset,
-                        &events,
-                        &mut self.buf,
-                    )
-                    .expect("sizes checked by events_frame_len");
+                    self.buf.extend_from_slice(&frame);
+                    frame::set_first_offset(&mut self.buf[start..], next_offset);
                     frame::seal(&mut self.buf[start..], pos);
-                    let highest = expected + events.len() as u64;
-                    next_offset += events.len() as u64;
-                    pending.insert(stream.clone(), highest);
+                    let highest = expected + u64::from(count);
+                    next_offset += u64::from(count);
+                    let stream = match known {
+                        Some((id, _)) => {
+                            if self.pending[id as usize].replace(highest).is_none() {
+                                self.touched.push(id);
+                            }
+                            StreamRef::Id(id)
+                        }
+                        None => {
+                            let name = stream_of(&frame);
+                            fresh.insert(name.to_owned(), highest);
+                            StreamRef::New(name.into())
+                        }
+                    };
                     staged.push(Staged::Events {
                         stream,
+                        frame,
                         loc: Loc {
                             segment,
                             pos,
@@ -308,7 +383,11 @@ impl Writer {
                         done,
                     });
                 }
-                Request::Delete { to_seq, done, .. } => {
+                Request::Delete {
+                    stream,
+                    to_seq,
+                    done,
+                } => {
                     let to_seq = to_seq.min(actual);
                     let mut buf = Vec::new();
                     if frame::encode_delete(&stream, to_seq, &mut buf).is_none() {
@@ -351,10 +430,12 @@ impl Writer {
             let e = batch_error.unwrap_or(JournalError::Failed {
                 cause: cause.clone(),
             });
-            let mut replies = Replies::new();
+            let mut replies = Replies::with_capacity(staged.len());
             for s in staged {
                 match s {
-                    Staged::Events { done, .. } => done.send_in(&mut replies, Err(e.clone())),
+                    Staged::Events { done, frame, .. } => {
+                        done.send_in(&mut replies, Err(e.clone()), frame)
+                    }
                     Staged::Delete { done, .. } => done(Err(e.clone())),
                 }
             }
@@ -368,7 +449,10 @@ impl Writer {
                     Staged::Events {
                         stream, loc, count, ..
                     } => {
-                        index.push(stream, *count, *loc);
+                        match stream {
+                            StreamRef::Id(id) => index.push_id(*id, *count, *loc),
+                            StreamRef::New(name) => index.push(name, *count, *loc),
+                        };
                     }
                     Staged::Delete { stream, to_seq, .. } => index.delete_to(stream, *to_seq),
                 }
@@ -386,10 +470,15 @@ impl Writer {
             }
         }
         crate::persist::memory::notify(&self.shared.listeners, offset);
-        let mut replies = Replies::new();
+        let mut replies = Replies::with_capacity(staged.len());
         for s in staged {
             match s {
-                Staged::Events { highest, done, .. } => done.send_in(&mut replies, Ok(highest)),
+                Staged::Events {
+                    highest,
+                    done,
+                    frame,
+                    ..
+                } => done.send_in(&mut replies, Ok(highest), frame),
                 Staged::Delete { done, .. } => done(Ok(())),
             }
         }
