@@ -23,16 +23,17 @@ use std::time::Duration;
 /// allocated on first use.
 pub(crate) struct CtxState<A: Actor> {
     /// Sends parked on full mailboxes; while non-zero the actor takes no user
-    /// messages (it is suspended). A `u32`, so that with the flags below it
-    /// fills one word: each parked send holds its message, so no process
-    /// could park 2^32 of them.
-    pub(crate) parked_sends: u32,
+    /// messages (it is suspended).
+    pub(crate) parked_sends: usize,
     /// Suspended by `Context::suspend` until `Context::resume`.
     pub(crate) suspended: bool,
     pub(crate) stop_requested: bool,
     /// An instance has started and has not ended.
     pub(crate) live: bool,
     pub(crate) dead: bool,
+    /// The first instance has not been started yet (the first turn does it,
+    /// without a control item, so spawning allocates no control lane).
+    pub(crate) unstarted: bool,
     rel: Option<Box<Relations>>,
     _actor: std::marker::PhantomData<fn() -> A>,
 }
@@ -73,7 +74,10 @@ pub(crate) struct Relations {
 
 impl<A: Actor> CtxState<A> {
     pub(crate) fn new() -> Self {
-        CtxState::default()
+        CtxState {
+            unstarted: true,
+            ..CtxState::default()
+        }
     }
 
     /// Forgets the watched actors that have stopped for good. Their notices
@@ -142,6 +146,7 @@ impl<A: Actor> CtxState<A> {
             stop_requested: self.stop_requested,
             live: self.live,
             dead: self.dead,
+            unstarted: self.unstarted,
             rel: self.rel.take(),
             _actor: std::marker::PhantomData,
         }
@@ -158,6 +163,7 @@ impl<A: Actor> CtxState<A> {
         self.stop_requested = from.stop_requested;
         self.live = from.live;
         self.dead = from.dead;
+        self.unstarted = from.unstarted;
         std::mem::swap(&mut self.rel, &mut from.rel);
     }
 
@@ -175,6 +181,7 @@ impl<A: Actor> Default for CtxState<A> {
             stop_requested: false,
             live: false,
             dead: false,
+            unstarted: false,
             rel: None,
             _actor: std::marker::PhantomData,
         }
@@ -311,7 +318,7 @@ impl<A: Actor> Context<A> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn is_supervised(&self) -> bool {
-        self.cell.has(crate::actor::cell::SUPERVISED)
+        self.cell.supervised
     }
 
     /// The value of type `T` this actor keeps across restarts, made with

@@ -196,7 +196,7 @@ impl<M, C> Mailbox<M, C> {
         // lock taken below orders the rest. No claim publishes through it.
         let prev = self.tail.fetch_sub(n as u64 * ONE_COUNT, Ordering::Relaxed);
         let now = count(prev) - n;
-        if prev & (PARKED | BLOCKED) != 0 && now <= self.low_watermark as usize {
+        if prev & (PARKED | BLOCKED) != 0 && now <= self.low_watermark {
             self.make_room(wakers);
         }
     }
@@ -247,7 +247,7 @@ impl<M, C> Mailbox<M, C> {
         // pop would cost more than the message. A sender whose deadline comes
         // first re-checks the room before giving up, so none times out while
         // there is room.
-        if t & BLOCKED != 0 && t & PARKED == 0 && count(t) <= self.low_watermark as usize {
+        if t & BLOCKED != 0 && t & PARKED == 0 && count(t) <= self.low_watermark {
             // ORDERING: Relaxed; under the lock, as above.
             self.tail.fetch_and(!BLOCKED, Ordering::Relaxed);
             self.room.notify_all();

@@ -269,12 +269,7 @@ pub(crate) struct Mailbox<M, C> {
     /// Signalled when the user lane drains to the low watermark or closes.
     room: Condvar,
     slow: Mutex<Slow<M, C>>,
-    /// Below `MAX_CAPACITY`, so a `u32`, which shares its word with the next.
-    low_watermark: u32,
-    /// Items the runner takes per turn at most: the actor's throughput, a
-    /// cell setting kept here, beside the low watermark, where it adds no
-    /// word (read once per turn).
-    throughput: u32,
+    low_watermark: usize,
     /// The slot of the first position of a lap that began with no block
     /// (`FIRST`): an actor spawned and sent one message needs no block.
     /// Written by the claimant and emptied by the consumer, who takes it
@@ -317,10 +312,6 @@ impl<M, C> Mailbox<M, C> {
         const {
             assert!(std::mem::size_of::<Slot<M>>() >= 16);
         }
-        // The low watermark is kept as a `u32`.
-        const {
-            assert!(MAX_CAPACITY <= u32::MAX as usize);
-        }
         // Beyond this no process could hold the messages anyway.
         let capacity = capacity.min(MAX_CAPACITY);
         Mailbox {
@@ -335,7 +326,6 @@ impl<M, C> Mailbox<M, C> {
             head_block: AtomicPtr::new(ptr::null_mut()),
             pending: AtomicU32::new(0),
             consumer: AtomicBool::new(false),
-            throughput: u32::MAX,
             batch: (capacity >> RELEASE_SHIFT).max(1) as u32,
             controls: AtomicUsize::new(0),
             slow: Mutex::new(Slow {
@@ -345,8 +335,7 @@ impl<M, C> Mailbox<M, C> {
             }),
             room: Condvar::new(),
             capacity,
-            // Lossless: `capacity` is at most `MAX_CAPACITY`, below 2^32.
-            low_watermark: (capacity / 2) as u32,
+            low_watermark: capacity / 2,
         }
     }
 
@@ -356,25 +345,12 @@ impl<M, C> Mailbox<M, C> {
         let mut mb = Mailbox::new(capacity);
         if let Some(low) = low {
             debug_assert!(low < mb.capacity, "checked by the spawn");
-            // Lossless: below `capacity`, as above.
-            mb.low_watermark = low as u32;
+            mb.low_watermark = low;
         }
         // ORDERING: Relaxed. The mailbox is not shared yet; submitting it to a run
         // queue publishes it. (The one plain store to `tail`.)
         mb.tail.store(SCHEDULED | FIRST, Ordering::Relaxed);
         mb
-    }
-
-    /// Sets the items a turn takes at most (see [`Mailbox::throughput`]),
-    /// before the mailbox is shared.
-    pub(crate) fn set_throughput(&mut self, throughput: u32) {
-        self.throughput = throughput;
-    }
-
-    /// The items a turn takes at most: a setting of the actor's, which its
-    /// cell keeps here (see the field).
-    pub(crate) fn throughput(&self) -> u32 {
-        self.throughput
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -490,11 +466,6 @@ mod tests {
         ] {
             assert!(sender_word >= consumer_last_word + 64, "{sender_word}");
         }
-        // The throughput shares the low watermark's word; it adds none.
-        assert_eq!(
-            offset_of!(Mb, throughput),
-            offset_of!(Mb, low_watermark) + 4
-        );
         for consumer_word in [
             offset_of!(Mb, head),
             offset_of!(Mb, head_block),

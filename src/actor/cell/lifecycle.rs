@@ -21,9 +21,7 @@
 //!    `stopped` runs, the mailbox closes, watchers get `Terminated`, and the
 //!    parent gets `Stopped`.
 
-use super::{
-    Cell, ChildNotice, Command, Control, Envelope, Exit, ORDERED_STOP, SUPERVISED, StopReason,
-};
+use super::{Cell, ChildNotice, Command, Control, Envelope, Exit, StopReason};
 use crate::actor::Actor;
 use crate::actor::context::Context;
 use crate::error::{AskError, Failure};
@@ -79,7 +77,7 @@ impl<A: Actor> Cell<A> {
         if let Some(failure) = super::failure_of(started) {
             return self.fail(actor, ctx, failure);
         }
-        if self.has(SUPERVISED)
+        if self.supervised
             && let Some(parent) = self.parent()
         {
             parent.notice(ChildNotice::Started(self.id, restarted));
@@ -95,7 +93,7 @@ impl<A: Actor> Cell<A> {
         failure: Failure,
     ) {
         self.shared.count_failure();
-        if self.has(SUPERVISED) {
+        if self.supervised {
             // Its parent decides what the failure calls for, and logs it with
             // that decision: one line per failure.
             log::debug!("actor {} {failure}; reporting to its parent", self.label());
@@ -130,7 +128,7 @@ impl<A: Actor> Cell<A> {
             ExitReason::Failed(s) => s,
             other => format!("{other:?}"),
         };
-        match (self.has(SUPERVISED), gave_up) {
+        match (self.supervised, gave_up) {
             (true, true) => self.begin_halt(actor, ctx, Exit::GaveUp),
             (true, false) => self.begin_halt(actor, ctx, Exit::Failed(desc)),
             (false, true) => self.begin_stop(actor, ctx, StopReason::GaveUp),
@@ -182,7 +180,7 @@ impl<A: Actor> Cell<A> {
         ctx: &mut Context<A>,
         reason: StopReason,
     ) {
-        if reason == StopReason::Requested && self.has(SUPERVISED) {
+        if reason == StopReason::Requested && self.supervised {
             // A supervised actor's exit is its supervisor's to judge (OTP: a
             // permanent child is restarted even after a normal exit).
             return self.begin_halt(actor, ctx, Exit::Normal);
@@ -244,7 +242,7 @@ impl<A: Actor> Cell<A> {
 
     /// Asks the children to stop: all at once, or one at a time, newest first.
     fn stop_children(self: &Arc<Self>, ctx: &mut Context<A>) {
-        if self.has(ORDERED_STOP) {
+        if self.ordered_stop {
             if ctx.st.rel().stopping_child.is_none() {
                 self.stop_next_child(ctx);
             }

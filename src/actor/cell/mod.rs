@@ -31,7 +31,7 @@ use crate::watch::{Notify, Watchers};
 
 use crate::actor::Actor;
 use crate::actor::context::{Context, CtxState, Factory};
-use crate::dedicated::{DEDICATED, RunnerHandle};
+use crate::dedicated::RunnerHandle;
 use crate::error::{ActorError, Failure};
 use crate::mailbox::{Mailbox, Refused, Schedule, SendWaker, Sent};
 use crate::panic::panic_message;
@@ -39,10 +39,7 @@ use crate::pool::Runnable;
 use crate::quiet::{Credit, Quiet};
 use crate::reply::AskState;
 use crate::runtime::{AnyCell, ChildNotice, Command, DeadLetterReason, Exit, Shared, StopReason};
-use crate::sync::{
-    Arc, AtomicBool, AtomicU8, AtomicU16, AtomicU32, AtomicU64, Mutex, OnceBox, Ordering,
-    UnsafeCell,
-};
+use crate::sync::{Arc, AtomicBool, AtomicU32, AtomicU64, Mutex, OnceBox, Ordering, UnsafeCell};
 use std::any::Any;
 use std::time::{Duration, Instant};
 
@@ -114,33 +111,6 @@ impl<A: Actor> Start<A> {
     }
 }
 
-/// A flag of [`Cell`]: its parent is a supervisor, so exits are reported,
-/// not final.
-pub(crate) const SUPERVISED: u8 = 1;
-/// A flag of [`Cell`]: it stops its children one at a time, newest first
-/// (supervisors).
-pub(crate) const ORDERED_STOP: u8 = 2;
-/// A flag of [`Cell`]: no actor spawned it.
-pub(crate) const ROOT: u8 = 4;
-/// A flag of [`Cell`]: the first instance has not been started yet (the
-/// first turn does it, without a control item, so spawning allocates no
-/// control lane).
-const UNSTARTED: u8 = 8;
-
-/// How [`Cell`]'s `running_on` records the worker running a turn: its
-/// own thread as `u16::MAX`, a pool worker as its index + 1, and 0 for
-/// none, or for a pool worker whose index does not fit (past 65,533
-/// workers the report only loses its name).
-pub(super) fn running_mark(worker: usize) -> u16 {
-    if worker == DEDICATED {
-        return u16::MAX;
-    }
-    match u16::try_from(worker + 1) {
-        Ok(n) if n != u16::MAX => n,
-        _ => 0,
-    }
-}
-
 struct RunState<A: Actor> {
     actor: Option<A>,
     st: CtxState<A>,
@@ -204,13 +174,16 @@ pub(crate) struct Cell<A: Actor> {
     /// the spawn or the first turn, read by the final one: the run token
     /// orders them, so every access is `Relaxed`.
     pub(crate) slot: AtomicU32,
-    /// Who runs the actor now, for shutdown's report: see [`running_mark`].
-    running_on: AtomicU16,
+    /// Items handled per turn at most (at least 1).
+    throughput: u32,
+    /// The index + 1 of the worker running the actor now, 0 when none.
+    running_on: AtomicU32,
     alive: AtomicBool,
-    /// [`SUPERVISED`], [`ORDERED_STOP`] and [`ROOT`], set by the spawn and
-    /// never changed, and [`UNSTARTED`], cleared by the first turn. Packed
-    /// so that these four words fill one: see `tests::cell_beside_its_mailbox_stays_small`.
-    flags: AtomicU8,
+    /// Its parent is a supervisor: exits are reported, not final.
+    pub(crate) supervised: bool,
+    /// Stop children one at a time, newest first (supervisors).
+    pub(crate) ordered_stop: bool,
+    is_root: bool,
     /// Read by any thread; installed by the spawn, or by the first thread
     /// that needs it (see [`Extra`]).
     extra: OnceBox<Extra<A>>,
@@ -250,18 +223,13 @@ impl<A: Actor> Cell<A> {
         const {
             assert!(Mailbox::<Envelope<A::Msg>, Control<A>>::SENDERS_A_LINE_AWAY);
         }
-        let mut mailbox = Mailbox::new_scheduled(config.capacity, config.low_watermark);
-        // A bound past 2^32 items per turn is no bound at all.
-        mailbox.set_throughput(u32::try_from(config.throughput).unwrap_or(u32::MAX));
+        let mailbox = Mailbox::new_scheduled(config.capacity, config.low_watermark);
         let (actor, factory, build_failed) = match start {
             Start::Built(Ok(a)) => (Some(a), None, None),
             Start::Built(Err(panic)) => (None, None, Some(panic)),
             Start::Factory(f) => (None, Some(f), None),
         };
-        let flags = UNSTARTED
-            | if config.supervised { SUPERVISED } else { 0 }
-            | if config.ordered_stop { ORDERED_STOP } else { 0 }
-            | if parent.is_none() { ROOT } else { 0 };
+        let is_root = parent.is_none();
         let extra = (name.is_some()
             || config.shutdown_timeout.is_some()
             || factory.is_some()
@@ -289,9 +257,13 @@ impl<A: Actor> Cell<A> {
             id,
             handled: AtomicU64::new(0),
             slot: AtomicU32::new(slot),
-            running_on: AtomicU16::new(0),
+            // A bound past 2^32 items per turn is no bound at all.
+            throughput: u32::try_from(config.throughput).unwrap_or(u32::MAX),
+            running_on: AtomicU32::new(0),
             alive: AtomicBool::new(true),
-            flags: AtomicU8::new(flags),
+            supervised: config.supervised,
+            ordered_stop: config.ordered_stop,
+            is_root,
             extra: OnceBox::new(extra),
         })
     }
@@ -300,7 +272,7 @@ impl<A: Actor> Cell<A> {
     /// one, any other's is taken.
     fn factory_for_start(&self) -> Option<Factory<A>> {
         let mut factory = self.extra.get()?.factory.lock();
-        if self.has(SUPERVISED) {
+        if self.supervised {
             factory.clone()
         } else {
             factory.take()
@@ -329,28 +301,7 @@ impl<A: Actor> Cell<A> {
 
     /// The most items one turn takes.
     pub(crate) fn throughput(&self) -> usize {
-        self.mailbox.throughput() as usize
-    }
-
-    /// Whether the flag `flag` (one of [`SUPERVISED`], [`ORDERED_STOP`],
-    /// [`ROOT`]) is set.
-    pub(crate) fn has(&self, flag: u8) -> bool {
-        // ORDERING: Relaxed; these flags never change after the spawn, and
-        // the cell's publication (its `Arc`, its first submission) carries them.
-        self.flags.load(Ordering::Relaxed) & flag != 0
-    }
-
-    /// Whether the first instance is still to start, clearing the flag:
-    /// true for the first turn only.
-    fn take_unstarted(&self) -> bool {
-        // ORDERING: Relaxed; only turns touch the flag, and the run token
-        // orders each turn before the next (see the `Sync` impl).
-        if self.flags.load(Ordering::Relaxed) & UNSTARTED == 0 {
-            return false;
-        }
-        // ORDERING: Relaxed, as above.
-        self.flags.fetch_and(!UNSTARTED, Ordering::Relaxed);
-        true
+        self.throughput as usize
     }
 
     /// How logs, dead letters and shutdown reports name the actor: its name,
@@ -658,21 +609,17 @@ impl<A: Actor> AnyCell for Cell<A> {
         Cell::label(self)
     }
     fn is_root(&self) -> bool {
-        self.has(ROOT)
+        self.is_root
     }
     fn is_supervised(&self) -> bool {
-        self.has(SUPERVISED)
+        self.supervised
     }
     fn shutdown_timeout(&self) -> Option<Duration> {
         self.extra.get()?.shutdown_timeout
     }
     fn running_on(&self) -> Option<usize> {
         // ORDERING: Relaxed; a diagnostic read (shutdown's stuck report).
-        match self.running_on.load(Ordering::Relaxed) {
-            0 => None,
-            u16::MAX => Some(DEDICATED),
-            n => Some(n as usize - 1),
-        }
+        (self.running_on.load(Ordering::Relaxed) as usize).checked_sub(1)
     }
     fn is_alive(&self) -> bool {
         self.alive()
@@ -809,18 +756,6 @@ mod tests {
         shared_safely::<super::OnceBox<super::Extra<Echo>>>();
     }
 
-    /// A dedicated thread, the first worker and the last index that fits
-    /// are told apart from "none"; an index past them reads as none.
-    #[test]
-    fn running_marks_fit_in_a_u16() {
-        use super::running_mark;
-        use crate::dedicated::DEDICATED;
-        assert_eq!(running_mark(DEDICATED), u16::MAX);
-        assert_eq!(running_mark(0), 1);
-        assert_eq!(running_mark(65_533), 65_534);
-        assert_eq!(running_mark(65_534), 0);
-    }
-
     #[test]
     fn type_names_lose_their_module_paths() {
         use super::short_type_name;
@@ -850,7 +785,7 @@ mod tests {
     fn cell_beside_its_mailbox_stays_small() {
         let mailbox = size_of::<Mailbox<Envelope<u64>, Control<Echo>>>();
         let rest = size_of::<Cell<Echo>>() - mailbox;
-        assert!(rest <= 72, "a cell outside its mailbox takes {rest} bytes");
+        assert!(rest <= 88, "a cell outside its mailbox takes {rest} bytes");
         // An idle mailbox owns no buffer: its lanes are allocated on demand.
         // 96 bytes of words, and between the consumer's and the senders'
         // cache lines the slot of a lap's first message (the message and its
@@ -860,12 +795,8 @@ mod tests {
             mailbox <= 96 + first_slot,
             "an empty mailbox takes {mailbox} bytes"
         );
-        // With the `Arc`'s two counts, 216 bytes: a 224-byte chunk of a
+        // With the `Arc`'s two counts, 232 bytes: a 240-byte chunk of a
         // 16-byte-granular allocator with an 8-byte header.
-        assert!(
-            size_of::<Cell<Echo>>() <= 200,
-            "a cell takes {} bytes",
-            size_of::<Cell<Echo>>()
-        );
+        assert!(size_of::<Cell<Echo>>() <= 216);
     }
 }

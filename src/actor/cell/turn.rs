@@ -2,8 +2,7 @@
 
 use super::current::Current;
 use super::{
-    Cell, ChildNotice, Command, Control, Envelope, Exit, ROOT, RunState, StopReason, TurnEnd,
-    failure_of, running_mark,
+    Cell, ChildNotice, Command, Control, Envelope, Exit, RunState, StopReason, TurnEnd, failure_of,
 };
 use crate::actor::Actor;
 use crate::actor::context::{Context, CtxState, UNREGISTERED};
@@ -22,7 +21,7 @@ impl<A: Actor> Cell<A> {
         self.mailbox.transition_to_running();
         // ORDERING: Relaxed; only read for shutdown's stuck report.
         self.running_on
-            .store(running_mark(worker), Ordering::Relaxed);
+            .store(u32::try_from(worker + 1).unwrap_or(0), Ordering::Relaxed);
         let (items, credit, user, drained, accept_user, dead) = self.run.with_mut(|run| {
             // SAFETY: this worker holds the actor's run token from the pop
             // that gave it this task (checked by `transition_to_running`
@@ -111,17 +110,17 @@ impl<A: Actor> Cell<A> {
         let fold = |ctx: &mut Context<A>| {
             let parked = current.take_parked();
             if parked != 0 {
-                ctx.st.parked_sends += parked;
+                ctx.st.parked_sends += parked as usize;
             }
         };
-        // No instance is live before the first start: a live actor skips the flag.
-        if !ctx.st.live && self.take_unstarted() {
+        if ctx.st.unstarted {
+            ctx.st.unstarted = false;
             // The spawn counted this start in flight.
             items += 1;
             let sealed = self.register_first();
             self.start_instance(actor, ctx);
             fold(ctx);
-            if sealed && self.has(ROOT) && !ctx.st.dead {
+            if sealed && self.is_root && !ctx.st.dead {
                 // Shutdown took its list of actors to stop before this one
                 // was on it: stop as that list's actors are stopped.
                 self.begin_stop(actor, ctx, StopReason::Shutdown);
@@ -254,9 +253,8 @@ impl<A: Actor> Cell<A> {
             }
             Control::Command(Command::Stop(reason)) => self.begin_stop(actor, ctx, reason),
             Control::Resumed(sends) => {
-                debug_assert!(ctx.st.parked_sends as usize >= sends);
-                // Lossless: `sends` is at most the parked count, a `u32`.
-                ctx.st.parked_sends -= sends as u32;
+                debug_assert!(ctx.st.parked_sends >= sends);
+                ctx.st.parked_sends -= sends;
             }
             Control::Run(k) => {
                 // Continuations belong to a live instance; one that outlived its
