@@ -1,5 +1,6 @@
 //! Producer actors send to one consumer actor with `Context::send`, in turns of a bounded batch.
 
+use super::fan_out::Tally;
 use super::*;
 
 /// The producer actors (and the baseline's producer threads).
@@ -13,7 +14,7 @@ pub const BATCH: u64 = 64;
 struct Produce;
 
 struct Producer {
-    consumer: Addr<Consumer>,
+    consumer: Addr<Tally>,
     next: u64,
     end: u64,
 }
@@ -35,37 +36,13 @@ impl Actor for Producer {
     }
 }
 
-struct Consumer {
-    expect: u64,
-    count: u64,
-    sum: u64,
-    done: Sender<(u64, u64)>,
-}
-
-impl Actor for Consumer {
-    type Msg = u64;
-    fn handle(&mut self, _: &mut Context<Self>, n: u64) -> Result<(), ActorError> {
-        self.count += 1;
-        self.sum += n;
-        if self.count == self.expect {
-            self.done.send((self.count, self.sum))?;
-        }
-        Ok(())
-    }
-}
-
 /// `total` messages from [`PRODUCERS`] actors to one consumer actor.
 pub fn playhouse(total: u64) -> Sample {
     let system = new_system();
     let (done_tx, done_rx) = bounded(1);
     let consumer = system
         .spawn_with(SpawnOptions::new().mailbox_capacity(CAPACITY), move || {
-            Consumer {
-                expect: total,
-                count: 0,
-                sum: 0,
-                done: done_tx.clone(),
-            }
+            Tally::new(total, done_tx.clone())
         })
         .expect("spawn consumer");
     let producers: Vec<Addr<Producer>> = split(total, PRODUCERS)

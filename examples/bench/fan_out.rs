@@ -13,7 +13,7 @@ const BATCH: u64 = 64;
 struct Publish;
 
 struct Publisher {
-    subscribers: Vec<Addr<Subscriber>>,
+    subscribers: Vec<Addr<Tally>>,
     next: u64,
     end: u64,
 }
@@ -37,14 +37,27 @@ impl Actor for Publisher {
     }
 }
 
-struct Subscriber {
+/// Counts and sums `u64`s; once `expect` have come, reports both on `done`.
+/// The receiving end of fan-out and of fan-in-actors.
+pub struct Tally {
     expect: u64,
     count: u64,
     sum: u64,
     done: Sender<(u64, u64)>,
 }
 
-impl Actor for Subscriber {
+impl Tally {
+    pub fn new(expect: u64, done: Sender<(u64, u64)>) -> Self {
+        Tally {
+            expect,
+            count: 0,
+            sum: 0,
+            done,
+        }
+    }
+}
+
+impl Actor for Tally {
     type Msg = u64;
     fn handle(&mut self, _: &mut Context<Self>, n: u64) -> Result<(), ActorError> {
         self.count += 1;
@@ -60,17 +73,12 @@ impl Actor for Subscriber {
 pub fn playhouse(n: u64) -> Sample {
     let system = new_system();
     let (done_tx, done_rx) = unbounded();
-    let subscribers: Vec<Addr<Subscriber>> = (0..SUBSCRIBERS)
+    let subscribers: Vec<Addr<Tally>> = (0..SUBSCRIBERS)
         .map(|_| {
             let done = done_tx.clone();
             system
                 .spawn_with(SpawnOptions::new().mailbox_capacity(CAPACITY), move || {
-                    Subscriber {
-                        expect: n,
-                        count: 0,
-                        sum: 0,
-                        done: done.clone(),
-                    }
+                    Tally::new(n, done.clone())
                 })
                 .expect("spawn subscriber")
         })
