@@ -354,7 +354,11 @@ impl<T> OnceBox<T> {
         self.0.get()
     }
 
-    pub fn get_or_init(&self, init: impl FnOnce() -> T) -> &T {
+    pub fn get_or_init(&self, init: impl FnOnce() -> T) -> Result<&T, usize> {
         self.0.get_or_init(init)
+    }
+
+    pub fn seal(&self, tag: usize) -> Result<(), &T> {
+        self.0.seal(tag)
     }
 }

@@ -382,12 +382,21 @@ macro_rules! sync_thread_local {
 pub(crate) use sync_thread_local as thread_local;
 
 /// A box allocated on first use by whichever thread asks first, then shared
-/// until its owner drops (the shape of `once_cell::race::OnceBox`).
+/// until its owner drops (the shape of `once_cell::race::OnceBox`), or
+/// sealed instead with a small tag while still empty.
 ///
 /// Racing first users each build a value; one installs its box with a
 /// compare-and-swap, the others drop theirs and use the winner's. An
 /// installed box is never replaced or freed before the `OnceBox` drops, so
-/// a reference to it lives as long as `&self`. Modelled in
+/// a reference to it lives as long as `&self`.
+///
+/// A seal takes the place of a box that will never be needed: it is a tag
+/// from 1 to [`OnceBox::SEALS`] stored in the pointer word itself (never a
+/// box's address: `T` is aligned to more than that), installed by the same
+/// compare-and-swap on the empty word. So a seal and an install race like
+/// two installs: exactly one of them wins, and the other learns which (the
+/// installer gets the tag, the sealer the installed value). Once sealed,
+/// [`OnceBox::get`] returns `None` and no box is ever installed. Modelled in
 /// `loom-tests/once_box.rs`.
 pub(crate) struct OnceBox<T> {
     ptr: AtomicPtr<T>,
@@ -403,10 +412,38 @@ unsafe impl<T: Send + Sync> Sync for OnceBox<T> {}
 unsafe impl<T: Send> Send for OnceBox<T> {}
 
 impl<T> OnceBox<T> {
+    /// The largest tag a seal may carry.
+    pub(crate) const SEALS: usize = 3;
+
     /// Holding `value` from the start, or empty.
     pub(crate) fn new(value: Option<Box<T>>) -> Self {
+        // A box's address is a multiple of `T`'s alignment, so no box is
+        // ever mistaken for a seal.
+        const {
+            assert!(std::mem::align_of::<T>() > Self::SEALS);
+        }
         OnceBox {
             ptr: AtomicPtr::new(value.map_or(std::ptr::null_mut(), Box::into_raw)),
+        }
+    }
+
+    /// What the word `p` holds: a box's value (`Ok`), or nothing or a seal
+    /// (`Err` with 0 or the tag).
+    ///
+    /// # Safety
+    ///
+    /// `p` was loaded from `self.ptr`, so a box it points to is installed
+    /// and lives as long as `&self` (freed only by `drop`, which takes
+    /// `&mut self`).
+    #[inline]
+    #[allow(unsafe_code)]
+    unsafe fn decode(&self, p: *mut T) -> Result<&T, usize> {
+        if p.addr() <= Self::SEALS {
+            Err(p.addr())
+        } else {
+            // SAFETY: not null and not a seal, so an installed box (see
+            // above), which outlives `&self`.
+            Ok(unsafe { &*p })
         }
     }
 
@@ -417,23 +454,28 @@ impl<T> OnceBox<T> {
         // `get_or_init` (or with the publication of `self` after `new`), so
         // the value written before its box was installed is seen whole.
         let p = self.ptr.load(Ordering::Acquire);
-        // SAFETY: a non-null pointer came from `Box::into_raw` and is freed
-        // only by `drop`, which takes `&mut self`: it outlives `&self`.
+        // SAFETY: loaded from `self.ptr`.
         #[allow(unsafe_code)]
         unsafe {
-            p.as_ref()
+            self.decode(p).ok()
         }
     }
 
-    /// The value, built by `init` and installed if there is none yet.
-    pub(crate) fn get_or_init(&self, init: impl FnOnce() -> T) -> &T {
-        if let Some(v) = self.get() {
-            return v;
+    /// The value, built by `init` and installed if there is none yet; or
+    /// the tag of the seal that came first.
+    pub(crate) fn get_or_init(&self, init: impl FnOnce() -> T) -> Result<&T, usize> {
+        // ORDERING: Acquire, as in `get`; for a seal it pairs with the
+        // sealing CAS's Release, so what the sealer did before is seen.
+        let p = self.ptr.load(Ordering::Acquire);
+        if !p.is_null() {
+            // SAFETY: loaded from `self.ptr`.
+            #[allow(unsafe_code)]
+            return unsafe { self.decode(p) };
         }
         let new = Box::into_raw(Box::new(init()));
         // ORDERING: AcqRel on success: Release publishes the new value to
         // every later `get` (Acquire). Acquire on failure pairs with the
-        // winner's Release, so its value is seen whole.
+        // winner's Release (an install's or a seal's), as above.
         match self.ptr.compare_exchange(
             std::ptr::null_mut(),
             new,
@@ -442,16 +484,45 @@ impl<T> OnceBox<T> {
         ) {
             // SAFETY: `new` is installed now and freed only by `drop`.
             #[allow(unsafe_code)]
-            Ok(_) => unsafe { &*new },
+            Ok(_) => Ok(unsafe { &*new }),
             Err(winner) => {
                 // SAFETY: `new` lost the race: it was never shared, so this
-                // is its only owner. `winner` is installed, as above.
+                // is its only owner. `winner` was loaded from `self.ptr`.
                 #[allow(unsafe_code)]
                 unsafe {
                     drop(Box::from_raw(new));
-                    &*winner
+                    self.decode(winner)
                 }
             }
+        }
+    }
+
+    /// Seals the empty box with `tag` (1 to [`OnceBox::SEALS`]): from now on
+    /// nothing is installed and `get_or_init` returns the tag. If a value
+    /// was installed first, nothing is sealed and that value is returned.
+    /// Sealed at most once.
+    pub(crate) fn seal(&self, tag: usize) -> Result<(), &T> {
+        debug_assert!((1..=Self::SEALS).contains(&tag), "seal tag {tag}");
+        // ORDERING: Release on success publishes what the sealer did before
+        // to whoever finds the seal (Acquire in `get_or_init`). Acquire on
+        // failure pairs with the installer's Release, so its value is seen
+        // whole.
+        match self.ptr.compare_exchange(
+            std::ptr::null_mut(),
+            std::ptr::without_provenance_mut(tag),
+            Ordering::Release,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => Ok(()),
+            // SAFETY: loaded from `self.ptr`.
+            #[allow(unsafe_code)]
+            Err(p) => match unsafe { self.decode(p) } {
+                Ok(value) => Err(value),
+                Err(_) => {
+                    debug_assert!(false, "a box sealed twice");
+                    Ok(())
+                }
+            },
         }
     }
 }
@@ -461,8 +532,9 @@ impl<T> Drop for OnceBox<T> {
         // ORDERING: Acquire, as in `get`; `&mut self` already orders every
         // other access before this one.
         let p = self.ptr.load(Ordering::Acquire);
-        if !p.is_null() {
-            // SAFETY: installed from `Box::into_raw`, and nothing else frees it.
+        if p.addr() > Self::SEALS {
+            // SAFETY: installed from `Box::into_raw` (neither null nor a
+            // seal), and nothing else frees it.
             #[allow(unsafe_code)]
             drop(unsafe { Box::from_raw(p) });
         }

@@ -23,8 +23,9 @@ struct State {
 }
 
 /// The watchers of one actor. Held in the actor's boxed extras, which are
-/// allocated by the first watch or by the stop (most actors are never
-/// watched), so the state is kept inline.
+/// allocated by the first watch (most actors are never watched: one that
+/// ends unwatched records its end as a seal on the empty box instead, or,
+/// for a failure, allocates them), so the state is kept inline.
 #[allow(unreachable_pub)] // `pub` so loom_api can re-export it to the loom models
 #[derive(Default)]
 pub struct Watchers {

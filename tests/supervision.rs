@@ -1134,6 +1134,31 @@ fn exit_with_a_reason_is_what_watchers_see() {
     system.shutdown().unwrap();
 }
 
+/// An actor nobody watched while it ran keeps no record of its end but the
+/// reason: a watch made after it stopped still hears that reason at once.
+#[test]
+fn a_watch_made_after_an_unwatched_actor_stopped_hears_its_reason() {
+    use playhouse::{ExitReason, SpawnOptions};
+    let (system, _) = system_with_letters(2);
+    let named = SpawnOptions::new().name("named-quitter");
+    for (reason, options) in [
+        (ExitReason::GaveUp, SpawnOptions::new()),
+        (ExitReason::Failed("mine".into()), SpawnOptions::new()),
+        (ExitReason::Normal, SpawnOptions::new()),
+        (ExitReason::Normal, named),
+    ] {
+        let q = system.spawn_with(options, || Quitter).unwrap();
+        q.tell(reason.clone()).unwrap();
+        system.await_quiescent(LIMIT).unwrap();
+        assert!(!q.is_alive());
+        let w = system.spawn(|| ExitWatcher(None)).unwrap();
+        w.tell(W::Watch(q.clone())).unwrap();
+        system.await_quiescent(LIMIT).unwrap();
+        assert_eq!(w.ask(W::Seen, LIMIT), Ok(Some(reason)));
+    }
+    system.shutdown().unwrap();
+}
+
 /// Records its stop in the shared log.
 struct Stopping(u32, Log);
 

@@ -19,6 +19,10 @@ pub(super) struct Slow<M, C> {
     pub(super) closed: bool,
 }
 
+/// Room for control items the control lane starts with: what a first push
+/// into an empty `VecDeque` grows it to.
+const FIRST_CONTROL_ROOM: usize = 4;
+
 pub(super) struct Queues<M, C> {
     pub(super) control: VecDeque<C>,
     pub(super) parked: VecDeque<Parked<M>>,
@@ -32,6 +36,21 @@ impl<M, C> Slow<M, C> {
                 parked: VecDeque::new(),
             })
         })
+    }
+
+    /// The control lane, making the queues if there are none. Their first
+    /// control item finds room made with them (as much as its push would
+    /// grow the lane to), not through a growth.
+    fn control(&mut self) -> &mut VecDeque<C> {
+        &mut self
+            .queues
+            .get_or_insert_with(|| {
+                Box::new(Queues {
+                    control: VecDeque::with_capacity(FIRST_CONTROL_ROOM),
+                    parked: VecDeque::new(),
+                })
+            })
+            .control
     }
 
     pub(super) fn parked_len(&self) -> usize {
@@ -67,7 +86,7 @@ impl<M, C> Mailbox<M, C> {
         if slow.closed {
             return Err(item);
         }
-        slow.queues().control.push_back(item);
+        slow.control().push_back(item);
         // ORDERING: Relaxed; the RMW on `tail` below publishes it (see there).
         self.controls.fetch_add(1, Ordering::Relaxed);
         // Still under the lock: a close is ordered wholly before this push

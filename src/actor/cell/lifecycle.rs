@@ -383,10 +383,7 @@ impl<A: Actor> Cell<A> {
         };
         log::debug!("actor {} stopped: {:?}", self.label(), notice.reason);
         let reason = notice.reason.clone();
-        // Through the extras even when none were made yet: a watch racing
-        // this stop installs or finds the same ones, and the watchers'
-        // lock decides which of the two notifies.
-        self.watchers().end(notice);
+        self.end_watchers(notice);
         if let Some(parent) = self.take_parent() {
             parent.notice(ChildNotice::Stopped(self.id, reason));
         }

@@ -27,6 +27,7 @@ mod lifecycle;
 pub(crate) mod panic_hook;
 mod turn;
 
+use crate::exit::{ExitReason, Terminated};
 use crate::watch::{Notify, Watchers};
 
 use crate::actor::Actor;
@@ -118,9 +119,12 @@ struct RunState<A: Actor> {
 
 /// What few actors have: a name, a shutdown timeout, a factory, a parent,
 /// a thread of its own, watchers. Boxed, so an actor with none of them (a
-/// root actor spawned with the defaults, until it is watched or stops) pays
-/// one pointer for them. The spawn allocates it for an actor that has any
-/// of the first five; the first watch or the final turn, for any other.
+/// root actor spawned with the defaults, until it is watched) pays one
+/// pointer for them. The spawn allocates it for an actor that has any of
+/// the first five; the first watch, for any other. An actor that ends
+/// without them seals the empty box with its exit reason instead, when a
+/// tag can say it (see [`Cell::end_watchers`]); otherwise its final turn
+/// allocates them to record the end for later watchers.
 struct Extra<A> {
     name: Option<Arc<str>>,
     shutdown_timeout: Option<Duration>,
@@ -284,9 +288,29 @@ impl<A: Actor> Cell<A> {
         self.extra.get()?.parent.lock().clone()
     }
 
-    /// Its watchers, making its extras if it has none.
-    fn watchers(&self) -> &Watchers {
-        &self.extra.get_or_init(Extra::empty).watchers
+    /// Tells the watchers how the actor ended (from its final turn, once).
+    ///
+    /// An actor never watched has no extras: it seals their empty box with
+    /// the reason's tag rather than allocate them to record the end. A
+    /// watch racing this stop either installs the extras first (the seal
+    /// fails and its watchers are told here, under their lock, as always)
+    /// or finds the seal and is told at once (`add_watcher`): the box's
+    /// compare-and-swap decides, so each watcher is told exactly once.
+    fn end_watchers(&self, notice: Terminated) {
+        let extra = match seal_of(&notice.reason) {
+            Some(tag) => match self.extra.seal(tag) {
+                Ok(()) => return,
+                Err(extra) => extra,
+            },
+            None => match self.extra.get_or_init(Extra::empty) {
+                Ok(extra) => extra,
+                Err(_) => {
+                    debug_assert!(false, "an actor's end recorded twice");
+                    return;
+                }
+            },
+        };
+        extra.watchers.end(notice);
     }
 
     /// The parent, taken by the final turn.
@@ -643,7 +667,16 @@ impl<A: Actor> AnyCell for Cell<A> {
         let _ = self.push_control(Control::Child(Box::new(notice)));
     }
     fn add_watcher(&self, watcher: u64, notify: Notify) {
-        self.watchers().add(watcher, notify);
+        match self.extra.get_or_init(Extra::empty) {
+            Ok(extra) => extra.watchers.add(watcher, notify),
+            // It ended without extras: told at once, as ended watchers
+            // tell a late watcher (see `Cell::end_watchers`).
+            Err(tag) => notify(Terminated {
+                id: self.id,
+                name: None,
+                reason: reason_of_seal(tag),
+            }),
+        }
     }
     fn remove_watcher(&self, watcher: u64) {
         // No extras, no watchers: a watcher's removal follows its own add.
@@ -653,6 +686,26 @@ impl<A: Actor> AnyCell for Cell<A> {
     }
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
+    }
+}
+
+/// The tag that seals the extras of an actor that ended for `reason`
+/// without any (see [`Cell::end_watchers`]), if a tag can say it.
+fn seal_of(reason: &ExitReason) -> Option<usize> {
+    match reason {
+        ExitReason::Normal => Some(1),
+        ExitReason::Shutdown => Some(2),
+        ExitReason::GaveUp => Some(3),
+        ExitReason::Failed(_) => None,
+    }
+}
+
+/// The reason a seal's tag stands for: the inverse of [`seal_of`].
+fn reason_of_seal(tag: usize) -> ExitReason {
+    match tag {
+        1 => ExitReason::Normal,
+        2 => ExitReason::Shutdown,
+        _ => ExitReason::GaveUp,
     }
 }
 
@@ -754,6 +807,19 @@ mod tests {
     fn extras_are_shared_safely() {
         fn shared_safely<T: Send + Sync>() {}
         shared_safely::<super::OnceBox<super::Extra<Echo>>>();
+    }
+
+    /// A seal's tag says the reason it was made for, and fits the box's
+    /// word beside its addresses.
+    #[test]
+    fn exit_reasons_round_trip_through_seals() {
+        use super::{ExitReason, reason_of_seal, seal_of};
+        for reason in [ExitReason::Normal, ExitReason::Shutdown, ExitReason::GaveUp] {
+            let tag = seal_of(&reason).expect("a common reason has a tag");
+            assert!((1..=super::OnceBox::<super::Extra<Echo>>::SEALS).contains(&tag));
+            assert_eq!(reason_of_seal(tag), reason);
+        }
+        assert_eq!(seal_of(&ExitReason::Failed("why".into())), None);
     }
 
     #[test]
