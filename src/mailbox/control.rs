@@ -19,38 +19,68 @@ pub(super) struct Slow<M, C> {
     pub(super) closed: bool,
 }
 
-/// Room for control items the control lane starts with: what a first push
-/// into an empty `VecDeque` grows it to.
-const FIRST_CONTROL_ROOM: usize = 4;
-
 pub(super) struct Queues<M, C> {
-    pub(super) control: VecDeque<C>,
+    pub(super) control: ControlLane<C>,
     pub(super) parked: VecDeque<Parked<M>>,
+}
+
+/// The control lane's items in order: the oldest in `first` when it is
+/// alone, the rest in a deque. Most control lanes hold one item at a time
+/// (a stop request, a resume notice), which then costs no buffer beside
+/// the queues' box.
+///
+/// # Invariants
+///
+/// `first` is filled only while `rest` is empty, so the item in it is
+/// older than every item in `rest`: popping `first`, then `rest`'s front,
+/// keeps the order of pushes.
+pub(super) struct ControlLane<C> {
+    first: Option<C>,
+    rest: VecDeque<C>,
+}
+
+impl<C> ControlLane<C> {
+    fn new() -> Self {
+        ControlLane {
+            first: None,
+            rest: VecDeque::new(),
+        }
+    }
+
+    pub(super) fn push_back(&mut self, item: C) {
+        if self.first.is_none() && self.rest.is_empty() {
+            self.first = Some(item);
+        } else {
+            self.rest.push_back(item);
+        }
+    }
+
+    pub(super) fn pop_front(&mut self) -> Option<C> {
+        self.first.take().or_else(|| self.rest.pop_front())
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.first.is_none() && self.rest.is_empty()
+    }
+
+    /// Takes every item, oldest first.
+    pub(super) fn take_all(&mut self) -> Vec<C> {
+        let mut all: Vec<C> = std::mem::take(&mut self.rest).into();
+        if let Some(first) = self.first.take() {
+            all.insert(0, first);
+        }
+        all
+    }
 }
 
 impl<M, C> Slow<M, C> {
     pub(super) fn queues(&mut self) -> &mut Queues<M, C> {
         self.queues.get_or_insert_with(|| {
             Box::new(Queues {
-                control: VecDeque::new(),
+                control: ControlLane::new(),
                 parked: VecDeque::new(),
             })
         })
-    }
-
-    /// The control lane, making the queues if there are none. Their first
-    /// control item finds room made with them (as much as its push would
-    /// grow the lane to), not through a growth.
-    fn control(&mut self) -> &mut VecDeque<C> {
-        &mut self
-            .queues
-            .get_or_insert_with(|| {
-                Box::new(Queues {
-                    control: VecDeque::with_capacity(FIRST_CONTROL_ROOM),
-                    parked: VecDeque::new(),
-                })
-            })
-            .control
     }
 
     pub(super) fn parked_len(&self) -> usize {
@@ -86,7 +116,7 @@ impl<M, C> Mailbox<M, C> {
         if slow.closed {
             return Err(item);
         }
-        slow.control().push_back(item);
+        slow.queues().control.push_back(item);
         // ORDERING: Relaxed; the RMW on `tail` below publishes it (see there).
         self.controls.fetch_add(1, Ordering::Relaxed);
         // Still under the lock: a close is ordered wholly before this push
@@ -167,7 +197,7 @@ impl<M, C> Mailbox<M, C> {
         let (parked, control) = match slow.queues.as_mut() {
             Some(q) => {
                 let control = if all {
-                    std::mem::take(&mut q.control).into()
+                    q.control.take_all()
                 } else {
                     Vec::new()
                 };

@@ -517,6 +517,40 @@ mod tests {
             || !mb.tail_block.load(Ordering::Relaxed).is_null()
     }
 
+    /// Control items come out in the order they went in, whether the lane
+    /// holds one (kept beside the queues) or several, across pops that
+    /// empty it between pushes; a close hands back the rest in order.
+    #[test]
+    fn control_items_keep_their_order() {
+        let mb: Mailbox<u32, u32> = Mailbox::new(4);
+        let mut wakers = super::Resumes::new();
+        let mut pop = || match mb.pop(true, &mut wakers) {
+            Some(Popped::Control(c)) => Some(c),
+            Some(Popped::User(v)) => panic!("user message {v}"),
+            None => None,
+        };
+        assert_eq!(mb.push_control(0), Ok(Schedule::Submit));
+        mb.transition_to_running();
+        assert_eq!(pop(), Some(0));
+        assert_eq!(pop(), None);
+        let mut next = 1;
+        let mut expected = Vec::new();
+        // Pushes and pops interleaved: the lane goes from empty to one item,
+        // to several, to one left while more come behind it, to empty.
+        for (pushes, pops) in [(1, 1), (3, 1), (1, 2), (2, 3), (4, 2)] {
+            for _ in 0..pushes {
+                let _ = mb.push_control(next);
+                expected.push(next);
+                next += 1;
+            }
+            for _ in 0..pops {
+                assert_eq!(pop(), Some(expected.remove(0)));
+            }
+        }
+        assert_eq!(mb.close().control, expected, "a close hands back the rest");
+        assert_eq!(mb.push_control(99), Err(99));
+    }
+
     #[test]
     fn going_idle_frees_the_block_unless_asked_to_keep_it() {
         let mb = after_messages(2);
