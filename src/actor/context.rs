@@ -1706,7 +1706,10 @@ impl<A: Actor> Context<A> {
         &mut self,
         factory: impl Fn() -> B + Send + Sync + 'static,
     ) -> Result<Addr<B>, SpawnError> {
-        self.spawn_with(SpawnOptions::new(), factory)
+        // As `spawn_with(SpawnOptions::new(), factory)`, with nothing to check.
+        let config = self.cell.shared.default_config();
+        let child = self.spawn_configured(None, config, || Start::first(false, factory))?;
+        Ok(Addr::from_cell(child))
     }
 
     /// Spawns a child actor.

@@ -444,6 +444,23 @@ impl Shared {
         Ok(handle)
     }
 
+    /// The configuration of an actor spawned with the defaults: what
+    /// [`Shared::cell_config`] makes of `SpawnOptions::new()`, without
+    /// checking again the defaults the system was built with (a zero
+    /// capacity or throughput fails that build).
+    pub(crate) fn default_config(&self) -> CellConfig {
+        debug_assert!(self.capacity > 0 && self.throughput > 0);
+        CellConfig {
+            capacity: self.capacity,
+            throughput: self.throughput,
+            supervised: false,
+            ordered_stop: false,
+            shutdown_timeout: None,
+            low_watermark: None,
+            dedicated: None,
+        }
+    }
+
     /// Checks spawn options against the system's defaults.
     pub(crate) fn cell_config(
         &self,

@@ -577,7 +577,8 @@ impl System {
         &self,
         factory: impl Fn() -> A + Send + Sync + 'static,
     ) -> Result<Addr<A>, SpawnError> {
-        self.spawn_with(SpawnOptions::new(), factory)
+        // As `spawn_with(SpawnOptions::new(), factory)`, with nothing to check.
+        self.spawn_root(None, self.shared.default_config(), factory)
     }
 
     /// Spawns a top-level actor with `options`. The factory runs as for

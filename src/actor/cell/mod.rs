@@ -234,21 +234,24 @@ impl<A: Actor> Cell<A> {
             Start::Factory(f) => (None, Some(f), None),
         };
         let is_root = parent.is_none();
-        let extra = (name.is_some()
-            || config.shutdown_timeout.is_some()
-            || factory.is_some()
-            || config.dedicated.is_some()
-            || parent.is_some())
-        .then(|| {
-            Box::new(Extra {
+        // Matched whole, so an actor without extras drops nothing here.
+        let extra = match (
+            name,
+            config.shutdown_timeout,
+            factory,
+            config.dedicated,
+            parent,
+        ) {
+            (None, None, None, None, None) => None,
+            (name, shutdown_timeout, factory, runner, parent) => Some(Box::new(Extra {
                 name,
-                shutdown_timeout: config.shutdown_timeout,
+                shutdown_timeout,
                 factory: Mutex::new(factory),
-                runner: config.dedicated,
+                runner,
                 parent: Mutex::new(parent),
                 watchers: Watchers::new(),
-            })
-        });
+            })),
+        };
         let mut st = CtxState::new();
         if build_failed.is_some() {
             st.rel().build_failed = build_failed;
