@@ -12,7 +12,8 @@
 //!
 //! A task is a `dyn` pointer, 16 bytes. Behind a backlog (a thread telling
 //! many actors of one type), the turns of one actor type queue as thin
-//! pointers, 8 bytes each, in a block of their type ([`Thin`]), started by
+//! pointers, 8 bytes each, in a block of their type ([`Thin`], one
+//! allocation of [`THIN_BLOCK`] places, freed once drained), started by
 //! a typed push ([`Blocks::push_typed`]) that finds the last block full.
 //! Only a full block starts a typed one, so a queue that never holds a
 //! block's worth keeps using its spare, whatever the pushes' types; and a
@@ -26,12 +27,19 @@ use crate::sync::Arc;
 use std::any::Any;
 use std::collections::VecDeque;
 
-/// Tasks per block: 1 KiB of `dyn` tasks, 512 bytes of thin ones. Two
-/// under loom, so the models cross block boundaries.
+/// Tasks per untyped block: 1 KiB of `dyn` tasks. Two under loom, so the
+/// models cross block boundaries.
 #[cfg(not(loom))]
 const BLOCK: usize = 64;
 #[cfg(loom)]
 const BLOCK: usize = 2;
+
+/// Tasks per typed block: 1 KiB of thin pointers, in one allocation with
+/// its two indices. Two under loom.
+#[cfg(not(loom))]
+const THIN_BLOCK: usize = 128;
+#[cfg(loom)]
+const THIN_BLOCK: usize = 2;
 
 /// One block of queued tasks.
 enum Block {
@@ -48,11 +56,21 @@ impl Block {
             Block::Typed(b) => b.len(),
         }
     }
+
+    fn is_full(&self) -> bool {
+        match self {
+            Block::Mixed(b) => b.len() >= BLOCK,
+            Block::Typed(b) => b.is_full(),
+        }
+    }
 }
 
 /// A block of tasks of one type, seen without the type.
 trait TypedBlock: Send {
     fn len(&self) -> usize;
+    /// No task can be pushed: its last place is taken (a typed block is
+    /// filled once and drained once).
+    fn is_full(&self) -> bool;
     fn pop_front(&mut self) -> Option<Task>;
     /// Moves its oldest `n` tasks (at most its length) to `out`.
     fn drain_front_into(&mut self, n: usize, out: &mut Vec<Task>);
@@ -61,23 +79,59 @@ trait TypedBlock: Send {
     fn as_any_mut(&mut self) -> &mut dyn Any;
 }
 
-/// Tasks of type `C`, oldest first.
-struct Thin<C>(VecDeque<Arc<C>>);
+/// Tasks of type `C`, oldest first: those at `head..tail` of `tasks`.
+/// Filled from the front once and drained from the front once, so it
+/// needs no wrapping.
+struct Thin<C> {
+    head: usize,
+    tail: usize,
+    tasks: [Option<Arc<C>>; THIN_BLOCK],
+}
+
+impl<C: Runnable> Thin<C> {
+    /// A block holding `task` alone.
+    fn new(task: Arc<C>) -> Box<Self> {
+        let mut block = Box::new(Thin {
+            head: 0,
+            tail: 0,
+            tasks: std::array::from_fn(|_| None),
+        });
+        block.push(task);
+        block
+    }
+
+    /// Queues `task`; the block must not be full.
+    fn push(&mut self, task: Arc<C>) {
+        self.tasks[self.tail] = Some(task);
+        self.tail += 1;
+    }
+
+    fn take_front(&mut self) -> Option<Task> {
+        let task = self.tasks.get_mut(self.head)?.take()?;
+        self.head += 1;
+        Some(Task::turn(task))
+    }
+}
 
 impl<C: Runnable> TypedBlock for Thin<C> {
     fn len(&self) -> usize {
-        self.0.len()
+        self.tail - self.head
+    }
+    fn is_full(&self) -> bool {
+        self.tail == THIN_BLOCK
     }
     fn pop_front(&mut self) -> Option<Task> {
-        self.0.pop_front().map(|t| Task::turn(t))
+        self.take_front()
     }
     fn drain_front_into(&mut self, n: usize, out: &mut Vec<Task>) {
-        out.extend(self.0.drain(..n).map(|t| Task::turn(t)));
+        debug_assert!(n <= self.len());
+        out.extend((0..n).filter_map(|_| self.take_front()));
     }
     fn share_into(&self, out: &mut Vec<Task>) {
         out.extend(
-            self.0
+            self.tasks[self.head..self.tail]
                 .iter()
+                .flatten()
                 .map(|t| Task::turn(Arc::clone(t) as Arc<dyn Runnable>)),
         );
     }
@@ -90,8 +144,9 @@ impl<C: Runnable> TypedBlock for Thin<C> {
 ///
 /// # Invariants
 ///
-/// - Every block in `blocks` holds at least one task and at most [`BLOCK`],
-///   with a capacity of [`BLOCK`] (it never grows past it).
+/// - Every block in `blocks` holds at least one task: an untyped one at
+///   most [`BLOCK`], with a capacity of [`BLOCK`] (it never grows past
+///   it); a typed one at most [`THIN_BLOCK`].
 /// - `len` is the number of tasks in all the blocks.
 /// - `spare`, if any, is empty with a capacity of [`BLOCK`].
 pub(super) struct Blocks {
@@ -144,24 +199,22 @@ impl Blocks {
     pub(super) fn push_typed<C: Runnable>(&mut self, task: Arc<C>) {
         let last_full = match self.blocks.back_mut() {
             Some(Block::Typed(block)) => {
-                if let Some(thin) = block.as_any_mut().downcast_mut::<Thin<C>>()
-                    && thin.0.len() < BLOCK
+                if !block.is_full()
+                    && let Some(thin) = block.as_any_mut().downcast_mut::<Thin<C>>()
                 {
-                    thin.0.push_back(task);
+                    thin.push(task);
                     self.len += 1;
                     return;
                 }
-                block.len() >= BLOCK
+                block.is_full()
             }
-            Some(Block::Mixed(block)) => block.len() >= BLOCK,
+            Some(block) => block.is_full(),
             None => false,
         };
         if !last_full {
             return self.push_back(Task::turn(task));
         }
-        let mut thin = VecDeque::with_capacity(BLOCK);
-        thin.push_back(task);
-        self.blocks.push_back(Block::Typed(Box::new(Thin(thin))));
+        self.blocks.push_back(Block::Typed(Thin::new(task)));
         self.len += 1;
     }
 
@@ -234,7 +287,7 @@ impl Blocks {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use super::{BLOCK, Block, Blocks};
+    use super::{BLOCK, Block, Blocks, THIN_BLOCK};
     use crate::pool::{Runnable, Task};
     use crate::sync::{Arc, Mutex};
 
@@ -326,7 +379,7 @@ mod tests {
     fn a_backlog_of_one_type_queues_thin_in_order() {
         let ran = Log::default();
         let mut q = Blocks::new();
-        let n = 4 * BLOCK + 3;
+        let n = BLOCK + 3 * THIN_BLOCK + 3;
         for i in 0..n {
             q.push_typed(numbered::<0>(i, &ran));
         }
@@ -338,7 +391,7 @@ mod tests {
         assert_eq!(shared.len(), n);
         drop(shared);
         let mut out = Vec::new();
-        q.drain_front_into(BLOCK + 1, &mut out);
+        q.drain_front_into(BLOCK + THIN_BLOCK + 1, &mut out);
         out.extend(drain_all(&mut q));
         assert_eq!(run(out, &ran), (0..n).collect::<Vec<_>>());
         // The untyped block became the spare; the thin ones were freed.
