@@ -1,4 +1,4 @@
-//! Loom models of the file journal's group commit: appenders queue requests, one writer gathers and syncs batches and releases each batch's one-shots as a tree (the writer fills the first, each woken appender passes the rest on); every accepted request is completed after a sync covering it, and close drains. Queue and one-shot signal only a side that marked itself waiting, so the models also check that no wake-up is lost, relayed ones included (loom reports a deadlock if one is).
+//! Loom models of the file journal's group commit: appenders queue requests, one writer gathers and syncs batches and releases each batch's one-shots as a tree (the writer fills the first and hands it the rest, each woken appender passes what it holds on in two halves); every accepted request is completed after a sync covering it, and close drains. Queue and one-shot signal only a side that marked itself waiting, so the models also check that no wake-up is lost, relayed ones included (loom reports a deadlock if one is).
 #![cfg(loom)]
 
 mod common;
@@ -157,18 +157,17 @@ fn release_three(first: impl FnOnce(Completion<usize>) + Send + 'static) {
 }
 
 /// A release of three one-shots is a tree: the first is filled by the
-/// releaser and carries the second to wake; the third is filled directly.
+/// releaser and carries the other two, which its appender fills and wakes.
 /// The first appender leaves without waiting, racing the release: whether it
 /// leaves before its slot is filled (the releaser passes the relay on) or
-/// after (its drop passes it on), the second appender is woken.
+/// after (its drop passes it on), the other two are woken.
 #[test]
 fn a_relay_through_an_appender_that_left_still_wakes_the_rest() {
     model(|| release_three(drop));
 }
 
-/// Three waiting appenders of one release: the first wakes the second
-/// after waking itself, the third is woken by the releaser; each gets its
-/// own value.
+/// Three waiting appenders of one release: the releaser wakes the first,
+/// which wakes the second and the third; each gets its own value.
 #[test]
 fn a_release_wakes_every_waiter_through_the_relay() {
     model(|| release_three(|rx| assert_eq!(rx.wait(), Some(1))));

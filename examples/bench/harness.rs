@@ -169,6 +169,8 @@ pub struct Sample {
     pub phase_ns: Option<[f64; 3]>,
     /// The percentiles of the requests' latencies (latency only).
     pub latency: Option<super::latency::Latency>,
+    /// Appends that shared one fsync, on average (group commit only).
+    pub appends_per_sync: Option<f64>,
 }
 
 /// The pool counters that tell how a run was scheduled.
@@ -217,6 +219,7 @@ impl Sample {
             pool: None,
             phase_ns: None,
             latency: None,
+            appends_per_sync: None,
         }
     }
 
@@ -312,6 +315,12 @@ impl Report {
     }
 
     /// The median of the pool's steals and parks per item, playhouse side.
+    /// The median appends per fsync (group commit only).
+    pub fn appends_per_sync(&self) -> Option<f64> {
+        let m = median(self.ours.iter().filter_map(|s| s.appends_per_sync));
+        m.is_finite().then_some(m)
+    }
+
     pub fn pool_per_item(&self) -> Option<(f64, f64)> {
         let per_item = |f: fn(&PoolCounts) -> u64| {
             median(

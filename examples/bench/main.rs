@@ -272,7 +272,7 @@ pub fn workloads() -> Vec<Workload> {
         Workload {
             name: "group-commit-1",
             unit: "appends/s",
-            playhouse: |s| persist::group_commit(s.group_appends, 1).into(),
+            playhouse: |s| persist::group_commit(s.group_appends, 1),
             baseline: |s| persist::baseline(s.fsync_appends).into(),
             floor: None,
             note: |s| {
@@ -285,7 +285,7 @@ pub fn workloads() -> Vec<Workload> {
         Workload {
             name: "group-commit-8",
             unit: "appends/s",
-            playhouse: |s| persist::group_commit(s.group_appends, 8).into(),
+            playhouse: |s| persist::group_commit(s.group_appends, 8),
             baseline: |s| persist::baseline(s.fsync_appends).into(),
             floor: None,
             note: |s| {
@@ -298,7 +298,7 @@ pub fn workloads() -> Vec<Workload> {
         Workload {
             name: "group-commit-64",
             unit: "appends/s",
-            playhouse: |s| persist::group_commit(s.group_appends, 64).into(),
+            playhouse: |s| persist::group_commit(s.group_appends, 64),
             baseline: |s| persist::baseline(s.fsync_appends).into(),
             floor: None,
             note: |s| {
@@ -363,6 +363,9 @@ impl Report {
                 json_number(steals),
                 json_number(parks)
             );
+        }
+        if let Some(per_sync) = self.appends_per_sync() {
+            let _ = write!(out, ",\"appends_per_sync\":{}", json_number(per_sync));
         }
         if !self.floor.is_empty() {
             let _ = write!(

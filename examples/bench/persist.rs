@@ -1,5 +1,6 @@
 //! Persist workloads: appends per second to a file journal with an fsync per append, against a raw thread doing write + fdatasync of the same bytes; group commit under concurrent writers against the same baseline; replay and recovery against a raw sequential read.
 
+use super::Sample;
 use playhouse::persist::{FileJournal, FsyncPolicy, Journal};
 use std::io::{Read, Write};
 use std::ops::ControlFlow;
@@ -69,7 +70,8 @@ pub fn baseline(n: u64) -> (u64, Duration) {
 
 /// `n` appends in all from `writers` threads on streams of their own, with
 /// group commit: appends that arrive during an fsync share the next one.
-pub fn group_commit(n: u64, writers: u64) -> (u64, Duration) {
+/// The sample carries how many appends shared each fsync.
+pub fn group_commit(n: u64, writers: u64) -> Sample {
     let dir = Scratch::new("group");
     let journal = Arc::new(
         FileJournal::builder(&dir.0)
@@ -97,7 +99,11 @@ pub fn group_commit(n: u64, writers: u64) -> (u64, Duration) {
     }
     let elapsed = start.elapsed();
     assert_eq!(journal.highest_offset(), each * writers);
-    (each * writers, elapsed)
+    let stats = journal.stats();
+    Sample {
+        appends_per_sync: Some(stats.appends as f64 / stats.syncs.max(1) as f64),
+        ..Sample::timed(each * writers, elapsed)
+    }
 }
 
 /// Writes `n` events of one stream (not timed) and returns the journal's

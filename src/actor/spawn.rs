@@ -529,7 +529,7 @@ impl Shared {
                 if reg.names.contains_key(&n) {
                     return Err(SpawnError::NameTaken(n.to_string()));
                 }
-                let slot = reg.take_slot();
+                let slot = reg.take_slot::<Cell<A>>();
                 let cell = Cell::new(
                     self.clone(),
                     id,
@@ -540,7 +540,7 @@ impl Shared {
                     parent,
                 );
                 reg.names.insert(n, slot);
-                reg.slots[slot as usize] = Some(cell.clone());
+                reg.store(slot, cell.clone());
                 cell
             }
         };

@@ -1,6 +1,7 @@
 //! The run queues: a local queue per worker (an owner side and a steal side), the global injector, and the staged starts.
 //!
-//! Each is a `VecDeque` (the staged starts a `Vec`) behind the sync shim's
+//! Each is a `VecDeque` (the injector a FIFO of blocks freed as they drain,
+//! [`Blocks`]; the staged starts a `Vec`) behind the sync shim's
 //! `RunQueueLock` (a spin lock):
 //! simple, obviously correct, and loom-checkable; uncontended, since thieves
 //! come only when they have nothing else to do. A local queue also has a run-next slot, which its
@@ -18,6 +19,10 @@
 //!   the staged starts in ([`Injector::take_staged`], [`Injector::retire`]):
 //!   injector, then staged, and nothing takes those two in the other order.
 //!   So a staged start is always in the staged starts or in the injector.
+//! - A batch moved into a local queue (from the injector or a victim) holds
+//!   at most [`MAX_BATCH`] tasks, so a backlog from outside the pool stays
+//!   in the injector, whose blocks are freed as it drains, rather than
+//!   growing a local queue's buffer, which keeps its capacity.
 //! - The injector accepts tasks until its last consumer has retired while it was
 //!   empty; after that every push is refused, so no task is stranded in it.
 //!   Every retiring worker first moves any staged starts in and runs them;
@@ -30,7 +35,8 @@
 //! Every access is under a queue's lock, which orders a push before the pop or
 //! steal that takes the task and so publishes the task's contents.
 
-use super::Task;
+use super::blocks::Blocks;
+use super::{Runnable, Task};
 use crate::sync::{Arc, AtomicUsize, CachePadded, Ordering, RunQueueLock};
 use std::collections::VecDeque;
 use std::fmt;
@@ -46,6 +52,11 @@ use std::fmt;
 const QUEUE_CAPACITY: usize = 256;
 #[cfg(loom)]
 const QUEUE_CAPACITY: usize = 0;
+
+/// The most tasks one look moves into a local queue from the injector or
+/// from a victim: half a local queue's first buffer (as tokio takes at most
+/// half its local queue from the injector).
+const MAX_BATCH: usize = 128;
 
 /// Creates one worker's local queue: the owner side and the steal side.
 #[cfg_attr(not(loom), allow(unreachable_pub))]
@@ -162,8 +173,8 @@ impl Steal {
         out.extend(q.next.iter().chain(q.tasks.iter()).map(Task::share));
     }
 
-    /// Takes about half of the victim's FIFO (rounded up), oldest first: the
-    /// first is returned to run now, the rest go to the back of `dst`. With an
+    /// Takes about half of the victim's FIFO (rounded up, at most
+    /// [`MAX_BATCH`]), oldest first: the first is returned to run now, the rest go to the back of `dst`. With an
     /// empty FIFO and `take_next`, takes the run-next task instead (the caller
     /// has seen its owner stuck in one task). Returns the task with the number
     /// of tasks taken, or `None` if there was nothing to take.
@@ -179,7 +190,7 @@ impl Steal {
         );
         let first = {
             let mut victim = self.inner.lock();
-            let count = victim.tasks.len().div_ceil(2);
+            let count = victim.tasks.len().div_ceil(2).min(MAX_BATCH);
             let Some(first) = victim.tasks.pop_front() else {
                 return if take_next {
                     victim.next.take().map(|task| (task, 1))
@@ -237,7 +248,7 @@ struct InjectorInner {
 }
 
 struct InjectorState {
-    tasks: VecDeque<Task>,
+    tasks: Blocks,
     /// Workers that have not retired; zero means closed.
     consumers: usize,
 }
@@ -254,14 +265,14 @@ pub(crate) enum Retire {
 impl Injector {
     /// Adds a reference to every queued task to `out`.
     pub(crate) fn share_queued(&self, out: &mut Vec<Task>) {
-        out.extend(self.inner.state.lock().tasks.iter().map(Task::share));
+        self.inner.state.lock().tasks.share_into(out);
     }
 
     pub(crate) fn new(consumers: usize) -> Self {
         Injector {
             inner: CachePadded::new(InjectorInner {
                 state: RunQueueLock::new(InjectorState {
-                    tasks: VecDeque::with_capacity(QUEUE_CAPACITY),
+                    tasks: Blocks::new(),
                     consumers,
                 }),
                 len: AtomicUsize::new(0),
@@ -297,6 +308,18 @@ impl Injector {
         Ok(())
     }
 
+    /// [`Injector::push`] for a task of type `C`, which a backlog queues
+    /// as a thin pointer (see [`Blocks`]).
+    pub(crate) fn push_typed<C: Runnable>(&self, task: Arc<C>) -> Result<(), Arc<C>> {
+        let mut state = self.inner.state.lock();
+        if state.consumers == 0 {
+            return Err(task);
+        }
+        state.tasks.push_typed(task);
+        self.set_len(&state);
+        Ok(())
+    }
+
     /// Takes the oldest task, if any (none if the queue looked empty).
     pub(crate) fn pop(&self) -> Option<Task> {
         if self.looks_empty() {
@@ -309,7 +332,7 @@ impl Injector {
     }
 
     /// Takes a fair share of the queued tasks (`1/workers` of them, at least
-    /// one): the first is returned to run now, the rest go to the back of
+    /// one, at most [`MAX_BATCH`]): the first is returned to run now, the rest go to the back of
     /// `dst`'s FIFO, by way of `buf` (empty, kept by the caller so that its
     /// capacity is reused). Returns the first task and the number taken, or
     /// `None` if the queue looked empty.
@@ -324,9 +347,11 @@ impl Injector {
         }
         let first = {
             let mut state = self.inner.state.lock();
-            let count = (state.tasks.len() / workers.max(1) + 1).min(state.tasks.len());
+            let count = (state.tasks.len() / workers.max(1) + 1)
+                .min(state.tasks.len())
+                .min(MAX_BATCH);
             let first = state.tasks.pop_front()?;
-            buf.extend(state.tasks.drain(..count - 1));
+            state.tasks.drain_front_into(count - 1, buf);
             self.set_len(&state);
             first
         };

@@ -2,12 +2,12 @@
 //! idle state, the shutdown flag and the exit records; submission and the
 //! wake-up that follows every push.
 
-use super::Task;
 use super::counters::Counters;
 use super::idle::Idle;
 use super::park::Parker;
 use super::queue::{Injector, Pending, Staged, Steal};
-use super::worker::push_local;
+use super::worker::{push_local, push_local_as};
+use super::{Runnable, Task};
 use crate::sync::{Arc, AtomicBool, CachePadded, Condvar, Mutex, Ordering};
 use std::fmt;
 use std::time::Instant;
@@ -96,6 +96,25 @@ impl Shared {
             drop(task);
             return;
         }
+        self.after_push(backlog);
+    }
+
+    /// [`Shared::submit`] (not yielded) for a task of type `C`: from
+    /// outside the pool it goes to the injector as such, so that a backlog
+    /// of one type queues as thin pointers (see `blocks.rs`).
+    #[inline]
+    pub(crate) fn submit_typed<C: Runnable>(self: &Arc<Self>, task: Arc<C>) {
+        let backlog = match push_local_as(self, task, false, |t| Task::turn(t)) {
+            Ok(backlog) => backlog,
+            Err(task) => {
+                if let Err(task) = self.injector.push_typed(task) {
+                    log::warn!("playhouse pool: task submitted after shutdown was dropped");
+                    drop(task);
+                    return;
+                }
+                true
+            }
+        };
         self.after_push(backlog);
     }
 

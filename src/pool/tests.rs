@@ -537,7 +537,7 @@ fn rescheduled_runnable_runs_n_times() {
         handle: pool.handle(),
         done: Mutex::new(Some(tx)),
     });
-    pool.handle().submit(Arc::clone(&task) as Arc<dyn Runnable>);
+    pool.handle().submit(Arc::clone(&task));
     assert_eq!(recv(&rx), N);
     pool.shutdown();
     assert_eq!(task.runs.load(Ordering::Relaxed), N);
@@ -572,7 +572,7 @@ fn local_work_does_not_starve_the_injector() {
         stop: AtomicBool::new(false),
         started: Mutex::new(Some(started_tx)),
     });
-    pool.handle().submit(Arc::clone(&spin) as Arc<dyn Runnable>);
+    pool.handle().submit(Arc::clone(&spin));
     // From here on the worker's local queue is never empty.
     recv(&started_rx);
     let (tx, rx) = mpsc::channel();

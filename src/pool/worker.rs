@@ -119,6 +119,18 @@ pub(crate) fn spawn(
 /// and copied through the stack in pieces (see [`CURRENT`]).
 #[inline]
 pub(super) fn push_local(shared: &Arc<Shared>, task: Task, yielded: bool) -> Result<bool, Task> {
+    push_local_as(shared, task, yielded, |t| t)
+}
+
+/// [`push_local`] for a task that becomes a [`Task`] by `into` only if it
+/// goes to the local queue: given back as it came otherwise.
+#[inline]
+pub(super) fn push_local_as<T>(
+    shared: &Arc<Shared>,
+    task: T,
+    yielded: bool,
+    into: impl FnOnce(T) -> Task,
+) -> Result<bool, T> {
     let worker = CURRENT.try_with(Cell::get).unwrap_or(ptr::null());
     // SAFETY: as in `with_current`; the reference lives only in this call.
     #[allow(unsafe_code)]
@@ -129,10 +141,10 @@ pub(super) fn push_local(shared: &Arc<Shared>, task: Task, yielded: bool) -> Res
         return Err(task);
     }
     if yielded {
-        worker.local.push(task);
+        worker.local.push(into(task));
         Ok(true)
     } else {
-        Ok(worker.local.push_next(task))
+        Ok(worker.local.push_next(into(task)))
     }
 }
 

@@ -52,7 +52,7 @@ impl Shared {
         let roots: Vec<Arc<dyn AnyCell>> = {
             let mut reg = self.registry.lock();
             reg.sealed = true;
-            reg.cells().filter(|c| c.is_root()).cloned().collect()
+            reg.cells().filter(|c| c.is_root()).collect()
         };
         for root in roots {
             root.command(Command::Stop(StopReason::Shutdown));
@@ -296,7 +296,7 @@ fn stop_now(s: &Shared, pool: &ThreadPool, timeout: Duration) -> Result<(), Shut
     let mut abandoned = Vec::new();
     let mut stuck = Vec::new();
     if !all_stopped {
-        let left: Vec<Arc<dyn AnyCell>> = s.registry.lock().cells().cloned().collect();
+        let left: Vec<Arc<dyn AnyCell>> = s.registry.lock().cells().collect();
         // Nothing more goes in: blocked senders get their messages back and
         // queued ones go to dead letters, even though a handler is stuck.
         for cell in &left {

@@ -17,11 +17,12 @@
 //!    once, and only after that one sync completes each request. So appends
 //!    arriving while an fsync runs share the next fsync.
 //! 3. The writer completes a batch's blocked appenders through one
-//!    [`Release`]: it fills the first one-shot of each half of the batch and
-//!    hands it the rest of its half; each appender, once awake, does the same
-//!    with what it was handed before returning. Every one-shot is filled
-//!    exactly once, each by one thread, and the writer makes two wake-up
-//!    calls per batch instead of one per append.
+//!    [`Release`]: it fills the batch's first one-shot and hands it all the
+//!    others; each appender, once awake, fills the first one-shot of each
+//!    half of what it was handed and hands it the rest of its half, before
+//!    returning. Every one-shot is filled exactly once, each by one thread,
+//!    and the writer makes one wake-up call per batch instead of one per
+//!    append.
 //! 4. `close` marks the queue closed and wakes the writer, which drains what
 //!    was accepted before the close, then sees an empty closed queue and
 //!    exits. No request is accepted and then forgotten.
@@ -243,12 +244,16 @@ impl<T> fmt::Debug for Completer<T> {
 
 /// The one-shots of one batch, filled together when the batch is settled.
 ///
-/// The filler makes at most two wake-up calls: each woken appender wakes up
-/// to two more before it returns (see [`pass_on`]). So the writer, which
-/// would otherwise make one wake-up call per append while every later batch
-/// waits for it, is back at its queue after two, and the wake-ups of a large
-/// batch run on the appenders' threads, in parallel. Dropped unreleased, it
-/// releases what it holds (a one-shot is never left unfilled).
+/// The filler makes one wake-up call: the appender it wakes wakes up to two
+/// more before it returns, and each of those up to two more (see
+/// [`pass_on`]). So the writer, which would otherwise make one wake-up call
+/// per append while every later batch waits for it, is back at its queue
+/// after one, and the wake-ups of a large batch run on the appenders'
+/// threads, in parallel. One call rather than two matters on few CPUs: the
+/// woken appender often takes the filler's CPU at once, and a second root
+/// would wait for the filler to run again, its half of the batch then
+/// missing the next sync. Dropped unreleased, it releases what it holds (a
+/// one-shot is never left unfilled).
 pub(crate) struct Release<T> {
     filled: Vec<Filled<T>>,
 }
@@ -278,8 +283,14 @@ impl<T> Release<T> {
 }
 
 impl<T> Drop for Release<T> {
+    /// Fills the first one-shot and hands it all the others to pass on.
     fn drop(&mut self) {
-        pass_on(std::mem::take(&mut self.filled));
+        let mut filled = std::mem::take(&mut self.filled);
+        if filled.is_empty() {
+            return;
+        }
+        let (slot, value) = filled.remove(0);
+        slot.finish(value, filled);
     }
 }
 
