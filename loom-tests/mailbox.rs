@@ -866,3 +866,53 @@ fn the_run_tokens_reference_is_released_once_by_the_final_turn() {
         );
     });
 }
+
+/// A full mailbox of four places (given back two at a time under loom)
+/// while an actor parks three sends and the actor sends itself one: the
+/// parked sends move in as runs of positions claimed with one RMW each, the
+/// first run ending a block (so its claimant installs the next), racing the
+/// send to self's claim. Every message goes in once, the parked ones in
+/// order, and the wake-ups cover exactly the sends parked.
+#[test]
+fn parked_sends_move_in_as_runs_racing_a_send_to_self() {
+    model(|| {
+        let mb = Arc::new(LoomMailbox::running(4));
+        for v in 1..=4 {
+            assert!(mb.try_push(v).is_ok());
+        }
+        let waker = Arc::new(CountingWaker::default());
+        let (mb2, w2) = (mb.clone(), waker.clone());
+        let sender = thread::spawn(move || {
+            let mut parked = 0;
+            for v in [5, 6, 7] {
+                match mb2.push_or_park(v, &w2) {
+                    PushOutcome::Pushed(s) => assert_eq!(s, Schedule::DoNothing),
+                    PushOutcome::Parked => parked += 1,
+                    PushOutcome::Closed(_) => panic!("mailbox is open"),
+                }
+            }
+            parked
+        });
+        let mb3 = mb.clone();
+        let me = thread::spawn(move || match mb3.push_self(100) {
+            PushOutcome::Pushed(s) => assert_eq!(s, Schedule::DoNothing),
+            _ => panic!("a send to self is never refused while open"),
+        });
+        let mut seen = Vec::new();
+        drain(&mb, &mut seen);
+        let parked = sender.join().unwrap();
+        me.join().unwrap();
+        drain(&mb, &mut seen);
+        assert_eq!(seen.iter().filter(|&&v| v == 100).count(), 1);
+        seen.retain(|&v| v != 100);
+        assert_eq!(seen, (1..=7).collect::<Vec<_>>(), "order or count broken");
+        assert_eq!(mb.queued(), 0);
+        assert_eq!(waker.woken.load(Ordering::SeqCst), parked);
+        assert_eq!(
+            waker.edges.load(Ordering::SeqCst),
+            waker.parks.load(Ordering::SeqCst),
+            "edge leaked or released twice"
+        );
+        assert_eq!(mb.transition_to_idle_drained(), Idle::Done);
+    });
+}

@@ -7,7 +7,13 @@
 //! Capacity: a pop of a counted message subtracts it from `tail`. If the
 //! previous word had `PARKED` or `BLOCKED` and the count is now at the low
 //! watermark, the consumer takes the lock, moves parked sends in (their
-//! wakers are returned) and wakes the blocked senders in one batch. A blocked
+//! wakers are returned) and wakes the blocked senders in one batch. Parked
+//! sends move in as runs: as many consecutive positions as there is room
+//! for in the tail's block, claimed with one CAS (`claim_run`) and written
+//! at once under the lock, so the consumer, which is the one writing them,
+//! never meets a slot of the run unwritten. A parked send already queued
+//! means every newcomer parks too: under the lock a sender that finds
+//! `PARKED` set queues behind it without touching `tail`. A blocked
 //! sender sets `BLOCKED` with a CAS on the very word whose count it found full,
 //! under the lock it then waits on, so a pop either comes before (the CAS fails
 //! and the sender looks again) or sees the flag and notifies after the sender
@@ -204,35 +210,48 @@ impl<M, C> Mailbox<M, C> {
     /// At the low watermark: moves parked sends in and wakes blocked senders.
     pub(super) fn make_room(&self, wakers: &mut Resumes) {
         let mut slow = self.slow.lock();
-        // The entry in `wakers` of the run being moved in.
+        // The entry in `wakers` of the sender's run being moved in.
         let mut run = None;
-        while let Some(mut p) = slow.pop_parked() {
+        // Parked sends move in as runs of positions claimed together (see
+        // `claim_run`): one RMW on the senders' line per run, not per send.
+        'room: loop {
+            let want = slow.parked_len();
+            if want == 0 {
+                break;
+            }
             // The lock is held, so the lane is open.
-            let c = match self.claim(Admit::Parked) {
+            let claimed = match self.claim_run(want) {
                 Ok(c) => c,
                 Err(why) => {
                     debug_assert_eq!(why, Refused::Full);
+                    let p = slow.queues().parked.front_mut().expect("want > 0");
                     if let (None, Some(e)) = (&p.waker, run) {
                         // The rest of a run stays: it keeps a waker and the edge.
                         p.waker = Some(wakers.split(e));
                     }
-                    slow.queues().parked.push_front(p);
-                    break;
+                    break 'room;
                 }
             };
-            // The actor is running (the consumer calls this), so the claim
-            // schedules nothing. Checked in release builds too: a token taken
-            // here would never be queued (and its reference never released).
-            let s = self.write(c, p.item, |m| m, &|| {});
-            assert_eq!(
-                s,
-                Schedule::DoNothing,
-                "a parked send moved in by the running actor took its run token"
-            );
-            match (p.waker, run) {
-                (Some(w), _) => run = Some(wakers.add_run(w)),
-                (None, Some(e)) => wakers.add_follower(e),
-                (None, None) => debug_assert!(false, "the queue's first has its waker"),
+            for i in 0..claimed.len() {
+                let p = slow.pop_parked().expect("no more claimed than parked");
+                // SAFETY: the slots are written in order, each once, right
+                // after the claim, by us alone.
+                let c = unsafe { claimed.claim(i) };
+                // The actor is running (the consumer calls this), so the claim
+                // schedules nothing. Checked in release builds too: a token
+                // taken here would never be queued (and its reference never
+                // released).
+                let s = self.write(c, p.item, |m| m, &|| {});
+                assert_eq!(
+                    s,
+                    Schedule::DoNothing,
+                    "a parked send moved in by the running actor took its run token"
+                );
+                match (p.waker, run) {
+                    (Some(w), _) => run = Some(wakers.add_run(w)),
+                    (None, Some(e)) => wakers.add_follower(e),
+                    (None, None) => debug_assert!(false, "the queue's first has its waker"),
+                }
             }
         }
         slow.tidy();

@@ -12,7 +12,9 @@
 //!   claims a position with one CAS that also checks and raises the count (for
 //!   a counted message) and moves `IDLE` to `SCHEDULED`, then writes the slot
 //!   and marks it `WRITTEN`. Sends to self and cycle-breaking sends claim
-//!   without counting. The last position of each lap of `LAP` positions is no
+//!   without counting. Parked sends moving in claim runs of positions
+//!   within a block with one CAS (`claim_run`). The last position of each
+//!   lap of `LAP` positions is no
 //!   slot: a sender whose claim lands there is installing the next block, and
 //!   the others wait for it.
 //! - `FIRST` says the lap at the position began with no block (a new
@@ -94,6 +96,39 @@ pub(super) struct Claim<M> {
     pub(super) slot: *const Slot<M>,
     pub(super) exempt: bool,
     pub(super) submit: bool,
+}
+
+/// Consecutive claimed slots of one block (or the first slot alone), to be
+/// written in order by their claimant (see `claim_run`).
+pub(super) struct Run<M> {
+    first: *const Slot<M>,
+    len: usize,
+    submit: bool,
+}
+
+impl<M> Run<M> {
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The claim of the run's `i`-th slot; only the first carries the run
+    /// token, if the run took it.
+    ///
+    /// # Safety
+    ///
+    /// The slots before the `i`-th are written, the `i`-th and those after
+    /// it are not: the consumer cannot have passed the block, so it is live.
+    pub(super) unsafe fn claim(&self, i: usize) -> Claim<M> {
+        debug_assert!(i < self.len);
+        Claim {
+            // SAFETY: `first.add(i)` stays within the block's slots
+            // (`claim_run` keeps the run in one block), which the caller's
+            // contract keeps live.
+            slot: unsafe { self.first.add(i) },
+            exempt: false,
+            submit: self.submit && i == 0,
+        }
+    }
 }
 
 pub(super) struct Slot<M> {
@@ -181,7 +216,59 @@ impl Drop for Consumer<'_> {
 impl<M, C> Mailbox<M, C> {
     /// Claims the next position, admitting it as `admit` says, with one CAS
     /// on `tail` that also moves `IDLE` to `SCHEDULED`.
+    ///
+    /// Inline, the common case: a send admitted at once into a slot of the
+    /// tail's block that is not its last (no block to install, no lap
+    /// beginning), won at the first try. Anything else, including a lost
+    /// CAS, goes to [`claim_slow`](Mailbox::claim_slow), which looks again
+    /// from a fresh read; both make the same decision from the same word.
+    #[inline(always)]
     pub(super) fn claim(&self, admit: Admit) -> Result<Claim<M>, Refused> {
+        // ORDERING: Acquire, as in `claim_slow`.
+        let t = self.tail.load(Ordering::Acquire);
+        let admitted = match admit {
+            Admit::Exempt => true,
+            Admit::Counted => t & PARKED == 0 && count(t) < self.capacity,
+            _ => false,
+        };
+        let p = pos(t);
+        let off = offset(p);
+        if admitted && t & (CLOSED | FIRST) == 0 && off + 1 < BLOCK_CAP {
+            // ORDERING: Acquire, as in `claim_slow`: the block's slots are
+            // initialised.
+            let block = self.tail_block.load(Ordering::Acquire);
+            if !block.is_null() {
+                let counted = admit == Admit::Counted;
+                let submit = t & STATE == IDLE;
+                let mut next = with_pos(t, next_pos(p));
+                if counted {
+                    next += ONE_COUNT;
+                }
+                if submit {
+                    next |= SCHEDULED;
+                }
+                // ORDERING: AcqRel, as in `claim_slow`.
+                if self
+                    .tail
+                    .compare_exchange_weak(t, next, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+                {
+                    return Ok(Claim {
+                        // SAFETY: `block` is live: our claim in it is not
+                        // yet written, so the consumer cannot have freed it.
+                        slot: unsafe { ptr::addr_of!((*block).slots[off]) },
+                        exempt: !counted,
+                        submit,
+                    });
+                }
+            }
+        }
+        self.claim_slow(admit)
+    }
+
+    /// [`claim`](Mailbox::claim), every case.
+    #[inline(never)]
+    pub(super) fn claim_slow(&self, admit: Admit) -> Result<Claim<M>, Refused> {
         let backoff = Backoff::new();
         let mut spare: *mut Block<M> = ptr::null_mut();
         // ORDERING: Acquire; a position just past an installing marker must
@@ -198,6 +285,16 @@ impl<M, C> Mailbox<M, C> {
                     let Admit::CountedOrFlag(flag) = admit else {
                         break Err(Refused::Full);
                     };
+                    if flag == PARKED && t & PARKED != 0 {
+                        // Already said. PARKED is cleared only under the lock
+                        // the caller holds: `t`, read under it, is no older
+                        // than the last clear, so the flag stays set until
+                        // the caller unlocks, every later RMW on `tail` (a
+                        // pop's give-back among them) reads it, and this
+                        // admission refuses whatever the room. The CAS below
+                        // would change nothing but take the senders' line.
+                        break Err(Refused::Full);
+                    }
                     // Say so on the word found full: a pop either came first
                     // (the CAS fails, we look again) or sees the flag.
                     // ORDERING: Relaxed; the lock the caller holds orders the
@@ -318,6 +415,89 @@ impl<M, C> Mailbox<M, C> {
                     #[cfg(not(loom))]
                     backoff.spin();
                 }
+            }
+        };
+        if !spare.is_null() {
+            // SAFETY: never shared: only a successful install publishes a spare.
+            unsafe { Block::free(spare) };
+        }
+        claimed
+    }
+
+    /// Claims up to `want` consecutive positions for parked sends moving in,
+    /// with one CAS on `tail` that raises the count by as many: as many as
+    /// there is room for, within the block at the tail. Falls back to
+    /// [`claim`](Mailbox::claim) (one position) where a lap begins or a block
+    /// is being installed. For the consumer role under the lock only
+    /// (`make_room`): the caller writes every claimed slot at once, in
+    /// position order, so the consumer (itself) never meets a claimed slot
+    /// left unwritten, and no claim of another sender can come between the
+    /// run's positions.
+    pub(super) fn claim_run(&self, want: usize) -> Result<Run<M>, Refused> {
+        debug_assert!(want >= 1);
+        let mut spare: *mut Block<M> = ptr::null_mut();
+        // ORDERING: Acquire, as in `claim`.
+        let mut t = self.tail.load(Ordering::Acquire);
+        let claimed = loop {
+            if t & CLOSED != 0 {
+                break Err(Refused::Closed);
+            }
+            let room = self.capacity.saturating_sub(count(t));
+            if room == 0 {
+                break Err(Refused::Full);
+            }
+            let p = pos(t);
+            let off = offset(p);
+            // ORDERING: Acquire pairs with the Release that stored the block
+            // (an installer's): its slots are initialised.
+            let block = self.tail_block.load(Ordering::Acquire);
+            if off == BLOCK_CAP || t & FIRST != 0 || block.is_null() {
+                // A lap's start or an install: the one-position claim knows
+                // how to wait for, or make, the block.
+                if !spare.is_null() {
+                    // SAFETY: never shared: only a successful install
+                    // publishes a spare.
+                    unsafe { Block::free(spare) };
+                }
+                return self.claim(Admit::Parked).map(|c| Run {
+                    first: c.slot,
+                    len: 1,
+                    submit: c.submit,
+                });
+            }
+            let n = want.min(room).min(BLOCK_CAP - off);
+            let ends_block = off + n == BLOCK_CAP;
+            if ends_block && spare.is_null() {
+                spare = Block::alloc();
+            }
+            // `off + n` stays within the lap, so the position cannot wrap in
+            // between; ending on the marker, the claimant installs the next
+            // block, as the claimant of a block's last slot does in `claim`.
+            let mut next = with_pos(t, p + n as u64) + n as u64 * ONE_COUNT;
+            let submit = t & STATE == IDLE;
+            if submit {
+                next |= SCHEDULED;
+            }
+            // ORDERING: AcqRel, as in `claim`.
+            match self
+                .tail
+                .compare_exchange(t, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => {
+                    if ends_block {
+                        let nb = std::mem::replace(&mut spare, ptr::null_mut());
+                        self.install(block, nb);
+                    }
+                    // SAFETY: `block` is live: our claims in it are not yet
+                    // written, so the consumer cannot have freed it.
+                    let first = unsafe { ptr::addr_of!((*block).slots[off]) };
+                    break Ok(Run {
+                        first,
+                        len: n,
+                        submit,
+                    });
+                }
+                Err(actual) => t = actual,
             }
         };
         if !spare.is_null() {
