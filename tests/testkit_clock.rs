@@ -127,12 +127,13 @@ fn a_blocking_ask_times_out_on_the_manual_clock_not_on_wall_time() {
     let holder = system.spawn(|| Holder(Vec::new())).unwrap();
     let (tx, rx) = crossbeam_channel::bounded(1);
     let h = holder.clone();
+    let before = handled(&holder);
     let asker = std::thread::spawn(move || {
         // One millisecond: on wall time it would be over long before the check below.
         tx.send(h.ask(HolderMsg::Ask, MS)).unwrap();
     });
     // The request is held once the system is quiescent with the asker waiting.
-    wait_handled(&system, &holder);
+    wait_handled(&system, &holder, before);
     assert!(
         rx.recv_timeout(Duration::from_millis(100)).is_err(),
         "timed out on wall time"
@@ -142,19 +143,26 @@ fn a_blocking_ask_times_out_on_the_manual_clock_not_on_wall_time() {
     asker.join().unwrap();
     // An answered blocking ask on the manual clock returns the answer.
     let h = holder.clone();
+    let before = handled(&holder);
     let asker = std::thread::spawn(move || h.ask(HolderMsg::Ask, Duration::from_secs(1)));
-    wait_handled(&system, &holder);
+    wait_handled(&system, &holder, before);
     holder.tell(HolderMsg::AnswerAll(7)).unwrap();
     assert_eq!(asker.join().unwrap(), Ok(7));
 }
 
-/// Waits until `holder` has handled one more request (its counter moves).
-fn wait_handled(system: &System, holder: &playhouse::Addr<Holder>) {
-    let before = holder.metrics().messages_handled;
+/// The messages `holder` has handled so far.
+fn handled(holder: &playhouse::Addr<Holder>) -> u64 {
+    holder.metrics().messages_handled
+}
+
+/// Waits until `holder` has handled more than the `before` it had handled
+/// before the request was sent (read before the sending thread starts: read
+/// after, the request may already be counted in it and never be seen).
+fn wait_handled(system: &System, holder: &playhouse::Addr<Holder>, before: u64) {
     let deadline = std::time::Instant::now() + T;
     loop {
         system.await_quiescent(T).unwrap();
-        if holder.metrics().messages_handled > before {
+        if handled(holder) > before {
             return;
         }
         assert!(
