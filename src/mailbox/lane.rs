@@ -76,6 +76,22 @@ pub(super) fn offset(p: u64) -> usize {
     (p % LAP) as usize
 }
 
+/// The `tail` word after a claim of its position (a counted one raises the
+/// count), and whether the claim schedules the actor (moves `IDLE` to
+/// `SCHEDULED`). The claim ends a lap's first-slot state, so `FIRST` clears.
+#[inline(always)]
+fn claimed(t: u64, counted: bool) -> (u64, bool) {
+    let submit = t & STATE == IDLE;
+    let mut next = with_pos(t, next_pos(pos(t))) & !FIRST;
+    if counted {
+        next += ONE_COUNT;
+    }
+    if submit {
+        next |= SCHEDULED;
+    }
+    (next, submit)
+}
+
 /// How a claim is admitted.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Admit {
@@ -239,14 +255,7 @@ impl<M, C> Mailbox<M, C> {
             let block = self.tail_block.load(Ordering::Acquire);
             if !block.is_null() {
                 let counted = admit == Admit::Counted;
-                let submit = t & STATE == IDLE;
-                let mut next = with_pos(t, next_pos(p));
-                if counted {
-                    next += ONE_COUNT;
-                }
-                if submit {
-                    next |= SCHEDULED;
-                }
+                let (next, submit) = claimed(t, counted);
                 // ORDERING: AcqRel, as in `claim_slow`.
                 if self
                     .tail
@@ -373,14 +382,7 @@ impl<M, C> Mailbox<M, C> {
                     }
                 }
             }
-            let submit = t & STATE == IDLE;
-            let mut next = with_pos(t, next_pos(p)) & !FIRST;
-            if counted {
-                next += ONE_COUNT;
-            }
-            if submit {
-                next |= SCHEDULED;
-            }
+            let (next, submit) = claimed(t, counted);
             // ORDERING: AcqRel. Acquire (and on failure) as for the loads above;
             // Release hands the run token to whoever reads SCHEDULED and orders
             // this claim for the runner's idle CAS (which fails on it).

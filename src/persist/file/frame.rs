@@ -113,6 +113,13 @@ fn first_offset_at(stream_len: usize) -> usize {
 /// The stream of the events frame `frame` (one whole frame, as made by
 /// [`encode_events`]); `None` if it is not one.
 pub(crate) fn events_stream(frame: &[u8]) -> Option<&str> {
+    let (mut c, n) = open_events(frame)?;
+    std::str::from_utf8(c.take(n)?).ok()
+}
+
+/// A cursor at the stream name of the events frame `frame`, and the name's
+/// length; `None` if the frame is not an events frame.
+fn open_events(frame: &[u8]) -> Option<(Cursor<'_>, usize)> {
     let mut c = Cursor {
         buf: frame,
         pos: FRAME_HEADER,
@@ -121,7 +128,7 @@ pub(crate) fn events_stream(frame: &[u8]) -> Option<&str> {
         return None;
     }
     let n = c.u16()? as usize;
-    std::str::from_utf8(c.take(n)?).ok()
+    Some((c, n))
 }
 
 /// Overwrites the first offset of the events frame `frame` (made by
@@ -164,14 +171,7 @@ pub(crate) fn encode_events(
 /// as slices of it in order; `None` if it is not a well-formed events frame.
 /// Its checksum is not checked: recovery checked it when the journal opened.
 pub(crate) fn event_payloads(frame: &[u8]) -> Option<EventPayloads<'_>> {
-    let mut c = Cursor {
-        buf: frame,
-        pos: FRAME_HEADER,
-    };
-    if c.u8()? != KIND_EVENTS {
-        return None;
-    }
-    let n = c.u16()? as usize;
+    let (mut c, n) = open_events(frame)?;
     c.take(n + 8 + 8)?;
     let count = c.u32()?;
     Some(EventPayloads { c, left: count })
