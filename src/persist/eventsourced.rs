@@ -4,8 +4,10 @@
 //! # Protocol of one command
 //! 1. `decide` on the current state: a rejection is answered at once and
 //!    changes nothing; no events are answered at once.
-//! 2. The events are encoded and sent as **one** append (expecting the
-//!    actor's current seq) to the journal port; the actor suspends, so the
+//! 2. The events are encoded and handed as **one** append (expecting the
+//!    actor's current seq) to the journal (`Journal::append_with`, through
+//!    the journal port if `Persistence::port_options` put it on a thread of
+//!    its choosing); the actor suspends, so the
 //!    commands that arrive meanwhile wait in its bounded mailbox, in order,
 //!    and their senders feel backpressure.
 //! 3. When the journal acknowledges (after its fsync), the continuation
@@ -525,12 +527,30 @@ impl<E: EventSourced> EventSourcedActor<E> {
                 }
             }
         }
+        let (expected, token) = (self.seq, self.token);
+        let then = move |me: &mut Self, ctx: &mut Context<Self>, outcome| {
+            me.persisted(ctx, token, events, reply, outcome)
+        };
+        ctx.suspend();
+        if self.settings.persistence.appends_in_place() {
+            // The journal's answer comes back as a continuation, like the
+            // port's would: its callback only sends the reply.
+            let done = ctx.reply_to_self(self.settings.write_timeout, then);
+            self.settings.persistence.journal().append_with(
+                &self.settings.stream,
+                expected,
+                payloads,
+                Box::new(move |r| {
+                    let _ = done.send(r);
+                }),
+            );
+            return Ok(());
+        }
         let port = self
             .port
             .clone()
             .ok_or("event-sourced actor has no journal port")?;
-        let (stream, expected, token) = (self.settings.stream.clone(), self.seq, self.token);
-        ctx.suspend();
+        let stream = self.settings.stream.clone();
         ctx.ask(
             &port,
             move |r| PortMsg::Append {
@@ -540,7 +560,7 @@ impl<E: EventSourced> EventSourcedActor<E> {
                 reply: r,
             },
             self.settings.write_timeout,
-            move |me: &mut Self, ctx, outcome| me.persisted(ctx, token, events, reply, outcome),
+            then,
         )?;
         Ok(())
     }
