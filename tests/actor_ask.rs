@@ -351,8 +351,8 @@ impl Actor for SelfReplier {
     type Msg = Hand;
     fn handle(&mut self, ctx: &mut Context<Self>, msg: Hand) -> Result<(), ActorError> {
         let timeout = match msg {
-            Hand::Keep(t) => t,
-            _ => LIMIT,
+            Hand::Keep(t) => Some(t),
+            _ => None,
         };
         let reply = ctx.reply_to_self(timeout, |me: &mut SelfReplier, _, outcome| {
             let _ = me.outcomes.send(outcome);

@@ -678,3 +678,41 @@ fn appends_reach_the_journal_from_the_actor_unless_the_port_has_options() {
         system.shutdown().unwrap();
     }
 }
+
+#[test]
+fn a_write_unanswered_for_the_write_timeout_fails_the_command_and_the_actor() {
+    for port in [false, true] {
+        let system = System::new();
+        let journal = Gated::new(false);
+        let mut p = Persistence::new(journal.clone());
+        if port {
+            p = p.port_options(playhouse::SpawnOptions::new());
+        }
+        let log = p
+            .event_sourced("slow", || Log, Text)
+            .write_timeout(Duration::from_millis(20))
+            .spawn(&system)
+            .unwrap();
+        let ended = watch(&system, &log);
+        // A quick write arms the deadline check; the held one after it is
+        // caught by that check, re-armed for its own deadline if need be.
+        assert_eq!(log.execute(Cmd::Add("a".into()), T), Ok(1));
+        journal.hold.store(true, Ordering::SeqCst);
+        let outcome = log.execute(Cmd::Add("b".into()), T);
+        assert!(
+            matches!(
+                outcome,
+                Err(CommandError::Failed(PersistError::Unanswered(
+                    playhouse::AskError::Timeout
+                )))
+            ),
+            "port {port}: {outcome:?}"
+        );
+        let t = ended.recv_timeout(T).unwrap();
+        assert!(matches!(t.reason, ExitReason::Failed(_)), "{t:?}");
+        // Its late answer reaches nobody; the journal holds what it stored.
+        journal.release_one();
+        assert_eq!(journal.highest_seq("slow").unwrap(), 2);
+        system.shutdown().unwrap();
+    }
+}

@@ -1301,7 +1301,7 @@ impl<A: Actor> Context<A> {
         if to.target_id() == self.cell.id {
             return Err(AskError::SelfAsk);
         }
-        let slot = self.continuation_slot(timeout, then);
+        let slot = self.continuation_slot(Some(timeout), then);
         let request = make(Reply::new(slot.clone()));
         // Borrows only the cell: the Arc is cloned only if the send parks.
         let cell: &Arc<Cell<A>> = &self.cell;
@@ -1319,8 +1319,9 @@ impl<A: Actor> Context<A> {
 
     /// A [`Reply`] whose answer comes back to this actor: `then` runs on it,
     /// like a message, with the value once someone sends it, or with
-    /// [`AskError::Timeout`] after `timeout`, or [`AskError::ReplyDropped`] if
-    /// the reply is dropped unanswered. The reply may travel anywhere: to
+    /// [`AskError::Timeout`] after `timeout` (`None`: no deadline, and no
+    /// timer entry: for an actor that keeps its own), or
+    /// [`AskError::ReplyDropped`] if the reply is dropped unanswered. The reply may travel anywhere: to
     /// another thread, into a callback of a library. It is how an actor hears
     /// back from work that is not an actor (an ask of one without the
     /// request), and runs like an ask's continuation: through the control
@@ -1336,7 +1337,7 @@ impl<A: Actor> Context<A> {
     /// impl Actor for Summer {
     ///     type Msg = Reply<u64>;
     ///     fn handle(&mut self, ctx: &mut Context<Self>, asker: Reply<u64>) -> Result<(), ActorError> {
-    ///         let reply = ctx.reply_to_self(Duration::from_secs(5), |_: &mut Summer, _, sum| {
+    ///         let reply = ctx.reply_to_self(Some(Duration::from_secs(5)), |_: &mut Summer, _, sum| {
     ///             // Back on the actor, with its state at hand.
     ///             if let Ok(sum) = sum {
     ///                 let _ = asker.send(sum);
@@ -1354,7 +1355,7 @@ impl<A: Actor> Context<A> {
     /// system.shutdown()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn reply_to_self<R, K>(&mut self, timeout: Duration, then: K) -> Reply<R>
+    pub fn reply_to_self<R, K>(&mut self, timeout: Option<Duration>, then: K) -> Reply<R>
     where
         R: Send + 'static,
         K: FnOnce(&mut A, &mut Context<A>, Result<R, AskError>) + Send + 'static,
@@ -1362,16 +1363,17 @@ impl<A: Actor> Context<A> {
         Reply::new(self.continuation_slot(timeout, then))
     }
 
-    /// A slot decided by an answer or, after `timeout`, by the timer; either
-    /// way `then` runs on this actor through the control lane.
-    fn continuation_slot<R, K>(&mut self, timeout: Duration, then: K) -> Arc<Slot<R>>
+    /// A slot decided by an answer or, after `timeout` if there is one, by
+    /// the timer; either way `then` runs on this actor through the control
+    /// lane.
+    fn continuation_slot<R, K>(&mut self, timeout: Option<Duration>, then: K) -> Arc<Slot<R>>
     where
         R: Send + 'static,
         K: FnOnce(&mut A, &mut Context<A>, Result<R, AskError>) + Send + 'static,
     {
-        let deadline = self.cell.shared.timer.deadline_after(timeout);
+        let deadline = timeout.map(|t| self.cell.shared.timer.deadline_after(t));
         let me = Arc::clone(&self.cell);
-        let slot = Slot::for_callback(Some(deadline), move |outcome: Result<R, AskError>| {
+        let slot = Slot::for_callback(deadline, move |outcome: Result<R, AskError>| {
             let k: Continuation<A> = Box::new(move |a, ctx| {
                 then(a, ctx, outcome);
                 Ok(())
@@ -1382,11 +1384,13 @@ impl<A: Actor> Context<A> {
                     .dead_letter::<R>(&me.label(), DeadLetterReason::Stopped);
             }
         });
-        let timer_slot = slot.clone();
-        let handle = self.cell.shared.timer.once(deadline, move || {
-            let _ = timer_slot.complete(Err(AskError::Timeout));
-        });
-        slot.set_timer(handle);
+        if let Some(deadline) = deadline {
+            let timer_slot = slot.clone();
+            let handle = self.cell.shared.timer.once(deadline, move || {
+                let _ = timer_slot.complete(Err(AskError::Timeout));
+            });
+            slot.set_timer(handle);
+        }
         slot
     }
 
