@@ -121,7 +121,7 @@ pub fn playhouse(n: u64, writers: u64) -> Sample {
     let actors: Vec<Writer> = (0..writers)
         .map(|w| {
             persistence
-                .event_sourced(&format!("bench-{w}"), || Appender, Payload)
+                .event_sourced(format!("bench-{w}"), || Appender, Payload)
                 .spawn_options(SpawnOptions::new().mailbox_capacity(WINDOW as usize))
                 .spawn(&system)
                 .expect("spawn writer")
