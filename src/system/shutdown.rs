@@ -357,8 +357,20 @@ fn stop_now(s: &Shared, pool: &ThreadPool, timeout: Duration) -> Result<(), Shut
         }
     }
     if let Err(names) = workers {
+        let some_stuck = !stuck.is_empty();
         for w in names {
-            if !stuck.iter().any(|s| s.worker == w) {
+            if stuck.iter().any(|s| s.worker == w) {
+                continue;
+            }
+            if some_stuck {
+                // The grace was the short one, and this worker was in no turn
+                // of the actors left when they were abandoned: it is idle or
+                // between tasks, and exits the next time it runs. A loaded
+                // machine can keep a thread from running for longer than
+                // the grace; that is no stuck handler, so it is not
+                // reported as one.
+                log::debug!("shutdown: worker {w} has not exited yet; it runs no actor's turn");
+            } else {
                 stuck.push(StuckActor {
                     actor: "(unknown)".into(),
                     worker: w,
