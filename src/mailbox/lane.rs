@@ -235,9 +235,10 @@ impl<M, C> Mailbox<M, C> {
     ///
     /// Inline, the common case: a send admitted at once into a slot of the
     /// tail's block that is not its last (no block to install, no lap
-    /// beginning), won at the first try. Anything else, including a lost
-    /// CAS, goes to [`claim_slow`](Mailbox::claim_slow), which looks again
-    /// from a fresh read; both make the same decision from the same word.
+    /// beginning), won at the first try, and a counted claim refused at once
+    /// behind parked sends. Anything else, including a lost CAS, goes to
+    /// [`claim_slow`](Mailbox::claim_slow), which looks again from a fresh
+    /// read; both make the same decision from the same word.
     #[inline(always)]
     pub(super) fn claim(&self, admit: Admit) -> Result<Claim<M>, Refused> {
         // ORDERING: Acquire, as in `claim_slow`.
@@ -271,6 +272,11 @@ impl<M, C> Mailbox<M, C> {
                     });
                 }
             }
+        }
+        if admit == Admit::Counted && t & (PARKED | CLOSED) == PARKED {
+            // Parked sends wait: a counted claim queues behind them whatever
+            // the room, as `claim_slow` decides from the same word.
+            return Err(Refused::Full);
         }
         self.claim_slow(admit)
     }
