@@ -123,7 +123,7 @@ impl<M, C> Mailbox<M, C> {
         let admit = if to_self {
             Admit::Exempt
         } else {
-            Admit::Counted
+            Admit::FromActor
         };
         match self.claim(admit) {
             Ok(c) => return Ok(Sent::Pushed(self.write(c, value, map, resubmit))),
