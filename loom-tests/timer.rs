@@ -67,6 +67,39 @@ fn once_while_the_timer_fires_another_still_fires() {
     });
 }
 
+/// Two entries pushed from two threads while the timer thread waits with
+/// nothing to do both fire: the first push to find the thread waiting
+/// notifies it and records it awake, so the second does not notify again,
+/// and the thread, looking at the heap once it has the lock, finds both (or
+/// the second push comes after that look and finds it waiting again).
+#[test]
+fn two_pushes_racing_the_timer_thread_share_one_notify_and_both_fire() {
+    model(|| {
+        let clock = ManualClock::new();
+        let at = clock.now();
+        let timer = Arc::new(Timer::start(&clock));
+        let fired: Vec<Arc<Notify>> = (0..2).map(|_| Arc::new(Notify::new())).collect();
+        let schedulers: Vec<_> = fired
+            .iter()
+            .map(|fired| {
+                let timer = Arc::clone(&timer);
+                let fired = Arc::clone(fired);
+                thread::spawn(move || {
+                    timer.once(at, move || fired.notify());
+                })
+            })
+            .collect();
+        for scheduler in schedulers {
+            scheduler.join().unwrap();
+        }
+        // Deadlocks (and loom reports it) if either entry never fires.
+        for fired in &fired {
+            fired.wait();
+        }
+        timer.shutdown();
+    });
+}
+
 /// Cancel racing the firing of a due one-shot is decided exactly once: the
 /// callback runs if and only if `cancel` returned false.
 #[test]

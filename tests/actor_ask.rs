@@ -331,3 +331,59 @@ fn an_actors_ask_whose_handler_fails_gets_failed() {
     );
     system.shutdown().unwrap();
 }
+
+/// Asks for a [`Reply`] of its own and hands it out; reports the
+/// continuation's outcome to the test.
+struct SelfReplier {
+    outcomes: crossbeam_channel::Sender<Result<u32, AskError>>,
+    kept: Option<Reply<u32>>,
+}
+
+enum Hand {
+    /// Answer it from another thread with this value.
+    Thread(u32),
+    Drop,
+    /// Keep it unanswered; its timeout is this long.
+    Keep(Duration),
+}
+
+impl Actor for SelfReplier {
+    type Msg = Hand;
+    fn handle(&mut self, ctx: &mut Context<Self>, msg: Hand) -> Result<(), ActorError> {
+        let timeout = match msg {
+            Hand::Keep(t) => Some(t),
+            _ => None,
+        };
+        let reply = ctx.reply_to_self(timeout, |me: &mut SelfReplier, _, outcome| {
+            let _ = me.outcomes.send(outcome);
+        });
+        match msg {
+            Hand::Thread(v) => {
+                std::thread::spawn(move || reply.send(v).expect("the actor waits"));
+            }
+            Hand::Drop => drop(reply),
+            Hand::Keep(_) => self.kept = Some(reply),
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn reply_to_self_runs_the_continuation_with_the_answer_the_drop_or_the_timeout() {
+    let system = System::new();
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let actor = system
+        .spawn(move || SelfReplier {
+            outcomes: tx.clone(),
+            kept: None,
+        })
+        .unwrap();
+    actor.tell(Hand::Thread(7)).unwrap();
+    assert_eq!(rx.recv_timeout(LIMIT), Ok(Ok(7)));
+    actor.tell(Hand::Drop).unwrap();
+    assert_eq!(rx.recv_timeout(LIMIT), Ok(Err(AskError::ReplyDropped)));
+    // Kept and never answered: only the deadline can decide it.
+    actor.tell(Hand::Keep(Duration::from_millis(1))).unwrap();
+    assert_eq!(rx.recv_timeout(LIMIT), Ok(Err(AskError::Timeout)));
+    system.shutdown().unwrap();
+}

@@ -141,6 +141,9 @@ fn reports_carry_the_documented_json_keys() {
             "group-commit-1",
             "group-commit-8",
             "group-commit-64",
+            "group-commit-actors-1",
+            "group-commit-actors-8",
+            "group-commit-actors-64",
             "replay",
             "recovery"
         ]
@@ -206,6 +209,16 @@ fn persist_workloads_count_every_append_and_event() {
         assert!(
             per_sync >= 1.0,
             "{writers} writer(s): {per_sync} appends per fsync"
+        );
+    }
+    for writers in [1, 8, 64] {
+        let n = s.group_appends;
+        let sample = bench::group_commit_actors::playhouse(n, writers);
+        assert_eq!(sample.items, n, "{writers} event-sourced actor(s)");
+        let per_sync = sample.appends_per_sync.expect("appends per fsync");
+        assert!(
+            per_sync >= 1.0,
+            "{writers} event-sourced actor(s): {per_sync} appends per fsync"
         );
     }
     assert_eq!(bench::persist::replay(s.replay_events).0, s.replay_events);

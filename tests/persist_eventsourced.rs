@@ -588,3 +588,131 @@ fn the_journal_port_can_run_on_a_dedicated_thread() {
     assert_eq!(journal.highest_seq("dedicated").unwrap(), 2);
     system.shutdown().unwrap();
 }
+
+/// A memory journal that notes the thread each `append_with` runs on.
+struct Noting {
+    inner: MemoryJournal,
+    appends: Mutex<Vec<std::thread::ThreadId>>,
+}
+
+impl Journal for Noting {
+    fn append(&self, s: &str, e: u64, ev: Vec<Vec<u8>>) -> Result<u64, JournalError> {
+        self.inner.append(s, e, ev)
+    }
+    fn append_with(&self, s: &str, e: u64, ev: Vec<Vec<u8>>, done: AppendDone) {
+        self.appends
+            .lock()
+            .unwrap()
+            .push(std::thread::current().id());
+        done(self.inner.append(s, e, ev));
+    }
+    fn read(&self, s: &str, f: u64, t: u64, m: usize) -> Result<Vec<PersistedEvent>, JournalError> {
+        self.inner.read(s, f, t, m)
+    }
+    fn highest_seq(&self, s: &str) -> Result<u64, JournalError> {
+        self.inner.highest_seq(s)
+    }
+    fn delete_to(&self, s: &str, q: u64) -> Result<(), JournalError> {
+        self.inner.delete_to(s, q)
+    }
+    fn read_all(&self, f: u64, m: usize) -> Result<Vec<PersistedEvent>, JournalError> {
+        self.inner.read_all(f, m)
+    }
+    fn highest_offset(&self) -> u64 {
+        self.inner.highest_offset()
+    }
+    fn subscribe(&self, l: AppendListener) {
+        self.inner.subscribe(l)
+    }
+}
+
+/// Decides one event per command and notes the thread it decides on.
+struct Where(Arc<Mutex<Vec<std::thread::ThreadId>>>);
+
+impl EventSourced for Where {
+    type Command = ();
+    type Event = String;
+    type State = u64;
+    type Rejection = ();
+    fn decide(&self, _: &u64, _: ()) -> Result<Vec<String>, ()> {
+        self.0.lock().unwrap().push(std::thread::current().id());
+        Ok(vec!["e".into()])
+    }
+    fn apply(&self, n: &mut u64, _: &String) {
+        *n += 1;
+    }
+}
+
+#[test]
+fn appends_reach_the_journal_from_the_actor_unless_the_port_has_options() {
+    for dedicated in [false, true] {
+        let system = System::new();
+        let journal = Arc::new(Noting {
+            inner: MemoryJournal::new(),
+            appends: Mutex::new(Vec::new()),
+        });
+        let mut p = Persistence::new(journal.clone());
+        if dedicated {
+            p = p.port_options(playhouse::SpawnOptions::new().dedicated_thread());
+        }
+        let decided = Arc::new(Mutex::new(Vec::new()));
+        let d = decided.clone();
+        let actor = p
+            .event_sourced("where", move || Where(d.clone()), Text)
+            .spawn(&system)
+            .unwrap();
+        for seq in 1..=3 {
+            assert_eq!(actor.execute((), T), Ok(seq));
+        }
+        let (decided, appended) = (
+            decided.lock().unwrap().clone(),
+            journal.appends.lock().unwrap().clone(),
+        );
+        assert_eq!((decided.len(), appended.len()), (3, 3));
+        for (d, a) in decided.iter().zip(&appended) {
+            // In place: on the worker that decided. Through a port on a
+            // thread of its own: never on a pool worker.
+            assert_eq!(d == a, !dedicated, "dedicated port: {dedicated}");
+        }
+        assert_eq!(journal.highest_seq("where").unwrap(), 3);
+        system.shutdown().unwrap();
+    }
+}
+
+#[test]
+fn a_write_unanswered_for_the_write_timeout_fails_the_command_and_the_actor() {
+    for port in [false, true] {
+        let system = System::new();
+        let journal = Gated::new(false);
+        let mut p = Persistence::new(journal.clone());
+        if port {
+            p = p.port_options(playhouse::SpawnOptions::new());
+        }
+        let log = p
+            .event_sourced("slow", || Log, Text)
+            .write_timeout(Duration::from_millis(20))
+            .spawn(&system)
+            .unwrap();
+        let ended = watch(&system, &log);
+        // A quick write arms the deadline check; the held one after it is
+        // caught by that check, re-armed for its own deadline if need be.
+        assert_eq!(log.execute(Cmd::Add("a".into()), T), Ok(1));
+        journal.hold.store(true, Ordering::SeqCst);
+        let outcome = log.execute(Cmd::Add("b".into()), T);
+        assert!(
+            matches!(
+                outcome,
+                Err(CommandError::Failed(PersistError::Unanswered(
+                    playhouse::AskError::Timeout
+                )))
+            ),
+            "port {port}: {outcome:?}"
+        );
+        let t = ended.recv_timeout(T).unwrap();
+        assert!(matches!(t.reason, ExitReason::Failed(_)), "{t:?}");
+        // Its late answer reaches nobody; the journal holds what it stored.
+        journal.release_one();
+        assert_eq!(journal.highest_seq("slow").unwrap(), 2);
+        system.shutdown().unwrap();
+    }
+}

@@ -58,6 +58,14 @@
 //!   of threads ping-ponging when loaded.
 //! - **breaker**: N asks from a plain thread through a closed circuit breaker
 //!   actor to an echo actor; baseline: N direct asks of the same echo actor.
+//! - **group-commit-actors-1**, **-8**, **-64**: N commands in all to 1, 8
+//!   or 64 event-sourced actors on one file journal with group commit, each
+//!   on a stream of its own; a feeder actor asks each for all its share at
+//!   once (its mailbox holds them), so every actor always has its next
+//!   command waiting; each command persists one event of 100 bytes through
+//!   the actor's journal port. Timed until every command is answered; the
+//!   JSON adds `appends_per_sync`. Baseline: a thread doing write +
+//!   fdatasync of the same bytes per append.
 //!
 //! # Files
 //!
@@ -81,6 +89,7 @@ mod harness;
 mod probes;
 
 pub mod breaker;
+pub mod group_commit_actors;
 pub mod persist;
 pub mod stream;
 
@@ -304,6 +313,45 @@ pub fn workloads() -> Vec<Workload> {
             note: |s| {
                 format!(
                     "{} appends from 64 writer(s) sharing fsyncs; baseline: write + fdatasync per append",
+                    s.group_appends
+                )
+            },
+        },
+        Workload {
+            name: "group-commit-actors-1",
+            unit: "appends/s",
+            playhouse: |s| group_commit_actors::playhouse(s.group_appends, 1),
+            baseline: |s| persist::baseline(s.fsync_appends).into(),
+            floor: None,
+            note: |s| {
+                format!(
+                    "{} commands to 1 event-sourced actor(s) sharing fsyncs; baseline: write + fdatasync per append",
+                    s.group_appends
+                )
+            },
+        },
+        Workload {
+            name: "group-commit-actors-8",
+            unit: "appends/s",
+            playhouse: |s| group_commit_actors::playhouse(s.group_appends, 8),
+            baseline: |s| persist::baseline(s.fsync_appends).into(),
+            floor: None,
+            note: |s| {
+                format!(
+                    "{} commands to 8 event-sourced actor(s) sharing fsyncs; baseline: write + fdatasync per append",
+                    s.group_appends
+                )
+            },
+        },
+        Workload {
+            name: "group-commit-actors-64",
+            unit: "appends/s",
+            playhouse: |s| group_commit_actors::playhouse(s.group_appends, 64),
+            baseline: |s| persist::baseline(s.fsync_appends).into(),
+            floor: None,
+            note: |s| {
+                format!(
+                    "{} commands to 64 event-sourced actor(s) sharing fsyncs; baseline: write + fdatasync per append",
                     s.group_appends
                 )
             },

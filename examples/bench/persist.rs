@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The payload of every event.
-const PAYLOAD: [u8; 100] = [7; 100];
+pub const PAYLOAD: [u8; 100] = [7; 100];
 
 /// A fresh directory under the temp dir, removed when dropped.
-struct Scratch(PathBuf);
+pub struct Scratch(pub PathBuf);
 
 impl Scratch {
-    fn new(tag: &str) -> Scratch {
+    pub fn new(tag: &str) -> Scratch {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());

@@ -1301,24 +1301,7 @@ impl<A: Actor> Context<A> {
         if to.target_id() == self.cell.id {
             return Err(AskError::SelfAsk);
         }
-        let deadline = self.cell.shared.timer.deadline_after(timeout);
-        let me = Arc::clone(&self.cell);
-        let slot = Slot::for_callback(Some(deadline), move |outcome: Result<R, AskError>| {
-            let k: Continuation<A> = Box::new(move |a, ctx| {
-                then(a, ctx, outcome);
-                Ok(())
-            });
-            if me.push_control(Control::Run(k)).is_err() {
-                // The asker stopped: its answer is a dead letter.
-                me.shared
-                    .dead_letter::<R>(&me.label(), DeadLetterReason::Stopped);
-            }
-        });
-        let timer_slot = slot.clone();
-        let handle = self.cell.shared.timer.once(deadline, move || {
-            let _ = timer_slot.complete(Err(AskError::Timeout));
-        });
-        slot.set_timer(handle);
+        let slot = self.continuation_slot(Some(timeout), then);
         let request = make(Reply::new(slot.clone()));
         // Borrows only the cell: the Arc is cloned only if the send parks.
         let cell: &Arc<Cell<A>> = &self.cell;
@@ -1332,6 +1315,83 @@ impl<A: Actor> Context<A> {
             }
         }
         Ok(())
+    }
+
+    /// A [`Reply`] whose answer comes back to this actor: `then` runs on it,
+    /// like a message, with the value once someone sends it, or with
+    /// [`AskError::Timeout`] after `timeout` (`None`: no deadline, and no
+    /// timer entry: for an actor that keeps its own), or
+    /// [`AskError::ReplyDropped`] if the reply is dropped unanswered. The reply may travel anywhere: to
+    /// another thread, into a callback of a library. It is how an actor hears
+    /// back from work that is not an actor (an ask of one without the
+    /// request), and runs like an ask's continuation: through the control
+    /// lane, so a full mailbox cannot hold it up.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use playhouse::{Actor, ActorError, Context, Reply, System};
+    /// use std::time::Duration;
+    ///
+    /// struct Summer;
+    /// impl Actor for Summer {
+    ///     type Msg = Reply<u64>;
+    ///     fn handle(&mut self, ctx: &mut Context<Self>, asker: Reply<u64>) -> Result<(), ActorError> {
+    ///         let reply = ctx.reply_to_self(Some(Duration::from_secs(5)), |_: &mut Summer, _, sum| {
+    ///             // Back on the actor, with its state at hand.
+    ///             if let Ok(sum) = sum {
+    ///                 let _ = asker.send(sum);
+    ///             }
+    ///         });
+    ///         // Work off the pool answers through the reply.
+    ///         std::thread::spawn(move || reply.send((1..=10).sum::<u64>()));
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let system = System::new();
+    /// let summer = system.spawn(|| Summer)?;
+    /// assert_eq!(summer.ask(|r| r, Duration::from_secs(5))?, 55);
+    /// system.shutdown()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reply_to_self<R, K>(&mut self, timeout: Option<Duration>, then: K) -> Reply<R>
+    where
+        R: Send + 'static,
+        K: FnOnce(&mut A, &mut Context<A>, Result<R, AskError>) + Send + 'static,
+    {
+        Reply::new(self.continuation_slot(timeout, then))
+    }
+
+    /// A slot decided by an answer or, after `timeout` if there is one, by
+    /// the timer; either way `then` runs on this actor through the control
+    /// lane.
+    fn continuation_slot<R, K>(&mut self, timeout: Option<Duration>, then: K) -> Arc<Slot<R>>
+    where
+        R: Send + 'static,
+        K: FnOnce(&mut A, &mut Context<A>, Result<R, AskError>) + Send + 'static,
+    {
+        let deadline = timeout.map(|t| self.cell.shared.timer.deadline_after(t));
+        let me = Arc::clone(&self.cell);
+        let slot = Slot::for_callback(deadline, move |outcome: Result<R, AskError>| {
+            let k: Continuation<A> = Box::new(move |a, ctx| {
+                then(a, ctx, outcome);
+                Ok(())
+            });
+            if me.push_control(Control::Run(k)).is_err() {
+                // The asker stopped: its answer is a dead letter.
+                me.shared
+                    .dead_letter::<R>(&me.label(), DeadLetterReason::Stopped);
+            }
+        });
+        if let Some(deadline) = deadline {
+            let timer_slot = slot.clone();
+            let handle = self.cell.shared.timer.once(deadline, move || {
+                let _ = timer_slot.complete(Err(AskError::Timeout));
+            });
+            slot.set_timer(handle);
+        }
+        slot
     }
 
     /// Sends `msg` to this actor after `delay`. If the mailbox is full then, the

@@ -4,8 +4,10 @@
 //! # Protocol of one command
 //! 1. `decide` on the current state: a rejection is answered at once and
 //!    changes nothing; no events are answered at once.
-//! 2. The events are encoded and sent as **one** append (expecting the
-//!    actor's current seq) to the journal port; the actor suspends, so the
+//! 2. The events are encoded and handed as **one** append (expecting the
+//!    actor's current seq) to the journal (`Journal::append_with`, through
+//!    the journal port if `Persistence::port_options` put it on a thread of
+//!    its choosing); the actor suspends, so the
 //!    commands that arrive meanwhile wait in its bounded mailbox, in order,
 //!    and their senders feel backpressure.
 //! 3. When the journal acknowledges (after its fsync), the continuation
@@ -34,7 +36,7 @@ use crate::sync::Arc;
 use crate::{Actor, ActorError, Addr, AskError, Context, Reply, SpawnOptions, System};
 use std::fmt;
 use std::ops::ControlFlow;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How many events replay reads per journal call.
 const REPLAY_BATCH: usize = 1024;
@@ -392,6 +394,21 @@ pub struct EventSourcedActor<E: EventSourced> {
     port: Option<Addr<Port>>,
     /// This instance's lease token; 0 before `started` took the lease.
     token: u64,
+    /// The write in flight, if any (at most one: commands wait meanwhile).
+    writing: Option<Writing<E>>,
+    /// Writes started by this instance; numbers them.
+    writes: u64,
+    /// A deadline check is queued on the timer (see [`Self::check_write`]).
+    watching: bool,
+}
+
+/// A command whose events are being written: applied and answered when the
+/// journal acknowledges write `n`.
+struct Writing<E: EventSourced> {
+    n: u64,
+    started: Instant,
+    events: Vec<E::Event>,
+    reply: Reply<Result<u64, CommandError<E::Rejection>>>,
 }
 
 impl<E: EventSourced> fmt::Debug for EventSourcedActor<E> {
@@ -525,12 +542,46 @@ impl<E: EventSourced> EventSourcedActor<E> {
                 }
             }
         }
+        let (expected, token) = (self.seq, self.token);
+        self.writes += 1;
+        let n = self.writes;
+        self.writing = Some(Writing {
+            n,
+            started: ctx.now(),
+            events,
+            reply,
+        });
+        ctx.suspend();
+        if !self.watching {
+            self.watching = true;
+            let timeout = self.settings.write_timeout;
+            ctx.run_after(timeout, move |me: &mut Self, ctx| {
+                me.check_write(ctx, token)
+            });
+        }
+        let then = move |me: &mut Self, ctx: &mut Context<Self>, outcome| {
+            me.persisted(ctx, token, n, outcome)
+        };
+        if self.settings.persistence.appends_in_place() {
+            // The journal's answer comes back as a continuation, like the
+            // port's would: its callback only sends the reply. The deadline
+            // is `check_write`'s, so a write costs no timer entry.
+            let done = ctx.reply_to_self(None, then);
+            self.settings.persistence.journal().append_with(
+                &self.settings.stream,
+                expected,
+                payloads,
+                Box::new(move |r| {
+                    let _ = done.send(r);
+                }),
+            );
+            return Ok(());
+        }
         let port = self
             .port
             .clone()
             .ok_or("event-sourced actor has no journal port")?;
-        let (stream, expected, token) = (self.settings.stream.clone(), self.seq, self.token);
-        ctx.suspend();
+        let stream = self.settings.stream.clone();
         ctx.ask(
             &port,
             move |r| PortMsg::Append {
@@ -540,8 +591,38 @@ impl<E: EventSourced> EventSourcedActor<E> {
                 reply: r,
             },
             self.settings.write_timeout,
-            move |me: &mut Self, ctx, outcome| me.persisted(ctx, token, events, reply, outcome),
+            then,
         )?;
+        Ok(())
+    }
+
+    /// The write deadline: one timer entry per write timeout, not per write.
+    /// Armed when a write starts and none is armed; when it fires, the write
+    /// in flight (if any) has failed if it started a write timeout ago or
+    /// more, else the check is re-armed for that write's deadline. So a
+    /// write unanswered for the write timeout fails the actor, as a timed
+    /// ask would, while a stream of quick writes arms about one entry per
+    /// timeout.
+    fn check_write(&mut self, ctx: &mut Context<Self>, token: u64) -> Result<(), ActorError> {
+        if token != self.token {
+            // Armed by an instance that has since been replaced.
+            return Ok(());
+        }
+        self.watching = false;
+        let Some(started) = self.writing.as_ref().map(|w| w.started) else {
+            return Ok(());
+        };
+        let deadline = started + self.settings.write_timeout;
+        let now = ctx.now();
+        if now < deadline {
+            self.watching = true;
+            ctx.run_after(deadline - now, move |me: &mut Self, ctx| {
+                me.check_write(ctx, token)
+            });
+            return Ok(());
+        }
+        let n = self.writing.as_ref().map_or(0, |w| w.n);
+        self.persisted(ctx, token, n, Err(AskError::Timeout));
         Ok(())
     }
 
@@ -550,8 +631,7 @@ impl<E: EventSourced> EventSourcedActor<E> {
         &mut self,
         ctx: &mut Context<Self>,
         token: u64,
-        events: Vec<E::Event>,
-        reply: Reply<Result<u64, CommandError<E::Rejection>>>,
+        n: u64,
         outcome: Result<Result<u64, JournalError>, AskError>,
     ) {
         if token != self.token {
@@ -559,6 +639,11 @@ impl<E: EventSourced> EventSourcedActor<E> {
             // of the new one has seen whatever the write stored.
             return;
         }
+        let Some(Writing { events, reply, .. }) = self.writing.take_if(|w| w.n == n) else {
+            // Write `n` was settled already (it timed out, and this is its
+            // late answer, or the other way round).
+            return;
+        };
         let error = match outcome {
             Ok(Ok(highest)) if highest == self.seq + events.len() as u64 => {
                 for e in &events {
@@ -1070,6 +1155,9 @@ impl<E: EventSourced> EventSourcedBuilder<E> {
             last_snapshot: 0,
             port: None,
             token: 0,
+            writing: None,
+            writes: 0,
+            watching: false,
         })
     }
 

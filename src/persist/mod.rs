@@ -37,13 +37,13 @@
 //! one until the journal is reopened.
 //!
 //! **Blocking.** The file journal's writes and fsyncs run on a writer thread
-//! of its own. An actor hands it its append through a small child actor and
-//! hears the outcome as an ask continuation, so no pool worker waits for a
-//! disk; snapshot saves run on the file snapshot store's writer thread the
-//! same way. Replay on start reads the journal on the actor's worker, one
-//! batch per turn, so a long stream never holds a worker for long. A store
-//! of your own whose writes block can have the child actor on a dedicated
-//! thread ([`Persistence::port_options`]).
+//! of its own. An actor hands it its append ([`Journal::append_with`]) and
+//! hears the outcome as a continuation, so no pool worker waits for a disk;
+//! snapshot saves run on the file snapshot store's writer thread the same
+//! way, through a small child actor. Replay on start reads the journal on
+//! the actor's worker, one batch per turn, so a long stream never holds a
+//! worker for long. A store of your own whose writes block can have its
+//! writes made on a dedicated thread ([`Persistence::port_options`]).
 //!
 //! # The read side
 //!

@@ -29,6 +29,9 @@ pub struct Persistence {
     snapshots: Option<Arc<dyn SnapshotStore>>,
     leases: Arc<Mutex<Leases>>,
     port: SpawnOptions,
+    /// `port_options` was called: appends go through the port, on the
+    /// thread those options choose.
+    port_set: bool,
 }
 
 /// Who writes which stream: the actor id and the token of its current
@@ -60,6 +63,7 @@ impl Persistence {
             snapshots: None,
             leases: Arc::new(Mutex::new(Leases::default())),
             port: SpawnOptions::new(),
+            port_set: false,
         }
     }
 
@@ -69,7 +73,9 @@ impl Persistence {
     /// writer threads). For a store whose `append_with` or `save_with` block
     /// (the traits' defaults, e.g. a database client), pass
     /// `SpawnOptions::new().dedicated_thread()` so that no pool worker waits
-    /// for the storage.
+    /// for the storage. Without this call an event-sourced actor hands its
+    /// appends to the journal itself, on its worker, saving a hop per
+    /// command; once it is called, appends go through the child actor too.
     ///
     /// # Examples
     ///
@@ -85,7 +91,16 @@ impl Persistence {
     /// ```
     pub fn port_options(mut self, options: SpawnOptions) -> Self {
         self.port = options;
+        self.port_set = true;
         self
+    }
+
+    /// Whether an event-sourced actor hands its appends to the journal
+    /// itself rather than through its port: with the default port options
+    /// the port would call the journal on a pool worker too, so the hop buys
+    /// nothing.
+    pub(crate) fn appends_in_place(&self) -> bool {
+        !self.port_set
     }
 
     /// The options [`Persistence::port_options`] set.

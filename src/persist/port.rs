@@ -1,14 +1,16 @@
 //! The journal port: a small child actor through which an event-sourced
-//! actor writes, so it can hear the outcome as an ask continuation.
+//! actor saves snapshots, and writes its appends when
+//! `Persistence::port_options` chose where the port runs.
 //!
-//! An actor cannot ask itself, and a journal write must not hold a pool
-//! worker across an fsync. The port hands each append to
-//! [`Journal::append_with`]; the file journal queues it for its writer
-//! thread and returns at once, and the writer answers the ask's [`Reply`]
-//! after the sync. Snapshot saves go the same way through
-//! [`SnapshotStore::save_with`]. The port's handler thus never blocks on a
-//! store with a writer thread; for one without, `Persistence::port_options`
-//! can put the port on a dedicated thread.
+//! A journal or snapshot write must not hold a pool worker across an fsync.
+//! The port hands each append to [`Journal::append_with`] and each snapshot
+//! to [`SnapshotStore::save_with`]; the file stores queue the write for their
+//! writer threads and return at once, and the writer answers the [`Reply`]
+//! after the sync. For a store whose writes block, `port_options` can put
+//! the port on a dedicated thread. With the default options the port would
+//! call the journal on a pool worker like the actor itself, so the actor
+//! then hands its appends to the journal directly (one hop fewer per
+//! command) and hears the outcome through `Context::reply_to_self`.
 
 use super::error::PersistError;
 use super::journal::{Journal, JournalError};

@@ -5,18 +5,22 @@
 //! submissions (a thread spawning or telling many actors) would leave the
 //! injector holding up to twice its longest backlog for the rest of the
 //! pool's life. Here the tasks live in blocks of [`BLOCK`]; a block leaves
-//! the queue once its last task has been taken, and is kept as the one
-//! spare (so a queue that hovers around empty does not allocate at each
-//! crossing) or freed. The memory held is then the tasks queued now,
-//! rounded up to a block, plus one block and the short list of blocks.
+//! the queue once its last task has been taken, and is kept as a spare or
+//! freed. Up to [`SPARES`] of each kind are kept: the blocks are allocated
+//! by the submitting thread and drained by workers, and a worker that takes
+//! two blocks in one look would otherwise free one that the submitter
+//! allocates again at once (a large request to the allocator, which takes
+//! its slow path). The memory held is then the tasks queued now, rounded up
+//! to a block, plus at most eight spare blocks and the short list of blocks.
 //!
 //! A task is a `dyn` pointer, 16 bytes. Behind a backlog (a thread telling
 //! many actors of one type), the turns of one actor type queue as thin
 //! pointers, 8 bytes each, in a block of their type ([`Thin`], one
-//! allocation of [`THIN_BLOCK`] places, freed once drained), started by
+//! allocation of [`THIN_BLOCK`] places, reused for the same type or freed
+//! once drained), started by
 //! a typed push ([`Blocks::push_typed`]) that finds the last block full.
 //! Only a full block starts a typed one, so a queue that never holds a
-//! block's worth keeps using its spare, whatever the pushes' types; and a
+//! block's worth keeps using one spare, whatever the pushes' types; and a
 //! typed push behind a block of another type with room starts an untyped
 //! block, so pushes of alternating types cannot start a block each.
 //!
@@ -40,6 +44,9 @@ const BLOCK: usize = 2;
 const THIN_BLOCK: usize = 128;
 #[cfg(loom)]
 const THIN_BLOCK: usize = 2;
+
+/// Emptied blocks kept for reuse, of each kind (untyped and typed).
+const SPARES: usize = 4;
 
 /// One block of queued tasks.
 enum Block {
@@ -148,11 +155,14 @@ impl<C: Runnable> TypedBlock for Thin<C> {
 ///   most [`BLOCK`], with a capacity of [`BLOCK`] (it never grows past
 ///   it); a typed one at most [`THIN_BLOCK`].
 /// - `len` is the number of tasks in all the blocks.
-/// - `spare`, if any, is empty with a capacity of [`BLOCK`].
+/// - Every block in `spare` is empty with a capacity of [`BLOCK`]; every
+///   block in `spare_typed` is empty with its indices at its end (it was
+///   drained); each list holds at most [`SPARES`].
 pub(super) struct Blocks {
     blocks: VecDeque<Block>,
     len: usize,
-    spare: Option<VecDeque<Task>>,
+    spare: Vec<VecDeque<Task>>,
+    spare_typed: Vec<Box<dyn TypedBlock>>,
 }
 
 impl Blocks {
@@ -163,7 +173,8 @@ impl Blocks {
         Blocks {
             blocks: VecDeque::new(),
             len: 0,
-            spare: Some(VecDeque::with_capacity(BLOCK)),
+            spare: vec![VecDeque::with_capacity(BLOCK)],
+            spare_typed: Vec::new(),
         }
     }
 
@@ -183,7 +194,7 @@ impl Blocks {
             _ => {
                 let mut block = self
                     .spare
-                    .take()
+                    .pop()
                     .unwrap_or_else(|| VecDeque::with_capacity(BLOCK));
                 block.push_back(task);
                 self.blocks.push_back(Block::Mixed(block));
@@ -214,7 +225,26 @@ impl Blocks {
         if !last_full {
             return self.push_back(Task::turn(task));
         }
-        self.blocks.push_back(Block::Typed(Thin::new(task)));
+        let reuse = self
+            .spare_typed
+            .iter_mut()
+            .position(|b| b.as_any_mut().is::<Thin<C>>());
+        let block = match reuse {
+            Some(i) => {
+                let mut block = self.spare_typed.swap_remove(i);
+                let thin = block
+                    .as_any_mut()
+                    .downcast_mut::<Thin<C>>()
+                    .expect("the spare found for its type");
+                // A spare was drained: every place is empty again.
+                thin.head = 0;
+                thin.tail = 0;
+                thin.push(task);
+                block
+            }
+            None => Thin::new(task) as Box<dyn TypedBlock>,
+        };
+        self.blocks.push_back(Block::Typed(block));
         self.len += 1;
     }
 
@@ -270,15 +300,15 @@ impl Blocks {
         }
     }
 
-    /// Drops the emptied front block, or keeps it as the spare if it is
-    /// untyped and there is none.
+    /// Drops the emptied front block, or keeps it as a spare of its kind if
+    /// fewer than [`SPARES`] are kept.
     fn retire_front(&mut self) {
         let block = self.blocks.pop_front().expect("the front block exists");
         debug_assert!(block.len() == 0);
-        if let Block::Mixed(block) = block
-            && self.spare.is_none()
-        {
-            self.spare = Some(block);
+        match block {
+            Block::Mixed(block) if self.spare.len() < SPARES => self.spare.push(block),
+            Block::Typed(block) if self.spare_typed.len() < SPARES => self.spare_typed.push(block),
+            _ => {}
         }
         // The list of blocks keeps its capacity: a sixty-fourth of the
         // longest backlog's tasks.
@@ -287,7 +317,7 @@ impl Blocks {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use super::{BLOCK, Block, Blocks, THIN_BLOCK};
+    use super::{BLOCK, Block, Blocks, SPARES, THIN_BLOCK};
     use crate::pool::{Runnable, Task};
     use crate::sync::{Arc, Mutex};
 
@@ -367,9 +397,9 @@ mod tests {
         let mut out = Vec::new();
         q.drain_front_into(10 * BLOCK, &mut out);
         assert!(q.blocks.is_empty());
-        assert!(q.spare.is_some());
+        assert_eq!(q.spare.len(), SPARES, "the rest were freed");
         q.extend(untyped(0..1, &ran));
-        assert!(q.spare.is_none());
+        assert_eq!(q.spare.len(), SPARES - 1);
         assert_eq!(q.blocks.len(), 1);
     }
 
@@ -394,8 +424,19 @@ mod tests {
         q.drain_front_into(BLOCK + THIN_BLOCK + 1, &mut out);
         out.extend(drain_all(&mut q));
         assert_eq!(run(out, &ran), (0..n).collect::<Vec<_>>());
-        // The untyped block became the spare; the thin ones were freed.
-        assert!(q.blocks.is_empty() && q.spare.is_some());
+        // The untyped block became a spare, and the thin ones too, up to
+        // SPARES; a new backlog of the same type reuses them.
+        assert!(q.blocks.is_empty());
+        assert_eq!((q.spare.len(), q.spare_typed.len()), (1, 4));
+        for i in 0..BLOCK + 2 * THIN_BLOCK {
+            q.push_typed(numbered::<0>(i, &ran));
+        }
+        assert_eq!(typed_blocks(&q), 2);
+        assert_eq!(q.spare_typed.len(), 2, "two thin spares reused");
+        assert_eq!(
+            run(drain_all(&mut q), &ran),
+            (0..BLOCK + 2 * THIN_BLOCK).collect::<Vec<_>>()
+        );
     }
 
     /// A queue that never holds a block's worth uses only its spare, and

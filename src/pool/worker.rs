@@ -322,11 +322,17 @@ impl Worker {
     }
 
     /// One step of having no work: start searching, spin once more, or sleep.
+    ///
+    /// A worker that has watched since it last found work (its watch time
+    /// grew) does not spin again between watches: the look that follows a
+    /// watch is enough, and each spin's yields would hand the core back and
+    /// forth with an owner sharing it, preempting that owner's turns.
     fn idle(&self, st: &mut LoopState) {
         if !st.searching {
             st.searching = self.shared.idle.transition_to_searching();
         }
-        if st.searching && !st.backoff.is_completed() {
+        let watched = st.watch_for > WATCH_MIN;
+        if st.searching && !watched && !st.backoff.is_completed() {
             st.backoff.snooze();
             return;
         }

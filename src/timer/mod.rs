@@ -43,7 +43,10 @@
 //!    still before its look at the heap (and sees the entry) or already waiting
 //!    with `thread` saying until when (and is notified if that is too late):
 //!    no wake-up is lost. So a stream of asks, each pushing an entry a little
-//!    later than the last, never wakes the thread early.
+//!    later than the last, never wakes the thread early. A push that notifies
+//!    records the thread as awake: it will look at the heap (and find every
+//!    entry pushed before it takes the lock) before it waits again, so pushes
+//!    until then need not notify it a second time.
 //! 2. *Wait*: the thread, holding the lock, exits if `shutdown` is set, reads the
 //!    clock and pops every entry whose deadline is at or before now. With none
 //!    due it records in `thread` what it waits for and waits: until the
@@ -507,7 +510,11 @@ impl Timer {
         // and resets the count.
         guard.pop_cancelled_top_into(POP_CANCELLED_PER_PUSH, &mut purged);
         if guard.push(entry) && guard.must_wake_for(deadline) {
-            // Protocol step 1.
+            // Protocol step 1. The thread is the condition variable's only
+            // waiter, so this notify makes it look at the heap again: until
+            // it does, it counts as awake, and pushes meanwhile (a stream of
+            // asks while the thread waits to be scheduled) notify no more.
+            guard.thread = ThreadWait::Awake;
             self.shared.cond.notify_one();
         }
         drop(guard);
