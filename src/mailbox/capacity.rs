@@ -106,9 +106,10 @@ impl<M, C> Mailbox<M, C> {
     /// parks the message here and `waker` is woken once it has moved into the
     /// lane (the sending actor stays suspended until then); `None` pushes it in
     /// without counting it, for a send that would close a cycle of suspended
-    /// actors. A send of `sender` that parks right behind one of its own
-    /// joins that one's run (see [`Parked`]) without calling `park`.
-    /// `resubmit` as for [`try_push_with`](Mailbox::try_push_with).
+    /// actors. A send of `sender` that finds one of its own parked sends last
+    /// joins that one's run (see [`Parked`]) without calling `park` and
+    /// without another claim. `resubmit` as for
+    /// [`try_push_with`](Mailbox::try_push_with).
     #[inline]
     pub(crate) fn push_or_park<T>(
         &self,
@@ -122,7 +123,7 @@ impl<M, C> Mailbox<M, C> {
         let admit = if to_self {
             Admit::Exempt
         } else {
-            Admit::Counted
+            Admit::FromActor
         };
         match self.claim(admit) {
             Ok(c) => return Ok(Sent::Pushed(self.write(c, value, map, resubmit))),
@@ -135,6 +136,17 @@ impl<M, C> Mailbox<M, C> {
         }
         // Mapped before deciding, so a panicking mapping leaves no trace.
         let item = map(value);
+        // Right behind one of our own parked sends: join its run. The queue
+        // is not empty, so PARKED is set (it clears only under the lock once
+        // the queue is empty) and the claim below would refuse anyway.
+        if slow.parked_back().is_some_and(|p| p.sender == sender) {
+            slow.queues().parked.push_back(Parked {
+                item,
+                sender,
+                waker: None,
+            });
+            return Ok(Sent::Parked);
+        }
         // The lock is held: the lane cannot close under the claims below.
         let open = "the user lane closes only under the lock";
         // With no room this sets PARKED, so newcomers queue behind us, and the
@@ -142,15 +154,6 @@ impl<M, C> Mailbox<M, C> {
         let schedule = match self.claim(Admit::CountedOrFlag(PARKED)) {
             Ok(c) => self.write(c, item, |m| m, &|| {}),
             Err(Refused::Full) => {
-                let parked = &mut slow.queues().parked;
-                if parked.back().is_some_and(|p| p.sender == sender) {
-                    parked.push_back(Parked {
-                        item,
-                        sender,
-                        waker: None,
-                    });
-                    return Ok(Sent::Parked);
-                }
                 if let Some(waker) = park() {
                     slow.queues().parked.push_back(Parked {
                         item,

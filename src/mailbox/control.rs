@@ -93,6 +93,10 @@ impl<M, C> Slow<M, C> {
         c
     }
 
+    pub(super) fn parked_back(&self) -> Option<&Parked<M>> {
+        self.queues.as_ref()?.parked.back()
+    }
+
     pub(super) fn pop_parked(&mut self) -> Option<Parked<M>> {
         self.queues.as_mut()?.parked.pop_front()
     }

@@ -97,6 +97,10 @@ fn claimed(t: u64, counted: bool) -> (u64, bool) {
 pub(super) enum Admit {
     /// Counts toward capacity; needs room (and no parked sends).
     Counted,
+    /// As `Counted`, for an actor's send, which parks when refused: behind
+    /// parked sends it is refused from the word first read, without the
+    /// slow path's second look (a send from outside goes on to wait).
+    FromActor,
     /// As `Counted`, but with no room sets `flag` (`PARKED` or `BLOCKED`) on
     /// the very word found full before reporting `Full`.
     CountedOrFlag(u64),
@@ -235,16 +239,17 @@ impl<M, C> Mailbox<M, C> {
     ///
     /// Inline, the common case: a send admitted at once into a slot of the
     /// tail's block that is not its last (no block to install, no lap
-    /// beginning), won at the first try. Anything else, including a lost
-    /// CAS, goes to [`claim_slow`](Mailbox::claim_slow), which looks again
-    /// from a fresh read; both make the same decision from the same word.
+    /// beginning), won at the first try, and an actor's send refused at once
+    /// behind parked sends. Anything else, including a lost CAS, goes to
+    /// [`claim_slow`](Mailbox::claim_slow), which looks again from a fresh
+    /// read; both make the same decision from the same word.
     #[inline(always)]
     pub(super) fn claim(&self, admit: Admit) -> Result<Claim<M>, Refused> {
         // ORDERING: Acquire, as in `claim_slow`.
         let t = self.tail.load(Ordering::Acquire);
         let admitted = match admit {
             Admit::Exempt => true,
-            Admit::Counted => t & PARKED == 0 && count(t) < self.capacity,
+            Admit::Counted | Admit::FromActor => t & PARKED == 0 && count(t) < self.capacity,
             _ => false,
         };
         let p = pos(t);
@@ -254,7 +259,7 @@ impl<M, C> Mailbox<M, C> {
             // initialised.
             let block = self.tail_block.load(Ordering::Acquire);
             if !block.is_null() {
-                let counted = admit == Admit::Counted;
+                let counted = admit != Admit::Exempt;
                 let (next, submit) = claimed(t, counted);
                 // ORDERING: AcqRel, as in `claim_slow`.
                 if self
@@ -271,6 +276,11 @@ impl<M, C> Mailbox<M, C> {
                     });
                 }
             }
+        }
+        if admit == Admit::FromActor && t & (PARKED | CLOSED) == PARKED {
+            // Parked sends wait: an actor's send queues behind them whatever
+            // the room, as `claim_slow` decides from the same word.
+            return Err(Refused::Full);
         }
         self.claim_slow(admit)
     }

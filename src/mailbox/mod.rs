@@ -268,7 +268,6 @@ pub(crate) struct Mailbox<M, C> {
     consumer: AtomicBool,
     /// Signalled when the user lane drains to the low watermark or closes.
     room: Condvar,
-    slow: Mutex<Slow<M, C>>,
     low_watermark: usize,
     /// The slot of the first position of a lap that began with no block
     /// (`FIRST`): an actor spawned and sent one message needs no block.
@@ -276,6 +275,10 @@ pub(crate) struct Mailbox<M, C> {
     /// before anything can claim it again (a new lap with `FIRST` begins
     /// only once the lane is empty).
     first: Slot<M>,
+    /// Last in the gap, as far from the consumer's words as the gap allows:
+    /// senders that park take it once per parked send, and its line taken
+    /// from the consumer would cost the consumer's next pop a miss.
+    slow: Mutex<Slow<M, C>>,
     /// Read by every claim.
     capacity: usize,
     /// The block holding the tail position. In a lap that began with no
@@ -449,7 +452,8 @@ mod tests {
     #[test]
     #[cfg(target_pointer_width = "64")]
     fn senders_words_are_a_cache_line_past_the_consumers() {
-        use std::mem::{align_of, offset_of};
+        use super::{Mutex, Slow};
+        use std::mem::{align_of, offset_of, size_of};
         // The smallest message an actor's mailbox holds: an envelope of 16
         // bytes.
         type Mb = Mailbox<[u64; 2], u64>;
@@ -476,6 +480,12 @@ mod tests {
         ] {
             assert!(consumer_word < offset_of!(Mb, consumer));
         }
+        // The lock parking senders take lies past `first`, at the gap's end.
+        assert!(offset_of!(Mb, slow) > offset_of!(Mb, first));
+        assert_eq!(
+            offset_of!(Mb, slow) + size_of::<Mutex<Slow<[u64; 2], u64>>>(),
+            offset_of!(Mb, capacity)
+        );
     }
 
     fn push(mb: &Mailbox<u32, ()>, v: u32) -> Schedule {
