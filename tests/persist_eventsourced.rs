@@ -93,12 +93,14 @@ fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
 /// An append held back: stream, expected seq, events, and whom to tell.
 type Held = (String, u64, Vec<Vec<u8>>, AppendDone);
 
-/// A journal that holds appends until the test releases them, or fails them.
+/// A journal that holds appends until the test releases them, or fails them,
+/// and notes the thread each `append_with` runs on.
 struct Gated {
     inner: MemoryJournal,
     held: Mutex<Vec<Held>>,
     fail_next: AtomicBool,
     hold: AtomicBool,
+    appends: Mutex<Vec<std::thread::ThreadId>>,
 }
 
 impl Gated {
@@ -108,6 +110,7 @@ impl Gated {
             held: Mutex::new(Vec::new()),
             fail_next: AtomicBool::new(false),
             hold: AtomicBool::new(hold),
+            appends: Mutex::new(Vec::new()),
         })
     }
     fn held(&self) -> usize {
@@ -124,6 +127,10 @@ impl Journal for Gated {
         self.inner.append(s, e, ev)
     }
     fn append_with(&self, s: &str, e: u64, ev: Vec<Vec<u8>>, done: AppendDone) {
+        self.appends
+            .lock()
+            .unwrap()
+            .push(std::thread::current().id());
         if self.fail_next.swap(false, Ordering::SeqCst) {
             return done(Err(JournalError::Failed {
                 cause: "injected".into(),
@@ -589,43 +596,6 @@ fn the_journal_port_can_run_on_a_dedicated_thread() {
     system.shutdown().unwrap();
 }
 
-/// A memory journal that notes the thread each `append_with` runs on.
-struct Noting {
-    inner: MemoryJournal,
-    appends: Mutex<Vec<std::thread::ThreadId>>,
-}
-
-impl Journal for Noting {
-    fn append(&self, s: &str, e: u64, ev: Vec<Vec<u8>>) -> Result<u64, JournalError> {
-        self.inner.append(s, e, ev)
-    }
-    fn append_with(&self, s: &str, e: u64, ev: Vec<Vec<u8>>, done: AppendDone) {
-        self.appends
-            .lock()
-            .unwrap()
-            .push(std::thread::current().id());
-        done(self.inner.append(s, e, ev));
-    }
-    fn read(&self, s: &str, f: u64, t: u64, m: usize) -> Result<Vec<PersistedEvent>, JournalError> {
-        self.inner.read(s, f, t, m)
-    }
-    fn highest_seq(&self, s: &str) -> Result<u64, JournalError> {
-        self.inner.highest_seq(s)
-    }
-    fn delete_to(&self, s: &str, q: u64) -> Result<(), JournalError> {
-        self.inner.delete_to(s, q)
-    }
-    fn read_all(&self, f: u64, m: usize) -> Result<Vec<PersistedEvent>, JournalError> {
-        self.inner.read_all(f, m)
-    }
-    fn highest_offset(&self) -> u64 {
-        self.inner.highest_offset()
-    }
-    fn subscribe(&self, l: AppendListener) {
-        self.inner.subscribe(l)
-    }
-}
-
 /// Decides one event per command and notes the thread it decides on.
 struct Where(Arc<Mutex<Vec<std::thread::ThreadId>>>);
 
@@ -647,10 +617,7 @@ impl EventSourced for Where {
 fn appends_reach_the_journal_from_the_actor_unless_the_port_has_options() {
     for dedicated in [false, true] {
         let system = System::new();
-        let journal = Arc::new(Noting {
-            inner: MemoryJournal::new(),
-            appends: Mutex::new(Vec::new()),
-        });
+        let journal = Gated::new(false);
         let mut p = Persistence::new(journal.clone());
         if dedicated {
             p = p.port_options(playhouse::SpawnOptions::new().dedicated_thread());
