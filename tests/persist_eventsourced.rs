@@ -613,15 +613,25 @@ impl EventSourced for Where {
     }
 }
 
+/// Persistence on `journal`, with its port on `port` options if given (else
+/// the actor appends in place).
+fn persistence(journal: &Arc<Gated>, port: Option<playhouse::SpawnOptions>) -> Persistence {
+    let p = Persistence::new(journal.clone());
+    match port {
+        Some(options) => p.port_options(options),
+        None => p,
+    }
+}
+
 #[test]
 fn appends_reach_the_journal_from_the_actor_unless_the_port_has_options() {
     for dedicated in [false, true] {
         let system = System::new();
         let journal = Gated::new(false);
-        let mut p = Persistence::new(journal.clone());
-        if dedicated {
-            p = p.port_options(playhouse::SpawnOptions::new().dedicated_thread());
-        }
+        let p = persistence(
+            &journal,
+            dedicated.then(|| playhouse::SpawnOptions::new().dedicated_thread()),
+        );
         let decided = Arc::new(Mutex::new(Vec::new()));
         let d = decided.clone();
         let actor = p
@@ -651,10 +661,7 @@ fn a_write_unanswered_for_the_write_timeout_fails_the_command_and_the_actor() {
     for port in [false, true] {
         let system = System::new();
         let journal = Gated::new(false);
-        let mut p = Persistence::new(journal.clone());
-        if port {
-            p = p.port_options(playhouse::SpawnOptions::new());
-        }
+        let p = persistence(&journal, port.then(playhouse::SpawnOptions::new));
         let log = p
             .event_sourced("slow", || Log, Text)
             .write_timeout(Duration::from_millis(20))
