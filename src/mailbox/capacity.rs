@@ -37,6 +37,9 @@ pub(super) const RELEASE_SHIFT: u32 = 5;
 #[cfg(loom)]
 pub(super) const RELEASE_SHIFT: u32 = 1;
 
+/// Parked sends the parked queue makes room for when its first one parks.
+const PARKED_RESERVE: usize = 64;
+
 impl<M, C> Mailbox<M, C> {
     /// Pushes a user message if there is room, mapping it only once it is sure
     /// to be accepted, so a refusal hands back the caller's own value.
@@ -155,7 +158,14 @@ impl<M, C> Mailbox<M, C> {
             Ok(c) => self.write(c, item, |m| m, &|| {}),
             Err(Refused::Full) => {
                 if let Some(waker) = park() {
-                    slow.queues().parked.push_back(Parked {
+                    let parked = &mut slow.queues().parked;
+                    if parked.capacity() == 0 {
+                        // A sender that parks usually parks the rest of its
+                        // turn's sends too: room for a few runs at once
+                        // instead of growing the deque from its smallest size.
+                        parked.reserve(PARKED_RESERVE.min(self.capacity));
+                    }
+                    parked.push_back(Parked {
                         item,
                         sender,
                         waker: Some(waker),

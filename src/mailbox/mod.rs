@@ -731,6 +731,26 @@ mod tests {
     }
 
     #[test]
+    fn a_first_parked_send_makes_room_for_the_runs_behind_it() {
+        let mb = full(8);
+        let a = crate::sync::Arc::new(Wakes::default());
+        park(&mb, 8, 1, &a);
+        let room = |mb: &Mailbox<u32, ()>| {
+            mb.slow
+                .lock()
+                .queues
+                .as_ref()
+                .map_or(0, |q| q.parked.capacity())
+        };
+        // At most the mailbox's capacity: a small mailbox parks few.
+        assert!(room(&mb) >= 8, "{}", room(&mb));
+        let big = full(1024);
+        park(&big, 1024, 1, &a);
+        assert!(room(&big) >= 64, "{}", room(&big));
+        assert!(room(&big) < 1024, "{}", room(&big));
+    }
+
+    #[test]
     fn a_run_moved_in_in_parts_releases_its_edge_with_its_last_part() {
         let mb = full(8);
         let a = crate::sync::Arc::new(Wakes::default());

@@ -76,16 +76,23 @@ impl WaitGraph {
             edge.1 += 1;
             return true;
         }
-        let mut stack = vec![target];
-        let mut seen = std::collections::HashSet::with_hasher(IdHash);
-        while let Some(node) = stack.pop() {
-            if node == waiter {
-                return false;
-            }
-            if seen.insert(node)
-                && let Some(next) = edges.get(&node)
-            {
-                stack.extend(next.iter().map(|(t, _)| *t));
+        if target == waiter {
+            return false;
+        }
+        // A target that waits for nobody (a sink, most often) leads nowhere:
+        // no search, and nothing to allocate for one.
+        if edges.contains_key(&target) {
+            let mut stack = vec![target];
+            let mut seen = std::collections::HashSet::with_hasher(IdHash);
+            while let Some(node) = stack.pop() {
+                if node == waiter {
+                    return false;
+                }
+                if seen.insert(node)
+                    && let Some(next) = edges.get(&node)
+                {
+                    stack.extend(next.iter().map(|(t, _)| *t));
+                }
             }
         }
         edges.entry(waiter).or_default().push((target, 1));
@@ -122,6 +129,7 @@ mod tests {
         assert!(g.try_wait(2, 3));
         assert!(!g.try_wait(3, 1), "3 -> 1 closes 1 -> 2 -> 3 -> 1");
         assert!(g.try_wait(3, 4), "no cycle through 4");
+        assert!(!g.try_wait(4, 4), "a send to itself is a cycle");
         g.done(2, 3, 1);
         assert!(g.try_wait(3, 1), "the path 2 -> 3 is gone");
     }
