@@ -7,7 +7,7 @@ use common::model;
 use loom::sync::Mutex;
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::thread;
-use playhouse::persist::loom_api::{CommitQueue, Completer, complete, completion};
+use playhouse::persist::loom_api::{CommitQueue, Completer, Release, complete, completion};
 use std::sync::Arc;
 
 /// An append's outcome: its seq, or a failure.
@@ -30,14 +30,19 @@ struct Req {
 /// A settled batch: its requests and whether their sync succeeded.
 type Settled = (Vec<Req>, bool);
 
-/// The writer: one request per batch (so batch N is answered while N+1
-/// syncs), its sync failing on batch `fail_at` (0: never); once one failed,
-/// every later batch fails too. Hands each settled batch over and closes the
-/// completer's queue as it exits.
-fn writer(q: Arc<CommitQueue<Req>>, settled: Arc<CommitQueue<Settled>>, fail_at: usize) {
+/// The writer: batches of at most `max` requests (1: batch N is answered
+/// while N+1 syncs), its sync failing on batch `fail_at` (0: never); once
+/// one failed, every later batch fails too. Hands each settled batch over
+/// and closes the completer's queue as it exits.
+fn writer(
+    q: Arc<CommitQueue<Req>>,
+    settled: Arc<CommitQueue<Settled>>,
+    max: usize,
+    fail_at: usize,
+) {
     let mut n = 0;
     let mut failed = false;
-    while let Some(batch) = q.take(1) {
+    while let Some(batch) = q.take(max) {
         n += 1;
         failed |= n == fail_at;
         if !failed {
@@ -55,9 +60,12 @@ fn writer(q: Arc<CommitQueue<Req>>, settled: Arc<CommitQueue<Settled>>, fail_at:
     settled.close();
 }
 
-/// The completer: delivers each settled batch's outcomes in batch order.
+/// The completer: delivers each settled batch's outcomes in batch order,
+/// callbacks at once and blocked appenders through one release, as the
+/// journal's completer does.
 fn completer(settled: Arc<CommitQueue<Settled>>) {
     complete(&settled, |(batch, ok)| {
+        let mut release = Release::new();
         for r in batch {
             let outcome = if ok { Ok(r.seq) } else { Err(()) };
             if outcome.is_ok() {
@@ -68,14 +76,17 @@ fn completer(settled: Arc<CommitQueue<Settled>>) {
             }
             match r.done {
                 Done::Call(f) => f(outcome),
-                Done::Wait(c) => c.complete(outcome),
+                Done::Wait(c) => release.push(c, outcome),
             }
         }
+        release.release();
     });
 }
 
-/// Starts a writer (failing batch `fail_at`) and a completer.
+/// Starts a writer (batches of at most `max`, failing batch `fail_at`) and
+/// a completer.
 fn start(
+    max: usize,
     fail_at: usize,
 ) -> (
     Arc<CommitQueue<Req>>,
@@ -86,16 +97,31 @@ fn start(
     let settled = Arc::new(CommitQueue::<Settled>::new());
     let w = {
         let (q, settled) = (q.clone(), settled.clone());
-        thread::spawn(move || writer(q, settled, fail_at))
+        thread::spawn(move || writer(q, settled, max, fail_at))
     };
     let c = thread::spawn(move || completer(settled));
     (q, w, c)
 }
 
+/// A blocked appender's append of `seq`: submits it and waits for its
+/// answer unless refused (the queue closed first).
+fn blocked_append(q: &CommitQueue<Req>, seq: usize) -> Option<Outcome> {
+    let (tx, rx) = completion();
+    let req = Req {
+        seq,
+        durable: Arc::new(AtomicBool::new(false)),
+        done: Done::Wait(tx),
+    };
+    match q.submit(req) {
+        Ok(()) => Some(rx.wait().expect("accepted, so answered")),
+        Err(_) => None,
+    }
+}
+
 /// Submits appends `1..=n` with callbacks that log their outcomes, closes,
 /// joins both threads and returns the log.
 fn run_callbacks(n: usize, fail_at: usize) -> Vec<Outcome> {
-    let (q, w, c) = start(fail_at);
+    let (q, w, c) = start(1, fail_at);
     let log = Arc::new(Mutex::new(Vec::new()));
     for seq in 1..=n {
         let log = log.clone();
@@ -135,23 +161,34 @@ fn a_failed_sync_fails_its_batch_and_every_later_one() {
 #[test]
 fn close_racing_a_blocked_append_drains_it_through_both_threads() {
     model(|| {
-        let (q, w, c) = start(0);
+        let (q, w, c) = start(1, 0);
         let appender = {
             let q = q.clone();
-            thread::spawn(move || {
-                let (tx, rx) = completion();
-                let req = Req {
-                    seq: 1,
-                    durable: Arc::new(AtomicBool::new(false)),
-                    done: Done::Wait(tx),
-                };
-                if q.submit(req).is_ok() {
-                    assert_eq!(rx.wait(), Some(Ok(1)), "accepted but never answered");
-                }
-            })
+            thread::spawn(move || blocked_append(&q, 1))
         };
         q.close();
-        appender.join().unwrap();
+        let answer = appender.join().unwrap();
+        assert!(matches!(answer, None | Some(Ok(1))), "{answer:?}");
+        w.join().unwrap();
+        c.join().unwrap();
+    });
+}
+
+/// Two blocked appenders: whether their appends share a batch or not, the
+/// completer wakes each (the second through the first's relay when they
+/// share one) after its sync, while the writer is free for the next batch.
+#[test]
+fn blocked_appenders_are_woken_by_the_completer_after_their_sync() {
+    model(|| {
+        let (q, w, c) = start(usize::MAX, 0);
+        let appender = |seq| {
+            let q = q.clone();
+            thread::spawn(move || blocked_append(&q, seq))
+        };
+        let (a, b) = (appender(1), appender(2));
+        assert_eq!(a.join().unwrap(), Some(Ok(1)));
+        assert_eq!(b.join().unwrap(), Some(Ok(2)));
+        q.close();
         w.join().unwrap();
         c.join().unwrap();
     });
