@@ -445,7 +445,10 @@ fn a_failed_fsync_while_the_last_batch_is_answered_fails_only_what_follows() {
     );
     let (n, third) = done.recv().unwrap();
     assert_eq!(n, 3);
-    assert!(matches!(third, Err(JournalError::Failed { .. })), "{third:?}");
+    assert!(
+        matches!(third, Err(JournalError::Failed { .. })),
+        "{third:?}"
+    );
     assert_eq!(j.highest_seq("s").unwrap(), 1, "nothing unsynced is read");
     assert_eq!(j.stats().appends, 1);
     drop(j);
