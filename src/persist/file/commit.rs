@@ -11,10 +11,11 @@
 //! 2. The writer takes a batch: finding the queue empty and open, it marks
 //!    itself waiting and waits on `ready` (the wait releases the lock, so a
 //!    push after the mark sees it), then takes up to `max` requests in
-//!    arrival order. It never spins or yields: an idle journal costs no CPU.
-//!    It writes them all, syncs once, and only after that one sync settles
-//!    each request. So appends arriving while an fsync runs share the next
-//!    fsync.
+//!    arrival order. (Before it takes, it may yield for a bounded while to
+//!    blocked appenders on their way back, see `writer.rs`; then it blocks,
+//!    so an idle journal costs no CPU.) It writes them
+//!    all, syncs once, and only after that one sync settles each request.
+//!    So appends arriving while an fsync runs share the next fsync.
 //! 3. The writer hands each settled batch to the completer through a second
 //!    queue of this kind and takes its next batch at once: the completer
 //!    answers batch N while the writer writes and syncs batch N+1. The
@@ -103,6 +104,12 @@ impl<R> CommitQueue<R> {
             st = self.ready.wait(st);
             st.writer_waiting = false;
         }
+    }
+
+    /// How many requests are queued; `None` once the queue is closed.
+    pub(crate) fn queued(&self) -> Option<usize> {
+        let st = self.state.lock();
+        (!st.closed).then_some(st.items.len())
     }
 
     /// Refuses further requests; the writer drains the queued ones, then

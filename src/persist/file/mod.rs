@@ -372,6 +372,7 @@ impl FileJournalBuilder {
             seg_len,
             failed: None,
             buf: Vec::new(),
+            last_sync: std::time::Duration::ZERO,
             pending: Vec::new(),
             touched: Vec::new(),
         };

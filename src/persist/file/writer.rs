@@ -10,7 +10,9 @@
 //! callbacks and wakes the blocked appenders (through one [`Release`] per
 //! batch) while the writer already writes and syncs the next batch: the
 //! commit cycle is pipelined, so a batch's completions never delay the next
-//! sync. A failed write or sync fails the whole unpublished batch and every
+//! sync. Before taking a batch it may yield for a bounded while to blocked
+//! appenders of the batch before last, still on their way back (see
+//! `run`). A failed write or sync fails the whole unpublished batch and every
 //! later request: nothing is acknowledged that was not synced, and nothing
 //! is retried into a false success.
 //!
@@ -30,10 +32,11 @@ use super::segment::{self, HEADER_LEN, JOURNAL_MAGIC};
 use super::storage::{Storage, StorageFile};
 use super::{FsyncPolicy, Loc, Shared};
 use crate::persist::journal::{AppendDone, AppendListener, JournalError};
-use crate::sync::{Arc, Mutex};
+use crate::sync::{Arc, Mutex, thread};
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
 
 /// How an append's outcome reaches its caller.
 pub(crate) enum Reply {
@@ -252,12 +255,17 @@ pub(crate) struct Writer {
     /// Where settled batches go to be delivered (see [`Settled`]); closed
     /// by the writer when it exits.
     pub(crate) settled: Arc<CommitQueue<Settled>>,
+    /// How long the last batch's sync took.
+    pub(crate) last_sync: Duration,
     /// Per stream id: its highest seq after the appends of the batch being
     /// formed, if it has any there; `None` past each batch (the ids set
     /// are in `touched`, cleared at the next batch's start).
     pub(crate) pending: Vec<Option<u64>>,
     pub(crate) touched: Vec<u32>,
 }
+
+/// The longest the writer waits for appenders to come back (see `run`).
+const MAX_GATHER: Duration = Duration::from_micros(250);
 
 /// A batch buffer that grew past this (a very large append) is not kept.
 const KEEP_BUF: usize = 4 << 20;
@@ -268,10 +276,39 @@ impl Writer {
             FsyncPolicy::EveryAppend => 1,
             FsyncPolicy::GroupCommit | FsyncPolicy::Never => 1024,
         };
-        // No gathering: the appenders of the last batch come back while
-        // this one syncs (the completer answers them meanwhile), so the
-        // sync itself is the window in which the next batch gathers.
-        while let Some(batch) = queue.take(max) {
+        // How many blocked appenders the batch before last and the last one
+        // held.
+        let mut blocked = [0, 0];
+        loop {
+            // The batch before last was answered while the last one synced.
+            // A blocked appender it held comes back only after a wake-up and
+            // a context switch, relayed through the others (see `Release`),
+            // which on few CPUs can outlast a sync: wait for them for at most
+            // half as long as a sync takes, yielding (never blocking), so
+            // their batch does not split up for good. Callbacks come back
+            // through a queue push within the sync, so a batch of callbacks
+            // is not waited for.
+            let want = blocked[0].min(max);
+            if want > 1 {
+                let until = Instant::now() + (self.last_sync / 2).min(MAX_GATHER);
+                while queue.queued().is_some_and(|n| n < want) && Instant::now() < until {
+                    thread::yield_now();
+                }
+            }
+            let Some(batch) = queue.take(max) else { break };
+            let waits = batch
+                .iter()
+                .filter(|r| {
+                    matches!(
+                        r,
+                        Request::Append {
+                            done: Reply::Wait(_),
+                            ..
+                        }
+                    )
+                })
+                .count();
+            blocked = [blocked[1], waits];
             let settled = self.commit(batch);
             self.hand_off(settled);
         }
@@ -539,7 +576,10 @@ impl Writer {
         }
         if self.failed.is_none() && self.policy != FsyncPolicy::Never {
             self.shared.stats.lock().syncs += 1;
-            if let Err(e) = self.file.sync_data() {
+            let started = Instant::now();
+            let synced = self.file.sync_data();
+            self.last_sync = started.elapsed();
+            if let Err(e) = synced {
                 let path = self.seg_path();
                 batch_error = Some(self.fail(JournalError::io("fsync", path, &e)));
             }
