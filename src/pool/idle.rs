@@ -84,7 +84,8 @@ impl Idle {
 
     /// Protocol step 3: a searching worker found a task. Returns whether it
     /// was the last searcher, in which case the caller must wake another
-    /// sleeper (through [`Idle::worker_to_notify`]).
+    /// sleeper (through [`Idle::worker_to_notify`]) if a queue still holds
+    /// work once it has looked at every queue under its lock.
     #[must_use]
     pub(crate) fn transition_from_searching(&self) -> bool {
         // ORDERING: SeqCst. This RMW is the "step out of searching" of the
@@ -145,13 +146,20 @@ impl Idle {
     pub(crate) fn worker_to_notify(&self) -> Option<usize> {
         // No fence before `L`: the caller's push released a queue lock that a
         // worker re-checks under (module docs, "Memory ordering").
-        // ORDERING: SeqCst load `L`, in the total order with the registration
-        // and searching RMWs.
-        let state = self.state.load(Ordering::SeqCst);
-        if searching(state) > 0 || sleeping(state) == 0 {
+        if !self.may_notify() {
             return None;
         }
         self.take_sleeper()
+    }
+
+    /// The first look of step 1: whether some worker sleeps and none is
+    /// searching, so that a wake-up may be due.
+    #[inline]
+    pub(crate) fn may_notify(&self) -> bool {
+        // ORDERING: SeqCst load `L`, in the total order with the registration
+        // and searching RMWs (module docs).
+        let state = self.state.load(Ordering::SeqCst);
+        searching(state) == 0 && sleeping(state) > 0
     }
 
     /// The rest of step 1, once `L` saw a sleeper and no searcher: off the

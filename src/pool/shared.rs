@@ -146,6 +146,21 @@ impl Shared {
         }
     }
 
+    /// Idle protocol step 3, for the last searcher to find a task: wakes a
+    /// sleeper only if a queue still holds work after that task. A search
+    /// that found the one task it was looking for (a request from a thread
+    /// into an idle pool) then wakes nobody, where an unconditional wake
+    /// would start a second worker searching, only to park again, on the
+    /// CPU the first one needs to run the task. Returns whether it woke one.
+    pub(super) fn notify_if_work_pending(&self) -> bool {
+        // The cheap look first: with nobody to wake, or a searcher left to
+        // find what is queued, no queue lock is taken.
+        if !self.idle.may_notify() || self.pending() == Pending::Nothing {
+            return false;
+        }
+        self.notify_parked()
+    }
+
     /// The most urgent work any queue held when looked at (idle protocol step
     /// 5). Staged starts count as queued: the caller moves them to the
     /// injector once it is off the sleeper list.

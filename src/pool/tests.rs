@@ -640,3 +640,37 @@ fn run_next_chain_does_not_starve_the_local_queue() {
     // The streak limit lets a few links run first; far fewer than the chain.
     assert!(at <= 64, "the displaced job ran only after {at} links");
 }
+
+#[test]
+fn last_searcher_wakes_a_sleeper_only_for_work_left_behind() {
+    // Driven by hand on a pool's shared state, no threads: worker 1 sleeps,
+    // worker 0 is the one searcher and has just found its task.
+    use super::Task;
+    use super::queue::local;
+    use super::shared::Shared;
+    let (locals, steals): (Vec<_>, Vec<_>) = (0..2).map(|_| local()).unzip();
+    let shared = Shared::new(vec!["w0".into(), "w1".into()], steals, None);
+    shared.idle.register_sleeper(1, false);
+    assert!(shared.idle.transition_to_searching());
+    assert!(
+        shared.idle.transition_from_searching(),
+        "worker 0 was the last searcher"
+    );
+    // Nothing queued anywhere: the task it found was the only one.
+    assert!(
+        !shared.notify_if_work_pending(),
+        "woke a worker with nothing to do"
+    );
+    assert!(shared.idle.is_sleeping(1));
+    // A task left in the injector is work for the sleeper.
+    assert!(shared.injector.push(Task::job(|| {})).is_ok());
+    assert!(
+        shared.notify_if_work_pending(),
+        "left the queued task to nobody"
+    );
+    assert!(
+        !shared.idle.is_sleeping(1),
+        "the sleeper is off the list, searching"
+    );
+    drop(locals);
+}

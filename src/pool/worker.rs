@@ -308,7 +308,7 @@ impl Worker {
             if st.searching {
                 st.searching = false;
                 if idle.transition_from_searching() {
-                    self.shared.notify_parked();
+                    self.shared.notify_if_work_pending();
                 }
             }
             st.backoff.reset();
