@@ -1,4 +1,4 @@
-//! Loom models of the file journal's group commit: appenders queue requests, one writer gathers and syncs batches and releases each batch's one-shots as a tree (the writer fills the first and hands it the rest, each woken appender passes what it holds on in two halves); every accepted request is completed after a sync covering it, and close drains. Queue and one-shot signal only a side that marked itself waiting, so the models also check that no wake-up is lost, relayed ones included (loom reports a deadlock if one is).
+//! Loom models of the file journal's group commit: appenders queue requests, one writer takes and syncs batches and releases each batch's one-shots as a tree (the writer fills the first and hands it the rest, each woken appender passes what it holds on in two halves); every accepted request is completed after a sync covering it, and close drains. Queue and one-shot signal only a side that marked itself waiting, so the models also check that no wake-up is lost, relayed ones included (loom reports a deadlock if one is).
 #![cfg(loom)]
 
 mod common;
@@ -11,18 +11,11 @@ use std::sync::Arc;
 
 type Req = (Arc<AtomicBool>, Completer<usize>);
 
-/// The writer: gathers batches, "writes" and "syncs" them (marking each
+/// The writer: takes batches, "writes" and "syncs" them (marking each
 /// durable), then releases each one's one-shots together with the number
 /// of syncs so far, as the journal's writer does.
 fn writer(q: Arc<CommitQueue<Req>>, syncs: Arc<AtomicUsize>) {
-    let mut last = 0;
-    // The journal's writer gathers for a while; here, for one yield.
-    let once = || {
-        let mut first = true;
-        move || std::mem::replace(&mut first, false)
-    };
-    while let Some(batch) = q.take(usize::MAX, last, once()) {
-        last = batch.len();
+    while let Some(batch) = q.take(usize::MAX) {
         for (durable, _) in &batch {
             durable.store(true, Ordering::SeqCst);
         }
@@ -112,7 +105,7 @@ fn a_submit_racing_the_writer_going_to_wait_wakes_it() {
         let w = {
             let q = q.clone();
             thread::spawn(move || {
-                let batch = q.take(usize::MAX, 1, || false).expect("one request");
+                let batch = q.take(usize::MAX).expect("one request");
                 assert_eq!(batch.len(), 1);
                 for done in batch {
                     done.complete(7);

@@ -387,6 +387,121 @@ fn appends_arriving_during_an_fsync_share_the_next_one() {
     );
 }
 
+/// Batch 2's fsync runs, and fails, while batch 1 is still being answered
+/// (its callback holds the completer): batch 1 is acknowledged, batch 2
+/// fails with the fsync error, a later append fails too, and the answers
+/// arrive in seq order.
+#[test]
+fn a_failed_fsync_while_the_last_batch_is_answered_fails_only_what_follows() {
+    let dir = TempDir::new("pipeline-fail");
+    // Sync 1 is the new segment's header, 2 batch 1's, 3 batch 2's.
+    let (j, faults) = faulty_journal(
+        dir.path(),
+        Faulty {
+            fail_sync: Some(3),
+            ..Faulty::default()
+        },
+        FsyncPolicy::GroupCommit,
+    );
+    let (done_tx, done) = mpsc::channel();
+    let (hold, held) = mpsc::channel::<()>();
+    let tx = done_tx.clone();
+    j.append_with(
+        "s",
+        0,
+        vec![ev(1)],
+        Box::new(move |r| {
+            tx.send((1, r)).unwrap();
+            held.recv().unwrap(); // the completer stays in batch 1
+        }),
+    );
+    assert_eq!(done.recv().unwrap(), (1, Ok(1)));
+    let (entered_tx, entered) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel();
+    *faults.gate.lock().unwrap() = Some((entered_tx, release_rx));
+    let tx = done_tx.clone();
+    j.append_with(
+        "s",
+        1,
+        vec![ev(2)],
+        Box::new(move |r| tx.send((2, r)).unwrap()),
+    );
+    entered.recv().unwrap(); // batch 2 syncs while batch 1 is being answered
+    release.send(()).unwrap(); // and its sync fails
+    *faults.gate.lock().unwrap() = None;
+    let tx = done_tx.clone();
+    j.append_with(
+        "s",
+        2,
+        vec![ev(3)],
+        Box::new(move |r| tx.send((3, r)).unwrap()),
+    );
+    hold.send(()).unwrap();
+    let (n, second) = done.recv().unwrap();
+    assert_eq!(n, 2);
+    assert!(
+        matches!(&second, Err(JournalError::Io { op: "fsync", .. })),
+        "{second:?}"
+    );
+    let (n, third) = done.recv().unwrap();
+    assert_eq!(n, 3);
+    assert!(
+        matches!(third, Err(JournalError::Failed { .. })),
+        "{third:?}"
+    );
+    assert_eq!(j.highest_seq("s").unwrap(), 1, "nothing unsynced is read");
+    assert_eq!(j.stats().appends, 1);
+    drop(j);
+    check_acknowledged_survive(dir.path(), 1);
+}
+
+/// The last handle dropped inside a callback (on the journal's own
+/// completer thread) neither deadlocks nor loses what was queued behind it:
+/// the writer drains, the completer answers the rest, and the directory is
+/// unlocked once both are gone.
+#[test]
+fn the_last_handle_dropped_in_a_callback_still_drains_the_journal() {
+    let dir = TempDir::new("drop-in-callback");
+    let j = Arc::new(FileJournal::open(dir.path()).unwrap());
+    let (done_tx, done) = mpsc::channel();
+    let (go, go_rx) = mpsc::channel::<()>();
+    let last = Arc::clone(&j);
+    let tx = done_tx.clone();
+    j.append_with(
+        "a",
+        0,
+        vec![ev(1)],
+        Box::new(move |r| {
+            go_rx.recv().unwrap();
+            drop(last); // the last handle: closes and joins the writer
+            tx.send(("a", r)).unwrap();
+        }),
+    );
+    // Accepted before the drop, answered after the callback above.
+    let tx = done_tx.clone();
+    j.append_with(
+        "b",
+        0,
+        vec![ev(1)],
+        Box::new(move |r| tx.send(("b", r)).unwrap()),
+    );
+    drop(j);
+    go.send(()).unwrap();
+    assert_eq!(done.recv().unwrap(), ("a", Ok(1)));
+    assert_eq!(done.recv().unwrap(), ("b", Ok(1)));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let j = loop {
+        match FileJournal::open(dir.path()) {
+            Err(JournalError::Locked { .. }) => {
+                assert!(std::time::Instant::now() < deadline, "never unlocked");
+                std::thread::yield_now();
+            }
+            other => break other.unwrap(),
+        }
+    };
+    assert_eq!(j.highest_offset(), 2);
+}
+
 #[test]
 fn never_policy_does_not_sync_appends() {
     let dir = TempDir::new("never");

@@ -227,8 +227,8 @@ pub trait Journal: Send + Sync + 'static {
     ) -> Result<u64, JournalError>;
 
     /// Like [`Journal::append`], but hands the outcome to `done` instead of
-    /// waiting for it. A journal with a writer thread of its own calls `done`
-    /// on that thread, so the caller never blocks on I/O; the default runs the
+    /// waiting for it. A journal with threads of its own calls `done` on one of
+    /// them, so the caller never blocks on I/O; the default runs the
     /// append here and then `done`.
     ///
     /// # Examples
@@ -425,7 +425,7 @@ pub trait Journal: Send + Sync + 'static {
     /// Calls `listener` with the highest global offset after every
     /// acknowledged append, until it returns `false` or the journal is
     /// dropped. It runs on the
-    /// appending thread (or the journal's writer thread): keep it short and
+    /// appending thread (or a thread of the journal's own): keep it short and
     /// non-blocking, e.g. a `try_tell` to a projection.
     ///
     /// # Examples
@@ -514,8 +514,8 @@ pub enum JournalError {
         /// What was too large.
         what: &'static str,
     },
-    /// A blocking call (`append`, `delete_to`) from the journal's own writer
-    /// thread, in a listener or an `append_with` callback: it would wait for
+    /// A blocking call (`append`, `delete_to`) from a thread of the journal's
+    /// own, in a listener or an `append_with` callback: it would wait for
     /// itself. Use `append_with` there.
     WouldBlockWriter,
     /// The journal has been closed.
@@ -572,7 +572,7 @@ impl fmt::Display for JournalError {
             }
             JournalError::TooLarge { what } => write!(f, "{what} is too large to store"),
             JournalError::WouldBlockWriter => {
-                f.write_str("a blocking journal call on the journal's writer thread would deadlock")
+                f.write_str("a blocking journal call on the journal's own thread would deadlock")
             }
             JournalError::Closed => f.write_str("journal is closed"),
         }

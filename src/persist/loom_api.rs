@@ -13,12 +13,17 @@ impl<R> CommitQueue<R> {
     pub fn submit(&self, r: R) -> Result<(), R> {
         self.0.submit(r)
     }
-    pub fn take(&self, max: usize, expect: usize, gather: impl FnMut() -> bool) -> Option<Vec<R>> {
-        self.0.take(max, expect, gather)
+    pub fn take(&self, max: usize) -> Option<Vec<R>> {
+        self.0.take(max)
     }
     pub fn close(&self) {
         self.0.close()
     }
+}
+
+/// The journal's completer loop (see `commit.rs`).
+pub fn complete<S>(settled: &CommitQueue<S>, deliver: impl FnMut(S)) {
+    file::complete(&settled.0, deliver)
 }
 
 pub struct Completer<T>(file::Completer<T>);

@@ -37,8 +37,11 @@
 //! one until the journal is reopened.
 //!
 //! **Blocking.** The file journal's writes and fsyncs run on a writer thread
-//! of its own. An actor hands it its append ([`Journal::append_with`]) and
-//! hears the outcome as a continuation, so no pool worker waits for a disk;
+//! of its own; a second thread of the journal, its completer, delivers the
+//! outcomes (callbacks and listeners run there) while the writer already
+//! syncs the next batch. An actor hands the journal its append
+//! ([`Journal::append_with`]) and hears the outcome as a continuation, so no
+//! pool worker waits for a disk;
 //! snapshot saves run on the file snapshot store's writer thread the same
 //! way, through a small child actor. Replay on start reads the journal on
 //! the actor's worker, one batch per turn, so a long stream never holds a

@@ -357,7 +357,7 @@ impl FileSnapshotStore {
         let queue = Arc::new(CommitQueue::<SaveRequest>::new());
         let (s, q) = (Arc::clone(&shared), Arc::clone(&queue));
         let writer = thread::spawn(move || {
-            while let Some(batch) = q.take(64, 0, || false) {
+            while let Some(batch) = q.take(64) {
                 for r in batch {
                     (r.done)(s.save(&r.stream, r.seq, r.payload));
                 }

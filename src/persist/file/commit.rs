@@ -1,5 +1,6 @@
-//! Group commit: the queue between appenders and the journal's writer thread,
-//! the one-shot an appender waits on, and the release that wakes a batch.
+//! Group commit: the queue between appenders and the journal's writer thread
+//! (and between the writer and its completer), the one-shot an appender
+//! waits on, and the release that wakes a batch.
 //!
 //! # Protocol
 //! 1. An appender pushes its request under the lock; it is refused (gets
@@ -7,25 +8,30 @@
 //!    the writer said, under the same lock, that it is waiting: a writer busy
 //!    with a batch (the common case under load) costs an appender no wake-up
 //!    call.
-//! 2. The writer gathers a batch: if fewer requests are queued than its
-//!    last batch released, their appenders are likely on their way back, so
-//!    it yields its CPU to them for a bounded while (the writer bounds it by
-//!    its last sync's duration; it never blocks here). Then, finding
-//!    the queue empty and open, it marks itself waiting and waits on `ready`
-//!    (the wait releases the lock, so a push after the mark sees it), and
-//!    takes up to `max` requests in arrival order. It writes them all, syncs
-//!    once, and only after that one sync completes each request. So appends
-//!    arriving while an fsync runs share the next fsync.
-//! 3. The writer completes a batch's blocked appenders through one
+//! 2. The writer takes a batch: finding the queue empty and open, it marks
+//!    itself waiting and waits on `ready` (the wait releases the lock, so a
+//!    push after the mark sees it), then takes up to `max` requests in
+//!    arrival order. (Before it takes, it may yield for a bounded while to
+//!    blocked appenders on their way back, see `writer.rs`; then it blocks,
+//!    so an idle journal costs no CPU.) It writes them
+//!    all, syncs once, and only after that one sync settles each request.
+//!    So appends arriving while an fsync runs share the next fsync.
+//! 3. The writer hands each settled batch to the completer through a second
+//!    queue of this kind and takes its next batch at once: the completer
+//!    answers batch N while the writer writes and syncs batch N+1. The
+//!    completer takes settled batches in the order they were handed over
+//!    ([`complete`]), so answers keep the writer's order.
+//! 4. The completer wakes a batch's blocked appenders through one
 //!    [`Release`]: it fills the batch's first one-shot and hands it all the
 //!    others; each appender, once awake, fills the first one-shot of each
 //!    half of what it was handed and hands it the rest of its half, before
 //!    returning. Every one-shot is filled exactly once, each by one thread,
-//!    and the writer makes one wake-up call per batch instead of one per
+//!    and the completer makes one wake-up call per batch instead of one per
 //!    append.
-//! 4. `close` marks the queue closed and wakes the writer, which drains what
-//!    was accepted before the close, then sees an empty closed queue and
-//!    exits. No request is accepted and then forgotten.
+//! 5. `close` marks the queue closed and wakes the writer, which drains what
+//!    was accepted before the close, then sees an empty closed queue, closes
+//!    the completer's queue and exits; the completer drains that queue the
+//!    same way and exits. No request is accepted and then forgotten.
 //!
 //! A waiting appender blocks on its own [`Completion`], which is filled
 //! exactly once (or closed by a dropped [`Completer`]) in one critical
@@ -34,9 +40,10 @@
 //! An appender that drops its completion unwaited marks it gone and passes
 //! on any relay it holds; one filled after that is passed on by its filler.
 //! So no relay is stranded. `loom-tests/persist_group_commit.rs` models the
-//! queue, the one-shot and the relay.
+//! queue, the one-shot and the relay; `loom-tests/persist_pipeline.rs` the
+//! writer's handoff to the completer.
 
-use crate::sync::{Arc, Condvar, Mutex, thread};
+use crate::sync::{Arc, Condvar, Mutex};
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -83,30 +90,7 @@ impl<R> CommitQueue<R> {
 
     /// Waits for requests and takes up to `max` (at least one), oldest first;
     /// `None` once the queue is closed and drained.
-    ///
-    /// `expect` is how many appenders the last batch released: they are
-    /// likely on their way back with their next requests. While fewer than
-    /// that are queued and `gather` says it is worth waiting, the writer
-    /// yields its CPU to them (never blocking) before taking the batch, so
-    /// one sync covers them all rather than the first few.
-    pub(crate) fn take(
-        &self,
-        max: usize,
-        expect: usize,
-        mut gather: impl FnMut() -> bool,
-    ) -> Option<Vec<R>> {
-        let want = expect.min(max);
-        loop {
-            let st = self.state.lock();
-            if st.items.len() >= want || st.closed {
-                break;
-            }
-            drop(st);
-            if !gather() {
-                break;
-            }
-            thread::yield_now();
-        }
+    pub(crate) fn take(&self, max: usize) -> Option<Vec<R>> {
         let mut st = self.state.lock();
         loop {
             if !st.items.is_empty() {
@@ -122,11 +106,28 @@ impl<R> CommitQueue<R> {
         }
     }
 
+    /// How many requests are queued; `None` once the queue is closed.
+    pub(crate) fn queued(&self) -> Option<usize> {
+        let st = self.state.lock();
+        (!st.closed).then_some(st.items.len())
+    }
+
     /// Refuses further requests; the writer drains the queued ones, then
     /// `take` returns `None`.
     pub(crate) fn close(&self) {
         self.state.lock().closed = true;
         self.ready.notify_all();
+    }
+}
+
+/// The completer's loop: takes what the writer settled, oldest first, and
+/// hands each to `deliver`, until the writer closed the queue and it is
+/// drained.
+pub(crate) fn complete<S>(settled: &CommitQueue<S>, mut deliver: impl FnMut(S)) {
+    while let Some(batch) = settled.take(usize::MAX) {
+        for s in batch {
+            deliver(s);
+        }
     }
 }
 

@@ -11,10 +11,12 @@
 //! # Writing
 //! One writer thread per journal owns the open segment; appenders hand it
 //! requests through a queue (see `commit.rs`). It writes every request that
-//! arrived while it was busy, syncs once, then acknowledges them all: group
-//! commit. A caller of [`Journal::append`] blocks for that; an actor uses
-//! [`Journal::append_with`] and hears back through a message, never holding
-//! a pool worker across the fsync.
+//! arrived while it was busy, syncs once, then has them all acknowledged:
+//! group commit. A second thread of the journal, its completer, delivers
+//! the acknowledgements (callbacks, listeners, blocked appenders) while the
+//! writer already syncs the next batch. A caller of [`Journal::append`]
+//! blocks for that; an actor uses [`Journal::append_with`] and hears back
+//! through a message, never holding a pool worker across the fsync.
 //!
 //! # Reading
 //! An in-memory index maps every acknowledged append to the place of its
@@ -30,7 +32,7 @@ mod segment;
 mod storage;
 mod writer;
 
-pub(crate) use commit::CommitQueue;
+pub(crate) use commit::{CommitQueue, complete};
 #[cfg(loom)]
 pub(crate) use commit::{Completer, Completion, Release, completion};
 pub(crate) use frame::{Decoded, Record, decode, encode_snapshot};
@@ -54,7 +56,7 @@ use std::fmt;
 use std::fs::File;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use writer::{Reply, Request, Writer};
+use writer::{Reply, Request, Settled, Writer};
 
 /// When the file journal forces appends to disk.
 ///
@@ -290,7 +292,7 @@ impl FileJournalBuilder {
     }
 
     /// Opens (creating if needed) and recovers the journal, then starts its
-    /// writer thread.
+    /// writer and completer threads.
     ///
     /// # Errors
     /// [`JournalError::Config`] for a zero segment size or a path that is not
@@ -358,8 +360,10 @@ impl FileJournalBuilder {
             stats: Mutex::new(FileJournalStats::default()),
             _lock: lock,
         });
+        let settled = Arc::new(commit::CommitQueue::<Settled>::new());
         let writer = Writer {
             shared: Arc::clone(&shared),
+            settled: Arc::clone(&settled),
             storage: self.storage,
             policy: self.policy,
             segment_size: self.segment_size,
@@ -375,12 +379,14 @@ impl FileJournalBuilder {
         let queue = Arc::new(commit::CommitQueue::new());
         let q = Arc::clone(&queue);
         let handle = thread::spawn(move || writer.run(&q));
+        let s = Arc::clone(&shared);
+        let completer = thread::spawn(move || complete(&settled, |b| b.deliver(&s.listeners)));
         Ok(FileJournal {
             shared,
             queue,
             #[cfg(not(loom))]
-            writer_id: handle.thread().id(),
-            writer: Mutex::new(Some(handle)),
+            own_ids: [handle.thread().id(), completer.thread().id()],
+            threads: Mutex::new(vec![handle, completer]),
             torn: scanned.torn,
         })
     }
@@ -458,10 +464,12 @@ fn apply(
 pub struct FileJournal {
     shared: Arc<Shared>,
     queue: Arc<commit::CommitQueue<Request>>,
-    writer: Mutex<Option<thread::JoinHandle<()>>>,
-    /// The writer thread, which must never wait for itself.
+    /// The writer, then the completer: joined in that order on drop.
+    threads: Mutex<Vec<thread::JoinHandle<()>>>,
+    /// The writer's and the completer's thread, which must never wait for
+    /// themselves.
     #[cfg(not(loom))]
-    writer_id: std::thread::ThreadId,
+    own_ids: [std::thread::ThreadId; 2],
     torn: Option<TornTail>,
 }
 
@@ -550,11 +558,12 @@ impl FileJournal {
         self.torn.as_ref()
     }
 
-    /// Refuses a blocking call from the writer thread (a listener or an
-    /// `append_with` callback), which would wait for itself for ever.
+    /// Refuses a blocking call from the journal's own threads (a listener or
+    /// an `append_with` callback runs on the completer), which would wait for
+    /// itself for ever.
     fn refuse_writer_thread(&self) -> Result<(), JournalError> {
         #[cfg(not(loom))]
-        if std::thread::current().id() == self.writer_id {
+        if self.own_ids.contains(&std::thread::current().id()) {
             return Err(JournalError::WouldBlockWriter);
         }
         Ok(())
@@ -765,13 +774,17 @@ impl fmt::Debug for FileJournal {
 
 impl Drop for FileJournal {
     fn drop(&mut self) {
+        // The writer drains what was accepted, hands it to the completer and
+        // closes the completer's queue; the completer delivers it all and
+        // exits. Neither waits for the other to exit, so the last handle may
+        // go with a callback run on the completer: that thread then skips
+        // joining itself and drains and exits on its own.
         self.queue.close();
-        if let Some(h) = self.writer.lock().take() {
-            // The last handle may go with a callback run on the writer
-            // itself, which then drains and exits on its own.
+        let threads = std::mem::take(&mut *self.threads.lock());
+        for h in threads {
             #[cfg(not(loom))]
             if h.thread().id() == thread::current().id() {
-                return;
+                continue;
             }
             let _ = h.join();
         }

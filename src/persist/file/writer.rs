@@ -5,22 +5,37 @@
 //! whole batch into one buffer and writes it with one call (two if the
 //! segment rotates in between), syncs once per batch (per the
 //! [`FsyncPolicy`]), and only then publishes the batch to the index and
-//! completes its requests (callbacks directly, blocked appenders through
-//! one [`Release`] per batch). Between batches it gathers for at most half
-//! its last sync's duration (see `commit.rs`). A failed write or sync fails
-//! the whole unpublished batch and every later request: nothing is
-//! acknowledged that was not synced, and nothing is retried into a false
-//! success.
+//! hands the batch's outcomes, in batch order, to the journal's completer
+//! thread as one [`Settled`]. The completer tells the listeners and runs the
+//! callbacks and wakes the blocked appenders (through one [`Release`] per
+//! batch) while the writer already writes and syncs the next batch: the
+//! commit cycle is pipelined, so a batch's completions never delay the next
+//! sync. Before taking a batch it may yield for a bounded while to blocked
+//! appenders of the batch before last, still on their way back (see
+//! `run`). A failed write or sync fails the whole unpublished batch and every
+//! later request: nothing is acknowledged that was not synced, and nothing
+//! is retried into a false success.
+//!
+//! # Invariants
+//! - A batch is published to the index only after its sync returned `Ok`,
+//!   and the completer hears of it only after that: reads, the highest seq,
+//!   the listeners and every acknowledgement see durable appends only.
+//! - The completer delivers settled batches in the order the writer settled
+//!   them, and each batch's outcomes in batch order, so the outcomes of one
+//!   stream arrive in seq order and the listeners see offsets rising.
+//! - Once a batch failed, every later request fails: its `Settled` follows
+//!   the failed one, so nothing after a failure is acknowledged.
 
 use super::commit::{CommitQueue, Completer, Release};
 use super::frame;
 use super::segment::{self, HEADER_LEN, JOURNAL_MAGIC};
 use super::storage::{Storage, StorageFile};
 use super::{FsyncPolicy, Loc, Shared};
-use crate::persist::journal::{AppendDone, JournalError};
-use crate::sync::Arc;
+use crate::persist::journal::{AppendDone, AppendListener, JournalError};
+use crate::sync::{Arc, Mutex, thread};
 use std::collections::HashMap;
 use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 /// How an append's outcome reaches its caller.
@@ -32,7 +47,7 @@ pub(crate) enum Reply {
 }
 
 /// A blocked appender's outcome, and its frame handed back with it: the
-/// frame's buffer is freed on the appender's thread, not the writer's.
+/// frame's buffer is freed on the appender's thread, not the journal's.
 pub(crate) type Outcome = (Result<u64, JournalError>, Vec<u8>);
 
 /// The blocked appenders of one batch, woken together (see [`Release`]).
@@ -43,15 +58,6 @@ impl Reply {
     pub(crate) fn send(self, r: Result<u64, JournalError>) {
         match self {
             Reply::Wait(c) => c.complete((r, Vec::new())),
-            Reply::Call(f) => f(r),
-        }
-    }
-
-    /// Hands `r` over: a callback now, a blocked appender (with `frame`)
-    /// when `replies` is released.
-    fn send_in(self, replies: &mut Replies, r: Result<u64, JournalError>, frame: Vec<u8>) {
-        match self {
-            Reply::Wait(c) => replies.push(c, (r, frame)),
             Reply::Call(f) => f(r),
         }
     }
@@ -87,11 +93,97 @@ impl fmt::Debug for Request {
 }
 
 impl Request {
-    fn fail(self, e: JournalError) {
+    /// This request's outcome: failed by `e`.
+    fn failed(self, e: JournalError) -> Answer {
         match self {
-            Request::Append { done, .. } => done.send(Err(e)),
-            Request::Delete { done, .. } => done(Err(e)),
+            Request::Append { frame, done, .. } => Answer::Append {
+                done,
+                result: Err(e),
+                frame,
+            },
+            Request::Delete { done, .. } => Answer::Delete {
+                done,
+                result: Err(e),
+            },
         }
+    }
+}
+
+/// A request's outcome, settled by the writer, for the completer to deliver.
+enum Answer {
+    Append {
+        done: Reply,
+        result: Result<u64, JournalError>,
+        /// Handed back to a blocked appender, freed on its thread.
+        frame: Vec<u8>,
+    },
+    Delete {
+        done: Box<dyn FnOnce(Result<(), JournalError>) + Send>,
+        result: Result<(), JournalError>,
+    },
+}
+
+/// One batch's outcomes, in batch order, as the writer hands them to the
+/// completer: the global offset the batch published (to tell the
+/// listeners), if it published any, and each request's answer.
+pub(crate) struct Settled {
+    published: Option<u64>,
+    answers: Vec<Answer>,
+}
+
+impl Settled {
+    /// Tells the listeners, then delivers every answer in batch order: the
+    /// callbacks one by one, the blocked appenders through one [`Release`].
+    /// A panicking callback or listener is logged and does not keep the
+    /// answers after it from being delivered.
+    pub(crate) fn deliver(self, listeners: &Mutex<Vec<Arc<AppendListener>>>) {
+        let guard = |what: &str, f: &mut dyn FnMut()| {
+            if catch_unwind(AssertUnwindSafe(f)).is_err() {
+                log::error!("file journal: {what} panicked");
+            }
+        };
+        if let Some(offset) = self.published {
+            guard("an append listener", &mut || {
+                crate::persist::memory::notify(listeners, offset)
+            });
+        }
+        let mut replies = Replies::with_capacity(self.answers.len());
+        for answer in self.answers {
+            match answer {
+                Answer::Append {
+                    done: Reply::Wait(c),
+                    result,
+                    frame,
+                } => replies.push(c, (result, frame)),
+                Answer::Append {
+                    done: Reply::Call(f),
+                    result,
+                    ..
+                } => {
+                    let mut call = Some(move || f(result));
+                    guard("an append_with callback", &mut || {
+                        if let Some(call) = call.take() {
+                            call()
+                        }
+                    });
+                }
+                Answer::Delete { done, result } => {
+                    let mut call = Some(move || done(result));
+                    guard("a delete callback", &mut || {
+                        if let Some(call) = call.take() {
+                            call()
+                        }
+                    });
+                }
+            }
+        }
+        replies.release();
+    }
+}
+
+impl fmt::Debug for Settled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Settled({} answers)", self.answers.len())
     }
 }
 
@@ -118,8 +210,11 @@ fn stream_of(frame: &[u8]) -> &str {
     frame::events_stream(frame).unwrap_or_default()
 }
 
-/// A written, not yet published request.
+/// A request of the batch being committed: written and not yet published,
+/// or already answered (a conflict, a refusal), kept in its place so the
+/// batch's answers go out in batch order.
 enum Staged {
+    Answered(Answer),
     Events {
         /// The stream's id in the index, or its name if it is new.
         stream: StreamRef,
@@ -157,6 +252,9 @@ pub(crate) struct Writer {
     /// The frames of the batch being formed, not yet written; they go at
     /// `seg_len` of the open segment.
     pub(crate) buf: Vec<u8>,
+    /// Where settled batches go to be delivered (see [`Settled`]); closed
+    /// by the writer when it exits.
+    pub(crate) settled: Arc<CommitQueue<Settled>>,
     /// How long the last batch's sync took.
     pub(crate) last_sync: Duration,
     /// Per stream id: its highest seq after the appends of the batch being
@@ -166,10 +264,7 @@ pub(crate) struct Writer {
     pub(crate) touched: Vec<u32>,
 }
 
-/// The longest the writer waits for appenders to come back (see `run`):
-/// long enough for a large batch's appenders to queue their next requests,
-/// short enough that a writer whose appenders have gone idle yields for
-/// only a moment before it parks.
+/// The longest the writer waits for appenders to come back (see `run`).
 const MAX_GATHER: Duration = Duration::from_micros(250);
 
 /// A batch buffer that grew past this (a very large append) is not kept.
@@ -181,18 +276,55 @@ impl Writer {
             FsyncPolicy::EveryAppend => 1,
             FsyncPolicy::GroupCommit | FsyncPolicy::Never => 1024,
         };
-        let mut last = 0;
+        // How many blocked appenders the batch before last and the last one
+        // held.
+        let mut blocked = [0, 0];
         loop {
-            // Wait for the last batch's appenders for at most half as long as
-            // its sync took: when syncs are slow the next batch gathers them
-            // all; when they are fast, waiting longer would leave the disk
-            // idle while appenders still run.
-            let until = Instant::now() + (self.last_sync / 2).min(MAX_GATHER);
-            let Some(batch) = queue.take(max, last, || Instant::now() < until) else {
-                break;
-            };
-            last = batch.len();
-            self.commit(batch);
+            // The batch before last was answered while the last one synced.
+            // A blocked appender it held comes back only after a wake-up and
+            // a context switch, relayed through the others (see `Release`),
+            // which on few CPUs can outlast a sync: wait for them for at most
+            // half as long as a sync takes, yielding (never blocking), so
+            // their batch does not split up for good. Callbacks come back
+            // through a queue push within the sync, so a batch of callbacks
+            // is not waited for.
+            let want = blocked[0].min(max);
+            if want > 1 {
+                let until = Instant::now() + (self.last_sync / 2).min(MAX_GATHER);
+                while queue.queued().is_some_and(|n| n < want) && Instant::now() < until {
+                    thread::yield_now();
+                }
+            }
+            let Some(batch) = queue.take(max) else { break };
+            let waits = batch
+                .iter()
+                .filter(|r| {
+                    matches!(
+                        r,
+                        Request::Append {
+                            done: Reply::Wait(_),
+                            ..
+                        }
+                    )
+                })
+                .count();
+            blocked = [blocked[1], waits];
+            let settled = self.commit(batch);
+            self.hand_off(settled);
+        }
+        self.settled.close();
+    }
+
+    /// Hands a settled batch to the completer.
+    fn hand_off(&self, settled: Settled) {
+        if settled.answers.is_empty() {
+            return;
+        }
+        // The writer closes `settled` only as it exits, so this is refused
+        // only if that invariant breaks; the answers are delivered here then
+        // rather than lost.
+        if let Err(settled) = self.settled.submit(settled) {
+            settled.deliver(&self.shared.listeners);
         }
     }
 
@@ -271,7 +403,9 @@ impl Writer {
         Ok(())
     }
 
-    fn commit(&mut self, batch: Vec<Request>) {
+    /// Checks, writes and syncs `batch`, publishes what it stored, and
+    /// returns its answers; it delivers none itself.
+    fn commit(&mut self, batch: Vec<Request>) -> Settled {
         for id in self.touched.drain(..) {
             self.pending[id as usize] = None;
         }
@@ -298,12 +432,14 @@ impl Writer {
         // in this batch (those known go in `self.pending`).
         let mut fresh: HashMap<String, u64> = HashMap::new();
         let mut batch_error: Option<JournalError> = None;
+        // How many of `staged` were written (not answered at once).
+        let mut written = 0;
         for (req, known) in batch.into_iter().zip(known) {
             if let Some(cause) = &self.failed {
                 let e = batch_error.clone().unwrap_or(JournalError::Failed {
                     cause: cause.clone(),
                 });
-                req.fail(e);
+                staged.push(Staged::Answered(req.failed(e)));
                 continue;
             }
             // Only a new stream is looked up by name: the others by id.
@@ -317,7 +453,7 @@ impl Writer {
                     match name {
                         Some(name) if !name.is_empty() => fresh.get(name).copied().unwrap_or(0),
                         _ => {
-                            req.fail(JournalError::EmptyStreamId);
+                            staged.push(Staged::Answered(req.failed(JournalError::EmptyStreamId)));
                             continue;
                         }
                     }
@@ -331,15 +467,24 @@ impl Writer {
                     done,
                 } => {
                     if actual != expected {
-                        done.send(Err(JournalError::Conflict {
+                        let result = Err(JournalError::Conflict {
                             stream: stream_of(&frame).to_owned(),
                             expected,
                             actual,
+                        });
+                        staged.push(Staged::Answered(Answer::Append {
+                            done,
+                            result,
+                            frame,
                         }));
                         continue;
                     }
                     if count == 0 {
-                        done.send(Ok(expected));
+                        staged.push(Staged::Answered(Answer::Append {
+                            done,
+                            result: Ok(expected),
+                            frame,
+                        }));
                         continue;
                     }
                     let len = frame.len();
@@ -347,7 +492,11 @@ impl Writer {
                         Ok(at) => at,
                         Err(e) => {
                             batch_error = Some(e.clone());
-                            done.send(Err(e));
+                            staged.push(Staged::Answered(Answer::Append {
+                                done,
+                                result: Err(e),
+                                frame,
+                            }));
                             continue;
                         }
                     };
@@ -370,6 +519,7 @@ impl Writer {
                             StreamRef::New(name.into())
                         }
                     };
+                    written += 1;
                     staged.push(Staged::Events {
                         stream,
                         frame,
@@ -391,25 +541,33 @@ impl Writer {
                     let to_seq = to_seq.min(actual);
                     let mut buf = Vec::new();
                     if frame::encode_delete(&stream, to_seq, &mut buf).is_none() {
-                        done(Err(JournalError::TooLarge { what: "stream id" }));
+                        let result = Err(JournalError::TooLarge { what: "stream id" });
+                        staged.push(Staged::Answered(Answer::Delete { done, result }));
                         continue;
                     }
                     match self.stage_frame(&buf) {
-                        Ok(_) => staged.push(Staged::Delete {
-                            stream,
-                            to_seq,
-                            done,
-                        }),
+                        Ok(_) => {
+                            written += 1;
+                            staged.push(Staged::Delete {
+                                stream,
+                                to_seq,
+                                done,
+                            })
+                        }
                         Err(e) => {
                             batch_error = Some(e.clone());
-                            done(Err(e));
+                            let result = Err(e);
+                            staged.push(Staged::Answered(Answer::Delete { done, result }));
                         }
                     }
                 }
             }
         }
-        if staged.is_empty() {
-            return;
+        if written == 0 {
+            return Settled {
+                published: None,
+                answers: staged.into_iter().map(Staged::answered).collect(),
+            };
         }
         if self.failed.is_none()
             && let Err(e) = self.flush()
@@ -427,20 +585,16 @@ impl Writer {
             }
         }
         if let Some(cause) = &self.failed {
+            // Nothing of this batch is published or acknowledged: its writes
+            // may or may not be on disk, and a reopen replays what is.
             let e = batch_error.unwrap_or(JournalError::Failed {
                 cause: cause.clone(),
             });
-            let mut replies = Replies::with_capacity(staged.len());
-            for s in staged {
-                match s {
-                    Staged::Events { done, frame, .. } => {
-                        done.send_in(&mut replies, Err(e.clone()), frame)
-                    }
-                    Staged::Delete { done, .. } => done(Err(e.clone())),
-                }
-            }
-            replies.release();
-            return;
+            let answers = staged.into_iter().map(|s| s.fail(&e)).collect();
+            return Settled {
+                published: None,
+                answers,
+            };
         }
         let offset = {
             let mut index = self.shared.index.lock();
@@ -455,6 +609,7 @@ impl Writer {
                         };
                     }
                     Staged::Delete { stream, to_seq, .. } => index.delete_to(stream, *to_seq),
+                    Staged::Answered(_) => {}
                 }
             }
             index.highest_offset()
@@ -469,20 +624,50 @@ impl Writer {
                 }
             }
         }
-        crate::persist::memory::notify(&self.shared.listeners, offset);
-        let mut replies = Replies::with_capacity(staged.len());
-        for s in staged {
-            match s {
-                Staged::Events {
-                    highest,
-                    done,
-                    frame,
-                    ..
-                } => done.send_in(&mut replies, Ok(highest), frame),
-                Staged::Delete { done, .. } => done(Ok(())),
-            }
+        Settled {
+            published: Some(offset),
+            answers: staged.into_iter().map(Staged::answered).collect(),
         }
-        replies.release();
+    }
+}
+
+impl Staged {
+    /// The answer of a request whose batch was synced and published.
+    fn answered(self) -> Answer {
+        match self {
+            Staged::Answered(a) => a,
+            Staged::Events {
+                highest,
+                done,
+                frame,
+                ..
+            } => Answer::Append {
+                done,
+                result: Ok(highest),
+                frame,
+            },
+            Staged::Delete { done, .. } => Answer::Delete {
+                done,
+                result: Ok(()),
+            },
+        }
+    }
+
+    /// The answer of a request whose batch failed with `e` (one answered
+    /// already keeps its answer).
+    fn fail(self, e: &JournalError) -> Answer {
+        match self {
+            Staged::Answered(a) => a,
+            Staged::Events { done, frame, .. } => Answer::Append {
+                done,
+                result: Err(e.clone()),
+                frame,
+            },
+            Staged::Delete { done, .. } => Answer::Delete {
+                done,
+                result: Err(e.clone()),
+            },
+        }
     }
 }
 
