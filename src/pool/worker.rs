@@ -80,7 +80,12 @@ const INJECTOR_INTERVAL: u32 = 7;
 /// A worker takes at most this many tasks in a row from its run-next slot
 /// before it looks at the front of its FIFO, so two actors passing messages
 /// back and forth through the slot cannot starve the rest of the queue.
-const MAX_NEXT_STREAK: u32 = 16;
+/// Two: a chain in the FIFO (a request and its answer, say) waits behind at
+/// most two hops of the chain in the slot, so on a shared worker every
+/// request waits about the same short time; a long limit makes most
+/// requests wait nothing and a few wait out a whole streak of each other
+/// chain. A lone chain loses nothing: with the FIFO empty, the slot runs on.
+const MAX_NEXT_STREAK: u32 = 2;
 
 crate::sync::thread_local! {
     /// The worker running on this thread, if it is a pool worker: set and
