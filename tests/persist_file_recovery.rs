@@ -656,3 +656,35 @@ fn a_torn_record_carrying_journal_bytes_is_still_a_torn_tail() {
     assert_eq!(j.torn_tail().map(|t| t.offset), Some(before));
     assert_eq!(j.highest_seq("s").unwrap(), 1);
 }
+
+#[test]
+fn a_panicking_callback_or_listener_is_logged_and_later_appends_are_answered() {
+    let dir = TempDir::new("panicking-callback");
+    let j = FileJournal::open(dir.path()).unwrap();
+    let (heard_tx, heard) = mpsc::channel();
+    j.subscribe(Box::new(move |offset| {
+        if heard_tx.send(offset).is_ok() && offset < 3 {
+            panic!("an append listener panics on purpose");
+        }
+        true
+    }));
+    j.append_with(
+        "a",
+        0,
+        vec![ev(1)],
+        Box::new(|_| panic!("an append_with callback panics on purpose")),
+    );
+    let (tx, rx) = mpsc::channel();
+    j.append_with("b", 0, vec![ev(1)], Box::new(move |r| tx.send(r).unwrap()));
+    assert_eq!(rx.recv().unwrap(), Ok(1), "the callback after a panic runs");
+    assert_eq!(j.append("c", 0, vec![ev(1)]).unwrap(), 1);
+    // Told of every batch (the listener panicked for each before the last),
+    // the last one's offset before its appender was answered.
+    let heard: Vec<u64> = heard.try_iter().collect();
+    assert!(heard.len() >= 2, "told of each batch: {heard:?}");
+    assert_eq!(heard.last(), Some(&3), "{heard:?}");
+    assert_eq!(j.highest_seq("a").unwrap(), 1);
+    drop(j);
+    let j = FileJournal::open(dir.path()).unwrap();
+    assert_eq!(j.highest_offset(), 3, "all three appends are on disk");
+}
