@@ -137,13 +137,8 @@ impl Settled {
     /// A panicking callback or listener is logged and does not keep the
     /// answers after it from being delivered.
     pub(crate) fn deliver(self, listeners: &Mutex<Vec<Arc<AppendListener>>>) {
-        let guard = |what: &str, f: &mut dyn FnMut()| {
-            if catch_unwind(AssertUnwindSafe(f)).is_err() {
-                log::error!("file journal: {what} panicked");
-            }
-        };
         if let Some(offset) = self.published {
-            guard("an append listener", &mut || {
+            guarded("an append listener", || {
                 crate::persist::memory::notify(listeners, offset)
             });
         }
@@ -159,25 +154,21 @@ impl Settled {
                     done: Reply::Call(f),
                     result,
                     ..
-                } => {
-                    let mut call = Some(move || f(result));
-                    guard("an append_with callback", &mut || {
-                        if let Some(call) = call.take() {
-                            call()
-                        }
-                    });
-                }
+                } => guarded("an append_with callback", move || f(result)),
                 Answer::Delete { done, result } => {
-                    let mut call = Some(move || done(result));
-                    guard("a delete callback", &mut || {
-                        if let Some(call) = call.take() {
-                            call()
-                        }
-                    });
+                    guarded("a delete callback", move || done(result))
                 }
             }
         }
         replies.release();
+    }
+}
+
+/// Runs user code (a callback, a listener) on the completer, logging a
+/// panic instead of letting it end the thread with answers undelivered.
+fn guarded(what: &str, f: impl FnOnce()) {
+    if catch_unwind(AssertUnwindSafe(f)).is_err() {
+        log::error!("file journal: {what} panicked");
     }
 }
 
