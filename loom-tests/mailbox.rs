@@ -916,3 +916,94 @@ fn parked_sends_move_in_as_runs_racing_a_send_to_self() {
         assert_eq!(mb.transition_to_idle_drained(), Idle::Done);
     });
 }
+
+/// A full mailbox of four places while an actor parks one send and holds
+/// two more behind it, pushing them when its handler returns, racing the
+/// consumer, whose pops move the parked run in. Whether the held sends
+/// join the run still parked, or claim places, or park a run of their own
+/// after it moved in, every message goes in once and in order, and the
+/// wake-ups cover exactly the sends that parked.
+#[test]
+fn held_sends_pushed_racing_a_pop_that_moves_their_run_in() {
+    model(|| {
+        let mb = Arc::new(LoomMailbox::running(4));
+        for v in 1..=4 {
+            assert!(mb.try_push(v).is_ok());
+        }
+        let waker = Arc::new(CountingWaker::default());
+        let (mb2, w2) = (mb.clone(), waker.clone());
+        let sender = thread::spawn(move || {
+            let first = match mb2.push_or_park(5, &w2) {
+                PushOutcome::Parked => 1,
+                PushOutcome::Pushed(s) => {
+                    assert_eq!(s, Schedule::DoNothing);
+                    0
+                }
+                PushOutcome::Closed(_) => panic!("mailbox is open"),
+            };
+            first + mb2.push_held(vec![6, 7], &w2).expect("mailbox is open")
+        });
+        let mut seen = Vec::new();
+        drain(&mb, &mut seen);
+        let parked = sender.join().unwrap();
+        drain(&mb, &mut seen);
+        assert_eq!(seen, (1..=7).collect::<Vec<_>>(), "order or count broken");
+        assert_eq!(mb.queued(), 0);
+        assert_eq!(
+            waker.woken.load(Ordering::SeqCst),
+            parked,
+            "a parked send not woken for, or one woken twice"
+        );
+        assert_eq!(
+            waker.edges.load(Ordering::SeqCst),
+            waker.parks.load(Ordering::SeqCst),
+            "edge leaked or released twice"
+        );
+        assert_eq!(mb.transition_to_idle_drained(), Idle::Done);
+    });
+}
+
+/// Held sends pushed after their target's user lane closed come back
+/// whole, for the caller to count as dead letters; the parked one goes with
+/// the close, its sender woken as dropped.
+#[test]
+fn held_sends_pushed_racing_a_close_come_back_or_are_dropped_with_the_lane() {
+    model(|| {
+        let mb = Arc::new(LoomMailbox::running(2));
+        for v in 1..=2 {
+            assert!(mb.try_push(v).is_ok());
+        }
+        let waker = Arc::new(CountingWaker::default());
+        let (mb2, w2) = (mb.clone(), waker.clone());
+        let sender = thread::spawn(move || {
+            match mb2.push_or_park(3, &w2) {
+                PushOutcome::Parked => {}
+                // Closed first: the send failed, and the handler, told so,
+                // held nothing.
+                PushOutcome::Closed(v) => return (0, vec![v]),
+                PushOutcome::Pushed(_) => panic!("the lane is full and nothing pops"),
+            }
+            match mb2.push_held(vec![4, 5], &w2) {
+                Ok(parked) => (1 + parked, Vec::new()),
+                Err(back) => (1, back),
+            }
+        });
+        let dropped = mb.close_user();
+        let (parked, back) = sender.join().unwrap();
+        assert!(
+            mb.close_user().is_empty(),
+            "a message got in after the close"
+        );
+        // Everything is in the close's drain or handed back, once, in order.
+        let closed_first = back == [3];
+        let mut all = dropped;
+        all.extend(back);
+        let sent = if closed_first { 3 } else { 5 };
+        assert_eq!(all, (1..=sent).collect::<Vec<_>>());
+        assert_eq!(waker.woken.load(Ordering::SeqCst), parked);
+        assert_eq!(
+            waker.edges.load(Ordering::SeqCst),
+            waker.parks.load(Ordering::SeqCst)
+        );
+    });
+}

@@ -122,8 +122,23 @@ impl LoomMailbox {
         ) {
             Ok(Sent::Pushed(s)) => PushOutcome::Pushed(s),
             Ok(Sent::Parked) => PushOutcome::Parked,
+            Ok(Sent::Held) => unreachable!("only a sending turn holds"),
             Err(v) => PushOutcome::Closed(v),
         }
+    }
+
+    /// Sends a turn held behind one of its sends that parked, pushed in one
+    /// go when its handler returns; `Ok` says how many of them parked.
+    pub fn push_held(&self, vs: Vec<u32>, waker: &Arc<CountingWaker>) -> Result<usize, Vec<u32>> {
+        self.inner
+            .push_or_park_staged(vs, 1, || {
+                waker.parks.fetch_add(1, Ordering::SeqCst);
+                Some(waker.clone() as Arc<dyn SendWaker>)
+            })
+            .map(|(parked, schedule)| {
+                assert_eq!(schedule, Schedule::DoNothing, "the actor is running");
+                parked
+            })
     }
 
     /// A send of the actor to itself: never parks, does not count.
@@ -131,6 +146,7 @@ impl LoomMailbox {
         match self.inner.push_or_park(v, 0, true, || None, |v| v, &|| {}) {
             Ok(Sent::Pushed(s)) => PushOutcome::Pushed(s),
             Ok(Sent::Parked) => PushOutcome::Parked,
+            Ok(Sent::Held) => unreachable!("only a sending turn holds"),
             Err(v) => PushOutcome::Closed(v),
         }
     }

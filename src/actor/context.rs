@@ -697,6 +697,7 @@ impl<A: Actor> Context<A> {
             waker,
             quiet: self.cell.shared.quiet(),
             credit: &self.credit,
+            stage: crate::actor::cell::current::stage_of(self.cell.id),
         }
     }
 
@@ -1106,8 +1107,9 @@ impl<A: Actor> Context<A> {
     /// more messages until the target has drained to its low watermark (half
     /// its capacity unless [`crate::SpawnOptions::low_watermark`] says
     /// otherwise) and the message is in. Further sends from the same handler
-    /// park too: to produce a large amount, use [`Context::send_flow`] and
-    /// yield when it says so. Pressure thus travels upstream to whoever feeds this actor,
+    /// to that target wait behind it (the turn holds them and puts them in
+    /// together when the handler returns); to produce a large amount, use
+    /// [`Context::send_flow`] and yield when it says so. Pressure thus travels upstream to whoever feeds this actor,
     /// and order from this actor to the target is kept.
     ///
     /// Two kinds of send go in over capacity instead of parking, because parking
@@ -1160,14 +1162,20 @@ impl<A: Actor> Context<A> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn send<M, T: Target<M>>(&mut self, to: &T, msg: M) -> Result<(), SendError<M>> {
+        self.send_as(to, msg).map(|_| ())
+    }
+
+    /// [`Context::send`], saying what became of the message.
+    fn send_as<M, T: Target<M>>(&mut self, to: &T, msg: M) -> Result<Sent, SendError<M>> {
         // Borrows only the cell: the Arc is cloned only if the send parks.
         let cell: &Arc<Cell<A>> = &self.cell;
         let waker = || cell.clone() as Arc<dyn SendWaker>;
         match to.deliver_from_actor(msg, None, &self.from(&waker)) {
-            Ok(Sent::Pushed(_)) => Ok(()),
-            Ok(Sent::Parked) => {
-                self.st.parked_sends += 1;
-                Ok(())
+            Ok(sent) => {
+                if let Sent::Parked = sent {
+                    self.st.parked_sends += 1;
+                }
+                Ok(sent)
             }
             Err(m) => Err(SendError::Closed(m)),
         }
@@ -1227,8 +1235,10 @@ impl<A: Actor> Context<A> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn send_flow<M, T: Target<M>>(&mut self, to: &T, msg: M) -> Result<Flow, SendError<M>> {
-        self.send(to, msg)?;
-        Ok(if self.st.parked_sends > 0 {
+        let sent = self.send_as(to, msg)?;
+        // A held send waits behind one of this handler's that parked (by
+        // `send` or a `tell`, which the turn counts only once it returns).
+        Ok(if self.st.parked_sends > 0 || matches!(sent, Sent::Held) {
             Flow::Suspended
         } else {
             Flow::Continue
@@ -1307,7 +1317,7 @@ impl<A: Actor> Context<A> {
         let cell: &Arc<Cell<A>> = &self.cell;
         let waker = || cell.clone() as Arc<dyn SendWaker>;
         match to.deliver_from_actor(request, Some(slot.clone()), &self.from(&waker)) {
-            Ok(Sent::Pushed(_)) => {}
+            Ok(Sent::Pushed(_) | Sent::Held) => {}
             Ok(Sent::Parked) => self.st.parked_sends += 1,
             Err(request) => {
                 let _ = slot.complete(Err(AskError::Closed));

@@ -17,7 +17,9 @@
 //! sender sets `BLOCKED` with a CAS on the very word whose count it found full,
 //! under the lock it then waits on, so a pop either comes before (the CAS fails
 //! and the sender looks again) or sees the flag and notifies after the sender
-//! waits. Parking sets `PARKED` the same way.
+//! waits. Parking sets `PARKED` the same way. The sends a turn held behind
+//! one of its parked sends (`push_or_park_staged`) go through the same
+//! decisions under one lock.
 
 use super::*;
 
@@ -139,6 +141,66 @@ impl<M, C> Mailbox<M, C> {
         }
         // Mapped before deciding, so a panicking mapping leaves no trace.
         let item = map(value);
+        Ok(self.push_or_park_locked(&mut slow, item, sender, park))
+    }
+
+    /// Pushes the sends an actor's handler held back after one of its sends
+    /// to this mailbox parked (see `actor/cell/stage.rs`), in order, under
+    /// one lock: each is decided as [`push_or_park`](Mailbox::push_or_park)
+    /// would decide it after a refused claim. While the sender's run is last
+    /// in the parked queue they join it; if the consumer moved that run in
+    /// meanwhile, the first one claims a place or parks a new run (`park` is
+    /// called again) and the rest follow it. Returns how many parked and
+    /// whether the actor must be submitted; a closed lane hands every item
+    /// back.
+    pub(crate) fn push_or_park_staged(
+        &self,
+        items: Vec<M>,
+        sender: u64,
+        mut park: impl FnMut() -> Option<crate::sync::Arc<dyn SendWaker>>,
+    ) -> Result<(usize, Schedule), Vec<M>> {
+        let mut slow = self.slow.lock();
+        if slow.user_closed {
+            return Err(items);
+        }
+        let mut parked = 0;
+        let mut schedule = Schedule::DoNothing;
+        let mut items = items.into_iter();
+        for item in items.by_ref() {
+            match self.push_or_park_locked(&mut slow, item, sender, &mut park) {
+                Sent::Parked => {
+                    parked += 1;
+                    break;
+                }
+                Sent::Pushed(Schedule::Submit) => schedule = Schedule::Submit,
+                Sent::Pushed(Schedule::DoNothing) => {}
+                Sent::Held => unreachable!("only a sending turn holds"),
+            }
+        }
+        // One of them parked: the rest queue behind it, in its run.
+        let rest = items.len();
+        if rest > 0 {
+            let queue = &mut slow.queues().parked;
+            queue.extend(items.map(|item| Parked {
+                item,
+                sender,
+                waker: None,
+            }));
+            parked += rest;
+        }
+        Ok((parked, schedule))
+    }
+
+    /// The rest of [`push_or_park`](Mailbox::push_or_park) once its claim
+    /// was refused, under the lock, the lane open: join the sender's run,
+    /// claim a place, park, or (`park` says no) push in uncounted.
+    fn push_or_park_locked(
+        &self,
+        slow: &mut Slow<M, C>,
+        item: M,
+        sender: u64,
+        park: impl FnOnce() -> Option<crate::sync::Arc<dyn SendWaker>>,
+    ) -> Sent {
         // Right behind one of our own parked sends: join its run. The queue
         // is not empty, so PARKED is set (it clears only under the lock once
         // the queue is empty) and the claim below would refuse anyway.
@@ -148,7 +210,7 @@ impl<M, C> Mailbox<M, C> {
                 sender,
                 waker: None,
             });
-            return Ok(Sent::Parked);
+            return Sent::Parked;
         }
         // The lock is held: the lane cannot close under the claims below.
         let open = "the user lane closes only under the lock";
@@ -170,7 +232,7 @@ impl<M, C> Mailbox<M, C> {
                         sender,
                         waker: Some(waker),
                     });
-                    return Ok(Sent::Parked);
+                    return Sent::Parked;
                 }
                 let c = self.claim(Admit::Exempt).expect(open);
                 let s = self.write(c, item, |m| m, &|| {});
@@ -183,7 +245,7 @@ impl<M, C> Mailbox<M, C> {
             }
             Err(_) => unreachable!("{open}"),
         };
-        Ok(Sent::Pushed(schedule))
+        Sent::Pushed(schedule)
     }
 
     /// Gives back the places taken and not yet given back, as a `pop` that

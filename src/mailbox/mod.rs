@@ -229,6 +229,10 @@ pub(crate) struct Drained<M, C> {
 pub(crate) enum Sent {
     Pushed(Schedule),
     Parked,
+    /// Never from the mailbox: held by the sending turn behind one of its
+    /// sends that parked, to be pushed when its handler returns
+    /// (`actor/cell/stage.rs`).
+    Held,
 }
 
 /// A bounded two-lane mailbox with its scheduling state.

@@ -19,8 +19,9 @@ impl Gate {
         let (tx, rx) = bounded(1);
         Gate { tx, rx }
     }
+    /// Opens the gate; opening an open gate does nothing.
     pub fn open(&self) {
-        let _ = self.tx.send(());
+        let _ = self.tx.try_send(());
     }
     pub fn wait(&self) {
         self.rx.recv_timeout(LIMIT).expect("gate never opened");

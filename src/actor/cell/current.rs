@@ -10,7 +10,9 @@
 //! send it made is parked. One thread-local store at each end of a turn; a
 //! `tell` reads the pointer once.
 
-use super::SendFrom;
+use super::stage::Stage;
+use super::{Cell, SendFrom};
+use crate::actor::Actor;
 use crate::mailbox::{SendWaker, Sent};
 use crate::quiet::{Credit, Quiet};
 use crate::runtime::Shared;
@@ -30,6 +32,9 @@ pub(crate) struct Current<'a> {
     credit: Credit,
     /// Sends parked by `tell`s since the turn last looked.
     parked: StdCell<u32>,
+    /// The sends of the running handler held behind one that parked, for
+    /// `Context::send` and `tell` alike (see `stage.rs`).
+    stage: Stage,
 }
 
 crate::sync::thread_local! {
@@ -59,6 +64,7 @@ impl<'a> Current<'a> {
             quiet: system.quiet(),
             credit: Credit::default(),
             parked: StdCell::new(0),
+            stage: Stage::new(),
         }
     }
 
@@ -69,10 +75,18 @@ impl<'a> Current<'a> {
         Entered(CURRENT.with(|c| c.replace(me)))
     }
 
-    /// The sends parked since the last call.
+    /// Pushes the sends the handler that just returned held, then returns
+    /// the sends parked since the last call: by `tell`s, and held sends
+    /// that parked when pushed.
     #[inline]
-    pub(crate) fn take_parked(&self) -> u32 {
-        self.parked.replace(0)
+    pub(crate) fn take_parked(&self) -> usize {
+        self.stage.push(&self.from());
+        self.parked.replace(0) as usize + self.stage.take_parked()
+    }
+
+    /// Whether no send is held (at the end of the turn).
+    pub(crate) fn holds_nothing(&self) -> bool {
+        self.stage.is_empty()
     }
 
     /// The credit `tell`s took and did not use, for the turn to give back.
@@ -87,6 +101,7 @@ impl<'a> Current<'a> {
             waker: self.waker,
             quiet: self.quiet,
             credit: &self.credit,
+            stage: Some(&self.stage),
         }
     }
 }
@@ -126,6 +141,30 @@ impl Turn {
             let cur = unsafe_ref(self.0);
             cur.parked.set(cur.parked.get() + 1);
         }
+    }
+}
+
+/// The held sends of the turn of actor `id` running on this thread, for a
+/// send from its context.
+#[inline]
+pub(crate) fn stage_of<'a>(id: u64) -> Option<&'a Stage> {
+    let cur = CURRENT.with(StdCell::get);
+    if cur.is_null() {
+        return None;
+    }
+    let cur = unsafe_ref(cur);
+    (cur.id == id).then_some(&cur.stage)
+}
+
+/// Before a send of the running turn to `cell` that bypasses the stage (a
+/// `try_tell`, a send that may block): pushes what the turn holds for it,
+/// so the send goes in behind those.
+#[inline]
+pub(crate) fn push_held_to<A: Actor>(cell: &Arc<Cell<A>>) {
+    let cur = CURRENT.with(StdCell::get);
+    if !cur.is_null() {
+        let cur = unsafe_ref(cur);
+        cur.stage.push_if_held(cell, &cur.from());
     }
 }
 

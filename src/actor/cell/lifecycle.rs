@@ -224,7 +224,7 @@ impl<A: Actor> Cell<A> {
         self.shared.work_done(n);
     }
 
-    fn dead_letter_envelope(&self, label: &str, env: Envelope<A::Msg>) {
+    pub(super) fn dead_letter_envelope(&self, label: &str, env: Envelope<A::Msg>) {
         if let Some(ask) = &env.ask {
             ask.fail(AskError::Closed);
         }

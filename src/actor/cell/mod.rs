@@ -5,9 +5,10 @@
 //! - `run` is an `UnsafeCell` reached only by the worker running the actor's
 //!   turn, which the mailbox's run token makes exclusive: turns never overlap,
 //!   and each happens before the next (see the `Sync` impl of [`Cell`]).
-//! - Every item pushed into a mailbox (either lane, or parked) was counted in the
-//!   system's in-flight count first, and is uncounted exactly once: after it is
-//!   handled, or when it is dropped (refused push, dead letter, drained control).
+//! - Every item pushed into a mailbox (either lane, or parked) or held by a
+//!   sending turn (`stage.rs`) was counted in the system's in-flight count
+//!   first, and is uncounted exactly once: after it is handled, or when it
+//!   is dropped (refused push, dead letter, drained control).
 //! - One unit of the cell's reference count belongs to its run token, from
 //!   the first submission until the turn that ends idle with the actor dead;
 //!   a queued task is that unit, and a turn that ends idle forgets its task
@@ -18,13 +19,15 @@
 //!   and only until the actor stops for good.
 //!
 //! The turn itself is in `turn.rs`; stopping, halting for a restart, and watch
-//! notices are in `lifecycle.rs`. A cell reaches its system only through the
+//! notices are in `lifecycle.rs`; the sends a handler holds behind one that
+//! parked are in `stage.rs`. A cell reaches its system only through the
 //! runtime handle below it (`runtime/`: the pool, the timer, the counts, the
 //! registry, dead letters), never through the `System` above it.
 
 pub(crate) mod current;
 mod lifecycle;
 pub(crate) mod panic_hook;
+pub(crate) mod stage;
 mod turn;
 
 use crate::exit::{ExitReason, Terminated};
@@ -463,6 +466,7 @@ impl<A: Actor> Cell<A> {
         ask: Option<Arc<dyn AskState>>,
         map: impl FnOnce(T) -> A::Msg,
     ) -> Result<(), (T, Refused)> {
+        current::push_held_to(self);
         let mut counted = self.count_one();
         let s = self
             .mailbox
@@ -481,6 +485,7 @@ impl<A: Actor> Cell<A> {
         deadline: Option<Instant>,
         map: impl FnOnce(T) -> A::Msg,
     ) -> Result<(), (T, Refused)> {
+        current::push_held_to(self);
         let mut counted = self.count_one();
         let s = self.mailbox.push_blocking_with(
             value,
@@ -502,6 +507,19 @@ impl<A: Actor> Cell<A> {
         from: &SendFrom<'_>,
         map: impl FnOnce(T) -> A::Msg,
     ) -> Result<Sent, T> {
+        if let Some(stage) = from.stage
+            && stage.holds(self)
+        {
+            // Behind a send of this handler that parked: held, to be pushed
+            // with the others when the handler returns (`stage.rs`).
+            let env = Envelope {
+                msg: map(value),
+                ask,
+            };
+            self.count_from(from).keep();
+            stage.hold(self, env);
+            return Ok(Sent::Held);
+        }
         let park = || {
             // Parking on an actor that (through others) waits for us could
             // never end: such a send goes in without counting toward capacity.
@@ -510,15 +528,7 @@ impl<A: Actor> Cell<A> {
                 .try_wait(from.id, self.id)
                 .then(from.waker)
         };
-        let mut counted = if from.credit.take(from.quiet, self.shared.quiet()) {
-            InFlight {
-                shared: &self.shared,
-                credit: Some(from.credit),
-                armed: true,
-            }
-        } else {
-            self.count_one()
-        };
+        let mut counted = self.count_from(from);
         let sent = self.mailbox.push_or_park(
             value,
             from.id,
@@ -528,10 +538,33 @@ impl<A: Actor> Cell<A> {
             &|| self.submit(),
         )?;
         counted.keep();
-        if let Sent::Pushed(s) = sent {
-            self.after_push(s);
+        match sent {
+            Sent::Pushed(s) => self.after_push(s),
+            Sent::Parked => {
+                // The handler's next sends here queue behind this one: held
+                // until it returns. (A send to self never parks.)
+                if let Some(stage) = from.stage {
+                    stage.begin(self, from);
+                }
+            }
+            Sent::Held => {}
         }
         Ok(sent)
+    }
+
+    /// Counts one message in flight for a send of a turn, from the turn's
+    /// credit if it has some (see [`count_one`](Cell::count_one)).
+    #[inline]
+    fn count_from<'a>(&'a self, from: &'a SendFrom<'_>) -> InFlight<'a> {
+        if from.credit.take(from.quiet, self.shared.quiet()) {
+            InFlight {
+                shared: &self.shared,
+                credit: Some(from.credit),
+                armed: true,
+            }
+        } else {
+            self.count_one()
+        }
     }
 
     /// Delivers a message the timer produced. The timer thread never waits: with
@@ -732,6 +765,8 @@ pub(crate) struct SendFrom<'a> {
     pub(crate) waker: &'a dyn Fn() -> Arc<dyn SendWaker>,
     pub(crate) quiet: &'a Quiet,
     pub(crate) credit: &'a Credit,
+    /// The turn's held sends; `None` outside a turn.
+    pub(crate) stage: Option<&'a stage::Stage>,
 }
 
 /// One message counted in flight, uncounted on drop unless kept.

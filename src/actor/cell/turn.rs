@@ -110,7 +110,7 @@ impl<A: Actor> Cell<A> {
         let fold = |ctx: &mut Context<A>| {
             let parked = current.take_parked();
             if parked != 0 {
-                ctx.st.parked_sends += parked as usize;
+                ctx.st.parked_sends += parked;
             }
         };
         if ctx.st.unstarted {
@@ -175,6 +175,7 @@ impl<A: Actor> Cell<A> {
         // cell is borrowed, its credit a plain number, and that state holds
         // nothing (checked in debug builds), so the caller forgets it rather
         // than drop it field by field on every turn.
+        debug_assert!(current.holds_nothing(), "held sends outlived their handler");
         st.put_back(&mut ctx.st);
         let credit = ctx.credit.take_left() + current.take_credit();
         debug_assert!(
