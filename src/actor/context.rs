@@ -34,6 +34,11 @@ pub(crate) struct CtxState<A: Actor> {
     /// The first instance has not been started yet (the first turn does it,
     /// without a control item, so spawning allocates no control lane).
     pub(crate) unstarted: bool,
+    /// A send of the running handler through this context parked: its
+    /// later sends look for the turn's held sends (`actor/cell/stage.rs`).
+    /// Only a turn's context sets it, and the turn clears it after each
+    /// handler, so it is false whenever the state is put back.
+    pub(crate) holding: bool,
     rel: Option<Box<Relations>>,
     _actor: std::marker::PhantomData<fn() -> A>,
 }
@@ -147,6 +152,7 @@ impl<A: Actor> CtxState<A> {
             live: self.live,
             dead: self.dead,
             unstarted: self.unstarted,
+            holding: false,
             rel: self.rel.take(),
             _actor: std::marker::PhantomData,
         }
@@ -158,6 +164,7 @@ impl<A: Actor> CtxState<A> {
     #[inline]
     pub(crate) fn put_back(&mut self, from: &mut Self) {
         debug_assert!(self.holds_nothing(), "put back over a live state");
+        debug_assert!(!from.holding, "a handler's held sends were not pushed");
         self.parked_sends = from.parked_sends;
         self.suspended = from.suspended;
         self.stop_requested = from.stop_requested;
@@ -182,6 +189,7 @@ impl<A: Actor> Default for CtxState<A> {
             live: false,
             dead: false,
             unstarted: false,
+            holding: false,
             rel: None,
             _actor: std::marker::PhantomData,
         }
@@ -690,6 +698,16 @@ impl<A: Actor> Context<A> {
         }
     }
 
+    /// Counts a send of this context that parked: the actor is suspended,
+    /// and the handler's later sends to the same target are held.
+    #[inline]
+    fn count(&mut self, sent: &Sent) {
+        if let Sent::Parked = sent {
+            self.st.parked_sends += 1;
+            self.st.holding = true;
+        }
+    }
+
     /// This actor as the sender of a message from this turn.
     fn from<'a>(&'a self, waker: &'a dyn Fn() -> Arc<dyn SendWaker>) -> SendFrom<'a> {
         SendFrom {
@@ -697,7 +715,14 @@ impl<A: Actor> Context<A> {
             waker,
             quiet: self.cell.shared.quiet(),
             credit: &self.credit,
-            stage: crate::actor::cell::current::stage_of(self.cell.id),
+            // Only once a send of this handler parked: until then no send
+            // of it can be held, and none pays for the lookup.
+            stage: if self.st.holding {
+                crate::actor::cell::current::stage_of(self.cell.id)
+            } else {
+                None
+            },
+            begins: true,
         }
     }
 
@@ -1172,9 +1197,7 @@ impl<A: Actor> Context<A> {
         let waker = || cell.clone() as Arc<dyn SendWaker>;
         match to.deliver_from_actor(msg, None, &self.from(&waker)) {
             Ok(sent) => {
-                if let Sent::Parked = sent {
-                    self.st.parked_sends += 1;
-                }
+                self.count(&sent);
                 Ok(sent)
             }
             Err(m) => Err(SendError::Closed(m)),
@@ -1317,8 +1340,7 @@ impl<A: Actor> Context<A> {
         let cell: &Arc<Cell<A>> = &self.cell;
         let waker = || cell.clone() as Arc<dyn SendWaker>;
         match to.deliver_from_actor(request, Some(slot.clone()), &self.from(&waker)) {
-            Ok(Sent::Pushed(_) | Sent::Held) => {}
-            Ok(Sent::Parked) => self.st.parked_sends += 1,
+            Ok(sent) => self.count(&sent),
             Err(request) => {
                 let _ = slot.complete(Err(AskError::Closed));
                 drop(request);

@@ -194,6 +194,7 @@ impl<M, C> Mailbox<M, C> {
     /// The rest of [`push_or_park`](Mailbox::push_or_park) once its claim
     /// was refused, under the lock, the lane open: join the sender's run,
     /// claim a place, park, or (`park` says no) push in uncounted.
+    #[inline]
     fn push_or_park_locked(
         &self,
         slow: &mut Slow<M, C>,

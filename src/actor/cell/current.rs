@@ -30,8 +30,6 @@ pub(crate) struct Current<'a> {
     /// own lives in the context the handler holds); the turn takes what is
     /// left at its end.
     credit: Credit,
-    /// Sends parked by `tell`s since the turn last looked.
-    parked: StdCell<u32>,
     /// The sends of the running handler held behind one that parked, for
     /// `Context::send` and `tell` alike (see `stage.rs`).
     stage: Stage,
@@ -63,7 +61,6 @@ impl<'a> Current<'a> {
             waker,
             quiet: system.quiet(),
             credit: Credit::default(),
-            parked: StdCell::new(0),
             stage: Stage::new(),
         }
     }
@@ -80,8 +77,17 @@ impl<'a> Current<'a> {
     /// that parked when pushed.
     #[inline]
     pub(crate) fn take_parked(&self) -> usize {
+        if !self.stage.is_empty() {
+            self.push_held();
+        }
+        self.stage.take_parked()
+    }
+
+    /// Pushes what the handler that returned held.
+    #[cold]
+    #[inline(never)]
+    fn push_held(&self) {
         self.stage.push(&self.from());
-        self.parked.replace(0) as usize + self.stage.take_parked()
     }
 
     /// Whether no send is held (at the end of the turn).
@@ -102,6 +108,7 @@ impl<'a> Current<'a> {
             quiet: self.quiet,
             credit: &self.credit,
             stage: Some(&self.stage),
+            begins: false,
         }
     }
 }
@@ -138,8 +145,7 @@ impl Turn {
     /// one suspends the actor once the turn folds it in.
     pub(crate) fn sent(&self, sent: &Sent) {
         if let Sent::Parked = sent {
-            let cur = unsafe_ref(self.0);
-            cur.parked.set(cur.parked.get() + 1);
+            unsafe_ref(self.0).stage.count_parked(1);
         }
     }
 }

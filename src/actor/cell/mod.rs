@@ -510,15 +510,7 @@ impl<A: Actor> Cell<A> {
         if let Some(stage) = from.stage
             && stage.holds(self)
         {
-            // Behind a send of this handler that parked: held, to be pushed
-            // with the others when the handler returns (`stage.rs`).
-            let env = Envelope {
-                msg: map(value),
-                ask,
-            };
-            self.count_from(from).keep();
-            stage.hold(self, env);
-            return Ok(Sent::Held);
+            return Ok(self.hold(stage, value, ask, from, map));
         }
         let park = || {
             // Parking on an actor that (through others) waits for us could
@@ -543,13 +535,44 @@ impl<A: Actor> Cell<A> {
             Sent::Parked => {
                 // The handler's next sends here queue behind this one: held
                 // until it returns. (A send to self never parks.)
-                if let Some(stage) = from.stage {
-                    stage.begin(self, from);
+                if from.begins {
+                    self.begin_holding(from);
                 }
             }
             Sent::Held => {}
         }
         Ok(sent)
+    }
+
+    /// A send behind one of this handler's that parked: held, to be pushed
+    /// with the others when the handler returns (`stage.rs`).
+    #[cold]
+    #[inline(never)]
+    fn hold<T>(
+        self: &Arc<Self>,
+        stage: &stage::Stage,
+        value: T,
+        ask: Option<Arc<dyn AskState>>,
+        from: &SendFrom<'_>,
+        map: impl FnOnce(T) -> A::Msg,
+    ) -> Sent {
+        let env = Envelope {
+            msg: map(value),
+            ask,
+        };
+        self.count_from(from).keep();
+        stage.hold(self, env);
+        Sent::Held
+    }
+
+    /// A send of a context parked here: the turn holds the handler's later
+    /// sends to this actor.
+    #[cold]
+    #[inline(never)]
+    fn begin_holding(self: &Arc<Self>, from: &SendFrom<'_>) {
+        if let Some(stage) = from.stage.or_else(|| current::stage_of(from.id)) {
+            stage.begin(self, from);
+        }
     }
 
     /// Counts one message in flight for a send of a turn, from the turn's
@@ -765,8 +788,13 @@ pub(crate) struct SendFrom<'a> {
     pub(crate) waker: &'a dyn Fn() -> Arc<dyn SendWaker>,
     pub(crate) quiet: &'a Quiet,
     pub(crate) credit: &'a Credit,
-    /// The turn's held sends; `None` outside a turn.
+    /// The turn's held sends, when a send to a held target must join them;
+    /// `None` outside a turn, and for a context whose sends have not parked.
     pub(crate) stage: Option<&'a stage::Stage>,
+    /// A send that parks makes the turn hold the handler's later sends to
+    /// the same target: for a context's sends, not for `tell`s, since only
+    /// the context knows to look for them (`CtxState::holding`).
+    pub(crate) begins: bool,
 }
 
 /// One message counted in flight, uncounted on drop unless kept.

@@ -30,7 +30,7 @@ use super::{Cell, Envelope, SendFrom};
 use crate::actor::Actor;
 use crate::sync::Arc;
 use std::any::Any;
-use std::cell::{Cell as StdCell, RefCell};
+use std::cell::Cell as StdCell;
 
 /// A turn's held sends (see the module docs). Lives on the turn's stack and
 /// is reached only from the thread running the turn.
@@ -38,8 +38,11 @@ pub(crate) struct Stage {
     /// The address of the cell whose sends are held; null for none. Read
     /// by every send of the turn, so kept apart from the box.
     target: StdCell<*const ()>,
-    held: RefCell<Option<Box<dyn Held>>>,
-    /// Held sends that parked when pushed, for the turn to count.
+    /// Made by the first held send; taken out while in use, so no borrow
+    /// is ever left open.
+    held: StdCell<Option<Box<dyn Held>>>,
+    /// The turn's sends that parked since it last counted them: by `tell`
+    /// (see `current.rs`), and held sends that parked when pushed.
     parked: StdCell<usize>,
 }
 
@@ -74,7 +77,7 @@ impl Stage {
     pub(crate) fn new() -> Self {
         Stage {
             target: StdCell::new(std::ptr::null()),
-            held: RefCell::new(None),
+            held: StdCell::new(None),
             parked: StdCell::new(0),
         }
     }
@@ -88,24 +91,34 @@ impl Stage {
     /// Holds a send to the target being held (see [`holds`](Stage::holds)).
     pub(crate) fn hold<A: Actor>(&self, cell: &Arc<Cell<A>>, env: Envelope<A::Msg>) {
         debug_assert!(self.holds(cell));
-        let mut held = self.held.borrow_mut();
-        let Some(h) = held
-            .as_mut()
-            .and_then(|h| h.as_any().downcast_mut::<HeldFor<A>>())
-        else {
-            unreachable!("the target's address names the held box");
+        let held: Box<dyn Held> = match self.held.take() {
+            Some(mut h) => {
+                match h.as_any().downcast_mut::<HeldFor<A>>() {
+                    Some(h) => h.items.push(env),
+                    None => unreachable!("the box holds a reference to the target it names"),
+                }
+                h
+            }
+            // The first held send: the box is made only now, so a handler
+            // that parks one send on each of many targets allocates nothing.
+            None => Box::new(HeldFor {
+                cell: Arc::clone(cell),
+                items: vec![env],
+            }),
         };
-        h.items.push(env);
+        self.held.set(Some(held));
     }
 
     /// Begins holding the sends to `cell`, one of whose sends just parked;
-    /// what was held for another target is pushed first.
+    /// what was held for another target is pushed first. Until a send is
+    /// held, only the address is kept; should the target be freed and
+    /// another actor take its address within the handler, sends to that one
+    /// would be held too, still in order (they are pushed as any held send).
+    #[inline]
     pub(crate) fn begin<A: Actor>(&self, cell: &Arc<Cell<A>>, from: &SendFrom<'_>) {
-        self.push(from);
-        *self.held.borrow_mut() = Some(Box::new(HeldFor {
-            cell: Arc::clone(cell),
-            items: Vec::new(),
-        }));
+        if !self.target.get().is_null() {
+            self.push(from);
+        }
         self.target.set(address(cell));
     }
 
@@ -125,19 +138,26 @@ impl Stage {
         self.target.set(std::ptr::null());
         // Taken out before pushing: a dead letter's drop (user code) may
         // send again through this stage.
-        let held = self.held.borrow_mut().take();
-        if let Some(h) = held {
+        if let Some(h) = self.held.take() {
             let parked = h.push(from);
-            self.parked.set(self.parked.get() + parked);
+            self.count_parked(parked);
         }
     }
 
-    /// The held sends that parked when pushed since the last call.
+    /// Counts sends of the turn that parked.
+    #[inline]
+    pub(crate) fn count_parked(&self, n: usize) {
+        self.parked.set(self.parked.get() + n);
+    }
+
+    /// The sends of the turn that parked since the last call.
+    #[inline]
     pub(crate) fn take_parked(&self) -> usize {
         self.parked.replace(0)
     }
 
-    /// Whether nothing is held (checked when the turn ends).
+    /// Whether no target is held: what the turn checks after each item.
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.target.get().is_null()
     }

@@ -112,6 +112,7 @@ impl<A: Actor> Cell<A> {
             if parked != 0 {
                 ctx.st.parked_sends += parked;
             }
+            ctx.st.holding = false;
         };
         if ctx.st.unstarted {
             ctx.st.unstarted = false;
