@@ -69,6 +69,9 @@ impl<A: Actor> Held for HeldFor<A> {
     }
 }
 
+/// Room the first held send makes for those that follow it.
+const FIRST_HELD: usize = 32;
+
 fn address<A: Actor>(cell: &Arc<Cell<A>>) -> *const () {
     Arc::as_ptr(cell).cast()
 }
@@ -101,10 +104,15 @@ impl Stage {
             }
             // The first held send: the box is made only now, so a handler
             // that parks one send on each of many targets allocates nothing.
-            None => Box::new(HeldFor {
-                cell: Arc::clone(cell),
-                items: vec![env],
-            }),
+            // A handler that holds one usually holds a batch.
+            None => {
+                let mut items = Vec::with_capacity(FIRST_HELD);
+                items.push(env);
+                Box::new(HeldFor {
+                    cell: Arc::clone(cell),
+                    items,
+                })
+            }
         };
         self.held.set(Some(held));
     }
