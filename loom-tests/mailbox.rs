@@ -1007,3 +1007,61 @@ fn held_sends_pushed_racing_a_close_come_back_or_are_dropped_with_the_lane() {
         );
     });
 }
+
+/// Held sends pushed while another actor parks on the same full mailbox (of
+/// two places, given back one at a time under loom):
+/// the other's parked send may come between the first sender's run and
+/// its held sends (which then park a run of their own behind it), or
+/// after them. Each sender's messages go in once and in its order, and
+/// each sender's wake-ups cover exactly its parked sends.
+#[test]
+fn held_sends_pushed_while_another_sender_parks() {
+    model(|| {
+        let mb = Arc::new(LoomMailbox::running(2));
+        for v in 1..=2 {
+            assert!(mb.try_push(v).is_ok());
+        }
+        let (wa, wb) = (
+            Arc::new(CountingWaker::default()),
+            Arc::new(CountingWaker::default()),
+        );
+        let (mba, wa2) = (mb.clone(), wa.clone());
+        let a = thread::spawn(move || {
+            let first = match mba.push_or_park(3, &wa2) {
+                PushOutcome::Parked => 1,
+                PushOutcome::Pushed(_) => 0,
+                PushOutcome::Closed(_) => panic!("mailbox is open"),
+            };
+            first + mba.push_held(vec![4], &wa2).expect("mailbox is open")
+        });
+        let (mbb, wb2) = (mb.clone(), wb.clone());
+        let b = thread::spawn(move || match mbb.push_or_park_as(5, 2, &wb2) {
+            PushOutcome::Parked => 1,
+            PushOutcome::Pushed(_) => 0,
+            PushOutcome::Closed(_) => panic!("mailbox is open"),
+        });
+        let mut seen = Vec::new();
+        drain(&mb, &mut seen);
+        let (parked_a, parked_b) = (a.join().unwrap(), b.join().unwrap());
+        drain(&mb, &mut seen);
+        let mut all = seen.clone();
+        all.sort_unstable();
+        assert_eq!(all, (1..=5).collect::<Vec<_>>(), "lost or duplicated");
+        let of_a: Vec<u32> = seen
+            .iter()
+            .copied()
+            .filter(|v| (3..=4).contains(v))
+            .collect();
+        assert_eq!(of_a, [3, 4], "one sender's order broken");
+        assert_eq!(wa.woken.load(Ordering::SeqCst), parked_a);
+        assert_eq!(wb.woken.load(Ordering::SeqCst), parked_b);
+        for w in [&wa, &wb] {
+            assert_eq!(
+                w.edges.load(Ordering::SeqCst),
+                w.parks.load(Ordering::SeqCst)
+            );
+        }
+        assert_eq!(mb.queued(), 0);
+        assert_eq!(mb.transition_to_idle_drained(), Idle::Done);
+    });
+}

@@ -109,9 +109,14 @@ impl LoomMailbox {
     }
 
     pub fn push_or_park(&self, v: u32, waker: &Arc<CountingWaker>) -> PushOutcome {
+        self.push_or_park_as(v, 1, waker)
+    }
+
+    /// [`push_or_park`](LoomMailbox::push_or_park) from the actor `sender`.
+    pub fn push_or_park_as(&self, v: u32, sender: u64, waker: &Arc<CountingWaker>) -> PushOutcome {
         match self.inner.push_or_park(
             v,
-            1,
+            sender,
             false,
             || {
                 waker.parks.fetch_add(1, Ordering::SeqCst);

@@ -316,3 +316,62 @@ fn a_try_tell_after_held_sends_goes_in_behind_them() {
     assert_eq!(got, (0..=8).map(|n| (0, n)).collect::<Vec<_>>());
     system.shutdown().unwrap();
 }
+
+/// Sends `count` items in its `started` hook, and as many more in its
+/// `stopped` hook, with `ctx.send`: hooks hold sends as handlers do.
+struct SendsFromHooks {
+    to: Addr<Recorder>,
+    count: u64,
+    gate: Gate,
+}
+
+impl Actor for SendsFromHooks {
+    type Msg = ();
+    fn started(&mut self, ctx: &mut Context<Self>) -> Result<(), ActorError> {
+        for n in 0..self.count {
+            ctx.send(&self.to, In::Item(0, n))?;
+        }
+        self.gate.open();
+        Ok(())
+    }
+    fn handle(&mut self, _: &mut Context<Self>, _: ()) -> Result<(), ActorError> {
+        Ok(())
+    }
+    fn stopped(&mut self, ctx: &mut Context<Self>) {
+        for n in self.count..2 * self.count {
+            let _ = ctx.send(&self.to, In::Item(0, n));
+        }
+    }
+}
+
+#[test]
+fn sends_held_in_started_and_stopped_hooks_are_delivered() {
+    let (system, letters) = system_with_letters(2);
+    let (rec, gate) = recorder(&system, 4, None);
+    let to = rec.clone();
+    let hooks = system
+        .spawn(move || SendsFromHooks {
+            to: to.clone(),
+            count: 50,
+            gate: gate.clone(),
+        })
+        .unwrap();
+    system
+        .await_quiescent(LIMIT)
+        .expect("the started hook's sends handled");
+    // Block the recorder again, so the stopped hook's sends park and hold.
+    let gate = Gate::new();
+    let (entered_tx, entered) = bounded(1);
+    rec.tell(In::Block(gate.clone(), entered_tx)).unwrap();
+    entered.recv_timeout(LIMIT).expect("recorder blocked");
+    hooks.stop();
+    common::wait_until("the hooks actor stopped", || !hooks.is_alive());
+    gate.open();
+    system
+        .await_quiescent(LIMIT)
+        .expect("the stopped hook's sends handled");
+    let got = rec.ask(In::Report, LIMIT).unwrap();
+    assert_eq!(got, (0..100).map(|n| (0, n)).collect::<Vec<_>>());
+    assert!(letters.lock().unwrap().is_empty());
+    system.shutdown().unwrap();
+}

@@ -90,11 +90,6 @@ impl<'a> Current<'a> {
         self.stage.push(&self.from());
     }
 
-    /// Whether no send is held (at the end of the turn).
-    pub(crate) fn holds_nothing(&self) -> bool {
-        self.stage.is_empty()
-    }
-
     /// The credit `tell`s took and did not use, for the turn to give back.
     #[inline]
     pub(crate) fn take_credit(&self) -> usize {

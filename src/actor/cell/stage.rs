@@ -25,6 +25,12 @@
 //! - Every held message was counted in flight when it was held. One whose
 //!   target stopped meanwhile is a dead letter, uncounted, like a parked
 //!   send dropped by a closing mailbox: the handler was told it was sent.
+//!
+//! What holding changes: held sends reach the target's mailbox when the
+//! handler returns, not as it runs. One sender's messages to one target
+//! keep their order, but a message that a third actor sends to the target
+//! because of something this handler did (a reply, a tell) may now go in
+//! ahead of them; no order between different senders is promised.
 
 use super::{Cell, Envelope, SendFrom};
 use crate::actor::Actor;
@@ -51,6 +57,20 @@ trait Held {
     fn as_any(&mut self) -> &mut dyn Any;
     /// Pushes the held sends in order; returns how many parked.
     fn push(self: Box<Self>, from: &SendFrom<'_>) -> usize;
+    /// Drops the held sends as dead letters (see `Drop for Stage`).
+    fn abandon(self: Box<Self>);
+}
+
+/// Should the turn unwind between a handler and the push after it (a panic
+/// in the runtime's own code, outside the handlers' `catch_unwind`), what
+/// is held goes to dead letters, uncounted, rather than vanish while
+/// counted in flight.
+impl Drop for Stage {
+    fn drop(&mut self) {
+        if let Some(h) = self.held.take() {
+            h.abandon();
+        }
+    }
 }
 
 struct HeldFor<A: Actor> {
@@ -66,6 +86,16 @@ impl<A: Actor> Held for HeldFor<A> {
     fn push(self: Box<Self>, from: &SendFrom<'_>) -> usize {
         let HeldFor { cell, items } = *self;
         cell.push_held(items, from)
+    }
+
+    fn abandon(self: Box<Self>) {
+        let HeldFor { cell, items } = *self;
+        log::error!(
+            "actor {}: {} sends held by a turn that unwound go to dead letters",
+            cell.label(),
+            items.len()
+        );
+        cell.dead_letter_held(items);
     }
 }
 
@@ -191,14 +221,19 @@ impl<A: Actor> Cell<A> {
             Err(items) => {
                 // Stopped since the send that parked: dead letters, as the
                 // parked sends its close dropped.
-                let n = items.len();
-                let label = self.label();
-                for env in items {
-                    self.dead_letter_envelope(&label, env);
-                }
-                self.shared.work_done(n);
+                self.dead_letter_held(items);
                 0
             }
         }
+    }
+
+    /// Held sends that will never go in: dead letters, uncounted.
+    fn dead_letter_held(&self, items: Vec<Envelope<A::Msg>>) {
+        let n = items.len();
+        let label = self.label();
+        for env in items {
+            self.dead_letter_envelope(&label, env);
+        }
+        self.shared.work_done(n);
     }
 }

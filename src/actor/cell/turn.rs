@@ -125,6 +125,8 @@ impl<A: Actor> Cell<A> {
                 // Shutdown took its list of actors to stop before this one
                 // was on it: stop as that list's actors are stopped.
                 self.begin_stop(actor, ctx, StopReason::Shutdown);
+                // Its `stopped` hook may have sent.
+                fold(ctx);
             }
         }
         let mut drained = false;
@@ -158,6 +160,9 @@ impl<A: Actor> Cell<A> {
                 }
             }
         }
+        // Every item is folded after it; this covers any code of the turn
+        // that ran without one, so nothing held outlives the turn.
+        fold(ctx);
         let accept_user = ctx.st.accepts_user();
         if !accept_user {
             // A handler suspended the actor (or it is winding down) after
@@ -176,7 +181,6 @@ impl<A: Actor> Cell<A> {
         // cell is borrowed, its credit a plain number, and that state holds
         // nothing (checked in debug builds), so the caller forgets it rather
         // than drop it field by field on every turn.
-        debug_assert!(current.holds_nothing(), "held sends outlived their handler");
         st.put_back(&mut ctx.st);
         let credit = ctx.credit.take_left() + current.take_credit();
         debug_assert!(
