@@ -18,6 +18,39 @@ fn drain(mb: &LoomMailbox, seen: &mut Vec<u32>) {
     }
 }
 
+/// A mailbox whose actor is running, holding the messages `1..=capacity`.
+fn full(capacity: u32) -> Arc<LoomMailbox> {
+    let mb = Arc::new(LoomMailbox::running(capacity as usize));
+    for v in 1..=capacity {
+        assert!(mb.try_push(v).is_ok());
+    }
+    mb
+}
+
+/// 1 if the send parked, 0 if it went in.
+fn parks(outcome: PushOutcome) -> usize {
+    match outcome {
+        PushOutcome::Parked => 1,
+        PushOutcome::Pushed(_) => 0,
+        PushOutcome::Closed(_) => panic!("mailbox is open"),
+    }
+}
+
+/// The wake-ups `waker` got cover exactly `parked` sends, each once, and
+/// every wait-graph edge its parks took was released, once.
+fn assert_woken_for(waker: &CountingWaker, parked: usize) {
+    assert_eq!(
+        waker.woken.load(Ordering::SeqCst),
+        parked,
+        "a parked send not woken for, or one woken twice"
+    );
+    assert_eq!(
+        waker.edges.load(Ordering::SeqCst),
+        waker.parks.load(Ordering::SeqCst),
+        "edge leaked or released twice"
+    );
+}
+
 /// Pops everything, returning the control items.
 fn drain_control(mb: &LoomMailbox, seen: &mut Vec<u32>) {
     while let Some(item) = mb.pop() {
@@ -199,12 +232,7 @@ fn parked_send_resumes_once() {
             assert_eq!(mb.transition_to_idle(), Idle::Done);
         }
         assert_eq!(seen, vec![1, 2, 3], "order or count broken");
-        let expected = usize::from(parked);
-        assert_eq!(waker.woken.load(Ordering::SeqCst), expected);
-        assert_eq!(
-            waker.edges.load(Ordering::SeqCst),
-            waker.parks.load(Ordering::SeqCst)
-        );
+        assert_woken_for(&waker, usize::from(parked));
     });
 }
 
@@ -356,11 +384,7 @@ fn close_racing_push_loses_and_duplicates_nothing() {
         assert!(mb.pop().is_none(), "a message outlived the close");
         all.sort_unstable();
         assert_eq!(all, vec![1, 2, 3], "a message was lost or duplicated");
-        assert_eq!(waker.woken.load(Ordering::SeqCst), usize::from(parked));
-        assert_eq!(
-            waker.edges.load(Ordering::SeqCst),
-            waker.parks.load(Ordering::SeqCst)
-        );
+        assert_woken_for(&waker, usize::from(parked));
         assert_eq!(mb.queued(), 0);
     });
 }
@@ -452,10 +476,7 @@ fn send_to_self_does_not_count() {
 #[test]
 fn blocked_sender_is_woken_when_a_batch_is_given_back() {
     model(|| {
-        let mb = Arc::new(LoomMailbox::running(4));
-        for v in 1..=4 {
-            assert!(mb.try_push(v).is_ok());
-        }
+        let mb = full(4);
         let mb2 = mb.clone();
         let sender = thread::spawn(move || mb2.push_blocking(5).is_ok());
         let mut seen = Vec::new();
@@ -773,11 +794,7 @@ fn parked_and_blocked_with_hinted_runner() {
         seen.extend(blocker.join().unwrap());
         seen.sort_unstable();
         assert_eq!(seen, vec![1, 2, 3, 4]);
-        assert_eq!(waker.woken.load(Ordering::SeqCst), usize::from(parked));
-        assert_eq!(
-            waker.edges.load(Ordering::SeqCst),
-            waker.parks.load(Ordering::SeqCst)
-        );
+        assert_woken_for(&waker, usize::from(parked));
         assert_idle_and_empty(&mb);
         assert!(mb.try_push(5).is_ok(), "a place was not given back");
     });
@@ -876,10 +893,7 @@ fn the_run_tokens_reference_is_released_once_by_the_final_turn() {
 #[test]
 fn parked_sends_move_in_as_runs_racing_a_send_to_self() {
     model(|| {
-        let mb = Arc::new(LoomMailbox::running(4));
-        for v in 1..=4 {
-            assert!(mb.try_push(v).is_ok());
-        }
+        let mb = full(4);
         let waker = Arc::new(CountingWaker::default());
         let (mb2, w2) = (mb.clone(), waker.clone());
         let sender = thread::spawn(move || {
@@ -907,12 +921,7 @@ fn parked_sends_move_in_as_runs_racing_a_send_to_self() {
         seen.retain(|&v| v != 100);
         assert_eq!(seen, (1..=7).collect::<Vec<_>>(), "order or count broken");
         assert_eq!(mb.queued(), 0);
-        assert_eq!(waker.woken.load(Ordering::SeqCst), parked);
-        assert_eq!(
-            waker.edges.load(Ordering::SeqCst),
-            waker.parks.load(Ordering::SeqCst),
-            "edge leaked or released twice"
-        );
+        assert_woken_for(&waker, parked);
         assert_eq!(mb.transition_to_idle_drained(), Idle::Done);
     });
 }
@@ -926,22 +935,12 @@ fn parked_sends_move_in_as_runs_racing_a_send_to_self() {
 #[test]
 fn held_sends_pushed_racing_a_pop_that_moves_their_run_in() {
     model(|| {
-        let mb = Arc::new(LoomMailbox::running(4));
-        for v in 1..=4 {
-            assert!(mb.try_push(v).is_ok());
-        }
+        let mb = full(4);
         let waker = Arc::new(CountingWaker::default());
         let (mb2, w2) = (mb.clone(), waker.clone());
         let sender = thread::spawn(move || {
-            let first = match mb2.push_or_park(5, &w2) {
-                PushOutcome::Parked => 1,
-                PushOutcome::Pushed(s) => {
-                    assert_eq!(s, Schedule::DoNothing);
-                    0
-                }
-                PushOutcome::Closed(_) => panic!("mailbox is open"),
-            };
-            first + mb2.push_held(vec![6, 7], &w2).expect("mailbox is open")
+            parks(mb2.push_or_park(5, &w2))
+                + mb2.push_held(vec![6, 7], &w2).expect("mailbox is open")
         });
         let mut seen = Vec::new();
         drain(&mb, &mut seen);
@@ -949,16 +948,7 @@ fn held_sends_pushed_racing_a_pop_that_moves_their_run_in() {
         drain(&mb, &mut seen);
         assert_eq!(seen, (1..=7).collect::<Vec<_>>(), "order or count broken");
         assert_eq!(mb.queued(), 0);
-        assert_eq!(
-            waker.woken.load(Ordering::SeqCst),
-            parked,
-            "a parked send not woken for, or one woken twice"
-        );
-        assert_eq!(
-            waker.edges.load(Ordering::SeqCst),
-            waker.parks.load(Ordering::SeqCst),
-            "edge leaked or released twice"
-        );
+        assert_woken_for(&waker, parked);
         assert_eq!(mb.transition_to_idle_drained(), Idle::Done);
     });
 }
@@ -969,10 +959,7 @@ fn held_sends_pushed_racing_a_pop_that_moves_their_run_in() {
 #[test]
 fn held_sends_pushed_racing_a_close_come_back_or_are_dropped_with_the_lane() {
     model(|| {
-        let mb = Arc::new(LoomMailbox::running(2));
-        for v in 1..=2 {
-            assert!(mb.try_push(v).is_ok());
-        }
+        let mb = full(2);
         let waker = Arc::new(CountingWaker::default());
         let (mb2, w2) = (mb.clone(), waker.clone());
         let sender = thread::spawn(move || {
@@ -1000,11 +987,7 @@ fn held_sends_pushed_racing_a_close_come_back_or_are_dropped_with_the_lane() {
         all.extend(back);
         let sent = if closed_first { 3 } else { 5 };
         assert_eq!(all, (1..=sent).collect::<Vec<_>>());
-        assert_eq!(waker.woken.load(Ordering::SeqCst), parked);
-        assert_eq!(
-            waker.edges.load(Ordering::SeqCst),
-            waker.parks.load(Ordering::SeqCst)
-        );
+        assert_woken_for(&waker, parked);
     });
 }
 
@@ -1017,29 +1000,18 @@ fn held_sends_pushed_racing_a_close_come_back_or_are_dropped_with_the_lane() {
 #[test]
 fn held_sends_pushed_while_another_sender_parks() {
     model(|| {
-        let mb = Arc::new(LoomMailbox::running(2));
-        for v in 1..=2 {
-            assert!(mb.try_push(v).is_ok());
-        }
+        let mb = full(2);
         let (wa, wb) = (
             Arc::new(CountingWaker::default()),
             Arc::new(CountingWaker::default()),
         );
         let (mba, wa2) = (mb.clone(), wa.clone());
         let a = thread::spawn(move || {
-            let first = match mba.push_or_park(3, &wa2) {
-                PushOutcome::Parked => 1,
-                PushOutcome::Pushed(_) => 0,
-                PushOutcome::Closed(_) => panic!("mailbox is open"),
-            };
-            first + mba.push_held(vec![4], &wa2).expect("mailbox is open")
+            parks(mba.push_or_park(3, &wa2))
+                + mba.push_held(vec![4], &wa2).expect("mailbox is open")
         });
         let (mbb, wb2) = (mb.clone(), wb.clone());
-        let b = thread::spawn(move || match mbb.push_or_park_as(5, 2, &wb2) {
-            PushOutcome::Parked => 1,
-            PushOutcome::Pushed(_) => 0,
-            PushOutcome::Closed(_) => panic!("mailbox is open"),
-        });
+        let b = thread::spawn(move || parks(mbb.push_or_park_as(5, 2, &wb2)));
         let mut seen = Vec::new();
         drain(&mb, &mut seen);
         let (parked_a, parked_b) = (a.join().unwrap(), b.join().unwrap());
@@ -1053,14 +1025,8 @@ fn held_sends_pushed_while_another_sender_parks() {
             .filter(|v| (3..=4).contains(v))
             .collect();
         assert_eq!(of_a, [3, 4], "one sender's order broken");
-        assert_eq!(wa.woken.load(Ordering::SeqCst), parked_a);
-        assert_eq!(wb.woken.load(Ordering::SeqCst), parked_b);
-        for w in [&wa, &wb] {
-            assert_eq!(
-                w.edges.load(Ordering::SeqCst),
-                w.parks.load(Ordering::SeqCst)
-            );
-        }
+        assert_woken_for(&wa, parked_a);
+        assert_woken_for(&wb, parked_b);
         assert_eq!(mb.queued(), 0);
         assert_eq!(mb.transition_to_idle_drained(), Idle::Done);
     });
