@@ -30,8 +30,10 @@ pub(crate) struct Current<'a> {
     /// own lives in the context the handler holds); the turn takes what is
     /// left at its end.
     credit: Credit,
-    /// The sends of the running handler held behind one that parked, for
-    /// `Context::send` and `tell` alike (see `stage.rs`).
+    /// The sends of the running handler held behind one that parked (see
+    /// `stage.rs`): begun by a context's send, joined by the context's and
+    /// by `tell`s' later sends to the same target. Its count of parked
+    /// sends is also where `tell`s count theirs.
     stage: Stage,
 }
 
